@@ -1,0 +1,14 @@
+//! Pure domain model: what the console knows about the incident. No I/O, no UI, no tokio.
+//!
+//! Sources parse Kubernetes objects into these views; `app::update` stores them; `ui`
+//! renders them; `status` prints them.
+
+pub mod cluster;
+pub mod incident;
+pub mod naming;
+pub mod paths;
+pub mod raft;
+
+pub use cluster::{BlueGreenView, BreakGlassView, ClusterView, ConditionView};
+pub use incident::{Incident, JobState, JobView, PodView, Side};
+pub use raft::RaftReading;

@@ -1,0 +1,19 @@
+//! breakglass: a terminal console for a failed OpenBao Blue/Green rollback (break glass).
+//!
+//! Data flow (see `../shared/design/architecture.md`):
+//! `sources` (kube-rs watchers, log follower, Raft poller, action executor) send
+//! [`sources::SourceEvent`]s; the app loop turns them and terminal input into
+//! [`app::Msg`]s for the pure [`app::update`], runs the returned [`app::Effect`]s and draws
+//! with the read-only [`ui::render`]. The `sim` module is a strict Kubernetes API server
+//! plus an operator twin, used by the demo and the tests through an ordinary kubeconfig.
+
+pub mod app;
+pub mod cli;
+pub mod domain;
+pub mod logs;
+pub mod patterns;
+pub mod sim;
+pub mod sources;
+pub mod status;
+pub mod tui;
+pub mod ui;

@@ -1,0 +1,31 @@
+//! What the simulator answers behind the pod proxy
+//! (`/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy/{path}`): OpenBao's HTTP API.
+//!
+//! CONTRACT: the server calls a [`PodProxy`]; the twin provides one with simulated
+//! `sys/leader` / `sys/health` answers in the real JSON shapes (`../shared/openbao/samples/`).
+//! The Raft issue plugs real `bao` nodes in behind the same trait.
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A proxied HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+pub type ProxyFuture<'a> = Pin<Box<dyn Future<Output = Option<ProxyResponse>> + Send + 'a>>;
+
+/// Answers for proxied requests to a pod's port. `None`: nothing listens there (the server
+/// answers 503 like the real API server's proxy error).
+pub trait PodProxy: Send + Sync {
+    fn get<'a>(
+        &'a self,
+        namespace: &'a str,
+        pod: &'a str,
+        port: u16,
+        path: &'a str,
+    ) -> ProxyFuture<'a>;
+}

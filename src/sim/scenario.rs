@@ -1,0 +1,1 @@
+//! Scenarios as data (`assets/scenarios/*.toml`, embedded): the incident the twin plays.

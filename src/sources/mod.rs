@@ -1,0 +1,81 @@
+//! Sources: tokio tasks that read the world and send [`SourceEvent`]s to the app loop.
+//!
+//! They never exit on errors: they back off, report a [`SourceEvent::Problem`], and resume.
+//! They hold no UI state.
+
+use crate::domain::{ClusterView, JobView, PodView, RaftReading};
+
+/// Which source an event or problem comes from (each pane shows its data age).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceName {
+    Cluster,
+    Pods,
+    Jobs,
+    Logs,
+    Raft,
+}
+
+impl SourceName {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceName::Cluster => "cluster",
+            SourceName::Pods => "pods",
+            SourceName::Jobs => "jobs",
+            SourceName::Logs => "logs",
+            SourceName::Raft => "raft",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceEvent {
+    /// The OpenBaoCluster as last seen; `None` when it does not exist.
+    Cluster(Option<ClusterView>),
+    /// The object exists but does not parse (shown, the previous view is kept).
+    ClusterUnparseable(String),
+    Pods(Vec<PodView>),
+    /// All Jobs of the cluster with the upgrade component (the app keeps the repair ones).
+    Jobs(Vec<JobView>),
+    Raft(Vec<RaftReading>),
+    /// The log follower switched to a repair Job attempt: the pane inserts a marker.
+    LogAttempt {
+        job: String,
+        run_id: Option<String>,
+    },
+    /// Complete lines (without the newline) from the followed Job's pod.
+    LogLines {
+        job: String,
+        lines: Vec<String>,
+    },
+    /// The followed container terminated; the stream ended.
+    LogEnded {
+        job: String,
+    },
+    /// A source cannot do its work right now (API unreachable, 403, 404...). It keeps trying.
+    Problem {
+        source: SourceName,
+        message: String,
+    },
+    /// The source works again after a problem.
+    Recovered {
+        source: SourceName,
+    },
+    /// The outcome of an action the app asked for.
+    Action(ActionOutcome),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionOutcome {
+    /// The acknowledgement was accepted by the API server.
+    Acknowledged {
+        nonce: String,
+        resource_version: String,
+    },
+    /// Nothing was sent: a precondition no longer holds (nonce changed, break glass over).
+    Refused { reason: String },
+    /// Sent and rejected (409 conflict, 403 forbidden, 422 invalid...) or not delivered.
+    Failed {
+        status: Option<u16>,
+        message: String,
+    },
+}

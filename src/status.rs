@@ -1,0 +1,1 @@
+//! `breakglass status`: one snapshot of what the console would show, as text or JSON.

@@ -1,0 +1,1 @@
+//! The terminal runtime: raw mode, the event loop, effects, and restoring the terminal.

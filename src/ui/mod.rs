@@ -1,0 +1,1 @@
+//! Rendering: one function per pane and dialog, read-only over `app::State`.
