@@ -1,11 +1,27 @@
 //! The app core: `State`, `Msg`, the pure `update`, and the `Effect`s it asks for.
 //!
 //! `update` never awaits and never does I/O; the loop in `tui` runs the effects.
+//! `keymap` is the one key table (help is generated from it), `dialog` the confirmation
+//! state machine, `state` the data and the derived rules (ages, staleness, Retry allowed).
 
 use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
 use crate::sources::SourceEvent;
+
+pub mod dialog;
+pub mod keymap;
+pub mod state;
+mod update;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod tests;
+
+pub use dialog::{Button, Dialog};
+pub use state::{DecisionPane, Focus, Options, Presence, RetryTarget, State};
+pub use update::update;
 
 /// Everything `update` consumes.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,1 +1,3 @@
 //! Rendering: one function per pane and dialog, read-only over `app::State`.
+
+pub mod layout;

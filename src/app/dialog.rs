@@ -1,0 +1,64 @@
+//! The confirmation dialog as a small pure state machine.
+//!
+//! The only way to an `Effect::Acknowledge` is: Retry selected and available → Enter opens
+//! `ConfirmRetry` (nonce and resourceVersion captured now, Cancel focused) → the user moves to
+//! Acknowledge → Enter. Everything else (Esc, `n`, `q`, Enter on Cancel) closes it with no
+//! effect. `Explain` is the read-only note for the paths guided in a later version.
+
+use crate::domain::paths::PathKind;
+
+use super::state::RetryTarget;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Cancel,
+    Acknowledge,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    ConfirmRetry {
+        /// What the effect will carry: captured when the dialog opened, never refreshed.
+        target: RetryTarget,
+        focus: Button,
+    },
+    Explain {
+        path: PathKind,
+    },
+}
+
+/// What pressing Enter in the dialog decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Press {
+    Close,
+    Acknowledge(RetryTarget),
+}
+
+impl Dialog {
+    pub fn confirm_retry(target: RetryTarget) -> Dialog {
+        Dialog::ConfirmRetry {
+            target,
+            focus: Button::Cancel,
+        }
+    }
+
+    /// Tab/←/→: with two buttons, next and previous are the same toggle.
+    pub fn move_focus(&mut self) {
+        if let Dialog::ConfirmRetry { focus, .. } = self {
+            *focus = match focus {
+                Button::Cancel => Button::Acknowledge,
+                Button::Acknowledge => Button::Cancel,
+            };
+        }
+    }
+
+    pub fn press(&self) -> Press {
+        match self {
+            Dialog::ConfirmRetry {
+                target,
+                focus: Button::Acknowledge,
+            } => Press::Acknowledge(target.clone()),
+            _ => Press::Close,
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The one keymap table: `update` dispatches through it and the help overlay is generated
+//! from it, so the help can never drift from what the keys do.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// Where a binding applies. Lookup order is the most specific context first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Everywhere, even in a dialog or the help overlay.
+    Always,
+    /// When no dialog or help overlay is open.
+    Global,
+    /// Any focused pane.
+    Pane,
+    Logs,
+    Decision,
+    Dialog,
+    Help,
+}
+
+impl Context {
+    pub fn label(self) -> &'static str {
+        match self {
+            Context::Always => "always",
+            Context::Global => "global",
+            Context::Pane => "pane",
+            Context::Logs => "logs",
+            Context::Decision => "decision",
+            Context::Dialog => "dialog",
+            Context::Help => "help",
+        }
+    }
+}
+
+/// User intent, decoupled from the key that expressed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    FocusNext,
+    FocusPrev,
+    ToggleHelp,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    ToggleFollow,
+    Left,
+    Right,
+    Activate,
+    DialogNext,
+    DialogPrev,
+    DialogPress,
+    DialogCancel,
+    CloseHelp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn k(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: false,
+    }
+}
+
+const fn code(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+impl Key {
+    /// Shift is ignored (it is already in the char, and terminals disagree on BackTab);
+    /// Ctrl must match; Alt never matches.
+    fn matches(&self, ev: &KeyEvent) -> bool {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = ev.modifiers.contains(KeyModifiers::ALT);
+        let code = match ev.code {
+            KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+            c => c,
+        };
+        !alt && ctrl == self.ctrl && code == self.code
+    }
+
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            other => format!("{other:?}"),
+        };
+        if self.ctrl {
+            format!("Ctrl-{}", base.to_uppercase())
+        } else {
+            base
+        }
+    }
+}
+
+pub struct Binding {
+    pub context: Context,
+    pub keys: &'static [Key],
+    pub action: Action,
+    pub description: &'static str,
+}
+
+impl Binding {
+    pub fn keys_label(&self) -> String {
+        self.keys
+            .iter()
+            .map(Key::label)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+const fn b(
+    context: Context,
+    keys: &'static [Key],
+    action: Action,
+    description: &'static str,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        action,
+        description,
+    }
+}
+
+use Action as A;
+use Context as C;
+
+pub const KEYMAP: &[Binding] = &[
+    b(
+        C::Always,
+        &[Key {
+            code: KeyCode::Char('c'),
+            ctrl: true,
+        }],
+        A::Quit,
+        "quit now (even in a dialog)",
+    ),
+    b(C::Global, &[k('q')], A::Quit, "quit"),
+    b(C::Global, &[k('?')], A::ToggleHelp, "show this help"),
+    b(
+        C::Global,
+        &[code(KeyCode::Tab)],
+        A::FocusNext,
+        "focus next pane",
+    ),
+    b(
+        C::Global,
+        &[code(KeyCode::BackTab)],
+        A::FocusPrev,
+        "focus previous pane",
+    ),
+    b(
+        C::Pane,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "scroll up / previous path",
+    ),
+    b(
+        C::Pane,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "scroll down / next path",
+    ),
+    b(
+        C::Logs,
+        &[code(KeyCode::PageUp)],
+        A::PageUp,
+        "page up (pauses follow)",
+    ),
+    b(
+        C::Logs,
+        &[code(KeyCode::PageDown)],
+        A::PageDown,
+        "page down",
+    ),
+    b(
+        C::Logs,
+        &[k('g'), code(KeyCode::Home)],
+        A::Top,
+        "oldest line (pauses follow)",
+    ),
+    b(
+        C::Logs,
+        &[k('G'), code(KeyCode::End)],
+        A::Bottom,
+        "newest line, follow again",
+    ),
+    b(
+        C::Logs,
+        &[k('f')],
+        A::ToggleFollow,
+        "follow / pause (keeps position)",
+    ),
+    b(
+        C::Logs,
+        &[code(KeyCode::Left), k('h')],
+        A::Left,
+        "scroll left",
+    ),
+    b(
+        C::Logs,
+        &[code(KeyCode::Right), k('l')],
+        A::Right,
+        "scroll right",
+    ),
+    b(
+        C::Decision,
+        &[code(KeyCode::Enter)],
+        A::Activate,
+        "review the selected path",
+    ),
+    b(
+        C::Dialog,
+        &[code(KeyCode::Tab), code(KeyCode::Right), k('l')],
+        A::DialogNext,
+        "next button",
+    ),
+    b(
+        C::Dialog,
+        &[code(KeyCode::BackTab), code(KeyCode::Left), k('h')],
+        A::DialogPrev,
+        "previous button",
+    ),
+    b(
+        C::Dialog,
+        &[code(KeyCode::Enter)],
+        A::DialogPress,
+        "press the focused button (Cancel first)",
+    ),
+    b(
+        C::Dialog,
+        &[code(KeyCode::Esc), k('n'), k('q')],
+        A::DialogCancel,
+        "cancel, nothing is sent",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Esc), k('?'), k('q')],
+        A::CloseHelp,
+        "close help",
+    ),
+];
+
+/// The action bound to `ev` in the first context of `contexts` that binds it.
+/// Key releases are ignored (Windows terminals report them).
+pub fn lookup(contexts: &[Context], ev: &KeyEvent) -> Option<Action> {
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    contexts.iter().find_map(|ctx| {
+        KEYMAP
+            .iter()
+            .filter(|bnd| bnd.context == *ctx)
+            .find(|bnd| bnd.keys.iter().any(|key| key.matches(ev)))
+            .map(|bnd| bnd.action)
+    })
+}
+
+/// Short hints for the footer: the first key of each binding of `context`.
+pub fn hints(context: Context) -> impl Iterator<Item = (String, &'static str)> {
+    KEYMAP
+        .iter()
+        .filter(move |bnd| bnd.context == context)
+        .filter_map(|bnd| Some((bnd.keys.first()?.label(), bnd.description)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn the_most_specific_context_wins() {
+        let q = ev(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(lookup(&[C::Dialog, C::Always], &q), Some(A::DialogCancel));
+        assert_eq!(lookup(&[C::Pane, C::Global, C::Always], &q), Some(A::Quit));
+        let ctrl_c = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(lookup(&[C::Dialog, C::Always], &ctrl_c), Some(A::Quit));
+        assert_eq!(
+            lookup(
+                &[C::Dialog, C::Always],
+                &ev(KeyCode::Char('c'), KeyModifiers::NONE)
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn shifted_chars_and_backtab_match_regardless_of_the_shift_flag() {
+        let ctx = [C::Logs, C::Pane, C::Global];
+        assert_eq!(
+            lookup(&ctx, &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(A::Bottom)
+        );
+        assert_eq!(
+            lookup(&ctx, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(A::FocusPrev)
+        );
+        assert_eq!(
+            lookup(&ctx, &ev(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+            Some(A::ToggleHelp)
+        );
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for (i, a) in KEYMAP.iter().enumerate() {
+            for bnd in &KEYMAP[i + 1..] {
+                if a.context == bnd.context {
+                    assert!(
+                        !a.keys.iter().any(|key| bnd.keys.contains(key)),
+                        "{} bound twice in {:?}",
+                        a.keys_label(),
+                        a.context
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! `State`: everything the console knows and shows, owned by the app loop.
+//!
+//! Only `update` mutates it; `ui::render` and `status` read it. Derived facts that several
+//! places need (data ages, staleness, whether Retry is allowed) are methods here so the pane,
+//! the dialog and `update` can never disagree.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::dialog::Dialog;
+use crate::domain::paths::{self, PathKind};
+use crate::domain::{Incident, Side};
+use crate::logs::LineStore;
+use crate::sources::{ActionOutcome, SourceName};
+
+/// What the runtime knows before the first event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub namespace: String,
+    pub cluster: String,
+    /// e.g. `demo:transient` or the kube context.
+    pub context_label: String,
+    /// False when `NO_COLOR` is set: meaning is then carried by text and modifiers only.
+    pub color: bool,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Focus {
+    Health,
+    Raft,
+    Logs,
+    Decision,
+}
+
+impl Focus {
+    pub const ALL: [Focus; 4] = [Focus::Health, Focus::Raft, Focus::Logs, Focus::Decision];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Focus::Health => "Health",
+            Focus::Raft => "Raft",
+            Focus::Logs => "Logs",
+            Focus::Decision => "Decision",
+        }
+    }
+
+    /// The sources whose data the pane shows (its age is the oldest of them).
+    pub fn sources(self) -> &'static [SourceName] {
+        match self {
+            Focus::Health => &[SourceName::Cluster, SourceName::Pods],
+            Focus::Raft => &[SourceName::Raft],
+            Focus::Logs => &[SourceName::Logs],
+            Focus::Decision => &[SourceName::Cluster],
+        }
+    }
+
+    pub fn cycle(self, forward: bool) -> Focus {
+        let i = Focus::ALL.iter().position(|f| *f == self).unwrap_or(0);
+        let n = Focus::ALL.len();
+        Focus::ALL[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+}
+
+/// Freshness of one source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceStatus {
+    pub last_update: Option<Timestamp>,
+    /// Set by `SourceEvent::Problem`, cleared by `Recovered` or new data.
+    pub problem: Option<String>,
+}
+
+/// Whether the OpenBaoCluster has been seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Waiting,
+    Missing,
+    Present,
+}
+
+/// The Logs pane: the store plus the view over it.
+#[derive(Debug, Clone, Default)]
+pub struct LogPane {
+    pub store: LineStore,
+    /// Following shows the tail; paused shows from `top` (an absolute sequence number).
+    pub follow: bool,
+    pub top: u64,
+    pub hscroll: u16,
+    pub job: Option<String>,
+    pub run_id: Option<String>,
+    pub ended: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecisionPane {
+    pub selected: usize,
+    /// The nonce of an acknowledgement handed to the runtime and not answered yet.
+    pub in_flight: Option<String>,
+    /// The runtime's answer to the last action.
+    pub outcome: Option<ActionOutcome>,
+    /// A local note: why Enter did nothing (Retry unavailable, state changed under the dialog).
+    pub notice: Option<String>,
+}
+
+impl DecisionPane {
+    /// One line about the last action, for the Decision pane.
+    pub fn status_line(&self) -> Option<String> {
+        if self.in_flight.is_some() {
+            return Some("acknowledgement sent; waiting for the API server…".into());
+        }
+        if let Some(n) = &self.notice {
+            return Some(format!("nothing sent: {n}"));
+        }
+        Some(match self.outcome.as_ref()? {
+            ActionOutcome::Acknowledged { .. } => {
+                "acknowledged; waiting for the operator's new Job…".into()
+            }
+            ActionOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
+            ActionOutcome::Failed {
+                status: Some(code),
+                message,
+            } => format!("failed ({code}): {message}"),
+            ActionOutcome::Failed {
+                status: None,
+                message,
+            } => format!("failed: {message}"),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub opts: Options,
+    pub now: Timestamp,
+    pub incident: Incident,
+    pub presence: Presence,
+    /// The latest object did not parse (the previous view is kept and shown as such).
+    pub unparseable: Option<String>,
+    pub sources: BTreeMap<SourceName, SourceStatus>,
+    pub focus: Focus,
+    /// Scroll offsets of the text panes (Health, Raft); the Logs pane has its own view.
+    pub health_scroll: u16,
+    pub raft_scroll: u16,
+    pub logs: LogPane,
+    pub decision: DecisionPane,
+    pub dialog: Option<Dialog>,
+    pub help: bool,
+    /// Terminal size as last reported (80x24 until the first resize).
+    pub size: (u16, u16),
+}
+
+impl State {
+    pub fn new(opts: Options) -> State {
+        State {
+            now: opts.now,
+            incident: Incident {
+                namespace: opts.namespace.clone(),
+                cluster_name: opts.cluster.clone(),
+                ..Incident::default()
+            },
+            opts,
+            presence: Presence::Waiting,
+            unparseable: None,
+            sources: BTreeMap::new(),
+            focus: Focus::Health,
+            health_scroll: 0,
+            raft_scroll: 0,
+            logs: LogPane {
+                follow: true,
+                ..LogPane::default()
+            },
+            decision: DecisionPane::default(),
+            dialog: None,
+            help: false,
+            size: (80, 24),
+        }
+    }
+
+    pub fn incident(&self) -> &Incident {
+        &self.incident
+    }
+
+    pub fn source(&self, name: SourceName) -> SourceStatus {
+        self.sources.get(&name).cloned().unwrap_or_default()
+    }
+
+    /// Whole seconds since `name` last delivered data (None: never).
+    pub fn age_secs(&self, name: SourceName) -> Option<i64> {
+        let last = self.sources.get(&name)?.last_update?;
+        Some(self.now.duration_since(last).as_secs().max(0))
+    }
+
+    pub fn is_stale(&self, name: SourceName) -> bool {
+        self.sources.get(&name).is_some_and(|s| s.problem.is_some())
+    }
+
+    /// The oldest age over a pane's sources (None while any has never delivered).
+    pub fn pane_age(&self, pane: Focus) -> Option<i64> {
+        pane.sources()
+            .iter()
+            .map(|s| self.age_secs(*s))
+            .try_fold(0, |acc, a| Some(acc.max(a?)))
+    }
+
+    pub fn pane_stale(&self, pane: Focus) -> bool {
+        pane.sources().iter().any(|s| self.is_stale(*s))
+    }
+
+    /// Sources with a current problem, in a stable order.
+    pub fn problems(&self) -> impl Iterator<Item = (SourceName, &str)> {
+        self.sources
+            .iter()
+            .filter_map(|(n, s)| Some((*n, s.problem.as_deref()?)))
+    }
+
+    pub fn selected_path(&self) -> PathKind {
+        paths::ALL
+            .get(self.decision.selected)
+            .copied()
+            .unwrap_or(PathKind::Retry)
+    }
+
+    /// Whether Retry may be offered now: the nonce and resourceVersion to acknowledge, or
+    /// why not. The Decision pane, the dialog and `update` all ask this one function.
+    pub fn retry_target(&self) -> Result<RetryTarget, String> {
+        if self.decision.in_flight.is_some() {
+            return Err("an acknowledgement is in flight".into());
+        }
+        let cluster = match (self.presence, self.incident.cluster.as_ref()) {
+            (Presence::Missing, _) => return Err("the cluster was not found".into()),
+            (_, None) => return Err("no cluster data yet".into()),
+            (_, Some(c)) => c,
+        };
+        if self.is_stale(SourceName::Cluster) {
+            let age = self
+                .age_secs(SourceName::Cluster)
+                .map_or("?".into(), |a| a.to_string());
+            return Err(format!("cluster data is stale ({age} s old)"));
+        }
+        if self.unparseable.is_some() {
+            return Err("the latest cluster object does not parse".into());
+        }
+        if !cluster.break_glass_active() {
+            return Err("break glass is not active".into());
+        }
+        let Some(nonce) = cluster.active_nonce() else {
+            return Err("break glass has no nonce".into());
+        };
+        if cluster.resource_version.is_empty() {
+            return Err("the cluster has no resourceVersion".into());
+        }
+        Ok(RetryTarget {
+            nonce: nonce.to_string(),
+            resource_version: cluster.resource_version.clone(),
+        })
+    }
+
+    /// Green pods the operator treats as failing: an acknowledgement then aborts instead
+    /// of retrying (operator-facts §3.1).
+    pub fn failing_green(&self) -> Vec<String> {
+        self.incident
+            .pods_on(Side::Green)
+            .filter(|p| p.is_failing())
+            .map(|p| {
+                format!(
+                    "{} ({})",
+                    p.name,
+                    p.waiting_reason.as_deref().unwrap_or("failing")
+                )
+            })
+            .collect()
+    }
+
+    /// The run ID the operator will give the Job after an acknowledgement.
+    pub fn next_attempt(&self) -> i32 {
+        self.incident
+            .cluster
+            .as_ref()
+            .and_then(|c| c.blue_green.as_ref())
+            .map_or(0, |g| g.rollback_attempt)
+            + 1
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryTarget {
+    pub nonce: String,
+    pub resource_version: String,
+}
+
+impl RetryTarget {
+    /// The exact JSON merge patch body the runtime sends.
+    pub fn patch_body(&self) -> String {
+        serde_json::json!({
+            "metadata": {"resourceVersion": self.resource_version},
+            "spec": {"breakGlassAck": self.nonce},
+        })
+        .to_string()
+    }
+}

@@ -1,0 +1,262 @@
+//! The pure `update`: one message in, state changed, effects out. No I/O, no clock reads.
+
+use crossterm::event::KeyEvent;
+
+use super::dialog::{Dialog, Press};
+use super::keymap::{self, Action, Context};
+use super::state::{Focus, Presence, State};
+use super::{Effect, Msg};
+use crate::domain::JobView;
+use crate::domain::paths::{self, PathKind};
+use crate::sources::{SourceEvent, SourceName};
+use crate::ui::layout;
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Tick(now) => {
+            state.now = now;
+            Vec::new()
+        }
+        Msg::Resize { width, height } => {
+            state.size = (width, height);
+            Vec::new()
+        }
+        Msg::Source(ev) => {
+            on_source(state, ev);
+            Vec::new()
+        }
+        Msg::Key(key) => on_key(state, &key),
+    }
+}
+
+fn on_source(state: &mut State, ev: SourceEvent) {
+    let now = state.now;
+    let fresh = |state: &mut State, name: SourceName| {
+        let s = state.sources.entry(name).or_default();
+        s.last_update = Some(now);
+        s.problem = None;
+    };
+    match ev {
+        SourceEvent::Cluster(view) => {
+            fresh(state, SourceName::Cluster);
+            state.unparseable = None;
+            state.presence = if view.is_some() {
+                Presence::Present
+            } else {
+                Presence::Missing
+            };
+            state.incident.cluster = view;
+        }
+        SourceEvent::ClusterUnparseable(message) => {
+            // Not fresh data: the previous view is kept, and Retry is disabled.
+            state.unparseable = Some(message);
+        }
+        SourceEvent::Pods(pods) => {
+            fresh(state, SourceName::Pods);
+            state.incident.pods = pods;
+        }
+        SourceEvent::Jobs(jobs) => {
+            fresh(state, SourceName::Jobs);
+            state.incident.set_jobs(jobs);
+        }
+        SourceEvent::Raft(readings) => {
+            fresh(state, SourceName::Raft);
+            state.incident.raft = readings;
+        }
+        SourceEvent::LogAttempt { job, run_id } => {
+            fresh(state, SourceName::Logs);
+            let attempt = attempt_label(&job, run_id.as_deref());
+            state.logs.store.push_marker(&format!(
+                "── attempt {attempt}: {} (job {job}) ──",
+                run_id.as_deref().unwrap_or("unknown run")
+            ));
+            state.logs.job = Some(job);
+            state.logs.run_id = run_id;
+            state.logs.ended = false;
+        }
+        SourceEvent::LogLines { lines, .. } => {
+            fresh(state, SourceName::Logs);
+            for line in &lines {
+                state.logs.store.push_line(line);
+            }
+        }
+        SourceEvent::LogEnded { job } => {
+            fresh(state, SourceName::Logs);
+            state
+                .logs
+                .store
+                .push_marker(&format!("── stream ended (job {job}) ──"));
+            state.logs.ended = true;
+        }
+        SourceEvent::Problem { source, message } => {
+            state.sources.entry(source).or_default().problem = Some(message);
+        }
+        SourceEvent::Recovered { source } => {
+            state.sources.entry(source).or_default().problem = None;
+        }
+        SourceEvent::Action(outcome) => {
+            state.decision.in_flight = None;
+            state.decision.notice = None;
+            state.decision.outcome = Some(outcome);
+        }
+    }
+}
+
+/// The attempt number for a marker: `rollback` is 0, `rollback-retry-N` is N.
+fn attempt_label(job: &str, run_id: Option<&str>) -> String {
+    let view = JobView {
+        name: job.to_string(),
+        action: None,
+        run_id: run_id.map(str::to_string),
+        state: crate::domain::JobState::Running,
+        created: None,
+    };
+    view.attempt().map_or("?".into(), |a| a.to_string())
+}
+
+fn contexts(state: &State) -> Vec<Context> {
+    if state.help {
+        vec![Context::Help, Context::Always]
+    } else if state.dialog.is_some() {
+        vec![Context::Dialog, Context::Always]
+    } else {
+        let mut v = match state.focus {
+            Focus::Logs => vec![Context::Logs],
+            Focus::Decision => vec![Context::Decision],
+            Focus::Health | Focus::Raft => vec![],
+        };
+        v.extend([Context::Pane, Context::Global, Context::Always]);
+        v
+    }
+}
+
+fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+    let Some(action) = keymap::lookup(&contexts(state), key) else {
+        return Vec::new();
+    };
+    match action {
+        Action::Quit => return vec![Effect::Quit],
+        Action::ToggleHelp => state.help = true,
+        Action::CloseHelp => state.help = false,
+        Action::FocusNext => state.focus = state.focus.cycle(true),
+        Action::FocusPrev => state.focus = state.focus.cycle(false),
+        Action::DialogNext | Action::DialogPrev => {
+            if let Some(d) = state.dialog.as_mut() {
+                d.move_focus();
+            }
+        }
+        Action::DialogCancel => state.dialog = None,
+        Action::DialogPress => return press_dialog(state),
+        Action::Activate => activate(state),
+        Action::Up => scroll(state, -1),
+        Action::Down => scroll(state, 1),
+        Action::PageUp | Action::PageDown => {
+            let page = i64::from(layout::visible_log_rows(state.size, state.focus).max(1));
+            scroll(
+                state,
+                if action == Action::PageUp {
+                    -page
+                } else {
+                    page
+                },
+            );
+        }
+        Action::Top => {
+            let first = state.logs.store.first_seq();
+            state.logs.follow = false;
+            state.logs.top = first;
+        }
+        Action::Bottom => state.logs.follow = true,
+        Action::ToggleFollow => {
+            if state.logs.follow {
+                pause_logs(state);
+            } else {
+                state.logs.follow = true;
+            }
+        }
+        Action::Left => state.logs.hscroll = state.logs.hscroll.saturating_sub(8),
+        Action::Right => state.logs.hscroll = state.logs.hscroll.saturating_add(8).min(2_000),
+    }
+    Vec::new()
+}
+
+/// Pause where the view is now: the tail as drawn.
+fn pause_logs(state: &mut State) {
+    let rows = u64::from(layout::visible_log_rows(state.size, state.focus));
+    let store = &state.logs.store;
+    state.logs.top = store.end_seq().saturating_sub(rows).max(store.first_seq());
+    state.logs.follow = false;
+}
+
+fn scroll(state: &mut State, delta: i64) {
+    match state.focus {
+        Focus::Health => state.health_scroll = add(state.health_scroll, delta),
+        Focus::Raft => state.raft_scroll = add(state.raft_scroll, delta),
+        Focus::Decision => {
+            let n = paths::ALL.len() as i64;
+            let i = (state.decision.selected as i64 + delta.signum()).clamp(0, n - 1);
+            state.decision.selected = usize::try_from(i).unwrap_or(0);
+        }
+        Focus::Logs => {
+            if state.logs.follow {
+                if delta > 0 {
+                    return;
+                }
+                pause_logs(state);
+            }
+            let rows = u64::from(layout::visible_log_rows(state.size, state.focus));
+            let store = &state.logs.store;
+            let max_top = store.end_seq().saturating_sub(rows).max(store.first_seq());
+            let top = state.logs.top.max(store.first_seq());
+            let moved = if delta < 0 {
+                top.saturating_sub(delta.unsigned_abs())
+            } else {
+                top.saturating_add(delta.unsigned_abs())
+            };
+            state.logs.top = moved.clamp(store.first_seq(), max_top);
+        }
+    }
+}
+
+fn add(v: u16, delta: i64) -> u16 {
+    u16::try_from((i64::from(v) + delta).clamp(0, i64::from(u16::MAX))).unwrap_or(0)
+}
+
+fn activate(state: &mut State) {
+    match state.selected_path() {
+        PathKind::Retry => match state.retry_target() {
+            Ok(target) => state.dialog = Some(Dialog::confirm_retry(target)),
+            Err(reason) => state.decision.notice = Some(format!("Retry unavailable: {reason}")),
+        },
+        path => state.dialog = Some(Dialog::Explain { path }),
+    }
+}
+
+fn press_dialog(state: &mut State) -> Vec<Effect> {
+    let Some(dialog) = state.dialog.take() else {
+        return Vec::new();
+    };
+    let Press::Acknowledge(captured) = dialog.press() else {
+        return Vec::new();
+    };
+    // The captured values are what is sent. If what we now see contradicts them (break glass
+    // over, a new nonce, stale data) nothing is sent: the user confirmed something else.
+    let refusal = match state.retry_target() {
+        Err(reason) => Some(reason),
+        Ok(now) if now.nonce != captured.nonce => {
+            Some("the nonce changed while the dialog was open".into())
+        }
+        Ok(_) => None,
+    };
+    if let Some(reason) = refusal {
+        state.decision.notice = Some(reason);
+        return Vec::new();
+    }
+    state.decision.notice = None;
+    state.decision.outcome = None;
+    state.decision.in_flight = Some(captured.nonce.clone());
+    vec![Effect::Acknowledge {
+        nonce: captured.nonce,
+        resource_version: captured.resource_version,
+    }]
+}
