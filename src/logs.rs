@@ -146,6 +146,8 @@ pub struct LineStore {
     capacity: usize,
     dropped: u64,
     first_seq: u64,
+    /// The newest line that matched a rule (kept even after the line itself is dropped).
+    last_match: Option<(u64, &'static Rule)>,
 }
 
 impl Default for LineStore {
@@ -163,6 +165,7 @@ impl LineStore {
             capacity: capacity.max(1),
             dropped: 0,
             first_seq: 0,
+            last_match: None,
         }
     }
 
@@ -183,6 +186,9 @@ impl LineStore {
     }
 
     fn push(&mut self, line: StoredLine) {
+        if let Some(rule) = line.rule() {
+            self.last_match = Some((self.end_seq(), rule));
+        }
         if self.lines.len() == self.capacity {
             self.lines.pop_front();
             self.first_seq += 1;
@@ -202,6 +208,11 @@ impl LineStore {
     /// How many of the oldest lines were dropped to keep the bound.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// The newest matched line's sequence number and rule.
+    pub fn last_match(&self) -> Option<(u64, &'static Rule)> {
+        self.last_match
     }
 
     /// Sequence number of the oldest stored line.
@@ -300,5 +311,9 @@ mod tests {
         let lines: Vec<_> = st.range(0, 2).collect();
         assert_eq!(lines[0].1.rule().map(|r| r.id), Some("permission-denied"));
         assert!(lines[1].1.rule().is_none());
+        assert_eq!(
+            st.last_match().map(|(seq, r)| (seq, r.id)),
+            Some((0, "permission-denied"))
+        );
     }
 }

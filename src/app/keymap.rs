@@ -117,6 +117,8 @@ pub struct Binding {
     pub keys: &'static [Key],
     pub action: Action,
     pub description: &'static str,
+    /// A one-word footer hint; None keeps the binding out of the footer (help only).
+    pub hint: Option<&'static str>,
 }
 
 impl Binding {
@@ -140,6 +142,24 @@ const fn b(
         keys,
         action,
         description,
+        hint: None,
+    }
+}
+
+/// A binding that also shows in the footer.
+const fn bh(
+    context: Context,
+    keys: &'static [Key],
+    action: Action,
+    hint: &'static str,
+    description: &'static str,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        action,
+        description,
+        hint: Some(hint),
     }
 }
 
@@ -156,12 +176,19 @@ pub const KEYMAP: &[Binding] = &[
         A::Quit,
         "quit now (even in a dialog)",
     ),
-    b(C::Global, &[k('q')], A::Quit, "quit"),
-    b(C::Global, &[k('?')], A::ToggleHelp, "show this help"),
-    b(
+    bh(C::Global, &[k('q')], A::Quit, "quit", "quit"),
+    bh(
+        C::Global,
+        &[k('?')],
+        A::ToggleHelp,
+        "help",
+        "show this help",
+    ),
+    bh(
         C::Global,
         &[code(KeyCode::Tab)],
         A::FocusNext,
+        "focus",
         "focus next pane",
     ),
     b(
@@ -200,16 +227,18 @@ pub const KEYMAP: &[Binding] = &[
         A::Top,
         "oldest line (pauses follow)",
     ),
-    b(
+    bh(
         C::Logs,
         &[k('G'), code(KeyCode::End)],
         A::Bottom,
+        "tail",
         "newest line, follow again",
     ),
-    b(
+    bh(
         C::Logs,
         &[k('f')],
         A::ToggleFollow,
+        "follow/pause",
         "follow / pause (keeps position)",
     ),
     b(
@@ -224,16 +253,18 @@ pub const KEYMAP: &[Binding] = &[
         A::Right,
         "scroll right",
     ),
-    b(
+    bh(
         C::Decision,
         &[code(KeyCode::Enter)],
         A::Activate,
+        "review",
         "review the selected path",
     ),
-    b(
+    bh(
         C::Dialog,
         &[code(KeyCode::Tab), code(KeyCode::Right), k('l')],
         A::DialogNext,
+        "move",
         "next button",
     ),
     b(
@@ -242,22 +273,25 @@ pub const KEYMAP: &[Binding] = &[
         A::DialogPrev,
         "previous button",
     ),
-    b(
+    bh(
         C::Dialog,
         &[code(KeyCode::Enter)],
         A::DialogPress,
+        "press",
         "press the focused button (Cancel first)",
     ),
-    b(
+    bh(
         C::Dialog,
         &[code(KeyCode::Esc), k('n'), k('q')],
         A::DialogCancel,
+        "cancel",
         "cancel, nothing is sent",
     ),
-    b(
+    bh(
         C::Help,
         &[code(KeyCode::Esc), k('?'), k('q')],
         A::CloseHelp,
+        "close",
         "close help",
     ),
 ];
@@ -277,12 +311,13 @@ pub fn lookup(contexts: &[Context], ev: &KeyEvent) -> Option<Action> {
     })
 }
 
-/// Short hints for the footer: the first key of each binding of `context`.
-pub fn hints(context: Context) -> impl Iterator<Item = (String, &'static str)> {
-    KEYMAP
+/// Footer hints for the contexts in effect, most specific first: (first key, hint).
+pub fn hints(contexts: &[Context]) -> Vec<(String, &'static str)> {
+    contexts
         .iter()
-        .filter(move |bnd| bnd.context == context)
-        .filter_map(|bnd| Some((bnd.keys.first()?.label(), bnd.description)))
+        .flat_map(|ctx| KEYMAP.iter().filter(move |bnd| bnd.context == *ctx))
+        .filter_map(|bnd| Some((bnd.keys.first()?.label(), bnd.hint?)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ mod tests;
 
 pub use dialog::{Button, Dialog};
 pub use state::{DecisionPane, Focus, Options, Presence, RetryTarget, State};
-pub use update::update;
+pub use update::{contexts, update};
 
 /// Everything `update` consumes.
 #[derive(Debug, Clone, PartialEq)]

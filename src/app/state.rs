@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use super::dialog::Dialog;
 use crate::domain::paths::{self, PathKind};
-use crate::domain::{Incident, Side};
+use crate::domain::{Incident, JobState, JobView, Side};
 use crate::logs::LineStore;
 use crate::sources::{ActionOutcome, SourceName};
 
@@ -285,6 +285,18 @@ impl State {
             .map_or(0, |g| g.rollback_attempt)
             + 1
     }
+}
+
+/// The attempt number of a repair run ID: `rollback` is 0, `rollback-retry-N` is N.
+pub fn attempt_of(run_id: Option<&str>) -> Option<i32> {
+    JobView {
+        name: String::new(),
+        action: None,
+        run_id: run_id.map(str::to_string),
+        state: JobState::Running,
+        created: None,
+    }
+    .attempt()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

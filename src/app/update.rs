@@ -4,9 +4,8 @@ use crossterm::event::KeyEvent;
 
 use super::dialog::{Dialog, Press};
 use super::keymap::{self, Action, Context};
-use super::state::{Focus, Presence, State};
+use super::state::{Focus, Presence, State, attempt_of};
 use super::{Effect, Msg};
-use crate::domain::JobView;
 use crate::domain::paths::{self, PathKind};
 use crate::sources::{SourceEvent, SourceName};
 use crate::ui::layout;
@@ -65,7 +64,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         }
         SourceEvent::LogAttempt { job, run_id } => {
             fresh(state, SourceName::Logs);
-            let attempt = attempt_label(&job, run_id.as_deref());
+            let attempt = attempt_of(run_id.as_deref()).map_or("?".into(), |a| a.to_string());
             state.logs.store.push_marker(&format!(
                 "── attempt {attempt}: {} (job {job}) ──",
                 run_id.as_deref().unwrap_or("unknown run")
@@ -102,19 +101,8 @@ fn on_source(state: &mut State, ev: SourceEvent) {
     }
 }
 
-/// The attempt number for a marker: `rollback` is 0, `rollback-retry-N` is N.
-fn attempt_label(job: &str, run_id: Option<&str>) -> String {
-    let view = JobView {
-        name: job.to_string(),
-        action: None,
-        run_id: run_id.map(str::to_string),
-        state: crate::domain::JobState::Running,
-        created: None,
-    };
-    view.attempt().map_or("?".into(), |a| a.to_string())
-}
-
-fn contexts(state: &State) -> Vec<Context> {
+/// The keymap contexts in effect, most specific first (also drives the footer hints).
+pub fn contexts(state: &State) -> Vec<Context> {
     if state.help {
         vec![Context::Help, Context::Always]
     } else if state.dialog.is_some() {

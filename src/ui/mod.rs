@@ -1,3 +1,208 @@
 //! Rendering: one function per pane and dialog, read-only over `app::State`.
+//!
+//! `render` draws the header (where am I, is break glass active), the four panes placed by
+//! `layout`, the footer (the staleness banner, else key hints from the keymap), then any
+//! overlay (dialog, help). Every pane title carries its data age and `[STALE]`; every
+//! colour has a text badge beside it, so `color: false` loses no meaning.
 
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::app::{Focus, Presence, State, contexts, keymap};
+
+mod decision;
+mod dialog;
+mod health;
+mod help;
 pub mod layout;
+mod logs;
+mod raft;
+pub mod theme;
+
+#[cfg(test)]
+mod tests;
+
+use theme::Theme;
+
+/// How a pane is drawn this frame.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PaneView {
+    pub theme: Theme,
+    pub focused: bool,
+    /// Only a title line and one summary line (the stacked small-terminal layout).
+    pub collapsed: bool,
+}
+
+pub fn render(state: &State, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let theme = Theme {
+        color: state.opts.color,
+    };
+    let panes = layout::compute(area, state.focus);
+    header(state, theme, frame, panes.header);
+    for pane in Focus::ALL {
+        let rect = panes.get(pane);
+        if rect.width == 0 || rect.height == 0 {
+            continue;
+        }
+        let view = PaneView {
+            theme,
+            focused: pane == state.focus,
+            collapsed: panes.collapsed(pane, state.focus),
+        };
+        match pane {
+            Focus::Health => health::render(state, view, frame, rect),
+            Focus::Raft => raft::render(state, view, frame, rect),
+            Focus::Logs => logs::render(state, view, frame, rect),
+            Focus::Decision => decision::render(state, view, frame, rect),
+        }
+    }
+    footer(state, theme, frame, panes.footer);
+    if let Some(d) = &state.dialog {
+        dialog::render(state, d, theme, frame, area);
+    }
+    if state.help {
+        help::render(theme, frame, area);
+    }
+}
+
+/// `3s`, `4m`, `2h`: short enough for a pane title.
+pub(crate) fn fmt_age(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7_200 => format!("{}m", s / 60),
+        s => format!("{}h", s / 3_600),
+    }
+}
+
+/// The pane's block: `Health · 3s [STALE]`, plus an optional detail after the age.
+pub(crate) fn pane_block(
+    state: &State,
+    pane: Focus,
+    view: PaneView,
+    detail: Option<String>,
+) -> Block<'static> {
+    let t = view.theme;
+    let mut spans = vec![
+        Span::styled(format!(" {}", pane.title()), t.label()),
+        Span::raw(" · "),
+        Span::raw(state.pane_age(pane).map_or("no data".into(), fmt_age)),
+    ];
+    if state.pane_stale(pane) {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled("[STALE]", t.warn()));
+    }
+    if let Some(d) = detail {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::raw(d));
+    }
+    spans.push(Span::raw(" "));
+    let borders = if view.collapsed {
+        Borders::TOP
+    } else {
+        Borders::ALL
+    };
+    Block::new()
+        .borders(borders)
+        .border_style(t.border(view.focused))
+        .title(Line::from(spans))
+}
+
+/// Draw `lines` in the pane's block, scrolled by `scroll` (clamped to the content).
+pub(crate) fn draw_text(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block<'static>,
+    lines: Vec<Line<'static>>,
+    scroll: u16,
+) {
+    let max = u16::try_from(lines.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let p = Paragraph::new(lines)
+        .block(block)
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .scroll((scroll.min(max), 0));
+    frame.render_widget(p, area);
+}
+
+/// `label value` with the label in bold.
+pub(crate) fn kv(t: Theme, label: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label} "), t.label()),
+        Span::raw(value.into()),
+    ])
+}
+
+fn header(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
+    let (badge, style) = match state.presence {
+        Presence::Waiting => ("[connecting…]".to_string(), t.dim()),
+        Presence::Missing => ("[CLUSTER NOT FOUND]".to_string(), t.error()),
+        Presence::Present => match state.incident.cluster.as_ref() {
+            Some(c) if c.break_glass_active() => ("[BREAK GLASS ACTIVE]".into(), t.alarm()),
+            Some(c) => (
+                format!("[ok · {}]", c.phase.as_deref().unwrap_or("no phase")),
+                t.ok(),
+            ),
+            None => ("[no data]".into(), t.dim()),
+        },
+    };
+    let left = Line::from(vec![
+        Span::styled("breakglass", t.label()),
+        Span::raw(format!(
+            " · {} · {}/{}",
+            state.opts.context_label, state.opts.namespace, state.opts.cluster
+        )),
+    ]);
+    frame.render_widget(Paragraph::new(left), area);
+    let width = u16::try_from(badge.chars().count()).unwrap_or(u16::MAX);
+    if area.width > width {
+        let right = Rect {
+            x: area.x + area.width - width,
+            width,
+            ..area
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(badge, style)).alignment(Alignment::Right),
+            right,
+        );
+    }
+}
+
+/// The banner for the first source with a problem: what, since when.
+pub(crate) fn banner(state: &State) -> Option<String> {
+    let mut problems = state.problems();
+    let (source, message) = problems.next()?;
+    let more = problems.count();
+    let age = state
+        .age_secs(source)
+        .map_or("no data yet".into(), |a| format!("data {a} s old"));
+    let mut s = format!("[STALE] {}: {message} — retrying; {age}", source.label());
+    if more > 0 {
+        s.push_str(&format!(" (+{more} more)"));
+    }
+    Some(s)
+}
+
+fn footer(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    if let Some(b) = banner(state) {
+        spans.push(Span::styled(b, t.warn()));
+        spans.push(Span::raw("  "));
+    } else if let Some(u) = &state.unparseable {
+        spans.push(Span::styled(format!("[UNPARSEABLE] {u}"), t.error()));
+        spans.push(Span::raw("  "));
+    }
+    for (i, (key, hint)) in keymap::hints(&contexts(state)).into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" · "));
+        }
+        spans.push(Span::styled(key, t.label()));
+        spans.push(Span::raw(format!(" {hint}")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(Style::new()), area);
+}

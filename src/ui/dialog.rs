@@ -1,0 +1,130 @@
+//! The confirmation dialog: exactly what will be sent, to which object, what the operator
+//! will do next, and two buttons with Cancel focused first. Also the read-only explanation
+//! for the paths that are guided in a later version.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::decision::failing_green_warning;
+use super::theme::Theme;
+use crate::app::{Button, Dialog, State};
+
+const DIALOG_WIDTH: u16 = 78;
+
+pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame, area: Rect) {
+    let (title, body, buttons) = match dialog {
+        Dialog::ConfirmRetry { target, focus } => (
+            " Acknowledge break glass: retry the rollback ",
+            confirm_lines(state, target, t),
+            vec![
+                ("[ Cancel ]", *focus == Button::Cancel),
+                ("[ Acknowledge ]", *focus == Button::Acknowledge),
+            ],
+        ),
+        Dialog::Explain { path } => (
+            " Not carried out by breakglass yet ",
+            explain_lines(*path, t),
+            vec![("[ Close ]", true)],
+        ),
+    };
+    let inner_w = usize::from(area.width.min(DIALOG_WIDTH).saturating_sub(2)).max(1);
+    let text_rows: usize = body
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w).max(1))
+        .sum();
+    let rect = centered(
+        area,
+        DIALOG_WIDTH,
+        u16::try_from(text_rows + 4).unwrap_or(u16::MAX),
+    );
+    if rect.width < 3 || rect.height < 3 {
+        return;
+    }
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(Span::styled(title, t.label()))
+        .border_style(t.border(true));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let [text, _, row] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), text);
+    let mut spans = Vec::new();
+    for (label, focused) in buttons {
+        spans.push(Span::raw("  "));
+        spans.push(if focused {
+            Span::styled(label, t.selected())
+        } else {
+            Span::raw(label)
+        });
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), row);
+}
+
+fn confirm_lines(state: &State, target: &crate::app::RetryTarget, t: Theme) -> Vec<Line<'static>> {
+    let mut out = failing_green_warning(state, t);
+    out.push(Line::from(vec![
+        Span::styled("Target  ", t.label()),
+        Span::raw(format!(
+            "OpenBaoCluster {}/{}",
+            state.opts.namespace, state.opts.cluster
+        )),
+    ]));
+    out.push(Line::styled("JSON merge patch, sent exactly:", t.label()));
+    out.push(Line::styled(target.patch_body(), t.info()));
+    out.push(Line::styled("What the operator does next:", t.label()));
+    let n = state.next_attempt();
+    for s in [
+        format!(
+            "- breakGlass.active=false, then a new Job with run ID rollback-retry-{n} within ~5 s."
+        ),
+        "- A cause that is not transient (403 policy, no leader) fails again with a NEW nonce."
+            .into(),
+        "- Crash-looping Green pods make it ABORT instead (Green deleted, no Raft repair).".into(),
+        "- On success RollbackCleanup removes Blue peers (suspected defect): watch Raft.".into(),
+    ] {
+        out.push(Line::raw(s));
+    }
+    // Live check: the dialog sends what it captured, so say when that no longer matches.
+    let changed = match state.retry_target() {
+        Err(reason) => Some(reason),
+        Ok(now) if now.nonce != target.nonce => Some("the nonce changed".into()),
+        Ok(_) => None,
+    };
+    if let Some(reason) = changed {
+        out.push(Line::from(vec![
+            Span::styled("[CHANGED]", t.error()),
+            Span::raw(format!(" {reason}: Acknowledge will send nothing.")),
+        ]));
+    }
+    out
+}
+
+fn explain_lines(path: crate::domain::paths::PathKind, t: Theme) -> Vec<Line<'static>> {
+    let info = path.info();
+    let mut out = vec![
+        Line::styled(info.title, t.label()),
+        Line::raw("Guided in a later version. Nothing is sent from here."),
+        Line::styled("What the operator really does:", t.label()),
+    ];
+    out.extend(info.reality.iter().map(|s| Line::raw(format!("- {s}"))));
+    out
+}
+
+/// A box of at most `w`x`h` in the middle of `area`, never larger than it.
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}

@@ -1,0 +1,38 @@
+//! The help overlay, generated from `app::keymap::KEYMAP` so it cannot drift from the keys.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::dialog::centered;
+use super::theme::Theme;
+use crate::app::keymap::KEYMAP;
+
+pub(crate) fn render(t: Theme, frame: &mut Frame, area: Rect) {
+    let keys_w = KEYMAP
+        .iter()
+        .map(|b| b.keys_label().chars().count())
+        .max()
+        .unwrap_or(8);
+    let mut lines = vec![Line::styled(
+        format!("{:<9}{:<keys_w$}  {}", "context", "keys", "what"),
+        t.label(),
+    )];
+    lines.extend(KEYMAP.iter().map(|b| {
+        Line::from(vec![
+            Span::styled(format!("{:<9}", b.context.label()), t.dim()),
+            Span::styled(format!("{:<keys_w$}  ", b.keys_label()), t.label()),
+            Span::raw(b.description),
+        ])
+    }));
+    let rect = centered(area, 76, u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
+    if rect.width < 3 || rect.height < 3 {
+        return;
+    }
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(Span::styled(" Keys (Esc closes) ", t.label()))
+        .border_style(t.border(true));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}

@@ -1,0 +1,131 @@
+//! The Logs pane: the followed repair Job's executor output, attempt markers, severity
+//! badges, and the meaning of the last matched line on the bottom row.
+//!
+//! Only the visible rows are touched: the store is indexed by sequence number, never
+//! iterated whole, so a 100 000-line buffer costs the same to draw as a 10-line one.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::layout::{inner_rows, log_body_rows};
+use super::theme::Theme;
+use super::{PaneView, pane_block};
+use crate::app::state::{LogPane, attempt_of};
+use crate::app::{Focus, State};
+use crate::logs::{LineKind, StoredLine};
+use crate::patterns::{Rule, RuleSource};
+
+/// Width of the badge gutter (`[ERR] `).
+const GUTTER: usize = 6;
+
+pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rect) {
+    let t = view.theme;
+    let logs = &state.logs;
+    let block = pane_block(state, Focus::Logs, view, Some(title_detail(logs)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows = log_body_rows(inner_rows(area, view.collapsed)).min(inner.height);
+    let body = Rect {
+        height: rows,
+        ..inner
+    };
+    let store = &logs.store;
+    if store.is_empty() {
+        let msg = match &logs.job {
+            Some(j) => format!("no lines yet from job {j}"),
+            None => "no log lines yet (waiting for the repair Job's pod)".into(),
+        };
+        frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())), body);
+        return;
+    }
+    if view.collapsed {
+        // One summary line: what the newest known pattern means beats the raw tail.
+        if let Some((_, rule)) = store.last_match() {
+            frame.render_widget(Paragraph::new(meaning(Some(rule), t)), body);
+            return;
+        }
+    }
+    let start = first_visible(logs, rows);
+    let mut last_visible_match = None;
+    let lines: Vec<Line> = store
+        .range(start, usize::from(rows))
+        .map(|(seq, l)| {
+            if let Some(r) = l.rule() {
+                last_visible_match = Some((seq, r));
+            }
+            line(l, logs.hscroll, t)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), body);
+    if inner.height > rows {
+        let meaning_row = Rect {
+            y: inner.y + rows,
+            height: 1,
+            ..inner
+        };
+        let rule = last_visible_match.or(store.last_match()).map(|(_, r)| r);
+        frame.render_widget(Paragraph::new(meaning(rule, t)), meaning_row);
+    }
+}
+
+/// `[FOLLOW] · [ENDED] · dropped N · attempt N · job`.
+fn title_detail(logs: &LogPane) -> String {
+    // Short, always-relevant parts first: the job name is long and may be cut.
+    let mut parts = vec![if logs.follow { "[FOLLOW]" } else { "[PAUSED]" }.to_string()];
+    if logs.ended {
+        parts.push("[ENDED]".into());
+    }
+    if logs.store.dropped() > 0 {
+        parts.push(format!("dropped {}", logs.store.dropped()));
+    }
+    if let Some(j) = &logs.job {
+        let attempt = attempt_of(logs.run_id.as_deref()).map_or("?".into(), |a| a.to_string());
+        parts.push(format!("attempt {attempt} · {j}"));
+    }
+    parts.join(" · ")
+}
+
+/// Following shows the tail; paused shows from `top`, clamped to what is still stored.
+pub(crate) fn first_visible(logs: &LogPane, rows: u16) -> u64 {
+    let store = &logs.store;
+    let tail = store
+        .end_seq()
+        .saturating_sub(u64::from(rows))
+        .max(store.first_seq());
+    if logs.follow {
+        tail
+    } else {
+        logs.top.clamp(store.first_seq(), tail)
+    }
+}
+
+fn line(l: &StoredLine, hscroll: u16, t: Theme) -> Line<'static> {
+    let text: String = l.text.chars().skip(usize::from(hscroll)).collect();
+    match l.kind {
+        LineKind::Marker => Line::styled(text, t.marker()),
+        LineKind::Log(Some(rule)) => Line::from(vec![
+            Span::styled(
+                format!("{} ", rule.severity.badge()),
+                t.severity(rule.severity),
+            ),
+            Span::styled(text, t.severity(rule.severity)),
+        ]),
+        LineKind::Log(None) => Line::from(vec![Span::raw(" ".repeat(GUTTER)), Span::raw(text)]),
+    }
+}
+
+fn meaning(rule: Option<&Rule>, t: Theme) -> Line<'static> {
+    let Some(r) = rule else {
+        return Line::styled("no known pattern matched yet", t.dim());
+    };
+    let mut spans = vec![
+        Span::styled(r.severity.badge(), t.severity(r.severity)),
+        Span::raw(format!(" {}", r.meaning)),
+    ];
+    if r.source == RuleSource::Runbook && !r.in_operator_code {
+        spans.push(Span::styled(" [runbook only]", t.warn()));
+    }
+    Line::from(spans)
+}

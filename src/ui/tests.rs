@@ -1,0 +1,274 @@
+//! Rendered-buffer tests: whole-frame `insta` snapshots at 80x24 and 160x48, explicit cell
+//! style asserts where colour carries meaning, and a resize sweep that must never panic.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+use crate::app::fixtures::{self, JOB, feed, incident_state};
+use crate::app::{Focus, Msg, State, update};
+use crate::sources::{SourceEvent, SourceName};
+
+fn draw(state: &State, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut term = match Terminal::new(TestBackend::new(w, h)) {
+        Ok(t) => t,
+        Err(e) => match e {},
+    };
+    if let Err(e) = term.draw(|f| super::render(state, f)) {
+        match e {}
+    }
+    term
+}
+
+fn snap(name: &str, state: &State) {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let term = draw(state, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), term.backend());
+    }
+}
+
+fn key(state: &mut State, code: KeyCode) {
+    update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn text_of(buf: &Buffer) -> String {
+    let area = buf.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn dialog_state() -> State {
+    let mut s = incident_state(true);
+    s.focus = Focus::Decision;
+    key(&mut s, KeyCode::Enter);
+    s
+}
+
+fn unreachable_state() -> State {
+    let mut s = incident_state(true);
+    feed(
+        &mut s,
+        [SourceEvent::Problem {
+            source: SourceName::Cluster,
+            message: "API unreachable".into(),
+        }],
+    );
+    update(&mut s, Msg::Tick(fixtures::ts("2026-11-23T10:07:39Z")));
+    s
+}
+
+#[test]
+fn snapshot_break_glass_incident() {
+    snap("incident", &incident_state(true));
+}
+
+#[test]
+fn snapshot_each_pane_focused_at_80x24() {
+    for focus in [Focus::Raft, Focus::Logs, Focus::Decision] {
+        let mut s = incident_state(true);
+        s.focus = focus;
+        let term = draw(&s, 80, 24);
+        insta::assert_snapshot!(format!("focus_{}_80x24", focus.title()), term.backend());
+    }
+}
+
+#[test]
+fn snapshot_dialog_open() {
+    snap("dialog", &dialog_state());
+}
+
+#[test]
+fn snapshot_dialog_with_crashlooping_green() {
+    let mut s = incident_state(true);
+    feed(&mut s, [SourceEvent::Pods(fixtures::crashlooping_green())]);
+    s.focus = Focus::Decision;
+    key(&mut s, KeyCode::Enter);
+    snap("dialog_crashloop", &s);
+}
+
+#[test]
+fn snapshot_help_overlay() {
+    let mut s = incident_state(true);
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)),
+    );
+    snap("help", &s);
+}
+
+#[test]
+fn snapshot_cluster_not_found() {
+    let mut s = State::new(fixtures::opts(true));
+    feed(&mut s, [SourceEvent::Cluster(None)]);
+    s.focus = Focus::Decision;
+    snap("not_found", &s);
+}
+
+#[test]
+fn snapshot_api_unreachable_banner() {
+    let s = unreachable_state();
+    snap("api_unreachable", &s);
+    let text = text_of(draw(&s, 80, 24).backend().buffer());
+    assert!(
+        text.contains("[STALE] cluster: API unreachable — retrying; data 42 s old"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_err_badge_is_red_with_colour_and_text_either_way() {
+    for color in [true, false] {
+        let mut s = incident_state(color);
+        s.focus = Focus::Logs;
+        let term = draw(&s, 160, 48);
+        let buf = term.backend().buffer();
+        let text = text_of(buf);
+        let (y, line) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains("[ERR] 2026-11-23T10:00:01.000Z"))
+            .unwrap_or_else(|| panic!("no ERR line:\n{text}"));
+        let x = line
+            .find("[ERR]")
+            .map(|b| line[..b].chars().count())
+            .unwrap_or(0);
+        let cell = &buf[(x as u16, y as u16)];
+        assert_eq!(cell.symbol(), "[");
+        if color {
+            assert_eq!(cell.fg, Color::Red);
+        } else {
+            assert_eq!(cell.fg, Color::Reset);
+        }
+    }
+}
+
+#[test]
+fn no_color_means_no_colour_anywhere() {
+    let mut states = vec![incident_state(false), unreachable_state()];
+    states[1].opts.color = false;
+    let mut d = incident_state(false);
+    feed(&mut d, [SourceEvent::Pods(fixtures::crashlooping_green())]);
+    d.focus = Focus::Decision;
+    key(&mut d, KeyCode::Enter);
+    states.push(d);
+    for s in &states {
+        for (w, h) in [(80, 24), (160, 48)] {
+            let term = draw(s, w, h);
+            for cell in term.backend().buffer().content() {
+                assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_header_badge_is_text_and_alarm_coloured() {
+    let term = draw(&incident_state(true), 80, 24);
+    let buf = term.backend().buffer();
+    let header = text_of(buf).lines().next().unwrap_or_default().to_string();
+    assert!(header.ends_with("[BREAK GLASS ACTIVE]"), "{header}");
+    assert_eq!(buf[(79, 0)].bg, Color::Red);
+}
+
+#[test]
+fn stale_panes_say_so_in_their_title() {
+    let text = text_of(draw(&unreachable_state(), 160, 48).backend().buffer());
+    assert!(text.contains("Health · 42s [STALE]"), "{text}");
+    assert!(text.contains("Decision · 42s [STALE]"), "{text}");
+    assert!(
+        text.contains("[DISABLED] Retry: cluster data is stale (42 s old)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn hostile_log_lines_never_reach_the_buffer() {
+    let mut s = incident_state(true);
+    s.focus = Focus::Logs;
+    feed(
+        &mut s,
+        [SourceEvent::LogLines {
+            job: JOB.into(),
+            lines: vec!["evil \x1b]52;c;cHduZWQ=\x07 \x1b[2J\x1b[1;1H \r done".into()],
+        }],
+    );
+    let term = draw(&s, 160, 48);
+    for cell in term.backend().buffer().content() {
+        assert!(
+            !cell.symbol().chars().any(char::is_control),
+            "{:?}",
+            cell.symbol()
+        );
+    }
+    let text = text_of(term.backend().buffer());
+    assert!(text.contains("evil ␛ ␛␛ ^M done"), "{text}");
+}
+
+#[test]
+fn a_full_buffer_draws_its_tail_and_a_paused_view_stays_put() {
+    let mut s = State::new(fixtures::opts(true));
+    s.focus = Focus::Logs;
+    update(
+        &mut s,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    feed(
+        &mut s,
+        [SourceEvent::LogLines {
+            job: JOB.into(),
+            lines: (0..100_050).map(|i| format!("line {i}")).collect(),
+        }],
+    );
+    let text = text_of(draw(&s, 80, 24).backend().buffer());
+    assert!(text.contains("line 100049"), "{text}");
+    assert!(text.contains("dropped 50"), "{text}");
+    key(&mut s, KeyCode::Char('f'));
+    feed(
+        &mut s,
+        [SourceEvent::LogLines {
+            job: JOB.into(),
+            lines: vec!["brand new".into()],
+        }],
+    );
+    let text = text_of(draw(&s, 80, 24).backend().buffer());
+    assert!(
+        text.contains("line 100049") && !text.contains("brand new"),
+        "{text}"
+    );
+    assert!(text.contains("[PAUSED]"), "{text}");
+}
+
+#[test]
+fn no_size_panics() {
+    let mut states = vec![incident_state(true), dialog_state(), unreachable_state()];
+    let mut help = incident_state(false);
+    help.help = true;
+    states.push(help);
+    let mut empty = State::new(fixtures::opts(true));
+    empty.focus = Focus::Logs;
+    states.push(empty);
+    for s in &mut states {
+        for focus in Focus::ALL {
+            s.focus = focus;
+            for w in (0..=130).step_by(20).chain([1, 2, 79, 80, 99, 100, 161]) {
+                for h in (0..=50)
+                    .step_by(7)
+                    .chain([1, 2, 3, 4, 9, 10, 19, 20, 23, 24])
+                {
+                    draw(s, w, h);
+                }
+            }
+        }
+    }
+}
