@@ -1,1 +1,186 @@
 //! `breakglass status`: one snapshot of what the console would show, as text or JSON.
+//!
+//! The JSON shape is documented in the README and kept stable: fields are only added.
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::domain::raft::{SYNC_THRESHOLD, blue_behind_green, lag};
+use crate::domain::{Incident, Side};
+
+/// Exit codes of `status` (also in `--help`).
+pub const EXIT_NO_BREAK_GLASS: i32 = 0;
+pub const EXIT_ERROR: i32 = 1;
+pub const EXIT_BREAK_GLASS_ACTIVE: i32 = 3;
+
+pub fn exit_code(incident: &Incident) -> i32 {
+    if incident
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.break_glass_active())
+    {
+        EXIT_BREAK_GLASS_ACTIVE
+    } else {
+        EXIT_NO_BREAK_GLASS
+    }
+}
+
+fn ts(t: Option<Timestamp>) -> Value {
+    t.map_or(Value::Null, |t| json!(t.to_string()))
+}
+
+pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
+    let cluster = incident.cluster.as_ref().map(|c| {
+        json!({
+            "name": c.name,
+            "namespace": c.namespace,
+            "resourceVersion": c.resource_version,
+            "phase": c.phase,
+            "specVersion": c.spec_version,
+            "currentVersion": c.current_version,
+            "breakGlassAck": c.break_glass_ack,
+            "conditions": c.conditions.iter().map(|k| json!({
+                "type": k.type_, "status": k.status, "reason": k.reason, "message": k.message,
+            })).collect::<Vec<_>>(),
+            "breakGlass": c.break_glass.as_ref().map(|b| json!({
+                "active": b.active, "reason": b.reason, "message": b.message, "nonce": b.nonce,
+                "enteredAt": ts(b.entered_at), "acknowledgedAt": ts(b.acknowledged_at), "steps": b.steps,
+            })),
+            "blueGreen": c.blue_green.as_ref().map(|g| json!({
+                "phase": g.phase, "blueRevision": g.blue_revision, "greenRevision": g.green_revision,
+                "rollbackAttempt": g.rollback_attempt, "rollbackReason": g.rollback_reason,
+                "jobFailureCount": g.job_failure_count, "lastJobFailure": g.last_job_failure,
+            })),
+        })
+    });
+    let nodes: Vec<Value> = incident
+        .raft
+        .iter()
+        .map(|r| {
+            let role = if !r.reachable {
+                "unreachable"
+            } else if r.is_leader {
+                "leader"
+            } else {
+                "follower"
+            };
+            json!({
+                "pod": r.pod, "revision": r.side.label(), "role": role,
+                "committed": r.committed, "applied": r.applied, "lag": lag(r, &incident.raft),
+                "reachable": r.reachable, "error": r.error,
+                "age_ms": (now.as_millisecond() - r.at.as_millisecond()).max(0),
+            })
+        })
+        .collect();
+    json!({
+        "namespace": incident.namespace,
+        "clusterName": incident.cluster_name,
+        "breakGlassActive": exit_code(incident) == EXIT_BREAK_GLASS_ACTIVE,
+        "cluster": cluster,
+        "pods": incident.pods.iter().map(|p| json!({
+            "name": p.name, "side": incident.side_of(p).label(), "revision": p.revision,
+            "phase": p.phase, "ready": p.ready, "sealed": p.sealed, "active": p.active,
+            "restarts": p.restarts, "waitingReason": p.waiting_reason,
+        })).collect::<Vec<_>>(),
+        "repairJobs": incident.jobs.iter().map(|j| json!({
+            "name": j.name, "runId": j.run_id, "attempt": j.attempt(), "state": j.state.label(),
+            "created": ts(j.created),
+        })).collect::<Vec<_>>(),
+        "raft": {
+            "nodes": nodes,
+            "blueBehindGreen": blue_behind_green(&incident.raft),
+            "syncThreshold": SYNC_THRESHOLD,
+            "leaders": incident.raft.iter().filter(|r| r.is_leader).map(|r| r.pod.clone()).collect::<Vec<_>>(),
+        },
+    })
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+pub fn to_text(incident: &Incident) -> String {
+    let mut out = Vec::new();
+    let Some(c) = &incident.cluster else {
+        return format!(
+            "OpenBaoCluster {}/{}: not found\n",
+            incident.namespace, incident.cluster_name
+        );
+    };
+    out.push(format!(
+        "OpenBaoCluster {}/{}  phase {}  version {} (current {})",
+        c.namespace,
+        c.name,
+        opt(c.phase.as_deref()),
+        c.spec_version,
+        opt(c.current_version.as_deref())
+    ));
+    match &c.break_glass {
+        Some(b) if b.active => {
+            out.push(format!(
+                "BREAK GLASS ACTIVE  reason {}  nonce {}",
+                opt(b.reason.as_deref()),
+                opt(b.nonce.as_deref())
+            ));
+            out.push(format!("  {}", opt(b.message.as_deref())));
+            for (i, s) in b.steps.iter().enumerate() {
+                out.push(format!("  {}. {s}", i + 1));
+            }
+        }
+        Some(b) => out.push(format!(
+            "break glass inactive (acknowledged at {})",
+            opt(b.acknowledged_at)
+        )),
+        None => out.push("no break glass".into()),
+    }
+    if let Some(g) = &c.blue_green {
+        out.push(format!(
+            "blue/green {}  blue {}  green {}  rollback attempt {}",
+            opt(g.phase.as_deref()),
+            opt(g.blue_revision.as_deref()),
+            opt(g.green_revision.as_deref()),
+            g.rollback_attempt
+        ));
+    }
+    for side in [Side::Blue, Side::Green, Side::Other] {
+        for p in incident.pods_on(side) {
+            out.push(format!(
+                "  {:<5} {}  {}  ready={} sealed={} active={}{}",
+                side.label(),
+                p.name,
+                p.phase,
+                p.ready,
+                opt(p.sealed),
+                opt(p.active),
+                p.waiting_reason
+                    .as_ref()
+                    .map(|w| format!("  {w}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    for j in &incident.jobs {
+        out.push(format!(
+            "  job {}  run {}  {}",
+            j.name,
+            opt(j.run_id.as_deref()),
+            j.state.label()
+        ));
+    }
+    for r in &incident.raft {
+        out.push(format!(
+            "  raft {:<5} {}  committed {} applied {} lag {}{}",
+            r.side.label(),
+            r.pod,
+            opt(r.committed),
+            opt(r.applied),
+            opt(lag(r, &incident.raft)),
+            if r.reachable {
+                String::new()
+            } else {
+                format!("  unreachable: {}", opt(r.error.as_deref()))
+            }
+        ));
+    }
+    out.join("\n") + "\n"
+}

@@ -25,6 +25,10 @@ pub use update::{contexts, update};
 
 /// Everything `update` consumes.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one message at a time through update; boxing buys nothing"
+)]
 pub enum Msg {
     Key(KeyEvent),
     Resize {

@@ -3,6 +3,13 @@
 //! They never exit on errors: they back off, report a [`SourceEvent::Problem`], and resume.
 //! They hold no UI state.
 
+pub mod actions;
+pub mod connect;
+pub mod logfollow;
+pub mod raft;
+pub mod snapshot;
+pub mod watch;
+
 use crate::domain::{ClusterView, JobView, PodView, RaftReading};
 
 /// Which source an event or problem comes from (each pane shows its data age).
@@ -28,6 +35,10 @@ impl SourceName {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a handful of events per second through a channel; boxing buys nothing"
+)]
 pub enum SourceEvent {
     /// The OpenBaoCluster as last seen; `None` when it does not exist.
     Cluster(Option<ClusterView>),

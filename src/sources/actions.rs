@@ -1,0 +1,141 @@
+//! The action executor: the only code that writes to the cluster.
+//!
+//! The acknowledgement is guarded three ways: the cluster is re-read right before sending
+//! and the send is refused if break glass is over or the nonce changed; a server-side dry
+//! run goes first; and the patch carries the re-read `resourceVersion`, so a change in
+//! between is a 409 instead of a blind write.
+
+use kube::Client;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use super::ActionOutcome;
+use super::connect::explain;
+use super::watch::cluster_resource;
+use crate::domain::ClusterView;
+
+/// The exact JSON merge patch an acknowledgement sends.
+pub fn ack_patch(nonce: &str, resource_version: &str) -> Value {
+    json!({
+        "metadata": { "resourceVersion": resource_version },
+        "spec": { "breakGlassAck": nonce }
+    })
+}
+
+/// Why an acknowledgement must not be sent, judged on the freshly read cluster.
+pub fn refuse_reason(fresh: &ClusterView, nonce: &str) -> Option<String> {
+    if !fresh.break_glass_active() {
+        return Some(
+            "break glass is no longer active: the operator has moved on; nothing was sent".into(),
+        );
+    }
+    match fresh.active_nonce() {
+        Some(current) if current == nonce => None,
+        Some(current) => Some(format!(
+            "the nonce changed ({nonce} → {current}): a new failure happened; review it, nothing was sent"
+        )),
+        None => Some("break glass has no nonce to acknowledge; nothing was sent".into()),
+    }
+}
+
+fn failed(err: &kube::Error) -> ActionOutcome {
+    let status = match err {
+        kube::Error::Api(s) => Some(s.code),
+        _ => None,
+    };
+    let message = match err {
+        kube::Error::Api(s) if s.code == 409 => format!(
+            "409 Conflict: the cluster changed between the re-read and the send; nothing was applied. Review and try again. ({})",
+            s.message
+        ),
+        other => explain(other),
+    };
+    ActionOutcome::Failed { status, message }
+}
+
+/// Acknowledge break glass with `nonce` (the one the user confirmed).
+pub async fn acknowledge(
+    client: &Client,
+    namespace: &str,
+    cluster: &str,
+    nonce: &str,
+) -> ActionOutcome {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &cluster_resource());
+    let fresh = match api.get(cluster).await {
+        Ok(obj) => obj,
+        Err(e) => return failed(&e),
+    };
+    let view = match serde_json::to_value(&fresh)
+        .map_err(|e| e.to_string())
+        .and_then(|v| ClusterView::from_json(&v).map_err(|e| e.to_string()))
+    {
+        Ok(v) => v,
+        Err(e) => {
+            return ActionOutcome::Refused {
+                reason: format!("cannot read the cluster: {e}"),
+            };
+        }
+    };
+    if let Some(reason) = refuse_reason(&view, nonce) {
+        return ActionOutcome::Refused { reason };
+    }
+    let patch = ack_patch(nonce, &view.resource_version);
+    let dry = PatchParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    if let Err(e) = api.patch(cluster, &dry, &Patch::Merge(&patch)).await {
+        return failed(&e);
+    }
+    match api
+        .patch(cluster, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+    {
+        Ok(obj) => ActionOutcome::Acknowledged {
+            nonce: nonce.to_string(),
+            resource_version: obj.metadata.resource_version.unwrap_or_default(),
+        },
+        Err(e) => failed(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::BreakGlassView;
+
+    fn cluster(active: bool, nonce: &str) -> ClusterView {
+        ClusterView {
+            break_glass: Some(BreakGlassView {
+                active,
+                nonce: Some(nonce.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_patch_carries_nonce_and_resource_version() {
+        assert_eq!(
+            ack_patch("abc", "42").to_string(),
+            r#"{"metadata":{"resourceVersion":"42"},"spec":{"breakGlassAck":"abc"}}"#
+        );
+    }
+
+    #[test]
+    fn a_stale_nonce_or_inactive_break_glass_is_refused() {
+        assert_eq!(refuse_reason(&cluster(true, "n1"), "n1"), None);
+        assert!(
+            refuse_reason(&cluster(true, "n2"), "n1")
+                .unwrap()
+                .contains("nonce changed")
+        );
+        assert!(
+            refuse_reason(&cluster(false, "n1"), "n1")
+                .unwrap()
+                .contains("no longer active")
+        );
+    }
+}

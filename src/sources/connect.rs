@@ -1,0 +1,166 @@
+//! Building a kube-rs `Client` from a kubeconfig, the one way breakglass reaches any
+//! cluster (real, demo or test). Errors name the file and context so a tired human can fix
+//! them.
+
+use std::path::{Path, PathBuf};
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot read kubeconfig {path}: {detail}")]
+    Kubeconfig { path: String, detail: String },
+    #[error(
+        "no kubeconfig found: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config ({detail})"
+    )]
+    NoKubeconfig { detail: String },
+    #[error("context {context:?} is not in {path} (contexts: {available})")]
+    UnknownContext {
+        context: String,
+        path: String,
+        available: String,
+    },
+    #[error("kubeconfig {path} cannot be used: {detail}")]
+    Config { path: String, detail: String },
+}
+
+/// Where to connect: the command line's `--kubeconfig`, `--context`, `-n`.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// A client plus what the user should see about where it points.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: Client,
+    /// The namespace to use: `-n`, else the context's, else `default` (like kubectl).
+    pub namespace: String,
+    /// The context's name, for the header.
+    pub context: String,
+    /// The API server URL.
+    pub server: String,
+}
+
+fn describe(path: Option<&Path>) -> String {
+    match path {
+        Some(p) => p.display().to_string(),
+        None => std::env::var("KUBECONFIG").unwrap_or_else(|_| "~/.kube/config".into()),
+    }
+}
+
+/// Read the kubeconfig (`--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`) and build a
+/// client for the chosen context. Does not contact the API server.
+pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
+    let path = describe(target.kubeconfig.as_deref());
+    let kubeconfig = match &target.kubeconfig {
+        Some(p) => Kubeconfig::read_from(p).map_err(|e| ConnectError::Kubeconfig {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?,
+        None => Kubeconfig::read().map_err(|e| ConnectError::NoKubeconfig {
+            detail: e.to_string(),
+        })?,
+    };
+    let context = target
+        .context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone())
+        .unwrap_or_default();
+    if !kubeconfig.contexts.iter().any(|c| c.name == context) {
+        let available: Vec<_> = kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        return Err(ConnectError::UnknownContext {
+            context,
+            path,
+            available: if available.is_empty() {
+                "none".into()
+            } else {
+                available.join(", ")
+            },
+        });
+    }
+    let options = KubeConfigOptions {
+        context: Some(context.clone()),
+        ..Default::default()
+    };
+    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| ConnectError::Config {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+    let namespace = target
+        .namespace
+        .clone()
+        .unwrap_or_else(|| config.default_namespace.clone());
+    let server = config.cluster_url.to_string();
+    let client = Client::try_from(config).map_err(|e| ConnectError::Config {
+        path,
+        detail: e.to_string(),
+    })?;
+    Ok(Connection {
+        client,
+        namespace,
+        context,
+        server,
+    })
+}
+
+/// One line for a kube error, with what the user can do about the common ones.
+pub fn explain(err: &kube::Error) -> String {
+    match err {
+        kube::Error::Api(s) if s.code == 403 => {
+            format!("RBAC denied (403): {} — see README \"RBAC\"", s.message)
+        }
+        kube::Error::Api(s) if s.code == 401 => {
+            format!(
+                "not authenticated (401): {} — check the kubeconfig's credentials",
+                s.message
+            )
+        }
+        kube::Error::Api(s) => format!("{} {}: {}", s.code, s.reason, s.message),
+        kube::Error::HyperError(e) => format!("API server unreachable: {e}"),
+        kube::Error::Service(e) => format!("API server unreachable: {e}"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_missing_kubeconfig_names_the_file() {
+        let t = Target {
+            kubeconfig: Some("/nonexistent/kubeconfig".into()),
+            ..Default::default()
+        };
+        let e = connect(&t).await.err().unwrap().to_string();
+        assert!(e.contains("/nonexistent/kubeconfig"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_context_lists_the_known_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("kc");
+        std::fs::write(
+            &p,
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: real\n  context: {cluster: c, user: u}\ncurrent-context: real\n",
+        )
+        .unwrap();
+        let t = Target {
+            kubeconfig: Some(p),
+            context: Some("prod".into()),
+            ..Default::default()
+        };
+        let e = connect(&t).await.err().unwrap().to_string();
+        assert!(e.contains("\"prod\"") && e.contains("real"), "{e}");
+    }
+}
