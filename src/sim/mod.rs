@@ -5,7 +5,9 @@
 //! The console reaches it only through a kubeconfig, exactly like a real cluster. Nothing
 //! here is used by the live code paths.
 
+pub mod error;
 pub mod openbao;
+pub mod podlog;
 pub mod scenario;
 pub mod store;
 pub mod twin;
