@@ -6,6 +6,7 @@
 //! here is used by the live code paths.
 
 pub mod error;
+pub mod executor_log;
 pub mod openbao;
 pub mod podlog;
 pub mod scenario;

@@ -156,13 +156,14 @@ impl Scenario {
 
     /// The embedded scenario `name`, at speed 1.0.
     pub fn named(name: &str) -> Result<Scenario, ScenarioError> {
-        let (_, text) = FILES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .ok_or_else(|| ScenarioError::Unknown {
-                name: name.to_string(),
-                valid: Self::names().into_iter().map(String::from).collect(),
-            })?;
+        let (_, text) =
+            FILES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| ScenarioError::Unknown {
+                    name: name.to_string(),
+                    valid: Self::names().into_iter().map(String::from).collect(),
+                })?;
         Self::parse(name, text)
     }
 
@@ -233,7 +234,10 @@ impl Scenario {
             }
         }
         if self.timing.status_to_job_ms > 5000 {
-            return Err("timing.status_to_job_ms must be at most 5000 (the operator requeues after 5 s)".into());
+            return Err(
+                "timing.status_to_job_ms must be at most 5000 (the operator requeues after 5 s)"
+                    .into(),
+            );
         }
         if self.timing.tick_ms == 0 {
             return Err("timing.tick_ms must be positive".into());
@@ -300,7 +304,11 @@ impl Topology {
     }
 
     pub fn rev(&self, blue: bool) -> &str {
-        if blue { &self.blue_rev } else { &self.green_rev }
+        if blue {
+            &self.blue_rev
+        } else {
+            &self.green_rev
+        }
     }
 
     pub fn pod(&self, blue: bool, ordinal: i32) -> String {
@@ -404,7 +412,14 @@ mod tests {
         let p = Scenario::named("persistent").unwrap();
         for n in 0..4 {
             assert_eq!(p.attempt(n).unwrap().outcome, Outcome::Failure);
-            assert!(p.attempt(n).unwrap().error.as_deref().unwrap().contains("status 403"));
+            assert!(
+                p.attempt(n)
+                    .unwrap()
+                    .error
+                    .as_deref()
+                    .unwrap()
+                    .contains("status 403")
+            );
         }
         assert!(Scenario::named("green-crashloop").unwrap().green.crashloop);
         assert!(p.raft.blue_lag >= 1000 && t.raft.blue_lag < 100);
@@ -417,7 +432,12 @@ mod tests {
             .with_speed(10.0)
             .unwrap();
         assert_eq!(s.delay(3000), Duration::from_millis(300));
-        assert!(Scenario::named("transient").unwrap().with_speed(0.0).is_err());
+        assert!(
+            Scenario::named("transient")
+                .unwrap()
+                .with_speed(0.0)
+                .is_err()
+        );
     }
 
     #[test]
@@ -439,7 +459,13 @@ mod tests {
         );
         assert_eq!(t.pod(true, 2), "prod-cluster-e8983038c519c718-2");
         assert_eq!(t.pvc(false, 0), "data-prod-cluster-269c4f7ba494030d-0");
-        assert!(t.snapshot_job().starts_with("upgrade-prod-cluster-preupgrade-snapshot-"));
-        assert_eq!(t.fill("{cluster}-{blue}-0.{ns}"), "prod-cluster-e8983038c519c718-0.security");
+        assert!(
+            t.snapshot_job()
+                .starts_with("upgrade-prod-cluster-preupgrade-snapshot-")
+        );
+        assert_eq!(
+            t.fill("{cluster}-{blue}-0.{ns}"),
+            "prod-cluster-e8983038c519c718-0.security"
+        );
     }
 }
