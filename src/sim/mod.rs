@@ -12,3 +12,5 @@ pub mod podlog;
 pub mod scenario;
 pub mod store;
 pub mod twin;
+pub mod twin_cluster;
+pub mod twin_objects;
