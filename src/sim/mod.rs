@@ -8,6 +8,7 @@
 pub mod error;
 pub mod executor_log;
 pub mod openbao;
+pub mod openbao_sim;
 pub mod podlog;
 pub mod scenario;
 pub mod store;
