@@ -5,9 +5,21 @@
 //! The console reaches it only through a kubeconfig, exactly like a real cluster. Nothing
 //! here is used by the live code paths.
 
+pub mod authz;
+pub mod controls;
+pub mod discovery;
 pub mod error;
+pub mod logapi;
 pub mod openbao;
+pub mod patch;
 pub mod podlog;
+pub mod rest;
 pub mod scenario;
+pub mod schema;
+pub mod select;
+pub mod server;
 pub mod store;
+pub mod table;
+pub mod tls;
 pub mod twin;
+pub mod watch;

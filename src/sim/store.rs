@@ -150,6 +150,9 @@ struct Inner {
 pub struct WatchFeed {
     pub backlog: Vec<Change>,
     pub rx: broadcast::Receiver<Change>,
+    /// The store's resourceVersion when the feed was taken: everything up to it is in
+    /// `backlog` (or was before the watch's start), everything after comes through `rx`.
+    pub start_rv: u64,
 }
 
 /// Options for [`Store::update`], the API server's write path.
@@ -603,7 +606,11 @@ impl Store {
                     .collect()
             }
         };
-        Ok(WatchFeed { backlog, rx })
+        Ok(WatchFeed {
+            backlog,
+            rx,
+            start_rv: g.rv,
+        })
     }
 
     /// Test control: forget the whole watch history, so every older resourceVersion (and
