@@ -201,6 +201,14 @@ pub fn random_suffix() -> String {
         .collect()
 }
 
+/// What the API server does to every stored custom resource, whoever writes it: schema
+/// defaults applied, unknown fields pruned (validation is the HTTP layer's admission).
+fn normalise(r: Resource, obj: &mut Value) {
+    if let Some(schema) = super::schema::for_resource(r) {
+        schema.default_and_prune(obj);
+    }
+}
+
 fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
     obj.get("metadata")?.get(field)?.as_str()
 }
@@ -363,6 +371,7 @@ impl Store {
             map.insert("apiVersion".into(), Value::String(r.api_version()));
             map.insert("kind".into(), Value::String(r.kind().into()));
         }
+        normalise(r, &mut obj);
         if dry_run {
             return Ok(obj);
         }
@@ -455,6 +464,7 @@ impl Store {
             map.insert("apiVersion".into(), Value::String(r.api_version()));
             map.insert("kind".into(), Value::String(r.kind().into()));
         }
+        normalise(r, &mut new);
         if new == old {
             return Ok(old);
         }
