@@ -1,6 +1,13 @@
 //! The simulator's API server seen through kube-rs (real TLS, bearer tokens, a kubeconfig
 //! the server wrote): the fidelity points of `shared/k8s/apiserver-fidelity.md`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "helpers of integration tests"
+)]
+
 mod sim_support;
 
 use std::time::Duration;

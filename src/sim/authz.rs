@@ -61,7 +61,10 @@ pub(crate) fn forbidden(user: &User, verb: &str, t: &Target) -> ApiError {
 
 /// POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews.
 pub(crate) fn access_review(user: &User, body: &[u8]) -> Resp {
-    let Ok(mut review) = serde_json::from_slice::<Value>(body) else {
+    let parsed = serde_json::from_slice::<Value>(body)
+        .ok()
+        .or_else(|| super::proto::access_review(body));
+    let Some(mut review) = parsed else {
         return error_resp(&ApiError::bad_request(
             "the object provided is unrecognized (must be of type SelfSubjectAccessReview)",
         ));

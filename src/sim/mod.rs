@@ -13,6 +13,7 @@ pub mod logapi;
 pub mod openbao;
 pub mod patch;
 pub mod podlog;
+pub mod proto;
 pub mod rest;
 pub mod scenario;
 pub mod schema;

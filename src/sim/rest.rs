@@ -59,6 +59,9 @@ pub(crate) async fn handle(
         "get" => get(ctx, t, table::wants_table(&accept)),
         "create" | "update" | "patch" | "delete" => match read_body(req).await {
             Err(e) => Err(e),
+            Ok(_) if matches!(verb, "create" | "update") && !json_or_yaml(&content_type) => {
+                Err(unsupported_patch("application/json, application/yaml"))
+            }
             Ok(body) => match verb {
                 "create" => create(ctx, t, &body, q),
                 "update" => update(ctx, t, &body, q),
@@ -324,6 +327,12 @@ fn update(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
     };
     let v = ctx.store().update(t.r, &ns, &name, new, &opts)?;
     Ok((200, v, warnings))
+}
+
+/// Bodies the simulator can read for create and update (no protobuf, no CBOR).
+fn json_or_yaml(content_type: &str) -> bool {
+    let base = content_type.split(';').next().unwrap_or("").trim();
+    matches!(base, "" | "application/json" | "application/yaml" | "*/*")
 }
 
 fn unsupported_patch(accepted: &str) -> ApiError {
