@@ -150,6 +150,9 @@ struct Inner {
 pub struct WatchFeed {
     pub backlog: Vec<Change>,
     pub rx: broadcast::Receiver<Change>,
+    /// The store's resourceVersion when the feed was taken: everything up to it is in
+    /// `backlog` (or was before the watch's start), everything after comes through `rx`.
+    pub start_rv: u64,
 }
 
 /// Options for [`Store::update`], the API server's write path.
@@ -196,6 +199,14 @@ pub fn random_suffix() -> String {
     (0..5)
         .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
         .collect()
+}
+
+/// What the API server does to every stored custom resource, whoever writes it: schema
+/// defaults applied, unknown fields pruned (validation is the HTTP layer's admission).
+fn normalise(r: Resource, obj: &mut Value) {
+    if let Some(schema) = super::schema::for_resource(r) {
+        schema.default_and_prune(obj);
+    }
 }
 
 fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
@@ -360,6 +371,7 @@ impl Store {
             map.insert("apiVersion".into(), Value::String(r.api_version()));
             map.insert("kind".into(), Value::String(r.kind().into()));
         }
+        normalise(r, &mut obj);
         if dry_run {
             return Ok(obj);
         }
@@ -452,6 +464,7 @@ impl Store {
             map.insert("apiVersion".into(), Value::String(r.api_version()));
             map.insert("kind".into(), Value::String(r.kind().into()));
         }
+        normalise(r, &mut new);
         if new == old {
             return Ok(old);
         }
@@ -603,7 +616,11 @@ impl Store {
                     .collect()
             }
         };
-        Ok(WatchFeed { backlog, rx })
+        Ok(WatchFeed {
+            backlog,
+            rx,
+            start_rv: g.rv,
+        })
     }
 
     /// Test control: forget the whole watch history, so every older resourceVersion (and
