@@ -27,4 +27,5 @@ pub mod tls;
 pub mod twin;
 pub mod twin_cluster;
 pub mod twin_objects;
+pub mod twin_seed;
 pub mod watch;

@@ -115,6 +115,9 @@ pub struct GreenSetup {
 pub struct ForwardFailure {
     pub log: String,
     pub error: String,
+    /// Executor run time in seconds; default: just after the last log entry.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -132,6 +135,9 @@ pub struct Attempt {
     /// The executor's fatal error (printed as `upgrade-executor error: <error>`).
     #[serde(default)]
     pub error: Option<String>,
+    /// Executor run time in seconds for the seeded Job; default: just after the last entry.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
 }
 
 /// One executor log entry.
@@ -199,6 +205,17 @@ impl Scenario {
     pub fn attempt(&self, n: i32) -> Option<&Attempt> {
         let i = usize::try_from(n).unwrap_or(0);
         self.attempts.get(i).or_else(|| self.attempts.last())
+    }
+
+    /// How long a seeded executor ran: `duration_s`, else just after its last entry.
+    pub fn run_seconds(&self, log: &str, duration_s: Option<f64>) -> f64 {
+        duration_s.unwrap_or_else(|| {
+            self.logs
+                .get(log)
+                .and_then(|steps| steps.iter().map(|s| s.after_s).reduce(f64::max))
+                .unwrap_or(0.0)
+                + 0.4
+        })
     }
 
     fn check(&self) -> Result<(), String> {
