@@ -107,6 +107,23 @@ impl Setup {
         }
     }
 
+    /// Wait (bounded) until `f` holds, re-checking on every store or container-log change.
+    pub async fn until_log<T>(&mut self, what: &str, mut f: impl FnMut(&Self) -> Option<T>) -> T {
+        let deadline = Instant::now() + self.bound;
+        let mut logs = self.store.log_changes();
+        loop {
+            if let Some(t) = f(self) {
+                return t;
+            }
+            let woke = tokio::select! {
+                r = logs.changed() => r.is_ok(),
+                r = self.rx.recv() => !matches!(r, Err(broadcast::error::RecvError::Closed)),
+                _ = tokio::time::sleep_until(deadline) => panic!("timed out after {:?} waiting for {what}", self.bound),
+            };
+            assert!(woke, "store closed");
+        }
+    }
+
     /// Collect every change for `window`; for asserting that nothing happens.
     pub async fn changes_within(&mut self, window: Duration) -> Vec<Change> {
         let deadline = Instant::now() + window;
