@@ -17,6 +17,7 @@ pub mod patch;
 pub mod podlog;
 pub mod proto;
 pub mod rest;
+pub mod run;
 pub mod scenario;
 pub mod schema;
 pub mod select;
