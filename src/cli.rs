@@ -1,1 +1,178 @@
-//! Command line (clap) and dispatch.
+//! Command line (clap) and dispatch: the console, `demo`, `sim` and `status`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use jiff::Timestamp;
+
+use crate::sources::connect::{Target, connect};
+use crate::sources::snapshot::{self, SnapshotError};
+use crate::{sim, status, tui};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "breakglass",
+    version,
+    about = "Incident console for a failed OpenBao Blue/Green rollback (operator break glass)",
+    long_about = "Incident console for a failed OpenBao Blue/Green rollback (openbao-operator break glass).\n\n\
+        breakglass [--kubeconfig F] [--context C] [-n NS] CLUSTER opens the console on a live cluster.\n\
+        It is read-only until you confirm an action. `breakglass demo` opens it on a built-in simulated incident.",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Name of the OpenBaoCluster
+    #[arg(required = true)]
+    pub cluster: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context)
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Namespace (default: the context's namespace, else "default")
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+}
+
+impl TargetArgs {
+    fn target(&self) -> Target {
+        Target {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            namespace: self.namespace.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum Output {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the console on a built-in simulated incident (starts the simulator in-process)
+    Demo {
+        /// Scenario: transient (default), persistent, green-crashloop
+        #[arg(long, default_value = "transient")]
+        scenario: String,
+        /// Simulated time runs this many times faster
+        #[arg(long, default_value_t = 1.0, hide = true)]
+        speed: f64,
+    },
+    /// Serve the simulated cluster for other clients (kubectl, a second console) until interrupted
+    Sim {
+        /// Scenario: transient (default), persistent, green-crashloop
+        #[arg(long, default_value = "transient")]
+        scenario: String,
+        /// Where to write the kubeconfig that reaches the simulator
+        #[arg(long, value_name = "PATH")]
+        kubeconfig_out: PathBuf,
+        /// Simulated time runs this many times faster
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
+    /// Print one snapshot of the incident and exit.
+    ///
+    /// Exit status: 0 when no break glass is active, 3 when break glass is active, 1 on error.
+    Status {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Name of the OpenBaoCluster
+        cluster: String,
+        /// Output format (the JSON is documented in the README)
+        #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
+        output: Output,
+    },
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        None => {
+            let cluster = cli.cluster.ok_or_else(|| eyre!("CLUSTER is required"))?;
+            let conn = connect(&cli.target.target()).await?;
+            let label = conn.context.clone();
+            tui::run_console(conn, cluster, label).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Demo { scenario, speed }) => {
+            let dir = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
+            let kubeconfig = dir.path().join("kubeconfig");
+            let handle = sim::run::start(&scenario, speed, &kubeconfig)
+                .await
+                .wrap_err_with(|| format!("cannot start the simulator (scenario {scenario})"))?;
+            let target = Target {
+                kubeconfig: Some(kubeconfig),
+                ..Default::default()
+            };
+            let conn = connect(&target).await?;
+            let result =
+                tui::run_console(conn, handle.cluster.clone(), format!("demo:{scenario}")).await;
+            handle.shutdown().await;
+            result?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Sim {
+            scenario,
+            kubeconfig_out,
+            speed,
+        }) => {
+            let handle = sim::run::start(&scenario, speed, &kubeconfig_out)
+                .await
+                .wrap_err_with(|| format!("cannot start the simulator (scenario {scenario})"))?;
+            println!(
+                "simulator serving scenario {scenario} at https://{}\nkubeconfig: {}\ntry: kubectl --kubeconfig {} -n {} get openbaoclusters\n    breakglass --kubeconfig {} {}\nCtrl-C stops it.",
+                handle.addr,
+                kubeconfig_out.display(),
+                kubeconfig_out.display(),
+                handle.namespace,
+                kubeconfig_out.display(),
+                handle.cluster
+            );
+            tui::wait_for_stop_signal().await?;
+            handle.shutdown().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Status {
+            target,
+            cluster,
+            output,
+        }) => status_command(&target, &cluster, output).await,
+    }
+}
+
+async fn status_command(target: &TargetArgs, cluster: &str, output: Output) -> Result<ExitCode> {
+    let conn = connect(&target.target()).await?;
+    let incident = match snapshot::read(&conn.client, &conn.namespace, cluster).await {
+        Ok(i) => i,
+        Err(e @ SnapshotError::NotFound { .. }) => return Err(eyre!(e)),
+        Err(e) => {
+            return Err(eyre!(e)).wrap_err(format!(
+                "reading {}/{cluster} via {}",
+                conn.namespace, conn.server
+            ));
+        }
+    };
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&status::to_json(&incident, Timestamp::now()))?
+        ),
+        Output::Text => print!("{}", status::to_text(&incident)),
+    }
+    let code = u8::try_from(status::exit_code(&incident)).unwrap_or(1);
+    Ok(ExitCode::from(code))
+}

@@ -1,0 +1,212 @@
+//! Layer 4: the real binary in a real pseudo-terminal (tmux): demo → acknowledge → the new
+//! attempt is visible → quit, and the terminal is restored on quit and on SIGTERM.
+//!
+//! Each test runs its own tmux server on a private socket and kills it on drop.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step should fail the test loudly"
+)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(40);
+
+struct Tmux {
+    socket: String,
+    /// The shell wrapper writes breakglass's exit status here.
+    status_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Start `breakglass ARGS` as the only pane, at the given size, kept after it exits.
+    fn start(width: u16, height: u16, args: &[&str]) -> Tmux {
+        let socket = format!("bg-e2e-{}-{}", std::process::id(), rand_suffix());
+        let dir = tempfile::tempdir().unwrap();
+        let status_file = dir.path().join("status");
+        let t = Tmux {
+            socket,
+            status_file,
+            _dir: dir,
+        };
+        let script = format!(
+            "\"$0\" \"$@\"; echo $? > {}; exec sleep 120",
+            t.status_file.display()
+        );
+        let mut cmd = vec!["sh", "-c", &script, env!("CARGO_BIN_EXE_breakglass")];
+        cmd.extend(args);
+        t.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ]);
+        t.run(&["set-option", "-g", "remain-on-exit", "on"]);
+        let mut respawn = vec![
+            "respawn-pane",
+            "-k",
+            "-t",
+            "e2e",
+            "-e",
+            "TERM=xterm-256color",
+        ];
+        respawn.extend(cmd);
+        t.run(&respawn);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux must be installed (bash .ci/test installs it)");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "e2e", k]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn format(&self, f: &str) -> String {
+        self.run(&["display-message", "-p", "-t", "e2e", f])
+            .trim()
+            .to_string()
+    }
+
+    /// Wait until the screen shows `text`; fail with the last screen.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if start.elapsed() > WAIT {
+                panic!("timed out waiting for {text:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Wait until breakglass has exited (the wrapper shell stays, so the pane's terminal
+    /// state can still be inspected) and return its exit status.
+    fn wait_dead(&self) -> String {
+        let start = Instant::now();
+        while !self.status_file.exists() {
+            assert!(
+                start.elapsed() < WAIT,
+                "the console did not exit; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::fs::read_to_string(&self.status_file)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    /// PID of breakglass itself (the child of the pane's shell wrapper).
+    fn console_pid(&self) -> String {
+        let sh = self.format("#{pane_pid}");
+        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).unwrap();
+        children
+            .split_whitespace()
+            .next()
+            .expect("breakglass is running")
+            .to_string()
+    }
+
+    fn assert_restored(&self) {
+        assert_eq!(
+            self.format("#{alternate_on}"),
+            "0",
+            "alternate screen left on"
+        );
+        assert_eq!(self.format("#{cursor_flag}"), "1", "cursor left hidden");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::time::SystemTime;
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+#[test]
+fn demo_acknowledge_new_attempt_quit() {
+    let t = Tmux::start(160, 48, &["demo", "--speed", "4"]);
+    t.wait_for("BREAK GLASS");
+    t.wait_for("upgrade-executor error");
+    // Focus the Decision pane, open Retry, move to Acknowledge, confirm.
+    t.keys(&["BTab"]);
+    t.keys(&["Enter"]);
+    let dialog = t.wait_for("breakGlassAck");
+    assert!(
+        dialog.contains("Cancel") && dialog.contains("Acknowledge"),
+        "{dialog}"
+    );
+    t.keys(&["Right", "Enter"]);
+    t.wait_for("rollback-retry-1");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_dead(), "0");
+    t.assert_restored();
+}
+
+#[test]
+fn cancelling_sends_nothing_and_sigterm_restores_the_terminal() {
+    let t = Tmux::start(80, 24, &["demo", "--speed", "4"]);
+    t.wait_for("BREAK GLASS");
+    t.keys(&["BTab", "Enter"]);
+    t.wait_for("breakGlassAck");
+    // Enter on the default button is Cancel.
+    t.keys(&["Enter"]);
+    std::thread::sleep(Duration::from_secs(3));
+    let s = t.screen();
+    assert!(
+        !s.contains("rollback-retry-1"),
+        "a cancelled dialog must not acknowledge:\n{s}"
+    );
+    let pid = t.console_pid();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    // The console exits by itself on SIGTERM, with the terminal restored (status 0).
+    assert_eq!(t.wait_dead(), "0");
+    t.assert_restored();
+}
