@@ -206,8 +206,12 @@ fn scroll(state: &mut State, delta: i64) {
     }
 }
 
+/// Text panes are short; the renderer clamps to the content, this only keeps a held key
+/// from running far past it.
+const MAX_TEXT_SCROLL: i64 = 200;
+
 fn add(v: u16, delta: i64) -> u16 {
-    u16::try_from((i64::from(v) + delta).clamp(0, i64::from(u16::MAX))).unwrap_or(0)
+    u16::try_from((i64::from(v) + delta).clamp(0, MAX_TEXT_SCROLL)).unwrap_or(0)
 }
 
 fn activate(state: &mut State) {

@@ -122,7 +122,11 @@ pub(crate) fn draw_text(
     lines: Vec<Line<'static>>,
     scroll: u16,
 ) {
-    let max = u16::try_from(lines.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    // Wrapped rows, estimated by width (word wrap can add a few, hence the slack), so the
+    // end of long content stays reachable without scrolling far into blank space.
+    let width = usize::from(block.inner(area).width).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let max = u16::try_from(rows + rows / 4).unwrap_or(u16::MAX);
     let p = Paragraph::new(lines)
         .block(block)
         .wrap(ratatui::widgets::Wrap { trim: false })

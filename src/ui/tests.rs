@@ -272,3 +272,52 @@ fn no_size_panics() {
         }
     }
 }
+
+#[test]
+fn after_an_accepted_ack_the_new_job_is_shown() {
+    let mut s = dialog_state();
+    key(&mut s, KeyCode::Tab);
+    key(&mut s, KeyCode::Enter);
+    feed(
+        &mut s,
+        [SourceEvent::Action(
+            crate::sources::ActionOutcome::Acknowledged {
+                nonce: fixtures::NONCE.into(),
+                resource_version: "184490".into(),
+            },
+        )],
+    );
+    let mut c = fixtures::cluster();
+    if let (Some(bg), Some(g)) = (c.break_glass.as_mut(), c.blue_green.as_mut()) {
+        bg.active = false;
+        bg.acknowledged_at = Some(fixtures::ts("2026-11-23T10:07:00Z"));
+        g.rollback_attempt = 1;
+    }
+    let mut jobs = fixtures::jobs();
+    jobs.push(crate::domain::JobView {
+        name: "upgrade-prod-cluster-bluegreen-repair-consensus-0a1b2c3d4e".into(),
+        run_id: Some("rollback-retry-1".into()),
+        state: crate::domain::JobState::Running,
+        ..jobs[0].clone()
+    });
+    feed(
+        &mut s,
+        [SourceEvent::Cluster(Some(c)), SourceEvent::Jobs(jobs)],
+    );
+    snap("after_ack", &s);
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    assert!(
+        text.contains("acknowledged; waiting for the operator's new Job…"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "operator's new Job upgrade-prod-cluster-bluegreen-repair-consensus-0a1b2c3d4e"
+        ) && text.contains("(rollback-retry-1) [running]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[DISABLED] Retry: break glass is not active"),
+        "{text}"
+    );
+}
