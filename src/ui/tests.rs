@@ -321,3 +321,61 @@ fn after_an_accepted_ack_the_new_job_is_shown() {
         "{text}"
     );
 }
+
+#[test]
+fn the_help_lists_every_binding_of_the_keymap() {
+    let mut s = incident_state(true);
+    s.help = true;
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    for b in crate::app::keymap::KEYMAP {
+        assert!(
+            text.contains(&b.keys_label()) && text.contains(b.description),
+            "{} / {} missing from help:\n{text}",
+            b.keys_label(),
+            b.description
+        );
+    }
+}
+
+#[test]
+fn the_dialog_shows_the_exact_patch_and_the_target() {
+    let s = dialog_state();
+    let body = format!(
+        r#"{{"metadata":{{"resourceVersion":"{}"}},"spec":{{"breakGlassAck":"{}"}}}}"#,
+        fixtures::RV,
+        fixtures::NONCE
+    );
+    let wide = text_of(draw(&s, 160, 48).backend().buffer());
+    assert!(wide.contains(&body), "{wide}");
+    assert!(
+        wide.contains("OpenBaoCluster security/prod-cluster"),
+        "{wide}"
+    );
+    // At 80 columns it is split between the two objects, never inside a value.
+    let narrow = text_of(draw(&s, 80, 24).backend().buffer());
+    let (a, b) = body.split_at(body.find(",\"spec\"").unwrap_or(0) + 1);
+    assert!(narrow.contains(a) && narrow.contains(b), "{narrow}");
+    assert!(narrow.contains("[ Cancel ]  [ Acknowledge ]"), "{narrow}");
+}
+
+#[test]
+fn an_unparseable_cluster_is_shown_with_the_last_good_view() {
+    let mut s = incident_state(true);
+    feed(
+        &mut s,
+        [SourceEvent::ClusterUnparseable(
+            "OpenBaoCluster \"prod-cluster\" does not parse: invalid type: string, expected a sequence".into(),
+        )],
+    );
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    assert!(text.contains("[UNPARSEABLE] OpenBaoCluster"), "{text}");
+    assert!(text.contains("(showing the last good view)"), "{text}");
+    assert!(
+        text.contains("[BREAK GLASS ACTIVE] phase Upgrading"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[DISABLED] Retry: the latest cluster object does not parse"),
+        "{text}"
+    );
+}
