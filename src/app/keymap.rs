@@ -210,16 +210,16 @@ pub const KEYMAP: &[Binding] = &[
         "scroll down / next path",
     ),
     b(
-        C::Logs,
+        C::Pane,
         &[code(KeyCode::PageUp)],
         A::PageUp,
-        "page up (pauses follow)",
+        "page up (logs: pauses follow)",
     ),
     b(
-        C::Logs,
+        C::Pane,
         &[code(KeyCode::PageDown)],
         A::PageDown,
-        "page down",
+        "page down (decision: path details)",
     ),
     b(
         C::Logs,

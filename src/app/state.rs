@@ -99,6 +99,8 @@ pub struct LogPane {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DecisionPane {
     pub selected: usize,
+    /// Scroll of the path details (PgUp/PgDn); j/k select.
+    pub scroll: u16,
     /// The nonce of an acknowledgement handed to the runtime and not answered yet.
     pub in_flight: Option<String>,
     /// The runtime's answer to the last action.

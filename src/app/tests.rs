@@ -441,3 +441,21 @@ fn jobs_keep_only_repair_jobs() {
     feed(&mut s, [crate::sources::SourceEvent::Jobs(all)]);
     assert_eq!(s.incident().jobs.len(), 1);
 }
+
+#[test]
+fn page_keys_scroll_text_panes_and_decision_details() {
+    let mut s = at_decision(true);
+    run(&mut s, [key(KeyCode::PageDown), key(KeyCode::PageDown)]);
+    assert_eq!(s.decision.scroll, 16);
+    assert_eq!(
+        s.decision.selected, 0,
+        "pages do not change the selected path"
+    );
+    run(&mut s, [ch('j')]);
+    assert_eq!((s.decision.selected, s.decision.scroll), (1, 0));
+    s.focus = Focus::Health;
+    run(&mut s, [key(KeyCode::PageDown), ch('j'), ch('k'), ch('k')]);
+    assert_eq!(s.health_scroll, 7);
+    run(&mut s, [key(KeyCode::PageUp), key(KeyCode::PageUp)]);
+    assert_eq!(s.health_scroll, 0);
+}

@@ -139,15 +139,18 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         Action::Up => scroll(state, -1),
         Action::Down => scroll(state, 1),
         Action::PageUp | Action::PageDown => {
-            let page = i64::from(layout::visible_log_rows(state.size, state.focus).max(1));
-            scroll(
-                state,
-                if action == Action::PageUp {
-                    -page
-                } else {
-                    page
-                },
-            );
+            let sign = if action == Action::PageUp { -1 } else { 1 };
+            match state.focus {
+                Focus::Logs => {
+                    let page = layout::visible_log_rows(state.size, state.focus).max(1);
+                    scroll(state, sign * i64::from(page));
+                }
+                // j/k select a path; pages scroll its details.
+                Focus::Decision => {
+                    state.decision.scroll = add(state.decision.scroll, sign * TEXT_PAGE)
+                }
+                Focus::Health | Focus::Raft => scroll(state, sign * TEXT_PAGE),
+            }
         }
         Action::Top => {
             let first = state.logs.store.first_seq();
@@ -184,6 +187,7 @@ fn scroll(state: &mut State, delta: i64) {
             let n = paths::ALL.len() as i64;
             let i = (state.decision.selected as i64 + delta.signum()).clamp(0, n - 1);
             state.decision.selected = usize::try_from(i).unwrap_or(0);
+            state.decision.scroll = 0;
         }
         Focus::Logs => {
             if state.logs.follow {
@@ -205,6 +209,9 @@ fn scroll(state: &mut State, delta: i64) {
         }
     }
 }
+
+/// Rows a page key moves a text pane (their height varies with layout; half of 80x24's).
+const TEXT_PAGE: i64 = 8;
 
 /// Text panes are short; the renderer clamps to the content, this only keeps a held key
 /// from running far past it.

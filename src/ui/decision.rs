@@ -13,7 +13,14 @@ use crate::sources::ActionOutcome;
 
 pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rect) {
     let block = pane_block(state, Focus::Decision, view, None);
-    draw_text(frame, area, block, lines(state, view.theme), 0);
+    draw_text(
+        frame,
+        area,
+        block,
+        lines(state, view.theme),
+        state.decision.scroll,
+        (!view.collapsed).then_some("PgDn"),
+    );
 }
 
 fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {

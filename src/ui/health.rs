@@ -19,6 +19,7 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
         block,
         lines(state, view.theme),
         state.health_scroll,
+        (!view.collapsed).then_some("j/PgDn"),
     );
 }
 
@@ -52,11 +53,14 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             Span::raw(format!(" {u} (showing the last good view)")),
         ]));
     }
+    // State first, the operator's (long, reference) steps last: at 80x24 and in the grid
+    // the pods and revisions must be visible without scrolling.
     conditions(cluster, t, &mut out);
     break_glass(state, cluster, t, &mut out);
     blue_green(cluster, t, &mut out);
     pods(state, t, &mut out);
     jobs(state, t, &mut out);
+    steps(cluster, t, &mut out);
     out
 }
 
@@ -129,9 +133,12 @@ fn break_glass(state: &State, c: &ClusterView, t: Theme, out: &mut Vec<Line<'sta
     if let Some(at) = b.acknowledged_at {
         out.push(kv(t, "acknowledged", at.to_string()));
     }
-    if b.steps.is_empty() {
+}
+
+fn steps(c: &ClusterView, t: Theme, out: &mut Vec<Line<'static>>) {
+    let Some(b) = c.break_glass.as_ref().filter(|b| !b.steps.is_empty()) else {
         return;
-    }
+    };
     out.push(Line::styled("operator's steps", t.label()));
     let wrong_pod = format!("{}-0", c.name);
     for (i, step) in b.steps.iter().enumerate() {

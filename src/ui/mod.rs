@@ -121,16 +121,28 @@ pub(crate) fn draw_text(
     block: Block<'static>,
     lines: Vec<Line<'static>>,
     scroll: u16,
+    more_hint: Option<&'static str>,
 ) {
     // Wrapped rows, estimated by width (word wrap can add a few, hence the slack), so the
     // end of long content stays reachable without scrolling far into blank space.
     let width = usize::from(block.inner(area).width).max(1);
     let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
     let max = u16::try_from(rows + rows / 4).unwrap_or(u16::MAX);
+    let scroll = scroll.min(max);
+    let visible = usize::from(block.inner(area).height);
+    let mut block = block;
+    if let Some(hint) = more_hint {
+        // Say that there is more, and which key reaches it, on the bottom border.
+        if rows > visible + usize::from(scroll) {
+            block = block.title_bottom(Line::from(format!(" ↓ more: {hint} ")).right_aligned());
+        } else if scroll > 0 {
+            block = block.title_bottom(Line::from(" ↑ scrolled ").right_aligned());
+        }
+    }
     let p = Paragraph::new(lines)
         .block(block)
         .wrap(ratatui::widgets::Wrap { trim: false })
-        .scroll((scroll.min(max), 0));
+        .scroll((scroll, 0));
     frame.render_widget(p, area);
 }
 

@@ -24,6 +24,7 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
         block,
         lines(state, view.theme, short),
         state.raft_scroll,
+        (!view.collapsed).then_some("j/PgDn"),
     );
 }
 
