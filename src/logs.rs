@@ -228,13 +228,36 @@ impl LineStore {
     /// Up to `count` lines from `start` (clamped to what is stored), with their sequence numbers.
     pub fn range(&self, start: u64, count: usize) -> impl Iterator<Item = (u64, &StoredLine)> {
         let start = start.max(self.first_seq);
-        let offset = usize::try_from(start - self.first_seq).unwrap_or(usize::MAX);
+        // `VecDeque::range` starts in O(1), so drawing the visible rows never walks the buffer.
+        let offset = usize::try_from(start - self.first_seq)
+            .unwrap_or(usize::MAX)
+            .min(self.lines.len());
         self.lines
-            .iter()
-            .skip(offset)
+            .range(offset..)
             .take(count)
             .zip(start..)
             .map(|(l, s)| (s, l))
+    }
+
+    /// The nearest line after (`forward`) or before `from` whose rule satisfies `pred`.
+    /// O(distance): used on a key press, never per frame.
+    pub fn find(&self, from: u64, forward: bool, pred: impl Fn(&Rule) -> bool) -> Option<u64> {
+        let hit = |l: &StoredLine| l.rule().is_some_and(&pred);
+        if forward {
+            self.range(from.saturating_add(1), usize::MAX)
+                .find(|(_, l)| hit(l))
+                .map(|(s, _)| s)
+        } else {
+            let before = usize::try_from(from.saturating_sub(self.first_seq))
+                .unwrap_or(usize::MAX)
+                .min(self.lines.len());
+            self.lines
+                .range(..before)
+                .rev()
+                .zip((self.first_seq..self.first_seq + before as u64).rev())
+                .find(|(l, _)| hit(l))
+                .map(|(_, s)| s)
+        }
     }
 }
 
@@ -301,6 +324,29 @@ mod tests {
         );
         assert_eq!(st.range(4, 10).count(), 1);
         assert_eq!(st.range(9, 10).count(), 0);
+    }
+
+    #[test]
+    fn find_jumps_between_matching_lines_both_ways() {
+        let mut st = LineStore::new(5);
+        for l in [
+            "x",
+            "ERR status 403",
+            "y",
+            "z",
+            "status 403 again",
+            "w",
+            "v",
+        ] {
+            st.push_line(l);
+        }
+        // Capacity 5: seqs 2..=6 are stored ("y" .. "v"); the first 403 line was dropped.
+        let is_err = |r: &Rule| r.severity == patterns::Severity::Error;
+        assert_eq!(st.find(2, true, is_err), Some(4));
+        assert_eq!(st.find(4, true, is_err), None);
+        assert_eq!(st.find(6, false, is_err), Some(4));
+        assert_eq!(st.find(4, false, is_err), None);
+        assert_eq!(st.find(0, true, is_err), Some(4));
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub enum Action {
     Top,
     Bottom,
     ToggleFollow,
+    NextError,
+    PrevError,
     Left,
     Right,
     Activate,
@@ -54,6 +56,8 @@ pub enum Action {
     DialogPress,
     DialogCancel,
     CloseHelp,
+    HelpUp,
+    HelpDown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +247,18 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(
         C::Logs,
+        &[k('e')],
+        A::NextError,
+        "next [ERR] line (pauses follow)",
+    ),
+    b(
+        C::Logs,
+        &[k('E')],
+        A::PrevError,
+        "previous [ERR] line (pauses follow)",
+    ),
+    b(
+        C::Logs,
         &[code(KeyCode::Left), k('h')],
         A::Left,
         "scroll left",
@@ -293,6 +309,18 @@ pub const KEYMAP: &[Binding] = &[
         A::CloseHelp,
         "close",
         "close help",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Up), k('k')],
+        A::HelpUp,
+        "scroll help up",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Down), k('j')],
+        A::HelpDown,
+        "scroll help down",
     ),
 ];
 

@@ -152,6 +152,7 @@ pub struct State {
     pub decision: DecisionPane,
     pub dialog: Option<Dialog>,
     pub help: bool,
+    pub help_scroll: u16,
     /// Terminal size as last reported (80x24 until the first resize).
     pub size: (u16, u16),
 }
@@ -179,6 +180,7 @@ impl State {
             decision: DecisionPane::default(),
             dialog: None,
             help: false,
+            help_scroll: 0,
             size: (80, 24),
         }
     }

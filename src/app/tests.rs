@@ -459,3 +459,33 @@ fn page_keys_scroll_text_panes_and_decision_details() {
     run(&mut s, [key(KeyCode::PageUp), key(KeyCode::PageUp)]);
     assert_eq!(s.health_scroll, 0);
 }
+
+#[test]
+fn e_and_shift_e_jump_between_error_lines() {
+    let mut s = logs_state(0);
+    let lines: Vec<String> = (0..200)
+        .map(|i| {
+            if i == 20 || i == 120 {
+                format!("upgrade-executor error: {i}")
+            } else {
+                format!("line {i}")
+            }
+        })
+        .collect();
+    feed(
+        &mut s,
+        [crate::sources::SourceEvent::LogLines {
+            job: JOB.into(),
+            lines,
+        }],
+    );
+    run(&mut s, [ch('E')]);
+    assert!(!s.logs.follow);
+    assert_eq!(s.logs.top, 120);
+    run(&mut s, [ch('E')]);
+    assert_eq!(s.logs.top, 20);
+    run(&mut s, [ch('E')]);
+    assert_eq!(s.logs.top, 20, "no earlier error: stays");
+    run(&mut s, [ch('e')]);
+    assert_eq!(s.logs.top, 120);
+}

@@ -125,7 +125,15 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     match action {
         Action::Quit => return vec![Effect::Quit],
         Action::ToggleHelp => state.help = true,
-        Action::CloseHelp => state.help = false,
+        Action::CloseHelp => {
+            state.help = false;
+            state.help_scroll = 0;
+        }
+        Action::HelpUp => state.help_scroll = state.help_scroll.saturating_sub(1),
+        Action::HelpDown => {
+            let n = u16::try_from(keymap::KEYMAP.len()).unwrap_or(u16::MAX);
+            state.help_scroll = (state.help_scroll + 1).min(n.saturating_sub(1));
+        }
         Action::FocusNext => state.focus = state.focus.cycle(true),
         Action::FocusPrev => state.focus = state.focus.cycle(false),
         Action::DialogNext | Action::DialogPrev => {
@@ -165,10 +173,30 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
                 state.logs.follow = true;
             }
         }
+        Action::NextError | Action::PrevError => jump_to_error(state, action == Action::NextError),
         Action::Left => state.logs.hscroll = state.logs.hscroll.saturating_sub(8),
         Action::Right => state.logs.hscroll = state.logs.hscroll.saturating_add(8).min(2_000),
     }
     Vec::new()
+}
+
+/// lnav's e/E: put the next (previous) error line at the top of a paused view.
+fn jump_to_error(state: &mut State, forward: bool) {
+    let store = &state.logs.store;
+    let rows = u64::from(layout::visible_log_rows(state.size, state.focus));
+    let from = match (state.logs.follow, forward) {
+        (true, false) => store.end_seq(),
+        (true, true) => store.end_seq().saturating_sub(rows).max(store.first_seq()),
+        (false, _) => state.logs.top,
+    };
+    let is_error = |r: &crate::patterns::Rule| r.severity == crate::patterns::Severity::Error;
+    let Some(seq) = state.logs.store.find(from, forward, is_error) else {
+        return;
+    };
+    if state.logs.follow {
+        pause_logs(state);
+    }
+    state.logs.top = seq;
 }
 
 /// Pause where the view is now: the tail as drawn.

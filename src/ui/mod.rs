@@ -68,7 +68,7 @@ pub fn render(state: &State, frame: &mut Frame) {
         dialog::render(state, d, theme, frame, area);
     }
     if state.help {
-        help::render(theme, frame, area);
+        help::render(theme, state.help_scroll, frame, area);
     }
 }
 
