@@ -96,6 +96,27 @@ pub struct LogPane {
     pub ended: bool,
 }
 
+impl LogPane {
+    /// The top line of the tail view when `rows` lines are visible.
+    pub fn tail_top(&self, rows: u16) -> u64 {
+        self.store
+            .end_seq()
+            .saturating_sub(u64::from(rows))
+            .max(self.store.first_seq())
+    }
+
+    /// The first visible line: the tail when following, else `top` clamped to what is
+    /// still stored (dropping the oldest lines moves a paused view only when it must).
+    pub fn first_visible(&self, rows: u16) -> u64 {
+        if self.follow {
+            self.tail_top(rows)
+        } else {
+            self.top.clamp(self.store.first_seq(), self.tail_top(rows))
+        }
+    }
+}
+
+/// The Decision pane: the selected path, and what happened to the last action.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DecisionPane {
     pub selected: usize,

@@ -182,12 +182,11 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
 
 /// lnav's e/E: put the next (previous) error line at the top of a paused view.
 fn jump_to_error(state: &mut State, forward: bool) {
-    let store = &state.logs.store;
-    let rows = u64::from(layout::visible_log_rows(state.size, state.focus));
+    let rows = layout::visible_log_rows(state.size, state.focus);
     let from = match (state.logs.follow, forward) {
-        (true, false) => store.end_seq(),
-        (true, true) => store.end_seq().saturating_sub(rows).max(store.first_seq()),
-        (false, _) => state.logs.top,
+        // Backwards from a followed tail includes the lines on screen.
+        (true, false) => state.logs.store.end_seq(),
+        _ => state.logs.first_visible(rows),
     };
     let is_error = |r: &crate::patterns::Rule| r.severity == crate::patterns::Severity::Error;
     let Some(seq) = state.logs.store.find(from, forward, is_error) else {
@@ -201,9 +200,8 @@ fn jump_to_error(state: &mut State, forward: bool) {
 
 /// Pause where the view is now: the tail as drawn.
 fn pause_logs(state: &mut State) {
-    let rows = u64::from(layout::visible_log_rows(state.size, state.focus));
-    let store = &state.logs.store;
-    state.logs.top = store.end_seq().saturating_sub(rows).max(store.first_seq());
+    let rows = layout::visible_log_rows(state.size, state.focus);
+    state.logs.top = state.logs.tail_top(rows);
     state.logs.follow = false;
 }
 
@@ -224,16 +222,14 @@ fn scroll(state: &mut State, delta: i64) {
                 }
                 pause_logs(state);
             }
-            let rows = u64::from(layout::visible_log_rows(state.size, state.focus));
-            let store = &state.logs.store;
-            let max_top = store.end_seq().saturating_sub(rows).max(store.first_seq());
-            let top = state.logs.top.max(store.first_seq());
+            let rows = layout::visible_log_rows(state.size, state.focus);
+            let top = state.logs.first_visible(rows);
             let moved = if delta < 0 {
                 top.saturating_sub(delta.unsigned_abs())
             } else {
                 top.saturating_add(delta.unsigned_abs())
             };
-            state.logs.top = moved.clamp(store.first_seq(), max_top);
+            state.logs.top = moved.clamp(state.logs.store.first_seq(), state.logs.tail_top(rows));
         }
     }
 }

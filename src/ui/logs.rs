@@ -47,7 +47,7 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
             return;
         }
     }
-    let start = first_visible(logs, rows);
+    let start = logs.first_visible(rows);
     let mut last_visible_match = None;
     let lines: Vec<Line> = store
         .range(start, usize::from(rows))
@@ -85,20 +85,6 @@ fn title_detail(logs: &LogPane) -> String {
         parts.push(format!("attempt {attempt} · {j}"));
     }
     parts.join(" · ")
-}
-
-/// Following shows the tail; paused shows from `top`, clamped to what is still stored.
-pub(crate) fn first_visible(logs: &LogPane, rows: u16) -> u64 {
-    let store = &logs.store;
-    let tail = store
-        .end_seq()
-        .saturating_sub(u64::from(rows))
-        .max(store.first_seq());
-    if logs.follow {
-        tail
-    } else {
-        logs.top.clamp(store.first_seq(), tail)
-    }
 }
 
 fn line(l: &StoredLine, hscroll: u16, t: Theme) -> Line<'static> {
