@@ -48,7 +48,7 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         let badge = match (path, &retry) {
             (PathKind::Retry, Ok(_)) => "[available]".to_string(),
             (PathKind::Retry, Err(_)) => "[disabled]".into(),
-            _ => "[explained only]".into(),
+            _ => "[guided later]".into(),
         };
         let text = format!(
             "{} {}. {} {badge}",

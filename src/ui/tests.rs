@@ -379,3 +379,13 @@ fn an_unparseable_cluster_is_shown_with_the_last_good_view() {
         "{text}"
     );
 }
+
+#[test]
+fn snapshot_fix_forward_explanation() {
+    let mut s = incident_state(true);
+    s.focus = Focus::Decision;
+    key(&mut s, KeyCode::Char('j'));
+    key(&mut s, KeyCode::Enter);
+    let term = draw(&s, 80, 24);
+    insta::assert_snapshot!("explain_fix_forward_80x24", term.backend());
+}
