@@ -224,12 +224,10 @@ impl State {
         self.sources.get(&name).is_some_and(|s| s.problem.is_some())
     }
 
-    /// The oldest age over a pane's sources (None while any has never delivered).
+    /// The oldest age over the pane's sources that have delivered (None: none has yet).
+    /// A source that never delivers because it fails shows up as `[STALE]` instead.
     pub fn pane_age(&self, pane: Focus) -> Option<i64> {
-        pane.sources()
-            .iter()
-            .map(|s| self.age_secs(*s))
-            .try_fold(0, |acc, a| Some(acc.max(a?)))
+        pane.sources().iter().filter_map(|s| self.age_secs(*s)).max()
     }
 
     pub fn pane_stale(&self, pane: Focus) -> bool {
