@@ -227,7 +227,10 @@ impl State {
     /// The oldest age over the pane's sources that have delivered (None: none has yet).
     /// A source that never delivers because it fails shows up as `[STALE]` instead.
     pub fn pane_age(&self, pane: Focus) -> Option<i64> {
-        pane.sources().iter().filter_map(|s| self.age_secs(*s)).max()
+        pane.sources()
+            .iter()
+            .filter_map(|s| self.age_secs(*s))
+            .max()
     }
 
     pub fn pane_stale(&self, pane: Focus) -> bool {
@@ -259,11 +262,14 @@ impl State {
             (_, None) => return Err("no cluster data yet".into()),
             (_, Some(c)) => c,
         };
-        if self.is_stale(SourceName::Cluster) {
-            let age = self
-                .age_secs(SourceName::Cluster)
-                .map_or("?".into(), |a| a.to_string());
-            return Err(format!("cluster data is stale ({age} s old)"));
+        // Pods count too: whether the operator retries or aborts depends on Green's health.
+        for source in [SourceName::Cluster, SourceName::Pods] {
+            if self.is_stale(source) {
+                let age = self
+                    .age_secs(source)
+                    .map_or("never read".into(), |a| format!("{a} s old"));
+                return Err(format!("{} data is stale ({age})", source.label()));
+            }
         }
         if self.unparseable.is_some() {
             return Err("the latest cluster object does not parse".into());

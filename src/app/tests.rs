@@ -218,6 +218,20 @@ fn retry_is_disabled_when_inactive_stale_or_without_nonce() {
 
     feed(
         &mut s,
+        [crate::sources::SourceEvent::Problem {
+            source: SourceName::Pods,
+            message: "pods is forbidden".into(),
+        }],
+    );
+    assert_eq!(retry_reason(&s), "pods data is stale (45 s old)");
+    feed(
+        &mut s,
+        [crate::sources::SourceEvent::Pods(fixtures::pods())],
+    );
+    assert!(s.retry_target().is_ok());
+
+    feed(
+        &mut s,
         [crate::sources::SourceEvent::ClusterUnparseable(
             "bad steps".into(),
         )],
