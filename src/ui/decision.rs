@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
-use super::{PaneView, draw_text, pane_block};
+use super::{PaneView, clean, draw_text, pane_block};
 use crate::app::{Focus, State};
 use crate::domain::paths::{self, PathKind};
 use crate::sources::ActionOutcome;
@@ -32,13 +32,13 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         ]),
         Err(reason) => Line::from(vec![
             Span::styled("[DISABLED]", t.warn()),
-            Span::raw(format!(" Retry: {reason}")),
+            Span::raw(format!(" Retry: {}", clean(reason))),
         ]),
     }];
     if let Some(status) = state.decision.status_line() {
         out.push(Line::from(vec![
             Span::styled("last action ", t.label()),
-            Span::raw(status),
+            Span::raw(clean(&status)),
         ]));
     }
     out.extend(new_job_line(state, t));

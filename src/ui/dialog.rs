@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use super::clean;
 use super::decision::failing_green_warning;
 use super::theme::Theme;
 use crate::app::{Button, Dialog, State};
@@ -120,7 +121,10 @@ fn confirm_lines(
     if let Some(reason) = changed {
         out.push(Line::from(vec![
             Span::styled("[CHANGED]", t.error()),
-            Span::raw(format!(" {reason}: Acknowledge will send nothing.")),
+            Span::raw(format!(
+                " {}: Acknowledge will send nothing.",
+                clean(&reason)
+            )),
         ]));
     }
     out

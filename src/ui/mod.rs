@@ -72,6 +72,12 @@ pub fn render(state: &State, frame: &mut Frame) {
     }
 }
 
+/// Strings from the API server (status messages, steps, error texts) get the same
+/// neutralising as log lines: they are written by other programs too.
+pub(crate) fn clean(s: &str) -> String {
+    crate::logs::sanitize(s)
+}
+
 /// `3s`, `4m`, `2h`: short enough for a pane title.
 pub(crate) fn fmt_age(secs: i64) -> String {
     match secs {
@@ -197,7 +203,11 @@ pub(crate) fn banner(state: &State) -> Option<String> {
     let age = state
         .age_secs(source)
         .map_or("no data yet".into(), |a| format!("data {a} s old"));
-    let mut s = format!("[STALE] {}: {message} — retrying; {age}", source.label());
+    let mut s = format!(
+        "[STALE] {}: {} — retrying; {age}",
+        source.label(),
+        clean(message)
+    );
     if more > 0 {
         s.push_str(&format!(" (+{more} more)"));
     }
@@ -210,7 +220,10 @@ fn footer(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(b, t.warn()));
         spans.push(Span::raw("  "));
     } else if let Some(u) = &state.unparseable {
-        spans.push(Span::styled(format!("[UNPARSEABLE] {u}"), t.error()));
+        spans.push(Span::styled(
+            format!("[UNPARSEABLE] {}", clean(u)),
+            t.error(),
+        ));
         spans.push(Span::raw("  "));
     }
     for (i, (key, hint)) in keymap::hints(&contexts(state)).into_iter().enumerate() {

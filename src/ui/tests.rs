@@ -389,3 +389,18 @@ fn snapshot_fix_forward_explanation() {
     let term = draw(&s, 80, 24);
     insta::assert_snapshot!("explain_fix_forward_80x24", term.backend());
 }
+
+#[test]
+fn hostile_status_strings_are_neutralised_too() {
+    let mut s = incident_state(true);
+    let mut c = fixtures::cluster();
+    if let Some(bg) = c.break_glass.as_mut() {
+        bg.message = Some("Job x failed \x1b]52;c;cHduZWQ=\x07\u{202e}evil".into());
+        bg.steps[0] = "step \x1b[2J one".into();
+    }
+    feed(&mut s, [SourceEvent::Cluster(Some(c))]);
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    assert!(text.contains("Job x failed ␛\u{FFFD}evil"), "{text}");
+    assert!(text.contains(" 1. step ␛ one"), "{text}");
+    assert!(!text.contains("cHduZWQ"), "{text}");
+}
