@@ -5,7 +5,27 @@
 //! The console reaches it only through a kubeconfig, exactly like a real cluster. Nothing
 //! here is used by the live code paths.
 
+pub mod authz;
+pub mod controls;
+pub mod discovery;
+pub mod error;
+pub mod executor_log;
+pub mod logapi;
 pub mod openbao;
+pub mod openbao_sim;
+pub mod patch;
+pub mod podlog;
+pub mod proto;
+pub mod rest;
 pub mod scenario;
+pub mod schema;
+pub mod select;
+pub mod server;
 pub mod store;
+pub mod table;
+pub mod tls;
 pub mod twin;
+pub mod twin_cluster;
+pub mod twin_objects;
+pub mod twin_seed;
+pub mod watch;

@@ -1,1 +1,488 @@
 //! Scenarios as data (`assets/scenarios/*.toml`, embedded): the incident the twin plays.
+//!
+//! A scenario fixes the cluster (namespace, name, Blue/Green versions, replicas), what each
+//! rollback attempt does (attempt 0 is the seeded failed `rollback` Job, attempt N the Job
+//! of the N-th acknowledgement), the executor log scripts, the Raft indices of the simulated
+//! OpenBao nodes and the timing knobs. `seed` turns it into store objects, `twin` plays it,
+//! `openbao_sim` answers for its nodes. [`Topology`] derives every name the operator would.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::domain::naming;
+
+/// The embedded scenario files, by name. The first is the default.
+const FILES: [(&str, &str); 3] = [
+    (
+        "transient",
+        include_str!("../../assets/scenarios/transient.toml"),
+    ),
+    (
+        "persistent",
+        include_str!("../../assets/scenarios/persistent.toml"),
+    ),
+    (
+        "green-crashloop",
+        include_str!("../../assets/scenarios/green-crashloop.toml"),
+    ),
+];
+
+pub const DEFAULT: &str = "transient";
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("unknown scenario {name:?}; valid scenarios: {}", valid.join(", "))]
+    Unknown { name: String, valid: Vec<String> },
+    #[error("scenario {name:?} does not parse: {detail}")]
+    Parse { name: String, detail: String },
+    #[error("scenario {name:?} is invalid: {detail}")]
+    Invalid { name: String, detail: String },
+    #[error("speed must be a positive finite number, not {0}")]
+    Speed(f64),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub namespace: String,
+    pub cluster: String,
+    pub blue_version: String,
+    pub green_version: String,
+    pub replicas: i32,
+    pub timing: Timing,
+    pub raft: RaftSetup,
+    #[serde(default)]
+    pub green: GreenSetup,
+    pub forward_failure: ForwardFailure,
+    #[serde(rename = "attempt")]
+    pub attempts: Vec<Attempt>,
+    #[serde(rename = "log")]
+    pub logs: BTreeMap<String, Vec<LogStep>>,
+    /// Time scale: 2.0 plays everything twice as fast. Not in the files; see [`Scenario::with_speed`].
+    #[serde(skip, default = "one")]
+    pub speed: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Delays in milliseconds at speed 1.0.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    pub ack_to_status_ms: u64,
+    /// At most 5000: the operator requeues 5 s after an acknowledgement.
+    pub status_to_job_ms: u64,
+    pub pod_start_ms: u64,
+    pub job_run_ms: u64,
+    pub blue_leader_ms: u64,
+    pub cleanup_job_ms: u64,
+    pub green_delete_ms: u64,
+    pub tick_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaftSetup {
+    /// `blue-<n>` or `green-<n>`.
+    pub leader: String,
+    pub green_index: u64,
+    /// How far Blue is behind Green's leader, in entries.
+    pub blue_lag: u64,
+    pub writes_per_s: f64,
+    pub catchup_per_s: f64,
+    /// false: Blue followers do not replicate (their lag grows).
+    pub blue_replicating: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GreenSetup {
+    #[serde(default)]
+    pub crashloop: bool,
+    #[serde(default)]
+    pub restarts: i32,
+}
+
+/// The last failed forward-path (DemotingBlue) Job, named in `lastJobFailure`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardFailure {
+    pub log: String,
+    pub error: String,
+    /// Executor run time in seconds; default: just after the last log entry.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    pub log: String,
+    /// The executor's fatal error (printed as `upgrade-executor error: <error>`).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Executor run time in seconds for the seeded Job; default: just after the last entry.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
+}
+
+/// One executor log entry.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogStep {
+    /// Seconds after the executor started (the zap timestamp of seeded logs).
+    pub after_s: f64,
+    /// `DEBUG`, `INFO`, `WARN` or `ERROR`.
+    pub level: String,
+    pub msg: String,
+    /// Extra fields after the common ones, in order.
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
+}
+
+impl Scenario {
+    /// Names of the embedded scenarios, the default first.
+    pub fn names() -> Vec<&'static str> {
+        FILES.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// The embedded scenario `name`, at speed 1.0.
+    pub fn named(name: &str) -> Result<Scenario, ScenarioError> {
+        let (_, text) =
+            FILES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| ScenarioError::Unknown {
+                    name: name.to_string(),
+                    valid: Self::names().into_iter().map(String::from).collect(),
+                })?;
+        Self::parse(name, text)
+    }
+
+    /// Parse and check a scenario file.
+    pub fn parse(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            name: name.to_string(),
+            detail: e.to_string(),
+        })?;
+        s.check().map_err(|detail| ScenarioError::Invalid {
+            name: name.to_string(),
+            detail,
+        })?;
+        Ok(s)
+    }
+
+    /// The same scenario played `speed` times faster.
+    pub fn with_speed(mut self, speed: f64) -> Result<Scenario, ScenarioError> {
+        if !(speed.is_finite() && speed > 0.0) {
+            return Err(ScenarioError::Speed(speed));
+        }
+        self.speed = speed;
+        Ok(self)
+    }
+
+    /// A scenario delay in wall-clock time at the current speed.
+    pub fn delay(&self, ms: u64) -> Duration {
+        Duration::from_secs_f64(ms as f64 / 1000.0 / self.speed)
+    }
+
+    /// What attempt `n` does (0 = the seeded `rollback` Job); the last entry repeats.
+    /// None only for a scenario built by hand without attempts.
+    pub fn attempt(&self, n: i32) -> Option<&Attempt> {
+        let i = usize::try_from(n).unwrap_or(0);
+        self.attempts.get(i).or_else(|| self.attempts.last())
+    }
+
+    /// How long a seeded executor ran: `duration_s`, else just after its last entry.
+    pub fn run_seconds(&self, log: &str, duration_s: Option<f64>) -> f64 {
+        duration_s.unwrap_or_else(|| {
+            self.logs
+                .get(log)
+                .and_then(|steps| steps.iter().map(|s| s.after_s).reduce(f64::max))
+                .unwrap_or(0.0)
+                + 0.4
+        })
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.replicas < 1 {
+            return Err("replicas must be at least 1".into());
+        }
+        let first = self
+            .attempts
+            .first()
+            .ok_or("at least one [[attempt]] is required")?;
+        if first.outcome != Outcome::Failure {
+            return Err("attempt 0 entered break glass, so it must be a failure".into());
+        }
+        for (i, a) in self.attempts.iter().enumerate() {
+            if !self.logs.contains_key(&a.log) {
+                return Err(format!("attempt {i} uses unknown log {:?}", a.log));
+            }
+            if a.outcome == Outcome::Failure && a.error.is_none() {
+                return Err(format!("attempt {i} fails but has no error"));
+            }
+        }
+        if !self.logs.contains_key(&self.forward_failure.log) {
+            return Err(format!(
+                "forward_failure uses unknown log {:?}",
+                self.forward_failure.log
+            ));
+        }
+        for (name, steps) in &self.logs {
+            for s in steps {
+                if !matches!(s.level.as_str(), "DEBUG" | "INFO" | "WARN" | "ERROR") {
+                    return Err(format!("log {name}: unknown level {:?}", s.level));
+                }
+            }
+        }
+        if self.timing.status_to_job_ms > 5000 {
+            return Err(
+                "timing.status_to_job_ms must be at most 5000 (the operator requeues after 5 s)"
+                    .into(),
+            );
+        }
+        if self.timing.tick_ms == 0 {
+            return Err("timing.tick_ms must be positive".into());
+        }
+        leader_of(&self.raft.leader, self.replicas)?;
+        Ok(())
+    }
+}
+
+/// Which side leads, from `blue-<n>` / `green-<n>`.
+pub fn leader_of(spec: &str, replicas: i32) -> Result<(bool, i32), String> {
+    let bad = || format!("raft.leader must be blue-<n> or green-<n>, not {spec:?}");
+    let (side, n) = spec.rsplit_once('-').ok_or_else(bad)?;
+    let n: i32 = n.parse().map_err(|_| bad())?;
+    if !(0..replicas).contains(&n) {
+        return Err(format!("raft.leader ordinal {n} is out of range"));
+    }
+    match side {
+        "blue" => Ok((true, n)),
+        "green" => Ok((false, n)),
+        _ => Err(bad()),
+    }
+}
+
+/// Every name and revision the operator derives for a scenario's cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    pub namespace: String,
+    pub cluster: String,
+    pub replicas: i32,
+    pub blue_version: String,
+    pub green_version: String,
+    pub blue_image: String,
+    pub green_image: String,
+    pub blue_rev: String,
+    pub green_rev: String,
+}
+
+pub const ACTION_REPAIR: &str = "bluegreen-repair-consensus";
+pub const ACTION_REMOVE_BLUE_PEERS: &str = "bluegreen-remove-blue-peers";
+pub const ACTION_DEMOTE: &str = "bluegreen-demote-blue-nonvoters-stepdown";
+pub const OPERATOR_NAMESPACE: &str = "openbao-operator-system";
+pub const OPERATOR_DEPLOYMENT: &str = "openbao-operator-controller";
+
+impl Topology {
+    pub fn of(s: &Scenario) -> Topology {
+        let blue_image = format!("openbao/openbao:{}", s.blue_version);
+        let green_image = format!("openbao/openbao:{}", s.green_version);
+        Topology {
+            namespace: s.namespace.clone(),
+            cluster: s.cluster.clone(),
+            replicas: s.replicas,
+            blue_rev: naming::revision(&s.blue_version, &blue_image, s.replicas),
+            green_rev: naming::revision(&s.green_version, &green_image, s.replicas),
+            blue_version: s.blue_version.clone(),
+            green_version: s.green_version.clone(),
+            blue_image,
+            green_image,
+        }
+    }
+
+    pub fn statefulset(&self, blue: bool) -> String {
+        format!("{}-{}", self.cluster, self.rev(blue))
+    }
+
+    pub fn rev(&self, blue: bool) -> &str {
+        if blue {
+            &self.blue_rev
+        } else {
+            &self.green_rev
+        }
+    }
+
+    pub fn pod(&self, blue: bool, ordinal: i32) -> String {
+        format!("{}-{ordinal}", self.statefulset(blue))
+    }
+
+    pub fn pvc(&self, blue: bool, ordinal: i32) -> String {
+        format!("data-{}", self.pod(blue, ordinal))
+    }
+
+    pub fn job(&self, action: &str, run_id: &str) -> String {
+        naming::executor_job_name(
+            &self.cluster,
+            action,
+            run_id,
+            &self.blue_rev,
+            &self.green_rev,
+        )
+    }
+
+    pub fn repair_job(&self, attempt: i32) -> String {
+        self.job(ACTION_REPAIR, &naming::rollback_run_id(attempt))
+    }
+
+    /// `upgrade-<cluster>-preupgrade-snapshot-<10 hex>` (operator-facts §3.3).
+    pub fn snapshot_job(&self) -> String {
+        let payload = format!(
+            "{}|pre-upgrade-snapshot|{}|{}|{}|{}|{}",
+            self.cluster,
+            self.blue_version,
+            self.green_version,
+            self.green_image,
+            self.replicas,
+            self.blue_rev
+        );
+        use sha2::{Digest, Sha256};
+        let suffix = hex::encode(Sha256::digest(payload.as_bytes()));
+        let mut base = format!("upgrade-{}-preupgrade-snapshot", self.cluster).to_lowercase();
+        if base.len() > 52 {
+            base.truncate(52);
+            while base.ends_with('-') {
+                base.pop();
+            }
+        }
+        format!("{base}-{}", &suffix[..10])
+    }
+
+    /// Replace `{ns}`, `{cluster}`, `{blue}`, `{green}`, `{replicas}` in scenario text.
+    pub fn fill(&self, text: &str) -> String {
+        text.replace("{ns}", &self.namespace)
+            .replace("{cluster}", &self.cluster)
+            .replace("{blue}", &self.blue_rev)
+            .replace("{green}", &self.green_rev)
+            .replace("{replicas}", &self.replicas.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_scenario_parses_and_checks() {
+        for name in Scenario::names() {
+            let s = Scenario::named(name).unwrap();
+            assert_eq!(s.name, name);
+            assert_eq!(s.namespace, "security");
+            assert_eq!(s.cluster, "prod-cluster");
+            assert!(s.timing.status_to_job_ms <= 5000);
+        }
+        assert_eq!(Scenario::names()[0], DEFAULT);
+    }
+
+    #[test]
+    fn an_unknown_name_lists_the_valid_ones() {
+        let e = Scenario::named("nope").unwrap_err();
+        let msg = e.to_string();
+        for n in Scenario::names() {
+            assert!(msg.contains(n), "{msg}");
+        }
+    }
+
+    #[test]
+    fn invalid_files_are_rejected_with_a_reason() {
+        let text = include_str!("../../assets/scenarios/transient.toml");
+        let bad = text.replace("status_to_job_ms = 3000", "status_to_job_ms = 9000");
+        let e = Scenario::parse("x", &bad).unwrap_err();
+        assert!(e.to_string().contains("status_to_job_ms"), "{e}");
+        let bad = text.replace("log = \"repair-ok\"", "log = \"missing\"");
+        assert!(Scenario::parse("x", &bad).is_err());
+        let bad = text.replace("leader = \"green-0\"", "leader = \"green-9\"");
+        assert!(Scenario::parse("x", &bad).is_err());
+    }
+
+    #[test]
+    fn the_outcomes_are_what_the_scenarios_promise() {
+        let t = Scenario::named("transient").unwrap();
+        assert_eq!(t.attempt(0).unwrap().outcome, Outcome::Failure);
+        assert_eq!(t.attempt(1).unwrap().outcome, Outcome::Success);
+        assert_eq!(t.attempt(7).unwrap().outcome, Outcome::Success);
+        let p = Scenario::named("persistent").unwrap();
+        for n in 0..4 {
+            assert_eq!(p.attempt(n).unwrap().outcome, Outcome::Failure);
+            assert!(
+                p.attempt(n)
+                    .unwrap()
+                    .error
+                    .as_deref()
+                    .unwrap()
+                    .contains("status 403")
+            );
+        }
+        assert!(Scenario::named("green-crashloop").unwrap().green.crashloop);
+        assert!(p.raft.blue_lag >= 1000 && t.raft.blue_lag < 100);
+    }
+
+    #[test]
+    fn speed_scales_delays() {
+        let s = Scenario::named("transient")
+            .unwrap()
+            .with_speed(10.0)
+            .unwrap();
+        assert_eq!(s.delay(3000), Duration::from_millis(300));
+        assert!(
+            Scenario::named("transient")
+                .unwrap()
+                .with_speed(0.0)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn topology_matches_the_operator_vectors() {
+        let t = Topology::of(&Scenario::named("transient").unwrap());
+        assert_eq!(t.blue_rev, "e8983038c519c718");
+        assert_eq!(t.green_rev, "269c4f7ba494030d");
+        assert_eq!(
+            t.repair_job(0),
+            "upgrade-prod-cluster-bluegreen-repair-consensus-5054f3dfa7"
+        );
+        assert_eq!(
+            t.repair_job(1),
+            "upgrade-prod-cluster-bluegreen-repair-consensus-5ac3d8f609"
+        );
+        assert_eq!(
+            t.job(ACTION_REMOVE_BLUE_PEERS, "rollback"),
+            "upgrade-prod-cluster-bluegreen-remove-blue-peers-8f0a2ffa1d"
+        );
+        assert_eq!(t.pod(true, 2), "prod-cluster-e8983038c519c718-2");
+        assert_eq!(t.pvc(false, 0), "data-prod-cluster-269c4f7ba494030d-0");
+        assert!(
+            t.snapshot_job()
+                .starts_with("upgrade-prod-cluster-preupgrade-snapshot-")
+        );
+        assert_eq!(
+            t.fill("{cluster}-{blue}-0.{ns}"),
+            "prod-cluster-e8983038c519c718-0.security"
+        );
+    }
+}

@@ -7,10 +7,14 @@
 //!
 //! CONTRACT (owned by the simulator-server helper; the twin codes against these signatures).
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
+
+use super::podlog::LogBook;
+pub use super::podlog::{LogLine, LogRead};
 
 /// The resources the simulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,45 +111,279 @@ pub struct Change {
     pub object: Value,
 }
 
-/// An error the API server turns into a `kind: Status` body.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{code} {reason}: {message}")]
-pub struct ApiError {
-    pub code: u16,
-    /// `NotFound`, `AlreadyExists`, `Conflict`, `Invalid`, `Forbidden`, `BadRequest`, ...
-    pub reason: String,
-    pub message: String,
-    pub details: Option<Value>,
+pub use super::error::ApiError;
+
+impl Resource {
+    /// `plural.group` (just `plural` for core), as used in API error messages.
+    pub fn qualified(self) -> String {
+        if self.group().is_empty() {
+            self.plural().to_string()
+        } else {
+            format!("{}.{}", self.plural(), self.group())
+        }
+    }
+
+    /// The resource served under `plural` in `group`, if any.
+    pub fn from_plural(group: &str, plural: &str) -> Option<Resource> {
+        Resource::ALL
+            .into_iter()
+            .find(|r| r.group() == group && r.plural() == plural)
+    }
+}
+
+/// How many changes the watch history keeps before older resourceVersions expire.
+pub const HISTORY_LIMIT: usize = 1000;
+
+type Key = (Resource, String, String);
+
+struct Inner {
+    objects: BTreeMap<Key, Value>,
+    rv: u64,
+    history: VecDeque<(u64, Change)>,
+    /// Watches must start at or after this rv: older changes are gone.
+    compacted: u64,
+    logs: LogBook,
+}
+
+/// Where a watch starts: the changes after its resourceVersion, then `rx` for live ones.
+/// Both are taken under the store's lock, so nothing is lost or seen twice.
+pub struct WatchFeed {
+    pub backlog: Vec<Change>,
+    pub rx: broadcast::Receiver<Change>,
+    /// The store's resourceVersion when the feed was taken: everything up to it is in
+    /// `backlog` (or was before the watch's start), everything after comes through `rx`.
+    pub start_rv: u64,
+}
+
+/// Options for [`Store::update`], the API server's write path.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateOptions {
+    /// `metadata.resourceVersion` the client sent; stale → 409 Conflict.
+    pub precondition: Option<String>,
+    /// Return the would-be object; persist nothing, send no event.
+    pub dry_run: bool,
 }
 
 /// The store. Cheap to share: `Arc<Store>`.
 pub struct Store {
-    _private: (),
-    _tx: broadcast::Sender<Change>,
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Change>,
+}
+
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap_or_else(|_| jiff::Timestamp::now())
+        .to_string()
+}
+
+fn new_uid() -> String {
+    let mut b = [0u8; 16];
+    rand::fill(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Five characters from the alphabet the API server uses for `generateName` suffixes.
+pub fn random_suffix() -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..5)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// What the API server does to every stored custom resource, whoever writes it: schema
+/// defaults applied, unknown fields pruned (validation is the HTTP layer's admission).
+fn normalise(r: Resource, obj: &mut Value) {
+    if let Some(schema) = super::schema::for_resource(r) {
+        schema.default_and_prune(obj);
+    }
+}
+
+fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
+    obj.get("metadata")?.get(field)?.as_str()
+}
+
+fn has_finalizers(obj: &Value) -> bool {
+    obj.pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty())
+}
+
+fn ensure_metadata(obj: &mut Value) -> Result<&mut serde_json::Map<String, Value>, ApiError> {
+    let map = obj
+        .as_object_mut()
+        .ok_or_else(|| ApiError::bad_request("the object is not a JSON object"))?;
+    let meta = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if !meta.is_object() {
+        *meta = Value::Object(Default::default());
+    }
+    meta.as_object_mut()
+        .ok_or_else(|| ApiError::bad_request("metadata is not an object"))
+}
+
+impl Inner {
+    fn next_rv(&mut self) -> u64 {
+        self.rv += 1;
+        self.rv
+    }
+
+    fn record(&mut self, tx: &broadcast::Sender<Change>, rv: u64, change: Change) {
+        if self.history.len() >= HISTORY_LIMIT
+            && let Some((old, _)) = self.history.pop_front()
+        {
+            self.compacted = old;
+        }
+        self.history.push_back((rv, change.clone()));
+        // No receivers is fine: nobody is watching.
+        let _ = tx.send(change);
+    }
 }
 
 impl Store {
     pub fn new() -> Arc<Store> {
-        let (tx, _) = broadcast::channel(1024);
+        let (tx, _) = broadcast::channel(4096);
         Arc::new(Store {
-            _private: (),
-            _tx: tx,
+            inner: Mutex::new(Inner {
+                objects: BTreeMap::new(),
+                rv: 0,
+                history: VecDeque::new(),
+                compacted: 0,
+                logs: LogBook::new(),
+            }),
+            tx,
         })
     }
 
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves consistent data (every write is one
+        // assignment), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Current object, or None.
-    pub fn get(&self, _r: Resource, _ns: &str, _name: &str) -> Option<Value> {
-        None
+    pub fn get(&self, r: Resource, ns: &str, name: &str) -> Option<Value> {
+        self.lock()
+            .objects
+            .get(&(r, ns.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// All objects of a resource (in one namespace, or all), and the list resourceVersion.
-    pub fn list(&self, _r: Resource, _ns: Option<&str>) -> (Vec<Value>, String) {
-        (Vec::new(), String::new())
+    pub fn list(&self, r: Resource, ns: Option<&str>) -> (Vec<Value>, String) {
+        let g = self.lock();
+        let items = g
+            .objects
+            .iter()
+            .filter(|((res, n, _), _)| *res == r && ns.is_none_or(|ns| ns == n))
+            .map(|(_, v)| v.clone())
+            .collect();
+        (items, g.rv.to_string())
+    }
+
+    /// The newest resourceVersion handed out.
+    pub fn current_rv(&self) -> String {
+        self.lock().rv.to_string()
+    }
+
+    /// Whether a list or continue token made at `rv` can still be served (not compacted).
+    pub fn rv_available(&self, rv: &str) -> bool {
+        rv.parse::<u64>()
+            .is_ok_and(|rv| rv >= self.lock().compacted)
     }
 
     /// Create as the API server would: fills uid, resourceVersion, creationTimestamp,
     /// generation (1), apiVersion/kind; 409 AlreadyExists if present.
-    pub fn create(&self, _r: Resource, obj: Value) -> Result<Value, ApiError> {
+    pub fn create(&self, r: Resource, obj: Value) -> Result<Value, ApiError> {
+        self.create_opts(r, obj, false)
+    }
+
+    /// [`Store::create`] with `dry_run`: the would-be object, nothing stored, no event.
+    pub fn create_opts(
+        &self,
+        r: Resource,
+        mut obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        let mut g = self.lock();
+        let meta = ensure_metadata(&mut obj)?;
+        let mut name = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if name.is_empty() {
+            let prefix = meta
+                .get("generateName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if prefix.is_empty() {
+                return Err(ApiError::new(
+                    422,
+                    "Invalid",
+                    format!(
+                        "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                        r.kind()
+                    ),
+                )
+                .with_target(r, ""));
+            }
+            name = loop {
+                let candidate = format!("{prefix}{}", random_suffix());
+                let taken = g
+                    .objects
+                    .keys()
+                    .any(|(res, _, n)| *res == r && *n == candidate);
+                if !taken {
+                    break candidate;
+                }
+            };
+        }
+        let ns = meta
+            .get("namespace")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default")
+            .to_string();
+        let key = (r, ns.clone(), name.clone());
+        if g.objects.contains_key(&key) {
+            return Err(ApiError::already_exists(r, &name));
+        }
+        meta.insert("name".into(), Value::String(name));
+        meta.insert("namespace".into(), Value::String(ns));
+        meta.insert("uid".into(), Value::String(new_uid()));
+        meta.insert("creationTimestamp".into(), Value::String(now_rfc3339()));
+        meta.insert("generation".into(), Value::from(1));
+        meta.remove("deletionTimestamp");
+        if let Some(map) = obj.as_object_mut() {
+            map.insert("apiVersion".into(), Value::String(r.api_version()));
+            map.insert("kind".into(), Value::String(r.kind().into()));
+        }
+        normalise(r, &mut obj);
+        if dry_run {
+            return Ok(obj);
+        }
+        let rv = g.next_rv();
+        obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        g.objects.insert(key, obj.clone());
+        let change = Change {
+            resource: r,
+            change: ChangeType::Added,
+            object: obj.clone(),
+        };
+        g.record(&self.tx, rv, change);
         Ok(obj)
     }
 
@@ -154,37 +392,282 @@ impl Store {
     /// when `spec` changed. 404 if absent.
     pub fn modify(
         &self,
-        _r: Resource,
-        _ns: &str,
+        r: Resource,
+        ns: &str,
         name: &str,
-        _f: impl FnOnce(&mut Value),
+        f: impl FnOnce(&mut Value),
     ) -> Result<Value, ApiError> {
-        Err(ApiError {
-            code: 404,
-            reason: "NotFound".into(),
-            message: format!("{name} not found"),
-            details: None,
-        })
+        let mut g = self.lock();
+        let key = (r, ns.to_string(), name.to_string());
+        let old = g
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(r, name))?;
+        let mut new = old.clone();
+        f(&mut new);
+        self.commit(&mut g, r, key, old, new, false)
+    }
+
+    /// The API server's write path: replace the object by `new` (whole object; the caller
+    /// has already dealt with status/spec separation). Identity metadata is kept from the
+    /// stored object; a stale `precondition` is 409 Conflict.
+    pub fn update(
+        &self,
+        r: Resource,
+        ns: &str,
+        name: &str,
+        new: Value,
+        opts: &UpdateOptions,
+    ) -> Result<Value, ApiError> {
+        let mut g = self.lock();
+        let key = (r, ns.to_string(), name.to_string());
+        let old = g
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(r, name))?;
+        if let Some(pre) = opts.precondition.as_deref().filter(|p| !p.is_empty())
+            && meta_str(&old, "resourceVersion") != Some(pre)
+        {
+            return Err(ApiError::conflict(r, name));
+        }
+        self.commit(&mut g, r, key, old, new, opts.dry_run)
+    }
+
+    fn commit(
+        &self,
+        g: &mut Inner,
+        r: Resource,
+        key: Key,
+        old: Value,
+        mut new: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        let meta = ensure_metadata(&mut new)?;
+        for field in [
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "resourceVersion",
+        ] {
+            match old.get("metadata").and_then(|m| m.get(field)) {
+                Some(v) => meta.insert(field.into(), v.clone()),
+                None => meta.remove(field),
+            };
+        }
+        if let Some(map) = new.as_object_mut() {
+            map.insert("apiVersion".into(), Value::String(r.api_version()));
+            map.insert("kind".into(), Value::String(r.kind().into()));
+        }
+        normalise(r, &mut new);
+        if new == old {
+            return Ok(old);
+        }
+        if new.get("spec") != old.get("spec") {
+            let generation = old
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            new["metadata"]["generation"] = Value::from(generation + 1);
+        }
+        if dry_run {
+            return Ok(new);
+        }
+        let rv = g.next_rv();
+        new["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        let deleting = new.pointer("/metadata/deletionTimestamp").is_some();
+        if deleting && !has_finalizers(&new) {
+            g.objects.remove(&key);
+            if r == Resource::Pods {
+                g.logs.forget_pod(&key.1, &key.2);
+            }
+            let change = Change {
+                resource: r,
+                change: ChangeType::Deleted,
+                object: new.clone(),
+            };
+            g.record(&self.tx, rv, change);
+            return Ok(new);
+        }
+        g.objects.insert(key, new.clone());
+        let change = Change {
+            resource: r,
+            change: ChangeType::Modified,
+            object: new.clone(),
+        };
+        g.record(&self.tx, rv, change);
+        Ok(new)
     }
 
     /// Delete; with finalizers only sets deletionTimestamp (MODIFIED) until they are empty.
-    pub fn delete(&self, _r: Resource, _ns: &str, name: &str) -> Result<Value, ApiError> {
-        Err(ApiError {
-            code: 404,
-            reason: "NotFound".into(),
-            message: format!("{name} not found"),
-            details: None,
-        })
+    pub fn delete(&self, r: Resource, ns: &str, name: &str) -> Result<Value, ApiError> {
+        self.delete_opts(r, ns, name, &UpdateOptions::default())
+    }
+
+    /// [`Store::delete`] with a resourceVersion precondition and dry run.
+    pub fn delete_opts(
+        &self,
+        r: Resource,
+        ns: &str,
+        name: &str,
+        opts: &UpdateOptions,
+    ) -> Result<Value, ApiError> {
+        let mut g = self.lock();
+        let key = (r, ns.to_string(), name.to_string());
+        let old = g
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(r, name))?;
+        if let Some(pre) = opts.precondition.as_deref().filter(|p| !p.is_empty())
+            && meta_str(&old, "resourceVersion") != Some(pre)
+        {
+            return Err(ApiError::conflict(r, name));
+        }
+        if has_finalizers(&old) {
+            if old.pointer("/metadata/deletionTimestamp").is_some() {
+                return Ok(old);
+            }
+            let mut new = old.clone();
+            new["metadata"]["deletionTimestamp"] = Value::String(now_rfc3339());
+            new["metadata"]["deletionGracePeriodSeconds"] = Value::from(0);
+            if opts.dry_run {
+                return Ok(new);
+            }
+            let rv = g.next_rv();
+            new["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+            g.objects.insert(key, new.clone());
+            let change = Change {
+                resource: r,
+                change: ChangeType::Modified,
+                object: new.clone(),
+            };
+            g.record(&self.tx, rv, change);
+            return Ok(new);
+        }
+        if opts.dry_run {
+            return Ok(old);
+        }
+        let rv = g.next_rv();
+        let mut gone = old;
+        gone["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        g.objects.remove(&key);
+        if r == Resource::Pods {
+            g.logs.forget_pod(ns, name);
+        }
+        let change = Change {
+            resource: r,
+            change: ChangeType::Deleted,
+            object: gone.clone(),
+        };
+        g.record(&self.tx, rv, change);
+        Ok(gone)
     }
 
     /// Every change from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self._tx.subscribe()
+        self.tx.subscribe()
+    }
+
+    /// Start a watch of `r` (in `ns`, or all) from `rv`. `None`, `""` or `"0"`: synthetic
+    /// ADDED events for the current objects, then live changes. An rv older than the
+    /// bounded history is 410 Expired (the server sends it as an in-stream ERROR event).
+    pub fn watch(
+        &self,
+        r: Resource,
+        ns: Option<&str>,
+        rv: Option<&str>,
+    ) -> Result<WatchFeed, ApiError> {
+        let g = self.lock();
+        let rx = self.tx.subscribe();
+        let in_scope = |c: &Change| {
+            c.resource == r && ns.is_none_or(|ns| meta_str(&c.object, "namespace") == Some(ns))
+        };
+        let backlog = match rv.filter(|s| !s.is_empty() && *s != "0") {
+            None => g
+                .objects
+                .iter()
+                .filter(|((res, n, _), _)| *res == r && ns.is_none_or(|ns| ns == n))
+                .map(|(_, v)| Change {
+                    resource: r,
+                    change: ChangeType::Added,
+                    object: v.clone(),
+                })
+                .collect(),
+            Some(s) => {
+                let from: u64 = s
+                    .parse()
+                    .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}")))?;
+                if from < g.compacted {
+                    return Err(ApiError::expired(format!(
+                        "too old resource version: {from} ({})",
+                        g.compacted
+                    )));
+                }
+                g.history
+                    .iter()
+                    .filter(|(v, c)| *v > from && in_scope(c))
+                    .map(|(_, c)| c.clone())
+                    .collect()
+            }
+        };
+        Ok(WatchFeed {
+            backlog,
+            rx,
+            start_rv: g.rv,
+        })
+    }
+
+    /// Test control: forget the whole watch history, so every older resourceVersion (and
+    /// continue token) is expired (410), as after an etcd compaction.
+    pub fn compact(&self) {
+        let mut g = self.lock();
+        g.history.clear();
+        g.compacted = g.rv;
     }
 
     /// Append one line to a container's log (timestamped now). Followers see it at once.
-    pub fn append_log(&self, _ns: &str, _pod: &str, _container: &str, _line: &str) {}
+    pub fn append_log(&self, ns: &str, pod: &str, container: &str, line: &str) {
+        self.lock().logs.append(ns, pod, container, line);
+    }
 
     /// Mark a container terminated: following log streams end after the last line.
-    pub fn terminate_log(&self, _ns: &str, _pod: &str, _container: &str) {}
+    pub fn terminate_log(&self, ns: &str, pod: &str, container: &str) {
+        self.lock().logs.terminate(ns, pod, container);
+    }
+
+    /// The container restarted: its current log becomes the `previous=true` log.
+    pub fn restart_log(&self, ns: &str, pod: &str, container: &str) {
+        self.lock().logs.restart(ns, pod, container);
+    }
+
+    /// Whether `previous=true` has something to show for this container.
+    pub fn has_previous_log(&self, ns: &str, pod: &str, container: &str) -> bool {
+        self.lock().logs.has_previous(ns, pod, container)
+    }
+
+    /// A container's log lines from index `from` (see [`LogRead`]).
+    pub fn read_log(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        from: usize,
+        previous: bool,
+    ) -> LogRead {
+        self.lock().logs.read(ns, pod, container, from, previous)
+    }
+
+    /// Ticks on every log change; followers `changed().await` between reads.
+    pub fn log_changes(&self) -> watch::Receiver<u64> {
+        self.lock().logs.subscribe()
+    }
 }
+
+#[cfg(test)]
+mod tests;

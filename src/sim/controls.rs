@@ -1,0 +1,278 @@
+//! Test controls for the simulator's API server ([`Controls`]): users and their denied
+//! verbs, injected HTTP errors and latency, watch closing, history expiry, and the request
+//! log tests assert on ("a read-only session sent zero mutating requests").
+//!
+//! Not for users of the console: only tests and scenarios hold a `Controls`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::store::{Resource, Store};
+
+/// The mutating verbs a read-only user is denied.
+pub const MUTATING_VERBS: [&str; 5] = ["create", "update", "patch", "delete", "deletecollection"];
+
+/// An identity the API server accepts (bearer token) and what it may not do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub token: String,
+    pub groups: Vec<String>,
+    /// (verb, resource) pairs answered 403; verb `*` denies every verb. A denial covers the
+    /// resource's subresources (status, scale, log, proxy) too.
+    pub denied: Vec<(String, Resource)>,
+}
+
+fn random_token(prefix: &str) -> String {
+    let mut b = [0u8; 16];
+    rand::fill(&mut b);
+    format!("{prefix}-{}", hex::encode(b))
+}
+
+impl User {
+    /// A user allowed everything.
+    pub fn new(name: &str, token: &str) -> User {
+        User {
+            name: name.to_string(),
+            token: token.to_string(),
+            groups: vec!["system:authenticated".to_string()],
+            denied: Vec::new(),
+        }
+    }
+
+    /// `admin` (group `system:masters`) with a random token.
+    pub fn admin() -> User {
+        let mut u = User::new("admin", &random_token("admin"));
+        u.groups.insert(0, "system:masters".to_string());
+        u
+    }
+
+    /// A user denied every mutating verb on every resource.
+    pub fn read_only(name: &str, token: &str) -> User {
+        let mut u = User::new(name, token);
+        for r in Resource::ALL {
+            for v in MUTATING_VERBS {
+                u.denied.push((v.to_string(), r));
+            }
+        }
+        u
+    }
+
+    /// `viewer`, read-only, with a random token.
+    pub fn viewer() -> User {
+        User::read_only("viewer", &random_token("viewer"))
+    }
+
+    pub fn is_denied(&self, verb: &str, r: Resource) -> bool {
+        self.denied
+            .iter()
+            .any(|(v, res)| *res == r && (v == verb || v == "*"))
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// Empty when unauthenticated.
+    pub user: String,
+    pub status: u16,
+}
+
+impl RequestRecord {
+    /// POST, PUT, PATCH or DELETE, excluding access reviews (which change nothing).
+    pub fn is_mutating(&self) -> bool {
+        matches!(self.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+            && !self.path.ends_with("/selfsubjectaccessreviews")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Fault {
+    pub method: String,
+    pub path_prefix: String,
+    pub status: u16,
+    pub remaining: usize,
+}
+
+pub(crate) struct Shared {
+    pub store: Arc<Store>,
+    pub users: Mutex<Vec<User>>,
+    pub faults: Mutex<Vec<Fault>>,
+    pub latency: Mutex<Duration>,
+    pub bookmark_interval: Mutex<Duration>,
+    pub close_watches: watch::Sender<u64>,
+    pub log: Mutex<Vec<RequestRecord>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(store: Arc<Store>, users: Vec<User>) -> Shared {
+        let (close_watches, _) = watch::channel(0);
+        Shared {
+            store,
+            users: Mutex::new(users),
+            faults: Mutex::new(Vec::new()),
+            latency: Mutex::new(Duration::ZERO),
+            bookmark_interval: Mutex::new(Duration::from_secs(2)),
+            close_watches,
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn user_by_token(&self, token: &str) -> Option<User> {
+        lock(&self.users).iter().find(|u| u.token == token).cloned()
+    }
+
+    /// The injected status for this request, if one is armed (and counts it down).
+    pub(crate) fn take_fault(&self, method: &str, path: &str) -> Option<u16> {
+        let mut faults = lock(&self.faults);
+        let idx = faults.iter().position(|f| {
+            f.remaining > 0
+                && (f.method == "*" || f.method.eq_ignore_ascii_case(method))
+                && path.starts_with(&f.path_prefix)
+        })?;
+        let f = &mut faults[idx];
+        f.remaining -= 1;
+        let status = f.status;
+        if f.remaining == 0 {
+            faults.remove(idx);
+        }
+        Some(status)
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        *lock(&self.latency)
+    }
+
+    pub(crate) fn bookmark_interval(&self) -> Duration {
+        *lock(&self.bookmark_interval)
+    }
+
+    pub(crate) fn record(&self, r: RequestRecord) {
+        lock(&self.log).push(r);
+    }
+}
+
+/// A cheap handle for tests to steer a running server.
+#[derive(Clone)]
+pub struct Controls {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Controls {
+    pub fn store(&self) -> Arc<Store> {
+        self.shared.store.clone()
+    }
+
+    /// The users the server accepts, with their current denials.
+    pub fn users(&self) -> Vec<User> {
+        lock(&self.shared.users).clone()
+    }
+
+    /// Answer `verb` on `r` with 403 for `user` from now on.
+    pub fn deny(&self, user: &str, verb: &str, r: Resource) {
+        let mut users = lock(&self.shared.users);
+        if let Some(u) = users.iter_mut().find(|u| u.name == user)
+            && !u.is_denied(verb, r)
+        {
+            u.denied.push((verb.to_string(), r));
+        }
+    }
+
+    /// Undo [`Controls::deny`] (also removes a `*` denial for `r`).
+    pub fn allow(&self, user: &str, verb: &str, r: Resource) {
+        let mut users = lock(&self.shared.users);
+        if let Some(u) = users.iter_mut().find(|u| u.name == user) {
+            u.denied
+                .retain(|(v, res)| !(*res == r && (v == verb || v == "*")));
+        }
+    }
+
+    /// Answer the next `times` requests whose method matches (`*` for any) and whose path
+    /// starts with `path_prefix` with `status` (409, 429, 500, 503, ...) as a Status body.
+    pub fn inject_error(&self, method: &str, path_prefix: &str, status: u16, times: usize) {
+        lock(&self.shared.faults).push(Fault {
+            method: method.to_string(),
+            path_prefix: path_prefix.to_string(),
+            status,
+            remaining: times,
+        });
+    }
+
+    /// Delay every response by `d` (slow API server).
+    pub fn set_latency(&self, d: Duration) {
+        *lock(&self.shared.latency) = d;
+    }
+
+    /// How often watches with `allowWatchBookmarks=true` get a BOOKMARK.
+    pub fn set_bookmark_interval(&self, d: Duration) {
+        *lock(&self.shared.bookmark_interval) = d;
+    }
+
+    /// Expire every older resourceVersion and continue token (410 from now on).
+    pub fn expire_history(&self) {
+        self.shared.store.compact();
+    }
+
+    /// End every open watch stream (clients must re-watch).
+    pub fn close_watches(&self) {
+        self.shared
+            .close_watches
+            .send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Every request so far, oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.shared.log).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    pub fn append_log(&self, ns: &str, pod: &str, container: &str, line: &str) {
+        self.shared.store.append_log(ns, pod, container, line);
+    }
+
+    pub fn terminate_log(&self, ns: &str, pod: &str, container: &str) {
+        self.shared.store.terminate_log(ns, pod, container);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_count_down_and_users_toggle() {
+        let s = Shared::new(Store::new(), vec![User::new("a", "t")]);
+        let c = Controls {
+            shared: Arc::new(s),
+        };
+        c.inject_error("PATCH", "/apis/openbao.org", 503, 2);
+        assert_eq!(c.shared.take_fault("GET", "/apis/openbao.org/x"), None);
+        assert_eq!(
+            c.shared.take_fault("patch", "/apis/openbao.org/x"),
+            Some(503)
+        );
+        assert_eq!(
+            c.shared.take_fault("PATCH", "/apis/openbao.org/x"),
+            Some(503)
+        );
+        assert_eq!(c.shared.take_fault("PATCH", "/apis/openbao.org/x"), None);
+        c.deny("a", "patch", Resource::Pods);
+        assert!(c.users()[0].is_denied("patch", Resource::Pods));
+        c.allow("a", "patch", Resource::Pods);
+        assert!(!c.users()[0].is_denied("patch", Resource::Pods));
+        assert!(User::viewer().is_denied("delete", Resource::OpenBaoClusters));
+        assert!(!User::viewer().is_denied("get", Resource::OpenBaoClusters));
+    }
+}
