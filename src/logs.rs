@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use crate::patterns::{self, Rule};
+use crate::patterns::{self, Rule, Severity};
 
 /// A line longer than this (in chars) is cut: one hostile line must not eat the memory bound.
 pub const MAX_LINE_CHARS: usize = 2_000;
@@ -117,8 +117,9 @@ fn skip_string(chars: &mut Chars<'_>) {
 
 #[derive(Debug, Clone, Copy)]
 pub enum LineKind {
-    /// A line from the pod, with the first pattern rule it matched.
-    Log(Option<&'static Rule>),
+    /// A line from the pod, with the first pattern rule it matched and the severity to
+    /// badge it with (the rule's, capped by the line's own level).
+    Log(Option<(&'static Rule, Severity)>),
     /// A line the console inserted (attempt start, stream end).
     Marker,
 }
@@ -132,8 +133,16 @@ pub struct StoredLine {
 
 impl StoredLine {
     pub fn rule(&self) -> Option<&'static Rule> {
+        self.matched().map(|(r, _)| r)
+    }
+
+    pub fn severity(&self) -> Option<Severity> {
+        self.matched().map(|(_, s)| s)
+    }
+
+    pub fn matched(&self) -> Option<(&'static Rule, Severity)> {
         match self.kind {
-            LineKind::Log(rule) => rule,
+            LineKind::Log(m) => m,
             LineKind::Marker => None,
         }
     }
@@ -147,7 +156,7 @@ pub struct LineStore {
     dropped: u64,
     first_seq: u64,
     /// The newest line that matched a rule (kept even after the line itself is dropped).
-    last_match: Option<(u64, &'static Rule)>,
+    last_match: Option<(u64, &'static Rule, Severity)>,
 }
 
 impl Default for LineStore {
@@ -171,10 +180,9 @@ impl LineStore {
 
     /// Sanitise, match and store one line from the pod.
     pub fn push_line(&mut self, raw: &str) {
-        let rule = patterns::skeleton().first_match(raw);
         self.push(StoredLine {
             text: sanitize(raw),
-            kind: LineKind::Log(rule),
+            kind: LineKind::Log(patterns::classify(raw)),
         });
     }
 
@@ -186,8 +194,8 @@ impl LineStore {
     }
 
     fn push(&mut self, line: StoredLine) {
-        if let Some(rule) = line.rule() {
-            self.last_match = Some((self.end_seq(), rule));
+        if let Some((rule, severity)) = line.matched() {
+            self.last_match = Some((self.end_seq(), rule, severity));
         }
         if self.lines.len() == self.capacity {
             self.lines.pop_front();
@@ -210,8 +218,8 @@ impl LineStore {
         self.dropped
     }
 
-    /// The newest matched line's sequence number and rule.
-    pub fn last_match(&self) -> Option<(u64, &'static Rule)> {
+    /// The newest matched line's sequence number, rule and severity.
+    pub fn last_match(&self) -> Option<(u64, &'static Rule, Severity)> {
         self.last_match
     }
 
@@ -239,10 +247,10 @@ impl LineStore {
             .map(|(l, s)| (s, l))
     }
 
-    /// The nearest line after (`forward`) or before `from` whose rule satisfies `pred`.
+    /// The nearest line after (`forward`) or before `from` badged with `severity`.
     /// O(distance): used on a key press, never per frame.
-    pub fn find(&self, from: u64, forward: bool, pred: impl Fn(&Rule) -> bool) -> Option<u64> {
-        let hit = |l: &StoredLine| l.rule().is_some_and(&pred);
+    pub fn find(&self, from: u64, forward: bool, severity: Severity) -> Option<u64> {
+        let hit = |l: &StoredLine| l.severity() == Some(severity);
         if forward {
             self.range(from.saturating_add(1), usize::MAX)
                 .find(|(_, l)| hit(l))
@@ -341,12 +349,12 @@ mod tests {
             st.push_line(l);
         }
         // Capacity 5: seqs 2..=6 are stored ("y" .. "v"); the first 403 line was dropped.
-        let is_err = |r: &Rule| r.severity == patterns::Severity::Error;
-        assert_eq!(st.find(2, true, is_err), Some(4));
-        assert_eq!(st.find(4, true, is_err), None);
-        assert_eq!(st.find(6, false, is_err), Some(4));
-        assert_eq!(st.find(4, false, is_err), None);
-        assert_eq!(st.find(0, true, is_err), Some(4));
+        let err = Severity::Error;
+        assert_eq!(st.find(2, true, err), Some(4));
+        assert_eq!(st.find(4, true, err), None);
+        assert_eq!(st.find(6, false, err), Some(4));
+        assert_eq!(st.find(4, false, err), None);
+        assert_eq!(st.find(0, true, err), Some(4));
     }
 
     #[test]
@@ -358,7 +366,7 @@ mod tests {
         assert_eq!(lines[0].1.rule().map(|r| r.id), Some("permission-denied"));
         assert!(lines[1].1.rule().is_none());
         assert_eq!(
-            st.last_match().map(|(seq, r)| (seq, r.id)),
+            st.last_match().map(|(seq, r, _)| (seq, r.id)),
             Some((0, "permission-denied"))
         );
     }

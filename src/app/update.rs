@@ -188,8 +188,8 @@ fn jump_to_error(state: &mut State, forward: bool) {
         (true, false) => state.logs.store.end_seq(),
         _ => state.logs.first_visible(rows),
     };
-    let is_error = |r: &crate::patterns::Rule| r.severity == crate::patterns::Severity::Error;
-    let Some(seq) = state.logs.store.find(from, forward, is_error) else {
+    let error = crate::patterns::Severity::Error;
+    let Some(seq) = state.logs.store.find(from, forward, error) else {
         return;
     };
     if state.logs.follow {
