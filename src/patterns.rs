@@ -269,6 +269,37 @@ mod tests {
         assert_eq!(zap_level("no tabs here"), None);
     }
 
+    /// Every scenario's executor logs, as the simulator writes them from the operator's real
+    /// strings: each fatal error line is badged [ERR] with a meaning, and no INFO or DEBUG
+    /// entry ever is.
+    #[test]
+    fn scenario_logs_are_badged_by_what_failed() {
+        use crate::sim::executor_log::finished_log;
+        use crate::sim::scenario::{ACTION_REPAIR, Scenario, Topology};
+        for name in Scenario::names() {
+            let s = Scenario::named(name).unwrap();
+            let topo = Topology::of(&s);
+            for a in &s.attempts {
+                let steps = &s.logs[&a.log];
+                for line in finished_log(
+                    jiff::Timestamp::UNIX_EPOCH,
+                    &topo,
+                    ACTION_REPAIR,
+                    steps,
+                    a.error.as_deref(),
+                ) {
+                    let got = classify(&line);
+                    if line.starts_with("upgrade-executor error:") {
+                        assert_eq!(got.map(|(_, s)| s), Some(Severity::Error), "{name}: {line}");
+                    }
+                    if matches!(zap_level(&line), Some(Severity::Info)) {
+                        assert_ne!(got.map(|(_, s)| s), Some(Severity::Error), "{name}: {line}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn stack_frames_do_not_match() {
         assert_eq!(
