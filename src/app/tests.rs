@@ -503,3 +503,11 @@ fn e_and_shift_e_jump_between_error_lines() {
     run(&mut s, [ch('e')]);
     assert_eq!(s.logs.top, 120);
 }
+
+#[test]
+fn state_can_move_to_a_render_task() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<State>();
+    send_sync::<Msg>();
+    send_sync::<Effect>();
+}
