@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use crate::patterns::{self, Rule};
+use crate::patterns::{self, Rule, Severity};
 
 /// A line longer than this (in chars) is cut: one hostile line must not eat the memory bound.
 pub const MAX_LINE_CHARS: usize = 2_000;
@@ -117,8 +117,9 @@ fn skip_string(chars: &mut Chars<'_>) {
 
 #[derive(Debug, Clone, Copy)]
 pub enum LineKind {
-    /// A line from the pod, with the first pattern rule it matched.
-    Log(Option<&'static Rule>),
+    /// A line from the pod, with the first pattern rule it matched and the severity to
+    /// badge it with (the rule's, capped by the line's own level).
+    Log(Option<(&'static Rule, Severity)>),
     /// A line the console inserted (attempt start, stream end).
     Marker,
 }
@@ -132,8 +133,16 @@ pub struct StoredLine {
 
 impl StoredLine {
     pub fn rule(&self) -> Option<&'static Rule> {
+        self.matched().map(|(r, _)| r)
+    }
+
+    pub fn severity(&self) -> Option<Severity> {
+        self.matched().map(|(_, s)| s)
+    }
+
+    pub fn matched(&self) -> Option<(&'static Rule, Severity)> {
         match self.kind {
-            LineKind::Log(rule) => rule,
+            LineKind::Log(m) => m,
             LineKind::Marker => None,
         }
     }
@@ -147,7 +156,7 @@ pub struct LineStore {
     dropped: u64,
     first_seq: u64,
     /// The newest line that matched a rule (kept even after the line itself is dropped).
-    last_match: Option<(u64, &'static Rule)>,
+    last_match: Option<(u64, &'static Rule, Severity)>,
 }
 
 impl Default for LineStore {
@@ -171,10 +180,9 @@ impl LineStore {
 
     /// Sanitise, match and store one line from the pod.
     pub fn push_line(&mut self, raw: &str) {
-        let rule = patterns::skeleton().first_match(raw);
         self.push(StoredLine {
             text: sanitize(raw),
-            kind: LineKind::Log(rule),
+            kind: LineKind::Log(patterns::classify(raw)),
         });
     }
 
@@ -186,8 +194,8 @@ impl LineStore {
     }
 
     fn push(&mut self, line: StoredLine) {
-        if let Some(rule) = line.rule() {
-            self.last_match = Some((self.end_seq(), rule));
+        if let Some((rule, severity)) = line.matched() {
+            self.last_match = Some((self.end_seq(), rule, severity));
         }
         if self.lines.len() == self.capacity {
             self.lines.pop_front();
@@ -210,8 +218,8 @@ impl LineStore {
         self.dropped
     }
 
-    /// The newest matched line's sequence number and rule.
-    pub fn last_match(&self) -> Option<(u64, &'static Rule)> {
+    /// The newest matched line's sequence number, rule and severity.
+    pub fn last_match(&self) -> Option<(u64, &'static Rule, Severity)> {
         self.last_match
     }
 
@@ -228,13 +236,36 @@ impl LineStore {
     /// Up to `count` lines from `start` (clamped to what is stored), with their sequence numbers.
     pub fn range(&self, start: u64, count: usize) -> impl Iterator<Item = (u64, &StoredLine)> {
         let start = start.max(self.first_seq);
-        let offset = usize::try_from(start - self.first_seq).unwrap_or(usize::MAX);
+        // `VecDeque::range` starts in O(1), so drawing the visible rows never walks the buffer.
+        let offset = usize::try_from(start - self.first_seq)
+            .unwrap_or(usize::MAX)
+            .min(self.lines.len());
         self.lines
-            .iter()
-            .skip(offset)
+            .range(offset..)
             .take(count)
             .zip(start..)
             .map(|(l, s)| (s, l))
+    }
+
+    /// The nearest line after (`forward`) or before `from` badged with `severity`.
+    /// O(distance): used on a key press, never per frame.
+    pub fn find(&self, from: u64, forward: bool, severity: Severity) -> Option<u64> {
+        let hit = |l: &StoredLine| l.severity() == Some(severity);
+        if forward {
+            self.range(from.saturating_add(1), usize::MAX)
+                .find(|(_, l)| hit(l))
+                .map(|(s, _)| s)
+        } else {
+            let before = usize::try_from(from.saturating_sub(self.first_seq))
+                .unwrap_or(usize::MAX)
+                .min(self.lines.len());
+            self.lines
+                .range(..before)
+                .rev()
+                .zip((self.first_seq..self.first_seq + before as u64).rev())
+                .find(|(l, _)| hit(l))
+                .map(|(_, s)| s)
+        }
     }
 }
 
@@ -304,6 +335,29 @@ mod tests {
     }
 
     #[test]
+    fn find_jumps_between_matching_lines_both_ways() {
+        let mut st = LineStore::new(5);
+        for l in [
+            "x",
+            "ERR status 403",
+            "y",
+            "z",
+            "status 403 again",
+            "w",
+            "v",
+        ] {
+            st.push_line(l);
+        }
+        // Capacity 5: seqs 2..=6 are stored ("y" .. "v"); the first 403 line was dropped.
+        let err = Severity::Error;
+        assert_eq!(st.find(2, true, err), Some(4));
+        assert_eq!(st.find(4, true, err), None);
+        assert_eq!(st.find(6, false, err), Some(4));
+        assert_eq!(st.find(4, false, err), None);
+        assert_eq!(st.find(0, true, err), Some(4));
+    }
+
+    #[test]
     fn lines_are_matched_on_insert_on_the_raw_text() {
         let mut st = LineStore::default();
         st.push_line("2026-11-23T10:00:01.000Z\tERROR\tupgrade-executor error: status 403");
@@ -312,7 +366,7 @@ mod tests {
         assert_eq!(lines[0].1.rule().map(|r| r.id), Some("permission-denied"));
         assert!(lines[1].1.rule().is_none());
         assert_eq!(
-            st.last_match().map(|(seq, r)| (seq, r.id)),
+            st.last_match().map(|(seq, r, _)| (seq, r.id)),
             Some((0, "permission-denied"))
         );
     }

@@ -173,6 +173,28 @@ impl RuleSet {
     }
 }
 
+/// The level of a zap development-mode line (`<time>\t<LEVEL>\t<msg>...`).
+pub fn zap_level(line: &str) -> Option<Severity> {
+    match line.split('\t').nth(1)? {
+        "ERROR" | "DPANIC" | "PANIC" | "FATAL" => Some(Severity::Error),
+        "WARN" => Some(Severity::Warn),
+        "INFO" | "DEBUG" => Some(Severity::Info),
+        _ => None,
+    }
+}
+
+/// The rule giving a line its meaning and the severity to badge it with. The line's own
+/// level caps the severity: the executor logs `no leader found` at INFO when it falls back
+/// to Green, which is not the failure (the same words after `upgrade-executor error:` are).
+pub fn classify(line: &str) -> Option<(&'static Rule, Severity)> {
+    let rule = skeleton().first_match(line)?;
+    let severity = match zap_level(line) {
+        Some(level) => rule.severity.max(level),
+        None => rule.severity,
+    };
+    Some((rule, severity))
+}
+
 static SKELETON: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::from_specs(SPECS));
 
 /// The built-in rule set.
@@ -231,6 +253,50 @@ mod tests {
             let r = skeleton().first_match(s).unwrap();
             assert_eq!(r.source, RuleSource::Runbook);
             assert!(!r.in_operator_code, "{}", r.id);
+        }
+    }
+
+    #[test]
+    fn the_line_level_caps_the_severity() {
+        let info = "2026-11-23T19:35:21.723Z\tINFO\tFailed to find leader among Blue pods for consensus repair, falling back to Green\t{\"error\": \"no leader found among 3 pods\"}";
+        let (rule, sev) = classify(info).unwrap();
+        assert_eq!((rule.id, sev), ("no-leader", Severity::Info));
+        let fatal = "upgrade-executor error: failed to find leader for consensus repair: context cancelled while finding leader: context deadline exceeded";
+        let (rule, sev) = classify(fatal).unwrap();
+        assert_eq!((rule.id, sev), ("context-deadline", Severity::Error));
+        let (_, sev) = classify("2026-11-23T10:00:00.000Z\tERROR\tpermission denied").unwrap();
+        assert_eq!(sev, Severity::Error);
+        assert_eq!(zap_level("no tabs here"), None);
+    }
+
+    /// Every scenario's executor logs, as the simulator writes them from the operator's real
+    /// strings: each fatal error line is badged [ERR] with a meaning, and no INFO or DEBUG
+    /// entry ever is.
+    #[test]
+    fn scenario_logs_are_badged_by_what_failed() {
+        use crate::sim::executor_log::finished_log;
+        use crate::sim::scenario::{ACTION_REPAIR, Scenario, Topology};
+        for name in Scenario::names() {
+            let s = Scenario::named(name).unwrap();
+            let topo = Topology::of(&s);
+            for a in &s.attempts {
+                let steps = &s.logs[&a.log];
+                for line in finished_log(
+                    jiff::Timestamp::UNIX_EPOCH,
+                    &topo,
+                    ACTION_REPAIR,
+                    steps,
+                    a.error.as_deref(),
+                ) {
+                    let got = classify(&line);
+                    if line.starts_with("upgrade-executor error:") {
+                        assert_eq!(got.map(|(_, s)| s), Some(Severity::Error), "{name}: {line}");
+                    }
+                    if matches!(zap_level(&line), Some(Severity::Info)) {
+                        assert_ne!(got.map(|(_, s)| s), Some(Severity::Error), "{name}: {line}");
+                    }
+                }
+            }
         }
     }
 

@@ -46,6 +46,8 @@ pub enum Action {
     Top,
     Bottom,
     ToggleFollow,
+    NextError,
+    PrevError,
     Left,
     Right,
     Activate,
@@ -54,6 +56,8 @@ pub enum Action {
     DialogPress,
     DialogCancel,
     CloseHelp,
+    HelpUp,
+    HelpDown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,16 +214,16 @@ pub const KEYMAP: &[Binding] = &[
         "scroll down / next path",
     ),
     b(
-        C::Logs,
+        C::Pane,
         &[code(KeyCode::PageUp)],
         A::PageUp,
-        "page up (pauses follow)",
+        "page up (logs: pauses follow)",
     ),
     b(
-        C::Logs,
+        C::Pane,
         &[code(KeyCode::PageDown)],
         A::PageDown,
-        "page down",
+        "page down (decision: path details)",
     ),
     b(
         C::Logs,
@@ -240,6 +244,18 @@ pub const KEYMAP: &[Binding] = &[
         A::ToggleFollow,
         "follow/pause",
         "follow / pause (keeps position)",
+    ),
+    b(
+        C::Logs,
+        &[k('e')],
+        A::NextError,
+        "next [ERR] line (pauses follow)",
+    ),
+    b(
+        C::Logs,
+        &[k('E')],
+        A::PrevError,
+        "previous [ERR] line (pauses follow)",
     ),
     b(
         C::Logs,
@@ -293,6 +309,18 @@ pub const KEYMAP: &[Binding] = &[
         A::CloseHelp,
         "close",
         "close help",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Up), k('k')],
+        A::HelpUp,
+        "scroll help up",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Down), k('j')],
+        A::HelpDown,
+        "scroll help down",
     ),
 ];
 

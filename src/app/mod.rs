@@ -3,6 +3,16 @@
 //! `update` never awaits and never does I/O; the loop in `tui` runs the effects.
 //! `keymap` is the one key table (help is generated from it), `dialog` the confirmation
 //! state machine, `state` the data and the derived rules (ages, staleness, Retry allowed).
+//!
+//! The runtime's side of the contract:
+//! - build `State::new(Options { .. })`, then send `Msg::Resize` with the terminal size
+//!   (paging and pausing the log use it; 80x24 is assumed until then);
+//! - send `Msg::Tick(now)` about once a second (ages are computed against it, never against
+//!   the wall clock inside `update`), every `SourceEvent` as `Msg::Source`, every key
+//!   press as `Msg::Key`; redraw with `ui::render` after each message that changed state;
+//! - run the returned effects: `Effect::Quit` ends the loop; `Effect::Acknowledge` re-reads
+//!   the cluster, refuses if the nonce changed, patches with the resourceVersion, and
+//!   answers with `SourceEvent::Action(..)` (until then Retry shows "in flight").
 
 use crossterm::event::KeyEvent;
 use jiff::Timestamp;

@@ -96,9 +96,32 @@ pub struct LogPane {
     pub ended: bool,
 }
 
+impl LogPane {
+    /// The top line of the tail view when `rows` lines are visible.
+    pub fn tail_top(&self, rows: u16) -> u64 {
+        self.store
+            .end_seq()
+            .saturating_sub(u64::from(rows))
+            .max(self.store.first_seq())
+    }
+
+    /// The first visible line: the tail when following, else `top` clamped to what is
+    /// still stored (dropping the oldest lines moves a paused view only when it must).
+    pub fn first_visible(&self, rows: u16) -> u64 {
+        if self.follow {
+            self.tail_top(rows)
+        } else {
+            self.top.clamp(self.store.first_seq(), self.tail_top(rows))
+        }
+    }
+}
+
+/// The Decision pane: the selected path, and what happened to the last action.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DecisionPane {
     pub selected: usize,
+    /// Scroll of the path details (PgUp/PgDn); j/k select.
+    pub scroll: u16,
     /// The nonce of an acknowledgement handed to the runtime and not answered yet.
     pub in_flight: Option<String>,
     /// The runtime's answer to the last action.
@@ -150,6 +173,7 @@ pub struct State {
     pub decision: DecisionPane,
     pub dialog: Option<Dialog>,
     pub help: bool,
+    pub help_scroll: u16,
     /// Terminal size as last reported (80x24 until the first resize).
     pub size: (u16, u16),
 }
@@ -177,6 +201,7 @@ impl State {
             decision: DecisionPane::default(),
             dialog: None,
             help: false,
+            help_scroll: 0,
             size: (80, 24),
         }
     }
@@ -199,12 +224,13 @@ impl State {
         self.sources.get(&name).is_some_and(|s| s.problem.is_some())
     }
 
-    /// The oldest age over a pane's sources (None while any has never delivered).
+    /// The oldest age over the pane's sources that have delivered (None: none has yet).
+    /// A source that never delivers because it fails shows up as `[STALE]` instead.
     pub fn pane_age(&self, pane: Focus) -> Option<i64> {
         pane.sources()
             .iter()
-            .map(|s| self.age_secs(*s))
-            .try_fold(0, |acc, a| Some(acc.max(a?)))
+            .filter_map(|s| self.age_secs(*s))
+            .max()
     }
 
     pub fn pane_stale(&self, pane: Focus) -> bool {
@@ -236,11 +262,14 @@ impl State {
             (_, None) => return Err("no cluster data yet".into()),
             (_, Some(c)) => c,
         };
-        if self.is_stale(SourceName::Cluster) {
-            let age = self
-                .age_secs(SourceName::Cluster)
-                .map_or("?".into(), |a| a.to_string());
-            return Err(format!("cluster data is stale ({age} s old)"));
+        // Pods count too: whether the operator retries or aborts depends on Green's health.
+        for source in [SourceName::Cluster, SourceName::Pods] {
+            if self.is_stale(source) {
+                let age = self
+                    .age_secs(source)
+                    .map_or("never read".into(), |a| format!("{a} s old"));
+                return Err(format!("{} data is stale ({age})", source.label()));
+            }
         }
         if self.unparseable.is_some() {
             return Err("the latest cluster object does not parse".into());

@@ -218,6 +218,20 @@ fn retry_is_disabled_when_inactive_stale_or_without_nonce() {
 
     feed(
         &mut s,
+        [crate::sources::SourceEvent::Problem {
+            source: SourceName::Pods,
+            message: "pods is forbidden".into(),
+        }],
+    );
+    assert_eq!(retry_reason(&s), "pods data is stale (45 s old)");
+    feed(
+        &mut s,
+        [crate::sources::SourceEvent::Pods(fixtures::pods())],
+    );
+    assert!(s.retry_target().is_ok());
+
+    feed(
+        &mut s,
         [crate::sources::SourceEvent::ClusterUnparseable(
             "bad steps".into(),
         )],
@@ -440,4 +454,60 @@ fn jobs_keep_only_repair_jobs() {
     all.extend(other);
     feed(&mut s, [crate::sources::SourceEvent::Jobs(all)]);
     assert_eq!(s.incident().jobs.len(), 1);
+}
+
+#[test]
+fn page_keys_scroll_text_panes_and_decision_details() {
+    let mut s = at_decision(true);
+    run(&mut s, [key(KeyCode::PageDown), key(KeyCode::PageDown)]);
+    assert_eq!(s.decision.scroll, 16);
+    assert_eq!(
+        s.decision.selected, 0,
+        "pages do not change the selected path"
+    );
+    run(&mut s, [ch('j')]);
+    assert_eq!((s.decision.selected, s.decision.scroll), (1, 0));
+    s.focus = Focus::Health;
+    run(&mut s, [key(KeyCode::PageDown), ch('j'), ch('k'), ch('k')]);
+    assert_eq!(s.health_scroll, 7);
+    run(&mut s, [key(KeyCode::PageUp), key(KeyCode::PageUp)]);
+    assert_eq!(s.health_scroll, 0);
+}
+
+#[test]
+fn e_and_shift_e_jump_between_error_lines() {
+    let mut s = logs_state(0);
+    let lines: Vec<String> = (0..200)
+        .map(|i| {
+            if i == 20 || i == 120 {
+                format!("upgrade-executor error: {i}")
+            } else {
+                format!("line {i}")
+            }
+        })
+        .collect();
+    feed(
+        &mut s,
+        [crate::sources::SourceEvent::LogLines {
+            job: JOB.into(),
+            lines,
+        }],
+    );
+    run(&mut s, [ch('E')]);
+    assert!(!s.logs.follow);
+    assert_eq!(s.logs.top, 120);
+    run(&mut s, [ch('E')]);
+    assert_eq!(s.logs.top, 20);
+    run(&mut s, [ch('E')]);
+    assert_eq!(s.logs.top, 20, "no earlier error: stays");
+    run(&mut s, [ch('e')]);
+    assert_eq!(s.logs.top, 120);
+}
+
+#[test]
+fn state_can_move_to_a_render_task() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<State>();
+    send_sync::<Msg>();
+    send_sync::<Effect>();
 }

@@ -125,7 +125,15 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     match action {
         Action::Quit => return vec![Effect::Quit],
         Action::ToggleHelp => state.help = true,
-        Action::CloseHelp => state.help = false,
+        Action::CloseHelp => {
+            state.help = false;
+            state.help_scroll = 0;
+        }
+        Action::HelpUp => state.help_scroll = state.help_scroll.saturating_sub(1),
+        Action::HelpDown => {
+            let n = u16::try_from(keymap::KEYMAP.len()).unwrap_or(u16::MAX);
+            state.help_scroll = (state.help_scroll + 1).min(n.saturating_sub(1));
+        }
         Action::FocusNext => state.focus = state.focus.cycle(true),
         Action::FocusPrev => state.focus = state.focus.cycle(false),
         Action::DialogNext | Action::DialogPrev => {
@@ -139,15 +147,18 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         Action::Up => scroll(state, -1),
         Action::Down => scroll(state, 1),
         Action::PageUp | Action::PageDown => {
-            let page = i64::from(layout::visible_log_rows(state.size, state.focus).max(1));
-            scroll(
-                state,
-                if action == Action::PageUp {
-                    -page
-                } else {
-                    page
-                },
-            );
+            let sign = if action == Action::PageUp { -1 } else { 1 };
+            match state.focus {
+                Focus::Logs => {
+                    let page = layout::visible_log_rows(state.size, state.focus).max(1);
+                    scroll(state, sign * i64::from(page));
+                }
+                // j/k select a path; pages scroll its details.
+                Focus::Decision => {
+                    state.decision.scroll = add(state.decision.scroll, sign * TEXT_PAGE)
+                }
+                Focus::Health | Focus::Raft => scroll(state, sign * TEXT_PAGE),
+            }
         }
         Action::Top => {
             let first = state.logs.store.first_seq();
@@ -162,17 +173,35 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
                 state.logs.follow = true;
             }
         }
+        Action::NextError | Action::PrevError => jump_to_error(state, action == Action::NextError),
         Action::Left => state.logs.hscroll = state.logs.hscroll.saturating_sub(8),
         Action::Right => state.logs.hscroll = state.logs.hscroll.saturating_add(8).min(2_000),
     }
     Vec::new()
 }
 
+/// lnav's e/E: put the next (previous) error line at the top of a paused view.
+fn jump_to_error(state: &mut State, forward: bool) {
+    let rows = layout::visible_log_rows(state.size, state.focus);
+    let from = match (state.logs.follow, forward) {
+        // Backwards from a followed tail includes the lines on screen.
+        (true, false) => state.logs.store.end_seq(),
+        _ => state.logs.first_visible(rows),
+    };
+    let error = crate::patterns::Severity::Error;
+    let Some(seq) = state.logs.store.find(from, forward, error) else {
+        return;
+    };
+    if state.logs.follow {
+        pause_logs(state);
+    }
+    state.logs.top = seq;
+}
+
 /// Pause where the view is now: the tail as drawn.
 fn pause_logs(state: &mut State) {
-    let rows = u64::from(layout::visible_log_rows(state.size, state.focus));
-    let store = &state.logs.store;
-    state.logs.top = store.end_seq().saturating_sub(rows).max(store.first_seq());
+    let rows = layout::visible_log_rows(state.size, state.focus);
+    state.logs.top = state.logs.tail_top(rows);
     state.logs.follow = false;
 }
 
@@ -184,6 +213,7 @@ fn scroll(state: &mut State, delta: i64) {
             let n = paths::ALL.len() as i64;
             let i = (state.decision.selected as i64 + delta.signum()).clamp(0, n - 1);
             state.decision.selected = usize::try_from(i).unwrap_or(0);
+            state.decision.scroll = 0;
         }
         Focus::Logs => {
             if state.logs.follow {
@@ -192,22 +222,27 @@ fn scroll(state: &mut State, delta: i64) {
                 }
                 pause_logs(state);
             }
-            let rows = u64::from(layout::visible_log_rows(state.size, state.focus));
-            let store = &state.logs.store;
-            let max_top = store.end_seq().saturating_sub(rows).max(store.first_seq());
-            let top = state.logs.top.max(store.first_seq());
+            let rows = layout::visible_log_rows(state.size, state.focus);
+            let top = state.logs.first_visible(rows);
             let moved = if delta < 0 {
                 top.saturating_sub(delta.unsigned_abs())
             } else {
                 top.saturating_add(delta.unsigned_abs())
             };
-            state.logs.top = moved.clamp(store.first_seq(), max_top);
+            state.logs.top = moved.clamp(state.logs.store.first_seq(), state.logs.tail_top(rows));
         }
     }
 }
 
+/// Rows a page key moves a text pane (their height varies with layout; half of 80x24's).
+const TEXT_PAGE: i64 = 8;
+
+/// Text panes are short; the renderer clamps to the content, this only keeps a held key
+/// from running far past it.
+const MAX_TEXT_SCROLL: i64 = 200;
+
 fn add(v: u16, delta: i64) -> u16 {
-    u16::try_from((i64::from(v) + delta).clamp(0, i64::from(u16::MAX))).unwrap_or(0)
+    u16::try_from((i64::from(v) + delta).clamp(0, MAX_TEXT_SCROLL)).unwrap_or(0)
 }
 
 fn activate(state: &mut State) {

@@ -6,13 +6,21 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
-use super::{PaneView, draw_text, pane_block};
+use super::{PaneView, clean, draw_text, pane_block};
 use crate::app::{Focus, State};
 use crate::domain::paths::{self, PathKind};
+use crate::sources::ActionOutcome;
 
 pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rect) {
     let block = pane_block(state, Focus::Decision, view, None);
-    draw_text(frame, area, block, lines(state, view.theme), 0);
+    draw_text(
+        frame,
+        area,
+        block,
+        lines(state, view.theme),
+        state.decision.scroll,
+        (!view.collapsed).then_some("PgDn"),
+    );
 }
 
 fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
@@ -24,22 +32,23 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         ]),
         Err(reason) => Line::from(vec![
             Span::styled("[DISABLED]", t.warn()),
-            Span::raw(format!(" Retry: {reason}")),
+            Span::raw(format!(" Retry: {}", clean(reason))),
         ]),
     }];
     if let Some(status) = state.decision.status_line() {
         out.push(Line::from(vec![
             Span::styled("last action ", t.label()),
-            Span::raw(status),
+            Span::raw(clean(&status)),
         ]));
     }
+    out.extend(new_job_line(state, t));
     out.extend(failing_green_warning(state, t));
     for (i, path) in paths::ALL.iter().enumerate() {
         let selected = i == state.decision.selected;
         let badge = match (path, &retry) {
             (PathKind::Retry, Ok(_)) => "[available]".to_string(),
             (PathKind::Retry, Err(_)) => "[disabled]".into(),
-            _ => "[explained only]".into(),
+            _ => "[guided later]".into(),
         };
         let text = format!(
             "{} {}. {} {badge}",
@@ -64,6 +73,31 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     out.push(Line::styled("What the operator really does:", t.label()));
     out.extend(info.reality.iter().map(|s| Line::raw(format!("  - {s}"))));
     out
+}
+
+/// After an accepted acknowledgement: the Job the operator created for the new attempt.
+fn new_job_line(state: &State, t: Theme) -> Option<Line<'static>> {
+    if !matches!(
+        state.decision.outcome,
+        Some(ActionOutcome::Acknowledged { .. })
+    ) {
+        return None;
+    }
+    let attempt = state.next_attempt() - 1;
+    let job = state
+        .incident
+        .jobs
+        .iter()
+        .find(|j| attempt > 0 && j.attempt() == Some(attempt))?;
+    Some(Line::from(vec![
+        Span::styled("operator's new Job ", t.label()),
+        Span::raw(format!(
+            "{} ({}) ",
+            job.name,
+            job.run_id.as_deref().unwrap_or("?")
+        )),
+        Span::styled(format!("[{}]", job.state.label()), t.info()),
+    ]))
 }
 
 /// Crash-looping Green turns an acknowledgement into an abort: say so loudly, in the pane

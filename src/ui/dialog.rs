@@ -7,17 +7,20 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use super::clean;
 use super::decision::failing_green_warning;
 use super::theme::Theme;
 use crate::app::{Button, Dialog, State};
 
-const DIALOG_WIDTH: u16 = 78;
+/// Wide enough for the patch body on one line when the terminal allows.
+const DIALOG_WIDTH: u16 = 112;
 
 pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame, area: Rect) {
+    let width = area.width.min(DIALOG_WIDTH);
     let (title, body, buttons) = match dialog {
         Dialog::ConfirmRetry { target, focus } => (
             " Acknowledge break glass: retry the rollback ",
-            confirm_lines(state, target, t),
+            confirm_lines(state, target, width.saturating_sub(2), t),
             vec![
                 ("[ Cancel ]", *focus == Button::Cancel),
                 ("[ Acknowledge ]", *focus == Button::Acknowledge),
@@ -29,14 +32,14 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
             vec![("[ Close ]", true)],
         ),
     };
-    let inner_w = usize::from(area.width.min(DIALOG_WIDTH).saturating_sub(2)).max(1);
+    let inner_w = usize::from(width.saturating_sub(2)).max(1);
     let text_rows: usize = body
         .iter()
         .map(|l| l.width().div_ceil(inner_w).max(1))
         .sum();
     let rect = centered(
         area,
-        DIALOG_WIDTH,
+        width,
         u16::try_from(text_rows + 4).unwrap_or(u16::MAX),
     );
     if rect.width < 3 || rect.height < 3 {
@@ -67,7 +70,12 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
     frame.render_widget(Paragraph::new(Line::from(spans)), row);
 }
 
-fn confirm_lines(state: &State, target: &crate::app::RetryTarget, t: Theme) -> Vec<Line<'static>> {
+fn confirm_lines(
+    state: &State,
+    target: &crate::app::RetryTarget,
+    inner_width: u16,
+    t: Theme,
+) -> Vec<Line<'static>> {
     let mut out = failing_green_warning(state, t);
     out.push(Line::from(vec![
         Span::styled("Target  ", t.label()),
@@ -76,8 +84,21 @@ fn confirm_lines(state: &State, target: &crate::app::RetryTarget, t: Theme) -> V
             state.opts.namespace, state.opts.cluster
         )),
     ]));
-    out.push(Line::styled("JSON merge patch, sent exactly:", t.label()));
-    out.push(Line::styled(target.patch_body(), t.info()));
+    let body = target.patch_body();
+    if body.chars().count() <= usize::from(inner_width) {
+        out.push(Line::styled("JSON merge patch, sent exactly:", t.label()));
+        out.push(Line::styled(body, t.info()));
+    } else {
+        // Too narrow for one line: break between the two objects, never inside a value.
+        out.push(Line::styled(
+            "JSON merge patch, sent exactly (one line, split here for width):",
+            t.label(),
+        ));
+        let split = body.find(",\"spec\"").map_or(body.len(), |i| i + 1);
+        let (a, b) = body.split_at(split);
+        out.push(Line::styled(a.to_string(), t.info()));
+        out.push(Line::styled(b.to_string(), t.info()));
+    }
     out.push(Line::styled("What the operator does next:", t.label()));
     let n = state.next_attempt();
     for s in [
@@ -100,7 +121,10 @@ fn confirm_lines(state: &State, target: &crate::app::RetryTarget, t: Theme) -> V
     if let Some(reason) = changed {
         out.push(Line::from(vec![
             Span::styled("[CHANGED]", t.error()),
-            Span::raw(format!(" {reason}: Acknowledge will send nothing.")),
+            Span::raw(format!(
+                " {}: Acknowledge will send nothing.",
+                clean(&reason)
+            )),
         ]));
     }
     out

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
-use super::{PaneView, draw_text, fmt_age, kv, pane_block};
+use super::{PaneView, clean, draw_text, fmt_age, kv, pane_block};
 use crate::app::{Focus, Presence, State};
 use crate::domain::{ClusterView, PodView, Side};
 
@@ -19,6 +19,7 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
         block,
         lines(state, view.theme),
         state.health_scroll,
+        (!view.collapsed).then_some("j/PgDn"),
     );
 }
 
@@ -39,7 +40,10 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         (_, None) => {
             out.push(Line::styled(format!("waiting for {target}…"), t.dim()));
             if let Some(u) = &state.unparseable {
-                out.push(Line::styled(format!("[UNPARSEABLE] {u}"), t.error()));
+                out.push(Line::styled(
+                    format!("[UNPARSEABLE] {}", clean(u)),
+                    t.error(),
+                ));
             }
             return out;
         }
@@ -49,14 +53,17 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     if let Some(u) = &state.unparseable {
         out.push(Line::from(vec![
             Span::styled("[UNPARSEABLE]", t.error()),
-            Span::raw(format!(" {u} (showing the last good view)")),
+            Span::raw(format!(" {} (showing the last good view)", clean(u))),
         ]));
     }
+    // State first, the operator's (long, reference) steps last: at 80x24 and in the grid
+    // the pods and revisions must be visible without scrolling.
     conditions(cluster, t, &mut out);
     break_glass(state, cluster, t, &mut out);
     blue_green(cluster, t, &mut out);
     pods(state, t, &mut out);
     jobs(state, t, &mut out);
+    steps(cluster, t, &mut out);
     out
 }
 
@@ -115,7 +122,7 @@ fn break_glass(state: &State, c: &ClusterView, t: Theme, out: &mut Vec<Line<'sta
         Span::raw(format!(" {}", b.reason.as_deref().unwrap_or("no reason"))),
     ]));
     if let Some(m) = &b.message {
-        out.push(kv(t, "message", m.clone()));
+        out.push(kv(t, "message", clean(m)));
     }
     out.push(kv(
         t,
@@ -129,13 +136,16 @@ fn break_glass(state: &State, c: &ClusterView, t: Theme, out: &mut Vec<Line<'sta
     if let Some(at) = b.acknowledged_at {
         out.push(kv(t, "acknowledged", at.to_string()));
     }
-    if b.steps.is_empty() {
+}
+
+fn steps(c: &ClusterView, t: Theme, out: &mut Vec<Line<'static>>) {
+    let Some(b) = c.break_glass.as_ref().filter(|b| !b.steps.is_empty()) else {
         return;
-    }
+    };
     out.push(Line::styled("operator's steps", t.label()));
     let wrong_pod = format!("{}-0", c.name);
     for (i, step) in b.steps.iter().enumerate() {
-        out.push(Line::raw(format!("{:>2}. {step}", i + 1)));
+        out.push(Line::raw(format!("{:>2}. {}", i + 1, clean(step))));
         if c.blue_green.is_some() && step.contains(&format!(" {wrong_pod} ")) {
             out.push(Line::from(vec![
                 Span::raw("    "),
@@ -229,7 +239,7 @@ fn pod_line(p: &PodView, t: Theme) -> Line<'static> {
     if let Some(w) = &p.waiting_reason {
         let style = if p.is_failing() { t.error() } else { t.warn() };
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(format!("[{w}]"), style));
+        spans.push(Span::styled(format!("[{}]", clean(w)), style));
     }
     if p.deleting {
         spans.push(Span::styled(" [deleting]", t.warn()));

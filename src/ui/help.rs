@@ -9,30 +9,35 @@ use super::dialog::centered;
 use super::theme::Theme;
 use crate::app::keymap::KEYMAP;
 
-pub(crate) fn render(t: Theme, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(t: Theme, scroll: u16, frame: &mut Frame, area: Rect) {
     let keys_w = KEYMAP
         .iter()
         .map(|b| b.keys_label().chars().count())
         .max()
         .unwrap_or(8);
-    let mut lines = vec![Line::styled(
-        format!("{:<9}{:<keys_w$}  {}", "context", "keys", "what"),
-        t.label(),
-    )];
-    lines.extend(KEYMAP.iter().map(|b| {
-        Line::from(vec![
-            Span::styled(format!("{:<9}", b.context.label()), t.dim()),
-            Span::styled(format!("{:<keys_w$}  ", b.keys_label()), t.label()),
-            Span::raw(b.description),
-        ])
-    }));
+    // No header row: at 80x24 every binding fits on one screen; smaller terminals scroll.
+    let lines: Vec<Line> = KEYMAP
+        .iter()
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!("{:<9}", b.context.label()), t.dim()),
+                Span::styled(format!("{:<keys_w$}  ", b.keys_label()), t.label()),
+                Span::raw(b.description),
+            ])
+        })
+        .collect();
     let rect = centered(area, 76, u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
     if rect.width < 3 || rect.height < 3 {
         return;
     }
     frame.render_widget(Clear, rect);
-    let block = Block::bordered()
+    let visible = usize::from(rect.height.saturating_sub(2));
+    let scroll = scroll.min(u16::try_from(lines.len().saturating_sub(visible)).unwrap_or(0));
+    let mut block = Block::bordered()
         .title(Span::styled(" Keys (Esc closes) ", t.label()))
         .border_style(t.border(true));
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    if lines.len() > visible + usize::from(scroll) {
+        block = block.title_bottom(Line::from(" ↓ more: j ").right_aligned());
+    }
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
 }

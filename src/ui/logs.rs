@@ -15,7 +15,7 @@ use super::{PaneView, pane_block};
 use crate::app::state::{LogPane, attempt_of};
 use crate::app::{Focus, State};
 use crate::logs::{LineKind, StoredLine};
-use crate::patterns::{Rule, RuleSource};
+use crate::patterns::{Rule, RuleSource, Severity};
 
 /// Width of the badge gutter (`[ERR] `).
 const GUTTER: usize = 6;
@@ -42,18 +42,18 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
     }
     if view.collapsed {
         // One summary line: what the newest known pattern means beats the raw tail.
-        if let Some((_, rule)) = store.last_match() {
-            frame.render_widget(Paragraph::new(meaning(Some(rule), t)), body);
+        if let Some((_, rule, severity)) = store.last_match() {
+            frame.render_widget(Paragraph::new(meaning(Some((rule, severity)), t)), body);
             return;
         }
     }
-    let start = first_visible(logs, rows);
+    let start = logs.first_visible(rows);
     let mut last_visible_match = None;
     let lines: Vec<Line> = store
         .range(start, usize::from(rows))
         .map(|(seq, l)| {
-            if let Some(r) = l.rule() {
-                last_visible_match = Some((seq, r));
+            if let Some(m) = l.matched() {
+                last_visible_match = Some((seq, m));
             }
             line(l, logs.hscroll, t)
         })
@@ -65,8 +65,10 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
             height: 1,
             ..inner
         };
-        let rule = last_visible_match.or(store.last_match()).map(|(_, r)| r);
-        frame.render_widget(Paragraph::new(meaning(rule, t)), meaning_row);
+        let matched = last_visible_match
+            .map(|(_, m)| m)
+            .or(store.last_match().map(|(_, r, s)| (r, s)));
+        frame.render_widget(Paragraph::new(meaning(matched, t)), meaning_row);
     }
 }
 
@@ -87,41 +89,24 @@ fn title_detail(logs: &LogPane) -> String {
     parts.join(" · ")
 }
 
-/// Following shows the tail; paused shows from `top`, clamped to what is still stored.
-pub(crate) fn first_visible(logs: &LogPane, rows: u16) -> u64 {
-    let store = &logs.store;
-    let tail = store
-        .end_seq()
-        .saturating_sub(u64::from(rows))
-        .max(store.first_seq());
-    if logs.follow {
-        tail
-    } else {
-        logs.top.clamp(store.first_seq(), tail)
-    }
-}
-
 fn line(l: &StoredLine, hscroll: u16, t: Theme) -> Line<'static> {
     let text: String = l.text.chars().skip(usize::from(hscroll)).collect();
     match l.kind {
         LineKind::Marker => Line::styled(text, t.marker()),
-        LineKind::Log(Some(rule)) => Line::from(vec![
-            Span::styled(
-                format!("{} ", rule.severity.badge()),
-                t.severity(rule.severity),
-            ),
-            Span::styled(text, t.severity(rule.severity)),
+        LineKind::Log(Some((_, severity))) => Line::from(vec![
+            Span::styled(format!("{} ", severity.badge()), t.severity(severity)),
+            Span::styled(text, t.severity(severity)),
         ]),
         LineKind::Log(None) => Line::from(vec![Span::raw(" ".repeat(GUTTER)), Span::raw(text)]),
     }
 }
 
-fn meaning(rule: Option<&Rule>, t: Theme) -> Line<'static> {
-    let Some(r) = rule else {
+fn meaning(matched: Option<(&Rule, Severity)>, t: Theme) -> Line<'static> {
+    let Some((r, severity)) = matched else {
         return Line::styled("no known pattern matched yet", t.dim());
     };
     let mut spans = vec![
-        Span::styled(r.severity.badge(), t.severity(r.severity)),
+        Span::styled(severity.badge(), t.severity(severity)),
         Span::raw(format!(" {}", r.meaning)),
     ];
     if r.source == RuleSource::Runbook && !r.in_operator_code {

@@ -68,8 +68,14 @@ pub fn render(state: &State, frame: &mut Frame) {
         dialog::render(state, d, theme, frame, area);
     }
     if state.help {
-        help::render(theme, frame, area);
+        help::render(theme, state.help_scroll, frame, area);
     }
+}
+
+/// Strings from the API server (status messages, steps, error texts) get the same
+/// neutralising as log lines: they are written by other programs too.
+pub(crate) fn clean(s: &str) -> String {
+    crate::logs::sanitize(s)
 }
 
 /// `3s`, `4m`, `2h`: short enough for a pane title.
@@ -121,12 +127,28 @@ pub(crate) fn draw_text(
     block: Block<'static>,
     lines: Vec<Line<'static>>,
     scroll: u16,
+    more_hint: Option<&'static str>,
 ) {
-    let max = u16::try_from(lines.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    // Wrapped rows, estimated by width (word wrap can add a few, hence the slack), so the
+    // end of long content stays reachable without scrolling far into blank space.
+    let width = usize::from(block.inner(area).width).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let max = u16::try_from(rows + rows / 4).unwrap_or(u16::MAX);
+    let scroll = scroll.min(max);
+    let visible = usize::from(block.inner(area).height);
+    let mut block = block;
+    if let Some(hint) = more_hint {
+        // Say that there is more, and which key reaches it, on the bottom border.
+        if rows > visible + usize::from(scroll) {
+            block = block.title_bottom(Line::from(format!(" ↓ more: {hint} ")).right_aligned());
+        } else if scroll > 0 {
+            block = block.title_bottom(Line::from(" ↑ scrolled ").right_aligned());
+        }
+    }
     let p = Paragraph::new(lines)
         .block(block)
         .wrap(ratatui::widgets::Wrap { trim: false })
-        .scroll((scroll.min(max), 0));
+        .scroll((scroll, 0));
     frame.render_widget(p, area);
 }
 
@@ -181,7 +203,11 @@ pub(crate) fn banner(state: &State) -> Option<String> {
     let age = state
         .age_secs(source)
         .map_or("no data yet".into(), |a| format!("data {a} s old"));
-    let mut s = format!("[STALE] {}: {message} — retrying; {age}", source.label());
+    let mut s = format!(
+        "[STALE] {}: {} — retrying; {age}",
+        source.label(),
+        clean(message)
+    );
     if more > 0 {
         s.push_str(&format!(" (+{more} more)"));
     }
@@ -194,7 +220,10 @@ fn footer(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(b, t.warn()));
         spans.push(Span::raw("  "));
     } else if let Some(u) = &state.unparseable {
-        spans.push(Span::styled(format!("[UNPARSEABLE] {u}"), t.error()));
+        spans.push(Span::styled(
+            format!("[UNPARSEABLE] {}", clean(u)),
+            t.error(),
+        ));
         spans.push(Span::raw("  "));
     }
     for (i, (key, hint)) in keymap::hints(&contexts(state)).into_iter().enumerate() {

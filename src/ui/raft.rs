@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
-use super::{PaneView, draw_text, fmt_age, pane_block};
+use super::{PaneView, clean, draw_text, fmt_age, pane_block};
 use crate::app::{Focus, State};
 use crate::domain::raft::{self, SYNC_THRESHOLD};
 use crate::domain::{RaftReading, Side};
@@ -24,6 +24,7 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
         block,
         lines(state, view.theme, short),
         state.raft_scroll,
+        (!view.collapsed).then_some("j/PgDn"),
     );
 }
 
@@ -122,7 +123,7 @@ fn row(state: &State, r: &RaftReading, label: &str, w: usize, t: Theme) -> Vec<L
         Span::raw(format!(" {age:>4}")),
     ])];
     if let Some(e) = &r.error {
-        out.push(Line::styled(format!("  {e}"), t.dim()));
+        out.push(Line::styled(format!("  {}", clean(e)), t.dim()));
     }
     out
 }

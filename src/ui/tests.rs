@@ -272,3 +272,135 @@ fn no_size_panics() {
         }
     }
 }
+
+#[test]
+fn after_an_accepted_ack_the_new_job_is_shown() {
+    let mut s = dialog_state();
+    key(&mut s, KeyCode::Tab);
+    key(&mut s, KeyCode::Enter);
+    feed(
+        &mut s,
+        [SourceEvent::Action(
+            crate::sources::ActionOutcome::Acknowledged {
+                nonce: fixtures::NONCE.into(),
+                resource_version: "184490".into(),
+            },
+        )],
+    );
+    let mut c = fixtures::cluster();
+    if let (Some(bg), Some(g)) = (c.break_glass.as_mut(), c.blue_green.as_mut()) {
+        bg.active = false;
+        bg.acknowledged_at = Some(fixtures::ts("2026-11-23T10:07:00Z"));
+        g.rollback_attempt = 1;
+    }
+    let mut jobs = fixtures::jobs();
+    jobs.push(crate::domain::JobView {
+        name: "upgrade-prod-cluster-bluegreen-repair-consensus-0a1b2c3d4e".into(),
+        run_id: Some("rollback-retry-1".into()),
+        state: crate::domain::JobState::Running,
+        ..jobs[0].clone()
+    });
+    feed(
+        &mut s,
+        [SourceEvent::Cluster(Some(c)), SourceEvent::Jobs(jobs)],
+    );
+    snap("after_ack", &s);
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    assert!(
+        text.contains("acknowledged; waiting for the operator's new Job…"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "operator's new Job upgrade-prod-cluster-bluegreen-repair-consensus-0a1b2c3d4e"
+        ) && text.contains("(rollback-retry-1) [running]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[DISABLED] Retry: break glass is not active"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_help_lists_every_binding_of_the_keymap() {
+    let mut s = incident_state(true);
+    s.help = true;
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    for b in crate::app::keymap::KEYMAP {
+        assert!(
+            text.contains(&b.keys_label()) && text.contains(b.description),
+            "{} / {} missing from help:\n{text}",
+            b.keys_label(),
+            b.description
+        );
+    }
+}
+
+#[test]
+fn the_dialog_shows_the_exact_patch_and_the_target() {
+    let s = dialog_state();
+    let body = format!(
+        r#"{{"metadata":{{"resourceVersion":"{}"}},"spec":{{"breakGlassAck":"{}"}}}}"#,
+        fixtures::RV,
+        fixtures::NONCE
+    );
+    let wide = text_of(draw(&s, 160, 48).backend().buffer());
+    assert!(wide.contains(&body), "{wide}");
+    assert!(
+        wide.contains("OpenBaoCluster security/prod-cluster"),
+        "{wide}"
+    );
+    // At 80 columns it is split between the two objects, never inside a value.
+    let narrow = text_of(draw(&s, 80, 24).backend().buffer());
+    let (a, b) = body.split_at(body.find(",\"spec\"").unwrap_or(0) + 1);
+    assert!(narrow.contains(a) && narrow.contains(b), "{narrow}");
+    assert!(narrow.contains("[ Cancel ]  [ Acknowledge ]"), "{narrow}");
+}
+
+#[test]
+fn an_unparseable_cluster_is_shown_with_the_last_good_view() {
+    let mut s = incident_state(true);
+    feed(
+        &mut s,
+        [SourceEvent::ClusterUnparseable(
+            "OpenBaoCluster \"prod-cluster\" does not parse: invalid type: string, expected a sequence".into(),
+        )],
+    );
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    assert!(text.contains("[UNPARSEABLE] OpenBaoCluster"), "{text}");
+    assert!(text.contains("(showing the last good view)"), "{text}");
+    assert!(
+        text.contains("[BREAK GLASS ACTIVE] phase Upgrading"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[DISABLED] Retry: the latest cluster object does not parse"),
+        "{text}"
+    );
+}
+
+#[test]
+fn snapshot_fix_forward_explanation() {
+    let mut s = incident_state(true);
+    s.focus = Focus::Decision;
+    key(&mut s, KeyCode::Char('j'));
+    key(&mut s, KeyCode::Enter);
+    let term = draw(&s, 80, 24);
+    insta::assert_snapshot!("explain_fix_forward_80x24", term.backend());
+}
+
+#[test]
+fn hostile_status_strings_are_neutralised_too() {
+    let mut s = incident_state(true);
+    let mut c = fixtures::cluster();
+    if let Some(bg) = c.break_glass.as_mut() {
+        bg.message = Some("Job x failed \x1b]52;c;cHduZWQ=\x07\u{202e}evil".into());
+        bg.steps[0] = "step \x1b[2J one".into();
+    }
+    feed(&mut s, [SourceEvent::Cluster(Some(c))]);
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    assert!(text.contains("Job x failed ␛\u{FFFD}evil"), "{text}");
+    assert!(text.contains(" 1. step ␛ one"), "{text}");
+    assert!(!text.contains("cHduZWQ"), "{text}");
+}
