@@ -112,6 +112,9 @@ pub async fn run_console(conn: Connection, cluster: String, context_label: Strin
     let (tx, mut rx) = mpsc::channel::<SourceEvent>(1024);
     let sources = start_sources(&conn, &cluster, &tx);
     let mut guard = TerminalGuard::enter()?;
+    if let Ok((width, height)) = crossterm::terminal::size() {
+        update(&mut state, Msg::Resize { width, height });
+    }
     let mut input = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     let mut term = signal(SignalKind::terminate())?;
