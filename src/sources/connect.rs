@@ -90,12 +90,16 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
         context: Some(context.clone()),
         ..Default::default()
     };
-    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(|e| ConnectError::Config {
             path: path.clone(),
             detail: e.to_string(),
         })?;
+    // kube-rs would retry 429/503/504 for minutes (a pod proxy to a down OpenBao pod is a
+    // 503): the sources back off and report staleness themselves, and a mutation must
+    // never be resent behind the user's back.
+    config.default_retry = false;
     let namespace = target
         .namespace
         .clone()
