@@ -139,17 +139,26 @@ type Key = (Resource, String, String);
 struct Inner {
     objects: BTreeMap<Key, Value>,
     rv: u64,
-    history: VecDeque<(u64, Change)>,
+    history: VecDeque<(u64, Transition)>,
     /// Watches must start at or after this rv: older changes are gone.
     compacted: u64,
     logs: LogBook,
 }
 
+/// A change with the object's previous state, so a watch with a label selector can turn
+/// "stopped matching" into DELETED and "started matching" into ADDED, as the API server does.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub change: Change,
+    /// The object before the change (None for Added).
+    pub prev: Option<Value>,
+}
+
 /// Where a watch starts: the changes after its resourceVersion, then `rx` for live ones.
 /// Both are taken under the store's lock, so nothing is lost or seen twice.
 pub struct WatchFeed {
-    pub backlog: Vec<Change>,
-    pub rx: broadcast::Receiver<Change>,
+    pub backlog: Vec<Transition>,
+    pub rx: broadcast::Receiver<Transition>,
     /// The store's resourceVersion when the feed was taken: everything up to it is in
     /// `backlog` (or was before the watch's start), everything after comes through `rx`.
     pub start_rv: u64,
@@ -167,7 +176,7 @@ pub struct UpdateOptions {
 /// The store. Cheap to share: `Arc<Store>`.
 pub struct Store {
     inner: Mutex<Inner>,
-    tx: broadcast::Sender<Change>,
+    tx: Channels,
 }
 
 fn now_rfc3339() -> String {
@@ -239,21 +248,34 @@ impl Inner {
         self.rv
     }
 
-    fn record(&mut self, tx: &broadcast::Sender<Change>, rv: u64, change: Change) {
+    fn record(&mut self, tx: &Channels, rv: u64, change: Change, prev: Option<Value>) {
         if self.history.len() >= HISTORY_LIMIT
             && let Some((old, _)) = self.history.pop_front()
         {
             self.compacted = old;
         }
-        self.history.push_back((rv, change.clone()));
+        let t = Transition {
+            change: change.clone(),
+            prev,
+        };
+        self.history.push_back((rv, t.clone()));
         // No receivers is fine: nobody is watching.
-        let _ = tx.send(change);
+        let _ = tx.changes.send(change);
+        let _ = tx.transitions.send(t);
     }
+}
+
+struct Channels {
+    changes: broadcast::Sender<Change>,
+    transitions: broadcast::Sender<Transition>,
 }
 
 impl Store {
     pub fn new() -> Arc<Store> {
-        let (tx, _) = broadcast::channel(4096);
+        let tx = Channels {
+            changes: broadcast::channel(4096).0,
+            transitions: broadcast::channel(4096).0,
+        };
         Arc::new(Store {
             inner: Mutex::new(Inner {
                 objects: BTreeMap::new(),
@@ -383,7 +405,7 @@ impl Store {
             change: ChangeType::Added,
             object: obj.clone(),
         };
-        g.record(&self.tx, rv, change);
+        g.record(&self.tx, rv, change, None);
         Ok(obj)
     }
 
@@ -491,7 +513,7 @@ impl Store {
                 change: ChangeType::Deleted,
                 object: new.clone(),
             };
-            g.record(&self.tx, rv, change);
+            g.record(&self.tx, rv, change, Some(old));
             return Ok(new);
         }
         g.objects.insert(key, new.clone());
@@ -500,7 +522,7 @@ impl Store {
             change: ChangeType::Modified,
             object: new.clone(),
         };
-        g.record(&self.tx, rv, change);
+        g.record(&self.tx, rv, change, Some(old));
         Ok(new)
     }
 
@@ -547,14 +569,14 @@ impl Store {
                 change: ChangeType::Modified,
                 object: new.clone(),
             };
-            g.record(&self.tx, rv, change);
+            g.record(&self.tx, rv, change, Some(old));
             return Ok(new);
         }
         if opts.dry_run {
             return Ok(old);
         }
         let rv = g.next_rv();
-        let mut gone = old;
+        let mut gone = old.clone();
         gone["metadata"]["resourceVersion"] = Value::String(rv.to_string());
         g.objects.remove(&key);
         if r == Resource::Pods {
@@ -565,13 +587,13 @@ impl Store {
             change: ChangeType::Deleted,
             object: gone.clone(),
         };
-        g.record(&self.tx, rv, change);
+        g.record(&self.tx, rv, change, Some(old));
         Ok(gone)
     }
 
     /// Every change from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.tx.subscribe()
+        self.tx.changes.subscribe()
     }
 
     /// Start a watch of `r` (in `ns`, or all) from `rv`. `None`, `""` or `"0"`: synthetic
@@ -584,8 +606,9 @@ impl Store {
         rv: Option<&str>,
     ) -> Result<WatchFeed, ApiError> {
         let g = self.lock();
-        let rx = self.tx.subscribe();
-        let in_scope = |c: &Change| {
+        let rx = self.tx.transitions.subscribe();
+        let in_scope = |t: &Transition| {
+            let c = &t.change;
             c.resource == r && ns.is_none_or(|ns| meta_str(&c.object, "namespace") == Some(ns))
         };
         let backlog = match rv.filter(|s| !s.is_empty() && *s != "0") {
@@ -593,10 +616,13 @@ impl Store {
                 .objects
                 .iter()
                 .filter(|((res, n, _), _)| *res == r && ns.is_none_or(|ns| ns == n))
-                .map(|(_, v)| Change {
-                    resource: r,
-                    change: ChangeType::Added,
-                    object: v.clone(),
+                .map(|(_, v)| Transition {
+                    change: Change {
+                        resource: r,
+                        change: ChangeType::Added,
+                        object: v.clone(),
+                    },
+                    prev: None,
                 })
                 .collect(),
             Some(s) => {
