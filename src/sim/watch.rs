@@ -80,7 +80,7 @@ impl Filter {
             .object
             .pointer("/metadata/namespace")
             .and_then(Value::as_str);
-        if c.resource != self.r || !self.ns.as_deref().is_none_or(|want| ns == Some(want)) {
+        if c.resource != self.r || self.ns.as_deref().is_some_and(|want| ns != Some(want)) {
             return None;
         }
         let now = self.selects(&c.object);
