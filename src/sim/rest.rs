@@ -201,6 +201,30 @@ fn check_type(r: Resource, obj: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Object names must be RFC 1123 subdomains (the API server's generic name validation).
+fn check_name(r: Resource, name: &str) -> Result<(), ApiError> {
+    const RE: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+    static NAME: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let valid = NAME
+        .get_or_init(|| regex::Regex::new(RE).ok())
+        .as_ref()
+        .is_none_or(|re| re.is_match(name));
+    if valid && name.len() <= 253 {
+        return Ok(());
+    }
+    Err(schema::invalid_error(
+        r,
+        name,
+        &[schema::Cause {
+            reason: "FieldValueInvalid".into(),
+            message: format!(
+                "Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+            ),
+            field: "metadata.name".into(),
+        }],
+    ))
+}
+
 /// Defaulting, pruning and validation of custom resources; warnings for pruned fields.
 fn admit(r: Resource, name: &str, obj: &mut Value, q: &Query) -> Result<Vec<String>, ApiError> {
     let Some(s) = schema::for_resource(r) else {
@@ -284,6 +308,9 @@ fn create(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    if !name.is_empty() {
+        check_name(t.r, &name)?;
+    }
     let warnings = admit(t.r, &name, &mut obj, q)?;
     let created = ctx.store().create_opts(t.r, obj, q.dry_run())?;
     Ok((201, created, warnings))
@@ -432,19 +459,20 @@ fn delete(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
         return Err(not_found_path());
     }
     let (ns, name, cur) = current(ctx, t)?;
-    let opts: Value = if body.iter().all(u8::is_ascii_whitespace) {
+    let delete_opts: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
         serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
     };
     let dry_run = q.dry_run()
-        || opts
+        || delete_opts
             .get("dryRun")
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|v| v == "All"));
     let pre = |k: &str| {
-        opts.pointer(&format!("/preconditions/{k}"))
+        delete_opts
+            .pointer(&format!("/preconditions/{k}"))
             .and_then(Value::as_str)
             .map(str::to_string)
     };
@@ -485,7 +513,30 @@ fn delete(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
         dry_run,
     };
     let v = ctx.store().delete_opts(t.r, &ns, &name, &opts)?;
+    // Background cascade is the default, except for Jobs, whose REST default is still
+    // orphaning their pods (kubectl asks for background explicitly).
+    let policy = opts_policy(&delete_opts, q, t.r);
+    if !dry_run
+        && policy != "Orphan"
+        && let Some(uid) = cur.pointer("/metadata/uid").and_then(Value::as_str)
+    {
+        ctx.store().delete_dependents(uid);
+    }
     ok(200, v)
+}
+
+fn opts_policy(delete_opts: &Value, q: &Query, r: Resource) -> String {
+    let orphan = delete_opts.get("orphanDependents").and_then(Value::as_bool) == Some(true)
+        || q.get("orphanDependents") == Some("true");
+    let explicit = delete_opts
+        .get("propagationPolicy")
+        .and_then(Value::as_str)
+        .or_else(|| q.get("propagationPolicy"));
+    match explicit {
+        Some(p) => p.to_string(),
+        None if orphan || r == Resource::Jobs => "Orphan".to_string(),
+        None => "Background".to_string(),
+    }
 }
 
 fn scale_of(dep: &Value) -> Value {

@@ -531,6 +531,38 @@ impl Store {
         self.delete_opts(r, ns, name, &UpdateOptions::default())
     }
 
+    /// The garbage collector's part of a cascading delete: delete (honouring finalizers)
+    /// every object whose ownerReferences name `owner_uid`, and their dependents in turn.
+    /// Returns how many objects were deleted or marked for deletion.
+    pub fn delete_dependents(&self, owner_uid: &str) -> usize {
+        let dependents: Vec<(Resource, String, String, String)> = {
+            let g = self.lock();
+            g.objects
+                .iter()
+                .filter(|(_, v)| {
+                    v.pointer("/metadata/ownerReferences")
+                        .and_then(Value::as_array)
+                        .is_some_and(|refs| {
+                            refs.iter()
+                                .any(|o| o.get("uid").and_then(Value::as_str) == Some(owner_uid))
+                        })
+                })
+                .map(|((r, ns, name), v)| {
+                    let uid = meta_str(v, "uid").unwrap_or("").to_string();
+                    (*r, ns.clone(), name.clone(), uid)
+                })
+                .collect()
+        };
+        let mut n = 0;
+        for (r, ns, name, uid) in dependents {
+            if self.delete(r, &ns, &name).is_ok() {
+                n += 1;
+                n += self.delete_dependents(&uid);
+            }
+        }
+        n
+    }
+
     /// [`Store::delete`] with a resourceVersion precondition and dry run.
     pub fn delete_opts(
         &self,
