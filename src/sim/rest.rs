@@ -228,7 +228,13 @@ fn check_name(r: Resource, name: &str) -> Result<(), ApiError> {
 }
 
 /// Defaulting, pruning and validation of custom resources; warnings for pruned fields.
-fn admit(r: Resource, name: &str, obj: &mut Value, q: &Query) -> Result<Vec<String>, ApiError> {
+fn admit(
+    r: Resource,
+    name: &str,
+    obj: &mut Value,
+    old: Option<&Value>,
+    q: &Query,
+) -> Result<Vec<String>, ApiError> {
     let Some(s) = schema::for_resource(r) else {
         return Ok(Vec::new());
     };
@@ -245,7 +251,10 @@ fn admit(r: Resource, name: &str, obj: &mut Value, q: &Query) -> Result<Vec<Stri
             v = r.version()
         )));
     }
-    let causes = s.validate(obj);
+    let mut causes = s.validate(obj);
+    if causes.is_empty() {
+        causes = s.validate_rules(obj, old);
+    }
     if !causes.is_empty() {
         return Err(schema::invalid_error(r, name, &causes));
     }
@@ -313,7 +322,7 @@ fn create(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
     if !name.is_empty() {
         check_name(t.r, &name)?;
     }
-    let warnings = admit(t.r, &name, &mut obj, q)?;
+    let warnings = admit(t.r, &name, &mut obj, None, q)?;
     let created = ctx.store().create_opts(t.r, obj, q.dry_run())?;
     Ok((201, created, warnings))
 }
@@ -349,7 +358,7 @@ fn update(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
         ));
     }
     let mut new = combine(&cur, obj, t.sub.as_deref());
-    let warnings = admit(t.r, &name, &mut new, q)?;
+    let warnings = admit(t.r, &name, &mut new, Some(&cur), q)?;
     let opts = UpdateOptions {
         precondition: Some(rv).filter(|r| !r.is_empty()),
         dry_run: q.dry_run(),
@@ -413,7 +422,7 @@ fn patch(ctx: &Ctx, t: &Target, body: &[u8], content_type: &str, q: &Query) -> A
                     m.remove("status");
                 }
                 let name = t.name.clone().unwrap_or_default();
-                let warnings = admit(t.r, &name, &mut obj, q)?;
+                let warnings = admit(t.r, &name, &mut obj, None, q)?;
                 let created = ctx.store().create_opts(t.r, obj, q.dry_run())?;
                 return Ok((201, created, warnings));
             }
@@ -440,7 +449,7 @@ fn patch(ctx: &Ctx, t: &Target, body: &[u8], content_type: &str, q: &Query) -> A
             }
         }
         let mut new = combine(&cur, patched, t.sub.as_deref());
-        let warnings = admit(t.r, &name, &mut new, q)?;
+        let warnings = admit(t.r, &name, &mut new, Some(&cur), q)?;
         let opts = UpdateOptions {
             precondition: Some(rv_of(&cur).to_string()),
             dry_run: q.dry_run(),
