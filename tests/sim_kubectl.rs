@@ -219,3 +219,42 @@ async fn kubectl_patch_types_and_access() {
         .count();
     assert_eq!(mutating_by_viewer, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_watch_tables_namespaces_and_scale() {
+    let _ = kubectl_path();
+    let sim = start().await;
+    let store = sim.store.clone();
+    let writer = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        store
+            .modify(Resource::Pods, NS, "starting", |p| {
+                p["metadata"]["labels"]["z"] = serde_json::json!("1")
+            })
+            .unwrap();
+    });
+    let out = kubectl(&sim, "sim", &["get", "pods", "-w", "--request-timeout=3s"]).await;
+    writer.await.unwrap();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("NAME")).count(),
+        1,
+        "one header: {}",
+        out.stdout
+    );
+    assert_eq!(lines.len(), 5, "3 listed + 1 watched: {}", out.stdout);
+    assert!(
+        lines[4].starts_with("starting") && lines[4].contains("ContainerCreating"),
+        "{}",
+        out.stdout
+    );
+
+    let out = kubectl(&sim, "sim", &["get", "ns", "security", "-o", "name"]).await;
+    assert_eq!(out.stdout.trim(), "namespace/security", "{}", out.stderr);
+    let out = kubectl(&sim, "sim", &["scale", "deploy/nope", "--replicas=0"]).await;
+    assert!(
+        out.stderr.contains("deployments.apps \"nope\" not found"),
+        "{}",
+        out.stderr
+    );
+}
