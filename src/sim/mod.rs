@@ -10,6 +10,7 @@ pub mod controls;
 pub mod discovery;
 pub mod error;
 pub mod logapi;
+pub mod openapi;
 pub mod openbao;
 pub mod patch;
 pub mod podlog;

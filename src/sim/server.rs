@@ -29,7 +29,7 @@ use super::openbao::PodProxy;
 use super::select::Query;
 use super::store::{Resource, Store};
 use super::tls::{KubeconfigContext, kubeconfig_yaml, server_tls, write_kubeconfig};
-use super::{authz, discovery, logapi, rest, subres, table, watch};
+use super::{authz, discovery, logapi, openapi, rest, subres, table, watch};
 
 /// Why the server could not start (or write its kubeconfig).
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +117,8 @@ pub(crate) enum Route {
     AccessReview,
     /// `/api/v1/namespaces[/{name}]`: synthesized, read-only.
     Namespaces(Option<String>),
+    /// `/openapi/v3` (None) or one group-version's document.
+    OpenApi(Option<String>),
     Object(Target),
     Unknown,
 }
@@ -172,6 +174,8 @@ pub(crate) fn route(path: &str) -> Route {
     };
     match segs.as_slice() {
         ["version"] => Route::Version,
+        ["openapi", "v3"] => Route::OpenApi(None),
+        ["openapi", "v3", rest @ ..] => Route::OpenApi(Some(rest.join("/"))),
         ["api"] => Route::CoreVersions,
         ["api", "v1"] => Route::Resources(String::new(), "v1".into()),
         ["api", "v1", "namespaces"] => Route::Namespaces(None),
@@ -283,6 +287,11 @@ async fn dispatch(ctx: &Ctx, user: &User, r: Route, req: Request<Incoming>, q: Q
         Route::AccessReview if req.method() == hyper::Method::POST => match read_body(req).await {
             Ok(b) => authz::access_review(user, &b),
             Err(e) => error_resp(&e),
+        },
+        Route::OpenApi(None) if get => json_resp(200, &openapi::root()),
+        Route::OpenApi(Some(p)) if get => match openapi::group_version(&p) {
+            Some(doc) => json_resp(200, &doc),
+            None => error_resp(&not_found_path()),
         },
         Route::Namespaces(name) if get => {
             let accept = req
