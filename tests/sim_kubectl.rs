@@ -224,16 +224,29 @@ async fn kubectl_patch_types_and_access() {
 async fn kubectl_watch_tables_namespaces_and_scale() {
     let _ = kubectl_path();
     let sim = start().await;
+    // Change a pod once kubectl's watch is open (whenever that is on a loaded machine).
     let store = sim.store.clone();
+    let controls = sim.server.controls();
     let writer = tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let watching = || {
+            controls
+                .requests()
+                .iter()
+                .any(|r| r.path.ends_with("/pods") && r.query.contains("watch=true"))
+        };
+        for _ in 0..400 {
+            if watching() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
         store
             .modify(Resource::Pods, NS, "starting", |p| {
                 p["metadata"]["labels"]["z"] = serde_json::json!("1")
             })
             .unwrap();
     });
-    let out = kubectl(&sim, "sim", &["get", "pods", "-w", "--request-timeout=3s"]).await;
+    let out = kubectl(&sim, "sim", &["get", "pods", "-w", "--request-timeout=4s"]).await;
     writer.await.unwrap();
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
