@@ -161,3 +161,70 @@ async fn delete_preconditions_and_cascade() {
         ("1", "upgrade")
     );
 }
+
+#[tokio::test]
+async fn every_error_is_a_status() {
+    let sim = start().await;
+    let admin = sim.admin().await;
+    let base = format!("/apis/openbao.org/v1alpha1/namespaces/{NS}/openbaoclusters");
+    let cases = [
+        (
+            "GET",
+            "/apis/example.com/v1/things".to_string(),
+            "",
+            "",
+            404,
+        ),
+        ("GET", format!("{base}/nope"), "", "", 404),
+        (
+            "POST",
+            format!("{base}/{CLUSTER}"),
+            "application/json",
+            "{}",
+            405,
+        ),
+        ("POST", base.clone(), "application/json", "not json", 400),
+        (
+            "PATCH",
+            format!("{base}/{CLUSTER}"),
+            "text/plain",
+            "{}",
+            415,
+        ),
+        (
+            "PATCH",
+            format!("{base}/{CLUSTER}"),
+            "application/json-patch+json",
+            r#"[{"op":"test","path":"/spec/replicas","value":9}]"#,
+            422,
+        ),
+        (
+            "GET",
+            format!("{base}?labelSelector=a%20in%20b"),
+            "",
+            "",
+            400,
+        ),
+        ("GET", format!("{base}?continue=garbage"), "", "", 400),
+        (
+            "GET",
+            format!("/api/v1/namespaces/{NS}/pods/two-containers/log?container=nope"),
+            "",
+            "",
+            400,
+        ),
+    ];
+    for (method, path, ct, body, code) in cases {
+        let (got, text) = raw(&admin, method, &path, ct, body).await;
+        assert_eq!(got, code, "{method} {path}: {text}");
+        let v: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"));
+        assert_eq!(v["kind"], "Status", "{path}");
+        assert_eq!(v["status"], "Failure");
+        assert_eq!(v["code"], code);
+        assert!(
+            v["reason"].is_string() && v["message"].is_string(),
+            "{text}"
+        );
+    }
+}
