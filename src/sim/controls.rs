@@ -11,6 +11,9 @@ use tokio::sync::watch;
 
 use super::store::{Resource, Store};
 
+/// How many requests the log keeps (the oldest tenth goes when full).
+pub const REQUEST_LOG_LIMIT: usize = 100_000;
+
 /// The mutating verbs a read-only user is denied.
 pub const MUTATING_VERBS: [&str; 5] = ["create", "update", "patch", "delete", "deletecollection"];
 
@@ -157,7 +160,12 @@ impl Shared {
     }
 
     pub(crate) fn record(&self, r: RequestRecord) {
-        lock(&self.log).push(r);
+        let mut log = lock(&self.log);
+        // A demo left running for hours must not grow without bound.
+        if log.len() >= REQUEST_LOG_LIMIT {
+            log.drain(..REQUEST_LOG_LIMIT / 10);
+        }
+        log.push(r);
     }
 }
 

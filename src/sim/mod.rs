@@ -23,6 +23,7 @@ pub mod schema;
 pub mod select;
 pub mod server;
 pub mod store;
+pub mod subres;
 pub mod table;
 pub mod tls;
 pub mod twin;

@@ -1,7 +1,8 @@
 //! Object requests of the simulator's API server: get, list, create, update, patch and
 //! delete, the `status` subresource (main writes ignore `.status`, status writes ignore
-//! everything else), deployments' `scale`, dry runs, schema admission for the custom
-//! resources, and the pod proxy. Every write goes through the [`Store`](super::store).
+//! everything else), dry runs, delete propagation, and schema admission for the custom
+//! resources (`scale` and the pod proxy are in `subres`). Every write goes through the
+//! [`Store`](super::store).
 
 use hyper::body::Incoming;
 use hyper::{Request, header};
@@ -11,13 +12,14 @@ use super::error::ApiError;
 use super::patch::{PatchType, json_patch, merge_patch, parse_body};
 use super::schema;
 use super::select::{ContinueToken, FieldSelector, LabelSelector, Query, expired_continue};
-use super::server::{Ctx, Resp, Target, error_resp, full, json_resp, not_found_path, read_body};
+use super::server::{Ctx, Resp, Target, error_resp, json_resp, not_found_path, read_body};
 use super::store::{Resource, UpdateOptions};
+use super::subres::{scale_of, write_scale};
 use super::table;
 
-type Answer = Result<(u16, Value, Vec<String>), ApiError>;
+pub(crate) type Answer = Result<(u16, Value, Vec<String>), ApiError>;
 
-fn rv_of(v: &Value) -> &str {
+pub(crate) fn rv_of(v: &Value) -> &str {
     v.pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
         .unwrap_or("")
@@ -201,8 +203,38 @@ fn check_type(r: Resource, obj: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Object names must be RFC 1123 subdomains (the API server's generic name validation).
+fn check_name(r: Resource, name: &str) -> Result<(), ApiError> {
+    const RE: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+    static NAME: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let valid = NAME
+        .get_or_init(|| regex::Regex::new(RE).ok())
+        .as_ref()
+        .is_none_or(|re| re.is_match(name));
+    if valid && name.len() <= 253 {
+        return Ok(());
+    }
+    Err(schema::invalid_error(
+        r,
+        name,
+        &[schema::Cause {
+            reason: "FieldValueInvalid".into(),
+            message: format!(
+                "Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+            ),
+            field: "metadata.name".into(),
+        }],
+    ))
+}
+
 /// Defaulting, pruning and validation of custom resources; warnings for pruned fields.
-fn admit(r: Resource, name: &str, obj: &mut Value, q: &Query) -> Result<Vec<String>, ApiError> {
+fn admit(
+    r: Resource,
+    name: &str,
+    obj: &mut Value,
+    old: Option<&Value>,
+    q: &Query,
+) -> Result<Vec<String>, ApiError> {
     let Some(s) = schema::for_resource(r) else {
         return Ok(Vec::new());
     };
@@ -219,7 +251,10 @@ fn admit(r: Resource, name: &str, obj: &mut Value, q: &Query) -> Result<Vec<Stri
             v = r.version()
         )));
     }
-    let causes = s.validate(obj);
+    let mut causes = s.validate(obj);
+    if causes.is_empty() {
+        causes = s.validate_rules(obj, old);
+    }
     if !causes.is_empty() {
         return Err(schema::invalid_error(r, name, &causes));
     }
@@ -284,7 +319,10 @@ fn create(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let warnings = admit(t.r, &name, &mut obj, q)?;
+    if !name.is_empty() {
+        check_name(t.r, &name)?;
+    }
+    let warnings = admit(t.r, &name, &mut obj, None, q)?;
     let created = ctx.store().create_opts(t.r, obj, q.dry_run())?;
     Ok((201, created, warnings))
 }
@@ -320,7 +358,7 @@ fn update(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
         ));
     }
     let mut new = combine(&cur, obj, t.sub.as_deref());
-    let warnings = admit(t.r, &name, &mut new, q)?;
+    let warnings = admit(t.r, &name, &mut new, Some(&cur), q)?;
     let opts = UpdateOptions {
         precondition: Some(rv).filter(|r| !r.is_empty()),
         dry_run: q.dry_run(),
@@ -384,7 +422,7 @@ fn patch(ctx: &Ctx, t: &Target, body: &[u8], content_type: &str, q: &Query) -> A
                     m.remove("status");
                 }
                 let name = t.name.clone().unwrap_or_default();
-                let warnings = admit(t.r, &name, &mut obj, q)?;
+                let warnings = admit(t.r, &name, &mut obj, None, q)?;
                 let created = ctx.store().create_opts(t.r, obj, q.dry_run())?;
                 return Ok((201, created, warnings));
             }
@@ -411,7 +449,7 @@ fn patch(ctx: &Ctx, t: &Target, body: &[u8], content_type: &str, q: &Query) -> A
             }
         }
         let mut new = combine(&cur, patched, t.sub.as_deref());
-        let warnings = admit(t.r, &name, &mut new, q)?;
+        let warnings = admit(t.r, &name, &mut new, Some(&cur), q)?;
         let opts = UpdateOptions {
             precondition: Some(rv_of(&cur).to_string()),
             dry_run: q.dry_run(),
@@ -432,19 +470,20 @@ fn delete(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
         return Err(not_found_path());
     }
     let (ns, name, cur) = current(ctx, t)?;
-    let opts: Value = if body.iter().all(u8::is_ascii_whitespace) {
+    let delete_opts: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
         serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
     };
     let dry_run = q.dry_run()
-        || opts
+        || delete_opts
             .get("dryRun")
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|v| v == "All"));
     let pre = |k: &str| {
-        opts.pointer(&format!("/preconditions/{k}"))
+        delete_opts
+            .pointer(&format!("/preconditions/{k}"))
             .and_then(Value::as_str)
             .map(str::to_string)
     };
@@ -485,104 +524,28 @@ fn delete(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
         dry_run,
     };
     let v = ctx.store().delete_opts(t.r, &ns, &name, &opts)?;
+    // Background cascade is the default, except for Jobs, whose REST default is still
+    // orphaning their pods (kubectl asks for background explicitly).
+    let policy = opts_policy(&delete_opts, q, t.r);
+    if !dry_run
+        && policy != "Orphan"
+        && let Some(uid) = cur.pointer("/metadata/uid").and_then(Value::as_str)
+    {
+        ctx.store().delete_dependents(uid);
+    }
     ok(200, v)
 }
 
-fn scale_of(dep: &Value) -> Value {
-    let meta = dep.get("metadata").cloned().unwrap_or(json!({}));
-    let pick = |k: &str| meta.get(k).cloned().unwrap_or(Value::Null);
-    let selector: Vec<String> = dep
-        .pointer("/spec/selector/matchLabels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect()
-        })
-        .unwrap_or_default();
-    json!({
-        "kind": "Scale",
-        "apiVersion": "autoscaling/v1",
-        "metadata": {
-            "name": pick("name"),
-            "namespace": pick("namespace"),
-            "uid": pick("uid"),
-            "resourceVersion": pick("resourceVersion"),
-            "creationTimestamp": pick("creationTimestamp"),
-        },
-        "spec": {"replicas": dep.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
-        "status": {
-            "replicas": dep.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
-            "selector": selector.join(","),
-        }
-    })
-}
-
-fn write_scale(ctx: &Ctx, t: &Target, cur: &Value, scale: &Value, q: &Query) -> Answer {
-    let name = t.name.clone().unwrap_or_default();
-    let replicas = scale.pointer("/spec/replicas");
-    let Some(n) = replicas.and_then(Value::as_i64).filter(|n| *n >= 0) else {
-        return Err(schema::invalid_error(
-            Resource::Deployments,
-            &name,
-            &[schema::Cause {
-                reason: "FieldValueInvalid".into(),
-                message: format!(
-                    "Invalid value: {}: must be greater than or equal to 0",
-                    replicas.map_or("null".to_string(), Value::to_string)
-                ),
-                field: "spec.replicas".into(),
-            }],
-        ));
-    };
-    let mut new = cur.clone();
-    new["spec"]["replicas"] = json!(n);
-    let opts = UpdateOptions {
-        precondition: Some(rv_of(cur).to_string()),
-        dry_run: q.dry_run(),
-    };
-    let ns = t.ns.clone().unwrap_or_default();
-    let v = ctx.store().update(t.r, &ns, &name, new, &opts)?;
-    ok(200, scale_of(&v))
-}
-
-/// `GET /api/v1/namespaces/{ns}/pods/{name}[:port]/proxy/{path}` → the [`PodProxy`].
-///
-/// [`PodProxy`]: super::openbao::PodProxy
-pub(crate) async fn proxy(ctx: &Ctx, t: &Target, query: Option<&str>) -> Resp {
-    let raw = t.name.clone().unwrap_or_default();
-    let parts: Vec<&str> = raw.split(':').collect();
-    let (pod, port) = match parts.as_slice() {
-        [pod] => (*pod, "8200"),
-        [pod, port] => (*pod, *port),
-        [_scheme, pod, port] => (*pod, *port),
-        _ => ("", ""),
-    };
-    let port = if port.is_empty() { "8200" } else { port };
-    let Ok(port) = port.parse::<u16>() else {
-        return error_resp(&ApiError::bad_request(format!("invalid port {port:?}")));
-    };
-    let ns = t.ns.clone().unwrap_or_default();
-    if t.r != Resource::Pods || ctx.store().get(Resource::Pods, &ns, pod).is_none() {
-        return error_resp(&ApiError::not_found(Resource::Pods, pod));
-    }
-    let mut path = format!("/{}", t.rest);
-    if let Some(q) = query.filter(|q| !q.is_empty()) {
-        path.push('?');
-        path.push_str(q);
-    }
-    let answer = match &ctx.proxy {
-        Some(p) => p.get(&ns, pod, port, &path).await,
-        None => None,
-    };
-    match answer {
-        Some(r) => full(r.status, &r.content_type, r.body),
-        None => error_resp(&ApiError::new(
-            503,
-            "ServiceUnavailable",
-            format!(
-                "error trying to reach service: dial tcp {pod}:{port}: connect: connection refused"
-            ),
-        )),
+fn opts_policy(delete_opts: &Value, q: &Query, r: Resource) -> String {
+    let orphan = delete_opts.get("orphanDependents").and_then(Value::as_bool) == Some(true)
+        || q.get("orphanDependents") == Some("true");
+    let explicit = delete_opts
+        .get("propagationPolicy")
+        .and_then(Value::as_str)
+        .or_else(|| q.get("propagationPolicy"));
+    match explicit {
+        Some(p) => p.to_string(),
+        None if orphan || r == Resource::Jobs => "Orphan".to_string(),
+        None => "Background".to_string(),
     }
 }

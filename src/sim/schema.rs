@@ -3,7 +3,9 @@
 //! validation (type, enum, required, length, bounds, pattern, item counts) as the API
 //! server applies them on create, update and patch (fidelity spec §8).
 //!
-//! Not implemented: CEL rules (`x-kubernetes-validations`) and `format` checks.
+//! CEL rules (`x-kubernetes-validations`) are not evaluated in general: the rules the
+//! embedded CRDs carry are hand-coded (see `known_rule`), with the API server's ratcheting
+//! (a rule on an unchanged value is not re-checked). `format` is not checked.
 
 use std::sync::OnceLock;
 
@@ -144,6 +146,77 @@ impl CrdSchema {
             }
         }
         causes
+    }
+}
+
+impl CrdSchema {
+    /// The CEL rules of the schema, for an update from `old` (None: a create).
+    pub fn validate_rules(&self, obj: &Value, old: Option<&Value>) -> Vec<Cause> {
+        let mut causes = Vec::new();
+        if let Some(props) = self.root.get("properties").and_then(Value::as_object) {
+            for (k, s) in props {
+                if let Some(v) = obj.get(k) {
+                    walk_rules(s, v, old.and_then(|o| o.get(k)), k, &mut causes);
+                }
+            }
+        }
+        causes
+    }
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The CEL rules of the operator's CRDs, evaluated in Rust. None: a rule we do not know.
+fn known_rule(rule: &str, v: &Value) -> Option<bool> {
+    let s = |p: &str| v.pointer(p).and_then(Value::as_str);
+    match collapse(rule).as_str() {
+        "self.tls.mode != 'OperatorManaged' || size(self.tls.rotationPeriod) > 0" => {
+            // A missing key is a CEL evaluation error, which the API server reports as a
+            // failed rule.
+            Some(match s("/tls/mode") {
+                Some(mode) if mode != "OperatorManaged" => true,
+                Some(_) => s("/tls/rotationPeriod").is_some_and(|r| !r.is_empty()),
+                None => false,
+            })
+        }
+        "!(has(self.domain) && has(self.domains) && size(self.domains) > 0)" => {
+            let domains = v.get("domains").and_then(Value::as_array);
+            Some(!(v.get("domain").is_some() && domains.is_some_and(|d| !d.is_empty())))
+        }
+        _ => None,
+    }
+}
+
+fn walk_rules(schema: &Value, v: &Value, old: Option<&Value>, path: &str, causes: &mut Vec<Cause>) {
+    if old == Some(v) {
+        return; // ratcheting: unchanged values are not re-validated
+    }
+    for rule in schema
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let text = rule.get("rule").and_then(Value::as_str).unwrap_or("");
+        if known_rule(text, v) == Some(false) {
+            let msg = rule.get("message").and_then(Value::as_str).unwrap_or(text);
+            causes.push(Cause {
+                reason: "FieldValueInvalid".into(),
+                message: format!("Invalid value: \"{}\": {msg}", json_type(v)),
+                field: path.to_string(),
+            });
+        }
+    }
+    if let (Value::Object(map), Some(props)) =
+        (v, schema.get("properties").and_then(Value::as_object))
+    {
+        for (k, s) in props {
+            if let Some(cv) = map.get(k) {
+                walk_rules(s, cv, old.and_then(|o| o.get(k)), &join(path, k), causes);
+            }
+        }
     }
 }
 
@@ -460,5 +533,35 @@ mod tests {
             err.message
                 .starts_with("OpenBaoCluster.openbao.org \"c\" is invalid: ")
         );
+    }
+
+    #[test]
+    fn cel_rules_with_ratcheting() {
+        let s = for_resource(Resource::OpenBaoClusters).unwrap();
+        let mut o = valid_cluster();
+        s.default_and_prune(&mut o);
+        assert!(s.validate_rules(&o, None).is_empty());
+        let mut bad = o.clone();
+        bad["spec"]["tls"] = json!({"enabled": true, "mode": "OperatorManaged"});
+        let causes = s.validate_rules(&bad, None);
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes[0].field, "spec");
+        assert_eq!(
+            causes[0].message,
+            "Invalid value: \"object\": spec.tls.rotationPeriod is required when spec.tls.mode is OperatorManaged"
+        );
+        // Unchanged (ratcheted) spec passes; a changed one is checked.
+        assert!(s.validate_rules(&bad, Some(&bad)).is_empty());
+        let mut changed = bad.clone();
+        changed["spec"]["breakGlassAck"] = json!("n");
+        assert_eq!(s.validate_rules(&changed, Some(&bad)).len(), 1);
+        let mut external = bad.clone();
+        external["spec"]["tls"]["mode"] = json!("External");
+        assert!(s.validate_rules(&external, None).is_empty());
+        let mut acme = o.clone();
+        acme["spec"]["tls"]["acme"] = json!({"directoryURL": "x", "domain": "a", "domains": ["b"]});
+        let causes = s.validate_rules(&acme, None);
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].field, "spec.tls.acme");
     }
 }

@@ -29,7 +29,7 @@ use super::openbao::PodProxy;
 use super::select::Query;
 use super::store::{Resource, Store};
 use super::tls::{KubeconfigContext, kubeconfig_yaml, server_tls, write_kubeconfig};
-use super::{authz, discovery, logapi, rest, watch};
+use super::{authz, discovery, logapi, rest, subres, watch};
 
 /// Why the server could not start (or write its kubeconfig).
 #[derive(Debug, thiserror::Error)]
@@ -288,7 +288,7 @@ async fn dispatch(ctx: &Ctx, user: &User, r: Route, req: Request<Incoming>, q: Q
             match (verb, t.sub.as_deref()) {
                 ("watch", _) => watch::watch(ctx, &t, &q).await,
                 ("get", Some("log")) => logapi::pod_log(ctx, &t, &q),
-                ("get", Some("proxy")) => rest::proxy(ctx, &t, req.uri().query()).await,
+                ("get", Some("proxy")) => subres::proxy(ctx, &t, req.uri().query()).await,
                 _ => rest::handle(ctx, verb, &t, req, &q).await,
             }
         }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 
 use super::podlog::LogBook;
 pub use super::podlog::{LogLine, LogRead};
@@ -139,20 +139,10 @@ type Key = (Resource, String, String);
 struct Inner {
     objects: BTreeMap<Key, Value>,
     rv: u64,
-    history: VecDeque<(u64, Change)>,
+    history: VecDeque<(u64, Transition)>,
     /// Watches must start at or after this rv: older changes are gone.
     compacted: u64,
     logs: LogBook,
-}
-
-/// Where a watch starts: the changes after its resourceVersion, then `rx` for live ones.
-/// Both are taken under the store's lock, so nothing is lost or seen twice.
-pub struct WatchFeed {
-    pub backlog: Vec<Change>,
-    pub rx: broadcast::Receiver<Change>,
-    /// The store's resourceVersion when the feed was taken: everything up to it is in
-    /// `backlog` (or was before the watch's start), everything after comes through `rx`.
-    pub start_rv: u64,
 }
 
 /// Options for [`Store::update`], the API server's write path.
@@ -167,7 +157,7 @@ pub struct UpdateOptions {
 /// The store. Cheap to share: `Arc<Store>`.
 pub struct Store {
     inner: Mutex<Inner>,
-    tx: broadcast::Sender<Change>,
+    tx: Channels,
 }
 
 fn now_rfc3339() -> String {
@@ -239,21 +229,34 @@ impl Inner {
         self.rv
     }
 
-    fn record(&mut self, tx: &broadcast::Sender<Change>, rv: u64, change: Change) {
+    fn record(&mut self, tx: &Channels, rv: u64, change: Change, prev: Option<Value>) {
         if self.history.len() >= HISTORY_LIMIT
             && let Some((old, _)) = self.history.pop_front()
         {
             self.compacted = old;
         }
-        self.history.push_back((rv, change.clone()));
+        let t = Transition {
+            change: change.clone(),
+            prev,
+        };
+        self.history.push_back((rv, t.clone()));
         // No receivers is fine: nobody is watching.
-        let _ = tx.send(change);
+        let _ = tx.changes.send(change);
+        let _ = tx.transitions.send(t);
     }
+}
+
+struct Channels {
+    changes: broadcast::Sender<Change>,
+    transitions: broadcast::Sender<Transition>,
 }
 
 impl Store {
     pub fn new() -> Arc<Store> {
-        let (tx, _) = broadcast::channel(4096);
+        let tx = Channels {
+            changes: broadcast::channel(4096).0,
+            transitions: broadcast::channel(4096).0,
+        };
         Arc::new(Store {
             inner: Mutex::new(Inner {
                 objects: BTreeMap::new(),
@@ -383,7 +386,7 @@ impl Store {
             change: ChangeType::Added,
             object: obj.clone(),
         };
-        g.record(&self.tx, rv, change);
+        g.record(&self.tx, rv, change, None);
         Ok(obj)
     }
 
@@ -491,7 +494,7 @@ impl Store {
                 change: ChangeType::Deleted,
                 object: new.clone(),
             };
-            g.record(&self.tx, rv, change);
+            g.record(&self.tx, rv, change, Some(old));
             return Ok(new);
         }
         g.objects.insert(key, new.clone());
@@ -500,7 +503,7 @@ impl Store {
             change: ChangeType::Modified,
             object: new.clone(),
         };
-        g.record(&self.tx, rv, change);
+        g.record(&self.tx, rv, change, Some(old));
         Ok(new)
     }
 
@@ -547,14 +550,14 @@ impl Store {
                 change: ChangeType::Modified,
                 object: new.clone(),
             };
-            g.record(&self.tx, rv, change);
+            g.record(&self.tx, rv, change, Some(old));
             return Ok(new);
         }
         if opts.dry_run {
             return Ok(old);
         }
         let rv = g.next_rv();
-        let mut gone = old;
+        let mut gone = old.clone();
         gone["metadata"]["resourceVersion"] = Value::String(rv.to_string());
         g.objects.remove(&key);
         if r == Resource::Pods {
@@ -565,109 +568,13 @@ impl Store {
             change: ChangeType::Deleted,
             object: gone.clone(),
         };
-        g.record(&self.tx, rv, change);
+        g.record(&self.tx, rv, change, Some(old));
         Ok(gone)
     }
-
-    /// Every change from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.tx.subscribe()
-    }
-
-    /// Start a watch of `r` (in `ns`, or all) from `rv`. `None`, `""` or `"0"`: synthetic
-    /// ADDED events for the current objects, then live changes. An rv older than the
-    /// bounded history is 410 Expired (the server sends it as an in-stream ERROR event).
-    pub fn watch(
-        &self,
-        r: Resource,
-        ns: Option<&str>,
-        rv: Option<&str>,
-    ) -> Result<WatchFeed, ApiError> {
-        let g = self.lock();
-        let rx = self.tx.subscribe();
-        let in_scope = |c: &Change| {
-            c.resource == r && ns.is_none_or(|ns| meta_str(&c.object, "namespace") == Some(ns))
-        };
-        let backlog = match rv.filter(|s| !s.is_empty() && *s != "0") {
-            None => g
-                .objects
-                .iter()
-                .filter(|((res, n, _), _)| *res == r && ns.is_none_or(|ns| ns == n))
-                .map(|(_, v)| Change {
-                    resource: r,
-                    change: ChangeType::Added,
-                    object: v.clone(),
-                })
-                .collect(),
-            Some(s) => {
-                let from: u64 = s
-                    .parse()
-                    .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}")))?;
-                if from < g.compacted {
-                    return Err(ApiError::expired(format!(
-                        "too old resource version: {from} ({})",
-                        g.compacted
-                    )));
-                }
-                g.history
-                    .iter()
-                    .filter(|(v, c)| *v > from && in_scope(c))
-                    .map(|(_, c)| c.clone())
-                    .collect()
-            }
-        };
-        Ok(WatchFeed {
-            backlog,
-            rx,
-            start_rv: g.rv,
-        })
-    }
-
-    /// Test control: forget the whole watch history, so every older resourceVersion (and
-    /// continue token) is expired (410), as after an etcd compaction.
-    pub fn compact(&self) {
-        let mut g = self.lock();
-        g.history.clear();
-        g.compacted = g.rv;
-    }
-
-    /// Append one line to a container's log (timestamped now). Followers see it at once.
-    pub fn append_log(&self, ns: &str, pod: &str, container: &str, line: &str) {
-        self.lock().logs.append(ns, pod, container, line);
-    }
-
-    /// Mark a container terminated: following log streams end after the last line.
-    pub fn terminate_log(&self, ns: &str, pod: &str, container: &str) {
-        self.lock().logs.terminate(ns, pod, container);
-    }
-
-    /// The container restarted: its current log becomes the `previous=true` log.
-    pub fn restart_log(&self, ns: &str, pod: &str, container: &str) {
-        self.lock().logs.restart(ns, pod, container);
-    }
-
-    /// Whether `previous=true` has something to show for this container.
-    pub fn has_previous_log(&self, ns: &str, pod: &str, container: &str) -> bool {
-        self.lock().logs.has_previous(ns, pod, container)
-    }
-
-    /// A container's log lines from index `from` (see [`LogRead`]).
-    pub fn read_log(
-        &self,
-        ns: &str,
-        pod: &str,
-        container: &str,
-        from: usize,
-        previous: bool,
-    ) -> LogRead {
-        self.lock().logs.read(ns, pod, container, from, previous)
-    }
-
-    /// Ticks on every log change; followers `changed().await` between reads.
-    pub fn log_changes(&self) -> watch::Receiver<u64> {
-        self.lock().logs.subscribe()
-    }
 }
+
+mod feeds;
+pub use feeds::{Transition, WatchFeed};
 
 #[cfg(test)]
 mod tests;

@@ -16,7 +16,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::error::ApiError;
 use super::select::{FieldSelector, LabelSelector, Query};
 use super::server::{Ctx, Resp, Target, error_resp, full};
-use super::store::{Change, ChangeType, Resource};
+use super::store::{ChangeType, Resource, Transition};
 
 /// A streamed response fed by `rx`.
 pub(crate) fn stream_resp(content_type: &str, rx: mpsc::Receiver<Bytes>) -> Resp {
@@ -68,15 +68,32 @@ struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, c: &Change) -> bool {
+    fn selects(&self, obj: &Value) -> bool {
+        self.labels.matches(obj) && self.fields.matches(obj)
+    }
+
+    /// The event this watch sends for a transition, if any: an object that starts
+    /// matching the selectors is ADDED, one that stops matching is DELETED.
+    fn event(&self, t: &Transition) -> Option<String> {
+        let c = &t.change;
         let ns = c
             .object
             .pointer("/metadata/namespace")
             .and_then(Value::as_str);
-        c.resource == self.r
-            && self.ns.as_deref().is_none_or(|want| ns == Some(want))
-            && self.labels.matches(&c.object)
-            && self.fields.matches(&c.object)
+        if c.resource != self.r || self.ns.as_deref().is_some_and(|want| ns != Some(want)) {
+            return None;
+        }
+        let now = self.selects(&c.object);
+        let before = t.prev.as_ref().is_some_and(|p| self.selects(p));
+        let kind = match c.change {
+            ChangeType::Added if now => ChangeType::Added,
+            ChangeType::Modified if now && before => ChangeType::Modified,
+            ChangeType::Modified if now => ChangeType::Added,
+            ChangeType::Modified if before => ChangeType::Deleted,
+            ChangeType::Deleted if now || before => ChangeType::Deleted,
+            _ => return None,
+        };
+        Some(event(type_name(kind), &c.object))
     }
 }
 
@@ -124,8 +141,8 @@ pub(crate) async fn watch(ctx: &Ctx, t: &Target, q: &Query) -> Resp {
     tokio::spawn(async move {
         let mut live = feed.rx;
         let mut last_rv = feed.start_rv;
-        for c in feed.backlog.iter().filter(|c| filter.matches(c)) {
-            if !send_split(&tx, event(type_name(c.change), &c.object)).await {
+        for line in feed.backlog.iter().filter_map(|t| filter.event(t)) {
+            if !send_split(&tx, line).await {
                 return;
             }
         }
@@ -141,10 +158,10 @@ pub(crate) async fn watch(ctx: &Ctx, t: &Target, q: &Query) -> Resp {
                 _ = &mut deadline => break,
                 _ = closer.changed() => break,
                 msg = live.recv() => match msg {
-                    Ok(c) => {
-                        last_rv = rv_num(&c.object).unwrap_or(last_rv).max(last_rv);
-                        if filter.matches(&c)
-                            && !send_split(&tx, event(type_name(c.change), &c.object)).await
+                    Ok(t) => {
+                        last_rv = rv_num(&t.change.object).unwrap_or(last_rv).max(last_rv);
+                        if let Some(line) = filter.event(&t)
+                            && !send_split(&tx, line).await
                         {
                             break;
                         }

@@ -146,7 +146,7 @@ fn watch_from_rv_and_expiry() {
     let feed = s
         .watch(Resource::OpenBaoClusters, Some("security"), Some(&rv(&a)))
         .unwrap();
-    let kinds: Vec<ChangeType> = feed.backlog.iter().map(|c| c.change).collect();
+    let kinds: Vec<ChangeType> = feed.backlog.iter().map(|t| t.change.change).collect();
     assert_eq!(kinds, vec![ChangeType::Added, ChangeType::Deleted]);
     let fresh = s.watch(Resource::OpenBaoClusters, None, None).unwrap();
     assert_eq!(fresh.backlog.len(), 1);
