@@ -444,7 +444,12 @@ impl Twin {
         })?;
 
         let (steps, error, success) = self.script_for(action, attempt);
-        let pause = self.scenario.timing.job_run_ms / (steps.len() as u64 + 1);
+        let run_ms = if action == ACTION_REMOVE_BLUE_PEERS {
+            self.scenario.timing.cleanup_job_ms
+        } else {
+            self.scenario.timing.job_run_ms
+        };
+        let pause = run_ms / (steps.len() as u64 + 1);
         let common = ExecutorFields::new(&self.topo, action);
         for step in &steps {
             self.sleep(pause).await;
@@ -592,7 +597,9 @@ pub fn bound(scenario: &Scenario) -> Duration {
     let t = &scenario.timing;
     let total = t.ack_to_status_ms
         + t.status_to_job_ms
-        + 2 * (t.pod_start_ms + t.job_run_ms)
+        + 2 * t.pod_start_ms
+        + t.job_run_ms
+        + t.cleanup_job_ms
         + t.blue_leader_ms
         + t.green_delete_ms;
     scenario.delay(total * 3) + Duration::from_secs(5)
