@@ -133,3 +133,30 @@ async fn reverting_to_blue_and_acknowledging_deletes_green_without_repair() {
     );
     assert_eq!(s(&t.cluster(), "/status/blueGreen/greenRevision"), "");
 }
+
+#[tokio::test]
+async fn finished_jobs_disappear_after_their_ttl() {
+    let mut t = start("transient");
+    let failed = t.seeded.failed_job.clone();
+    // Pretend the first repair Job finished more than an hour ago.
+    t.store
+        .modify(Resource::Jobs, "security", &failed, |j| {
+            for c in j["status"]["conditions"].as_array_mut().unwrap() {
+                c["lastTransitionTime"] = json!("2020-01-01T00:00:00Z");
+            }
+        })
+        .unwrap();
+    assert_eq!(t.pods_of_job(&failed).len(), 1);
+    t.until("the TTL controller deleting the Job", |t| {
+        t.job_named(&failed).is_none().then_some(())
+    })
+    .await;
+    t.until("its pod gone too", |t| {
+        t.pods_of_job(&failed).is_empty().then_some(())
+    })
+    .await;
+    assert!(
+        t.job_named(&t.seeded.forward_job).is_some(),
+        "unexpired Jobs stay"
+    );
+}

@@ -30,4 +30,5 @@ pub mod twin;
 pub mod twin_cluster;
 pub mod twin_objects;
 pub mod twin_seed;
+pub mod twin_ttl;
 pub mod watch;

@@ -114,6 +114,8 @@ impl Twin {
         let mut scripts: JoinSet<()> = JoinSet::new();
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
         let mut busy = false;
+        let mut ttl = tokio::time::interval(Duration::from_secs(1));
+        ttl.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.reconcile(&mut busy, &mut scripts, &done_tx);
         loop {
             tokio::select! {
@@ -138,6 +140,9 @@ impl Twin {
                     self.reconcile(&mut busy, &mut scripts, &done_tx);
                 }
                 Some(_) = scripts.join_next(), if !scripts.is_empty() => {}
+                _ = ttl.tick() => {
+                    super::twin_ttl::sweep(&self.store, &self.topo.namespace, Timestamp::now());
+                }
                 _ = tick.tick() => {
                     let dt = tick_every.mul_f64(self.scenario.speed);
                     self.openbao.model().tick(dt);
