@@ -141,7 +141,7 @@ impl Twin {
                 }
                 Some(_) = scripts.join_next(), if !scripts.is_empty() => {}
                 _ = ttl.tick() => {
-                    super::twin_ttl::sweep(&self.store, &self.topo.namespace, Timestamp::now());
+                    super::twin_kube::sweep(&self.store, &self.topo.namespace, Timestamp::now());
                 }
                 _ = tick.tick() => {
                     let dt = tick_every.mul_f64(self.scenario.speed);
@@ -236,29 +236,7 @@ impl Twin {
                 Resource::Deployments,
                 OPERATOR_NAMESPACE,
                 OPERATOR_DEPLOYMENT,
-                |d| {
-                    let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
-                    for k in [
-                        "replicas",
-                        "readyReplicas",
-                        "availableReplicas",
-                        "updatedReplicas",
-                    ] {
-                        d["status"][k] = serde_json::json!(want);
-                    }
-                    let available = if want > 0 { "True" } else { "False" };
-                    if let Some(c) = d["status"]["conditions"]
-                        .as_array_mut()
-                        .and_then(|cs| cs.iter_mut().find(|c| c["type"] == "Available"))
-                    {
-                        c["status"] = serde_json::json!(available);
-                        c["reason"] = serde_json::json!(if want > 0 {
-                            "MinimumReplicasAvailable"
-                        } else {
-                            "MinimumReplicasUnavailable"
-                        });
-                    }
-                },
+                super::twin_kube::deployment_follows_spec,
             );
         });
     }
@@ -503,7 +481,7 @@ impl Twin {
     ) -> (Vec<super::scenario::LogStep>, Option<String>, bool) {
         if action == ACTION_REMOVE_BLUE_PEERS {
             return (
-                remove_blue_peers_steps(&self.topo, self.blue_leader()),
+                super::executor_log::remove_blue_peers_steps(&self.topo, self.blue_leader()),
                 None,
                 true,
             );
@@ -552,49 +530,6 @@ impl Twin {
         self.modify_cluster(|o| finish_idle(o, Some(&leader), Timestamp::now()))?;
         Ok(())
     }
-}
-
-/// What `runBlueGreenRemoveBluePeers` logs, read literally (it removes the Blue peers).
-fn remove_blue_peers_steps(
-    topo: &Topology,
-    leader: Option<String>,
-) -> Vec<super::scenario::LogStep> {
-    use super::scenario::LogStep;
-    let step = |msg: &str, fields: Vec<(String, String)>| LogStep {
-        after_s: 0.0,
-        level: "INFO".into(),
-        msg: msg.into(),
-        fields,
-    };
-    let leader = leader.unwrap_or_else(|| topo.pod(true, 0));
-    let mut steps = vec![
-        step("Upgrade executor starting", vec![]),
-        step(
-            "Leader found",
-            vec![(
-                "leader_url".into(),
-                format!(
-                    "https://{leader}.{}.{}.svc:8200",
-                    topo.cluster, topo.namespace
-                ),
-            )],
-        ),
-    ];
-    for n in 0..topo.replicas {
-        let pod = topo.pod(true, n);
-        steps.push(step(
-            "Removing Blue Raft peer",
-            vec![
-                ("node_id".into(), pod.clone()),
-                (
-                    "address".into(),
-                    format!("{pod}.{}.{}.svc:8201", topo.cluster, topo.namespace),
-                ),
-            ],
-        ));
-    }
-    steps.push(step("Blue Raft peers removed", vec![]));
-    steps
 }
 
 /// How long to wait for the twin in tests, at a given speed: generous for slow CI.

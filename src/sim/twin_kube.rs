@@ -1,6 +1,8 @@
-//! Kubernetes' TTL-after-finished controller for the simulator: executor Jobs carry
-//! `ttlSecondsAfterFinished: 3600`, so a failed Job and its pod's logs disappear an hour after
-//! it finished (operator-facts §3.4, §3.5). The twin sweeps once a second of wall-clock time.
+//! The Kubernetes controllers the twin plays besides the operator: the TTL-after-finished
+//! controller (executor Jobs carry `ttlSecondsAfterFinished: 3600`, so a failed Job and its
+//! pod's logs disappear an hour after it finished, operator-facts §3.4, §3.5; the twin
+//! sweeps once a second) and the Deployment controller's status for the operator itself
+//! (scaling it to 0 is the runbook's Path C).
 //!
 //! The TTL is not scaled by the scenario speed: seeded timestamps are real times, and a
 //! console must learn to live with the 404 that follows.
@@ -52,6 +54,31 @@ pub fn sweep(store: &Store, namespace: &str, now: Timestamp) -> Vec<String> {
         gone.push(name.to_string());
     }
     gone
+}
+
+/// The Deployment's status after its pods caught up with `spec.replicas`.
+pub fn deployment_follows_spec(d: &mut Value) {
+    let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
+    for k in [
+        "replicas",
+        "readyReplicas",
+        "availableReplicas",
+        "updatedReplicas",
+    ] {
+        d["status"][k] = Value::from(want);
+    }
+    let (status, reason) = if want > 0 {
+        ("True", "MinimumReplicasAvailable")
+    } else {
+        ("False", "MinimumReplicasUnavailable")
+    };
+    if let Some(c) = d["status"]["conditions"]
+        .as_array_mut()
+        .and_then(|cs| cs.iter_mut().find(|c| c["type"] == "Available"))
+    {
+        c["status"] = Value::from(status);
+        c["reason"] = Value::from(reason);
+    }
 }
 
 #[cfg(test)]
