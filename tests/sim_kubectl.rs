@@ -219,3 +219,119 @@ async fn kubectl_patch_types_and_access() {
         .count();
     assert_eq!(mutating_by_viewer, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_watch_tables_namespaces_and_scale() {
+    let _ = kubectl_path();
+    let sim = start().await;
+    // Change a pod once kubectl's watch is open (whenever that is on a loaded machine).
+    let store = sim.store.clone();
+    let controls = sim.server.controls();
+    let writer = tokio::spawn(async move {
+        let watching = || {
+            controls
+                .requests()
+                .iter()
+                .any(|r| r.path.ends_with("/pods") && r.query.contains("watch=true"))
+        };
+        for _ in 0..400 {
+            if watching() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        store
+            .modify(Resource::Pods, NS, "starting", |p| {
+                p["metadata"]["labels"]["z"] = serde_json::json!("1")
+            })
+            .unwrap();
+    });
+    let out = kubectl(&sim, "sim", &["get", "pods", "-w", "--request-timeout=4s"]).await;
+    writer.await.unwrap();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("NAME")).count(),
+        1,
+        "one header: {}",
+        out.stdout
+    );
+    assert_eq!(lines.len(), 5, "3 listed + 1 watched: {}", out.stdout);
+    assert!(
+        lines[4].starts_with("starting") && lines[4].contains("ContainerCreating"),
+        "{}",
+        out.stdout
+    );
+
+    let out = kubectl(&sim, "sim", &["get", "ns", "security", "-o", "name"]).await;
+    assert_eq!(out.stdout.trim(), "namespace/security", "{}", out.stderr);
+    let out = kubectl(&sim, "sim", &["scale", "deploy/nope", "--replicas=0"]).await;
+    assert!(
+        out.stderr.contains("deployments.apps \"nope\" not found"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_apply_validates_on_the_server_and_explains() {
+    let _ = kubectl_path();
+    let sim = start().await;
+    let restore = "apiVersion: openbao.org/v1alpha1\nkind: OpenBaoRestore\nmetadata:\n  name: restore-1\nspec:\n  cluster: prod-cluster\n  force: true\n  overrideOperationLock: true\n  source:\n    key: snapshots/last.snap\n    target:\n      endpoint: https://s3.example\n      bucket: backups\n";
+    let good = sim.dir.path().join("restore.yaml");
+    std::fs::write(&good, restore).unwrap();
+    let bad = sim.dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        restore.replace("  force: true\n", "  force: true\n  bogus: 1\n"),
+    )
+    .unwrap();
+    let bad = bad.to_str().unwrap();
+
+    let out = kubectl(&sim, "sim", &["apply", "-f", bad]).await;
+    assert!(!out.ok);
+    assert!(
+        out.stderr
+            .contains("strict decoding error: unknown field \"spec.bogus\""),
+        "{}",
+        out.stderr
+    );
+    let out = kubectl(&sim, "sim", &["apply", "--server-side", "-f", bad]).await;
+    assert!(
+        out.stderr
+            .contains(".spec.bogus: field not declared in schema"),
+        "{}",
+        out.stderr
+    );
+    let out = kubectl(&sim, "sim", &["apply", "-f", good.to_str().unwrap()]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("openbaorestore.openbao.org/restore-1 created"),
+        "{}",
+        out.stdout
+    );
+    let stored = sim
+        .store
+        .get(Resource::OpenBaoRestores, NS, "restore-1")
+        .unwrap();
+    assert_eq!(stored["spec"]["overrideOperationLock"], true);
+    let out = kubectl(&sim, "sim", &["get", "obrestore"]).await;
+    assert!(
+        out.stdout.starts_with("NAME") && out.stdout.contains("CLUSTER"),
+        "{}",
+        out.stdout
+    );
+
+    let out = kubectl(
+        &sim,
+        "sim",
+        &["explain", "openbaocluster.spec.breakGlassAck"],
+    )
+    .await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("FIELD: breakGlassAck <string>"),
+        "{}",
+        out.stdout
+    );
+}

@@ -8,7 +8,8 @@
 
 use serde_json::{Value, json};
 
-use super::store::Resource;
+use super::error::ApiError;
+use super::store::{Resource, Store};
 
 /// The authorization group, served only for `selfsubjectaccessreviews`.
 pub const AUTHZ_GROUP: &str = "authorization.k8s.io";
@@ -160,11 +161,22 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             "verbs": ["create"],
         })]
     } else {
-        Resource::ALL
+        let mut rs: Vec<Value> = Resource::ALL
             .into_iter()
             .filter(|r| r.group() == group && r.version() == version)
             .flat_map(resource_entries)
-            .collect()
+            .collect();
+        if group.is_empty() && version == "v1" {
+            rs.push(json!({
+                "name": "namespaces",
+                "singularName": "namespace",
+                "namespaced": false,
+                "kind": "Namespace",
+                "verbs": ["get", "list"],
+                "shortNames": ["ns"],
+            }));
+        }
+        rs
     };
     if resources.is_empty() {
         return None;
@@ -175,6 +187,61 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
         "groupVersion": gv,
         "resources": resources,
     }))
+}
+
+fn namespace(name: &str) -> Value {
+    use sha2::Digest;
+    let h = hex::encode(sha2::Sha256::digest(name.as_bytes()));
+    json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "uid": format!("{}-{}-4{}-8{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32]),
+            "resourceVersion": "1",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"kubernetes.io/metadata.name": name},
+        },
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    })
+}
+
+/// `/api/v1/namespaces[/{name}]`: the namespaces the store uses (read-only; the simulator
+/// does not model namespace lifecycle).
+pub fn namespaces(store: &Store, name: Option<&str>, as_table: bool) -> Result<Value, ApiError> {
+    let all = store.namespaces();
+    let items: Vec<Value> = match name {
+        Some(n) if all.iter().any(|a| a == n) => vec![namespace(n)],
+        Some(n) => {
+            return Err(
+                ApiError::new(404, "NotFound", format!("namespaces \"{n}\" not found"))
+                    .with_details(json!({"name": n, "kind": "namespaces"})),
+            );
+        }
+        None => all.iter().map(|n| namespace(n)).collect(),
+    };
+    let rv = store.current_rv();
+    if as_table {
+        let mut t = super::table::table(Resource::Pods, &[], &rv);
+        t["columnDefinitions"] = json!([
+            {"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0},
+            {"name": "Status", "type": "string", "format": "", "description": "Status", "priority": 0},
+        ]);
+        t["rows"] = Value::Array(
+            items
+                .iter()
+                .map(|o| json!({"cells": [o["metadata"]["name"], "Active"], "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}}))
+                .collect(),
+        );
+        return Ok(t);
+    }
+    if name.is_some() {
+        return Ok(items.into_iter().next().unwrap_or(Value::Null));
+    }
+    Ok(
+        json!({"kind": "NamespaceList", "apiVersion": "v1", "metadata": {"resourceVersion": rv}, "items": items}),
+    )
 }
 
 #[cfg(test)]

@@ -39,6 +39,11 @@ impl ApiError {
         self
     }
 
+    pub fn with_details(mut self, details: Value) -> ApiError {
+        self.details = Some(details);
+        self
+    }
+
     pub fn not_found(r: Resource, name: &str) -> ApiError {
         ApiError::new(
             404,

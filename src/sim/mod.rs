@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod error;
 pub mod executor_log;
 pub mod logapi;
+pub mod openapi;
 pub mod openbao;
 pub mod openbao_sim;
 pub mod patch;

@@ -410,6 +410,21 @@ fn patch(ctx: &Ctx, t: &Target, body: &[u8], content_type: &str, q: &Query) -> A
         return Err(e);
     }
     let patch = parse_body(pt, body)?;
+    if pt == PatchType::Apply
+        && q.get("fieldValidation") == Some("Strict")
+        && let Some(s) = schema::for_resource(t.r)
+    {
+        // Server-side apply types the applied configuration first, so a strict apply
+        // words an undeclared field differently from create/update.
+        let pruned = s.default_and_prune(&mut patch.clone());
+        if let Some(first) = pruned.first() {
+            return Err(ApiError::bad_request(format!(
+                "failed to create typed patch object ({}, Kind={}): .{first}: field not declared in schema",
+                t.r.api_version(),
+                t.r.kind()
+            )));
+        }
+    }
     for _attempt in 0..5 {
         let (ns, name, cur) = match current(ctx, t) {
             Ok(c) => c,

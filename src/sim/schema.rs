@@ -85,6 +85,11 @@ fn show(v: &Value) -> String {
 }
 
 impl CrdSchema {
+    /// The openAPIV3Schema itself (for the OpenAPI documents).
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+
     /// Apply defaults and prune unknown fields in place (apiVersion, kind and metadata are
     /// left alone). Returns the paths of the pruned fields, for `fieldValidation=Strict`.
     pub fn default_and_prune(&self, obj: &mut Value) -> Vec<String> {

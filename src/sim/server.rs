@@ -29,7 +29,7 @@ use super::openbao::PodProxy;
 use super::select::Query;
 use super::store::{Resource, Store};
 use super::tls::{KubeconfigContext, kubeconfig_yaml, server_tls, write_kubeconfig};
-use super::{authz, discovery, logapi, rest, subres, watch};
+use super::{authz, discovery, logapi, openapi, rest, subres, table, watch};
 
 /// Why the server could not start (or write its kubeconfig).
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +115,10 @@ pub(crate) enum Route {
     Group(String),
     Resources(String, String),
     AccessReview,
+    /// `/api/v1/namespaces[/{name}]`: synthesized, read-only.
+    Namespaces(Option<String>),
+    /// `/openapi/v3` (None) or one group-version's document.
+    OpenApi(Option<String>),
     Object(Target),
     Unknown,
 }
@@ -170,8 +174,12 @@ pub(crate) fn route(path: &str) -> Route {
     };
     match segs.as_slice() {
         ["version"] => Route::Version,
+        ["openapi", "v3"] => Route::OpenApi(None),
+        ["openapi", "v3", rest @ ..] => Route::OpenApi(Some(rest.join("/"))),
         ["api"] => Route::CoreVersions,
         ["api", "v1"] => Route::Resources(String::new(), "v1".into()),
+        ["api", "v1", "namespaces"] => Route::Namespaces(None),
+        ["api", "v1", "namespaces", ns] => Route::Namespaces(Some(ns.to_string())),
         ["api", "v1", rest @ ..] => resource("", "v1", rest),
         ["apis"] => Route::Groups,
         ["apis", g] => Route::Group(g.to_string()),
@@ -280,13 +288,36 @@ async fn dispatch(ctx: &Ctx, user: &User, r: Route, req: Request<Incoming>, q: Q
             Ok(b) => authz::access_review(user, &b),
             Err(e) => error_resp(&e),
         },
+        Route::OpenApi(None) if get => json_resp(200, &openapi::root()),
+        Route::OpenApi(Some(p)) if get => match openapi::group_version(&p) {
+            Some(doc) => json_resp(200, &doc),
+            None => error_resp(&not_found_path()),
+        },
+        Route::Namespaces(name) if get => {
+            let accept = req
+                .headers()
+                .get(hyper::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            match discovery::namespaces(ctx.store(), name.as_deref(), table::wants_table(accept)) {
+                Ok(v) => json_resp(200, &v),
+                Err(e) => error_resp(&e),
+            }
+        }
         Route::Object(t) => {
             let verb = authz::verb(req.method(), &t, &q);
             if user.is_denied(verb, t.r) {
                 return error_resp(&authz::forbidden(user, verb, &t));
             }
             match (verb, t.sub.as_deref()) {
-                ("watch", _) => watch::watch(ctx, &t, &q).await,
+                ("watch", _) => {
+                    let accept = req
+                        .headers()
+                        .get(hyper::header::ACCEPT)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    watch::watch(ctx, &t, &q, table::wants_table(accept)).await
+                }
                 ("get", Some("log")) => logapi::pod_log(ctx, &t, &q),
                 ("get", Some("proxy")) => subres::proxy(ctx, &t, req.uri().query()).await,
                 _ => rest::handle(ctx, verb, &t, req, &q).await,

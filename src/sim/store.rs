@@ -295,6 +295,17 @@ impl Store {
         (items, g.rv.to_string())
     }
 
+    /// Namespaces that hold at least one object, plus the ones every cluster has.
+    pub fn namespaces(&self) -> Vec<String> {
+        let g = self.lock();
+        let mut set: std::collections::BTreeSet<String> = ["default", "kube-public", "kube-system"]
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        set.extend(g.objects.keys().map(|(_, ns, _)| ns.clone()));
+        set.into_iter().collect()
+    }
+
     /// The newest resourceVersion handed out.
     pub fn current_rv(&self) -> String {
         self.lock().rv.to_string()

@@ -17,6 +17,7 @@ use super::error::ApiError;
 use super::select::{FieldSelector, LabelSelector, Query};
 use super::server::{Ctx, Resp, Target, error_resp, full};
 use super::store::{ChangeType, Resource, Transition};
+use super::table;
 
 /// A streamed response fed by `rx`.
 pub(crate) fn stream_resp(content_type: &str, rx: mpsc::Receiver<Bytes>) -> Resp {
@@ -62,6 +63,8 @@ fn type_name(c: ChangeType) -> &'static str {
 
 struct Filter {
     r: Resource,
+    /// Send each object as a one-row Table (`kubectl get -w`).
+    as_table: bool,
     ns: Option<String>,
     labels: LabelSelector,
     fields: FieldSelector,
@@ -93,6 +96,15 @@ impl Filter {
             ChangeType::Deleted if now || before => ChangeType::Deleted,
             _ => return None,
         };
+        if self.as_table {
+            let rv = c
+                .object
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let t = table::table(self.r, std::slice::from_ref(&c.object), rv);
+            return Some(event(type_name(kind), &t));
+        }
         Some(event(type_name(kind), &c.object))
     }
 }
@@ -103,13 +115,14 @@ fn rv_num(v: &Value) -> Option<u64> {
         .and_then(|s| s.parse().ok())
 }
 
-pub(crate) async fn watch(ctx: &Ctx, t: &Target, q: &Query) -> Resp {
+pub(crate) async fn watch(ctx: &Ctx, t: &Target, q: &Query, as_table: bool) -> Resp {
     let filter = match (
         LabelSelector::parse(q.get("labelSelector").unwrap_or("")),
         FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), t.r == Resource::Pods),
     ) {
         (Ok(labels), Ok(fields)) => Filter {
             r: t.r,
+            as_table,
             ns: t.ns.clone(),
             labels,
             fields,
