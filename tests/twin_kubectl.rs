@@ -80,12 +80,13 @@ async fn the_operators_steps_run_against_the_simulator() {
     assert!(pods.stdout.contains("prod-cluster-269c4f7ba494030d-2"));
 
     // Step 3 names a pod that does not exist in BlueGreen mode.
-    // (kubectl then GETs the namespace to word its message; the simulator does not serve
-    // namespaces yet, so the message is the generic NotFound rather than
-    // `pods "prod-cluster-0" not found`.)
     let exec = shell(&sim, dir.path(), &command_of(&steps[2])).await;
     assert!(!exec.ok);
-    assert!(exec.stderr.contains("(NotFound)"), "{}", exec.stderr);
+    assert!(
+        exec.stderr.contains("pods \"prod-cluster-0\" not found"),
+        "{}",
+        exec.stderr
+    );
 
     let mut rx = sim.store.subscribe();
     let ack = shell(&sim, dir.path(), &command_of(&steps[4])).await;
