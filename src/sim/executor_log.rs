@@ -173,6 +173,45 @@ pub fn snapshot_key(topo: &Topology, at: Timestamp, hex8: &str) -> String {
     )
 }
 
+/// What `runBlueGreenRemoveBluePeers` logs, read literally (it removes the Blue peers).
+pub fn remove_blue_peers_steps(topo: &Topology, leader: Option<String>) -> Vec<LogStep> {
+    let step = |msg: &str, fields: Vec<(String, String)>| LogStep {
+        after_s: 0.0,
+        level: "INFO".into(),
+        msg: msg.into(),
+        fields,
+    };
+    let leader = leader.unwrap_or_else(|| topo.pod(true, 0));
+    let mut steps = vec![
+        step("Upgrade executor starting", vec![]),
+        step(
+            "Leader found",
+            vec![(
+                "leader_url".into(),
+                format!(
+                    "https://{leader}.{}.{}.svc:8200",
+                    topo.cluster, topo.namespace
+                ),
+            )],
+        ),
+    ];
+    for n in 0..topo.replicas {
+        let pod = topo.pod(true, n);
+        steps.push(step(
+            "Removing Blue Raft peer",
+            vec![
+                ("node_id".into(), pod.clone()),
+                (
+                    "address".into(),
+                    format!("{pod}.{}.{}.svc:8201", topo.cluster, topo.namespace),
+                ),
+            ],
+        ));
+    }
+    steps.push(step("Blue Raft peers removed", vec![]));
+    steps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

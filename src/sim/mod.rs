@@ -29,6 +29,7 @@ pub mod table;
 pub mod tls;
 pub mod twin;
 pub mod twin_cluster;
+pub mod twin_kube;
 pub mod twin_objects;
 pub mod twin_seed;
 pub mod watch;

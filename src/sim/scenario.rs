@@ -3,8 +3,62 @@
 //! A scenario fixes the cluster (namespace, name, Blue/Green versions, replicas), what each
 //! rollback attempt does (attempt 0 is the seeded failed `rollback` Job, attempt N the Job
 //! of the N-th acknowledgement), the executor log scripts, the Raft indices of the simulated
-//! OpenBao nodes and the timing knobs. `seed` turns it into store objects, `twin` plays it,
-//! `openbao_sim` answers for its nodes. [`Topology`] derives every name the operator would.
+//! OpenBao nodes and the timing knobs. `twin_seed` turns it into store objects, `twin` plays
+//! it, `openbao_sim` answers for its nodes. [`Topology`] derives every name the operator would.
+//!
+//! File format (TOML; unknown keys are rejected):
+//!
+//! ```toml
+//! name = "transient"                 # must match the file's registered name
+//! description = "..."
+//! namespace = "security"
+//! cluster = "prod-cluster"
+//! blue_version = "2.4.3"             # image openbao/openbao:<v>; revisions via naming::revision
+//! green_version = "2.4.4"
+//! replicas = 3
+//!
+//! [timing]                           # milliseconds at speed 1.0 (Scenario::with_speed divides)
+//! ack_to_status_ms = 600             # ack seen -> status written (active=false, attempt+1)
+//! status_to_job_ms = 3000            # status -> next reconcile (abort check, new Job); <= 5000
+//! pod_start_ms = 1200                # Job pod Pending -> Running (also the operator's own pod)
+//! job_run_ms = 6000                  # repair Job run; its log lines are spread over this
+//! blue_leader_ms = 2500              # success -> Blue leader confirmed (RollbackCleanup)
+//! cleanup_job_ms = 3000              # remove-blue-peers Job run
+//! green_delete_ms = 1500             # Green StatefulSet deleted -> Green pods gone
+//! tick_ms = 250                      # Raft model tick
+//!
+//! [raft]
+//! leader = "green-0"                 # blue-<n> | green-<n>
+//! green_index = 48210                # committed index of Green (the leader's side)
+//! blue_lag = 37                      # Blue behind, in entries
+//! writes_per_s = 4.0
+//! catchup_per_s = 1800.0
+//! blue_replicating = true            # false: Blue is stalled, its lag grows
+//!
+//! [green]                            # optional
+//! crashloop = false                  # true: CrashLoopBackOff, nothing listens on 8200
+//! restarts = 0
+//!
+//! [forward_failure]                  # the last failed DemotingBlue Job (lastJobFailure)
+//! log = "demote-stepdown"
+//! error = "..."
+//! duration_s = 16.8                  # optional run time; default: just after the last line
+//!
+//! [[attempt]]                        # 0 = seeded `rollback`, N = `rollback-retry-N`;
+//! outcome = "failure"                # the last entry repeats. failure | success
+//! log = "leader-timeout"
+//! error = "..."                      # printed as `upgrade-executor error: <error>`
+//! duration_s = 600.2                 # optional, for the seeded Job's timestamps
+//!
+//! [[log.leader-timeout]]             # one executor log entry
+//! after_s = 0.4                      # zap timestamp offset in seeded logs
+//! level = "INFO"                     # DEBUG | INFO | WARN | ERROR (WARN/ERROR get stack frames)
+//! msg = "Upgrade executor starting"
+//! fields = [["error", "no leader found among {replicas} pods"]]
+//! ```
+//!
+//! Placeholders in messages, fields and errors: `{ns}`, `{cluster}`, `{blue}`, `{green}`
+//! (revisions), `{replicas}`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -20,10 +20,12 @@ use super::executor_log::{ExecutorFields, error_line, step_lines};
 use super::openbao::PodProxy;
 use super::openbao_sim::{RaftModel, SimOpenBao};
 use super::scenario::{ACTION_REMOVE_BLUE_PEERS, ACTION_REPAIR, Outcome, Scenario, Topology};
+use super::scenario::{OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE};
 use super::store::{ApiError, Resource, Store};
 use super::twin_cluster::{
-    AckDecision, apply_ack, begin_rollback_cleanup, decide_ack, enter_break_glass, finish_idle,
-    green_failing, new_nonce,
+    AckDecision, adminops_paused, apply_ack, begin_rollback_cleanup, decide_ack, enter_break_glass,
+    finish_idle, green_failing, new_nonce, no_upgrade_needed, operator_available,
+    rolling_back_pending,
 };
 use super::twin_objects::{
     EXECUTOR_CONTAINER, JobPhase, PodRun, executor_job, job_pod_status, job_status,
@@ -112,12 +114,18 @@ impl Twin {
         let mut scripts: JoinSet<()> = JoinSet::new();
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
         let mut busy = false;
+        let mut ttl = tokio::time::interval(Duration::from_secs(1));
+        ttl.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.reconcile(&mut busy, &mut scripts, &done_tx);
         loop {
             tokio::select! {
                 _ = &mut stop => break,
                 change = rx.recv() => match change {
                     Ok(c) if c.resource == Resource::OpenBaoClusters => {
+                        self.reconcile(&mut busy, &mut scripts, &done_tx);
+                    }
+                    Ok(c) if c.resource == Resource::Deployments => {
+                        self.deployment_controller(&c.object, &mut scripts);
                         self.reconcile(&mut busy, &mut scripts, &done_tx);
                     }
                     Ok(_) => {}
@@ -132,6 +140,9 @@ impl Twin {
                     self.reconcile(&mut busy, &mut scripts, &done_tx);
                 }
                 Some(_) = scripts.join_next(), if !scripts.is_empty() => {}
+                _ = ttl.tick() => {
+                    super::twin_kube::sweep(&self.store, &self.topo.namespace, Timestamp::now());
+                }
                 _ = tick.tick() => {
                     let dt = tick_every.mul_f64(self.scenario.speed);
                     self.openbao.model().tick(dt);
@@ -141,29 +152,93 @@ impl Twin {
         scripts.shutdown().await;
     }
 
-    /// The adminops reconcile: only an acknowledgement moves anything while break glass is
-    /// active; a running script is the operator mid-sequence (break glass is inactive then).
+    /// The adminops reconcile, level-triggered like the real one: nothing while the
+    /// controller Deployment is scaled down or the cluster is paused; while break glass is
+    /// active only a matching acknowledgement moves anything; after it, the RollingBack
+    /// handler runs the attempt whose Job does not exist yet. A running script is the
+    /// operator mid-sequence.
     fn reconcile(
         &self,
         busy: &mut bool,
         scripts: &mut JoinSet<()>,
         done: &mpsc::UnboundedSender<()>,
     ) {
-        if *busy {
+        if *busy || !self.operator_available() {
             return;
         }
         let Some(obj) = self.cluster() else { return };
-        if let AckDecision::Acknowledge { next_attempt } = decide_ack(&obj) {
-            *busy = true;
-            let twin = self.clone();
-            let done = done.clone();
-            scripts.spawn(async move {
-                if let Err(e) = twin.after_ack(next_attempt).await {
-                    tracing::warn!(error = %e, "operator twin: script failed");
-                }
-                let _ = done.send(());
-            });
+        if adminops_paused(&obj) {
+            return;
         }
+        let ack = match decide_ack(&obj) {
+            AckDecision::Acknowledge { next_attempt } => Some(next_attempt),
+            AckDecision::NotActive => None,
+            AckDecision::Hold => return,
+        };
+        let pending = rolling_back_pending(&obj).filter(|n| !self.repair_job_exists(*n));
+        if ack.is_none() && pending.is_none() {
+            return;
+        }
+        *busy = true;
+        let twin = self.clone();
+        let done = done.clone();
+        scripts.spawn(async move {
+            let result = match ack {
+                Some(next_attempt) => twin.after_ack(next_attempt).await,
+                None => twin.rolling_back().await,
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "operator twin: script failed");
+            }
+            let _ = done.send(());
+        });
+    }
+
+    fn operator_available(&self) -> bool {
+        let d = self.store.get(
+            Resource::Deployments,
+            OPERATOR_NAMESPACE,
+            OPERATOR_DEPLOYMENT,
+        );
+        operator_available(d.as_ref())
+    }
+
+    fn repair_job_exists(&self, attempt: i32) -> bool {
+        self.store
+            .get(
+                Resource::Jobs,
+                &self.topo.namespace,
+                &self.topo.repair_job(attempt),
+            )
+            .is_some()
+    }
+
+    /// Plays the Deployment controller for the operator: after a scale, the pods come (or
+    /// go) and the status follows `spec.replicas`.
+    fn deployment_controller(&self, deployment: &Value, scripts: &mut JoinSet<()>) {
+        if deployment.pointer("/metadata/name").and_then(Value::as_str) != Some(OPERATOR_DEPLOYMENT)
+        {
+            return;
+        }
+        let want = deployment["spec"]["replicas"].as_i64().unwrap_or(1);
+        if deployment["status"]["availableReplicas"]
+            .as_i64()
+            .unwrap_or(0)
+            == want
+            && deployment["status"]["replicas"].as_i64().unwrap_or(0) == want
+        {
+            return;
+        }
+        let twin = self.clone();
+        scripts.spawn(async move {
+            twin.sleep(twin.scenario.timing.pod_start_ms).await;
+            let _ = twin.store.modify(
+                Resource::Deployments,
+                OPERATOR_NAMESPACE,
+                OPERATOR_DEPLOYMENT,
+                super::twin_kube::deployment_follows_spec,
+            );
+        });
     }
 
     fn cluster(&self) -> Option<Value> {
@@ -194,15 +269,40 @@ impl Twin {
         let Some(obj) = self.cluster() else {
             return Ok(());
         };
-        if !matches!(decide_ack(&obj), AckDecision::Acknowledge { .. }) {
+        if !self.operator_available()
+            || adminops_paused(&obj)
+            || !matches!(decide_ack(&obj), AckDecision::Acknowledge { .. })
+        {
             return Ok(());
         }
         self.modify_cluster(|o| apply_ack(o, Timestamp::now()))?;
-        let Some(attempt) = next_attempt else {
+        if next_attempt.is_none() {
+            return Ok(());
+        }
+        self.sleep(self.scenario.timing.status_to_job_ms).await;
+        self.rolling_back().await
+    }
+
+    /// `handlePhaseRollingBack` with break glass cleared: revert-to-Blue, abort check, or
+    /// the repair Job of the current attempt. If the operator went away in between, the
+    /// level-triggered reconcile picks this up again when it is back.
+    async fn rolling_back(&self) -> Result<(), ApiError> {
+        let Some(obj) = self.cluster() else {
             return Ok(());
         };
-        self.sleep(self.scenario.timing.status_to_job_ms).await;
-
+        if !self.operator_available() || adminops_paused(&obj) {
+            return Ok(());
+        }
+        let Some(attempt) = rolling_back_pending(&obj) else {
+            return Ok(());
+        };
+        if self.repair_job_exists(attempt) {
+            return Ok(());
+        }
+        if no_upgrade_needed(&obj) {
+            // ensureIdleAndCleanupGreen: same effect as an abort (no Raft peer removal).
+            return self.abort().await;
+        }
         let (pods, _) = self.store.list(Resource::Pods, Some(&self.topo.namespace));
         if green_failing(&pods, &self.topo.green_rev) {
             return self.abort().await;
@@ -327,7 +427,12 @@ impl Twin {
         })?;
 
         let (steps, error, success) = self.script_for(action, attempt);
-        let pause = self.scenario.timing.job_run_ms / (steps.len() as u64 + 1);
+        let run_ms = if action == ACTION_REMOVE_BLUE_PEERS {
+            self.scenario.timing.cleanup_job_ms
+        } else {
+            self.scenario.timing.job_run_ms
+        };
+        let pause = run_ms / (steps.len() as u64 + 1);
         let common = ExecutorFields::new(&self.topo, action);
         for step in &steps {
             self.sleep(pause).await;
@@ -376,7 +481,7 @@ impl Twin {
     ) -> (Vec<super::scenario::LogStep>, Option<String>, bool) {
         if action == ACTION_REMOVE_BLUE_PEERS {
             return (
-                remove_blue_peers_steps(&self.topo, self.blue_leader()),
+                super::executor_log::remove_blue_peers_steps(&self.topo, self.blue_leader()),
                 None,
                 true,
             );
@@ -427,55 +532,14 @@ impl Twin {
     }
 }
 
-/// What `runBlueGreenRemoveBluePeers` logs, read literally (it removes the Blue peers).
-fn remove_blue_peers_steps(
-    topo: &Topology,
-    leader: Option<String>,
-) -> Vec<super::scenario::LogStep> {
-    use super::scenario::LogStep;
-    let step = |msg: &str, fields: Vec<(String, String)>| LogStep {
-        after_s: 0.0,
-        level: "INFO".into(),
-        msg: msg.into(),
-        fields,
-    };
-    let leader = leader.unwrap_or_else(|| topo.pod(true, 0));
-    let mut steps = vec![
-        step("Upgrade executor starting", vec![]),
-        step(
-            "Leader found",
-            vec![(
-                "leader_url".into(),
-                format!(
-                    "https://{leader}.{}.{}.svc:8200",
-                    topo.cluster, topo.namespace
-                ),
-            )],
-        ),
-    ];
-    for n in 0..topo.replicas {
-        let pod = topo.pod(true, n);
-        steps.push(step(
-            "Removing Blue Raft peer",
-            vec![
-                ("node_id".into(), pod.clone()),
-                (
-                    "address".into(),
-                    format!("{pod}.{}.{}.svc:8201", topo.cluster, topo.namespace),
-                ),
-            ],
-        ));
-    }
-    steps.push(step("Blue Raft peers removed", vec![]));
-    steps
-}
-
 /// How long to wait for the twin in tests, at a given speed: generous for slow CI.
 pub fn bound(scenario: &Scenario) -> Duration {
     let t = &scenario.timing;
     let total = t.ack_to_status_ms
         + t.status_to_job_ms
-        + 2 * (t.pod_start_ms + t.job_run_ms)
+        + 2 * t.pod_start_ms
+        + t.job_run_ms
+        + t.cleanup_job_ms
         + t.blue_leader_ms
         + t.green_delete_ms;
     scenario.delay(total * 3) + Duration::from_secs(5)

@@ -339,6 +339,38 @@ pub fn finish_idle(obj: &mut Value, leader: Option<&str>, now: Timestamp) {
     }
 }
 
+/// `spec.paused` stops the adminops (and workload) controllers for this cluster.
+pub fn adminops_paused(obj: &Value) -> bool {
+    obj["spec"]["paused"].as_bool() == Some(true)
+}
+
+/// `handleNoUpgradeNeeded`: `spec.version` equals `status.currentVersion` (e.g. reverted to
+/// Blue's version), so the operator deletes Green at once, without any Raft repair (§9).
+pub fn no_upgrade_needed(obj: &Value) -> bool {
+    let spec = obj["spec"]["version"].as_str().unwrap_or_default();
+    !spec.is_empty() && obj["status"]["currentVersion"].as_str() == Some(spec)
+}
+
+/// Break glass is not active and the phase is RollingBack: the rollback attempt to run.
+pub fn rolling_back_pending(obj: &Value) -> Option<i32> {
+    let active = obj["status"]["breakGlass"]["active"].as_bool() == Some(true);
+    let rolling_back = obj["status"]["blueGreen"]["phase"] == "RollingBack";
+    (!active && rolling_back).then(|| {
+        let n = obj["status"]["blueGreen"]["rollbackAttempt"]
+            .as_i64()
+            .unwrap_or(0);
+        i32::try_from(n).unwrap_or(i32::MAX)
+    })
+}
+
+/// The controller Deployment has an available replica (scaled to 0, nothing reconciles).
+pub fn operator_available(deployment: Option<&Value>) -> bool {
+    deployment.is_some_and(|d| {
+        d["spec"]["replicas"].as_i64().unwrap_or(1) > 0
+            && d["status"]["availableReplicas"].as_i64().unwrap_or(0) > 0
+    })
+}
+
 /// `checkAbortConditions`: a Green container Waiting in CrashLoopBackOff / ImagePullBackOff /
 /// ErrImagePull, or Terminated with a non-zero code.
 pub fn green_failing(pods: &[Value], green_rev: &str) -> bool {
@@ -487,6 +519,27 @@ mod tests {
         assert_eq!(c.condition("Upgrading").unwrap().status, "False");
         assert_eq!(c.current_version.as_deref(), Some("2.4.3"));
         assert!(o["status"].get("operationLock").is_none());
+    }
+
+    #[test]
+    fn what_keeps_the_operator_from_acting() {
+        let mut o = seeded();
+        assert!(!adminops_paused(&o));
+        o["spec"]["paused"] = json!(true);
+        assert!(adminops_paused(&o));
+        assert!(!no_upgrade_needed(&o));
+        o["spec"]["version"] = json!("2.4.3");
+        assert!(no_upgrade_needed(&o));
+        assert_eq!(rolling_back_pending(&o), None, "break glass still active");
+        o["status"]["breakGlass"]["active"] = json!(false);
+        assert_eq!(rolling_back_pending(&o), Some(0));
+        let up = json!({"spec": {"replicas": 1}, "status": {"availableReplicas": 1}});
+        let down = json!({"spec": {"replicas": 0}, "status": {"availableReplicas": 1}});
+        let starting = json!({"spec": {"replicas": 1}, "status": {"availableReplicas": 0}});
+        assert!(operator_available(Some(&up)));
+        assert!(!operator_available(Some(&down)));
+        assert!(!operator_available(Some(&starting)));
+        assert!(!operator_available(None));
     }
 
     #[test]

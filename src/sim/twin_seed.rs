@@ -282,23 +282,6 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
     })
 }
 
-/// The ready/unsealed/leader summary the workload and status controllers keep current on
-/// the StatefulSet and the cluster; used when the twin changes pods.
-pub fn ready_count(pods: &[Value]) -> i32 {
-    let ready = pods
-        .iter()
-        .filter(|p| {
-            p.pointer("/status/conditions")
-                .and_then(Value::as_array)
-                .is_some_and(|cs| {
-                    cs.iter()
-                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
-                })
-        })
-        .count();
-    i32::try_from(ready).unwrap_or(i32::MAX)
-}
-
 /// Set OpenBao's `openbao-active` label on a pod (service registration follows the leader).
 pub fn set_active_label(pod: &mut Value, active: bool) {
     pod["metadata"]["labels"]["openbao-active"] = json!(if active { "true" } else { "false" });

