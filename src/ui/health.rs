@@ -58,8 +58,8 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     }
     // State first, the operator's (long, reference) steps last: at 80x24 and in the grid
     // the pods and revisions must be visible without scrolling.
-    conditions(cluster, t, &mut out);
     break_glass(state, cluster, t, &mut out);
+    conditions(cluster, t, &mut out);
     blue_green(cluster, t, &mut out);
     pods(state, t, &mut out);
     jobs(state, t, &mut out);
@@ -84,12 +84,23 @@ fn summary(c: &ClusterView, t: Theme) -> Line<'static> {
     Line::from(vec![badge, Span::raw(text)])
 }
 
+/// The conditions that speak to this incident, in this order; the rest are counted, not
+/// listed (TLSReady, ProductionReady, EtcdEncryptionWarning... are the same every day).
+const KEY_CONDITIONS: [&str; 5] = [
+    "Degraded",
+    "Upgrading",
+    "Available",
+    "OpenBaoLeader",
+    "OpenBaoSealed",
+];
+
 fn conditions(c: &ClusterView, t: Theme, out: &mut Vec<Line<'static>>) {
     let mut spans = vec![Span::styled("conditions ", t.label())];
     if c.conditions.is_empty() {
         spans.push(Span::styled("none", t.dim()));
     }
-    for (i, cond) in c.conditions.iter().enumerate() {
+    let key = KEY_CONDITIONS.iter().filter_map(|k| c.condition(k));
+    for (i, cond) in key.enumerate() {
         if i > 0 {
             spans.push(Span::raw(" · "));
         }
@@ -103,6 +114,14 @@ fn conditions(c: &ClusterView, t: Theme, out: &mut Vec<Line<'static>>) {
         } else {
             Span::raw(text)
         });
+    }
+    let others = c
+        .conditions
+        .iter()
+        .filter(|k| !KEY_CONDITIONS.contains(&k.type_.as_str()))
+        .count();
+    if others > 0 {
+        spans.push(Span::styled(format!(" (+{others} more)"), t.dim()));
     }
     out.push(Line::from(spans));
 }
