@@ -276,3 +276,44 @@ async fn status_reads_raft_indices_through_the_pod_proxy() {
     );
     f.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rbac_denial_is_shown_and_recovers_when_granted() {
+    use breakglass::sim::store::Resource;
+    let f = fixture("transient").await;
+    let viewer = connect(&Target {
+        kubeconfig: Some(f.kubeconfig.clone()),
+        context: Some("sim-viewer".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let controls = f.sim.controls();
+    controls.deny("viewer", "list", Resource::Pods);
+    let (tx, mut rx) = mpsc::channel(256);
+    let _w = watch::spawn_all(&viewer.client, &f.sim.namespace, &f.sim.cluster, tx);
+    let message = until(&mut rx, |e| match e {
+        SourceEvent::Problem {
+            source: SourceName::Pods,
+            message,
+        } => Some(message.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        message.contains("RBAC denied (403)") && message.contains("pods"),
+        "{message}"
+    );
+    controls.allow("viewer", "list", Resource::Pods);
+    until(&mut rx, |e| {
+        matches!(
+            e,
+            SourceEvent::Recovered {
+                source: SourceName::Pods
+            }
+        )
+        .then_some(())
+    })
+    .await;
+    f.sim.shutdown().await;
+}
