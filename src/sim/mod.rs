@@ -5,6 +5,7 @@
 //! The console reaches it only through a kubeconfig, exactly like a real cluster. Nothing
 //! here is used by the live code paths.
 
+pub mod bao;
 pub mod openbao;
 pub mod scenario;
 pub mod store;

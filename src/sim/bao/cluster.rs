@@ -1,0 +1,502 @@
+//! Start, observe and tear down ONE Raft cluster of real `bao` nodes: Blue pods as voters,
+//! Green pods joined as non-voters (`retry_join_as_non_voter`), node ids = pod names.
+//!
+//! Start-up follows `../shared/openbao/start-cluster.sh`, with Blue and Green started at once
+//! (every follower's retry_join loops until Blue's first node is initialised, and followers
+//! unseal on a fixed 5 s tick, so starting everyone together saves that tick twice). Every
+//! wait is a bounded poll; a node that exits during a wait fails it at once with its log tail.
+//!
+//! Cleanup is guaranteed: each node is a [`NodeProcess`] whose `Drop` kills and reaps it, and
+//! `BaoCluster`'s `Drop` does that for every node before its temporary work dir is removed.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use serde_json::json;
+use tempfile::TempDir;
+
+use super::api::{AutopilotState, BaoApi, LeaderStatus, RaftConfiguration};
+use super::process::{self, NodeProcess, NodeSpec};
+use super::proxy::BaoProxy;
+use super::{BaoError, find_bao};
+use crate::domain::Side;
+
+/// Timeout of a direct `sys/leader` or `sys/health` read of one node.
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Pause between polls of a bounded wait.
+pub(crate) const POLL: Duration = Duration::from_millis(100);
+/// How long a node may take to exit after SIGTERM before it gets SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(15);
+/// How long a (re)started node may take to answer unsealed.
+const NODE_UNSEAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// The KV v2 mount `write_load` writes to.
+pub(crate) const KV_MOUNT: &str = "secret";
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct BaoOptions {
+    /// Blue pod names (voters). The first is initialised; the others join it.
+    pub blue: Vec<String>,
+    /// Green pod names, joined to Blue as non-voters.
+    pub green: Vec<String>,
+    /// Parent of the run's work dir (a fresh temporary dir inside it, removed on drop).
+    /// `None`: the system temp dir.
+    pub work_dir: Option<PathBuf>,
+    /// The `bao` binary. `None`: [`find_bao`].
+    pub binary: Option<PathBuf>,
+    /// `autopilot_upgrade_version` of the Green nodes (shown by `sys/ha-status`).
+    pub green_upgrade_version: Option<String>,
+    /// Bound on the whole start-up.
+    pub start_timeout: Duration,
+}
+
+impl BaoOptions {
+    pub fn new<B, G>(blue: B, green: G) -> Self
+    where
+        B: IntoIterator,
+        B::Item: Into<String>,
+        G: IntoIterator,
+        G::Item: Into<String>,
+    {
+        BaoOptions {
+            blue: blue.into_iter().map(Into::into).collect(),
+            green: green.into_iter().map(Into::into).collect(),
+            work_dir: None,
+            binary: None,
+            green_upgrade_version: None,
+            start_timeout: Duration::from_secs(90),
+        }
+    }
+
+    fn validate(&self) -> Result<(), BaoError> {
+        if self.blue.is_empty() {
+            return Err(BaoError::InvalidOptions(
+                "at least one Blue pod is needed".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for pod in self.blue.iter().chain(&self.green) {
+            if !is_dns_name(pod) {
+                return Err(BaoError::InvalidOptions(format!(
+                    "{pod:?} is not a valid pod name"
+                )));
+            }
+            if !seen.insert(pod.as_str()) {
+                return Err(BaoError::InvalidOptions(format!("pod {pod:?} given twice")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A DNS-1123 subdomain, as Kubernetes requires of pod names (also safe in paths and HCL).
+fn is_dns_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 253
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
+pub(crate) struct Node {
+    pub(crate) side: Side,
+    pub(crate) spec: NodeSpec,
+    process: Mutex<Option<NodeProcess>>,
+}
+
+impl Node {
+    pub(crate) fn pod(&self) -> &str {
+        &self.spec.pod
+    }
+
+    fn process(&self) -> MutexGuard<'_, Option<NodeProcess>> {
+        // A panic while holding the lock leaves a valid Option; keep using it.
+        self.process.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Running and not paused: worth sending a request to.
+    pub(crate) fn is_answering(&self) -> bool {
+        self.process()
+            .as_mut()
+            .is_some_and(|p| p.exited().is_none() && !p.is_paused())
+    }
+}
+
+/// One Raft cluster of real `bao` nodes. See the module docs.
+pub struct BaoCluster {
+    pub(crate) nodes: Vec<Node>,
+    binary: PathBuf,
+    pub(crate) api: BaoApi,
+    seal_key: PathBuf,
+    started_in: Duration,
+    dir: TempDir,
+}
+
+impl std::fmt::Debug for BaoCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BaoCluster")
+            .field("pods", &self.pods())
+            .field("work_dir", &self.dir.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BaoCluster {
+    /// Start Blue (voters) and Green (non-voters) in one Raft cluster and wait until every
+    /// node is unsealed, Blue are voters and Green are non-voters in the Raft configuration,
+    /// and KV v2 at `secret/` takes writes.
+    pub async fn start(opts: BaoOptions) -> Result<BaoCluster, BaoError> {
+        opts.validate()?;
+        let t0 = Instant::now();
+        let deadline = t0 + opts.start_timeout;
+        let binary = match &opts.binary {
+            Some(b) => b.clone(),
+            None => find_bao().ok_or(BaoError::BinaryNotFound)?,
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("breakglass-bao-");
+        let dir = match &opts.work_dir {
+            Some(parent) => builder.tempdir_in(parent),
+            None => builder.tempdir(),
+        }
+        .map_err(|e| BaoError::io("create the work dir", e))?;
+        let seal_key = dir.path().join("seal.key");
+        process::write_seal_key(&seal_key)?;
+
+        let pods: Vec<(&String, Side)> = opts
+            .blue
+            .iter()
+            .map(|p| (p, Side::Blue))
+            .chain(opts.green.iter().map(|p| (p, Side::Green)))
+            .collect();
+        let ports = process::free_ports(pods.len() * 2)?;
+        let blue_addrs: Vec<String> = (0..opts.blue.len())
+            .map(|i| format!("http://127.0.0.1:{}", ports[2 * i]))
+            .collect();
+        let nodes = pods
+            .iter()
+            .enumerate()
+            .map(|(i, (pod, side))| {
+                let green = *side == Side::Green;
+                let join = match i {
+                    0 => Vec::new(),
+                    _ if green => blue_addrs.clone(),
+                    _ => blue_addrs[..1].to_vec(),
+                };
+                Node {
+                    side: *side,
+                    spec: NodeSpec {
+                        pod: (*pod).clone(),
+                        api_port: ports[2 * i],
+                        cluster_port: ports[2 * i + 1],
+                        dir: dir.path().join(pod.as_str()),
+                        non_voter: green,
+                        join,
+                        upgrade_version: opts.green_upgrade_version.clone().filter(|_| green),
+                    },
+                    process: Mutex::new(None),
+                }
+            })
+            .collect();
+        // From here on, an early return drops `cluster`, which kills what was started.
+        let mut cluster = BaoCluster {
+            nodes,
+            binary,
+            api: BaoApi::new(),
+            seal_key,
+            started_in: Duration::ZERO,
+            dir,
+        };
+        for node in &cluster.nodes {
+            node.spec.write_config(&cluster.seal_key)?;
+            cluster.spawn(node)?;
+        }
+        cluster.bootstrap(deadline).await?;
+        cluster.started_in = t0.elapsed();
+        Ok(cluster)
+    }
+
+    /// Init the first Blue node, configure autopilot and KV, wait for everyone.
+    async fn bootstrap(&mut self, deadline: Instant) -> Result<(), BaoError> {
+        let first = self.nodes[0].spec.api_addr();
+        let left = || deadline.saturating_duration_since(Instant::now());
+        self.poll(
+            "the first Blue node to listen (sys/health 501)",
+            left(),
+            async || Ok(self.api.health_code(&first, PROBE_TIMEOUT).await.ok() == Some(501)),
+        )
+        .await?;
+        let token = self.api.init(&first).await?;
+        self.api = self.api.with_token(token);
+        self.wait_ready(&first, deadline).await
+    }
+
+    /// After init: node 0 active, autopilot and KV configured, everyone unsealed and in place.
+    async fn wait_ready(&self, first: &str, deadline: Instant) -> Result<(), BaoError> {
+        let left = || deadline.saturating_duration_since(Instant::now());
+        self.poll("the first Blue node to become active", left(), async || {
+            Ok(self.api.health_code(first, PROBE_TIMEOUT).await.ok() == Some(200))
+        })
+        .await?;
+        // OpenBao's default stabilisation (10 s) keeps new voters non-voters that long.
+        self.api
+            .set_autopilot(first, &json!({ "server_stabilization_time": "2s" }))
+            .await?;
+        self.api.mount_kv2(first, KV_MOUNT).await?;
+        self.poll("every node to be unsealed", left(), async || {
+            let codes = join_all(self.nodes.iter().map(|n| {
+                let addr = n.spec.api_addr();
+                async move { self.api.health_code(&addr, PROBE_TIMEOUT).await.ok() }
+            }))
+            .await;
+            Ok(codes.iter().all(|c| matches!(c, Some(200 | 429 | 473))))
+        })
+        .await?;
+        self.poll(
+            "Blue to be voters and Green non-voters in the Raft configuration",
+            left(),
+            async || {
+                let Ok(config) = self.api.raft_configuration(first).await else {
+                    return Ok(false);
+                };
+                Ok(self.nodes.iter().all(|n| {
+                    config
+                        .server(n.pod())
+                        .is_some_and(|s| s.voter == (n.side == Side::Blue))
+                }))
+            },
+        )
+        .await?;
+        // A fresh KV v2 mount refuses writes until its upgrade finishes.
+        self.poll("KV v2 at secret/ to take writes", left(), async || {
+            Ok(self
+                .api
+                .kv_put(first, KV_MOUNT, "breakglass-ready", &json!({ "ok": true }))
+                .await
+                .is_ok())
+        })
+        .await
+    }
+
+    /// Poll `check` every [`POLL`] until it returns true; fail after `timeout`, or at once
+    /// when a node that should be running has exited.
+    pub(crate) async fn poll(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl AsyncFnMut() -> Result<bool, BaoError>,
+    ) -> Result<(), BaoError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.check_exits()?;
+            if check().await? {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(BaoError::WaitTimeout {
+                    what: what.to_string(),
+                    after: timeout,
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// A node we started that exited by itself (bad config, port taken, crash).
+    fn check_exits(&self) -> Result<(), BaoError> {
+        for node in &self.nodes {
+            let status = node.process().as_mut().and_then(NodeProcess::exited);
+            if let Some(status) = status {
+                node.process().take();
+                return Err(BaoError::NodeExited {
+                    pod: node.pod().to_string(),
+                    status: status.to_string(),
+                    log_tail: process::log_tail(&node.spec.log_path(), 20),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn spawn(&self, node: &Node) -> Result<(), BaoError> {
+        let p = NodeProcess::spawn(
+            &self.binary,
+            &node.spec.config_path(),
+            &node.spec.log_path(),
+        )?;
+        *node.process() = Some(p);
+        Ok(())
+    }
+
+    pub(crate) fn node(&self, pod: &str) -> Result<&Node, BaoError> {
+        self.nodes
+            .iter()
+            .find(|n| n.pod() == pod)
+            .ok_or_else(|| BaoError::UnknownPod(pod.to_string()))
+    }
+
+    /// All pod names, Blue first.
+    pub fn pods(&self) -> Vec<&str> {
+        self.nodes.iter().map(Node::pod).collect()
+    }
+
+    /// The pods of one side.
+    pub fn pods_of(&self, side: Side) -> Vec<&str> {
+        self.nodes
+            .iter()
+            .filter(|n| n.side == side)
+            .map(Node::pod)
+            .collect()
+    }
+
+    pub fn side(&self, pod: &str) -> Option<Side> {
+        self.node(pod).ok().map(|n| n.side)
+    }
+
+    /// The node's API address (`http://127.0.0.1:<port>`).
+    pub fn api_addr(&self, pod: &str) -> Option<String> {
+        self.node(pod).ok().map(|n| n.spec.api_addr())
+    }
+
+    /// PID of the node's process, if it is running (or paused).
+    pub fn pid(&self, pod: &str) -> Option<u32> {
+        let node = self.node(pod).ok()?;
+        node.process().as_ref().map(NodeProcess::pid)
+    }
+
+    pub fn is_paused(&self, pod: &str) -> bool {
+        self.node(pod)
+            .is_ok_and(|n| n.process().as_ref().is_some_and(NodeProcess::is_paused))
+    }
+
+    /// The run's work dir (one sub-directory per pod with `config.hcl`, `data/`, `server.log`).
+    pub fn work_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// How long [`BaoCluster::start`] took.
+    pub fn started_in(&self) -> Duration {
+        self.started_in
+    }
+
+    /// The [`PodProxy`](crate::sim::openbao::PodProxy) for these pods.
+    pub fn proxy(&self) -> BaoProxy {
+        BaoProxy::new(
+            self.nodes
+                .iter()
+                .map(|n| (n.pod().to_string(), n.spec.api_addr())),
+        )
+    }
+
+    /// The node's own `sys/leader` answer, read directly (not through the proxy).
+    pub async fn leader_status(&self, pod: &str) -> Result<LeaderStatus, BaoError> {
+        let addr = self.node(pod)?.spec.api_addr();
+        self.api.sys_leader(&addr, PROBE_TIMEOUT).await
+    }
+
+    /// The pod whose `sys/leader` says `is_self` (running, unpaused nodes are asked).
+    pub async fn leader(&self) -> Option<String> {
+        let answers = join_all(self.nodes.iter().filter(|n| n.is_answering()).map(|n| {
+            let addr = n.spec.api_addr();
+            async move {
+                let status = self.api.sys_leader(&addr, PROBE_TIMEOUT).await.ok()?;
+                status.is_self.then(|| n.pod().to_string())
+            }
+        }))
+        .await;
+        answers.into_iter().flatten().next()
+    }
+
+    /// API address of the active node, for authenticated requests.
+    pub(crate) async fn leader_addr(&self) -> Result<String, BaoError> {
+        let pod = self.leader().await.ok_or(BaoError::NoLeader)?;
+        Ok(self.node(&pod)?.spec.api_addr())
+    }
+
+    /// `sys/storage/raft/configuration`, asked of the active node.
+    pub async fn raft_configuration(&self) -> Result<RaftConfiguration, BaoError> {
+        let addr = self.leader_addr().await?;
+        self.api.raft_configuration(&addr).await
+    }
+
+    /// `sys/storage/raft/autopilot/state`, asked of the active node.
+    pub async fn autopilot_state(&self) -> Result<AutopilotState, BaoError> {
+        let addr = self.leader_addr().await?;
+        self.api.autopilot_state(&addr).await
+    }
+
+    /// Stop a node (SIGCONT, SIGTERM, SIGKILL after 15 s). Its data dir stays, so
+    /// [`BaoCluster::start_node`] brings it back with its log. Stopping a stopped node is a
+    /// no-op.
+    pub async fn stop_node(&self, pod: &str) -> Result<(), BaoError> {
+        let taken = self.node(pod)?.process().take();
+        match taken {
+            Some(p) => p.terminate(STOP_GRACE).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Restart a stopped node from its data dir and wait until it answers unsealed (seal
+    /// "static" unseals it by itself). A running node is left alone.
+    pub async fn start_node(&self, pod: &str) -> Result<(), BaoError> {
+        let node = self.node(pod)?;
+        let running = node
+            .process()
+            .as_mut()
+            .is_some_and(|p| p.exited().is_none());
+        if !running {
+            self.spawn(node)?;
+        }
+        let addr = node.spec.api_addr();
+        self.poll(
+            &format!("{pod} to answer unsealed"),
+            NODE_UNSEAL_TIMEOUT,
+            async || {
+                let code = self.api.health_code(&addr, PROBE_TIMEOUT).await.ok();
+                Ok(matches!(code, Some(200 | 429 | 473)))
+            },
+        )
+        .await
+    }
+
+    /// SIGSTOP: the node keeps its sockets, accepts connections and never answers.
+    pub fn pause(&self, pod: &str) -> Result<(), BaoError> {
+        match self.node(pod)?.process().as_mut() {
+            Some(p) => p.pause(),
+            None => Err(BaoError::InvalidOptions(format!("{pod} is not running"))),
+        }
+    }
+
+    /// SIGCONT after [`BaoCluster::pause`].
+    pub fn resume(&self, pod: &str) -> Result<(), BaoError> {
+        match self.node(pod)?.process().as_mut() {
+            Some(p) => p.resume(),
+            None => Err(BaoError::InvalidOptions(format!("{pod} is not running"))),
+        }
+    }
+
+    /// Graceful shutdown: every node gets SIGTERM (SIGKILL after 15 s), in parallel; then
+    /// the work dir is removed.
+    pub async fn shutdown(self) -> Result<(), BaoError> {
+        let procs: Vec<NodeProcess> = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.process().take())
+            .collect();
+        let results = join_all(procs.into_iter().map(|p| p.terminate(STOP_GRACE))).await;
+        results.into_iter().collect::<Result<(), _>>()
+    }
+}
+
+impl Drop for BaoCluster {
+    fn drop(&mut self) {
+        // Kill and reap every node before `dir` (declared last) is removed.
+        for node in &self.nodes {
+            drop(node.process().take());
+        }
+    }
+}
