@@ -178,16 +178,30 @@ impl Default for BaoApi {
 }
 
 impl BaoApi {
-    /// An unauthenticated client (enough for `sys/leader`, `sys/health`).
+    /// An unauthenticated client (enough for `sys/leader`, `sys/health`) that keeps idle
+    /// connections for reuse.
     pub fn new() -> Self {
+        Self::build(true)
+    }
+
+    /// A client that opens a connection per request. Pooled connections are served by tasks
+    /// on the runtime that opened them; the pod proxy may be called from another runtime
+    /// (the simulator's server), and it makes only a few requests a second anyway.
+    pub fn unpooled() -> Self {
+        Self::build(false)
+    }
+
+    fn build(pooled: bool) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(1)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(10))
-            .build(connector);
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder.pool_idle_timeout(Duration::from_secs(10));
+        if !pooled {
+            builder.pool_max_idle_per_host(0);
+        }
         BaoApi {
-            client,
+            client: builder.build(connector),
             token: None,
         }
     }

@@ -29,8 +29,14 @@ pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 pub(crate) const POLL: Duration = Duration::from_millis(100);
 /// How long a node may take to exit after SIGTERM before it gets SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(15);
+/// The same for [`BaoCluster::shutdown`]: with every node going at once the last voters
+/// lose quorum and the leader's own shutdown dragged on for ~9 s; the data is deleted
+/// anyway, so it gets less patience.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How long a (re)started node may take to answer unsealed.
 const NODE_UNSEAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// `sys/health` codes of an unsealed node: active, standby, performance standby.
+const UNSEALED: [u16; 3] = [200, 429, 473];
 /// The KV v2 mount `write_load` writes to.
 pub(crate) const KV_MOUNT: &str = "secret";
 
@@ -123,6 +129,30 @@ impl Node {
         self.process()
             .as_mut()
             .is_some_and(|p| p.exited().is_none() && !p.is_paused())
+    }
+}
+
+/// One bounded wait, from [`BaoCluster::wait`].
+pub(crate) struct Wait<'a> {
+    cluster: &'a BaoCluster,
+    what: String,
+    timeout: Duration,
+    deadline: Instant,
+}
+
+impl Wait<'_> {
+    /// Between two checks: fail if a node we run has exited or the time is up, else sleep
+    /// one [`POLL`].
+    pub(crate) async fn tick(&self) -> Result<(), BaoError> {
+        self.cluster.check_exits()?;
+        if Instant::now() >= self.deadline {
+            return Err(BaoError::WaitTimeout {
+                what: self.what.clone(),
+                after: self.timeout,
+            });
+        }
+        tokio::time::sleep(POLL).await;
+        Ok(())
     }
 }
 
@@ -224,12 +254,10 @@ impl BaoCluster {
     async fn bootstrap(&mut self, deadline: Instant) -> Result<(), BaoError> {
         let first = self.nodes[0].spec.api_addr();
         let left = || deadline.saturating_duration_since(Instant::now());
-        self.poll(
-            "the first Blue node to listen (sys/health 501)",
-            left(),
-            async || Ok(self.api.health_code(&first, PROBE_TIMEOUT).await.ok() == Some(501)),
-        )
-        .await?;
+        let wait = self.wait("the first Blue node to listen (sys/health 501)", left());
+        while !self.health_is(&first, &[501]).await {
+            wait.tick().await?;
+        }
         let token = self.api.init(&first).await?;
         self.api = self.api.with_token(token);
         self.wait_ready(&first, deadline).await
@@ -238,71 +266,72 @@ impl BaoCluster {
     /// After init: node 0 active, autopilot and KV configured, everyone unsealed and in place.
     async fn wait_ready(&self, first: &str, deadline: Instant) -> Result<(), BaoError> {
         let left = || deadline.saturating_duration_since(Instant::now());
-        self.poll("the first Blue node to become active", left(), async || {
-            Ok(self.api.health_code(first, PROBE_TIMEOUT).await.ok() == Some(200))
-        })
-        .await?;
+        let wait = self.wait("the first Blue node to become active", left());
+        while !self.health_is(first, &[200]).await {
+            wait.tick().await?;
+        }
         // OpenBao's default stabilisation (10 s) keeps new voters non-voters that long.
         self.api
             .set_autopilot(first, &json!({ "server_stabilization_time": "2s" }))
             .await?;
         self.api.mount_kv2(first, KV_MOUNT).await?;
-        self.poll("every node to be unsealed", left(), async || {
-            let codes = join_all(self.nodes.iter().map(|n| {
-                let addr = n.spec.api_addr();
-                async move { self.api.health_code(&addr, PROBE_TIMEOUT).await.ok() }
-            }))
-            .await;
-            Ok(codes.iter().all(|c| matches!(c, Some(200 | 429 | 473))))
-        })
-        .await?;
-        self.poll(
-            "Blue to be voters and Green non-voters in the Raft configuration",
-            left(),
-            async || {
-                let Ok(config) = self.api.raft_configuration(first).await else {
-                    return Ok(false);
-                };
-                Ok(self.nodes.iter().all(|n| {
-                    config
-                        .server(n.pod())
-                        .is_some_and(|s| s.voter == (n.side == Side::Blue))
-                }))
-            },
-        )
-        .await?;
+        let wait = self.wait("every node to be unsealed", left());
+        while !self.all_unsealed().await {
+            wait.tick().await?;
+        }
+        let what = "Blue to be voters and Green non-voters in the Raft configuration";
+        let wait = self.wait(what, left());
+        while !self.membership_as_started(first).await {
+            wait.tick().await?;
+        }
         // A fresh KV v2 mount refuses writes until its upgrade finishes.
-        self.poll("KV v2 at secret/ to take writes", left(), async || {
-            Ok(self
-                .api
-                .kv_put(first, KV_MOUNT, "breakglass-ready", &json!({ "ok": true }))
-                .await
-                .is_ok())
-        })
-        .await
+        let wait = self.wait("KV v2 at secret/ to take writes", left());
+        let probe = json!({ "ok": true });
+        while self
+            .api
+            .kv_put(first, KV_MOUNT, "breakglass-ready", &probe)
+            .await
+            .is_err()
+        {
+            wait.tick().await?;
+        }
+        Ok(())
     }
 
-    /// Poll `check` every [`POLL`] until it returns true; fail after `timeout`, or at once
-    /// when a node that should be running has exited.
-    pub(crate) async fn poll(
-        &self,
-        what: &str,
-        timeout: Duration,
-        mut check: impl AsyncFnMut() -> Result<bool, BaoError>,
-    ) -> Result<(), BaoError> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            self.check_exits()?;
-            if check().await? {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                return Err(BaoError::WaitTimeout {
-                    what: what.to_string(),
-                    after: timeout,
-                });
-            }
-            tokio::time::sleep(POLL).await;
+    /// `sys/health` of the node at `addr` answers one of `codes`.
+    pub(crate) async fn health_is(&self, addr: &str, codes: &[u16]) -> bool {
+        let code = self.api.health_code(addr, PROBE_TIMEOUT).await;
+        code.is_ok_and(|c| codes.contains(&c))
+    }
+
+    /// Every node answers `sys/health` unsealed (active, standby or perf standby).
+    async fn all_unsealed(&self) -> bool {
+        let addrs: Vec<String> = self.nodes.iter().map(|n| n.spec.api_addr()).collect();
+        let answers = join_all(addrs.iter().map(|a| self.health_is(a, &UNSEALED))).await;
+        answers.into_iter().all(|ok| ok)
+    }
+
+    /// Blue are voters and Green non-voters in the Raft configuration.
+    async fn membership_as_started(&self, addr: &str) -> bool {
+        let Ok(config) = self.api.raft_configuration(addr).await else {
+            return false;
+        };
+        self.nodes.iter().all(|n| {
+            config
+                .server(n.pod())
+                .is_some_and(|s| s.voter == (n.side == Side::Blue))
+        })
+    }
+
+    /// A bounded wait: check, then [`Wait::tick`], until the check holds. (A loop rather
+    /// than a poll function taking an async closure, whose futures the compiler cannot
+    /// prove `Send`; the controls must be usable from spawned tasks.)
+    pub(crate) fn wait(&self, what: impl Into<String>, timeout: Duration) -> Wait<'_> {
+        Wait {
+            cluster: self,
+            what: what.into(),
+            timeout,
+            deadline: Instant::now() + timeout,
         }
     }
 
@@ -452,15 +481,11 @@ impl BaoCluster {
             self.spawn(node)?;
         }
         let addr = node.spec.api_addr();
-        self.poll(
-            &format!("{pod} to answer unsealed"),
-            NODE_UNSEAL_TIMEOUT,
-            async || {
-                let code = self.api.health_code(&addr, PROBE_TIMEOUT).await.ok();
-                Ok(matches!(code, Some(200 | 429 | 473)))
-            },
-        )
-        .await
+        let wait = self.wait(format!("{pod} to answer unsealed"), NODE_UNSEAL_TIMEOUT);
+        while !self.health_is(&addr, &UNSEALED).await {
+            wait.tick().await?;
+        }
+        Ok(())
     }
 
     /// SIGSTOP: the node keeps its sockets, accepts connections and never answers.
@@ -479,7 +504,7 @@ impl BaoCluster {
         }
     }
 
-    /// Graceful shutdown: every node gets SIGTERM (SIGKILL after 15 s), in parallel; then
+    /// Graceful shutdown: every node gets SIGTERM (SIGKILL after 5 s), in parallel; then
     /// the work dir is removed.
     pub async fn shutdown(self) -> Result<(), BaoError> {
         let procs: Vec<NodeProcess> = self
@@ -487,7 +512,7 @@ impl BaoCluster {
             .iter()
             .filter_map(|n| n.process().take())
             .collect();
-        let results = join_all(procs.into_iter().map(|p| p.terminate(STOP_GRACE))).await;
+        let results = join_all(procs.into_iter().map(|p| p.terminate(SHUTDOWN_GRACE))).await;
         results.into_iter().collect::<Result<(), _>>()
     }
 }
@@ -498,5 +523,38 @@ impl Drop for BaoCluster {
         for node in &self.nodes {
             drop(node.process().take());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_names_must_be_dns_names() {
+        for ok in ["prod-cluster-e8983038c519c718-0", "a", "a.b-0"] {
+            assert!(is_dns_name(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "A-0", "a_0", "a/0", "a\"0"] {
+            assert!(!is_dns_name(bad), "{bad}");
+        }
+    }
+
+    /// The controls are used from spawned tasks (demo, sim server): their futures must be
+    /// `Send`, i.e. no lock guard may live across an await.
+    #[test]
+    fn control_futures_are_send() {
+        fn is_send<T: Send>(_: &T) {}
+        fn check(c: &BaoCluster) {
+            is_send(&c.start_node("p"));
+            is_send(&c.stop_node("p"));
+            is_send(&c.leader());
+            is_send(&c.write_load(1));
+            is_send(&c.transfer_leadership_to(Side::Green));
+            is_send(&c.wait_caught_up("p", Duration::ZERO));
+        }
+        let _ = check;
+        fn is_sync<T: Send + Sync>() {}
+        is_sync::<BaoCluster>();
     }
 }

@@ -61,17 +61,18 @@ impl BaoCluster {
         self.node(pod)?;
         let addr = self.leader_addr().await?;
         self.api.remove_peer(&addr, pod).await?;
-        self.poll(
-            &format!("{pod} to leave the Raft configuration"),
+        let wait = self.wait(
+            format!("{pod} to leave the Raft configuration"),
             MEMBERSHIP_TIMEOUT,
-            async || {
-                Ok(self
-                    .raft_configuration()
-                    .await
-                    .is_ok_and(|c| c.server(pod).is_none()))
-            },
-        )
-        .await
+        );
+        while !self
+            .raft_configuration()
+            .await
+            .is_ok_and(|c| c.server(pod).is_none())
+        {
+            wait.tick().await?;
+        }
+        Ok(())
     }
 
     /// `sys/step-down` on the active node. Returns the pod that stepped down. The same node
@@ -91,26 +92,28 @@ impl BaoCluster {
         timeout: Duration,
     ) -> Result<(), BaoError> {
         let role = if voter { "voters" } else { "non-voters" };
-        self.poll(&format!("{pods:?} to be {role}"), timeout, async || {
-            let Ok(config) = self.raft_configuration().await else {
-                return Ok(false);
-            };
-            Ok(pods
-                .iter()
-                .all(|p| config.server(p).is_some_and(|s| s.voter == voter)))
-        })
-        .await
+        let wait = self.wait(format!("{pods:?} to be {role}"), timeout);
+        loop {
+            if let Ok(config) = self.raft_configuration().await
+                && pods
+                    .iter()
+                    .all(|p| config.server(p).is_some_and(|s| s.voter == voter))
+            {
+                return Ok(());
+            }
+            wait.tick().await?;
+        }
     }
 
     /// Wait until a leader is elected; returns it.
     pub async fn wait_leader(&self, timeout: Duration) -> Result<String, BaoError> {
-        let mut found = None;
-        self.poll("a leader", timeout, async || {
-            found = self.leader().await;
-            Ok(found.is_some())
-        })
-        .await?;
-        found.ok_or(BaoError::NoLeader)
+        let wait = self.wait("a leader", timeout);
+        loop {
+            if let Some(leader) = self.leader().await {
+                return Ok(leader);
+            }
+            wait.tick().await?;
+        }
     }
 
     /// Wait until `pod`'s applied index reaches the leader's committed index as read at the
@@ -119,15 +122,15 @@ impl BaoCluster {
         let t0 = Instant::now();
         let leader = self.wait_leader(timeout).await?;
         let target = self.leader_status(&leader).await?.raft_committed_index;
-        self.poll(
-            &format!("{pod} to apply index {target}"),
-            timeout.saturating_sub(t0.elapsed()),
-            async || {
-                let status = self.leader_status(pod).await;
-                Ok(status.is_ok_and(|s| s.raft_applied_index >= target))
-            },
-        )
-        .await?;
+        let what = format!("{pod} to apply index {target}");
+        let wait = self.wait(what, timeout.saturating_sub(t0.elapsed()));
+        while !self
+            .leader_status(pod)
+            .await
+            .is_ok_and(|s| s.raft_applied_index >= target)
+        {
+            wait.tick().await?;
+        }
         Ok(t0.elapsed())
     }
 
@@ -222,14 +225,15 @@ impl BaoCluster {
             }
             self.wait_voters(&others, false, MEMBERSHIP_TIMEOUT).await?;
             let old = self.step_down().await?;
-            let mut next = None;
             // The same node may win again: that is a round, not an error.
-            let _ = self
-                .poll("a new leader after step-down", STEP_DOWN_WAIT, async || {
-                    next = self.leader().await.filter(|l| *l != old);
-                    Ok(next.is_some())
-                })
-                .await;
+            let wait = self.wait("a new leader after step-down", STEP_DOWN_WAIT);
+            let mut next = None;
+            while next.is_none() {
+                next = self.leader().await.filter(|l| *l != old);
+                if next.is_none() && wait.tick().await.is_err() {
+                    break;
+                }
+            }
             leader = match next {
                 Some(l) => l,
                 None => self.wait_leader(STEP_DOWN_WAIT).await?,

@@ -36,7 +36,7 @@ impl BaoProxy {
             nodes: Arc::new(nodes.into_iter().collect()),
             namespace: None,
             timeout: PROXY_TIMEOUT,
-            api: BaoApi::new(),
+            api: BaoApi::unpooled(),
         }
     }
 
