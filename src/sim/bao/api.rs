@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::{Method, Request, header};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -232,7 +233,11 @@ impl BaoApi {
         };
         let mut req = Request::builder().method(method.clone()).uri(&url);
         if let Some(token) = &self.token {
-            req = req.header("X-Vault-Token", token.0.as_str());
+            let mut value =
+                HeaderValue::from_str(&token.0).map_err(|_| err("unusable token".into()))?;
+            // Keeps it out of any Debug output of the request.
+            value.set_sensitive(true);
+            req = req.header("X-Vault-Token", value);
         }
         let payload = match body {
             Some(v) => {
