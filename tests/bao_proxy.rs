@@ -236,7 +236,7 @@ async fn real_nodes_answer_through_the_pod_proxy() {
         if *pod == paused {
             assert!(!answered, "paused node answered");
             assert!(*took >= Duration::from_millis(1900), "{took:?}");
-            assert!(*took < Duration::from_millis(2600), "{took:?}");
+            assert!(*took < Duration::from_secs(3), "{took:?}");
         } else {
             assert!(answered, "{pod} blocked by the paused node");
             assert!(*took < Duration::from_secs(1), "{pod} took {took:?}");

@@ -17,7 +17,7 @@ use futures::future::join_all;
 use serde_json::json;
 use tempfile::TempDir;
 
-use super::api::{AutopilotState, BaoApi, LeaderStatus, RaftConfiguration};
+use super::api::BaoApi;
 use super::process::{self, NodeProcess, NodeSpec};
 use super::proxy::BaoProxy;
 use super::{BaoError, find_bao};
@@ -119,7 +119,7 @@ impl Node {
         &self.spec.pod
     }
 
-    fn process(&self) -> MutexGuard<'_, Option<NodeProcess>> {
+    pub(crate) fn process(&self) -> MutexGuard<'_, Option<NodeProcess>> {
         // A panic while holding the lock leaves a valid Option; keep using it.
         self.process.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -149,6 +149,7 @@ impl Wait<'_> {
             return Err(BaoError::WaitTimeout {
                 what: self.what.clone(),
                 after: self.timeout,
+                nodes: self.cluster.describe().await,
             });
         }
         tokio::time::sleep(POLL).await;
@@ -419,43 +420,6 @@ impl BaoCluster {
                 .iter()
                 .map(|n| (n.pod().to_string(), n.spec.api_addr())),
         )
-    }
-
-    /// The node's own `sys/leader` answer, read directly (not through the proxy).
-    pub async fn leader_status(&self, pod: &str) -> Result<LeaderStatus, BaoError> {
-        let addr = self.node(pod)?.spec.api_addr();
-        self.api.sys_leader(&addr, PROBE_TIMEOUT).await
-    }
-
-    /// The pod whose `sys/leader` says `is_self` (running, unpaused nodes are asked).
-    pub async fn leader(&self) -> Option<String> {
-        let answers = join_all(self.nodes.iter().filter(|n| n.is_answering()).map(|n| {
-            let addr = n.spec.api_addr();
-            async move {
-                let status = self.api.sys_leader(&addr, PROBE_TIMEOUT).await.ok()?;
-                status.is_self.then(|| n.pod().to_string())
-            }
-        }))
-        .await;
-        answers.into_iter().flatten().next()
-    }
-
-    /// API address of the active node, for authenticated requests.
-    pub(crate) async fn leader_addr(&self) -> Result<String, BaoError> {
-        let pod = self.leader().await.ok_or(BaoError::NoLeader)?;
-        Ok(self.node(&pod)?.spec.api_addr())
-    }
-
-    /// `sys/storage/raft/configuration`, asked of the active node.
-    pub async fn raft_configuration(&self) -> Result<RaftConfiguration, BaoError> {
-        let addr = self.leader_addr().await?;
-        self.api.raft_configuration(&addr).await
-    }
-
-    /// `sys/storage/raft/autopilot/state`, asked of the active node.
-    pub async fn autopilot_state(&self) -> Result<AutopilotState, BaoError> {
-        let addr = self.leader_addr().await?;
-        self.api.autopilot_state(&addr).await
     }
 
     /// Stop a node (SIGCONT, SIGTERM, SIGKILL after 15 s). Its data dir stays, so

@@ -243,6 +243,7 @@ impl BaoCluster {
             return Err(BaoError::WaitTimeout {
                 what: format!("a {} leader after {TRANSFER_ROUNDS} rounds", to.label()),
                 after: STEP_DOWN_WAIT * TRANSFER_ROUNDS as u32,
+                nodes: self.describe().await,
             });
         }
         let from: Vec<&str> = self

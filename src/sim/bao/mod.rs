@@ -16,12 +16,35 @@
 //!
 //! * [`process`]: one node's config file and OS process (spawn, signals, stop).
 //! * [`api`]: a small HTTP client for the endpoints the cluster needs.
-//! * [`cluster`]: start, wait, controls, cleanup.
+//! * [`cluster`]: start, wait, stop/start/pause/resume, cleanup; `control`: Raft
+//!   membership, step-down, KV load, leader transfer; `observe`: leader, indices,
+//!   configuration, autopilot.
 //! * [`proxy`]: the [`PodProxy`](super::openbao::PodProxy) implementation.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), breakglass::sim::bao::BaoError> {
+//! use std::sync::Arc;
+//! use breakglass::domain::Side;
+//! use breakglass::sim::bao::{BaoCluster, BaoOptions};
+//! use breakglass::sim::openbao::PodProxy;
+//!
+//! let blue = (0..3).map(|i| format!("prod-cluster-e8983038c519c718-{i}"));
+//! let green = (0..3).map(|i| format!("prod-cluster-269c4f7ba494030d-{i}"));
+//! let cluster = BaoCluster::start(BaoOptions::new(blue, green)).await?;
+//! let proxy: Arc<dyn PodProxy> = Arc::new(cluster.proxy()); // for the sim server
+//! cluster.write_load(500).await?;                          // indices move
+//! cluster.transfer_leadership_to(Side::Green).await?;      // the upgrade's leader move
+//! cluster.stop_node("prod-cluster-e8983038c519c718-1").await?;
+//! cluster.shutdown().await?; // or just drop it: every node is killed, the dir removed
+//! # drop(proxy);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod api;
 pub mod cluster;
 mod control;
+mod observe;
 pub mod process;
 pub mod proxy;
 
@@ -79,8 +102,14 @@ pub enum BaoError {
     InvalidOptions(String),
     #[error("no node answers as the active node (leader)")]
     NoLeader,
-    #[error("timed out after {after:?} waiting for {what}")]
-    WaitTimeout { what: String, after: Duration },
+    /// `nodes`: each node's process state, `sys/health` code and Raft membership at the
+    /// timeout, so a failed wait can be understood from the message alone.
+    #[error("timed out after {after:?} waiting for {what}; nodes:\n{nodes}")]
+    WaitTimeout {
+        what: String,
+        after: Duration,
+        nodes: String,
+    },
     #[error("node {pod} exited ({status}); last log lines:\n{log_tail}")]
     NodeExited {
         pod: String,
