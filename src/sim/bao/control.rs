@@ -17,6 +17,8 @@ use crate::domain::Side;
 
 /// Bound on a membership change showing in the Raft configuration (0.8–1.8 s measured).
 const MEMBERSHIP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often an unapplied promote/demote is asked for again (autopilot reconciles every 1 s).
+const RESEND: Duration = Duration::from_secs(3);
 /// How long to wait for a new leader after a step-down (the operator waits 5 s).
 const STEP_DOWN_WAIT: Duration = Duration::from_secs(5);
 /// Rounds of demote / step-down / re-check (the operator does up to 10).
@@ -41,18 +43,67 @@ impl BaoCluster {
     /// Ask for `pod` to become a voter and wait until the Raft configuration says so.
     pub async fn promote(&self, pod: &str) -> Result<(), BaoError> {
         self.node(pod)?;
-        let addr = self.leader_addr().await?;
-        self.api.promote(&addr, pod).await?;
-        self.wait_voters(&[pod], true, MEMBERSHIP_TIMEOUT).await
+        self.set_voters(&[pod], true).await
     }
 
     /// Ask for `pod` to become a non-voter ("already a non-voter" is benign) and wait until
     /// the Raft configuration says so.
     pub async fn demote(&self, pod: &str) -> Result<(), BaoError> {
         self.node(pod)?;
+        self.set_voters(&[pod], false).await
+    }
+
+    /// Promote (`voter`) or demote `pods` and wait until the Raft configuration agrees,
+    /// asking again every [`RESEND`] for those that have not changed yet. Autopilot applies
+    /// the request on a later reconcile, and once under load one of two back-to-back
+    /// demotions was never applied (the other was); the operator retries too. Errors of
+    /// the first request are returned; those of repeats (e.g. during an election) are not.
+    async fn set_voters(&self, pods: &[&str], voter: bool) -> Result<(), BaoError> {
+        let role = if voter { "voters" } else { "non-voters" };
+        let wait = self.wait(format!("{pods:?} to be {role}"), MEMBERSHIP_TIMEOUT);
+        let mut sent: Option<Instant> = None;
+        loop {
+            let config = self.raft_configuration().await.ok();
+            let pending: Vec<&str> = pods
+                .iter()
+                .copied()
+                .filter(|p| {
+                    let current = config.as_ref().and_then(|c| c.server(p)).map(|s| s.voter);
+                    current != Some(voter)
+                })
+                .collect();
+            if config.is_some() && pending.is_empty() {
+                return Ok(());
+            }
+            if sent.is_none_or(|t| t.elapsed() >= RESEND) {
+                let first = sent.is_none();
+                if !first {
+                    tracing::warn!(
+                        ?pending,
+                        voter,
+                        "membership change not applied yet; asking again"
+                    );
+                }
+                sent = Some(Instant::now());
+                let result = self.send_voters(&pending, voter).await;
+                if first {
+                    result?;
+                }
+            }
+            wait.tick().await?;
+        }
+    }
+
+    async fn send_voters(&self, pods: &[&str], voter: bool) -> Result<(), BaoError> {
         let addr = self.leader_addr().await?;
-        self.api.demote(&addr, pod).await?;
-        self.wait_voters(&[pod], false, MEMBERSHIP_TIMEOUT).await
+        for pod in pods {
+            if voter {
+                self.api.promote(&addr, pod).await?;
+            } else {
+                self.api.demote(&addr, pod).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Remove `pod` from the Raft configuration and wait until it is gone. A running
@@ -200,11 +251,7 @@ impl BaoCluster {
         if targets.is_empty() {
             return Err(BaoError::InvalidOptions(format!("no {} pods", to.label())));
         }
-        let addr = self.leader_addr().await?;
-        for pod in &targets {
-            self.api.promote(&addr, pod).await?;
-        }
-        self.wait_voters(&targets, true, MEMBERSHIP_TIMEOUT).await?;
+        self.set_voters(&targets, true).await?;
 
         let mut leader = self.wait_leader(STEP_DOWN_WAIT).await?;
         for _ in 0..TRANSFER_ROUNDS {
@@ -219,11 +266,7 @@ impl BaoCluster {
                 .filter(|s| self.side(&s.node_id) != Some(to))
                 .map(|s| s.node_id.as_str())
                 .collect();
-            let addr = self.node(&leader)?.spec.api_addr();
-            for pod in &others {
-                self.api.demote(&addr, pod).await?;
-            }
-            self.wait_voters(&others, false, MEMBERSHIP_TIMEOUT).await?;
+            self.set_voters(&others, false).await?;
             let old = self.step_down().await?;
             // The same node may win again: that is a round, not an error.
             let wait = self.wait("a new leader after step-down", STEP_DOWN_WAIT);
@@ -252,16 +295,11 @@ impl BaoCluster {
             .filter(|p| self.side(p) != Some(to))
             .collect();
         let config = self.raft_configuration().await?;
-        let addr = self.node(&leader)?.spec.api_addr();
         let members: Vec<&str> = from
             .into_iter()
             .filter(|p| config.server(p).is_some())
             .collect();
-        for pod in &members {
-            self.api.demote(&addr, pod).await?;
-        }
-        self.wait_voters(&members, false, MEMBERSHIP_TIMEOUT)
-            .await?;
+        self.set_voters(&members, false).await?;
         Ok(leader)
     }
 }
