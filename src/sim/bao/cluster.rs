@@ -1,10 +1,11 @@
 //! Start, observe and tear down ONE Raft cluster of real `bao` nodes: Blue pods as voters,
 //! Green pods joined as non-voters (`retry_join_as_non_voter`), node ids = pod names.
 //!
-//! Start-up follows `../shared/openbao/start-cluster.sh`, with Blue and Green started at once
-//! (every follower's retry_join loops until Blue's first node is initialised, and followers
-//! unseal on a fixed 5 s tick, so starting everyone together saves that tick twice). Every
-//! wait is a bounded poll; a node that exits during a wait fails it at once with its log tail.
+//! Start-up follows `../shared/openbao/start-cluster.sh`: all Blue nodes start at once (the
+//! followers' retry_join loops until the first is initialised), and Green nodes start as
+//! soon as that first node is active, joining through it; followers unseal on a fixed 5 s
+//! tick, so this overlaps Blue's and Green's ticks. Every wait is a bounded poll; a node that
+//! exits during a wait fails it at once with its log tail.
 //!
 //! Cleanup is guaranteed: each node is a [`NodeProcess`] whose `Drop` kills and reaps it, and
 //! `BaoCluster`'s `Drop` does that for every node before its temporary work dir is removed.
@@ -213,9 +214,10 @@ impl BaoCluster {
             .enumerate()
             .map(|(i, (pod, side))| {
                 let green = *side == Side::Green;
+                // Everyone joins through the initialised node (the active one while the
+                // cluster forms); retry_join matters only for a node's first join.
                 let join = match i {
                     0 => Vec::new(),
-                    _ if green => blue_addrs.clone(),
                     _ => blue_addrs[..1].to_vec(),
                 };
                 Node {
@@ -244,7 +246,9 @@ impl BaoCluster {
         };
         for node in &cluster.nodes {
             node.spec.write_config(&cluster.seal_key)?;
-            cluster.spawn(node)?;
+            if node.side == Side::Blue {
+                cluster.spawn(node)?;
+            }
         }
         cluster.bootstrap(deadline).await?;
         cluster.started_in = t0.elapsed();
@@ -276,14 +280,33 @@ impl BaoCluster {
             .set_autopilot(first, &json!({ "server_stabilization_time": "2s" }))
             .await?;
         self.api.mount_kv2(first, KV_MOUNT).await?;
+        // Green joins an initialised cluster, as with the operator (DeployingGreen waits
+        // for Blue). Started together with Blue, a Green node once ended up a voter.
+        for node in self.nodes.iter().filter(|n| n.side != Side::Blue) {
+            self.spawn(node)?;
+        }
         let wait = self.wait("every node to be unsealed", left());
         while !self.all_unsealed().await {
             wait.tick().await?;
         }
-        let what = "Blue to be voters and Green non-voters in the Raft configuration";
+        let what = "Blue to be voters and Green members of the Raft configuration";
         let wait = self.wait(what, left());
         while !self.membership_as_started(first).await {
             wait.tick().await?;
+        }
+        // Safety net for the case above: a Green voter is demoted (the API's demotion
+        // sticks; a node's own retry_join_as_non_voter did not).
+        let config = self.api.raft_configuration(first).await?;
+        let green_voters: Vec<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| n.side != Side::Blue)
+            .map(Node::pod)
+            .filter(|p| config.server(p).is_some_and(|s| s.voter))
+            .collect();
+        if !green_voters.is_empty() {
+            tracing::warn!(?green_voters, "Green joined as voters; demoting them");
+            self.set_voters(&green_voters, false).await?;
         }
         // A fresh KV v2 mount refuses writes until its upgrade finishes.
         let wait = self.wait("KV v2 at secret/ to take writes", left());
@@ -312,7 +335,7 @@ impl BaoCluster {
         answers.into_iter().all(|ok| ok)
     }
 
-    /// Blue are voters and Green non-voters in the Raft configuration.
+    /// Blue are voters and Green are members of the Raft configuration.
     async fn membership_as_started(&self, addr: &str) -> bool {
         let Ok(config) = self.api.raft_configuration(addr).await else {
             return false;
@@ -320,7 +343,7 @@ impl BaoCluster {
         self.nodes.iter().all(|n| {
             config
                 .server(n.pod())
-                .is_some_and(|s| s.voter == (n.side == Side::Blue))
+                .is_some_and(|s| s.voter || n.side != Side::Blue)
         })
     }
 

@@ -58,7 +58,7 @@ impl BaoCluster {
     /// the request on a later reconcile, and once under load one of two back-to-back
     /// demotions was never applied (the other was); the operator retries too. Errors of
     /// the first request are returned; those of repeats (e.g. during an election) are not.
-    async fn set_voters(&self, pods: &[&str], voter: bool) -> Result<(), BaoError> {
+    pub(crate) async fn set_voters(&self, pods: &[&str], voter: bool) -> Result<(), BaoError> {
         let role = if voter { "voters" } else { "non-voters" };
         let wait = self.wait(format!("{pods:?} to be {role}"), MEMBERSHIP_TIMEOUT);
         let mut sent: Option<Instant> = None;
