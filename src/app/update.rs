@@ -64,11 +64,15 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         }
         SourceEvent::LogAttempt { job, run_id } => {
             fresh(state, SourceName::Logs);
-            let attempt = attempt_of(run_id.as_deref()).map_or("?".into(), |a| a.to_string());
-            state.logs.store.push_marker(&format!(
-                "── attempt {attempt}: {} (job {job}) ──",
-                run_id.as_deref().unwrap_or("unknown run")
-            ));
+            let number = attempt_of(run_id.as_deref());
+            let attempt = number.map_or("?".into(), |a| a.to_string());
+            state.logs.store.begin_attempt(
+                number,
+                &format!(
+                    "── attempt {attempt}: {} (job {job}) ──",
+                    run_id.as_deref().unwrap_or("unknown run")
+                ),
+            );
             state.logs.job = Some(job);
             state.logs.run_id = run_id;
             state.logs.ended = false;

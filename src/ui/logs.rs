@@ -6,6 +6,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -15,7 +16,7 @@ use super::{PaneView, pane_block};
 use crate::app::state::{LogPane, attempt_of};
 use crate::app::{Focus, State};
 use crate::logs::{LineKind, StoredLine};
-use crate::patterns::{Rule, RuleSource, Severity};
+use crate::patterns::{self, Resolution, Rule, RuleProblem, Severity};
 
 /// Width of the badge gutter (`[ERR] `).
 const GUTTER: usize = 6;
@@ -55,7 +56,7 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
             if let Some(m) = l.matched() {
                 last_visible_match = Some((seq, m));
             }
-            line(l, logs.hscroll, t)
+            line(l, logs.hscroll, body.width, t)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), body);
@@ -79,6 +80,12 @@ fn title_detail(logs: &LogPane) -> String {
     if logs.ended {
         parts.push("[ENDED]".into());
     }
+    if !patterns::active().problems().is_empty() {
+        parts.push(format!(
+            "[PATTERNS ✗{}]",
+            patterns::active().problems().len()
+        ));
+    }
     if logs.store.dropped() > 0 {
         parts.push(format!("dropped {}", logs.store.dropped()));
     }
@@ -89,28 +96,86 @@ fn title_detail(logs: &LogPane) -> String {
     parts.join(" · ")
 }
 
-fn line(l: &StoredLine, hscroll: u16, t: Theme) -> Line<'static> {
-    let text: String = l.text.chars().skip(usize::from(hscroll)).collect();
+fn line(l: &StoredLine, hscroll: u16, width: u16, t: Theme) -> Line<'static> {
+    // Only what fits is sliced and matched: a 16 KiB line costs its visible width.
+    let text: String = l
+        .text
+        .chars()
+        .skip(usize::from(hscroll))
+        .take(usize::from(width))
+        .collect();
     match l.kind {
         LineKind::Marker => Line::styled(text, t.marker()),
-        LineKind::Log(Some((_, severity))) => Line::from(vec![
-            Span::styled(format!("{} ", severity.badge()), t.severity(severity)),
-            Span::styled(text, t.severity(severity)),
-        ]),
+        LineKind::Log(Some((_, severity))) => {
+            let mut spans = vec![Span::styled(
+                format!("{} ", severity.badge()),
+                t.severity(severity),
+            )];
+            spans.extend(highlighted(text, t));
+            Line::from(spans)
+        }
         LineKind::Log(None) => Line::from(vec![Span::raw(" ".repeat(GUTTER)), Span::raw(text)]),
     }
 }
 
+/// The text with each rule match styled by its rule's severity (underlined too, so the
+/// highlight survives NO_COLOR).
+fn highlighted(text: String, t: Theme) -> Vec<Span<'static>> {
+    let found = patterns::active().spans(&text);
+    if found.is_empty() {
+        return vec![Span::raw(text)];
+    }
+    let mut out = Vec::with_capacity(found.len() * 2 + 1);
+    let mut at = 0;
+    for s in found {
+        if s.range.start > at {
+            out.push(Span::raw(text[at..s.range.start].to_string()));
+        }
+        out.push(Span::styled(
+            text[s.range.clone()].to_string(),
+            t.severity(s.severity).add_modifier(Modifier::UNDERLINED),
+        ));
+        at = s.range.end;
+    }
+    if at < text.len() {
+        out.push(Span::raw(text[at..].to_string()));
+    }
+    out
+}
+
 fn meaning(matched: Option<(&Rule, Severity)>, t: Theme) -> Line<'static> {
+    let problems = patterns::active().problems();
     let Some((r, severity)) = matched else {
+        if let Some(p) = problems.first() {
+            return problem_line(p, problems.len(), t);
+        }
         return Line::styled("no known pattern matched yet", t.dim());
     };
     let mut spans = vec![
         Span::styled(severity.badge(), t.severity(severity)),
         Span::raw(format!(" {}", r.meaning)),
     ];
-    if r.source == RuleSource::Runbook && !r.in_operator_code {
+    if r.path != Resolution::None {
+        spans.push(Span::styled(format!(" → {}", r.path.name()), t.label()));
+    }
+    if r.runbook_only() {
         spans.push(Span::styled(" [runbook only]", t.warn()));
     }
+    spans.push(Span::styled(format!(" ({})", r.id), t.dim()));
     Line::from(spans)
+}
+
+/// A broken user rule: named, never silent, and the console runs with the rest.
+fn problem_line(p: &RuleProblem, n: usize, t: Theme) -> Line<'static> {
+    let more = if n > 1 {
+        format!(" (+{} more)", n - 1)
+    } else {
+        String::new()
+    };
+    Line::from(vec![
+        Span::styled("[WRN] patterns: ", t.warn()),
+        Span::raw(crate::logs::sanitize(&format!(
+            "{p}{more}; the other rules are in use"
+        ))),
+    ])
 }
