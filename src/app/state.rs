@@ -94,6 +94,8 @@ pub struct LogPane {
     pub job: Option<String>,
     pub run_id: Option<String>,
     pub ended: bool,
+    /// Where each attempt's log is saved, or why it is not (set by the runtime; shown).
+    pub saved_to: Option<Result<String, String>>,
 }
 
 impl LogPane {

@@ -83,6 +83,16 @@ fn on_source(state: &mut State, ev: SourceEvent) {
                 state.logs.store.push_line(line);
             }
         }
+        SourceEvent::LogGap {
+            job,
+            last_seen,
+            first_after,
+        } => {
+            fresh(state, SourceName::Logs);
+            state.logs.store.push_marker(&format!(
+                "── GAP: the server no longer has lines between {last_seen} and {first_after}; some may be lost (job {job}) ──"
+            ));
+        }
         SourceEvent::LogEnded { job } => {
             fresh(state, SourceName::Logs);
             state
