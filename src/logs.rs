@@ -21,6 +21,7 @@ use crate::patterns::{self, Rule, Severity};
 
 pub mod redact;
 pub mod sanitize;
+pub mod search;
 
 pub use redact::redact;
 pub use sanitize::{MAX_LINE_CHARS, sanitize};
