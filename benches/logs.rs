@@ -51,14 +51,20 @@ fn corpus(n: usize) -> Vec<String> {
                 &common,
                 "DEBUG",
                 "Blue peer already voter during consensus repair",
-                &[f("node_id", &node), f("address", &format!("{node}.prod-cluster.security.svc:8201"))],
+                &[
+                    f("node_id", &node),
+                    f("address", &format!("{node}.prod-cluster.security.svc:8201")),
+                ],
             ),
             9..=14 => entry(
                 ts,
                 &common,
                 "INFO",
                 "Leader found for consensus repair",
-                &[f("leader_url", "https://prod-cluster-269c4f7ba494030d-0.prod-cluster.security.svc:8200")],
+                &[f(
+                    "leader_url",
+                    "https://prod-cluster-269c4f7ba494030d-0.prod-cluster.security.svc:8200",
+                )],
             ),
             15 => entry(
                 ts,
@@ -82,7 +88,10 @@ fn corpus(n: usize) -> Vec<String> {
                 &common,
                 "ERROR",
                 "Failed to demote Blue peer",
-                &[f("error", "raft demote request failed with status 500: internal error")],
+                &[f(
+                    "error",
+                    "raft demote request failed with status 500: internal error",
+                )],
             ),
             18 => vec![error_line(
                 "failed to read Raft configuration for consensus repair: raft configuration request failed with status 403: {\"errors\":[\"1 error occurred:\\n\\t* permission denied\\n\\n\"]}",

@@ -17,7 +17,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, OnceLock};
 
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 mod load;
 
@@ -127,25 +127,41 @@ pub struct Span {
 pub struct RuleSet {
     rules: Vec<Rule>,
     set: RegexSet,
+    /// All rules as one regex, for a fast "does anything match" (None: no rules).
+    any: Option<Regex>,
     problems: Vec<RuleProblem>,
 }
+
+const DFA_CACHE: usize = 16 << 20;
 
 /// The embedded default rules.
 pub const BUILTIN_TOML: &str = include_str!("../assets/patterns.toml");
 
 impl RuleSet {
     fn compile(rules: Vec<Rule>, mut problems: Vec<RuleProblem>) -> RuleSet {
-        let set = match RegexSet::new(rules.iter().map(|r| r.pattern.as_str())) {
-            Ok(set) => set,
-            Err(e) => {
-                // Every pattern compiled alone, so only the set's size limit can fail here.
+        // A roomy lazy-DFA cache: 30+ case-insensitive alternations thrash the default one
+        // and fall back to the slow engine on every line.
+        let set = RegexSetBuilder::new(rules.iter().map(|r| r.pattern.as_str()))
+            .dfa_size_limit(DFA_CACHE)
+            .build();
+        // One alternation of every rule: its literal prefilter rejects the many lines no
+        // rule matches in one fast scan (what makes ripgrep fast); the set runs only after.
+        let joined: Vec<String> = rules.iter().map(|r| format!("(?:{})", r.pattern)).collect();
+        let any = RegexBuilder::new(&joined.join("|"))
+            .dfa_size_limit(DFA_CACHE)
+            .build();
+        let (set, any) = match (set, any) {
+            (Ok(set), Ok(any)) => (set, Some(any)),
+            (Err(e), _) | (_, Err(e)) => {
+                // Every pattern compiled alone, so only a size limit can fail here.
                 problems.push(RuleProblem::whole_set(&e.to_string()));
-                RegexSet::empty()
+                (RegexSet::empty(), None)
             }
         };
         RuleSet {
             rules,
             set,
+            any,
             problems,
         }
     }
@@ -200,13 +216,13 @@ impl RuleSet {
 
     /// Continuation lines (zap stack frames, indented) are part of the entry above and never
     /// match on their own.
-    fn matchable(line: &str) -> bool {
-        !line.starts_with([' ', '\t'])
+    fn matchable(&self, line: &str) -> bool {
+        !line.starts_with([' ', '\t']) && self.any.as_ref().is_some_and(|a| a.is_match(line))
     }
 
     /// Indices of every rule matching `line`, in rule order.
     pub fn matching(&self, line: &str) -> Vec<usize> {
-        if !Self::matchable(line) {
+        if !self.matchable(line) {
             return Vec::new();
         }
         self.set.matches(line).into_iter().collect()
@@ -214,7 +230,7 @@ impl RuleSet {
 
     /// The first rule matching `line`.
     pub fn first_match(&self, line: &str) -> Option<&Rule> {
-        if !Self::matchable(line) {
+        if !self.matchable(line) {
             return None;
         }
         let first = self.set.matches(line).into_iter().next()?;
@@ -238,7 +254,7 @@ impl RuleSet {
     /// for the lines on screen, never the whole buffer.
     pub fn spans(&self, text: &str) -> Vec<Span> {
         let mut spans: Vec<Span> = Vec::new();
-        if !Self::matchable(text) {
+        if !self.matchable(text) {
             return spans;
         }
         for i in self.set.matches(text).into_iter() {

@@ -115,6 +115,13 @@ pub async fn run_console(conn: Connection, cluster: String, context_label: Strin
         color,
         now: Timestamp::now(),
     });
+    // The log store's bound (default 100 000 lines); what is dropped is counted and shown.
+    if let Some(n) = std::env::var("BREAKGLASS_LOG_LINES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        state.logs.store = crate::logs::LineStore::new(n);
+    }
     // Evidence is kept on disk, never silently: the Logs pane shows where (or why not).
     let dir = logfollow::incident_dir(&conn.namespace, &cluster, Timestamp::now());
     state.logs.saved_to = Some(match &dir {

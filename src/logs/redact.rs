@@ -25,9 +25,9 @@ use regex::Regex;
 
 static SECRETS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(concat!(
-        r#"(?P<token>\b(?:hv[sbr]|[sbr])\.[A-Za-z0-9_-]{20,})"#,
-        r#"|(?P<jwt>\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)"#,
-        r#"|(?P<hdr>(?i:\b(?:authorization|x-vault-token|x-openbao-token))"?\s*[:=]\s*"?)(?P<hval>(?i:(?:bearer|basic)\s+)?[^\s",;]+)"#,
+        r#"(?P<token>(?-u:\b)(?:hv[sbr]|[sbr])\.[A-Za-z0-9_-]{20,})"#,
+        r#"|(?P<jwt>(?-u:\b)eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)"#,
+        r#"|(?P<hdr>(?i:(?-u:\b)(?:authorization|x-vault-token|x-openbao-token))"?\s*[:=]\s*"?)(?P<hval>(?i:(?:bearer|basic)\s+)?[^\s",;]+)"#,
         r#"|(?P<key>"(?:client_token|root_token|token|unseal_keys_b64|unseal_keys_hex|recovery_keys_b64|recovery_keys_hex|keys|keys_base64)"\s*:\s*)(?P<kval>"[^"]*"|\[[^\]]*\])"#,
     ))
     .ok()

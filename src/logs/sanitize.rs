@@ -13,13 +13,36 @@ const TAB_STOP: usize = 4;
 /// C1 controls and bidi overrides `\u{FFFD}`. A trailing `\r` (CRLF logs) is dropped.
 pub fn sanitize(raw: &str) -> String {
     let raw = raw.strip_suffix('\r').unwrap_or(raw);
-    // Fast path: most executor lines are plain printable ASCII with no tabs.
-    if raw.len() <= MAX_LINE_CHARS && raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return raw.to_string();
-    }
-    let mut out = String::with_capacity(raw.len().min(MAX_LINE_CHARS));
-    let mut chars = raw.chars().peekable();
+    let mut out = String::with_capacity(raw.len().min(MAX_LINE_CHARS) + 16);
+    // Fast path over the printable ASCII and tabs that make up executor lines: copy runs,
+    // expand tabs; the first other byte hands the rest to the char-by-char path.
+    let bytes = raw.as_bytes();
     let mut col = 0usize;
+    let mut i = 0usize;
+    while i < bytes.len() && col < MAX_LINE_CHARS {
+        let b = bytes[i];
+        if (0x20..0x7f).contains(&b) {
+            let start = i;
+            let room = MAX_LINE_CHARS - col;
+            while i < bytes.len() && i - start < room && (0x20..0x7f).contains(&bytes[i]) {
+                i += 1;
+            }
+            out.push_str(&raw[start..i]);
+            col += i - start;
+        } else if b == b'\t' {
+            let n = TAB_STOP - col % TAB_STOP;
+            out.extend(std::iter::repeat_n(' ', n));
+            col += n;
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let rest = &raw[i..];
+    if rest.is_empty() {
+        return out;
+    }
+    let mut chars = rest.chars().peekable();
     while let Some(c) = chars.next() {
         if col >= MAX_LINE_CHARS {
             out.push('…');
