@@ -1,4 +1,4 @@
-//! Command line (clap) and dispatch: the console, `demo`, `sim` and `status`.
+//! Command line (clap) and dispatch: the console, `demo`, `sim`, `status` and `highlight`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use crate::sources::connect::{Target, connect};
 use crate::sources::snapshot::{self, SnapshotError};
-use crate::{sim, status, tui};
+use crate::{highlight, patterns, sim, status, tui};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +30,9 @@ pub struct Cli {
     /// Name of the OpenBaoCluster
     #[arg(required = true)]
     pub cluster: Option<String>,
+    /// Extra log pattern rules (TOML); also read: $XDG_CONFIG_HOME/breakglass/patterns.toml
+    #[arg(long, global = true, value_name = "FILE")]
+    pub patterns: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -97,9 +100,26 @@ pub enum Command {
         #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Highlight executor logs from stdin to stdout (`kubectl logs -f job/… | breakglass highlight`).
+    ///
+    /// Lines are redacted and sanitised like in the console; `ansi` adds a severity badge and
+    /// styles each rule match, `json` writes one object per line with the matched rules.
+    Highlight {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = highlight::Format::Ansi)]
+        format: highlight::Format,
+    },
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+    // Rules load once for every command; a broken user rule is reported, never fatal.
+    let rules = patterns::install(patterns::RuleSet::load(
+        cli.patterns.as_deref(),
+        patterns::user_config_file(),
+    ));
+    for p in rules.problems() {
+        eprintln!("breakglass: patterns: {p} (the other rules are in use)");
+    }
     match cli.command {
         None => {
             let cluster = cli.cluster.ok_or_else(|| eyre!("CLUSTER is required"))?;
@@ -151,6 +171,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             cluster,
             output,
         }) => status_command(&target, &cluster, output).await,
+        Some(Command::Highlight { format }) => {
+            let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            highlight::run(
+                rules,
+                format,
+                color,
+                std::io::stdin().lock(),
+                std::io::stdout(),
+            )
+            .wrap_err("highlight failed")?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -1,15 +1,29 @@
 //! Log pattern rules: which executor lines the runbook and the operator code give meaning to.
 //!
-//! Sits between the log follower and the Logs pane: `logs::LineStore` matches each line once
-//! on insert (so rendering stays O(visible)), the pane shows the rule's severity badge and the
-//! one-line meaning. This is the walking-skeleton rule set; the full engine (rules loaded from
-//! `assets/`, highlight spans, search) is a later issue.
+//! Sits between the log follower and the Logs pane (and `breakglass highlight`). The rules
+//! live in `assets/patterns.toml` (embedded); a user file (`--patterns FILE`, then
+//! `$XDG_CONFIG_HOME/breakglass/patterns.toml`) replaces rules by id and adds new ones
+//! before the built-ins ([`RuleSet::load`]). A broken user rule is reported as a
+//! [`RuleProblem`] naming the file, line and rule, and the rest still load: the console
+//! always starts.
+//!
+//! Everything is compiled once: a [`RegexSet`] classifies every line on insert (which rules
+//! match; the first gives the badge), the per-rule regexes find highlight [`RuleSet::spans`]
+//! only for what is drawn. The runtime installs the loaded set once ([`install`]) before any
+//! line arrives; `logs::LineStore` and the UI read it through [`active`], so rules can be
+//! `&'static` and a stored line costs one pointer.
 
-use std::sync::LazyLock;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, OnceLock};
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+mod load;
+
+pub use load::{RuleProblem, user_config_file};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Error,
     Warn,
@@ -25,6 +39,14 @@ impl Severity {
             Severity::Info => "[INF]",
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+        }
+    }
 }
 
 /// Where a rule's meaning comes from.
@@ -36,140 +58,227 @@ pub enum RuleSource {
     OperatorCode,
 }
 
-#[derive(Debug)]
+impl RuleSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleSource::Runbook => "runbook",
+            RuleSource::OperatorCode => "operator-code",
+        }
+    }
+}
+
+/// The resolution path a matched line points to (the Decision pane's paths, or none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    Retry,
+    FixForward,
+    Restore,
+    None,
+}
+
+impl Resolution {
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolution::Retry => "retry",
+            Resolution::FixForward => "fix-forward",
+            Resolution::Restore => "restore",
+            Resolution::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Rule {
-    pub id: &'static str,
-    pub pattern: &'static str,
+    pub id: String,
+    pub pattern: String,
     pub severity: Severity,
     /// One line: what the line means for this incident.
-    pub meaning: &'static str,
+    pub meaning: String,
+    pub path: Resolution,
     pub source: RuleSource,
     /// False for runbook strings that the real operator never prints (operator-facts §0.5).
     pub in_operator_code: bool,
+    /// `builtin` or the user file the rule came from.
+    pub origin: String,
     regex: Regex,
 }
 
-struct Spec(
-    &'static str,
-    &'static str,
-    Severity,
-    RuleSource,
-    bool,
-    &'static str,
-);
+impl Rule {
+    pub fn regex(&self) -> &Regex {
+        &self.regex
+    }
 
-/// Most specific first: the first matching rule wins.
-const SPECS: &[Spec] = &[
-    Spec(
-        "runbook-join-blue-pilot",
-        r"(?i)failed to join blue pilot to green leader",
-        Severity::Error,
-        RuleSource::Runbook,
-        false,
-        "Runbook: network issue between clusters (check NetworkPolicies/DNS, retry). Never printed by the real operator.",
-    ),
-    Spec(
-        "runbook-raft-index-mismatch",
-        r"(?i)raft log index mismatch",
-        Severity::Error,
-        RuleSource::Runbook,
-        false,
-        "Runbook: Blue too far behind, cannot roll back. Never printed by the real operator (no index check exists).",
-    ),
-    Spec(
-        "permission-denied",
-        r"(?i)permission denied|status 403",
-        Severity::Error,
-        RuleSource::OperatorCode,
-        true,
-        "OpenBao refused the executor's request (policy/403): not transient, a retry fails again until the policy is fixed.",
-    ),
-    Spec(
-        "no-leader",
-        r"(?i)no leader found",
-        Severity::Error,
-        RuleSource::OperatorCode,
-        true,
-        "The executor found no active OpenBao node (sealed or down): a retry fails again until a leader exists.",
-    ),
-    Spec(
-        "context-deadline",
-        r"(?i)context deadline exceeded",
-        Severity::Error,
-        RuleSource::Runbook,
-        true,
-        "Timed out (Go's wrapped error text, 10-min executor timeout or 10 s HTTP timeout): runbook says retry.",
-    ),
-    Spec(
-        "executor-error",
-        r"upgrade-executor error:",
-        Severity::Error,
-        RuleSource::OperatorCode,
-        true,
-        "The executor's fatal error: the Job fails and the operator enters break glass; the text after it is the cause.",
-    ),
-    Spec(
-        "level-error",
-        r"\tERROR\t",
-        Severity::Error,
-        RuleSource::OperatorCode,
-        true,
-        "An executor error entry (zap ERROR).",
-    ),
-    Spec(
-        "level-warn",
-        r"\tWARN\t",
-        Severity::Warn,
-        RuleSource::OperatorCode,
-        true,
-        "An executor warning entry (zap WARN).",
-    ),
-    Spec(
-        "repair-completed",
-        r"Consensus repair completed",
-        Severity::Info,
-        RuleSource::OperatorCode,
-        true,
-        "Repair succeeded: next RollbackCleanup removes Blue peers (suspected defect, operator-facts §3.7). Check Raft.",
-    ),
-];
-
-pub struct RuleSet {
-    rules: Vec<Rule>,
+    /// Shown next to the meaning: the runbook's strings do not exist in the real code.
+    pub fn runbook_only(&self) -> bool {
+        self.source == RuleSource::Runbook && !self.in_operator_code
+    }
 }
 
+/// A highlighted part of a line: byte range and the rule that matched it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub range: Range<usize>,
+    pub rule: usize,
+    pub severity: Severity,
+}
+
+/// The compiled rules plus what went wrong loading them.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    set: RegexSet,
+    /// All rules as one regex, for a fast "does anything match" (None: no rules).
+    any: Option<Regex>,
+    problems: Vec<RuleProblem>,
+}
+
+const DFA_CACHE: usize = 16 << 20;
+
+/// The embedded default rules.
+pub const BUILTIN_TOML: &str = include_str!("../assets/patterns.toml");
+
 impl RuleSet {
-    fn from_specs(specs: &'static [Spec]) -> RuleSet {
-        // A pattern that fails to compile is dropped rather than panicking; the test below
-        // asserts that every pattern compiles, so this never happens in a shipped build.
-        let rules = specs
-            .iter()
-            .filter_map(|s| {
-                Some(Rule {
-                    id: s.0,
-                    pattern: s.1,
-                    severity: s.2,
-                    source: s.3,
-                    in_operator_code: s.4,
-                    meaning: s.5,
-                    regex: Regex::new(s.1).ok()?,
-                })
-            })
-            .collect();
-        RuleSet { rules }
+    fn compile(rules: Vec<Rule>, mut problems: Vec<RuleProblem>) -> RuleSet {
+        // A roomy lazy-DFA cache: 30+ case-insensitive alternations thrash the default one
+        // and fall back to the slow engine on every line.
+        let set = RegexSetBuilder::new(rules.iter().map(|r| r.pattern.as_str()))
+            .dfa_size_limit(DFA_CACHE)
+            .build();
+        // One alternation of every rule: its literal prefilter rejects the many lines no
+        // rule matches in one fast scan (what makes ripgrep fast); the set runs only after.
+        let joined: Vec<String> = rules.iter().map(|r| format!("(?:{})", r.pattern)).collect();
+        let any = RegexBuilder::new(&joined.join("|"))
+            .dfa_size_limit(DFA_CACHE)
+            .build();
+        let (set, any) = match (set, any) {
+            (Ok(set), Ok(any)) => (set, Some(any)),
+            (Err(e), _) | (_, Err(e)) => {
+                // Every pattern compiled alone, so only a size limit can fail here.
+                problems.push(RuleProblem::whole_set(&e.to_string()));
+                (RegexSet::empty(), None)
+            }
+        };
+        RuleSet {
+            rules,
+            set,
+            any,
+            problems,
+        }
+    }
+
+    /// The built-in rules only.
+    pub fn builtin() -> RuleSet {
+        let mut problems = Vec::new();
+        let rules = load::rules_only(load::parse(BUILTIN_TOML, "builtin", &mut problems));
+        RuleSet::compile(rules, problems)
+    }
+
+    /// The built-in rules, then each existing user file in order (a missing `--patterns`
+    /// file is a problem; a missing config file is not: it is optional).
+    pub fn load(explicit: Option<&Path>, config: Option<PathBuf>) -> RuleSet {
+        let mut problems = Vec::new();
+        let mut rules = load::rules_only(load::parse(BUILTIN_TOML, "builtin", &mut problems));
+        let mut files: Vec<(PathBuf, bool)> = Vec::new();
+        if let Some(c) = config {
+            files.push((c, false));
+        }
+        if let Some(e) = explicit {
+            files.push((e.to_path_buf(), true));
+        }
+        for (file, required) in files {
+            let label = file.display().to_string();
+            match std::fs::read_to_string(&file) {
+                Ok(text) => {
+                    let user = load::parse(&text, &label, &mut problems);
+                    rules = load::merge(rules, user);
+                }
+                Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
+                    problems.push(RuleProblem::file(&label, &e.to_string()));
+                }
+                Err(_) => {}
+            }
+        }
+        RuleSet::compile(rules, problems)
     }
 
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
-    /// The first rule matching `line`. Continuation lines (zap stack frames, indented) are
-    /// part of the entry above and never match on their own.
+    pub fn rule(&self, index: usize) -> Option<&Rule> {
+        self.rules.get(index)
+    }
+
+    /// What went wrong loading user rules (shown in the Logs pane and on stderr).
+    pub fn problems(&self) -> &[RuleProblem] {
+        &self.problems
+    }
+
+    /// Continuation lines (zap stack frames, indented) are part of the entry above and never
+    /// match on their own.
+    fn matchable(&self, line: &str) -> bool {
+        !line.starts_with([' ', '\t']) && self.any.as_ref().is_some_and(|a| a.is_match(line))
+    }
+
+    /// Indices of every rule matching `line`, in rule order.
+    pub fn matching(&self, line: &str) -> Vec<usize> {
+        if !self.matchable(line) {
+            return Vec::new();
+        }
+        self.set.matches(line).into_iter().collect()
+    }
+
+    /// The first rule matching `line`.
     pub fn first_match(&self, line: &str) -> Option<&Rule> {
-        if line.starts_with([' ', '\t']) {
+        if !self.matchable(line) {
             return None;
         }
-        self.rules.iter().find(|r| r.regex.is_match(line))
+        let first = self.set.matches(line).into_iter().next()?;
+        self.rules.get(first)
+    }
+
+    /// The rule giving a line its meaning and the severity to badge it with. The line's own
+    /// level caps the severity: the executor logs `no leader found` at INFO when it falls back
+    /// to Green, which is not the failure (the same words after `upgrade-executor error:` are).
+    pub fn classify(&self, line: &str) -> Option<(&Rule, Severity)> {
+        let rule = self.first_match(line)?;
+        let severity = match zap_level(line) {
+            Some(level) => rule.severity.max(level),
+            None => rule.severity,
+        };
+        Some((rule, severity))
+    }
+
+    /// Highlight spans of every matching rule in `text`, sorted, not overlapping (an earlier
+    /// rule wins an overlap). Cost is one set scan plus one scan per matching rule: meant
+    /// for the lines on screen, never the whole buffer.
+    pub fn spans(&self, text: &str) -> Vec<Span> {
+        let mut spans: Vec<Span> = Vec::new();
+        if !self.matchable(text) {
+            return spans;
+        }
+        for i in self.set.matches(text).into_iter() {
+            let Some(rule) = self.rules.get(i) else {
+                continue;
+            };
+            for m in rule.regex.find_iter(text) {
+                if m.is_empty() {
+                    continue;
+                }
+                let overlaps = spans
+                    .iter()
+                    .any(|s| s.range.start < m.end() && m.start() < s.range.end);
+                if !overlaps {
+                    spans.push(Span {
+                        range: m.range(),
+                        rule: i,
+                        severity: rule.severity,
+                    });
+                }
+            }
+        }
+        spans.sort_by_key(|s| s.range.start);
+        spans
     }
 }
 
@@ -183,128 +292,24 @@ pub fn zap_level(line: &str) -> Option<Severity> {
     }
 }
 
-/// The rule giving a line its meaning and the severity to badge it with. The line's own
-/// level caps the severity: the executor logs `no leader found` at INFO when it falls back
-/// to Green, which is not the failure (the same words after `upgrade-executor error:` are).
-pub fn classify(line: &str) -> Option<(&'static Rule, Severity)> {
-    let rule = skeleton().first_match(line)?;
-    let severity = match zap_level(line) {
-        Some(level) => rule.severity.max(level),
-        None => rule.severity,
-    };
-    Some((rule, severity))
+static INSTALLED: OnceLock<RuleSet> = OnceLock::new();
+static BUILTIN: LazyLock<RuleSet> = LazyLock::new(RuleSet::builtin);
+
+/// Make `set` the rule set of this process (once, before lines arrive). A second call keeps
+/// the first set and returns it.
+pub fn install(set: RuleSet) -> &'static RuleSet {
+    INSTALLED.get_or_init(|| set)
 }
 
-static SKELETON: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::from_specs(SPECS));
+/// The installed rule set, or the built-in one.
+pub fn active() -> &'static RuleSet {
+    INSTALLED.get().unwrap_or(&BUILTIN)
+}
 
-/// The built-in rule set.
-pub fn skeleton() -> &'static RuleSet {
-    &SKELETON
+/// [`RuleSet::classify`] with the active set.
+pub fn classify(line: &str) -> Option<(&'static Rule, Severity)> {
+    active().classify(line)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(line: &str) -> Option<&'static str> {
-        skeleton().first_match(line).map(|r| r.id)
-    }
-
-    #[test]
-    fn every_pattern_compiles() {
-        assert_eq!(skeleton().rules().len(), SPECS.len());
-    }
-
-    #[test]
-    fn real_executor_lines_get_their_meaning() {
-        assert_eq!(
-            id(
-                "upgrade-executor error: raft configuration request failed with status 403: permission denied"
-            ),
-            Some("permission-denied")
-        );
-        assert_eq!(
-            id("upgrade-executor error: failed to read Raft configuration for consensus repair: x"),
-            Some("executor-error")
-        );
-        assert_eq!(
-            id(
-                "2026-11-23T10:00:01.000Z\tERROR\tfailed to find leader: no leader found among 3 pods"
-            ),
-            Some("no-leader")
-        );
-        assert_eq!(
-            id("... context deadline exceeded (Client.Timeout exceeded while awaiting headers)"),
-            Some("context-deadline")
-        );
-        assert_eq!(
-            id("2026-11-23T10:00:00.000Z\tINFO\tUpgrade executor starting"),
-            None
-        );
-        assert_eq!(id("2026-11-23T10:00:00.000Z\tWARN\tx"), Some("level-warn"));
-    }
-
-    #[test]
-    fn runbook_only_strings_are_marked_as_absent_from_the_code() {
-        for s in [
-            "failed to join blue pilot to green leader",
-            "raft log index mismatch",
-        ] {
-            let r = skeleton().first_match(s).unwrap();
-            assert_eq!(r.source, RuleSource::Runbook);
-            assert!(!r.in_operator_code, "{}", r.id);
-        }
-    }
-
-    #[test]
-    fn the_line_level_caps_the_severity() {
-        let info = "2026-11-23T19:35:21.723Z\tINFO\tFailed to find leader among Blue pods for consensus repair, falling back to Green\t{\"error\": \"no leader found among 3 pods\"}";
-        let (rule, sev) = classify(info).unwrap();
-        assert_eq!((rule.id, sev), ("no-leader", Severity::Info));
-        let fatal = "upgrade-executor error: failed to find leader for consensus repair: context cancelled while finding leader: context deadline exceeded";
-        let (rule, sev) = classify(fatal).unwrap();
-        assert_eq!((rule.id, sev), ("context-deadline", Severity::Error));
-        let (_, sev) = classify("2026-11-23T10:00:00.000Z\tERROR\tpermission denied").unwrap();
-        assert_eq!(sev, Severity::Error);
-        assert_eq!(zap_level("no tabs here"), None);
-    }
-
-    /// Every scenario's executor logs, as the simulator writes them from the operator's real
-    /// strings: each fatal error line is badged [ERR] with a meaning, and no INFO or DEBUG
-    /// entry ever is.
-    #[test]
-    fn scenario_logs_are_badged_by_what_failed() {
-        use crate::sim::executor_log::finished_log;
-        use crate::sim::scenario::{ACTION_REPAIR, Scenario, Topology};
-        for name in Scenario::names() {
-            let s = Scenario::named(name).unwrap();
-            let topo = Topology::of(&s);
-            for a in &s.attempts {
-                let steps = &s.logs[&a.log];
-                for line in finished_log(
-                    jiff::Timestamp::UNIX_EPOCH,
-                    &topo,
-                    ACTION_REPAIR,
-                    steps,
-                    a.error.as_deref(),
-                ) {
-                    let got = classify(&line);
-                    if line.starts_with("upgrade-executor error:") {
-                        assert_eq!(got.map(|(_, s)| s), Some(Severity::Error), "{name}: {line}");
-                    }
-                    if matches!(zap_level(&line), Some(Severity::Info)) {
-                        assert_ne!(got.map(|(_, s)| s), Some(Severity::Error), "{name}: {line}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn stack_frames_do_not_match() {
-        assert_eq!(
-            id("\t/workspace/internal/upgrade/executor.go:42 permission denied"),
-            None
-        );
-    }
-}
+mod tests;

@@ -75,14 +75,20 @@ impl Drop for Sources {
     }
 }
 
-fn start_sources(conn: &Connection, cluster: &str, tx: &mpsc::Sender<SourceEvent>) -> Sources {
+fn start_sources(
+    conn: &Connection,
+    cluster: &str,
+    tx: &mpsc::Sender<SourceEvent>,
+    follow: logfollow::FollowOptions,
+) -> Sources {
     let mut handles = watchers::spawn_all(&conn.client, &conn.namespace, cluster, tx.clone());
     let (jobs, jobs_rx) = watch::channel(Vec::new());
-    handles.push(logfollow::spawn(
+    handles.push(logfollow::spawn_with(
         conn.client.clone(),
         conn.namespace.clone(),
         jobs_rx,
         tx.clone(),
+        follow,
     ));
     handles.push(raft::spawn(
         conn.client.clone(),
@@ -109,8 +115,24 @@ pub async fn run_console(conn: Connection, cluster: String, context_label: Strin
         color,
         now: Timestamp::now(),
     });
+    // The log store's bound (default 100 000 lines); what is dropped is counted and shown.
+    if let Some(n) = std::env::var("BREAKGLASS_LOG_LINES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        state.logs.store = crate::logs::LineStore::new(n);
+    }
+    // Evidence is kept on disk, never silently: the Logs pane shows where (or why not).
+    let dir = logfollow::incident_dir(&conn.namespace, &cluster, Timestamp::now());
+    state.logs.saved_to = Some(match &dir {
+        Ok(d) => Ok(d.display().to_string()),
+        Err(e) => Err(format!("logs NOT saved: {e}")),
+    });
+    let follow = logfollow::FollowOptions {
+        evidence_dir: dir.ok(),
+    };
     let (tx, mut rx) = mpsc::channel::<SourceEvent>(1024);
-    let sources = start_sources(&conn, &cluster, &tx);
+    let sources = start_sources(&conn, &cluster, &tx, follow);
     let mut guard = TerminalGuard::enter()?;
     if let Ok((width, height)) = crossterm::terminal::size() {
         update(&mut state, Msg::Resize { width, height });

@@ -13,6 +13,8 @@ pub enum Context {
     /// Any focused pane.
     Pane,
     Logs,
+    /// Typing a log search or filter query.
+    LogInput,
     Decision,
     Dialog,
     Help,
@@ -25,6 +27,7 @@ impl Context {
             Context::Global => "global",
             Context::Pane => "pane",
             Context::Logs => "logs",
+            Context::LogInput => "typing",
             Context::Decision => "decision",
             Context::Dialog => "dialog",
             Context::Help => "help",
@@ -58,6 +61,18 @@ pub enum Action {
     CloseHelp,
     HelpUp,
     HelpDown,
+    SearchStart,
+    FilterStart,
+    NextHit,
+    PrevHit,
+    NextWarn,
+    PrevWarn,
+    ClearQueries,
+    ToggleTimestamps,
+    ToggleWrap,
+    InputCommit,
+    InputCancel,
+    InputBackspace,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +121,7 @@ impl Key {
             KeyCode::PageDown => "PgDn".into(),
             KeyCode::Home => "Home".into(),
             KeyCode::End => "End".into(),
+            KeyCode::Backspace => "Backspace".into(),
             other => format!("{other:?}"),
         };
         if self.ctrl {
@@ -268,6 +284,76 @@ pub const KEYMAP: &[Binding] = &[
         &[code(KeyCode::Right), k('l')],
         A::Right,
         "scroll right",
+    ),
+    bh(
+        C::Logs,
+        &[k('/')],
+        A::SearchStart,
+        "search",
+        "search text (n/N jump, k of m in title)",
+    ),
+    b(
+        C::Logs,
+        &[k('&')],
+        A::FilterStart,
+        "filter: only lines with the text",
+    ),
+    b(
+        C::Logs,
+        &[k('n')],
+        A::NextHit,
+        "next search hit (pauses follow)",
+    ),
+    b(
+        C::Logs,
+        &[k('N')],
+        A::PrevHit,
+        "previous search hit (pauses follow)",
+    ),
+    b(
+        C::Logs,
+        &[k('w')],
+        A::NextWarn,
+        "next [WRN] line (pauses follow)",
+    ),
+    b(
+        C::Logs,
+        &[k('W')],
+        A::PrevWarn,
+        "previous [WRN] line (pauses follow)",
+    ),
+    b(
+        C::Logs,
+        &[code(KeyCode::Esc)],
+        A::ClearQueries,
+        "clear the search and the filter",
+    ),
+    b(
+        C::Logs,
+        &[k('t')],
+        A::ToggleTimestamps,
+        "show / hide timestamps",
+    ),
+    b(C::Logs, &[k('z')], A::ToggleWrap, "wrap / cut long lines"),
+    bh(
+        C::LogInput,
+        &[code(KeyCode::Enter)],
+        A::InputCommit,
+        "apply",
+        "apply (other keys type the query)",
+    ),
+    bh(
+        C::LogInput,
+        &[code(KeyCode::Esc)],
+        A::InputCancel,
+        "cancel",
+        "cancel typing, keep the old query",
+    ),
+    b(
+        C::LogInput,
+        &[code(KeyCode::Backspace)],
+        A::InputBackspace,
+        "delete the last character",
     ),
     bh(
         C::Decision,

@@ -21,6 +21,7 @@ use crate::sources::SourceEvent;
 
 pub mod dialog;
 pub mod keymap;
+pub mod lognav;
 pub mod state;
 mod update;
 

@@ -94,11 +94,18 @@ pub struct LogPane {
     pub job: Option<String>,
     pub run_id: Option<String>,
     pub ended: bool,
+    /// Where each attempt's log is saved, or why it is not (set by the runtime; shown).
+    pub saved_to: Option<Result<String, String>>,
+    /// Search, filter and display toggles (`app::lognav`).
+    pub nav: super::lognav::LogNav,
 }
 
 impl LogPane {
     /// The top line of the tail view when `rows` lines are visible.
     pub fn tail_top(&self, rows: u16) -> u64 {
+        if let Some(top) = self.nav.filtered_tail_top(rows, self.store.end_seq()) {
+            return top;
+        }
         self.store
             .end_seq()
             .saturating_sub(u64::from(rows))

@@ -417,7 +417,7 @@ fn hostile_log_lines_are_sanitised_through_update() {
         .logs
         .store
         .range(0, 3)
-        .map(|(_, l)| l.text.clone())
+        .map(|(_, l)| l.text.to_string())
         .collect();
     assert_eq!(texts, ["a␛b", "c␛d", "e^Mf"]);
 }

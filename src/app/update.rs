@@ -4,6 +4,7 @@ use crossterm::event::KeyEvent;
 
 use super::dialog::{Dialog, Press};
 use super::keymap::{self, Action, Context};
+use super::lognav;
 use super::state::{Focus, Presence, State, attempt_of};
 use super::{Effect, Msg};
 use crate::domain::paths::{self, PathKind};
@@ -64,11 +65,15 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         }
         SourceEvent::LogAttempt { job, run_id } => {
             fresh(state, SourceName::Logs);
-            let attempt = attempt_of(run_id.as_deref()).map_or("?".into(), |a| a.to_string());
-            state.logs.store.push_marker(&format!(
-                "── attempt {attempt}: {} (job {job}) ──",
-                run_id.as_deref().unwrap_or("unknown run")
-            ));
+            let number = attempt_of(run_id.as_deref());
+            let attempt = number.map_or("?".into(), |a| a.to_string());
+            state.logs.store.begin_attempt(
+                number,
+                &format!(
+                    "── attempt {attempt}: {} (job {job}) ──",
+                    run_id.as_deref().unwrap_or("unknown run")
+                ),
+            );
             state.logs.job = Some(job);
             state.logs.run_id = run_id;
             state.logs.ended = false;
@@ -76,8 +81,18 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         SourceEvent::LogLines { lines, .. } => {
             fresh(state, SourceName::Logs);
             for line in &lines {
-                state.logs.store.push_line(line);
+                lognav::push_line(&mut state.logs, line);
             }
+        }
+        SourceEvent::LogGap {
+            job,
+            last_seen,
+            first_after,
+        } => {
+            fresh(state, SourceName::Logs);
+            state.logs.store.push_marker(&format!(
+                "── GAP: the server no longer has lines between {last_seen} and {first_after}; some may be lost (job {job}) ──"
+            ));
         }
         SourceEvent::LogEnded { job } => {
             fresh(state, SourceName::Logs);
@@ -107,6 +122,8 @@ pub fn contexts(state: &State) -> Vec<Context> {
         vec![Context::Help, Context::Always]
     } else if state.dialog.is_some() {
         vec![Context::Dialog, Context::Always]
+    } else if state.logs.nav.input.is_some() {
+        vec![Context::LogInput, Context::Always]
     } else {
         let mut v = match state.focus {
             Focus::Logs => vec![Context::Logs],
@@ -120,8 +137,12 @@ pub fn contexts(state: &State) -> Vec<Context> {
 
 fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     let Some(action) = keymap::lookup(&contexts(state), key) else {
+        lognav::on_typed(state, key);
         return Vec::new();
     };
+    if lognav::handle(state, action) {
+        return Vec::new();
+    }
     match action {
         Action::Quit => return vec![Effect::Quit],
         Action::ToggleHelp => state.help = true,
@@ -176,6 +197,19 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         Action::NextError | Action::PrevError => jump_to_error(state, action == Action::NextError),
         Action::Left => state.logs.hscroll = state.logs.hscroll.saturating_sub(8),
         Action::Right => state.logs.hscroll = state.logs.hscroll.saturating_add(8).min(2_000),
+        // Handled by `lognav::handle` above.
+        Action::SearchStart
+        | Action::FilterStart
+        | Action::NextHit
+        | Action::PrevHit
+        | Action::NextWarn
+        | Action::PrevWarn
+        | Action::ClearQueries
+        | Action::ToggleTimestamps
+        | Action::ToggleWrap
+        | Action::InputCommit
+        | Action::InputCancel
+        | Action::InputBackspace => {}
     }
     Vec::new()
 }
@@ -224,11 +258,7 @@ fn scroll(state: &mut State, delta: i64) {
             }
             let rows = layout::visible_log_rows(state.size, state.focus);
             let top = state.logs.first_visible(rows);
-            let moved = if delta < 0 {
-                top.saturating_sub(delta.unsigned_abs())
-            } else {
-                top.saturating_add(delta.unsigned_abs())
-            };
+            let moved = state.logs.step(top, delta);
             state.logs.top = moved.clamp(state.logs.store.first_seq(), state.logs.tail_top(rows));
         }
     }

@@ -109,6 +109,8 @@ pub(crate) struct Shared {
     pub latency: Mutex<Duration>,
     pub bookmark_interval: Mutex<Duration>,
     pub close_watches: watch::Sender<u64>,
+    /// Bumped to end every open `pods/log` stream (a dropped follow).
+    pub close_logs: watch::Sender<u64>,
     pub log: Mutex<Vec<RequestRecord>>,
 }
 
@@ -119,6 +121,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn new(store: Arc<Store>, users: Vec<User>) -> Shared {
         let (close_watches, _) = watch::channel(0);
+        let (close_logs, _) = watch::channel(0);
         Shared {
             store,
             users: Mutex::new(users),
@@ -126,6 +129,7 @@ impl Shared {
             latency: Mutex::new(Duration::ZERO),
             bookmark_interval: Mutex::new(Duration::from_secs(2)),
             close_watches,
+            close_logs,
             log: Mutex::new(Vec::new()),
         }
     }
@@ -234,6 +238,13 @@ impl Controls {
     pub fn close_watches(&self) {
         self.shared
             .close_watches
+            .send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// End every open pod log stream mid-follow (clients must resume).
+    pub fn close_log_streams(&self) {
+        self.shared
+            .close_logs
             .send_modify(|n| *n = n.wrapping_add(1));
     }
 

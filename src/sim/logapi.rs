@@ -188,6 +188,8 @@ fn start(ctx: &Ctx, t: &Target, q: &Query) -> Result<Resp, ApiError> {
     let status_terminated = status.is_some_and(|s| s.pointer("/state/terminated").is_some());
     let mut changes = store.log_changes();
     changes.borrow_and_update();
+    let mut closer = ctx.shared.close_logs.subscribe();
+    closer.borrow_and_update();
     let first = store.read_log(&ns, &name, &c, 0, o.previous);
     let mut lines = first.lines;
     if let Some(n) = o.tail {
@@ -210,6 +212,7 @@ fn start(ctx: &Ctx, t: &Target, q: &Query) -> Result<Resp, ApiError> {
         while !done {
             tokio::select! {
                 _ = sender.tx.closed() => return,
+                _ = closer.changed() => return,
                 changed = changes.changed() => if changed.is_err() { return },
             }
             let r = store.read_log(&ns, &name, &c, next, false);

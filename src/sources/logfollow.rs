@@ -4,11 +4,25 @@
 //! (`rollback`, `rollback-retry-1`, …) is streamed in order, announced with
 //! [`SourceEvent::LogAttempt`], and kept. A dropped stream is resumed by timestamp and the
 //! overlap de-duplicated, so no line is lost or repeated.
+//!
+//! **Gaps.** `sinceTime` has one-second precision, so a resumed stream must start at or before
+//! the last line already seen (it repeats that second, and the repeat is dropped). If the
+//! first timestamped line of a resumed stream is *newer* than the last line seen, the server
+//! no longer has that line (rotated or truncated container log): lines may have been lost
+//! in between, and a [`SourceEvent::LogGap`] says from when to when. A resumed stream that
+//! returns nothing at all cannot be told apart from a quiet container and is not flagged.
+//!
+//! **Evidence on disk.** With [`FollowOptions::evidence_dir`], each attempt's log is appended
+//! to `<dir>/<job>.log` as it streams (redacted, with the API server's timestamps, lines as
+//! de-duplicated), because failed Jobs and their logs are deleted one hour after they finish.
+//! Lines are read as bytes and decoded lossily: invalid UTF-8 never drops a stream.
 
 use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use futures::{AsyncBufReadExt, StreamExt};
+use futures::AsyncBufReadExt;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
@@ -31,6 +45,9 @@ pub struct ResumePoint {
     last: Option<Timestamp>,
     /// Lines already sent that carry exactly `last` (several lines can share a timestamp).
     at_last: HashSet<String>,
+    /// A new stream started after an earlier one: its first timestamped line is checked.
+    resumed: bool,
+    gap: Option<(Timestamp, Timestamp)>,
 }
 
 impl ResumePoint {
@@ -38,6 +55,16 @@ impl ResumePoint {
     pub fn since(&self) -> Option<Timestamp> {
         self.last
             .and_then(|t| Timestamp::from_second(t.as_second()).ok())
+    }
+
+    /// A new stream (from `since()`) starts now.
+    pub fn restart(&mut self) {
+        self.resumed = self.last.is_some();
+    }
+
+    /// The gap detected by the last `accept`, if any: (last line seen, first line after).
+    pub fn take_gap(&mut self) -> Option<(Timestamp, Timestamp)> {
+        self.gap.take()
     }
 
     /// Accept a `timestamps=true` line; returns the text to show, or None for a duplicate.
@@ -49,6 +76,12 @@ impl ResumePoint {
             // A line without a timestamp cannot be de-duplicated; show it.
             return Some(raw.to_string());
         };
+        if std::mem::take(&mut self.resumed)
+            && let Some(last) = self.last
+            && ts > last
+        {
+            self.gap = Some((last, ts));
+        }
         match self.last {
             Some(last) if ts < last => None,
             Some(last) if ts == last => self
@@ -65,13 +98,101 @@ impl ResumePoint {
     }
 }
 
+/// The incident directory: `$XDG_STATE_HOME/breakglass/<ns>-<cluster>-<date>/` (default
+/// `~/.local/state/...`), created with mode 0700 (it holds logs of a secrets system).
+pub fn incident_dir(namespace: &str, cluster: &str, now: Timestamp) -> std::io::Result<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .ok_or_else(|| std::io::Error::other("neither XDG_STATE_HOME nor HOME is set"))?;
+    incident_dir_in(&base, namespace, cluster, now)
+}
+
+fn incident_dir_in(
+    base: &Path,
+    namespace: &str,
+    cluster: &str,
+    now: Timestamp,
+) -> std::io::Result<PathBuf> {
+    let date = now.strftime("%Y-%m-%d").to_string();
+    let dir = base
+        .join("breakglass")
+        .join(format!("{namespace}-{cluster}-{date}"));
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir)?;
+    Ok(dir)
+}
+
+/// How the follower keeps what it streams.
+#[derive(Debug, Clone, Default)]
+pub struct FollowOptions {
+    /// Write each attempt's log to `<dir>/<job>.log` (the incident directory).
+    pub evidence_dir: Option<PathBuf>,
+}
+
+/// Appends one attempt's lines to its evidence file; a failure is reported once.
+struct EvidenceFile {
+    path: Option<PathBuf>,
+    failed: bool,
+}
+
+impl EvidenceFile {
+    fn new(dir: Option<&Path>, job: &str) -> EvidenceFile {
+        EvidenceFile {
+            path: dir.map(|d| d.join(format!("{job}.log"))),
+            failed: false,
+        }
+    }
+
+    /// Append `lines` (already redacted). Returns a problem to report the first time it fails.
+    fn append(&mut self, lines: &[String]) -> Option<String> {
+        let path = self.path.as_ref()?;
+        if self.failed || lines.is_empty() {
+            return None;
+        }
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            let mut buf = String::new();
+            for l in lines {
+                buf.push_str(l);
+                buf.push('\n');
+            }
+            f.write_all(buf.as_bytes())
+        };
+        match write() {
+            Ok(()) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(format!("log evidence NOT saved to {}: {e}", path.display()))
+            }
+        }
+    }
+}
+
 /// Start following. `jobs` carries the latest Job list (the runtime forwards the Jobs
 /// watcher's snapshots); the task stops when `tx` closes.
 pub fn spawn(
     client: Client,
     namespace: String,
+    jobs: watch::Receiver<Vec<JobView>>,
+    tx: mpsc::Sender<SourceEvent>,
+) -> JoinHandle<()> {
+    spawn_with(client, namespace, jobs, tx, FollowOptions::default())
+}
+
+/// [`spawn`] with options (evidence directory).
+pub fn spawn_with(
+    client: Client,
+    namespace: String,
     mut jobs: watch::Receiver<Vec<JobView>>,
     tx: mpsc::Sender<SourceEvent>,
+    opts: FollowOptions,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let pods: Api<Pod> = Api::namespaced(client, &namespace);
@@ -91,7 +212,8 @@ pub fn spawn(
             if tx.send(marker).await.is_err() {
                 return;
             }
-            if !follow_job(&pods, &job.name, &mut jobs, &tx).await {
+            let mut sink = EvidenceFile::new(opts.evidence_dir.as_deref(), &job.name);
+            if !follow_job(&pods, &job.name, &mut jobs, &tx, &mut sink).await {
                 return;
             }
             done.insert(job.name.clone());
@@ -152,6 +274,7 @@ async fn follow_job(
     job: &str,
     jobs: &mut watch::Receiver<Vec<JobView>>,
     tx: &mpsc::Sender<SourceEvent>,
+    sink: &mut EvidenceFile,
 ) -> bool {
     let mut resume = ResumePoint::default();
     let mut backoff = Duration::from_millis(250);
@@ -212,7 +335,8 @@ async fn follow_job(
                         return false;
                     }
                 }
-                if !pump(reader, job, &mut resume, tx).await {
+                resume.restart();
+                if !pump(reader, job, &mut resume, tx, sink).await {
                     return false;
                 }
                 if terminated {
@@ -241,33 +365,64 @@ async fn follow_job(
     }
 }
 
-/// Read a log stream to its end, sending de-duplicated lines in batches.
+/// Read a log stream to its end, sending de-duplicated lines in batches (and appending them
+/// to the evidence file). Lines are split on bytes and decoded lossily.
 async fn pump(
     reader: impl futures::AsyncBufRead + Unpin,
     job: &str,
     resume: &mut ResumePoint,
     tx: &mpsc::Sender<SourceEvent>,
+    sink: &mut EvidenceFile,
 ) -> bool {
-    let mut lines = reader.lines();
+    let mut reader = reader;
     let mut batch = Vec::new();
+    let mut raw_batch = Vec::new();
+    let mut buf = Vec::new();
     loop {
+        buf.clear();
         let next = if batch.is_empty() {
-            Ok(lines.next().await)
+            Ok(reader.read_until(b'\n', &mut buf).await)
         } else {
-            tokio::time::timeout(FLUSH, lines.next()).await
+            tokio::time::timeout(FLUSH, reader.read_until(b'\n', &mut buf)).await
         };
+        let mut gap = None;
         let (ended, quiet) = match next {
-            Ok(Some(Ok(line))) => {
+            Ok(Ok(n)) if n > 0 => {
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                }
+                let line = String::from_utf8_lossy(&buf);
                 if let Some(text) = resume.accept(&line) {
+                    raw_batch.push(crate::logs::redact(&line).into_owned());
                     batch.push(text);
                 }
+                gap = resume.take_gap();
                 (false, false)
             }
             // A read error mid-stream is a dropped stream: the caller resumes.
-            Ok(Some(Err(_))) | Ok(None) => (true, false),
+            Ok(Ok(_)) | Ok(Err(_)) => (true, false),
             Err(_elapsed) => (false, true),
         };
-        if !batch.is_empty() && (ended || quiet || batch.len() >= BATCH) {
+        // A gap goes before the line that revealed it.
+        let first_after_gap = if gap.is_some() { batch.pop() } else { None };
+        if !batch.is_empty() && (ended || quiet || gap.is_some() || batch.len() >= BATCH) {
+            if let Some(problem) =
+                sink.append(&raw_batch[..raw_batch.len() - usize::from(first_after_gap.is_some())])
+            {
+                let _ = tx
+                    .send(SourceEvent::Problem {
+                        source: SourceName::Logs,
+                        message: problem,
+                    })
+                    .await;
+            }
+            let keep = if first_after_gap.is_some() {
+                raw_batch.pop()
+            } else {
+                None
+            };
+            raw_batch.clear();
+            raw_batch.extend(keep);
             let event = SourceEvent::LogLines {
                 job: job.to_string(),
                 lines: std::mem::take(&mut batch),
@@ -275,6 +430,17 @@ async fn pump(
             if tx.send(event).await.is_err() {
                 return false;
             }
+        }
+        if let Some((last_seen, first_after)) = gap {
+            let event = SourceEvent::LogGap {
+                job: job.to_string(),
+                last_seen,
+                first_after,
+            };
+            if tx.send(event).await.is_err() {
+                return false;
+            }
+            batch.extend(first_after_gap);
         }
         if ended {
             return true;
@@ -308,6 +474,56 @@ mod tests {
         ];
         let got: Vec<_> = again.iter().filter_map(|l| r.accept(l)).collect();
         assert_eq!(got, ["d", "e"]);
+    }
+
+    #[test]
+    fn a_resumed_stream_that_starts_after_the_last_line_is_a_gap() {
+        let mut r = ResumePoint::default();
+        r.restart();
+        assert_eq!(
+            r.accept("2026-11-23T10:00:01.100000000Z a").as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            r.take_gap(),
+            None,
+            "the first stream has nothing to compare with"
+        );
+        // Resumed from 10:00:01 but the server starts at 10:00:03: `a` and whatever
+        // followed it are gone.
+        r.restart();
+        assert_eq!(
+            r.accept("2026-11-23T10:00:03.000000000Z d").as_deref(),
+            Some("d")
+        );
+        let (seen, after) = r.take_gap().unwrap();
+        assert_eq!(seen.to_string(), "2026-11-23T10:00:01.1Z");
+        assert_eq!(after.to_string(), "2026-11-23T10:00:03Z");
+        // A resumed stream that repeats the overlap is not a gap.
+        r.restart();
+        assert_eq!(r.accept("2026-11-23T10:00:03.000000000Z d"), None);
+        assert_eq!(
+            r.accept("2026-11-23T10:00:04.000000000Z e").as_deref(),
+            Some("e")
+        );
+        assert_eq!(r.take_gap(), None);
+    }
+
+    #[test]
+    fn evidence_files_append_and_report_a_failure_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = EvidenceFile::new(Some(dir.path()), "job-a");
+        assert_eq!(f.append(&["one".into()]), None);
+        assert_eq!(f.append(&["two".into()]), None);
+        let text = std::fs::read_to_string(dir.path().join("job-a.log")).unwrap();
+        assert_eq!(text, "one\ntwo\n");
+        let mut bad = EvidenceFile::new(Some(&dir.path().join("missing")), "j");
+        assert!(bad.append(&["x".into()]).unwrap().contains("NOT saved"));
+        assert_eq!(bad.append(&["x".into()]), None, "reported once");
+        let ts: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        let made = incident_dir_in(dir.path(), "security", "prod-cluster", ts).unwrap();
+        assert!(made.ends_with("breakglass/security-prod-cluster-2026-11-23"));
+        assert!(made.is_dir());
     }
 
     #[test]

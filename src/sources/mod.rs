@@ -58,6 +58,13 @@ pub enum SourceEvent {
         job: String,
         lines: Vec<String>,
     },
+    /// A resumed stream started after the last line seen: the server lost lines between
+    /// these two times (see `logfollow`). The pane shows a gap marker.
+    LogGap {
+        job: String,
+        last_seen: jiff::Timestamp,
+        first_after: jiff::Timestamp,
+    },
     /// The followed container terminated; the stream ended.
     LogEnded {
         job: String,

@@ -6,16 +6,21 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use std::ops::Range;
+
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::layout::{inner_rows, log_body_rows};
 use super::theme::Theme;
 use super::{PaneView, pane_block};
+use crate::app::lognav::{self, Input, InputKind};
 use crate::app::state::{LogPane, attempt_of};
 use crate::app::{Focus, State};
+use crate::logs::search::Query;
 use crate::logs::{LineKind, StoredLine};
-use crate::patterns::{Rule, RuleSource, Severity};
+use crate::patterns::{self, Resolution, Rule, RuleProblem, Severity};
 
 /// Width of the badge gutter (`[ERR] `).
 const GUTTER: usize = 6;
@@ -48,28 +53,80 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
         }
     }
     let start = logs.first_visible(rows);
-    let mut last_visible_match = None;
-    let lines: Vec<Line> = store
-        .range(start, usize::from(rows))
+    let visible = visible_lines(logs, start, rows, body.width);
+    let mut selected = None;
+    let lines: Vec<Line> = visible
+        .iter()
         .map(|(seq, l)| {
-            if let Some(m) = l.matched() {
-                last_visible_match = Some((seq, m));
+            if let Some(m) = l.matched()
+                && (selected.is_none() || logs.nav.current != selected.map(|(s, _)| s))
+            {
+                selected = Some((*seq, m));
             }
-            line(l, logs.hscroll, t)
+            line(logs, *seq, l, body, t)
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), body);
+    let mut paragraph = Paragraph::new(lines);
+    if logs.nav.wrap {
+        paragraph = paragraph.wrap(Wrap { trim: false });
+    }
+    frame.render_widget(paragraph, body);
     if inner.height > rows {
         let meaning_row = Rect {
             y: inner.y + rows,
             height: 1,
             ..inner
         };
-        let matched = last_visible_match
-            .map(|(_, m)| m)
-            .or(store.last_match().map(|(_, r, s)| (r, s)));
-        frame.render_widget(Paragraph::new(meaning(matched, t)), meaning_row);
+        let bottom = match &logs.nav.input {
+            Some(input) => prompt(input, t),
+            None => meaning(
+                selected
+                    .map(|(_, m)| m)
+                    .or(store.last_match().map(|(_, r, s)| (r, s))),
+                t,
+            ),
+        };
+        frame.render_widget(Paragraph::new(bottom), meaning_row);
     }
+}
+
+/// The lines to draw: from `start`, or (following with wrap on) as many of the newest as
+/// fill the rows once wrapped. Either way only the visible lines are touched.
+fn visible_lines(logs: &LogPane, start: u64, rows: u16, width: u16) -> Vec<(u64, &StoredLine)> {
+    if !(logs.nav.wrap && logs.follow) {
+        return logs.rows_from(start, usize::from(rows));
+    }
+    let width = usize::from(width.max(1));
+    let mut used = 0usize;
+    let mut out = Vec::new();
+    for (seq, l) in logs.rows_before(logs.store.end_seq()) {
+        let chars = GUTTER + l.text.chars().count();
+        let height = chars.div_ceil(width).max(1);
+        if used + height > usize::from(rows) && !out.is_empty() {
+            break;
+        }
+        used += height;
+        out.push((seq, l));
+        if used >= usize::from(rows) {
+            break;
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// The query being typed, on the bottom row.
+fn prompt(input: &Input, t: Theme) -> Line<'static> {
+    let label = match input.kind {
+        InputKind::Search => "search: /",
+        InputKind::Filter => "filter (only matching lines): &",
+    };
+    Line::from(vec![
+        Span::styled(label, t.label()),
+        Span::raw(crate::logs::sanitize(&input.text)),
+        Span::styled("█", t.dim()),
+        Span::styled("  Enter applies · Esc cancels", t.dim()),
+    ])
 }
 
 /// `[FOLLOW] · [ENDED] · dropped N · attempt N · job`.
@@ -79,8 +136,30 @@ fn title_detail(logs: &LogPane) -> String {
     if logs.ended {
         parts.push("[ENDED]".into());
     }
+    if let Some((k, m)) = logs.nav.hit_count()
+        && let Some(q) = &logs.nav.search
+    {
+        parts.push(format!("/{} {k} of {m}", crate::logs::sanitize(q.text())));
+    }
+    if let (Some(n), Some(q)) = (logs.nav.shown_count(), &logs.nav.filter) {
+        parts.push(format!(
+            "[FILTER &{}: {n} lines]",
+            crate::logs::sanitize(q.text())
+        ));
+    }
+    if !patterns::active().problems().is_empty() {
+        parts.push(format!(
+            "[PATTERNS ✗{}]",
+            patterns::active().problems().len()
+        ));
+    }
     if logs.store.dropped() > 0 {
         parts.push(format!("dropped {}", logs.store.dropped()));
+    }
+    match &logs.saved_to {
+        Some(Ok(dir)) => parts.push(format!("saved {dir}")),
+        Some(Err(e)) => parts.push(format!("[{e}]")),
+        None => {}
     }
     if let Some(j) = &logs.job {
         let attempt = attempt_of(logs.run_id.as_deref()).map_or("?".into(), |a| a.to_string());
@@ -89,28 +168,116 @@ fn title_detail(logs: &LogPane) -> String {
     parts.join(" · ")
 }
 
-fn line(l: &StoredLine, hscroll: u16, t: Theme) -> Line<'static> {
-    let text: String = l.text.chars().skip(usize::from(hscroll)).collect();
+fn line(logs: &LogPane, seq: u64, l: &StoredLine, body: Rect, t: Theme) -> Line<'static> {
+    let nav = &logs.nav;
+    let shown = &l.text[lognav::hidden_prefix(nav, &l.text)..];
+    // Only what fits is sliced and matched: a 16 KiB line costs its visible width (or the
+    // rows it can fill when wrapping).
+    let take = if nav.wrap {
+        usize::from(body.width) * usize::from(body.height)
+    } else {
+        usize::from(body.width)
+    };
+    let text: String = shown
+        .chars()
+        .skip(if nav.wrap {
+            0
+        } else {
+            usize::from(logs.hscroll)
+        })
+        .take(take)
+        .collect();
+    let search = nav.search.as_ref().filter(|_| nav.is_hit(seq));
     match l.kind {
         LineKind::Marker => Line::styled(text, t.marker()),
-        LineKind::Log(Some((_, severity))) => Line::from(vec![
-            Span::styled(format!("{} ", severity.badge()), t.severity(severity)),
-            Span::styled(text, t.severity(severity)),
-        ]),
-        LineKind::Log(None) => Line::from(vec![Span::raw(" ".repeat(GUTTER)), Span::raw(text)]),
+        LineKind::Log(Some((_, severity))) => {
+            let mut spans = vec![Span::styled(
+                format!("{} ", severity.badge()),
+                t.severity(severity),
+            )];
+            spans.extend(highlighted(text, search, t));
+            Line::from(spans)
+        }
+        LineKind::Log(None) => {
+            let mut spans = vec![Span::raw(" ".repeat(GUTTER))];
+            spans.extend(highlighted(text, search, t));
+            Line::from(spans)
+        }
     }
 }
 
+/// The text with each rule match styled by its rule's severity (underlined too, so the
+/// highlight survives NO_COLOR) and each search match reversed.
+fn highlighted(text: String, search: Option<&Query>, t: Theme) -> Vec<Span<'static>> {
+    let rules: Vec<(Range<usize>, Style)> = patterns::active()
+        .spans(&text)
+        .into_iter()
+        .map(|s| {
+            (
+                s.range,
+                t.severity(s.severity).add_modifier(Modifier::UNDERLINED),
+            )
+        })
+        .collect();
+    let hits: Vec<Range<usize>> = search.map(|q| q.ranges(&text)).unwrap_or_default();
+    if rules.is_empty() && hits.is_empty() {
+        return vec![Span::raw(text)];
+    }
+    let mut cuts: Vec<usize> = vec![0, text.len()];
+    for r in rules.iter().map(|(r, _)| r).chain(hits.iter()) {
+        cuts.extend([r.start, r.end]);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .filter_map(|w| {
+            let (a, b) = (w[0], w[1]);
+            let piece = text.get(a..b)?.to_string();
+            let mut style = rules
+                .iter()
+                .find(|(r, _)| r.start <= a && a < r.end)
+                .map_or(Style::new(), |(_, s)| *s);
+            if hits.iter().any(|r| r.start <= a && a < r.end) {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            Some(Span::styled(piece, style))
+        })
+        .collect()
+}
+
 fn meaning(matched: Option<(&Rule, Severity)>, t: Theme) -> Line<'static> {
+    let problems = patterns::active().problems();
     let Some((r, severity)) = matched else {
+        if let Some(p) = problems.first() {
+            return problem_line(p, problems.len(), t);
+        }
         return Line::styled("no known pattern matched yet", t.dim());
     };
     let mut spans = vec![
         Span::styled(severity.badge(), t.severity(severity)),
         Span::raw(format!(" {}", r.meaning)),
     ];
-    if r.source == RuleSource::Runbook && !r.in_operator_code {
+    if r.path != Resolution::None {
+        spans.push(Span::styled(format!(" → {}", r.path.name()), t.label()));
+    }
+    if r.runbook_only() {
         spans.push(Span::styled(" [runbook only]", t.warn()));
     }
+    spans.push(Span::styled(format!(" ({})", r.id), t.dim()));
     Line::from(spans)
+}
+
+/// A broken user rule: named, never silent, and the console runs with the rest.
+fn problem_line(p: &RuleProblem, n: usize, t: Theme) -> Line<'static> {
+    let more = if n > 1 {
+        format!(" (+{} more)", n - 1)
+    } else {
+        String::new()
+    };
+    Line::from(vec![
+        Span::styled("[WRN] patterns: ", t.warn()),
+        Span::raw(crate::logs::sanitize(&format!(
+            "{p}{more}; the other rules are in use"
+        ))),
+    ])
 }

@@ -1,0 +1,275 @@
+//! The log engine's benchmark (not a timed test; CI never runs it).
+//!
+//! `cargo bench --bench logs` (set `BENCH_LINES` for a smaller corpus while developing).
+//! In one run it:
+//! 1. generates a realistic executor-format corpus (zap development lines with the
+//!    executor's fields, WARN/ERROR entries with stack frames, fatal `upgrade-executor
+//!    error:` lines, from the simulator's encoder);
+//! 2. times `breakglass highlight` (the release binary, ANSI out) against
+//!    `rg --passthru --color=always -f patterns.txt` with the same rules' regexes, both
+//!    writing into a pipe this process drains (neither can skip work for /dev/null);
+//! 3. times one Logs pane frame at 200x60 with 1k and with 1M lines stored;
+//! 4. measures resident memory per stored line against the raw bytes.
+//!
+//! It prints the figures and the ratios the README's Performance section quotes.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "benchmark: a failed step should stop it loudly"
+)]
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use breakglass::app::{Focus, Msg, Options, State, update};
+use breakglass::logs::LineStore;
+use breakglass::patterns;
+use breakglass::sim::executor_log::{ExecutorFields, entry, error_line};
+use breakglass::sim::scenario::{Scenario, Topology};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// The corpus: a repair executor looping over leader searches, Raft reads, transient
+/// errors and warnings with stack frames (about 1 line in 12 matches a rule).
+fn corpus(n: usize) -> Vec<String> {
+    let topo = Topology::of(&Scenario::named("transient").unwrap());
+    let common = ExecutorFields::new(&topo, "bluegreen-repair-consensus");
+    let t0: jiff::Timestamp = "2026-11-23T19:30:01.123Z".parse().unwrap();
+    let f = |k: &str, v: &str| (k.to_string(), v.to_string());
+    let mut out = Vec::with_capacity(n);
+    let mut i: i64 = 0;
+    while out.len() < n {
+        let ts = t0 + jiff::SignedDuration::from_millis(i * 37);
+        let node = format!("prod-cluster-e8983038c519c718-{}", i % 3);
+        let lines = match i % 24 {
+            0 => entry(ts, &common, "INFO", "Upgrade executor starting", &[]),
+            1..=8 => entry(
+                ts,
+                &common,
+                "DEBUG",
+                "Blue peer already voter during consensus repair",
+                &[
+                    f("node_id", &node),
+                    f("address", &format!("{node}.prod-cluster.security.svc:8201")),
+                ],
+            ),
+            9..=14 => entry(
+                ts,
+                &common,
+                "INFO",
+                "Leader found for consensus repair",
+                &[f(
+                    "leader_url",
+                    "https://prod-cluster-269c4f7ba494030d-0.prod-cluster.security.svc:8200",
+                )],
+            ),
+            15 => entry(
+                ts,
+                &common,
+                "INFO",
+                "Failed to find leader among Blue pods for consensus repair, falling back to Green",
+                &[f("error", "no leader found among 3 pods")],
+            ),
+            16 => entry(
+                ts,
+                &common,
+                "WARN",
+                "request failed",
+                &[f(
+                    "error",
+                    "transient connection error: dial tcp 10.42.0.17:8200: connect: connection refused",
+                )],
+            ),
+            17 => entry(
+                ts,
+                &common,
+                "ERROR",
+                "Failed to demote Blue peer",
+                &[f(
+                    "error",
+                    "raft demote request failed with status 500: internal error",
+                )],
+            ),
+            18 => vec![error_line(
+                "failed to read Raft configuration for consensus repair: raft configuration request failed with status 403: {\"errors\":[\"1 error occurred:\\n\\t* permission denied\\n\\n\"]}",
+            )],
+            _ => entry(
+                ts,
+                &common,
+                "INFO",
+                "Promoting Blue peer to voter during consensus repair",
+                &[f("node_id", &node), f("address", &format!("{node}:8201"))],
+            ),
+        };
+        out.extend(lines);
+        i += 1;
+    }
+    out.truncate(n);
+    out
+}
+
+/// Run `cmd` with `input` on stdin, draining its stdout; the wall time and bytes out.
+fn timed(mut cmd: Command, input: &std::path::Path) -> (Duration, usize) {
+    let file = std::fs::File::open(input).unwrap();
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::from(file))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut total = 0;
+    loop {
+        let n = out.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    child.wait().unwrap();
+    (start.elapsed(), total)
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn state_with(lines: &[String]) -> State {
+    let mut s = State::new(Options {
+        namespace: "security".into(),
+        cluster: "prod-cluster".into(),
+        context_label: "bench".into(),
+        color: true,
+        now: "2026-11-23T19:40:00Z".parse().unwrap(),
+    });
+    s.focus = Focus::Logs;
+    update(
+        &mut s,
+        Msg::Resize {
+            width: 200,
+            height: 60,
+        },
+    );
+    s.logs.store = LineStore::new(lines.len().max(1));
+    for l in lines {
+        s.logs.store.push_line(l);
+    }
+    s
+}
+
+/// Mean time of one full frame (all four panes; the Logs pane focused) over `n` frames.
+fn frame_time(state: &State, n: u32) -> Duration {
+    let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    term.draw(|f| breakglass::ui::render(state, f)).unwrap();
+    let start = Instant::now();
+    for _ in 0..n {
+        term.draw(|f| breakglass::ui::render(state, f)).unwrap();
+    }
+    start.elapsed() / n
+}
+
+fn main() {
+    let n: usize = std::env::var("BENCH_LINES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let lines = corpus(n);
+    let raw_bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let corpus_path = dir.path().join("corpus.log");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&corpus_path).unwrap());
+    for l in &lines {
+        writeln!(f, "{l}").unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+    let matched = lines
+        .iter()
+        .filter(|l| patterns::active().first_match(l).is_some())
+        .count();
+    println!(
+        "corpus: {n} lines, {:.1} MiB, {:.1}% match a rule",
+        raw_bytes as f64 / (1 << 20) as f64,
+        100.0 * matched as f64 / n as f64
+    );
+
+    // 1. highlight vs ripgrep.
+    let patterns_path = dir.path().join("patterns.txt");
+    let regexes: Vec<&str> = patterns::active()
+        .rules()
+        .iter()
+        .map(|r| r.pattern.as_str())
+        .collect();
+    std::fs::write(&patterns_path, regexes.join("\n") + "\n").unwrap();
+    let mut ours = Command::new(env!("CARGO_BIN_EXE_breakglass"));
+    ours.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
+    let (t_ours, out_ours) = timed(ours, &corpus_path);
+    let mib = raw_bytes as f64 / (1 << 20) as f64;
+    println!(
+        "breakglass highlight: {:.3} s, {:.0} MiB/s, {:.2} M lines/s ({out_ours} bytes out)",
+        t_ours.as_secs_f64(),
+        mib / t_ours.as_secs_f64(),
+        n as f64 / t_ours.as_secs_f64() / 1e6
+    );
+    let rg_ok = Command::new("rg")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if rg_ok {
+        let mut rg = Command::new("rg");
+        rg.args(["--passthru", "--color=always", "--no-config", "-f"])
+            .arg(&patterns_path)
+            .arg("-");
+        let (t_rg, out_rg) = timed(rg, &corpus_path);
+        println!(
+            "rg --passthru --color=always -f: {:.3} s, {:.0} MiB/s ({out_rg} bytes out)",
+            t_rg.as_secs_f64(),
+            mib / t_rg.as_secs_f64()
+        );
+        println!(
+            "RATIO highlight time / rg time = {:.2} (target <= 1.0)",
+            t_ours.as_secs_f64() / t_rg.as_secs_f64()
+        );
+    } else {
+        println!(
+            "RIPGREP MISSING: `rg` is not on PATH (apt-get install -y ripgrep); the comparison was NOT run"
+        );
+    }
+
+    // 2. Render time with 1k and with all lines stored (memory measured while filling).
+    let small = state_with(&lines[..n.min(1_000)]);
+    let before = rss_kib();
+    let big = state_with(&lines);
+    let after = rss_kib();
+    let t_small = frame_time(&small, 200);
+    let t_big = frame_time(&big, 200);
+    println!(
+        "frame 200x60: {:.3} ms with {} lines, {:.3} ms with {} lines; RATIO big/small = {:.2} (target <= 1.2, <= 1 ms)",
+        t_small.as_secs_f64() * 1e3,
+        small.logs.store.len(),
+        t_big.as_secs_f64() * 1e3,
+        big.logs.store.len(),
+        t_big.as_secs_f64() / t_small.as_secs_f64()
+    );
+
+    // 3. Memory per stored line (resident growth while filling the big store).
+    let grown = (after.saturating_sub(before)) as f64 * 1024.0;
+    println!(
+        "memory: {:.0} bytes per stored line, raw {:.0} bytes per line; RATIO stored/raw = {:.2} (target <= 1.3)",
+        grown / n as f64,
+        raw_bytes as f64 / n as f64,
+        grown / raw_bytes as f64
+    );
+    drop(big);
+}

@@ -1,0 +1,134 @@
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::super::fixtures::{self, JOB, feed};
+use super::super::{Focus, Msg, State, update};
+use super::*;
+use crate::sources::SourceEvent;
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn typed(s: &mut State, text: &str) {
+    for c in text.chars() {
+        update(s, key(KeyCode::Char(c)));
+    }
+}
+
+fn lines(s: &mut State, lines: Vec<String>) {
+    feed(
+        s,
+        [SourceEvent::LogLines {
+            job: JOB.into(),
+            lines,
+        }],
+    );
+}
+
+/// 200 lines; every 10th says "leader", every 50th is a WARN entry.
+fn state() -> State {
+    let mut s = State::new(fixtures::opts(true));
+    s.focus = Focus::Logs;
+    update(
+        &mut s,
+        Msg::Resize {
+            width: 160,
+            height: 48,
+        },
+    );
+    lines(
+        &mut s,
+        (0..200)
+            .map(|i| match i {
+                i if i % 50 == 25 => format!("2026-11-23T10:00:00.000Z\tWARN\twarn {i}\t{{}}"),
+                i if i % 10 == 0 => format!("line {i} no Leader found"),
+                i => format!("line {i}"),
+            })
+            .collect(),
+    );
+    s
+}
+
+#[test]
+fn search_counts_k_of_m_and_n_and_shift_n_walk_the_hits() {
+    let mut s = state();
+    update(&mut s, key(KeyCode::Char('/')));
+    assert_eq!(
+        super::super::contexts(&s),
+        [
+            super::super::keymap::Context::LogInput,
+            super::super::keymap::Context::Always
+        ]
+    );
+    typed(&mut s, "leader");
+    // While typing, `n` and `q` are text, not commands.
+    assert!(s.logs.nav.search.is_none());
+    update(&mut s, key(KeyCode::Enter));
+    // Following: the newest hit first.
+    assert_eq!(s.logs.nav.hit_count(), Some((20, 20)));
+    assert!(!s.logs.follow, "a jump pauses");
+    assert_eq!(s.logs.top, 190);
+    update(&mut s, key(KeyCode::Char('N')));
+    assert_eq!((s.logs.top, s.logs.nav.hit_count()), (180, Some((19, 20))));
+    update(&mut s, key(KeyCode::Char('n')));
+    update(&mut s, key(KeyCode::Char('n')));
+    assert_eq!(s.logs.top, 190, "no hit after the last: stays");
+    // Paused at the top, a new search goes forward from there.
+    update(&mut s, key(KeyCode::Char('g')));
+    update(&mut s, key(KeyCode::Char('/')));
+    typed(&mut s, "Leader");
+    update(&mut s, key(KeyCode::Enter));
+    assert_eq!((s.logs.top, s.logs.nav.hit_count()), (0, Some((1, 20))));
+    // New lines are counted as they arrive; the search keeps every line visible.
+    lines(&mut s, vec!["late Leader".into()]);
+    assert_eq!(s.logs.nav.hit_count(), Some((1, 21)));
+    assert_eq!(s.logs.rows_from(0, 3).len(), 3);
+    update(&mut s, key(KeyCode::Esc));
+    assert_eq!(s.logs.nav.hit_count(), None);
+}
+
+#[test]
+fn the_filter_hides_lines_and_scrolls_over_what_is_shown() {
+    let mut s = state();
+    update(&mut s, key(KeyCode::Char('&')));
+    typed(&mut s, "leader");
+    update(&mut s, key(KeyCode::Enter));
+    assert_eq!(s.logs.nav.shown_count(), Some(20));
+    let drawn: Vec<u64> = s.logs.rows_from(0, 100).iter().map(|(q, _)| *q).collect();
+    assert_eq!(drawn, (0..200).step_by(10).collect::<Vec<u64>>());
+    // Following shows the filtered tail; one step up moves one shown line.
+    let rows = crate::ui::layout::visible_log_rows(s.size, s.focus);
+    let tail = s.logs.tail_top(rows);
+    assert!(drawn.contains(&tail));
+    assert_eq!(s.logs.step(100, -1), 90);
+    assert_eq!(s.logs.step(100, 1), 110);
+    assert_eq!(s.logs.step(190, 5), 190);
+    // Backspace and Esc while typing; an empty filter clears.
+    update(&mut s, key(KeyCode::Char('&')));
+    typed(&mut s, "x");
+    update(&mut s, key(KeyCode::Backspace));
+    update(&mut s, key(KeyCode::Enter));
+    assert_eq!(s.logs.nav.shown_count(), None);
+}
+
+#[test]
+fn w_and_shift_w_jump_between_warnings() {
+    let mut s = state();
+    update(&mut s, key(KeyCode::Char('W')));
+    assert_eq!((s.logs.follow, s.logs.top), (false, 175));
+    update(&mut s, key(KeyCode::Char('W')));
+    assert_eq!(s.logs.top, 125);
+    update(&mut s, key(KeyCode::Char('w')));
+    assert_eq!(s.logs.top, 175);
+}
+
+#[test]
+fn toggles_and_the_hidden_timestamp() {
+    let mut s = state();
+    update(&mut s, key(KeyCode::Char('t')));
+    update(&mut s, key(KeyCode::Char('z')));
+    assert!(s.logs.nav.hide_timestamps && s.logs.nav.wrap);
+    let text = "2026-11-23T10:00:00.000Z    WARN    warn 25";
+    assert_eq!(&text[hidden_prefix(&s.logs.nav, text)..], "WARN    warn 25");
+    assert_eq!(hidden_prefix(&s.logs.nav, "line 1"), 0);
+}

@@ -1,0 +1,194 @@
+//! Redaction of secrets before a log line is shown, stored or written to disk.
+//!
+//! This is a secrets system: the executor's logs, a user's pasted `kubectl logs`, or an
+//! OpenBao error body can carry tokens and key shares. What is replaced (the README lists
+//! it too):
+//! - OpenBao/Vault tokens: `hvs.`, `hvb.`, `hvr.` and the legacy `s.`, `b.`, `r.` prefixes
+//!   followed by 20 or more token characters → `[REDACTED:token]`;
+//! - JSON Web Tokens (`eyJ….eyJ….…`) → `[REDACTED:jwt]`;
+//! - the values of `Authorization`, `X-Vault-Token` and `X-OpenBao-Token` headers (with or
+//!   without `Bearer`/`Basic`) → `[REDACTED:header]`;
+//! - the values of JSON keys `client_token`, `root_token`, `token`, `unseal_keys_b64`,
+//!   `unseal_keys_hex`, `recovery_keys_b64`, `recovery_keys_hex`, `keys`, `keys_base64`
+//!   → `[REDACTED:secret]`;
+//! - unseal and recovery key shares: standalone base64 runs of a 32- or 33-byte share
+//!   (44 characters) and hex runs of 64 or 66 characters (not after `sha256:`)
+//!   → `[REDACTED:key-share]`.
+//!
+//! Redaction runs on the raw text, before sanitising, so what is redacted is exactly what
+//! would have been drawn or saved.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+static SECRETS: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r#"(?P<token>(?-u:\b)(?:hv[sbr]|[sbr])\.[A-Za-z0-9_-]{20,})"#,
+        r#"|(?P<jwt>(?-u:\b)eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)"#,
+        r#"|(?P<hdr>(?i:(?-u:\b)(?:authorization|x-vault-token|x-openbao-token))"?\s*[:=]\s*"?)(?P<hval>(?i:(?:bearer|basic)\s+)?[^\s",;]+)"#,
+        r#"|(?P<key>"(?:client_token|root_token|token|unseal_keys_b64|unseal_keys_hex|recovery_keys_b64|recovery_keys_hex|keys|keys_base64)"\s*:\s*)(?P<kval>"[^"]*"|\[[^\]]*\])"#,
+    ))
+    .ok()
+});
+
+/// Cheap pre-check: only lines with one of these go through the regex.
+fn might_hold_secret(line: &str) -> bool {
+    let b = line.as_bytes();
+    memchr_any(b)
+}
+
+fn memchr_any(b: &[u8]) -> bool {
+    // A token needs a '.', a header a ':' or '=', a key share a long alphanumeric run.
+    let mut run = 0usize;
+    for &c in b {
+        if c == b'.' || c == b':' || c == b'=' {
+            return true;
+        }
+        if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' {
+            run += 1;
+            if run >= 44 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// `line` with every secret replaced; borrowed when there was none.
+pub fn redact(line: &str) -> Cow<'_, str> {
+    if !might_hold_secret(line) {
+        return Cow::Borrowed(line);
+    }
+    let mut out: Cow<'_, str> = Cow::Borrowed(line);
+    if let Some(re) = SECRETS.as_ref()
+        && re.is_match(line)
+    {
+        let replaced = re.replace_all(line, |c: &regex::Captures<'_>| {
+            if c.name("token").is_some() {
+                "[REDACTED:token]".to_string()
+            } else if c.name("jwt").is_some() {
+                "[REDACTED:jwt]".to_string()
+            } else if let Some(h) = c.name("hdr") {
+                format!("{}[REDACTED:header]", h.as_str())
+            } else if let Some(k) = c.name("key") {
+                format!("{}\"[REDACTED:secret]\"", k.as_str())
+            } else {
+                String::new()
+            }
+        });
+        out = Cow::Owned(replaced.into_owned());
+    }
+    match key_shares(&out) {
+        Some(s) => Cow::Owned(s),
+        None => out,
+    }
+}
+
+fn is_b64(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'+' || c == b'/'
+}
+
+/// Replace standalone base64 (44 chars, one `=` at most) and hex (64/66 chars) runs.
+fn key_shares(line: &str) -> Option<String> {
+    let b = line.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0usize;
+    let mut i = 0usize;
+    while i < b.len() {
+        if !is_b64(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_b64(b[i]) {
+            i += 1;
+        }
+        let mut end = i;
+        while end < b.len() && b[end] == b'=' && end - i < 2 {
+            end += 1;
+        }
+        let run = &b[start..i];
+        let pad = end - i;
+        let hex = run.iter().all(u8::is_ascii_hexdigit);
+        let b64_share =
+            run.len() + pad == 44 && pad <= 1 && !hex && run.iter().any(u8::is_ascii_digit);
+        let hex_share = pad == 0 && hex && (run.len() == 64 || run.len() == 66);
+        let after_digest = line[..start].ends_with("sha256:");
+        // Part of a longer word (a URL path, a file name) is not a share.
+        let bounded = (start == 0 || !matches!(b[start - 1], b'.' | b'-' | b'_'))
+            && (end == b.len() || !matches!(b[end], b'.' | b'-' | b'_'));
+        if (b64_share || hex_share) && bounded && !after_digest {
+            let o = out.get_or_insert_with(|| String::with_capacity(line.len()));
+            o.push_str(&line[copied..start]);
+            o.push_str("[REDACTED:key-share]");
+            copied = end;
+        }
+        i = end.max(i);
+    }
+    let mut o = out?;
+    o.push_str(&line[copied..]);
+    Some(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_of_every_format_are_redacted() {
+        for t in [
+            "hvs.CAESIJlWh0sM3p1k3Pq2uYQkq0i8xqT5n7vQw1yq9Gh2Jr0aGh4KHGh2cy5oVnRkWm5xbmN1",
+            "hvb.AAAAAQJ3b2x0ZXJ0b2tlbmJhdGNoMTIzNDU2Nzg5MGFiY2RlZg",
+            "hvr.AAAAAQJyZWNvdmVyeXRva2VuMTIzNDU2Nzg5MA",
+            "s.Zx4Jq2Lm8Np0Rt6Vw3Yb5Cd7",
+            "b.AAAAAQL_tyer5mKDZ6dKLvA9vTQ5DqG1mG2R3oFxQ9ZqB7x",
+        ] {
+            let line = format!("login ok token={t} done");
+            let r = redact(&line);
+            assert_eq!(r, "login ok token=[REDACTED:token] done", "{t}");
+        }
+        assert_eq!(
+            redact("status.breakGlass.nonce is set"),
+            "status.breakGlass.nonce is set"
+        );
+    }
+
+    #[test]
+    fn headers_json_secrets_and_jwts_are_redacted() {
+        assert_eq!(
+            redact("GET /v1/sys/leader Authorization: Bearer abc.def-ghi"),
+            "GET /v1/sys/leader Authorization: [REDACTED:header]"
+        );
+        assert_eq!(
+            redact(r#"headers: {"X-Vault-Token": "s.short", "Accept": "json"}"#),
+            r#"headers: {"X-Vault-Token": "[REDACTED:header]", "Accept": "json"}"#
+        );
+        assert_eq!(
+            redact(r#"{"auth": {"client_token": "whatever-format"}}"#),
+            r#"{"auth": {"client_token": "[REDACTED:secret]"}}"#
+        );
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJl";
+        assert_eq!(redact(&format!("jwt={jwt}")), "jwt=[REDACTED:jwt]");
+    }
+
+    #[test]
+    fn key_shares_are_redacted_but_digests_and_revisions_are_not() {
+        let b64_32 = "q0Yw1h0XyY3d2d8Ydz6m8K0lqz0H5QjR1mJ3nq9dG2w=";
+        let b64_33 = "Aq0Yw1h0XyY3d2d8Ydz6m8K0lqz0H5QjR1mJ3nq9dG2w";
+        let hex_33 = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9aa";
+        let line = format!(r#"Unseal Key 1: {b64_32} Key 2: {b64_33} hex {hex_33}"#);
+        assert_eq!(
+            redact(&line),
+            "Unseal Key 1: [REDACTED:key-share] Key 2: [REDACTED:key-share] hex [REDACTED:key-share]"
+        );
+        let digest =
+            "image@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
+        assert_eq!(redact(digest), digest);
+        let ok = "2026-11-23T19:30:01.123Z\tINFO\tLeader found\t{\"blue_revision\": \"e8983038c519c718\"}";
+        assert!(matches!(redact(ok), Cow::Borrowed(_)), "nothing to redact");
+    }
+}
