@@ -6,6 +6,7 @@
 //! here is used by the live code paths.
 
 pub mod authz;
+pub mod bao;
 pub mod controls;
 pub mod discovery;
 pub mod error;
