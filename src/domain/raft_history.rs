@@ -5,7 +5,7 @@
 //! `app::update` pushes every poll round here; `ui::raft` and `status` read the signals.
 //! Pure data, no I/O.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use jiff::Timestamp;
 
@@ -38,6 +38,9 @@ struct NodeIndex {
 pub struct RaftHistory {
     points: VecDeque<RaftPoint>,
     recent: VecDeque<Vec<NodeIndex>>,
+    /// When each pod of the latest round last answered (pods gone from the round are
+    /// forgotten, so this stays as small as the cluster).
+    last_ok: BTreeMap<String, Timestamp>,
 }
 
 impl RaftHistory {
@@ -54,6 +57,18 @@ impl RaftHistory {
             blue: max_committed(readings, Some(Side::Blue)),
             green: max_committed(readings, Some(Side::Green)),
         });
+        let mut last_ok = BTreeMap::new();
+        for r in readings {
+            let seen = if r.reachable {
+                Some(r.at)
+            } else {
+                self.last_ok.get(&r.pod).copied()
+            };
+            if let Some(t) = seen {
+                last_ok.insert(r.pod.clone(), t);
+            }
+        }
+        self.last_ok = last_ok;
         if self.recent.len() == STALL_ROUNDS {
             self.recent.pop_front();
         }
@@ -67,6 +82,12 @@ impl RaftHistory {
                 })
                 .collect(),
         );
+    }
+
+    /// When `pod` last answered (None: not since the session started). For an
+    /// unreachable node this is how stale its last known state is.
+    pub fn last_ok(&self, pod: &str) -> Option<Timestamp> {
+        self.last_ok.get(pod).copied()
     }
 
     pub fn points(&self) -> &VecDeque<RaftPoint> {
@@ -180,6 +201,14 @@ mod tests {
         // Applied moves again: no stall.
         h.push(&[r("b0", Side::Blue, 200, 150, 9), r("g0", Side::Green, 200, 200, 9)]);
         assert!(h.apply_stalls().is_empty());
+        // b0 stops answering: its last answer stays, g0's moves on.
+        let mut gone = r("b0", Side::Blue, 0, 0, 12);
+        (gone.reachable, gone.committed, gone.applied) = (false, None, None);
+        h.push(&[gone, r("g0", Side::Green, 210, 210, 12)]);
+        assert_eq!(h.last_ok("b0"), Timestamp::from_second(9).ok());
+        assert_eq!(h.last_ok("g0"), Timestamp::from_second(12).ok());
+        h.push(&[r("g0", Side::Green, 220, 220, 13)]);
+        assert_eq!(h.last_ok("b0"), None, "a pod gone from the round is forgotten");
     }
 
     #[test]

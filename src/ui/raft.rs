@@ -357,9 +357,22 @@ impl Table {
                 // autopilot/state (needs a token): not read yet.
                 Col::Contact | Col::Healthy => ("·".to_string(), t.dim()),
                 Col::Age => {
-                    let age = fmt_age(state.now.duration_since(r.at).as_secs().max(0));
-                    let stale = !r.reachable;
-                    (age, if stale { t.warn() } else { Style::new() })
+                    // An unreachable node's data is as old as its last answer ("-": none).
+                    let at = if r.reachable {
+                        Some(r.at)
+                    } else {
+                        state.raft_history.last_ok(&r.pod)
+                    };
+                    match at {
+                        Some(at) if r.reachable => {
+                            (fmt_age(state.now.duration_since(at).as_secs().max(0)), Style::new())
+                        }
+                        Some(at) => (
+                            format!("{}!", fmt_age(state.now.duration_since(at).as_secs().max(0))),
+                            t.warn(),
+                        ),
+                        None => ("-".to_string(), t.warn()),
+                    }
                 }
             };
             spans.push(Span::styled(align(c, &text, w), style));
