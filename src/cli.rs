@@ -146,9 +146,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             let dir = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
             let kubeconfig = dir.path().join("kubeconfig");
-            let handle = sim::run::start_with(&scenario, speed, &kubeconfig, openbao_nodes.options())
-                .await
-                .wrap_err_with(|| format!("cannot start the simulator (scenario {scenario})"))?;
+            let handle =
+                sim::run::start_with(&scenario, speed, &kubeconfig, openbao_nodes.options())
+                    .await
+                    .wrap_err_with(|| {
+                        format!("cannot start the simulator (scenario {scenario})")
+                    })?;
             let target = Target {
                 kubeconfig: Some(kubeconfig),
                 ..Default::default()
@@ -169,7 +172,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let handle =
                 sim::run::start_with(&scenario, speed, &kubeconfig_out, openbao_nodes.options())
                     .await
-                .wrap_err_with(|| format!("cannot start the simulator (scenario {scenario})"))?;
+                    .wrap_err_with(|| {
+                        format!("cannot start the simulator (scenario {scenario})")
+                    })?;
             println!(
                 "simulator serving scenario {scenario} at https://{}\nkubeconfig: {}\ntry: kubectl --kubeconfig {} -n {} get openbaoclusters\n    breakglass --kubeconfig {} {}\nCtrl-C stops it.",
                 handle.addr,

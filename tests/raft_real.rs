@@ -67,7 +67,10 @@ async fn poll_until(
         if done(&rs) {
             return rs;
         }
-        assert!(t.elapsed() < within, "{what}: not within {within:?}: {rs:#?}");
+        assert!(
+            t.elapsed() < within,
+            "{what}: not within {within:?}: {rs:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -171,7 +174,11 @@ async fn the_raft_pane_reads_real_nodes_through_the_pod_proxy() {
     assert_eq!(history.last_ok(&victim), Some(stale_since), "stays stale");
     for r in rs.iter().filter(|r| r.pod != victim) {
         assert!(r.reachable, "{r:?}");
-        assert!(history.last_ok(&r.pod) > Some(stale_since), "{} fresh", r.pod);
+        assert!(
+            history.last_ok(&r.pod) > Some(stale_since),
+            "{} fresh",
+            r.pod
+        );
     }
 
     // 3. Writes while it is stopped, restart: lag shown, then catch-up.

@@ -161,7 +161,8 @@ impl RaftSignals {
 
     /// Blue is further behind than the executor's sync threshold.
     pub fn blue_too_far_behind(&self) -> bool {
-        self.blue_behind_green.is_some_and(|l| l > self.sync_threshold)
+        self.blue_behind_green
+            .is_some_and(|l| l > self.sync_threshold)
     }
 }
 
@@ -199,7 +200,10 @@ mod tests {
         }
         assert_eq!(h.apply_stalls(), vec!["b0".to_string()]);
         // Applied moves again: no stall.
-        h.push(&[r("b0", Side::Blue, 200, 150, 9), r("g0", Side::Green, 200, 200, 9)]);
+        h.push(&[
+            r("b0", Side::Blue, 200, 150, 9),
+            r("g0", Side::Green, 200, 200, 9),
+        ]);
         assert!(h.apply_stalls().is_empty());
         // b0 stops answering: its last answer stays, g0's moves on.
         let mut gone = r("b0", Side::Blue, 0, 0, 12);
@@ -208,17 +212,18 @@ mod tests {
         assert_eq!(h.last_ok("b0"), Timestamp::from_second(9).ok());
         assert_eq!(h.last_ok("g0"), Timestamp::from_second(12).ok());
         h.push(&[r("g0", Side::Green, 220, 220, 13)]);
-        assert_eq!(h.last_ok("b0"), None, "a pod gone from the round is forgotten");
+        assert_eq!(
+            h.last_ok("b0"),
+            None,
+            "a pod gone from the round is forgotten"
+        );
     }
 
     #[test]
     fn history_is_bounded_and_keeps_side_maxima() {
         let mut h = RaftHistory::default();
         for i in 0..HISTORY_POINTS as i64 + 10 {
-            h.push(&[
-                r("b0", Side::Blue, 5, 5, i),
-                r("g0", Side::Green, 9, 9, i),
-            ]);
+            h.push(&[r("b0", Side::Blue, 5, 5, i), r("g0", Side::Green, 9, 9, i)]);
         }
         assert_eq!(h.points().len(), HISTORY_POINTS);
         let p = h.points().back().copied();

@@ -71,7 +71,10 @@ impl RaftDriverSlot {
     }
 
     fn get(&self) -> Option<Arc<dyn RaftDriver>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn repair_succeeded(&self) {
@@ -101,7 +104,10 @@ impl SwitchProxy {
     }
 
     fn current(&self) -> Arc<dyn PodProxy> {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -181,7 +187,12 @@ impl Tasks {
 
 impl Drop for Tasks {
     fn drop(&mut self) {
-        for h in self.0.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
+        for h in self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
             h.abort();
         }
     }
@@ -337,9 +348,15 @@ mod tests {
     #[tokio::test]
     async fn the_switch_answers_from_the_current_proxy() {
         let p = SwitchProxy::new(Arc::new(Fixed(200)));
-        assert_eq!(p.get("n", "p", 8200, "/").await.map(|r| r.status), Some(200));
+        assert_eq!(
+            p.get("n", "p", 8200, "/").await.map(|r| r.status),
+            Some(200)
+        );
         p.switch(Arc::new(Fixed(429)));
-        assert_eq!(p.get("n", "p", 8200, "/").await.map(|r| r.status), Some(429));
+        assert_eq!(
+            p.get("n", "p", 8200, "/").await.map(|r| r.status),
+            Some(429)
+        );
     }
 
     #[test]

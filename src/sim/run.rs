@@ -11,16 +11,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::scenario::{Scenario, ScenarioError};
-use super::server::{Controls, RunningServer, ServeOptions, SimError, serve};
-use super::store::{ApiError, Store};
-use super::twin::{TwinHandle, model_for, spawn};
-use super::twin_seed::{Seeded, seed};
 use super::bao::BaoError;
 use super::real_nodes::{
     RealCluster, RealNodes, SimOptions, SwitchProxy, Tasks, annotate_pods, wanted,
 };
 use super::scenario::Topology;
+use super::scenario::{Scenario, ScenarioError};
+use super::server::{Controls, RunningServer, ServeOptions, SimError, serve};
+use super::store::{ApiError, Store};
+use super::twin::{TwinHandle, model_for, spawn};
+use super::twin_seed::{Seeded, seed};
 
 /// Why the simulator did not start.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +72,10 @@ impl SimHandle {
 
     /// The real OpenBao nodes behind the pod proxy, once they are up (None: simulated).
     pub fn real_nodes(&self) -> Option<Arc<RealCluster>> {
-        self.real.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.real
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Stop the twin, then the server (ending open watches and log streams), then any real
@@ -81,13 +84,16 @@ impl SimHandle {
         self.real_start.stop().await;
         self.twin.stop().await;
         self.server.shutdown().await;
-        let real = self.real.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(real) = real.and_then(|r| Arc::into_inner(r)) {
+        let real = self
+            .real
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(real) = real.and_then(Arc::into_inner) {
             let _ = real.shutdown().await;
         }
     }
 }
-
 
 /// Start scenario `scenario` at `speed` with simulated OpenBao endpoints and write the
 /// kubeconfig (contexts `sim` = admin, `sim-viewer` = read-only; namespace = the

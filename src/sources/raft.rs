@@ -54,12 +54,11 @@ pub fn leader_path(namespace: &str, pod: &str) -> String {
 
 /// Whether anything the pane shows moved between two rounds (indices, leader, reachability).
 pub fn moved(before: &[RaftReading], after: &[RaftReading]) -> bool {
-    let key = |rs: &[RaftReading]| -> Vec<(String, Option<u64>, Option<u64>, bool, bool)> {
-        rs.iter()
-            .map(|r| (r.pod.clone(), r.committed, r.applied, r.is_leader, r.reachable))
-            .collect()
+    let same = |a: &RaftReading, b: &RaftReading| {
+        (&a.pod, a.committed, a.applied, a.is_leader, a.reachable)
+            == (&b.pod, b.committed, b.applied, b.is_leader, b.reachable)
     };
-    key(before) != key(after)
+    before.len() != after.len() || before.iter().zip(after).any(|(a, b)| !same(a, b))
 }
 
 /// The next interval: fast while moving, quiet after `QUIET_ROUNDS` unchanged rounds.
@@ -244,6 +243,27 @@ mod tests {
         );
         assert!(r.reachable && r.is_leader);
         assert_eq!((r.committed, r.applied), (Some(2040), Some(2040)));
+    }
+
+    #[test]
+    fn polling_slows_down_only_after_quiet_rounds() {
+        let at = Timestamp::UNIX_EPOCH;
+        let a = vec![reading(
+            "p",
+            Side::Blue,
+            Ok(r#"{"raft_committed_index":5,"raft_applied_index":5}"#.into()),
+            at,
+        )];
+        let b = vec![reading(
+            "p",
+            Side::Blue,
+            Ok(r#"{"raft_committed_index":6,"raft_applied_index":6}"#.into()),
+            at,
+        )];
+        assert!(moved(&a, &b) && !moved(&a, &a) && moved(&[], &a));
+        assert_eq!(next_interval(0), FAST_INTERVAL);
+        assert_eq!(next_interval(QUIET_ROUNDS), QUIET_INTERVAL);
+        assert!(leader_path("ns", "p").contains("/pods/https:p:8200/proxy/"));
     }
 
     #[test]

@@ -204,9 +204,17 @@ fn signal_lines(
         NeedsToken::Known(n) => NeedsToken::Known(n.to_string()),
     };
     out.push(Line::from(vec![
-        Span::raw(if narrow { "Green voters " } else { "Green voters: " }),
+        Span::raw(if narrow {
+            "Green voters "
+        } else {
+            "Green voters: "
+        }),
         token(&voters),
-        Span::raw(if narrow { " · tolerance " } else { " · failure tolerance: " }),
+        Span::raw(if narrow {
+            " · tolerance "
+        } else {
+            " · failure tolerance: "
+        }),
         token(&tolerance),
     ]));
     out
@@ -273,7 +281,11 @@ impl Table {
             .max()
             .map_or(1, |n| n.to_string().len());
         let num = max_num.max(7);
-        let full_pod = readings.iter().map(|r| r.pod.chars().count()).max().unwrap_or(3);
+        let full_pod = readings
+            .iter()
+            .map(|r| r.pod.chars().count())
+            .max()
+            .unwrap_or(3);
         let widths = |short: bool, role: usize| -> Vec<(Col, usize)> {
             PRIORITY
                 .iter()
@@ -364,11 +376,15 @@ impl Table {
                         state.raft_history.last_ok(&r.pod)
                     };
                     match at {
-                        Some(at) if r.reachable => {
-                            (fmt_age(state.now.duration_since(at).as_secs().max(0)), Style::new())
-                        }
+                        Some(at) if r.reachable => (
+                            fmt_age(state.now.duration_since(at).as_secs().max(0)),
+                            Style::new(),
+                        ),
                         Some(at) => (
-                            format!("{}!", fmt_age(state.now.duration_since(at).as_secs().max(0))),
+                            format!(
+                                "{}!",
+                                fmt_age(state.now.duration_since(at).as_secs().max(0))
+                            ),
                             t.warn(),
                         ),
                         None => ("-".to_string(), t.warn()),

@@ -35,10 +35,7 @@ pub(crate) fn render(history: &RaftHistory, t: Theme, frame: &mut Frame, area: R
     let blue = series(|p| p.blue);
     let green = series(|p| p.green);
     let values = || blue.iter().chain(&green).map(|&(_, v)| v);
-    let (Some(lo), Some(hi)) = (
-        values().reduce(f64::min),
-        values().reduce(f64::max),
-    ) else {
+    let (Some(lo), Some(hi)) = (values().reduce(f64::min), values().reduce(f64::max)) else {
         return;
     };
     let pad = ((hi - lo) * 0.05).max(1.0);
@@ -57,23 +54,29 @@ pub(crate) fn render(history: &RaftHistory, t: Theme, frame: &mut Frame, area: R
             .data(&blue),
         Dataset::default()
             .name("Green max committed")
-            .marker(if t.color { Marker::Braille } else { Marker::Dot })
+            .marker(if t.color {
+                Marker::Braille
+            } else {
+                Marker::Dot
+            })
             .graph_type(GraphType::Line)
             .style(green_style)
             .data(&green),
     ];
     let secs = span_s.round() as i64;
     let chart = Chart::new(datasets)
-        .x_axis(
-            Axis::default()
-                .bounds([0.0, span_s])
-                .labels([Span::raw(format!("-{}", super::fmt_age(secs))), Span::raw("now")]),
-        )
+        .x_axis(Axis::default().bounds([0.0, span_s]).labels([
+            Span::raw(format!("-{}", super::fmt_age(secs))),
+            Span::raw("now"),
+        ]))
         .y_axis(
             Axis::default()
                 .bounds([lo, hi])
                 .labels([Span::raw(format!("{lo:.0}")), Span::raw(format!("{hi:.0}"))]),
         )
-        .hidden_legend_constraints((ratatui::layout::Constraint::Ratio(1, 2), ratatui::layout::Constraint::Ratio(1, 2)));
+        .hidden_legend_constraints((
+            ratatui::layout::Constraint::Ratio(1, 2),
+            ratatui::layout::Constraint::Ratio(1, 2),
+        ));
     frame.render_widget(chart, area);
 }
