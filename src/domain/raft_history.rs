@@ -41,6 +41,10 @@ pub struct RaftHistory {
     /// When each pod of the latest round last answered (pods gone from the round are
     /// forgotten, so this stays as small as the cluster).
     last_ok: BTreeMap<String, Timestamp>,
+    /// What answered the last round (the simulator's `real`/`simulated`): the demo swaps
+    /// simulated endpoints for real nodes, whose indices are unrelated, so the history
+    /// restarts with the new source rather than drawing a cliff.
+    source: Option<String>,
 }
 
 impl RaftHistory {
@@ -49,6 +53,13 @@ impl RaftHistory {
         let Some(at) = readings.iter().map(|r| r.at).max() else {
             return;
         };
+        let source = readings.iter().find_map(|r| r.endpoints.clone());
+        if source != self.source {
+            *self = RaftHistory {
+                source,
+                ..RaftHistory::default()
+            };
+        }
         if self.points.len() == HISTORY_POINTS {
             self.points.pop_front();
         }
@@ -217,6 +228,11 @@ mod tests {
             None,
             "a pod gone from the round is forgotten"
         );
+        // Another source (simulated endpoints → real nodes): the history restarts.
+        let mut real = r("g0", Side::Green, 5, 5, 14);
+        real.endpoints = Some("real".into());
+        h.push(&[real]);
+        assert_eq!(h.points().len(), 1);
     }
 
     #[test]
