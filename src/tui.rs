@@ -21,7 +21,7 @@ use crate::sources::connect::Connection;
 use crate::sources::{SourceEvent, actions, logfollow, raft, watch as watchers};
 use crate::ui;
 
-const RAFT_INTERVAL: Duration = Duration::from_secs(2);
+const RAFT_INTERVAL: Duration = raft::FAST_INTERVAL;
 
 /// Restores the terminal when dropped, whatever way the loop ends.
 struct TerminalGuard {

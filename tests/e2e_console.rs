@@ -191,7 +191,12 @@ fn demo_acknowledge_new_attempt_quit() {
 
 #[test]
 fn cancelling_sends_nothing_and_sigterm_restores_the_terminal() {
-    let t = Tmux::start(80, 24, &["demo", "--speed", "4"]);
+    // Simulated endpoints: one real cluster (the other test's) is enough on a small machine.
+    let t = Tmux::start(
+        80,
+        24,
+        &["demo", "--speed", "4", "--openbao-nodes", "simulated"],
+    );
     t.wait_for("BREAK GLASS");
     t.keys(&["BTab", "Enter"]);
     t.wait_for("breakGlassAck");

@@ -147,6 +147,8 @@ pub fn raft() -> Vec<RaftReading> {
         is_leader: leader,
         leader_address: None,
         reachable: committed.is_some(),
+        sealed: committed.is_none(),
+        endpoints: None,
         error: committed
             .is_none()
             .then(|| "503 Vault is sealed".to_string()),

@@ -176,6 +176,8 @@ pub struct State {
     /// Scroll offsets of the text panes (Health, Raft); the Logs pane has its own view.
     pub health_scroll: u16,
     pub raft_scroll: u16,
+    /// Raft poll rounds over the session (bounded): chart and apply-stall signal.
+    pub raft_history: crate::domain::raft_history::RaftHistory,
     pub logs: LogPane,
     pub decision: DecisionPane,
     pub dialog: Option<Dialog>,
@@ -201,6 +203,7 @@ impl State {
             focus: Focus::Health,
             health_scroll: 0,
             raft_scroll: 0,
+            raft_history: Default::default(),
             logs: LogPane {
                 follow: true,
                 ..LogPane::default()

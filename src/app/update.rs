@@ -61,6 +61,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         }
         SourceEvent::Raft(readings) => {
             fresh(state, SourceName::Raft);
+            state.raft_history.push(&readings);
             state.incident.raft = readings;
         }
         SourceEvent::LogAttempt { job, run_id } => {

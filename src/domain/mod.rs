@@ -8,6 +8,7 @@ pub mod incident;
 pub mod naming;
 pub mod paths;
 pub mod raft;
+pub mod raft_history;
 
 pub use cluster::{BlueGreenView, BreakGlassView, ClusterView, ConditionView};
 pub use incident::{Incident, JobState, JobView, PodView, Side};

@@ -21,6 +21,11 @@ pub struct RaftReading {
     pub is_leader: bool,
     pub leader_address: Option<String>,
     pub reachable: bool,
+    /// The node answered 503 "Vault is sealed".
+    pub sealed: bool,
+    /// What answers behind the pod proxy, from the simulator's pod annotation
+    /// (`real` / `simulated`); None on a live cluster.
+    pub endpoints: Option<String>,
     /// Why the node could not be read (timeout, 503 sealed, proxy error).
     pub error: Option<String>,
     /// When this reading was taken.
@@ -39,6 +44,29 @@ pub fn max_committed(readings: &[RaftReading], side: Option<Side>) -> Option<u64
 /// How far a node's committed index is behind the highest committed index of all nodes.
 pub fn lag(reading: &RaftReading, readings: &[RaftReading]) -> Option<u64> {
     Some(max_committed(readings, None)?.saturating_sub(reading.committed?))
+}
+
+/// The role shown for a node. Voter vs non-voter needs the Raft configuration (a token),
+/// so without it a reachable non-leader is a `follower`.
+pub fn role(r: &RaftReading) -> &'static str {
+    if r.sealed {
+        "sealed"
+    } else if !r.reachable {
+        "unreachable"
+    } else if r.is_leader {
+        "leader"
+    } else {
+        "follower"
+    }
+}
+
+/// Pods that answer `is_self: true` (more than one: a split view worth showing).
+pub fn leaders(readings: &[RaftReading]) -> Vec<&str> {
+    readings
+        .iter()
+        .filter(|r| r.reachable && r.is_leader)
+        .map(|r| r.pod.as_str())
+        .collect()
 }
 
 /// Blue's highest committed index behind Green's highest (0 when Blue is ahead).
@@ -61,6 +89,8 @@ mod tests {
             is_leader: false,
             leader_address: None,
             reachable: committed.is_some(),
+            sealed: false,
+            endpoints: None,
             error: None,
             at: Timestamp::UNIX_EPOCH,
         }

@@ -18,6 +18,7 @@ pub mod openbao_sim;
 pub mod patch;
 pub mod podlog;
 pub mod proto;
+pub mod real_nodes;
 pub mod rest;
 pub mod run;
 pub mod scenario;

@@ -3,11 +3,19 @@
 //! behind its pod proxy, and a kubeconfig for the console (and `kubectl`) to use.
 //!
 //! `start` → [`SimHandle`] → `shutdown`. Nothing here is used by the live code paths.
+//!
+//! [`start_with`] can put real `bao` nodes behind the pod proxy (`sim::real_nodes`); plain
+//! [`start`] keeps the simulated endpoints, which come up at once.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use super::bao::BaoError;
+use super::real_nodes::{
+    RealCluster, RealNodes, SimOptions, SwitchProxy, Tasks, annotate_pods, wanted,
+};
+use super::scenario::Topology;
 use super::scenario::{Scenario, ScenarioError};
 use super::server::{Controls, RunningServer, ServeOptions, SimError, serve};
 use super::store::{ApiError, Store};
@@ -23,7 +31,12 @@ pub enum StartError {
     Seed(#[from] ApiError),
     #[error(transparent)]
     Server(#[from] SimError),
+    #[error("real OpenBao nodes: {0}")]
+    RealNodes(#[from] BaoError),
 }
+
+/// The real cluster once it is up (shared with the background start-up of `Auto`).
+type RealSlot = Arc<Mutex<Option<Arc<RealCluster>>>>;
 
 /// A running simulator. Dropping it stops the server and the twin too.
 pub struct SimHandle {
@@ -37,6 +50,9 @@ pub struct SimHandle {
     pub seeded: Seeded,
     server: RunningServer,
     twin: TwinHandle,
+    real: RealSlot,
+    /// The background start-up of `Auto` (aborted with the handle).
+    real_start: Tasks,
 }
 
 impl SimHandle {
@@ -54,28 +70,90 @@ impl SimHandle {
         &self.twin
     }
 
-    /// Stop the twin, then the server (ending open watches and log streams).
+    /// The real OpenBao nodes behind the pod proxy, once they are up (None: simulated).
+    pub fn real_nodes(&self) -> Option<Arc<RealCluster>> {
+        self.real
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Stop the twin, then the server (ending open watches and log streams), then any real
+    /// nodes (every process killed, their directory removed).
     pub async fn shutdown(self) {
+        self.real_start.stop().await;
         self.twin.stop().await;
         self.server.shutdown().await;
+        let real = self
+            .real
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(real) = real.and_then(Arc::into_inner) {
+            let _ = real.shutdown().await;
+        }
     }
 }
 
-/// Start scenario `scenario` at `speed` and write the kubeconfig (contexts `sim` = admin,
-/// `sim-viewer` = read-only; namespace = the scenario's) to `kubeconfig_out`.
+/// Start scenario `scenario` at `speed` with simulated OpenBao endpoints and write the
+/// kubeconfig (contexts `sim` = admin, `sim-viewer` = read-only; namespace = the
+/// scenario's) to `kubeconfig_out`.
 pub async fn start(
     scenario: &str,
     speed: f64,
     kubeconfig_out: &Path,
 ) -> Result<SimHandle, StartError> {
+    start_with(scenario, speed, kubeconfig_out, SimOptions::default()).await
+}
+
+/// [`start`], choosing what answers behind the pod proxy: with [`RealNodes::Always`] this
+/// returns once the real nodes are up (or fails); with [`RealNodes::Auto`] they start in the
+/// background when `bao` is found and take over the pod proxy when ready.
+pub async fn start_with(
+    scenario: &str,
+    speed: f64,
+    kubeconfig_out: &Path,
+    options: SimOptions,
+) -> Result<SimHandle, StartError> {
     let scenario = Scenario::named(scenario)?.with_speed(speed)?;
+    let topo = Topology::of(&scenario);
+    let real_wanted = wanted(options.real_nodes)?;
     let store = Store::new();
     let seeded = seed(&store, &scenario, &model_for(&scenario))?;
     let twin = spawn(store.clone(), scenario.clone());
+    let proxy = SwitchProxy::new(twin.proxy());
+    let real: RealSlot = Arc::default();
+    annotate_pods(&store, &topo, "simulated");
+    let real_start = Tasks::default();
+    if real_wanted {
+        let attach = {
+            let (store, topo, proxy, real) =
+                (store.clone(), topo.clone(), proxy.clone(), real.clone());
+            let driver = twin.raft_driver().clone();
+            move |cluster: RealCluster| {
+                let cluster = Arc::new(cluster);
+                proxy.switch(Arc::new(cluster.proxy(&topo.namespace)));
+                driver.attach(cluster.clone());
+                *real.lock().unwrap_or_else(PoisonError::into_inner) = Some(cluster);
+                annotate_pods(&store, &topo, "real");
+            }
+        };
+        if options.real_nodes == RealNodes::Always {
+            attach(RealCluster::start(&scenario, &topo).await?);
+        } else {
+            let (scenario, topo) = (scenario.clone(), topo.clone());
+            real_start.push(tokio::spawn(async move {
+                match RealCluster::start(&scenario, &topo).await {
+                    Ok(cluster) => attach(cluster),
+                    Err(e) => tracing::warn!("real OpenBao nodes did not start: {e}"),
+                }
+            }));
+        }
+    }
     let server = serve(
         store.clone(),
         ServeOptions {
-            proxy: Some(twin.proxy()),
+            proxy: Some(Arc::new(proxy)),
             ..ServeOptions::default()
         },
     )
@@ -91,5 +169,7 @@ pub async fn start(
         seeded,
         server,
         twin,
+        real,
+        real_start,
     })
 }

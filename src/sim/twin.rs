@@ -19,6 +19,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use super::executor_log::{ExecutorFields, error_line, step_lines};
 use super::openbao::PodProxy;
 use super::openbao_sim::{RaftModel, SimOpenBao};
+use super::real_nodes::RaftDriverSlot;
 use super::scenario::{ACTION_REMOVE_BLUE_PEERS, ACTION_REPAIR, Outcome, Scenario, Topology};
 use super::scenario::{OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE};
 use super::store::{ApiError, Resource, Store};
@@ -36,6 +37,7 @@ use crate::domain::naming;
 /// The running twin. Dropping it (or [`TwinHandle::stop`]) ends the task and any script.
 pub struct TwinHandle {
     openbao: SimOpenBao,
+    driver: RaftDriverSlot,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -49,6 +51,11 @@ impl TwinHandle {
     /// The simulated OpenBao nodes themselves (tests inspect the Raft model).
     pub fn openbao(&self) -> &SimOpenBao {
         &self.openbao
+    }
+
+    /// Where real OpenBao nodes attach, so the twin drives them too (`sim::real_nodes`).
+    pub fn raft_driver(&self) -> &RaftDriverSlot {
+        &self.driver
     }
 
     /// Stop and wait for the task to end.
@@ -72,17 +79,20 @@ pub fn spawn(store: Arc<Store>, scenario: Scenario) -> TwinHandle {
     let topo = Topology::of(&scenario);
     let openbao = SimOpenBao::new(model_for(&scenario));
     let (stop, stop_rx) = oneshot::channel();
+    let driver = RaftDriverSlot::default();
     let twin = Twin {
         store,
         scenario: Arc::new(scenario),
         topo: Arc::new(topo),
         openbao: openbao.clone(),
+        driver: driver.clone(),
     };
     // Subscribe before returning, so no change made after spawn() is missed.
     let rx = twin.store.subscribe();
     let task = tokio::spawn(twin.run(rx, stop_rx));
     TwinHandle {
         openbao,
+        driver,
         stop: Some(stop),
         task,
     }
@@ -99,6 +109,7 @@ struct Twin {
     scenario: Arc<Scenario>,
     topo: Arc<Topology>,
     openbao: SimOpenBao,
+    driver: RaftDriverSlot,
 }
 
 impl Twin {
@@ -355,6 +366,7 @@ impl Twin {
         for n in 0..self.topo.replicas {
             let pod = self.topo.pod(false, n);
             self.openbao.model().remove(&pod);
+            self.driver.pod_deleted(&pod);
             match self.store.delete(Resource::Pods, ns, &pod) {
                 Ok(_) => {}
                 Err(e) if e.code == 404 => {}
@@ -501,6 +513,7 @@ impl Twin {
     /// is ignored), deletes Green and returns to Idle.
     async fn rollback_cleanup(&self, attempt: i32) -> Result<(), ApiError> {
         self.openbao.model().release_blue();
+        self.driver.repair_succeeded();
         self.sleep(self.scenario.timing.blue_leader_ms).await;
         let leader = loop {
             if let Some(b) = self.openbao.model().blue_caught_up(1.0) {

@@ -2,7 +2,11 @@
 //! proxy (`pods/proxy` get), which needs no OpenBao token and no route into the cluster.
 //!
 //! Every node is read concurrently with its own timeout, so one dead node never holds up
-//! the others; it shows as unreachable with the reason.
+//! the others; it shows as unreachable with the reason. TLS-enabled OpenBao (the
+//! operator's default) is reached as `pods/https:<pod>:8200/proxy/...`.
+//!
+//! The interval adapts: [`FAST_INTERVAL`] while indices or leadership move, [`QUIET_INTERVAL`]
+//! after [`QUIET_ROUNDS`] rounds without change.
 
 use std::time::Duration;
 
@@ -23,6 +27,14 @@ use crate::domain::{ClusterView, PodView, RaftReading, Side};
 /// OpenBao's API port.
 pub const API_PORT: u16 = 8200;
 const NODE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Poll interval while the incident moves.
+pub const FAST_INTERVAL: Duration = Duration::from_secs(1);
+/// Poll interval when nothing changed for a while.
+pub const QUIET_INTERVAL: Duration = Duration::from_secs(5);
+/// Unchanged rounds before slowing down.
+pub const QUIET_ROUNDS: u32 = 5;
+/// The simulator's pod annotation naming what answers behind the pod proxy.
+const ENDPOINTS_ANNOTATION: &str = "sim.breakglass.dev/openbao-endpoints";
 
 /// The fields of `sys/leader` the console uses (`../shared/openbao/samples/sys-leader.*`).
 #[derive(Debug, Deserialize)]
@@ -35,9 +47,27 @@ struct LeaderResponse {
     raft_applied_index: Option<u64>,
 }
 
-/// Path of a pod's `sys/leader` behind the pod proxy.
+/// Path of a pod's `sys/leader` behind the pod proxy (`https:` scheme: OpenBao serves TLS).
 pub fn leader_path(namespace: &str, pod: &str) -> String {
-    format!("/api/v1/namespaces/{namespace}/pods/{pod}:{API_PORT}/proxy/v1/sys/leader")
+    format!("/api/v1/namespaces/{namespace}/pods/https:{pod}:{API_PORT}/proxy/v1/sys/leader")
+}
+
+/// Whether anything the pane shows moved between two rounds (indices, leader, reachability).
+pub fn moved(before: &[RaftReading], after: &[RaftReading]) -> bool {
+    let same = |a: &RaftReading, b: &RaftReading| {
+        (&a.pod, a.committed, a.applied, a.is_leader, a.reachable)
+            == (&b.pod, b.committed, b.applied, b.is_leader, b.reachable)
+    };
+    before.len() != after.len() || before.iter().zip(after).any(|(a, b)| !same(a, b))
+}
+
+/// The next interval: fast while moving, quiet after `QUIET_ROUNDS` unchanged rounds.
+pub fn next_interval(unchanged_rounds: u32) -> Duration {
+    if unchanged_rounds >= QUIET_ROUNDS {
+        QUIET_INTERVAL
+    } else {
+        FAST_INTERVAL
+    }
 }
 
 /// Turn one node's answer (or failure) into a reading.
@@ -55,6 +85,8 @@ pub fn reading(
         is_leader: false,
         leader_address: None,
         reachable: false,
+        sealed: error.contains("Vault is sealed"),
+        endpoints: None,
         error: Some(error),
         at,
     };
@@ -69,6 +101,8 @@ pub fn reading(
                 is_leader: l.is_self,
                 leader_address: (!l.leader_address.is_empty()).then_some(l.leader_address),
                 reachable: true,
+                sealed: false,
+                endpoints: None,
                 error: None,
                 at,
             },
@@ -113,18 +147,34 @@ pub async fn poll_once(
     let list = pods
         .list(&ListParams::default().labels(&pod_selector(cluster)))
         .await?;
-    let views: Vec<PodView> = list.items.iter().map(PodView::from_pod).collect();
-    let reads = views.iter().map(|p| async {
+    let views: Vec<(PodView, Option<String>)> = list
+        .items
+        .iter()
+        .map(|p| {
+            let endpoints = p
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(ENDPOINTS_ANNOTATION))
+                .cloned();
+            (PodView::from_pod(p), endpoints)
+        })
+        .collect();
+    let reads = views.iter().map(|(p, endpoints)| async {
         let answer = read_node(client, namespace, &p.name).await;
         let side = Side::of_revision(p.revision.as_deref(), view.as_ref());
-        reading(&p.name, side, answer, Timestamp::now())
+        RaftReading {
+            endpoints: endpoints.clone(),
+            ..reading(&p.name, side, answer, Timestamp::now())
+        }
     });
     let mut readings = join_all(reads).await;
     readings.sort_by(|a, b| (a.side, &a.pod).cmp(&(b.side, &b.pod)));
     Ok(readings)
 }
 
-/// Poll forever; faster while the incident is moving is the Raft issue's job.
+/// Poll forever, every `interval` at most: [`FAST_INTERVAL`] (or `interval` if longer)
+/// while something moves, [`QUIET_INTERVAL`] when quiet.
 pub fn spawn(
     client: Client,
     namespace: String,
@@ -134,9 +184,19 @@ pub fn spawn(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut failing = false;
+        let mut last: Vec<RaftReading> = Vec::new();
+        let mut unchanged: u32 = 0;
         loop {
+            let mut sleep = interval.max(QUIET_INTERVAL);
             let event = match poll_once(&client, &namespace, &cluster).await {
                 Ok(readings) => {
+                    unchanged = if moved(&last, &readings) {
+                        0
+                    } else {
+                        unchanged.saturating_add(1)
+                    };
+                    sleep = next_interval(unchanged).max(interval.min(QUIET_INTERVAL));
+                    last.clone_from(&readings);
                     if failing {
                         failing = false;
                         if tx
@@ -162,7 +222,7 @@ pub fn spawn(
             if tx.send(event).await.is_err() {
                 return;
             }
-            tokio::time::sleep(interval).await;
+            tokio::time::sleep(sleep).await;
         }
     })
 }
@@ -183,6 +243,27 @@ mod tests {
         );
         assert!(r.reachable && r.is_leader);
         assert_eq!((r.committed, r.applied), (Some(2040), Some(2040)));
+    }
+
+    #[test]
+    fn polling_slows_down_only_after_quiet_rounds() {
+        let at = Timestamp::UNIX_EPOCH;
+        let a = vec![reading(
+            "p",
+            Side::Blue,
+            Ok(r#"{"raft_committed_index":5,"raft_applied_index":5}"#.into()),
+            at,
+        )];
+        let b = vec![reading(
+            "p",
+            Side::Blue,
+            Ok(r#"{"raft_committed_index":6,"raft_applied_index":6}"#.into()),
+            at,
+        )];
+        assert!(moved(&a, &b) && !moved(&a, &a) && moved(&[], &a));
+        assert_eq!(next_interval(0), FAST_INTERVAL);
+        assert_eq!(next_interval(QUIET_ROUNDS), QUIET_INTERVAL);
+        assert!(leader_path("ns", "p").contains("/pods/https:p:8200/proxy/"));
     }
 
     #[test]

@@ -20,6 +20,9 @@ mod help;
 pub mod layout;
 mod logs;
 mod raft;
+mod raft_chart;
+#[cfg(test)]
+mod raft_tests;
 pub mod theme;
 
 #[cfg(test)]
