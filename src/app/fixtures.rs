@@ -105,6 +105,7 @@ pub fn pod(rev: &str, n: u8, active: bool) -> PodView {
         restarts: 0,
         waiting_reason: None,
         deleting: false,
+        version: Some(if rev == GREEN { "2.4.4" } else { "2.4.3" }.into()),
     }
 }
 

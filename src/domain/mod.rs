@@ -4,6 +4,7 @@
 //! renders them; `status` prints them.
 
 pub mod cluster;
+pub mod diagnosis;
 pub mod incident;
 pub mod naming;
 pub mod paths;
