@@ -10,6 +10,7 @@
 pub mod app;
 pub mod cli;
 pub mod domain;
+pub mod journal;
 pub mod logs;
 pub mod patterns;
 pub mod sim;
