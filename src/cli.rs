@@ -1,4 +1,4 @@
-//! Command line (clap) and dispatch: the console, `demo`, `sim` and `status`.
+//! Command line (clap) and dispatch: the console, `demo`, `sim`, `status`, `ack` and `report`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,9 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use jiff::Timestamp;
 
+use crate::journal::report;
 use crate::sources::connect::{Target, connect};
 use crate::sources::snapshot::{self, SnapshotError};
-use crate::{sim, status, tui};
+use crate::{ack, sim, status, tui};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +31,10 @@ pub struct Cli {
     /// Name of the OpenBaoCluster
     #[arg(required = true)]
     pub cluster: Option<String>,
+    /// Start in write mode (otherwise read-only; W in the Decision pane enters it). Write mode
+    /// drops back after an action or after 5 minutes.
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -72,6 +77,9 @@ pub enum Command {
         /// Simulated time runs this many times faster
         #[arg(long, default_value_t = 1.0, hide = true)]
         speed: f64,
+        /// Start in write mode (see the console's --write)
+        #[arg(long)]
+        write: bool,
     },
     /// Serve the simulated cluster for other clients (kubectl, a second console) until interrupted
     Sim {
@@ -97,6 +105,41 @@ pub enum Command {
         #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
         output: Output,
     },
+    /// Acknowledge break glass (the Retry path) without the console, with the same guards.
+    ///
+    /// Checks RBAC, re-reads the cluster and refuses a stale nonce without writing anything,
+    /// prints the exact patch and what the operator will do, asks (unless --yes), dry-runs,
+    /// then patches with the resourceVersion. Journaled under $XDG_STATE_HOME/breakglass/.
+    ///
+    /// Exit status: 0 acknowledged; 1 error; 4 refused, nothing sent (stale nonce, break glass
+    /// not active, not confirmed); 5 forbidden (RBAC); 6 conflict (the cluster changed
+    /// between the re-read and the patch; nothing applied).
+    Ack {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Name of the OpenBaoCluster
+        cluster: String,
+        /// The nonce you reviewed (status.breakGlass.nonce)
+        #[arg(long)]
+        nonce: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write a postmortem timeline from an incident journal (the console shows its path).
+    Report {
+        /// The journal file (JSON lines)
+        journal: PathBuf,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Markdown,
+    Json,
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -105,10 +148,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let cluster = cli.cluster.ok_or_else(|| eyre!("CLUSTER is required"))?;
             let conn = connect(&cli.target.target()).await?;
             let label = conn.context.clone();
-            tui::run_console(conn, cluster, label).await?;
+            tui::run_console(conn, cluster, label, cli.write).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Demo { scenario, speed }) => {
+        Some(Command::Demo {
+            scenario,
+            speed,
+            write,
+        }) => {
             let dir = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
             let kubeconfig = dir.path().join("kubeconfig");
             let handle = sim::run::start(&scenario, speed, &kubeconfig)
@@ -119,8 +166,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ..Default::default()
             };
             let conn = connect(&target).await?;
-            let result =
-                tui::run_console(conn, handle.cluster.clone(), format!("demo:{scenario}")).await;
+            let result = tui::run_console(
+                conn,
+                handle.cluster.clone(),
+                format!("demo:{scenario}"),
+                write,
+            )
+            .await;
             handle.shutdown().await;
             result?;
             Ok(ExitCode::SUCCESS)
@@ -151,6 +203,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             cluster,
             output,
         }) => status_command(&target, &cluster, output).await,
+        Some(Command::Ack {
+            target,
+            cluster,
+            nonce,
+            yes,
+        }) => {
+            let conn = connect(&target.target()).await?;
+            Ok(ExitCode::from(ack::run(&conn, &cluster, &nonce, yes).await))
+        }
+        Some(Command::Report { journal, format }) => {
+            let entries = crate::journal::read(&journal)?;
+            let name = journal.display().to_string();
+            match format {
+                ReportFormat::Markdown => print!("{}", report::markdown(&entries, &name)),
+                ReportFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report::json(&entries, &name))?
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

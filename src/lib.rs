@@ -7,6 +7,7 @@
 //! with the read-only [`ui::render`]. The `sim` module is a strict Kubernetes API server
 //! plus an operator twin, used by the demo and the tests through an ordinary kubeconfig.
 
+pub mod ack;
 pub mod app;
 pub mod cli;
 pub mod domain;

@@ -6,6 +6,7 @@
 //! normal exit, error (guard drop), panic (ratatui's hook), SIGTERM and SIGHUP.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr, bail};
@@ -17,8 +18,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::app::{Effect, Msg, Options, State, update};
-use crate::sources::connect::Connection;
-use crate::sources::{SourceEvent, actions, logfollow, raft, watch as watchers};
+use crate::journal::{self, Entry, Recorder};
+use crate::sources::connect::{Connection, explain};
+use crate::sources::{SourceEvent, SourceName, actions, logfollow, raft, rbac, watch as watchers};
 use crate::ui;
 
 const RAFT_INTERVAL: Duration = Duration::from_secs(2);
@@ -91,11 +93,17 @@ fn start_sources(conn: &Connection, cluster: &str, tx: &mpsc::Sender<SourceEvent
         RAFT_INTERVAL,
         tx.clone(),
     ));
+    handles.push(spawn_preflight(conn, tx.clone()));
     Sources { handles, jobs }
 }
 
 /// Run the console until the user quits or a stop signal arrives.
-pub async fn run_console(conn: Connection, cluster: String, context_label: String) -> Result<()> {
+pub async fn run_console(
+    conn: Connection,
+    cluster: String,
+    context_label: String,
+    write: bool,
+) -> Result<()> {
     if !std::io::stdout().is_terminal() {
         bail!(
             "the console needs a terminal; for scripts use `breakglass status {cluster} --output json`"
@@ -108,9 +116,15 @@ pub async fn run_console(conn: Connection, cluster: String, context_label: Strin
         context_label,
         color,
         now: Timestamp::now(),
+        write,
+        os_user: journal::os_user(),
+        k8s_user: conn.user.clone(),
+        journal_dir: journal::state_dir(),
     });
     let (tx, mut rx) = mpsc::channel::<SourceEvent>(1024);
     let sources = start_sources(&conn, &cluster, &tx);
+    let journal_tx = spawn_journal_writer(tx.clone());
+    let mut journal_path: Option<PathBuf> = None;
     let mut guard = TerminalGuard::enter()?;
     if let Ok((width, height)) = crossterm::terminal::size() {
         update(&mut state, Msg::Resize { width, height });
@@ -157,14 +171,74 @@ pub async fn run_console(conn: Connection, cluster: String, context_label: Strin
                         cluster.clone(),
                         tx.clone(),
                     );
+                    let (journal_tx, path) = (journal_tx.clone(), journal_path.clone());
                     tokio::spawn(async move {
-                        let outcome = actions::acknowledge(&client, &ns, &name, &nonce).await;
+                        let mut rec = Recorder::default();
+                        let outcome =
+                            actions::acknowledge_recorded(&client, &ns, &name, &nonce, &mut rec)
+                                .await;
+                        if let Some(path) = path {
+                            let _ = journal_tx.try_send((path, rec.entries));
+                        }
                         let _ = tx.send(SourceEvent::Action(outcome)).await;
                     });
+                }
+                Effect::Journal { path, entries } => {
+                    journal_path = Some(path.clone());
+                    // Never block the UI: a full queue drops entries, and says so.
+                    if journal_tx.try_send((path, entries)).is_err() {
+                        let _ = tx.try_send(SourceEvent::Problem {
+                            source: SourceName::Journal,
+                            message: "journal queue full: entries dropped".into(),
+                        });
+                    }
                 }
             }
         }
     }
+}
+
+type JournalBatch = (PathBuf, Vec<Entry>);
+
+/// The journal writer: appends batches in order on a blocking thread, off the UI path;
+/// a write error becomes a `journal` problem the console shows.
+fn spawn_journal_writer(tx: mpsc::Sender<SourceEvent>) -> mpsc::Sender<JournalBatch> {
+    let (jtx, mut jrx) = mpsc::channel::<JournalBatch>(256);
+    tokio::spawn(async move {
+        while let Some((path, entries)) = jrx.recv().await {
+            let written =
+                tokio::task::spawn_blocking(move || journal::append(&path, &entries)).await;
+            if let Ok(Err(e)) = written {
+                let _ = tx
+                    .send(SourceEvent::Problem {
+                        source: SourceName::Journal,
+                        message: e.to_string(),
+                    })
+                    .await;
+            }
+        }
+    });
+    jtx
+}
+
+/// Start the RBAC preflight (and identity) once; its answer arrives as `SourceEvent::Rbac`.
+fn spawn_preflight(conn: &Connection, tx: mpsc::Sender<SourceEvent>) -> JoinHandle<()> {
+    let (client, ns, user) = (
+        conn.client.clone(),
+        conn.namespace.clone(),
+        conn.user.clone(),
+    );
+    tokio::spawn(async move {
+        let identity = rbac::identity(&client, &user).await;
+        let ev = match rbac::preflight(&client, &ns).await {
+            Ok(denied) => SourceEvent::Rbac(rbac::Preflight { identity, denied }),
+            Err(e) => SourceEvent::Problem {
+                source: SourceName::Rbac,
+                message: format!("RBAC preflight failed: {}", explain(&e)),
+            },
+        };
+        let _ = tx.send(ev).await;
+    })
 }
 
 fn source_msg(sources: &Sources, ev: SourceEvent) -> Msg {

@@ -32,6 +32,10 @@ pub fn opts(color: bool) -> Options {
         context_label: "demo:transient".into(),
         color,
         now: now(),
+        write: true,
+        os_user: "alice".into(),
+        k8s_user: "admin".into(),
+        journal_dir: None,
     }
 }
 

@@ -58,6 +58,7 @@ pub enum Action {
     CloseHelp,
     HelpUp,
     HelpDown,
+    ToggleWrite,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +276,13 @@ pub const KEYMAP: &[Binding] = &[
         A::Activate,
         "review",
         "review the selected path",
+    ),
+    bh(
+        C::Decision,
+        &[k('W')],
+        A::ToggleWrite,
+        "write mode",
+        "write mode on/off (back to read-only after 5 min)",
     ),
     bh(
         C::Dialog,

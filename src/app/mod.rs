@@ -19,13 +19,17 @@ use jiff::Timestamp;
 
 use crate::sources::SourceEvent;
 
+pub mod decide;
 pub mod dialog;
 pub mod keymap;
 pub mod state;
 mod update;
+pub mod write_mode;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod guard_tests;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +56,10 @@ pub enum Msg {
 
 /// A side effect the loop must perform.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a few effects per message; boxing buys nothing"
+)]
 pub enum Effect {
     Quit,
     /// Send `{"metadata":{"resourceVersion":rv},"spec":{"breakGlassAck":nonce}}` as a JSON merge
@@ -60,5 +68,10 @@ pub enum Effect {
     Acknowledge {
         nonce: String,
         resource_version: String,
+    },
+    /// Append `entries` to the incident journal at `path` (off the UI path, never blocking).
+    Journal {
+        path: std::path::PathBuf,
+        entries: Vec<crate::journal::Entry>,
     },
 }

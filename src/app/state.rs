@@ -5,13 +5,16 @@
 //! the dialog and `update` can never disagree.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use jiff::Timestamp;
 
 use super::dialog::Dialog;
+use super::write_mode::WriteMode;
 use crate::domain::paths::{self, PathKind};
 use crate::domain::{Incident, JobState, JobView, Side};
 use crate::logs::LineStore;
+use crate::sources::rbac::Preflight;
 use crate::sources::{ActionOutcome, SourceName};
 
 /// What the runtime knows before the first event.
@@ -24,6 +27,13 @@ pub struct Options {
     /// False when `NO_COLOR` is set: meaning is then carried by text and modifiers only.
     pub color: bool,
     pub now: Timestamp,
+    /// Start in write mode (`--write`).
+    pub write: bool,
+    /// Who runs the console, for the journal (the OS user and the kubeconfig user).
+    pub os_user: String,
+    pub k8s_user: String,
+    /// Where incident journals go (`$XDG_STATE_HOME/breakglass`); None: no journal.
+    pub journal_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -176,11 +186,17 @@ pub struct State {
     pub help_scroll: u16,
     /// Terminal size as last reported (80x24 until the first resize).
     pub size: (u16, u16),
+    /// Read-only unless entered (W, `--write`); drops back by itself.
+    pub write: WriteMode,
+    /// The RBAC preflight's answer (None until it arrives).
+    pub rbac: Option<Preflight>,
+    /// The incident's journal file, once the cluster (and its Green revision) is known.
+    pub journal: Option<PathBuf>,
 }
 
 impl State {
     pub fn new(opts: Options) -> State {
-        State {
+        let mut state = State {
             now: opts.now,
             incident: Incident {
                 namespace: opts.namespace.clone(),
@@ -203,7 +219,14 @@ impl State {
             help: false,
             help_scroll: 0,
             size: (80, 24),
+            write: WriteMode::default(),
+            rbac: None,
+            journal: None,
+        };
+        if state.opts.write {
+            state.write.enter(state.opts.now);
         }
+        state
     }
 
     pub fn incident(&self) -> &Incident {

@@ -2,18 +2,26 @@
 
 use crossterm::event::KeyEvent;
 
+use super::decide;
 use super::dialog::{Dialog, Press};
 use super::keymap::{self, Action, Context};
-use super::state::{Focus, Presence, State, attempt_of};
+use super::state::{Focus, Presence, RetryTarget, State, attempt_of};
 use super::{Effect, Msg};
 use crate::domain::paths::{self, PathKind};
-use crate::sources::{SourceEvent, SourceName};
+use crate::journal::Event;
+use crate::sources::{ActionOutcome, SourceEvent, SourceName};
 use crate::ui::layout;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) => {
             state.now = now;
+            if state.write.expire(now) {
+                state.decision.notice = Some("write mode expired: read-only again".into());
+                if matches!(state.dialog, Some(Dialog::ConfirmRetry { .. })) {
+                    state.dialog = None;
+                }
+            }
             Vec::new()
         }
         Msg::Resize { width, height } => {
@@ -21,8 +29,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Source(ev) => {
+            let before = matches!(
+                ev,
+                SourceEvent::Cluster(_) | SourceEvent::Pods(_) | SourceEvent::Jobs(_)
+            )
+            .then(|| state.incident.clone());
+            let mut effects = on_action_outcome(state, &ev);
             on_source(state, ev);
-            Vec::new()
+            if let Some(before) = before {
+                effects.extend(decide::observed(state, &before));
+            }
+            effects
         }
         Msg::Key(key) => on_key(state, &key),
     }
@@ -96,9 +113,47 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         SourceEvent::Action(outcome) => {
             state.decision.in_flight = None;
             state.decision.notice = None;
+            let conflict = matches!(
+                outcome,
+                ActionOutcome::Failed {
+                    status: Some(409),
+                    ..
+                }
+            );
             state.decision.outcome = Some(outcome);
+            if conflict {
+                // A 409 changed nothing: ask again on what is now current (Cancel focused).
+                if let (Ok(target), Ok(())) = (state.retry_target(), state.write.guard(state.now)) {
+                    state.dialog = Some(Dialog::confirm_retry(target));
+                }
+            } else {
+                // The action is over: back to read-only.
+                state.write.leave();
+            }
         }
+        SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
     }
+}
+
+/// The journal's record of how an action ended.
+fn on_action_outcome(state: &State, ev: &SourceEvent) -> Vec<Effect> {
+    let SourceEvent::Action(outcome) = ev else {
+        return Vec::new();
+    };
+    let result = match outcome {
+        ActionOutcome::Acknowledged {
+            nonce,
+            resource_version,
+        } => format!("acknowledged nonce {nonce} (resourceVersion {resource_version})"),
+        ActionOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
+        ActionOutcome::Failed { status, message } => {
+            format!("failed ({}): {message}", status.unwrap_or(0))
+        }
+    };
+    state.journal(vec![Event::Outcome {
+        action: "acknowledge (console)".into(),
+        result,
+    }])
 }
 
 /// The keymap contexts in effect, most specific first (also drives the footer hints).
@@ -176,6 +231,15 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         Action::NextError | Action::PrevError => jump_to_error(state, action == Action::NextError),
         Action::Left => state.logs.hscroll = state.logs.hscroll.saturating_sub(8),
         Action::Right => state.logs.hscroll = state.logs.hscroll.saturating_add(8).min(2_000),
+        Action::ToggleWrite => {
+            if state.write.is_on(state.now) {
+                state.write.leave();
+                state.decision.notice = Some("read-only again".into());
+            } else {
+                state.write.enter(state.now);
+                state.decision.notice = None;
+            }
+        }
     }
     Vec::new()
 }
@@ -247,7 +311,7 @@ fn add(v: u16, delta: i64) -> u16 {
 
 fn activate(state: &mut State) {
     match state.selected_path() {
-        PathKind::Retry => match state.retry_target() {
+        PathKind::Retry => match retry_allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_retry(target)),
             Err(reason) => state.decision.notice = Some(format!("Retry unavailable: {reason}")),
         },
@@ -264,7 +328,7 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
     };
     // The captured values are what is sent. If what we now see contradicts them (break glass
     // over, a new nonce, stale data) nothing is sent: the user confirmed something else.
-    let refusal = match state.retry_target() {
+    let refusal = match retry_allowed(state) {
         Err(reason) => Some(reason),
         Ok(now) if now.nonce != captured.nonce => {
             Some("the nonce changed while the dialog was open".into())
@@ -278,8 +342,28 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
     state.decision.notice = None;
     state.decision.outcome = None;
     state.decision.in_flight = Some(captured.nonce.clone());
-    vec![Effect::Acknowledge {
+    let mut effects = state.journal(vec![state.decision_event("Retry")]);
+    effects.push(Effect::Acknowledge {
         nonce: captured.nonce,
         resource_version: captured.resource_version,
-    }]
+    });
+    effects
+}
+
+/// Retry's data guards plus the session's: write mode and the RBAC preflight.
+fn retry_allowed(state: &State) -> Result<RetryTarget, String> {
+    let target = state.retry_target()?;
+    state.write.guard(state.now)?;
+    if let Some(d) = state
+        .rbac
+        .as_ref()
+        .and_then(|r| r.denied.iter().find(|d| d.path == PathKind::Retry))
+    {
+        return Err(format!(
+            "{} may not {}",
+            state.rbac.as_ref().map_or("", |r| r.identity.as_str()),
+            d.permission
+        ));
+    }
+    Ok(target)
 }

@@ -13,6 +13,8 @@ use super::ActionOutcome;
 use super::connect::explain;
 use super::watch::cluster_resource;
 use crate::domain::ClusterView;
+use crate::domain::cluster::{CLUSTER_PLURAL, GROUP, VERSION};
+use crate::journal::Recorder;
 
 /// The exact JSON merge patch an acknowledgement sends.
 pub fn ack_patch(nonce: &str, resource_version: &str) -> Value {
@@ -60,9 +62,32 @@ pub async fn acknowledge(
     cluster: &str,
     nonce: &str,
 ) -> ActionOutcome {
+    acknowledge_recorded(client, namespace, cluster, nonce, &mut Recorder::default()).await
+}
+
+fn record_result<T>(rec: &mut Recorder, result: &Result<T, kube::Error>, ok: &str) {
+    match result {
+        Ok(_) => rec.response(200, ok),
+        Err(kube::Error::Api(s)) => rec.response(s.code, &s.message),
+        Err(e) => rec.response(0, &explain(e)),
+    }
+}
+
+/// [`acknowledge`], keeping every request and response in `rec` for the journal.
+pub async fn acknowledge_recorded(
+    client: &Client,
+    namespace: &str,
+    cluster: &str,
+    nonce: &str,
+    rec: &mut Recorder,
+) -> ActionOutcome {
     let api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &cluster_resource());
-    let fresh = match api.get(cluster).await {
+    let path = format!("/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{CLUSTER_PLURAL}/{cluster}");
+    rec.request("GET", &path, false, None);
+    let got = api.get(cluster).await;
+    record_result(rec, &got, "re-read the cluster");
+    let fresh = match got {
         Ok(obj) => obj,
         Err(e) => return failed(&e),
     };
@@ -85,13 +110,18 @@ pub async fn acknowledge(
         dry_run: true,
         ..Default::default()
     };
-    if let Err(e) = api.patch(cluster, &dry, &Patch::Merge(&patch)).await {
+    rec.request("PATCH", &path, true, Some(&patch));
+    let dry_result = api.patch(cluster, &dry, &Patch::Merge(&patch)).await;
+    record_result(rec, &dry_result, "dry run accepted");
+    if let Err(e) = dry_result {
         return failed(&e);
     }
-    match api
+    rec.request("PATCH", &path, false, Some(&patch));
+    let result = api
         .patch(cluster, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-    {
+        .await;
+    record_result(rec, &result, "patched");
+    match result {
         Ok(obj) => ActionOutcome::Acknowledged {
             nonce: nonce.to_string(),
             resource_version: obj.metadata.resource_version.unwrap_or_default(),

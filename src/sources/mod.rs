@@ -7,6 +7,7 @@ pub mod actions;
 pub mod connect;
 pub mod logfollow;
 pub mod raft;
+pub mod rbac;
 pub mod snapshot;
 pub mod watch;
 
@@ -20,6 +21,10 @@ pub enum SourceName {
     Jobs,
     Logs,
     Raft,
+    /// The RBAC preflight.
+    Rbac,
+    /// The incident journal writer.
+    Journal,
 }
 
 impl SourceName {
@@ -30,6 +35,8 @@ impl SourceName {
             SourceName::Jobs => "jobs",
             SourceName::Logs => "logs",
             SourceName::Raft => "raft",
+            SourceName::Rbac => "rbac",
+            SourceName::Journal => "journal",
         }
     }
 }
@@ -73,6 +80,8 @@ pub enum SourceEvent {
     },
     /// The outcome of an action the app asked for.
     Action(ActionOutcome),
+    /// The RBAC preflight: who the user is and which paths' permissions are missing.
+    Rbac(rbac::Preflight),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

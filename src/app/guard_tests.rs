@@ -1,0 +1,174 @@
+//! Guard tests: read-only by default, write mode entered and dropped, RBAC, 409 asks again,
+//! "no" cancels with nothing sent, and journal entries as effects (never I/O in `update`).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use jiff::SignedDuration;
+
+use super::fixtures::{self, NONCE, feed, incident_state};
+use super::*;
+use crate::domain::diagnosis::Denied;
+use crate::domain::paths::PathKind;
+use crate::journal::Event;
+use crate::sources::rbac::Preflight;
+use crate::sources::{ActionOutcome, SourceEvent};
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn run(state: &mut State, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
+    msgs.into_iter().flat_map(|m| update(state, m)).collect()
+}
+
+fn read_only() -> State {
+    let mut s = incident_state(true);
+    s.write.leave();
+    s.focus = Focus::Decision;
+    s
+}
+
+fn acks(effects: &[Effect]) -> usize {
+    effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Acknowledge { .. }))
+        .count()
+}
+
+#[test]
+fn read_only_refuses_to_open_the_dialog_and_w_enters_write_mode() {
+    let mut s = read_only();
+    assert!(run(&mut s, [key(KeyCode::Enter)]).is_empty());
+    assert!(s.dialog.is_none());
+    assert!(s.decision.notice.as_deref().unwrap().contains("read-only"));
+    run(&mut s, [key(KeyCode::Char('W')), key(KeyCode::Enter)]);
+    assert!(matches!(s.dialog, Some(Dialog::ConfirmRetry { .. })));
+}
+
+#[test]
+fn no_cancels_and_nothing_is_sent() {
+    for cancel in [
+        key(KeyCode::Char('n')),
+        key(KeyCode::Esc),
+        key(KeyCode::Char('q')),
+        key(KeyCode::Enter),
+    ] {
+        let mut s = read_only();
+        let effects = run(
+            &mut s,
+            [key(KeyCode::Char('W')), key(KeyCode::Enter), cancel],
+        );
+        assert_eq!(acks(&effects), 0);
+        assert!(s.dialog.is_none() && s.decision.in_flight.is_none());
+    }
+}
+
+#[test]
+fn write_mode_expires_on_tick_and_closes_an_open_confirmation() {
+    let mut s = read_only();
+    run(&mut s, [key(KeyCode::Char('W')), key(KeyCode::Enter)]);
+    let later = s.now.checked_add(SignedDuration::from_secs(301)).unwrap();
+    run(&mut s, [Msg::Tick(later)]);
+    assert!(!s.write.is_on(s.now));
+    assert!(s.dialog.is_none());
+    let effects = run(&mut s, [key(KeyCode::Enter)]);
+    assert!(effects.is_empty() && s.dialog.is_none());
+}
+
+#[test]
+fn write_mode_drops_after_the_action_but_a_409_asks_again() {
+    let mut s = read_only();
+    let effects = run(
+        &mut s,
+        [
+            key(KeyCode::Char('W')),
+            key(KeyCode::Enter),
+            key(KeyCode::Right),
+            key(KeyCode::Enter),
+        ],
+    );
+    assert_eq!(acks(&effects), 1);
+    feed(
+        &mut s,
+        [SourceEvent::Action(ActionOutcome::Failed {
+            status: Some(409),
+            message: "409 Conflict".into(),
+        })],
+    );
+    assert!(
+        s.write.is_on(s.now),
+        "a 409 applied nothing: still in write mode"
+    );
+    match &s.dialog {
+        Some(Dialog::ConfirmRetry { focus, .. }) => assert_eq!(*focus, Button::Cancel),
+        other => panic!("409 must ask again, got {other:?}"),
+    }
+    let effects = run(&mut s, [key(KeyCode::Right), key(KeyCode::Enter)]);
+    assert_eq!(acks(&effects), 1);
+    feed(
+        &mut s,
+        [SourceEvent::Action(ActionOutcome::Acknowledged {
+            nonce: NONCE.into(),
+            resource_version: "2".into(),
+        })],
+    );
+    assert!(!s.write.is_on(s.now), "back to read-only after the action");
+}
+
+#[test]
+fn a_denied_patch_disables_retry_with_who_and_what() {
+    let mut s = read_only();
+    feed(
+        &mut s,
+        [SourceEvent::Rbac(Preflight {
+            identity: "viewer".into(),
+            denied: vec![Denied {
+                path: PathKind::Retry,
+                permission: "patch openbaoclusters.openbao.org in security".into(),
+            }],
+        })],
+    );
+    run(&mut s, [key(KeyCode::Char('W')), key(KeyCode::Enter)]);
+    assert!(s.dialog.is_none());
+    let notice = s.decision.notice.clone().unwrap();
+    assert!(
+        notice.contains("viewer may not patch openbaoclusters"),
+        "{notice}"
+    );
+    assert!(!s.diagnosis().verdict(PathKind::Retry).unwrap().available());
+}
+
+#[test]
+fn the_journal_opens_with_the_cluster_and_records_decision_before_the_request() {
+    let mut opts = fixtures::opts(true);
+    opts.journal_dir = Some("/state/breakglass".into());
+    let mut s = State::new(opts);
+    let effects = update(
+        &mut s,
+        Msg::Source(SourceEvent::Cluster(Some(fixtures::cluster()))),
+    );
+    let Some(Effect::Journal { path, entries }) = effects.first() else {
+        panic!("expected a journal effect, got {effects:?}");
+    };
+    assert!(path.ends_with("security_prod-cluster_269c4f7ba494030d.jsonl"));
+    assert!(
+        matches!(&entries[0].event, Event::Session { tool, os_user, .. } if tool == "console" && os_user == "alice")
+    );
+    assert!(entries.iter().any(
+        |e| matches!(&e.event, Event::Observed { what } if what.contains("break glass active"))
+    ));
+    feed(&mut s, [SourceEvent::Pods(fixtures::pods())]);
+    s.focus = Focus::Decision;
+    let effects = run(
+        &mut s,
+        [
+            key(KeyCode::Enter),
+            key(KeyCode::Right),
+            key(KeyCode::Enter),
+        ],
+    );
+    assert!(matches!(
+        &effects[..],
+        [Effect::Journal { entries, .. }, Effect::Acknowledge { .. }]
+            if matches!(&entries[0].event, Event::Decision { path, .. } if path == "Retry")
+    ));
+}
