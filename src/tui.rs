@@ -164,25 +164,18 @@ pub async fn run_console(
         for effect in effects {
             match effect {
                 Effect::Quit => return Ok(()),
-                Effect::Acknowledge { nonce, .. } => {
-                    let (client, ns, name, tx) = (
-                        conn.client.clone(),
-                        conn.namespace.clone(),
-                        cluster.clone(),
-                        tx.clone(),
-                    );
-                    let (journal_tx, path) = (journal_tx.clone(), journal_path.clone());
-                    tokio::spawn(async move {
-                        let mut rec = Recorder::default();
-                        let outcome =
-                            actions::acknowledge_recorded(&client, &ns, &name, &nonce, &mut rec)
-                                .await;
-                        if let Some(path) = path {
-                            let _ = journal_tx.try_send((path, rec.entries));
-                        }
-                        let _ = tx.send(SourceEvent::Action(outcome)).await;
-                    });
-                }
+                Effect::Acknowledge { nonce, .. } => spawn_write(
+                    &conn,
+                    &cluster,
+                    Write::Acknowledge(nonce),
+                    (&tx, &journal_tx, journal_path.clone()),
+                ),
+                Effect::Revert { from_version } => spawn_write(
+                    &conn,
+                    &cluster,
+                    Write::Revert(from_version),
+                    (&tx, &journal_tx, journal_path.clone()),
+                ),
                 Effect::Journal { path, entries } => {
                     journal_path = Some(path.clone());
                     // Never block the UI: a full queue drops entries, and says so.
@@ -199,6 +192,47 @@ pub async fn run_console(
 }
 
 type JournalBatch = (PathBuf, Vec<Entry>);
+
+/// A confirmed write for the action executor.
+enum Write {
+    Acknowledge(String),
+    Revert(String),
+}
+
+/// Run a confirmed write off the UI path: its requests and responses go to the journal,
+/// its outcome back to the app as `SourceEvent::Action`.
+fn spawn_write(
+    conn: &Connection,
+    cluster: &str,
+    write: Write,
+    (tx, journal_tx, path): (
+        &mpsc::Sender<SourceEvent>,
+        &mpsc::Sender<JournalBatch>,
+        Option<PathBuf>,
+    ),
+) {
+    let (client, ns, name) = (
+        conn.client.clone(),
+        conn.namespace.clone(),
+        cluster.to_string(),
+    );
+    let (tx, journal_tx) = (tx.clone(), journal_tx.clone());
+    tokio::spawn(async move {
+        let mut rec = Recorder::default();
+        let outcome = match write {
+            Write::Acknowledge(nonce) => {
+                actions::acknowledge_recorded(&client, &ns, &name, &nonce, &mut rec).await
+            }
+            Write::Revert(from) => {
+                actions::revert_recorded(&client, &ns, &name, &from, &mut rec).await
+            }
+        };
+        if let Some(path) = path {
+            let _ = journal_tx.try_send((path, rec.entries));
+        }
+        let _ = tx.send(SourceEvent::Action(outcome)).await;
+    });
+}
 
 /// The journal writer: appends batches in order on a blocking thread, off the UI path;
 /// a write error becomes a `journal` problem the console shows.

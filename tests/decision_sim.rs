@@ -285,3 +285,62 @@ async fn ack_exit_codes_guards_and_the_report_of_its_journal() {
     assert!(v["timeline"].as_array().unwrap().len() > 5, "{v}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_retry_the_revert_follow_up_goes_back_to_blue_with_a_dry_run_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(dir.path(), "transient").await;
+    let admin = conn(&sim, None).await;
+    let nonce = sim.seeded.nonce.clone();
+    let mut rec = breakglass::journal::Recorder::default();
+    // Refused while break glass is active: nothing sent.
+    let refused = actions::revert_recorded(
+        &admin.client,
+        &admin.namespace,
+        &sim.cluster,
+        "2.4.4",
+        &mut rec,
+    )
+    .await;
+    assert!(
+        matches!(refused, ActionOutcome::Refused { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(mutating(&sim), Vec::<String>::new());
+    let acked = actions::acknowledge(&admin.client, &admin.namespace, &sim.cluster, &nonce).await;
+    assert!(matches!(acked, ActionOutcome::Acknowledged { .. }));
+    let reverted = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let mut rec = breakglass::journal::Recorder::default();
+            match actions::revert_recorded(
+                &admin.client,
+                &admin.namespace,
+                &sim.cluster,
+                "2.4.4",
+                &mut rec,
+            )
+            .await
+            {
+                ActionOutcome::Reverted { .. } => return rec,
+                _ => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    })
+    .await
+    .expect("the revert was never accepted");
+    let kinds: Vec<String> = reverted
+        .entries
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap()["kind"].to_string())
+        .collect();
+    assert_eq!(
+        kinds.len(),
+        6,
+        "GET, dry run, PATCH with responses: {kinds:?}"
+    );
+    let i = snapshot::read(&admin.client, &admin.namespace, &sim.cluster)
+        .await
+        .unwrap();
+    assert_eq!(i.cluster.unwrap().spec_version, "2.4.3");
+    sim.shutdown().await;
+}

@@ -9,6 +9,7 @@ use super::Effect;
 use super::state::State;
 use crate::domain::Incident;
 use crate::domain::diagnosis::{self, Diagnosis, Evidence, Freshness, Inputs, Level};
+use crate::domain::paths::PathKind;
 use crate::journal::{self, Entry, Event, observe};
 use crate::logs::LineStore;
 use crate::patterns::Severity;
@@ -135,6 +136,105 @@ pub fn journal_label(path: Option<&PathBuf>) -> String {
         "journal: not yet open (waiting for the cluster)".into(),
         |p| format!("journal: {}", p.display()),
     )
+}
+
+/// The revert follow-up as confirmed: the body previewed and what it assumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevertTarget {
+    /// `spec.version` when the dialog opened (the send is refused if it changed).
+    pub from_version: String,
+    pub to_version: String,
+    /// The exact JSON merge patch (with the resourceVersion seen when it opened).
+    pub body: String,
+    /// `status.blueGreen.phase` when the dialog opened.
+    pub phase: Option<String>,
+}
+
+impl RevertTarget {
+    /// What the operator does with it, by phase (operator-facts §3.1, §9).
+    pub fn consequences(&self) -> Vec<String> {
+        match self.phase.as_deref() {
+            Some("Idle") | None => vec![
+                "At Idle spec.version == status.currentVersion: no upgrade starts again.".into(),
+            ],
+            Some(p) => vec![
+                format!("Phase {p} is not Idle: the operator runs ensureIdleAndCleanupGreen."),
+                "It deletes the Green StatefulSet at once WITHOUT removing Green Raft peers (quorum risk if they are voters: check the Raft pane), then Idle.".into(),
+                "It also skips RollbackCleanup's suspicious Blue-peer removal (§3.7).".into(),
+            ],
+        }
+    }
+}
+
+impl State {
+    /// Whether the revert follow-up may be offered now, and the exact body, or why not.
+    pub fn revert_target(&self) -> Result<RevertTarget, String> {
+        if self.decision.in_flight.is_some() {
+            return Err("a request is in flight".into());
+        }
+        let Some(c) = self.incident.cluster.as_ref() else {
+            return Err("no cluster data yet".into());
+        };
+        let f = self.freshness();
+        if f.cluster_stale || f.pods_stale || f.unparseable {
+            return Err("cluster or pod data is stale".into());
+        }
+        if c.break_glass_active() {
+            return Err(
+                "break glass is active: reverting then acknowledging deletes Green without Raft repair (see Fix forward); Retry first".into(),
+            );
+        }
+        let Some(blue) = c.current_version.clone() else {
+            return Err("status.currentVersion (Blue's version) is unknown".into());
+        };
+        if c.spec_version == blue {
+            return Err(format!("spec.version already is Blue's {blue}"));
+        }
+        let body = crate::sources::actions::revert_patch(c)
+            .ok_or("spec.image is set but status.blueGreen.blueImage is unknown")?;
+        Ok(RevertTarget {
+            from_version: c.spec_version.clone(),
+            to_version: blue,
+            body: body.to_string(),
+            phase: c.blue_green.as_ref().and_then(|g| g.phase.clone()),
+        })
+    }
+}
+
+/// The revert's data guards plus the session's (write mode, RBAC).
+pub(crate) fn revert_allowed(state: &State) -> Result<RevertTarget, String> {
+    let target = state.revert_target()?;
+    state.write.guard(state.now)?;
+    if let Some(r) = &state.rbac
+        && let Some(d) = r.denied.iter().find(|d| d.path == PathKind::Retry)
+    {
+        return Err(format!("{} may not {}", r.identity, d.permission));
+    }
+    Ok(target)
+}
+
+/// Enter on the revert dialog's confirm button: re-check, journal the decision, send.
+pub(crate) fn press_revert(state: &mut State, captured: RevertTarget) -> Vec<Effect> {
+    let refusal = match revert_allowed(state) {
+        Err(reason) => Some(reason),
+        Ok(now) if now.from_version != captured.from_version => {
+            Some("spec.version changed while the dialog was open".into())
+        }
+        Ok(_) => None,
+    };
+    if let Some(reason) = refusal {
+        state.decision.notice = Some(reason);
+        return Vec::new();
+    }
+    state.decision.notice = None;
+    state.decision.outcome = None;
+    state.decision.in_flight = Some(format!("revert {}", captured.from_version));
+    state.dialog_action = Some("revert spec.version (console)".into());
+    let mut effects = state.journal(vec![state.decision_event("Revert to Blue's version")]);
+    effects.push(Effect::Revert {
+        from_version: captured.from_version,
+    });
+    effects
 }
 
 #[cfg(test)]

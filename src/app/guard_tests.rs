@@ -115,6 +115,54 @@ fn write_mode_drops_after_the_action_but_a_409_asks_again() {
 }
 
 #[test]
+fn the_revert_follow_up_is_guarded_and_confirmed_on_its_own() {
+    let mut s = read_only();
+    s.write.enter(s.now);
+    // While break glass is active the revert is not offered (it would delete Green).
+    run(&mut s, [key(KeyCode::Char('v'))]);
+    assert!(s.dialog.is_none());
+    assert!(
+        s.decision
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("break glass is active")
+    );
+    let mut c = fixtures::cluster();
+    if let Some(b) = c.break_glass.as_mut() {
+        b.active = false;
+    }
+    if let Some(g) = c.blue_green.as_mut() {
+        g.phase = Some("Idle".into());
+    }
+    feed(&mut s, [SourceEvent::Cluster(Some(c))]);
+    // "n" cancels: nothing sent.
+    let effects = run(&mut s, [key(KeyCode::Char('v')), key(KeyCode::Char('n'))]);
+    assert!(effects.is_empty() && s.dialog.is_none());
+    run(&mut s, [key(KeyCode::Char('v'))]);
+    match &s.dialog {
+        Some(Dialog::ConfirmRevert { target, focus }) => {
+            assert_eq!(*focus, Button::Cancel);
+            assert_eq!(
+                target.body,
+                format!(
+                    r#"{{"metadata":{{"resourceVersion":"{}"}},"spec":{{"version":"2.4.3"}}}}"#,
+                    fixtures::RV
+                )
+            );
+        }
+        other => panic!("expected the revert dialog, got {other:?}"),
+    }
+    let effects = run(&mut s, [key(KeyCode::Right), key(KeyCode::Enter)]);
+    assert_eq!(
+        effects,
+        [Effect::Revert {
+            from_version: "2.4.4".into()
+        }]
+    );
+}
+
+#[test]
 fn a_denied_patch_disables_retry_with_who_and_what() {
     let mut s = read_only();
     feed(

@@ -59,6 +59,7 @@ pub enum Action {
     HelpUp,
     HelpDown,
     ToggleWrite,
+    Revert,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,6 +284,13 @@ pub const KEYMAP: &[Binding] = &[
         A::ToggleWrite,
         "write mode",
         "write mode on/off (back to read-only after 5 min)",
+    ),
+    bh(
+        C::Decision,
+        &[k('v')],
+        A::Revert,
+        "revert",
+        "follow-up: revert spec.version to Blue's",
     ),
     bh(
         C::Dialog,

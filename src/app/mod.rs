@@ -69,6 +69,12 @@ pub enum Effect {
         nonce: String,
         resource_version: String,
     },
+    /// Revert `spec.version` (and `spec.image`) to Blue's with a JSON merge patch, after
+    /// re-reading and refusing if `from_version` changed or break glass is active again.
+    /// Only produced from a confirmed revert dialog in write mode.
+    Revert {
+        from_version: String,
+    },
     /// Append `entries` to the incident journal at `path` (off the UI path, never blocking).
     Journal {
         path: std::path::PathBuf,

@@ -144,7 +144,7 @@ impl DecisionPane {
     /// One line about the last action, for the Decision pane.
     pub fn status_line(&self) -> Option<String> {
         if self.in_flight.is_some() {
-            return Some("acknowledgement sent; waiting for the API server…".into());
+            return Some("request sent; waiting for the API server…".into());
         }
         if let Some(n) = &self.notice {
             return Some(format!("nothing sent: {n}"));
@@ -152,6 +152,9 @@ impl DecisionPane {
         Some(match self.outcome.as_ref()? {
             ActionOutcome::Acknowledged { .. } => {
                 "acknowledged; waiting for the operator's new Job…".into()
+            }
+            ActionOutcome::Reverted { .. } => {
+                "spec.version reverted to Blue's: at Idle the upgrade does not start again".into()
             }
             ActionOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
             ActionOutcome::Failed {
@@ -192,6 +195,8 @@ pub struct State {
     pub rbac: Option<Preflight>,
     /// The incident's journal file, once the cluster (and its Green revision) is known.
     pub journal: Option<PathBuf>,
+    /// What the action in flight is, for the journal's outcome entry.
+    pub dialog_action: Option<String>,
 }
 
 impl State {
@@ -222,6 +227,7 @@ impl State {
             write: WriteMode::default(),
             rbac: None,
             journal: None,
+            dialog_action: None,
         };
         if state.opts.write {
             state.write.enter(state.opts.now);

@@ -145,15 +145,19 @@ fn on_action_outcome(state: &State, ev: &SourceEvent) -> Vec<Effect> {
             nonce,
             resource_version,
         } => format!("acknowledged nonce {nonce} (resourceVersion {resource_version})"),
+        ActionOutcome::Reverted { resource_version } => {
+            format!("spec.version reverted to Blue's (resourceVersion {resource_version})")
+        }
         ActionOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
         ActionOutcome::Failed { status, message } => {
             format!("failed ({}): {message}", status.unwrap_or(0))
         }
     };
-    state.journal(vec![Event::Outcome {
-        action: "acknowledge (console)".into(),
-        result,
-    }])
+    let action = match state.dialog_action.as_deref() {
+        Some(a) => a.to_string(),
+        None => "console action".into(),
+    };
+    state.journal(vec![Event::Outcome { action, result }])
 }
 
 /// The keymap contexts in effect, most specific first (also drives the footer hints).
@@ -231,6 +235,10 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         Action::NextError | Action::PrevError => jump_to_error(state, action == Action::NextError),
         Action::Left => state.logs.hscroll = state.logs.hscroll.saturating_sub(8),
         Action::Right => state.logs.hscroll = state.logs.hscroll.saturating_add(8).min(2_000),
+        Action::Revert => match decide::revert_allowed(state) {
+            Ok(target) => state.dialog = Some(Dialog::confirm_revert(target)),
+            Err(reason) => state.decision.notice = Some(format!("Revert unavailable: {reason}")),
+        },
         Action::ToggleWrite => {
             if state.write.is_on(state.now) {
                 state.write.leave();
@@ -323,8 +331,10 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
     let Some(dialog) = state.dialog.take() else {
         return Vec::new();
     };
-    let Press::Acknowledge(captured) = dialog.press() else {
-        return Vec::new();
+    let captured = match dialog.press() {
+        Press::Close => return Vec::new(),
+        Press::Revert(target) => return decide::press_revert(state, target),
+        Press::Acknowledge(captured) => captured,
     };
     // The captured values are what is sent. If what we now see contradicts them (break glass
     // over, a new nonce, stale data) nothing is sent: the user confirmed something else.
@@ -342,6 +352,7 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
     state.decision.notice = None;
     state.decision.outcome = None;
     state.decision.in_flight = Some(captured.nonce.clone());
+    state.dialog_action = Some("acknowledge (console)".into());
     let mut effects = state.journal(vec![state.decision_event("Retry")]);
     effects.push(Effect::Acknowledge {
         nonce: captured.nonce,

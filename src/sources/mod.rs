@@ -91,6 +91,8 @@ pub enum ActionOutcome {
         nonce: String,
         resource_version: String,
     },
+    /// `spec.version` (and `spec.image`) were reverted to Blue's.
+    Reverted { resource_version: String },
     /// Nothing was sent: a precondition no longer holds (nonce changed, break glass over).
     Refused { reason: String },
     /// Sent and rejected (409 conflict, 403 forbidden, 422 invalid...) or not delivered.

@@ -49,6 +49,16 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         ]));
     }
     out.extend(new_job_line(state, t));
+    // The follow-up appears once it can be taken (after the retry, break glass over).
+    if let Ok(r) = state.revert_target() {
+        out.push(Line::from(vec![
+            Span::styled("[FOLLOW-UP]", t.warn()),
+            Span::raw(format!(
+                " v: revert spec.version {} → Blue's {} so the upgrade does not restart",
+                r.from_version, r.to_version
+            )),
+        ]));
+    }
     out.extend(failing_green_warning(state, t));
     out.push(Line::from(vec![
         Span::styled("Recommended: ", t.label()),
@@ -142,7 +152,7 @@ fn mode_line(state: &State, t: Theme) -> Line<'static> {
         Span::raw(format!(
             " {} · {}",
             if on {
-                "writes allowed; back to read-only after the action (W: leave now)"
+                "writes allowed until the action is done (W: leave)"
             } else {
                 "nothing can be sent (W: allow writes for 5 min)"
             },

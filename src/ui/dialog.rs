@@ -26,6 +26,14 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
                 ("[ Acknowledge ]", *focus == Button::Acknowledge),
             ],
         ),
+        Dialog::ConfirmRevert { target, focus } => (
+            " Follow-up: revert spec.version to Blue's ",
+            revert_lines(state, target, t),
+            vec![
+                ("[ Cancel ]", *focus == Button::Cancel),
+                ("[ Revert ]", *focus == Button::Acknowledge),
+            ],
+        ),
         Dialog::Explain { path } => (
             " Not carried out by breakglass yet ",
             explain_lines(*path, t),
@@ -127,6 +135,35 @@ fn confirm_lines(
             )),
         ]));
     }
+    out
+}
+
+fn revert_lines(
+    state: &State,
+    target: &crate::app::decide::RevertTarget,
+    t: Theme,
+) -> Vec<Line<'static>> {
+    let mut out = vec![
+        Line::from(vec![
+            Span::styled("Target  ", t.label()),
+            Span::raw(format!(
+                "OpenBaoCluster {}/{}: spec.version {} → {}",
+                state.opts.namespace, state.opts.cluster, target.from_version, target.to_version
+            )),
+        ]),
+        Line::styled(
+            "JSON merge patch, sent exactly (after a dry run):",
+            t.label(),
+        ),
+        Line::styled(clean(&target.body), t.info()),
+        Line::styled("What the operator does next:", t.label()),
+    ];
+    out.extend(
+        target
+            .consequences()
+            .into_iter()
+            .map(|c| Line::raw(format!("- {}", clean(&c)))),
+    );
     out
 }
 
