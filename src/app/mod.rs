@@ -56,10 +56,6 @@ pub enum Msg {
 
 /// A side effect the loop must perform.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a few effects per message; boxing buys nothing"
-)]
 pub enum Effect {
     Quit,
     /// Send `{"metadata":{"resourceVersion":rv},"spec":{"breakGlassAck":nonce}}` as a JSON merge

@@ -41,7 +41,16 @@ fn scenario_table() {
     let transient = incident();
     let mut crashloop = incident();
     crashloop.pods = fixtures::crashlooping_green();
-    let cases: Vec<(&str, &Incident, Vec<Evidence>, Option<PathKind>, &str, bool)> = vec![
+    // name, incident, evidence, recommended, summary contains, retry warns "fails again"
+    type Case<'a> = (
+        &'a str,
+        &'a Incident,
+        Vec<Evidence>,
+        Option<PathKind>,
+        &'a str,
+        bool,
+    );
+    let cases: Vec<Case> = vec![
         // name, incident, evidence, recommended, summary contains, retry warns "fails again"
         (
             "transient",
