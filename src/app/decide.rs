@@ -201,36 +201,66 @@ impl State {
     }
 }
 
-/// The revert's data guards plus the session's (write mode, RBAC).
-pub(crate) fn revert_allowed(state: &State) -> Result<RevertTarget, String> {
-    let target = state.revert_target()?;
+/// The session's guards on every write: write mode, and the RBAC preflight for `path`.
+pub(crate) fn session_guard(state: &State, path: PathKind) -> Result<(), String> {
     state.write.guard(state.now)?;
     if let Some(r) = &state.rbac
-        && let Some(d) = r.denied.iter().find(|d| d.path == PathKind::Retry)
+        && let Some(d) = r.denied.iter().find(|d| d.path == path)
     {
         return Err(format!("{} may not {}", r.identity, d.permission));
     }
+    Ok(())
+}
+
+/// The revert's data guards plus the session's (it is a patch like Retry's).
+pub(crate) fn revert_allowed(state: &State) -> Result<RevertTarget, String> {
+    let target = state.revert_target()?;
+    session_guard(state, PathKind::Retry)?;
     Ok(target)
+}
+
+/// A confirmed dialog's send, re-checked: `now` is the guard's answer at Enter and
+/// `changed` says whether it contradicts what was confirmed. Refused: the notice says why
+/// and None. Else the write is in flight and the journal's decision entry comes back.
+pub(crate) fn start_write<T>(
+    state: &mut State,
+    now: Result<T, String>,
+    changed: impl Fn(&T) -> Option<String>,
+    (in_flight, action, decision): (String, &str, &str),
+) -> Option<Vec<Effect>> {
+    let refusal = match now {
+        Err(reason) => Some(reason),
+        Ok(now) => changed(&now),
+    };
+    if let Some(reason) = refusal {
+        state.decision.notice = Some(reason);
+        return None;
+    }
+    state.decision.notice = None;
+    state.decision.outcome = None;
+    state.decision.in_flight = Some(in_flight);
+    state.dialog_action = Some(action.to_string());
+    Some(state.journal(vec![state.decision_event(decision)]))
 }
 
 /// Enter on the revert dialog's confirm button: re-check, journal the decision, send.
 pub(crate) fn press_revert(state: &mut State, captured: RevertTarget) -> Vec<Effect> {
-    let refusal = match revert_allowed(state) {
-        Err(reason) => Some(reason),
-        Ok(now) if now.from_version != captured.from_version => {
-            Some("spec.version changed while the dialog was open".into())
-        }
-        Ok(_) => None,
-    };
-    if let Some(reason) = refusal {
-        state.decision.notice = Some(reason);
+    let now = revert_allowed(state);
+    let Some(mut effects) = start_write(
+        state,
+        now,
+        |now| {
+            (now.from_version != captured.from_version)
+                .then(|| "spec.version changed while the dialog was open".to_string())
+        },
+        (
+            format!("revert {}", captured.from_version),
+            "revert spec.version (console)",
+            "Revert to Blue's version",
+        ),
+    ) else {
         return Vec::new();
-    }
-    state.decision.notice = None;
-    state.decision.outcome = None;
-    state.decision.in_flight = Some(format!("revert {}", captured.from_version));
-    state.dialog_action = Some("revert spec.version (console)".into());
-    let mut effects = state.journal(vec![state.decision_event("Revert to Blue's version")]);
+    };
     effects.push(Effect::Revert {
         from_version: captured.from_version,
     });

@@ -338,22 +338,18 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
     };
     // The captured values are what is sent. If what we now see contradicts them (break glass
     // over, a new nonce, stale data) nothing is sent: the user confirmed something else.
-    let refusal = match retry_allowed(state) {
-        Err(reason) => Some(reason),
-        Ok(now) if now.nonce != captured.nonce => {
-            Some("the nonce changed while the dialog was open".into())
-        }
-        Ok(_) => None,
-    };
-    if let Some(reason) = refusal {
-        state.decision.notice = Some(reason);
+    let now = retry_allowed(state);
+    let Some(mut effects) = decide::start_write(
+        state,
+        now,
+        |now| {
+            (now.nonce != captured.nonce)
+                .then(|| "the nonce changed while the dialog was open".to_string())
+        },
+        (captured.nonce.clone(), "acknowledge (console)", "Retry"),
+    ) else {
         return Vec::new();
-    }
-    state.decision.notice = None;
-    state.decision.outcome = None;
-    state.decision.in_flight = Some(captured.nonce.clone());
-    state.dialog_action = Some("acknowledge (console)".into());
-    let mut effects = state.journal(vec![state.decision_event("Retry")]);
+    };
     effects.push(Effect::Acknowledge {
         nonce: captured.nonce,
         resource_version: captured.resource_version,
@@ -364,17 +360,6 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
 /// Retry's data guards plus the session's: write mode and the RBAC preflight.
 fn retry_allowed(state: &State) -> Result<RetryTarget, String> {
     let target = state.retry_target()?;
-    state.write.guard(state.now)?;
-    if let Some(d) = state
-        .rbac
-        .as_ref()
-        .and_then(|r| r.denied.iter().find(|d| d.path == PathKind::Retry))
-    {
-        return Err(format!(
-            "{} may not {}",
-            state.rbac.as_ref().map_or("", |r| r.identity.as_str()),
-            d.permission
-        ));
-    }
+    decide::session_guard(state, PathKind::Retry)?;
     Ok(target)
 }
