@@ -24,6 +24,7 @@ pub mod dialog;
 pub mod keymap;
 pub mod state;
 mod update;
+pub mod wizard;
 pub mod write_mode;
 
 #[cfg(test)]
