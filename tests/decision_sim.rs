@@ -344,3 +344,40 @@ async fn after_the_retry_the_revert_follow_up_goes_back_to_blue_with_a_dry_run_f
     assert_eq!(i.cluster.unwrap().spec_version, "2.4.3");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wizards_openbaorestore_passes_the_crd_schema_in_a_dry_run() {
+    use breakglass::app::wizard::{Facts, restore_body};
+    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(dir.path(), "transient").await;
+    let admin = conn(&sim, None).await;
+    let facts = Facts {
+        namespace: sim.namespace.clone(),
+        cluster: sim.cluster.clone(),
+        backup: Some(serde_json::json!({
+            "schedule": "0 * * * *",
+            "target": {"provider": "s3", "endpoint": "https://s3.example", "bucket": "openbao-backups",
+                       "credentialsSecretRef": {"name": "s3-creds"}},
+            "jwtAuthRole": "backup",
+        })),
+        operator: None,
+        pvcs: vec![],
+    };
+    let body = restore_body(&facts, &sim.seeded.snapshot_key, "r1").unwrap();
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("openbao.org", "v1alpha1", "OpenBaoRestore"),
+        "openbaorestores",
+    );
+    let api: Api<DynamicObject> = Api::namespaced_with(admin.client.clone(), &sim.namespace, &ar);
+    let obj: DynamicObject = serde_json::from_value(body).unwrap();
+    let pp = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let created = api.create(&pp, &obj).await.unwrap();
+    assert_eq!(created.data["spec"]["overrideOperationLock"], true);
+    // A dry run stores nothing.
+    assert!(api.get_opt("r1").await.unwrap().is_none());
+    sim.shutdown().await;
+}
