@@ -27,6 +27,15 @@ pub enum Step {
 }
 
 impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Snapshot,
+        Step::ScaleDown,
+        Step::DeletePvcs,
+        Step::ScaleUp,
+        Step::CreateRestore,
+        Step::Follow,
+    ];
+
     /// Deleting data and restoring over it cannot be undone: typed confirmation.
     pub fn irreversible(self) -> bool {
         matches!(self, Step::DeletePvcs | Step::CreateRestore)

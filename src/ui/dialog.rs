@@ -175,6 +175,18 @@ fn explain_lines(path: crate::domain::paths::PathKind, t: Theme) -> Vec<Line<'st
         Line::styled("What the operator really does:", t.label()),
     ];
     out.extend(info.reality.iter().map(|s| Line::raw(format!("- {s}"))));
+    if path == crate::domain::paths::PathKind::Restore {
+        use crate::app::wizard::Step;
+        out.push(Line::styled(
+            "The steps in the order the code needs (irreversible ones need the cluster name typed):",
+            t.label(),
+        ));
+        out.extend(
+            Step::ALL
+                .iter()
+                .map(|s| Line::raw(format!("  {}", s.title()))),
+        );
+    }
     out
 }
 
