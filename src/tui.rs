@@ -20,7 +20,10 @@ use tokio::task::JoinHandle;
 use crate::app::{Effect, Msg, Options, State, update};
 use crate::journal::{self, Entry, Recorder};
 use crate::sources::connect::{Connection, explain};
-use crate::sources::{SourceEvent, SourceName, actions, logfollow, raft, rbac, watch as watchers};
+use crate::sources::{
+    ActionOutcome, SourceEvent, SourceName, actions, logfollow, raft, rbac, restore,
+    watch as watchers,
+};
 use crate::ui;
 
 const RAFT_INTERVAL: Duration = Duration::from_secs(2);
@@ -176,6 +179,30 @@ pub async fn run_console(
                     Write::Revert(from_version),
                     (&tx, &journal_tx, journal_path.clone()),
                 ),
+                Effect::LoadRestoreFacts => {
+                    let (client, ns, name, tx) = (
+                        conn.client.clone(),
+                        conn.namespace.clone(),
+                        cluster.clone(),
+                        tx.clone(),
+                    );
+                    tokio::spawn(async move {
+                        let ev = match restore::facts(&client, &ns, &name).await {
+                            Ok((facts, key)) => SourceEvent::RestoreFacts { facts, key },
+                            Err(e) => SourceEvent::Action(ActionOutcome::Failed {
+                                status: None,
+                                message: format!("cannot read the restore facts: {}", explain(&e)),
+                            }),
+                        };
+                        let _ = tx.send(ev).await;
+                    });
+                }
+                Effect::WizardSend(request) => spawn_write(
+                    &conn,
+                    &cluster,
+                    Write::Wizard(request),
+                    (&tx, &journal_tx, journal_path.clone()),
+                ),
                 Effect::Journal { path, entries } => {
                     journal_path = Some(path.clone());
                     // Never block the UI: a full queue drops entries, and says so.
@@ -197,6 +224,7 @@ type JournalBatch = (PathBuf, Vec<Entry>);
 enum Write {
     Acknowledge(String),
     Revert(String),
+    Wizard(crate::domain::restore::Request),
 }
 
 /// Run a confirmed write off the UI path: its requests and responses go to the journal,
@@ -226,6 +254,7 @@ fn spawn_write(
             Write::Revert(from) => {
                 actions::revert_recorded(&client, &ns, &name, &from, &mut rec).await
             }
+            Write::Wizard(request) => restore::send(&client, &request, &mut rec).await,
         };
         if let Some(path) = path {
             let _ = journal_tx.try_send((path, rec.entries));

@@ -220,3 +220,60 @@ fn the_journal_opens_with_the_cluster_and_records_decision_before_the_request() 
             if matches!(&entries[0].event, Event::Decision { path, .. } if path == "Retry")
     ));
 }
+
+#[test]
+fn the_restore_wizard_opens_on_facts_needs_write_mode_and_esc_sends_nothing() {
+    use crate::domain::restore::{Facts, Operator};
+    let mut s = read_only();
+    s.decision.selected = 2;
+    assert_eq!(
+        run(&mut s, [key(KeyCode::Enter)]),
+        [Effect::LoadRestoreFacts]
+    );
+    let facts = Facts {
+        namespace: "security".into(),
+        cluster: "prod-cluster".into(),
+        backup: None,
+        operator: Some(Operator {
+            namespace: "openbao-operator-system".into(),
+            name: "openbao-operator-controller".into(),
+            replicas: 1,
+        }),
+        pvcs: vec!["data-prod-cluster-x-0".into()],
+    };
+    feed(
+        &mut s,
+        [SourceEvent::RestoreFacts {
+            facts,
+            key: Some(("k.snap".into(), "status.backup.lastBackupName".into())),
+        }],
+    );
+    assert!(s.wizard.is_some());
+    // Step 1 moves on without writing; step 2 (scale down) needs write mode.
+    assert!(run(&mut s, [key(KeyCode::Enter)]).is_empty());
+    assert!(run(&mut s, [key(KeyCode::Enter)]).is_empty());
+    assert!(s.decision.notice.as_deref().unwrap().contains("read-only"));
+    let effects = run(&mut s, [key(KeyCode::Char('W')), key(KeyCode::Enter)]);
+    assert!(matches!(
+        effects.last(),
+        Some(Effect::WizardSend(crate::domain::restore::Request::Scale {
+            replicas: 0,
+            ..
+        }))
+    ));
+    feed(&mut s, [SourceEvent::Action(ActionOutcome::WizardStepDone)]);
+    // Typing into the irreversible step, then Esc: closed, nothing sent.
+    let effects = run(
+        &mut s,
+        [
+            key(KeyCode::Char('p')),
+            key(KeyCode::Esc),
+            key(KeyCode::Enter),
+        ],
+    );
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::WizardSend(_))),
+        "{effects:?}"
+    );
+    assert!(s.wizard.is_none());
+}

@@ -25,6 +25,7 @@ pub mod keymap;
 pub mod state;
 mod update;
 pub mod wizard;
+mod wizard_flow;
 pub mod write_mode;
 
 #[cfg(test)]
@@ -72,6 +73,10 @@ pub enum Effect {
     Revert {
         from_version: String,
     },
+    /// Read what the Restore wizard needs (reads only), answered by `SourceEvent::RestoreFacts`.
+    LoadRestoreFacts,
+    /// Send one confirmed Restore wizard step (dry run first), answered by `SourceEvent::Action`.
+    WizardSend(crate::domain::restore::Request),
     /// Append `entries` to the incident journal at `path` (off the UI path, never blocking).
     Journal {
         path: std::path::PathBuf,

@@ -153,6 +153,7 @@ impl DecisionPane {
             ActionOutcome::Acknowledged { .. } => {
                 "acknowledged; waiting for the operator's new Job…".into()
             }
+            ActionOutcome::WizardStepDone => "restore wizard step done".into(),
             ActionOutcome::Reverted { .. } => {
                 "spec.version reverted to Blue's: at Idle the upgrade does not start again".into()
             }
@@ -197,6 +198,10 @@ pub struct State {
     pub journal: Option<PathBuf>,
     /// What the action in flight is, for the journal's outcome entry.
     pub dialog_action: Option<String>,
+    /// The Restore wizard, when open.
+    pub wizard: Option<super::wizard::Wizard>,
+    /// Where the wizard's snapshot key came from.
+    pub wizard_key_source: Option<String>,
 }
 
 impl State {
@@ -228,6 +233,8 @@ impl State {
             rbac: None,
             journal: None,
             dialog_action: None,
+            wizard: None,
+            wizard_key_source: None,
         };
         if state.opts.write {
             state.write.enter(state.opts.now);

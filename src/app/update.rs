@@ -2,11 +2,11 @@
 
 use crossterm::event::KeyEvent;
 
-use super::decide;
 use super::dialog::{Dialog, Press};
 use super::keymap::{self, Action, Context};
 use super::state::{Focus, Presence, RetryTarget, State, attempt_of};
 use super::{Effect, Msg};
+use super::{decide, wizard_flow};
 use crate::domain::paths::{self, PathKind};
 use crate::journal::Event;
 use crate::sources::{ActionOutcome, SourceEvent, SourceName};
@@ -111,6 +111,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             state.sources.entry(source).or_default().problem = None;
         }
         SourceEvent::Action(outcome) => {
+            wizard_flow::on_outcome(state, &outcome);
             state.decision.in_flight = None;
             state.decision.notice = None;
             let conflict = matches!(
@@ -132,6 +133,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             }
         }
         SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
+        SourceEvent::RestoreFacts { facts, key } => wizard_flow::on_facts(state, facts, key),
     }
 }
 
@@ -145,6 +147,7 @@ fn on_action_outcome(state: &State, ev: &SourceEvent) -> Vec<Effect> {
             nonce,
             resource_version,
         } => format!("acknowledged nonce {nonce} (resourceVersion {resource_version})"),
+        ActionOutcome::WizardStepDone => "restore wizard step accepted (dry run, then sent)".into(),
         ActionOutcome::Reverted { resource_version } => {
             format!("spec.version reverted to Blue's (resourceVersion {resource_version})")
         }
@@ -178,6 +181,9 @@ pub fn contexts(state: &State) -> Vec<Context> {
 }
 
 fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+    if let Some(effects) = wizard_flow::on_key(state, key) {
+        return effects;
+    }
     let Some(action) = keymap::lookup(&contexts(state), key) else {
         return Vec::new();
     };
@@ -202,7 +208,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         }
         Action::DialogCancel => state.dialog = None,
         Action::DialogPress => return press_dialog(state),
-        Action::Activate => activate(state),
+        Action::Activate => return activate(state),
         Action::Up => scroll(state, -1),
         Action::Down => scroll(state, 1),
         Action::PageUp | Action::PageDown => {
@@ -317,7 +323,10 @@ fn add(v: u16, delta: i64) -> u16 {
     u16::try_from((i64::from(v) + delta).clamp(0, MAX_TEXT_SCROLL)).unwrap_or(0)
 }
 
-fn activate(state: &mut State) {
+fn activate(state: &mut State) -> Vec<Effect> {
+    if state.selected_path() == PathKind::Restore {
+        return wizard_flow::open(state);
+    }
     match state.selected_path() {
         PathKind::Retry => match retry_allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_retry(target)),
@@ -325,6 +334,7 @@ fn activate(state: &mut State) {
         },
         path => state.dialog = Some(Dialog::Explain { path }),
     }
+    Vec::new()
 }
 
 fn press_dialog(state: &mut State) -> Vec<Effect> {

@@ -9,6 +9,7 @@ pub mod incident;
 pub mod naming;
 pub mod paths;
 pub mod raft;
+pub mod restore;
 
 pub use cluster::{BlueGreenView, BreakGlassView, ClusterView, ConditionView};
 pub use incident::{Incident, JobState, JobView, PodView, Side};

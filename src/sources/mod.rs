@@ -8,6 +8,7 @@ pub mod connect;
 pub mod logfollow;
 pub mod raft;
 pub mod rbac;
+pub mod restore;
 pub mod snapshot;
 pub mod watch;
 
@@ -80,6 +81,11 @@ pub enum SourceEvent {
     },
     /// The outcome of an action the app asked for.
     Action(ActionOutcome),
+    /// What the Restore wizard opens with: facts and the snapshot key with its source.
+    RestoreFacts {
+        facts: crate::domain::restore::Facts,
+        key: Option<(String, String)>,
+    },
     /// The RBAC preflight: who the user is and which paths' permissions are missing.
     Rbac(rbac::Preflight),
 }
@@ -91,6 +97,8 @@ pub enum ActionOutcome {
         nonce: String,
         resource_version: String,
     },
+    /// A Restore wizard request (scale, PVC delete, restore create) was accepted.
+    WizardStepDone,
     /// `spec.version` (and `spec.image`) were reverted to Blue's.
     Reverted { resource_version: String },
     /// Nothing was sent: a precondition no longer holds (nonce changed, break glass over).

@@ -21,6 +21,7 @@ pub mod layout;
 mod logs;
 mod raft;
 pub mod theme;
+mod wizard;
 
 #[cfg(test)]
 mod tests;
@@ -66,6 +67,9 @@ pub fn render(state: &State, frame: &mut Frame) {
     footer(state, theme, frame, panes.footer);
     if let Some(d) = &state.dialog {
         dialog::render(state, d, theme, frame, area);
+    }
+    if let Some(w) = &state.wizard {
+        wizard::render(state, w, theme, frame, area);
     }
     if state.help {
         help::render(theme, state.help_scroll, frame, area);
