@@ -381,3 +381,93 @@ async fn the_wizards_openbaorestore_passes_the_crd_schema_in_a_dry_run() {
     assert!(api.get_opt("r1").await.unwrap().is_none());
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_restore_wizard_finds_its_facts_and_sends_each_step_after_a_dry_run() {
+    use breakglass::app::wizard::{Input, Output, Step, Wizard};
+    use breakglass::journal::Recorder;
+    use breakglass::sources::restore;
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+    use kube::api::Api;
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(dir.path(), "transient").await;
+    let admin = conn(&sim, None).await;
+    let (mut facts, key) = restore::facts(&admin.client, &admin.namespace, &sim.cluster)
+        .await
+        .unwrap();
+    let op = facts
+        .operator
+        .clone()
+        .expect("operator found by its labels");
+    assert_eq!(op.name, "openbao-operator-controller");
+    assert!(!facts.pvcs.is_empty(), "the cluster's PVCs are listed");
+    let (key, source) = key.expect("a snapshot key");
+    assert_eq!(key, sim.seeded.snapshot_key, "from {source}");
+    assert_eq!(source, "pre-upgrade snapshot Job log");
+    // The seeded cluster may have no backup target: give one so the restore can be built.
+    facts.backup.get_or_insert_with(|| {
+        serde_json::json!({"schedule": "0 * * * *",
+            "target": {"endpoint": "https://s3.example", "bucket": "b"}, "jwtAuthRole": "backup"})
+    });
+    let pvcs = facts.pvcs.clone();
+    let mut w = Wizard::new(facts, Some(key));
+    sim.controls().clear_requests();
+    let mut sent = 0;
+    while w.step != Step::Follow {
+        if w.step.irreversible() {
+            for c in sim.cluster.chars() {
+                w.on(Input::Type(c));
+            }
+        }
+        match w.on(Input::Confirm) {
+            Output::Send(req) => {
+                let mut rec = Recorder::default();
+                let outcome = restore::send(&admin.client, &req, &mut rec).await;
+                assert_eq!(outcome, ActionOutcome::WizardStepDone, "{req:?}");
+                let dry: Vec<bool> = rec
+                    .entries
+                    .iter()
+                    .filter_map(|e| match &e.event {
+                        breakglass::journal::Event::Request { dry_run, .. } => Some(*dry_run),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(dry, [true, false], "dry run first: {req:?}");
+                sent += 1;
+                w.on(Input::Done);
+            }
+            Output::Nothing => {}
+            other => panic!("{other:?} at {:?}", w.step),
+        }
+    }
+    assert_eq!(
+        sent,
+        3 + pvcs.len(),
+        "scale down, each PVC, scale up, restore"
+    );
+    // Every write went twice, the dry run first.
+    let writes: Vec<_> = mutating(&sim);
+    assert_eq!(writes.len(), 2 * sent, "{writes:#?}");
+    for pair in writes.chunks(2) {
+        // DeleteOptions carry dryRun in the body (checked in the journal above).
+        if !pair[0].starts_with("DELETE") {
+            assert!(
+                pair[0].contains("dryRun=All") && !pair[1].contains("dryRun"),
+                "{pair:?}"
+            );
+        }
+    }
+    let deployments: Api<Deployment> = Api::namespaced(admin.client.clone(), &op.namespace);
+    let d = deployments.get(&op.name).await.unwrap();
+    assert_eq!(d.spec.unwrap().replicas, Some(1), "scaled back up");
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(admin.client.clone(), &sim.namespace);
+    for p in &pvcs {
+        let gone = claims.get_opt(p).await.unwrap();
+        assert!(
+            gone.is_none_or(|c| c.metadata.deletion_timestamp.is_some()),
+            "{p}"
+        );
+    }
+    sim.shutdown().await;
+}
