@@ -201,9 +201,13 @@ impl State {
     }
 }
 
-/// The session's guards on every write: write mode, and the RBAC preflight for `path`.
+/// The session's guards on every write: write mode, fresh cluster data, and the RBAC
+/// preflight for `path`.
 pub(crate) fn session_guard(state: &State, path: PathKind) -> Result<(), String> {
     state.write.guard(state.now)?;
+    if state.freshness().cluster_stale {
+        return Err("cluster data is stale: no writes until it is fresh again".into());
+    }
     if let Some(r) = &state.rbac
         && let Some(d) = r.denied.iter().find(|d| d.path == path)
     {

@@ -277,3 +277,21 @@ fn the_restore_wizard_opens_on_facts_needs_write_mode_and_esc_sends_nothing() {
     );
     assert!(s.wizard.is_none());
 }
+
+#[test]
+fn a_stale_cluster_stops_wizard_steps_too() {
+    let mut s = read_only();
+    s.write.enter(s.now);
+    feed(
+        &mut s,
+        [SourceEvent::Problem {
+            source: crate::sources::SourceName::Cluster,
+            message: "watch failed".into(),
+        }],
+    );
+    assert!(
+        super::decide::session_guard(&s, PathKind::Restore)
+            .unwrap_err()
+            .contains("stale")
+    );
+}
