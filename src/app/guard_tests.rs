@@ -295,3 +295,27 @@ fn a_stale_cluster_stops_wizard_steps_too() {
             .contains("stale")
     );
 }
+
+#[test]
+fn fix_forward_is_explained_first_then_confirmed_as_the_acknowledgement() {
+    let mut s = read_only();
+    s.write.enter(s.now);
+    s.decision.selected = 1;
+    assert!(run(&mut s, [key(KeyCode::Enter)]).is_empty());
+    assert_eq!(
+        s.dialog,
+        Some(Dialog::Explain {
+            path: PathKind::FixForward
+        })
+    );
+    assert!(run(&mut s, [key(KeyCode::Enter)]).is_empty());
+    assert!(matches!(
+        s.dialog,
+        Some(Dialog::ConfirmRetry {
+            focus: Button::Cancel,
+            ..
+        })
+    ));
+    let effects = run(&mut s, [key(KeyCode::Right), key(KeyCode::Enter)]);
+    assert_eq!(acks(&effects), 1);
+}

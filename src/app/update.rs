@@ -341,6 +341,14 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
     let Some(dialog) = state.dialog.take() else {
         return Vec::new();
     };
+    if dialog
+        == (Dialog::Explain {
+            path: PathKind::FixForward,
+        })
+    {
+        fix_forward_as_retry(state);
+        return Vec::new();
+    }
     let captured = match dialog.press() {
         Press::Close => return Vec::new(),
         Press::Revert(target) => return decide::press_revert(state, target),
@@ -356,7 +364,15 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
             (now.nonce != captured.nonce)
                 .then(|| "the nonce changed while the dialog was open".to_string())
         },
-        (captured.nonce.clone(), "acknowledge (console)", "Retry"),
+        (
+            captured.nonce.clone(),
+            "acknowledge (console)",
+            if state.selected_path() == PathKind::FixForward {
+                "Fix forward (= Retry with this operator)"
+            } else {
+                "Retry"
+            },
+        ),
     ) else {
         return Vec::new();
     };
@@ -365,6 +381,27 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
         resource_version: captured.resource_version,
     });
     effects
+}
+
+/// Fix forward after its explanation: with this operator it is the acknowledgement, and
+/// only while `spec.version` already is Green's. Opens the same confirmation (Cancel first).
+fn fix_forward_as_retry(state: &mut State) {
+    let green = crate::domain::diagnosis::green_version(&state.incident).map(|(v, _)| v);
+    let spec = state
+        .incident
+        .cluster
+        .as_ref()
+        .map(|c| c.spec_version.clone());
+    if green.is_none() || green != spec {
+        state.decision.notice = Some(
+            "fix forward: spec.version is not Green's; setting it is not carried out here".into(),
+        );
+        return;
+    }
+    match retry_allowed(state) {
+        Ok(target) => state.dialog = Some(Dialog::confirm_retry(target)),
+        Err(reason) => state.decision.notice = Some(format!("Fix forward unavailable: {reason}")),
+    }
 }
 
 /// Retry's data guards plus the session's: write mode and the RBAC preflight.

@@ -9,7 +9,7 @@ use super::theme::Theme;
 use super::{PaneView, clean, draw_text, pane_block};
 use crate::app::decide::journal_label;
 use crate::app::{Focus, State};
-use crate::domain::paths::{self, PathKind};
+use crate::domain::paths;
 use crate::sources::ActionOutcome;
 
 pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rect) {
@@ -81,13 +81,8 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             Some(v) => format!("[disabled: {}]", v.why_not.join("; ")),
             None => "[?]".into(),
         };
-        let guided = if *path == PathKind::Retry {
-            ""
-        } else {
-            " (guided later)"
-        };
         let text = format!(
-            "{} {}. {} {}{guided}",
+            "{} {}. {} {}",
             if selected { "▶" } else { " " },
             i + 1,
             path.info().title,

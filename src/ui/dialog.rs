@@ -35,7 +35,7 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
             ],
         ),
         Dialog::Explain { path } => (
-            " Not carried out by breakglass yet ",
+            " What this path really does ",
             explain_lines(*path, t),
             vec![("[ Close ]", true)],
         ),
@@ -85,6 +85,12 @@ fn confirm_lines(
     t: Theme,
 ) -> Vec<Line<'static>> {
     let mut out = failing_green_warning(state, t);
+    if state.selected_path() == crate::domain::paths::PathKind::FixForward {
+        out.push(Line::styled(
+            "Fix forward with this operator is this acknowledgement: it retries the ROLLBACK to Blue; it does not stay on Green.",
+            t.warn(),
+        ));
+    }
     out.push(Line::from(vec![
         Span::styled("Target  ", t.label()),
         Span::raw(format!(
@@ -171,10 +177,16 @@ fn explain_lines(path: crate::domain::paths::PathKind, t: Theme) -> Vec<Line<'st
     let info = path.info();
     let mut out = vec![
         Line::styled(info.title, t.label()),
-        Line::raw("Guided in a later version. Nothing is sent from here."),
+        Line::raw("Nothing is sent from this explanation."),
         Line::styled("What the operator really does:", t.label()),
     ];
     out.extend(info.reality.iter().map(|s| Line::raw(format!("- {s}"))));
+    if path == crate::domain::paths::PathKind::FixForward {
+        out.push(Line::styled(
+            "Enter: review that acknowledgement (Cancel first); Esc: close, nothing sent.",
+            t.label(),
+        ));
+    }
     if path == crate::domain::paths::PathKind::Restore {
         use crate::app::wizard::Step;
         out.push(Line::styled(
