@@ -1,4 +1,5 @@
-//! Command line (clap) and dispatch: the console, `demo`, `sim`, `status` and `highlight`.
+//! Command line (clap) and dispatch: the console, `demo`, `sim`, `status`, `highlight`, `ack`
+//! and `report`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,9 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use jiff::Timestamp;
 
+use crate::journal::report;
 use crate::sources::connect::{Target, connect};
 use crate::sources::snapshot::{self, SnapshotError};
-use crate::{highlight, patterns, sim, status, tui};
+use crate::{ack, highlight, patterns, sim, status, tui};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +35,10 @@ pub struct Cli {
     /// Extra log pattern rules (TOML); also read: $XDG_CONFIG_HOME/breakglass/patterns.toml
     #[arg(long, global = true, value_name = "FILE")]
     pub patterns: Option<PathBuf>,
+    /// Start in write mode (otherwise read-only; W in the Decision pane enters it). Write mode
+    /// drops back after an action or after 5 minutes.
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -103,6 +109,9 @@ pub enum Command {
         /// What answers behind the pod proxy: real `bao` nodes when found (auto), always, or never
         #[arg(long, value_enum, default_value_t = OpenBaoNodes::Auto)]
         openbao_nodes: OpenBaoNodes,
+        /// Start in write mode (see the console's --write)
+        #[arg(long)]
+        write: bool,
     },
     /// Serve the simulated cluster for other clients (kubectl, a second console) until interrupted
     Sim {
@@ -140,6 +149,41 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = highlight::Format::Ansi)]
         format: highlight::Format,
     },
+    /// Acknowledge break glass (the Retry path) without the console, with the same guards.
+    ///
+    /// Checks RBAC, re-reads the cluster and refuses a stale nonce without writing anything,
+    /// prints the exact patch and what the operator will do, asks (unless --yes), dry-runs,
+    /// then patches with the resourceVersion. Journaled under $XDG_STATE_HOME/breakglass/.
+    ///
+    /// Exit status: 0 acknowledged; 1 error; 4 refused, nothing sent (stale nonce, break glass
+    /// not active, not confirmed); 5 forbidden (RBAC); 6 conflict (the cluster changed
+    /// between the re-read and the patch; nothing applied).
+    Ack {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Name of the OpenBaoCluster
+        cluster: String,
+        /// The nonce you reviewed (status.breakGlass.nonce)
+        #[arg(long)]
+        nonce: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write a postmortem timeline from an incident journal (the console shows its path).
+    Report {
+        /// The journal file (JSON lines)
+        journal: PathBuf,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Markdown,
+    Json,
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -156,13 +200,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let cluster = cli.cluster.ok_or_else(|| eyre!("CLUSTER is required"))?;
             let conn = connect(&cli.target.target()).await?;
             let label = conn.context.clone();
-            tui::run_console(conn, cluster, label).await?;
+            tui::run_console(conn, cluster, label, cli.write).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo {
             scenario,
             speed,
             openbao_nodes,
+            write,
         }) => {
             let dir = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
             let kubeconfig = dir.path().join("kubeconfig");
@@ -177,8 +222,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ..Default::default()
             };
             let conn = connect(&target).await?;
-            let result =
-                tui::run_console(conn, handle.cluster.clone(), format!("demo:{scenario}")).await;
+            let result = tui::run_console(
+                conn,
+                handle.cluster.clone(),
+                format!("demo:{scenario}"),
+                write,
+            )
+            .await;
             handle.shutdown().await;
             result?;
             Ok(ExitCode::SUCCESS)
@@ -223,6 +273,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 std::io::stdout(),
             )
             .wrap_err("highlight failed")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Ack {
+            target,
+            cluster,
+            nonce,
+            yes,
+        }) => {
+            let conn = connect(&target.target()).await?;
+            Ok(ExitCode::from(ack::run(&conn, &cluster, &nonce, yes).await))
+        }
+        Some(Command::Report { journal, format }) => {
+            let entries = crate::journal::read(&journal)?;
+            let name = journal.display().to_string();
+            match format {
+                ReportFormat::Markdown => print!("{}", report::markdown(&entries, &name)),
+                ReportFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report::json(&entries, &name))?
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

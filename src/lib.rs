@@ -7,10 +7,12 @@
 //! with the read-only [`ui::render`]. The `sim` module is a strict Kubernetes API server
 //! plus an operator twin, used by the demo and the tests through an ordinary kubeconfig.
 
+pub mod ack;
 pub mod app;
 pub mod cli;
 pub mod domain;
 pub mod highlight;
+pub mod journal;
 pub mod logs;
 pub mod patterns;
 pub mod sim;

@@ -6,6 +6,7 @@
 //! normal exit, error (guard drop), panic (ratatui's hook), SIGTERM and SIGHUP.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr, bail};
@@ -17,8 +18,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::app::{Effect, Msg, Options, State, update};
-use crate::sources::connect::Connection;
-use crate::sources::{SourceEvent, actions, logfollow, raft, watch as watchers};
+use crate::journal::{self, Entry, Recorder};
+use crate::sources::connect::{Connection, explain};
+use crate::sources::{
+    ActionOutcome, SourceEvent, SourceName, actions, logfollow, raft, rbac, restore,
+    watch as watchers,
+};
 use crate::ui;
 
 const RAFT_INTERVAL: Duration = raft::FAST_INTERVAL;
@@ -97,11 +102,17 @@ fn start_sources(
         RAFT_INTERVAL,
         tx.clone(),
     ));
+    handles.push(spawn_preflight(conn, tx.clone()));
     Sources { handles, jobs }
 }
 
 /// Run the console until the user quits or a stop signal arrives.
-pub async fn run_console(conn: Connection, cluster: String, context_label: String) -> Result<()> {
+pub async fn run_console(
+    conn: Connection,
+    cluster: String,
+    context_label: String,
+    write: bool,
+) -> Result<()> {
     if !std::io::stdout().is_terminal() {
         bail!(
             "the console needs a terminal; for scripts use `breakglass status {cluster} --output json`"
@@ -114,6 +125,10 @@ pub async fn run_console(conn: Connection, cluster: String, context_label: Strin
         context_label,
         color,
         now: Timestamp::now(),
+        write,
+        os_user: journal::os_user(),
+        k8s_user: conn.user.clone(),
+        journal_dir: journal::state_dir(),
     });
     // The log store's bound (default 100 000 lines); what is dropped is counted and shown.
     if let Some(n) = std::env::var("BREAKGLASS_LOG_LINES")
@@ -133,6 +148,8 @@ pub async fn run_console(conn: Connection, cluster: String, context_label: Strin
     };
     let (tx, mut rx) = mpsc::channel::<SourceEvent>(1024);
     let sources = start_sources(&conn, &cluster, &tx, follow);
+    let journal_tx = spawn_journal_writer(tx.clone());
+    let mut journal_path: Option<PathBuf> = None;
     let mut guard = TerminalGuard::enter()?;
     if let Ok((width, height)) = crossterm::terminal::size() {
         update(&mut state, Msg::Resize { width, height });
@@ -172,7 +189,19 @@ pub async fn run_console(conn: Connection, cluster: String, context_label: Strin
         for effect in effects {
             match effect {
                 Effect::Quit => return Ok(()),
-                Effect::Acknowledge { nonce, .. } => {
+                Effect::Acknowledge { nonce, .. } => spawn_write(
+                    &conn,
+                    &cluster,
+                    Write::Acknowledge(nonce),
+                    (&tx, &journal_tx, journal_path.clone()),
+                ),
+                Effect::Revert { from_version } => spawn_write(
+                    &conn,
+                    &cluster,
+                    Write::Revert(from_version),
+                    (&tx, &journal_tx, journal_path.clone()),
+                ),
+                Effect::LoadRestoreFacts => {
                     let (client, ns, name, tx) = (
                         conn.client.clone(),
                         conn.namespace.clone(),
@@ -180,13 +209,121 @@ pub async fn run_console(conn: Connection, cluster: String, context_label: Strin
                         tx.clone(),
                     );
                     tokio::spawn(async move {
-                        let outcome = actions::acknowledge(&client, &ns, &name, &nonce).await;
-                        let _ = tx.send(SourceEvent::Action(outcome)).await;
+                        let ev = match restore::facts(&client, &ns, &name).await {
+                            Ok((facts, key)) => SourceEvent::RestoreFacts { facts, key },
+                            Err(e) => SourceEvent::Action(ActionOutcome::Failed {
+                                status: None,
+                                message: format!("cannot read the restore facts: {}", explain(&e)),
+                            }),
+                        };
+                        let _ = tx.send(ev).await;
                     });
+                }
+                Effect::WizardSend(request) => spawn_write(
+                    &conn,
+                    &cluster,
+                    Write::Wizard(request),
+                    (&tx, &journal_tx, journal_path.clone()),
+                ),
+                Effect::Journal { path, entries } => {
+                    journal_path = Some(path.clone());
+                    // Never block the UI: a full queue drops entries, and says so.
+                    if journal_tx.try_send((path, entries)).is_err() {
+                        let _ = tx.try_send(SourceEvent::Problem {
+                            source: SourceName::Journal,
+                            message: "journal queue full: entries dropped".into(),
+                        });
+                    }
                 }
             }
         }
     }
+}
+
+type JournalBatch = (PathBuf, Vec<Entry>);
+
+/// A confirmed write for the action executor.
+enum Write {
+    Acknowledge(String),
+    Revert(String),
+    Wizard(crate::domain::restore::Request),
+}
+
+/// Run a confirmed write off the UI path: its requests and responses go to the journal,
+/// its outcome back to the app as `SourceEvent::Action`.
+fn spawn_write(
+    conn: &Connection,
+    cluster: &str,
+    write: Write,
+    (tx, journal_tx, path): (
+        &mpsc::Sender<SourceEvent>,
+        &mpsc::Sender<JournalBatch>,
+        Option<PathBuf>,
+    ),
+) {
+    let (client, ns, name) = (
+        conn.client.clone(),
+        conn.namespace.clone(),
+        cluster.to_string(),
+    );
+    let (tx, journal_tx) = (tx.clone(), journal_tx.clone());
+    tokio::spawn(async move {
+        let mut rec = Recorder::default();
+        let outcome = match write {
+            Write::Acknowledge(nonce) => {
+                actions::acknowledge_recorded(&client, &ns, &name, &nonce, &mut rec).await
+            }
+            Write::Revert(from) => {
+                actions::revert_recorded(&client, &ns, &name, &from, &mut rec).await
+            }
+            Write::Wizard(request) => restore::send(&client, &request, &mut rec).await,
+        };
+        if let Some(path) = path {
+            let _ = journal_tx.try_send((path, rec.entries));
+        }
+        let _ = tx.send(SourceEvent::Action(outcome)).await;
+    });
+}
+
+/// The journal writer: appends batches in order on a blocking thread, off the UI path;
+/// a write error becomes a `journal` problem the console shows.
+fn spawn_journal_writer(tx: mpsc::Sender<SourceEvent>) -> mpsc::Sender<JournalBatch> {
+    let (jtx, mut jrx) = mpsc::channel::<JournalBatch>(256);
+    tokio::spawn(async move {
+        while let Some((path, entries)) = jrx.recv().await {
+            let written =
+                tokio::task::spawn_blocking(move || journal::append(&path, &entries)).await;
+            if let Ok(Err(e)) = written {
+                let _ = tx
+                    .send(SourceEvent::Problem {
+                        source: SourceName::Journal,
+                        message: e.to_string(),
+                    })
+                    .await;
+            }
+        }
+    });
+    jtx
+}
+
+/// Start the RBAC preflight (and identity) once; its answer arrives as `SourceEvent::Rbac`.
+fn spawn_preflight(conn: &Connection, tx: mpsc::Sender<SourceEvent>) -> JoinHandle<()> {
+    let (client, ns, user) = (
+        conn.client.clone(),
+        conn.namespace.clone(),
+        conn.user.clone(),
+    );
+    tokio::spawn(async move {
+        let identity = rbac::identity(&client, &user).await;
+        let ev = match rbac::preflight(&client, &ns).await {
+            Ok(denied) => SourceEvent::Rbac(rbac::Preflight { identity, denied }),
+            Err(e) => SourceEvent::Problem {
+                source: SourceName::Rbac,
+                message: format!("RBAC preflight failed: {}", explain(&e)),
+            },
+        };
+        let _ = tx.send(ev).await;
+    })
 }
 
 fn source_msg(sources: &Sources, ev: SourceEvent) -> Msg {

@@ -52,6 +52,8 @@ impl Tmux {
             &height.to_string(),
         ]);
         t.run(&["set-option", "-g", "remain-on-exit", "on"]);
+        // The incident journal goes to the test's own directory, never the user's.
+        let state_home = format!("XDG_STATE_HOME={}", t._dir.path().join("state").display());
         let mut respawn = vec![
             "respawn-pane",
             "-k",
@@ -59,6 +61,8 @@ impl Tmux {
             "e2e",
             "-e",
             "TERM=xterm-256color",
+            "-e",
+            &state_home,
         ];
         respawn.extend(cmd);
         t.run(&respawn);
@@ -174,8 +178,11 @@ fn demo_acknowledge_new_attempt_quit() {
     let t = Tmux::start(160, 48, &["demo", "--speed", "4"]);
     t.wait_for("BREAK GLASS");
     t.wait_for("upgrade-executor error");
-    // Focus the Decision pane, open Retry, move to Acknowledge, confirm.
+    t.wait_for("[READ-ONLY]");
+    // Focus the Decision pane, allow writes, open Retry, move to Acknowledge, confirm.
     t.keys(&["BTab"]);
+    t.keys(&["W"]);
+    t.wait_for("[WRITE ");
     t.keys(&["Enter"]);
     let dialog = t.wait_for("breakGlassAck");
     assert!(
@@ -184,6 +191,8 @@ fn demo_acknowledge_new_attempt_quit() {
     );
     t.keys(&["Right", "Enter"]);
     t.wait_for("rollback-retry-1");
+    // The action is over: back to read-only by itself.
+    t.wait_for("[READ-ONLY]");
     t.keys(&["q"]);
     assert_eq!(t.wait_dead(), "0");
     t.assert_restored();
@@ -198,7 +207,7 @@ fn cancelling_sends_nothing_and_sigterm_restores_the_terminal() {
         &["demo", "--speed", "4", "--openbao-nodes", "simulated"],
     );
     t.wait_for("BREAK GLASS");
-    t.keys(&["BTab", "Enter"]);
+    t.keys(&["BTab", "W", "Enter"]);
     t.wait_for("breakGlassAck");
     // Enter on the default button is Cancel.
     t.keys(&["Enter"]);

@@ -7,6 +7,7 @@
 
 use crate::domain::paths::PathKind;
 
+use super::decide::RevertTarget;
 use super::state::RetryTarget;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,11 @@ pub enum Dialog {
     Explain {
         path: PathKind,
     },
+    /// The follow-up after a retry: revert `spec.version`/`spec.image` to Blue's.
+    ConfirmRevert {
+        target: RevertTarget,
+        focus: Button,
+    },
 }
 
 /// What pressing Enter in the dialog decided.
@@ -32,6 +38,7 @@ pub enum Dialog {
 pub enum Press {
     Close,
     Acknowledge(RetryTarget),
+    Revert(RevertTarget),
 }
 
 impl Dialog {
@@ -42,9 +49,16 @@ impl Dialog {
         }
     }
 
+    pub fn confirm_revert(target: RevertTarget) -> Dialog {
+        Dialog::ConfirmRevert {
+            target,
+            focus: Button::Cancel,
+        }
+    }
+
     /// Tab/←/→: with two buttons, next and previous are the same toggle.
     pub fn move_focus(&mut self) {
-        if let Dialog::ConfirmRetry { focus, .. } = self {
+        if let Dialog::ConfirmRetry { focus, .. } | Dialog::ConfirmRevert { focus, .. } = self {
             *focus = match focus {
                 Button::Cancel => Button::Acknowledge,
                 Button::Acknowledge => Button::Cancel,
@@ -58,6 +72,10 @@ impl Dialog {
                 target,
                 focus: Button::Acknowledge,
             } => Press::Acknowledge(target.clone()),
+            Dialog::ConfirmRevert {
+                target,
+                focus: Button::Acknowledge,
+            } => Press::Revert(target.clone()),
             _ => Press::Close,
         }
     }

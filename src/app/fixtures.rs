@@ -32,6 +32,10 @@ pub fn opts(color: bool) -> Options {
         context_label: "demo:transient".into(),
         color,
         now: now(),
+        write: true,
+        os_user: "alice".into(),
+        k8s_user: "admin".into(),
+        journal_dir: None,
     }
 }
 
@@ -105,6 +109,7 @@ pub fn pod(rev: &str, n: u8, active: bool) -> PodView {
         restarts: 0,
         waiting_reason: None,
         deleting: false,
+        version: Some(if rev == GREEN { "2.4.4" } else { "2.4.3" }.into()),
     }
 }
 

@@ -73,6 +73,8 @@ pub enum Action {
     InputCommit,
     InputCancel,
     InputBackspace,
+    ToggleWrite,
+    Revert,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,6 +363,20 @@ pub const KEYMAP: &[Binding] = &[
         A::Activate,
         "review",
         "review the selected path",
+    ),
+    bh(
+        C::Decision,
+        &[k('W')],
+        A::ToggleWrite,
+        "write mode",
+        "write mode on/off (back to read-only after 5 min)",
+    ),
+    bh(
+        C::Decision,
+        &[k('v')],
+        A::Revert,
+        "revert",
+        "follow-up: revert spec.version to Blue's",
     ),
     bh(
         C::Dialog,

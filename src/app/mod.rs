@@ -19,14 +19,20 @@ use jiff::Timestamp;
 
 use crate::sources::SourceEvent;
 
+pub mod decide;
 pub mod dialog;
 pub mod keymap;
 pub mod lognav;
 pub mod state;
 mod update;
+pub mod wizard;
+mod wizard_flow;
+pub mod write_mode;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod guard_tests;
 #[cfg(test)]
 mod tests;
 
@@ -61,5 +67,20 @@ pub enum Effect {
     Acknowledge {
         nonce: String,
         resource_version: String,
+    },
+    /// Revert `spec.version` (and `spec.image`) to Blue's with a JSON merge patch, after
+    /// re-reading and refusing if `from_version` changed or break glass is active again.
+    /// Only produced from a confirmed revert dialog in write mode.
+    Revert {
+        from_version: String,
+    },
+    /// Read what the Restore wizard needs (reads only), answered by `SourceEvent::RestoreFacts`.
+    LoadRestoreFacts,
+    /// Send one confirmed Restore wizard step (dry run first), answered by `SourceEvent::Action`.
+    WizardSend(crate::domain::restore::Request),
+    /// Append `entries` to the incident journal at `path` (off the UI path, never blocking).
+    Journal {
+        path: std::path::PathBuf,
+        entries: Vec<crate::journal::Entry>,
     },
 }

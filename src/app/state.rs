@@ -5,13 +5,16 @@
 //! the dialog and `update` can never disagree.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use jiff::Timestamp;
 
 use super::dialog::Dialog;
+use super::write_mode::WriteMode;
 use crate::domain::paths::{self, PathKind};
 use crate::domain::{Incident, JobState, JobView, Side};
 use crate::logs::LineStore;
+use crate::sources::rbac::Preflight;
 use crate::sources::{ActionOutcome, SourceName};
 
 /// What the runtime knows before the first event.
@@ -24,6 +27,13 @@ pub struct Options {
     /// False when `NO_COLOR` is set: meaning is then carried by text and modifiers only.
     pub color: bool,
     pub now: Timestamp,
+    /// Start in write mode (`--write`).
+    pub write: bool,
+    /// Who runs the console, for the journal (the OS user and the kubeconfig user).
+    pub os_user: String,
+    pub k8s_user: String,
+    /// Where incident journals go (`$XDG_STATE_HOME/breakglass`); None: no journal.
+    pub journal_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -141,7 +151,7 @@ impl DecisionPane {
     /// One line about the last action, for the Decision pane.
     pub fn status_line(&self) -> Option<String> {
         if self.in_flight.is_some() {
-            return Some("acknowledgement sent; waiting for the API server…".into());
+            return Some("request sent; waiting for the API server…".into());
         }
         if let Some(n) = &self.notice {
             return Some(format!("nothing sent: {n}"));
@@ -149,6 +159,10 @@ impl DecisionPane {
         Some(match self.outcome.as_ref()? {
             ActionOutcome::Acknowledged { .. } => {
                 "acknowledged; waiting for the operator's new Job…".into()
+            }
+            ActionOutcome::WizardStepDone => "restore wizard step done".into(),
+            ActionOutcome::Reverted { .. } => {
+                "spec.version reverted to Blue's: at Idle the upgrade does not start again".into()
             }
             ActionOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
             ActionOutcome::Failed {
@@ -185,11 +199,23 @@ pub struct State {
     pub help_scroll: u16,
     /// Terminal size as last reported (80x24 until the first resize).
     pub size: (u16, u16),
+    /// Read-only unless entered (W, `--write`); drops back by itself.
+    pub write: WriteMode,
+    /// The RBAC preflight's answer (None until it arrives).
+    pub rbac: Option<Preflight>,
+    /// The incident's journal file, once the cluster (and its Green revision) is known.
+    pub journal: Option<PathBuf>,
+    /// What the action in flight is, for the journal's outcome entry.
+    pub dialog_action: Option<String>,
+    /// The Restore wizard, when open.
+    pub wizard: Option<super::wizard::Wizard>,
+    /// Where the wizard's snapshot key came from.
+    pub wizard_key_source: Option<String>,
 }
 
 impl State {
     pub fn new(opts: Options) -> State {
-        State {
+        let mut state = State {
             now: opts.now,
             incident: Incident {
                 namespace: opts.namespace.clone(),
@@ -213,7 +239,17 @@ impl State {
             help: false,
             help_scroll: 0,
             size: (80, 24),
+            write: WriteMode::default(),
+            rbac: None,
+            journal: None,
+            dialog_action: None,
+            wizard: None,
+            wizard_key_source: None,
+        };
+        if state.opts.write {
+            state.write.enter(state.opts.now);
         }
+        state
     }
 
     pub fn incident(&self) -> &Incident {

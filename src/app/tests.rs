@@ -258,17 +258,26 @@ fn stale_data_during_the_dialog_sends_nothing() {
 }
 
 #[test]
-fn fix_forward_and_restore_only_explain() {
-    for downs in [1, 2] {
-        let mut s = at_decision(true);
-        let mut msgs = vec![ch('j'); downs];
-        msgs.extend([key(KeyCode::Enter), key(KeyCode::Tab), key(KeyCode::Enter)]);
-        assert_eq!(run(&mut s, msgs), []);
-        let mut s = at_decision(true);
-        run(&mut s, vec![key(KeyCode::Down); downs]);
-        run(&mut s, [key(KeyCode::Enter)]);
-        assert!(matches!(s.dialog, Some(Dialog::Explain { .. })));
-    }
+fn fix_forward_only_explains_and_restore_only_reads() {
+    let mut s = at_decision(true);
+    let msgs = vec![
+        ch('j'),
+        key(KeyCode::Enter),
+        key(KeyCode::Tab),
+        key(KeyCode::Enter),
+    ];
+    assert_eq!(run(&mut s, msgs), []);
+    let mut s = at_decision(true);
+    run(&mut s, [key(KeyCode::Down)]);
+    run(&mut s, [key(KeyCode::Enter)]);
+    assert!(matches!(s.dialog, Some(Dialog::Explain { .. })));
+    // Restore opens the wizard, which first only reads (the facts).
+    let mut s = at_decision(true);
+    run(&mut s, [ch('j'), ch('j')]);
+    assert_eq!(
+        run(&mut s, [key(KeyCode::Enter)]),
+        [Effect::LoadRestoreFacts]
+    );
 }
 
 #[test]

@@ -5,16 +5,24 @@ use crossterm::event::KeyEvent;
 use super::dialog::{Dialog, Press};
 use super::keymap::{self, Action, Context};
 use super::lognav;
-use super::state::{Focus, Presence, State, attempt_of};
+use super::state::{Focus, Presence, RetryTarget, State, attempt_of};
 use super::{Effect, Msg};
+use super::{decide, wizard_flow};
 use crate::domain::paths::{self, PathKind};
-use crate::sources::{SourceEvent, SourceName};
+use crate::journal::Event;
+use crate::sources::{ActionOutcome, SourceEvent, SourceName};
 use crate::ui::layout;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) => {
             state.now = now;
+            if state.write.expire(now) {
+                state.decision.notice = Some("write mode expired: read-only again".into());
+                if matches!(state.dialog, Some(Dialog::ConfirmRetry { .. })) {
+                    state.dialog = None;
+                }
+            }
             Vec::new()
         }
         Msg::Resize { width, height } => {
@@ -22,8 +30,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Source(ev) => {
+            let before = matches!(
+                ev,
+                SourceEvent::Cluster(_) | SourceEvent::Pods(_) | SourceEvent::Jobs(_)
+            )
+            .then(|| state.incident.clone());
+            let mut effects = on_action_outcome(state, &ev);
             on_source(state, ev);
-            Vec::new()
+            if let Some(before) = before {
+                effects.extend(decide::observed(state, &before));
+            }
+            effects
         }
         Msg::Key(key) => on_key(state, &key),
     }
@@ -110,11 +127,56 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             state.sources.entry(source).or_default().problem = None;
         }
         SourceEvent::Action(outcome) => {
+            wizard_flow::on_outcome(state, &outcome);
             state.decision.in_flight = None;
             state.decision.notice = None;
+            let conflict = matches!(
+                outcome,
+                ActionOutcome::Failed {
+                    status: Some(409),
+                    ..
+                }
+            );
             state.decision.outcome = Some(outcome);
+            if conflict {
+                // A 409 changed nothing: ask again on what is now current (Cancel focused).
+                if let (Ok(target), Ok(())) = (state.retry_target(), state.write.guard(state.now)) {
+                    state.dialog = Some(Dialog::confirm_retry(target));
+                }
+            } else {
+                // The action is over: back to read-only.
+                state.write.leave();
+            }
         }
+        SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
+        SourceEvent::RestoreFacts { facts, key } => wizard_flow::on_facts(state, facts, key),
     }
+}
+
+/// The journal's record of how an action ended.
+fn on_action_outcome(state: &State, ev: &SourceEvent) -> Vec<Effect> {
+    let SourceEvent::Action(outcome) = ev else {
+        return Vec::new();
+    };
+    let result = match outcome {
+        ActionOutcome::Acknowledged {
+            nonce,
+            resource_version,
+        } => format!("acknowledged nonce {nonce} (resourceVersion {resource_version})"),
+        ActionOutcome::WizardStepDone => "restore wizard step accepted (dry run, then sent)".into(),
+        ActionOutcome::Reverted { resource_version } => {
+            format!("spec.version reverted to Blue's (resourceVersion {resource_version})")
+        }
+        ActionOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
+        ActionOutcome::Failed { status, message } => {
+            format!("failed ({}): {message}", status.unwrap_or(0))
+        }
+    };
+    let action = match state.dialog_action.as_deref() {
+        Some(a) => a.to_string(),
+        None => "console action".into(),
+    };
+    state.journal(vec![Event::Outcome { action, result }])
 }
 
 /// The keymap contexts in effect, most specific first (also drives the footer hints).
@@ -137,6 +199,9 @@ pub fn contexts(state: &State) -> Vec<Context> {
 }
 
 fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+    if let Some(effects) = wizard_flow::on_key(state, key) {
+        return effects;
+    }
     let Some(action) = keymap::lookup(&contexts(state), key) else {
         lognav::on_typed(state, key);
         return Vec::new();
@@ -165,7 +230,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         }
         Action::DialogCancel => state.dialog = None,
         Action::DialogPress => return press_dialog(state),
-        Action::Activate => activate(state),
+        Action::Activate => return activate(state),
         Action::Up => scroll(state, -1),
         Action::Down => scroll(state, 1),
         Action::PageUp | Action::PageDown => {
@@ -211,6 +276,19 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         | Action::InputCommit
         | Action::InputCancel
         | Action::InputBackspace => {}
+        Action::Revert => match decide::revert_allowed(state) {
+            Ok(target) => state.dialog = Some(Dialog::confirm_revert(target)),
+            Err(reason) => state.decision.notice = Some(format!("Revert unavailable: {reason}")),
+        },
+        Action::ToggleWrite => {
+            if state.write.is_on(state.now) {
+                state.write.leave();
+                state.decision.notice = Some("read-only again".into());
+            } else {
+                state.write.enter(state.now);
+                state.decision.notice = None;
+            }
+        }
     }
     Vec::new()
 }
@@ -276,41 +354,90 @@ fn add(v: u16, delta: i64) -> u16 {
     u16::try_from((i64::from(v) + delta).clamp(0, MAX_TEXT_SCROLL)).unwrap_or(0)
 }
 
-fn activate(state: &mut State) {
+fn activate(state: &mut State) -> Vec<Effect> {
+    if state.selected_path() == PathKind::Restore {
+        return wizard_flow::open(state);
+    }
     match state.selected_path() {
-        PathKind::Retry => match state.retry_target() {
+        PathKind::Retry => match retry_allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_retry(target)),
             Err(reason) => state.decision.notice = Some(format!("Retry unavailable: {reason}")),
         },
         path => state.dialog = Some(Dialog::Explain { path }),
     }
+    Vec::new()
 }
 
 fn press_dialog(state: &mut State) -> Vec<Effect> {
     let Some(dialog) = state.dialog.take() else {
         return Vec::new();
     };
-    let Press::Acknowledge(captured) = dialog.press() else {
+    if dialog
+        == (Dialog::Explain {
+            path: PathKind::FixForward,
+        })
+    {
+        fix_forward_as_retry(state);
         return Vec::new();
+    }
+    let captured = match dialog.press() {
+        Press::Close => return Vec::new(),
+        Press::Revert(target) => return decide::press_revert(state, target),
+        Press::Acknowledge(captured) => captured,
     };
     // The captured values are what is sent. If what we now see contradicts them (break glass
     // over, a new nonce, stale data) nothing is sent: the user confirmed something else.
-    let refusal = match state.retry_target() {
-        Err(reason) => Some(reason),
-        Ok(now) if now.nonce != captured.nonce => {
-            Some("the nonce changed while the dialog was open".into())
-        }
-        Ok(_) => None,
-    };
-    if let Some(reason) = refusal {
-        state.decision.notice = Some(reason);
+    let now = retry_allowed(state);
+    let Some(mut effects) = decide::start_write(
+        state,
+        now,
+        |now| {
+            (now.nonce != captured.nonce)
+                .then(|| "the nonce changed while the dialog was open".to_string())
+        },
+        (
+            captured.nonce.clone(),
+            "acknowledge (console)",
+            if state.selected_path() == PathKind::FixForward {
+                "Fix forward (= Retry with this operator)"
+            } else {
+                "Retry"
+            },
+        ),
+    ) else {
         return Vec::new();
-    }
-    state.decision.notice = None;
-    state.decision.outcome = None;
-    state.decision.in_flight = Some(captured.nonce.clone());
-    vec![Effect::Acknowledge {
+    };
+    effects.push(Effect::Acknowledge {
         nonce: captured.nonce,
         resource_version: captured.resource_version,
-    }]
+    });
+    effects
+}
+
+/// Fix forward after its explanation: with this operator it is the acknowledgement, and
+/// only while `spec.version` already is Green's. Opens the same confirmation (Cancel first).
+fn fix_forward_as_retry(state: &mut State) {
+    let green = crate::domain::diagnosis::green_version(&state.incident).map(|(v, _)| v);
+    let spec = state
+        .incident
+        .cluster
+        .as_ref()
+        .map(|c| c.spec_version.clone());
+    if green.is_none() || green != spec {
+        state.decision.notice = Some(
+            "fix forward: spec.version is not Green's; setting it is not carried out here".into(),
+        );
+        return;
+    }
+    match retry_allowed(state) {
+        Ok(target) => state.dialog = Some(Dialog::confirm_retry(target)),
+        Err(reason) => state.decision.notice = Some(format!("Fix forward unavailable: {reason}")),
+    }
+}
+
+/// Retry's data guards plus the session's: write mode and the RBAC preflight.
+fn retry_allowed(state: &State) -> Result<RetryTarget, String> {
+    let target = state.retry_target()?;
+    decide::session_guard(state, PathKind::Retry)?;
+    Ok(target)
 }

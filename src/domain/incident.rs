@@ -16,6 +16,8 @@ pub const LABEL_REVISION: &str = "openbao.org/revision";
 pub const LABEL_COMPONENT: &str = "openbao.org/component";
 pub const LABEL_ACTIVE: &str = "openbao-active";
 pub const LABEL_SEALED: &str = "openbao-sealed";
+/// OpenBao's service-registration label with the node's version (Green's version lives here).
+pub const LABEL_VERSION: &str = "openbao-version";
 pub const LABEL_JOB_NAME: &str = "batch.kubernetes.io/job-name";
 pub const LABEL_JOB_NAME_LEGACY: &str = "job-name";
 pub const ANNOTATION_ACTION: &str = "openbao.org/upgrade-action";
@@ -64,6 +66,8 @@ pub struct PodView {
     /// e.g. `CrashLoopBackOff`, `ImagePullBackOff` (the operator aborts on these).
     pub waiting_reason: Option<String>,
     pub deleting: bool,
+    /// The `openbao-version` label (None when absent).
+    pub version: Option<String>,
 }
 
 impl PodView {
@@ -92,6 +96,7 @@ impl PodView {
                 .filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone())
                 .next(),
             deleting: pod.metadata.deletion_timestamp.is_some(),
+            version: labels.get(LABEL_VERSION).cloned(),
         }
     }
 

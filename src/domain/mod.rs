@@ -4,11 +4,13 @@
 //! renders them; `status` prints them.
 
 pub mod cluster;
+pub mod diagnosis;
 pub mod incident;
 pub mod naming;
 pub mod paths;
 pub mod raft;
 pub mod raft_history;
+pub mod restore;
 
 pub use cluster::{BlueGreenView, BreakGlassView, ClusterView, ConditionView};
 pub use incident::{Incident, JobState, JobView, PodView, Side};

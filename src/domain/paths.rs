@@ -1,6 +1,7 @@
 //! The runbook's three resolution paths, each with what the real operator does instead
-//! (operator-facts §9, §10). The Decision pane lists them; only Retry is carried out in
-//! the walking skeleton, the others are shown truthfully and guided later.
+//! (operator-facts §9, §10). The Decision pane lists them; they are carried out in
+//! the console: Retry (and Fix forward, which is a Retry with this operator) by confirmation,
+//! Restore by a step-by-step wizard.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathKind {

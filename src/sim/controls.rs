@@ -87,10 +87,11 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
-    /// POST, PUT, PATCH or DELETE, excluding access reviews (which change nothing).
+    /// POST, PUT, PATCH or DELETE, excluding access and identity reviews (which change nothing).
     pub fn is_mutating(&self) -> bool {
         matches!(self.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
             && !self.path.ends_with("/selfsubjectaccessreviews")
+            && !self.path.ends_with("/selfsubjectreviews")
     }
 }
 

@@ -13,6 +13,8 @@ use super::ActionOutcome;
 use super::connect::explain;
 use super::watch::cluster_resource;
 use crate::domain::ClusterView;
+use crate::domain::cluster::{CLUSTER_PLURAL, GROUP, VERSION};
+use crate::journal::Recorder;
 
 /// The exact JSON merge patch an acknowledgement sends.
 pub fn ack_patch(nonce: &str, resource_version: &str) -> Value {
@@ -60,44 +62,143 @@ pub async fn acknowledge(
     cluster: &str,
     nonce: &str,
 ) -> ActionOutcome {
+    acknowledge_recorded(client, namespace, cluster, nonce, &mut Recorder::default()).await
+}
+
+fn record_result<T>(rec: &mut Recorder, result: &Result<T, kube::Error>, ok: &str) {
+    match result {
+        Ok(_) => rec.response(200, ok),
+        Err(kube::Error::Api(s)) => rec.response(s.code, &s.message),
+        Err(e) => rec.response(0, &explain(e)),
+    }
+}
+
+/// [`acknowledge`], keeping every request and response in `rec` for the journal.
+pub async fn acknowledge_recorded(
+    client: &Client,
+    namespace: &str,
+    cluster: &str,
+    nonce: &str,
+    rec: &mut Recorder,
+) -> ActionOutcome {
+    let outcome = guarded_merge_patch(
+        client,
+        namespace,
+        cluster,
+        rec,
+        |fresh| refuse_reason(fresh, nonce),
+        |fresh| ack_patch(nonce, &fresh.resource_version),
+    )
+    .await;
+    match outcome {
+        Ok(resource_version) => ActionOutcome::Acknowledged {
+            nonce: nonce.to_string(),
+            resource_version,
+        },
+        Err(o) => o,
+    }
+}
+
+/// The merge patch that reverts `spec.version` (and `spec.image` when it is set) to Blue's,
+/// so the Idle handler does not start the upgrade again (operator-facts §3.1).
+pub fn revert_patch(fresh: &ClusterView) -> Option<Value> {
+    let version = fresh.current_version.as_deref()?;
+    let mut spec = json!({ "version": version });
+    if fresh.spec_image.is_some() {
+        let image = fresh.blue_green.as_ref()?.blue_image.as_deref()?;
+        spec["image"] = json!(image);
+    }
+    Some(json!({
+        "metadata": { "resourceVersion": fresh.resource_version },
+        "spec": spec,
+    }))
+}
+
+/// Why a revert must not be sent, judged on the freshly read cluster: the user confirmed
+/// reverting from `from_version` while break glass was over.
+pub fn revert_refuse_reason(fresh: &ClusterView, from_version: &str) -> Option<String> {
+    if fresh.break_glass_active() {
+        return Some("break glass is active again: review it first; nothing was sent".into());
+    }
+    if fresh.spec_version != from_version {
+        return Some(format!(
+            "spec.version changed ({from_version} → {}): review it; nothing was sent",
+            fresh.spec_version
+        ));
+    }
+    if fresh.current_version.as_deref() == Some(fresh.spec_version.as_str()) {
+        return Some("spec.version already is Blue's; nothing was sent".into());
+    }
+    revert_patch(fresh)
+        .is_none()
+        .then(|| "Blue's version or image is unknown; nothing was sent".into())
+}
+
+/// Revert `spec.version`/`spec.image` to Blue's (the follow-up after a retry).
+pub async fn revert_recorded(
+    client: &Client,
+    namespace: &str,
+    cluster: &str,
+    from_version: &str,
+    rec: &mut Recorder,
+) -> ActionOutcome {
+    let outcome = guarded_merge_patch(
+        client,
+        namespace,
+        cluster,
+        rec,
+        |fresh| revert_refuse_reason(fresh, from_version),
+        |fresh| revert_patch(fresh).unwrap_or(Value::Null),
+    )
+    .await;
+    match outcome {
+        Ok(resource_version) => ActionOutcome::Reverted { resource_version },
+        Err(o) => o,
+    }
+}
+
+/// The one write path: re-read, refuse on `refuse`, dry run, then the patch `body` built
+/// from the fresh object (with its resourceVersion). Ok is the new resourceVersion.
+async fn guarded_merge_patch(
+    client: &Client,
+    namespace: &str,
+    cluster: &str,
+    rec: &mut Recorder,
+    refuse: impl Fn(&ClusterView) -> Option<String>,
+    body: impl Fn(&ClusterView) -> Value,
+) -> Result<String, ActionOutcome> {
     let api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &cluster_resource());
-    let fresh = match api.get(cluster).await {
-        Ok(obj) => obj,
-        Err(e) => return failed(&e),
-    };
-    let view = match serde_json::to_value(&fresh)
+    let path = format!("/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{CLUSTER_PLURAL}/{cluster}");
+    rec.request("GET", &path, false, None);
+    let got = api.get(cluster).await;
+    record_result(rec, &got, "re-read the cluster");
+    let fresh = got.map_err(|e| failed(&e))?;
+    let view = serde_json::to_value(&fresh)
         .map_err(|e| e.to_string())
         .and_then(|v| ClusterView::from_json(&v).map_err(|e| e.to_string()))
-    {
-        Ok(v) => v,
-        Err(e) => {
-            return ActionOutcome::Refused {
-                reason: format!("cannot read the cluster: {e}"),
-            };
-        }
-    };
-    if let Some(reason) = refuse_reason(&view, nonce) {
-        return ActionOutcome::Refused { reason };
+        .map_err(|e| ActionOutcome::Refused {
+            reason: format!("cannot read the cluster: {e}"),
+        })?;
+    if let Some(reason) = refuse(&view) {
+        return Err(ActionOutcome::Refused { reason });
     }
-    let patch = ack_patch(nonce, &view.resource_version);
+    let patch = body(&view);
     let dry = PatchParams {
         dry_run: true,
         ..Default::default()
     };
-    if let Err(e) = api.patch(cluster, &dry, &Patch::Merge(&patch)).await {
-        return failed(&e);
-    }
-    match api
+    rec.request("PATCH", &path, true, Some(&patch));
+    let dry_result = api.patch(cluster, &dry, &Patch::Merge(&patch)).await;
+    record_result(rec, &dry_result, "dry run accepted");
+    dry_result.map_err(|e| failed(&e))?;
+    rec.request("PATCH", &path, false, Some(&patch));
+    let result = api
         .patch(cluster, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-    {
-        Ok(obj) => ActionOutcome::Acknowledged {
-            nonce: nonce.to_string(),
-            resource_version: obj.metadata.resource_version.unwrap_or_default(),
-        },
-        Err(e) => failed(&e),
-    }
+        .await;
+    record_result(rec, &result, "patched");
+    let obj = result.map_err(|e| failed(&e))?;
+    Ok(obj.metadata.resource_version.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -121,6 +222,41 @@ mod tests {
         assert_eq!(
             ack_patch("abc", "42").to_string(),
             r#"{"metadata":{"resourceVersion":"42"},"spec":{"breakGlassAck":"abc"}}"#
+        );
+    }
+
+    #[test]
+    fn revert_goes_back_to_blue_and_is_refused_when_things_moved() {
+        let mut c = cluster(false, "n1");
+        c.spec_version = "2.4.4".into();
+        c.current_version = Some("2.4.3".into());
+        c.resource_version = "7".into();
+        assert_eq!(
+            revert_patch(&c).unwrap().to_string(),
+            r#"{"metadata":{"resourceVersion":"7"},"spec":{"version":"2.4.3"}}"#
+        );
+        assert_eq!(revert_refuse_reason(&c, "2.4.4"), None);
+        assert!(
+            revert_refuse_reason(&c, "2.5.0")
+                .unwrap()
+                .contains("changed")
+        );
+        c.spec_image = Some("openbao:2.4.4".into());
+        assert!(
+            revert_refuse_reason(&c, "2.4.4")
+                .unwrap()
+                .contains("unknown")
+        );
+        c.blue_green = Some(crate::domain::BlueGreenView {
+            blue_image: Some("openbao:2.4.3".into()),
+            ..Default::default()
+        });
+        assert_eq!(revert_patch(&c).unwrap()["spec"]["image"], "openbao:2.4.3");
+        let active = cluster(true, "n1");
+        assert!(
+            revert_refuse_reason(&active, "")
+                .unwrap()
+                .contains("active")
         );
     }
 

@@ -43,6 +43,8 @@ pub struct Connection {
     pub context: String,
     /// The API server URL.
     pub server: String,
+    /// The kubeconfig user of the context (the identity when SelfSubjectReview is not served).
+    pub user: String,
 }
 
 fn describe(path: Option<&Path>) -> String {
@@ -86,6 +88,12 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
             },
         });
     }
+    let user = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref()?.user.clone())
+        .unwrap_or_default();
     let options = KubeConfigOptions {
         context: Some(context.clone()),
         ..Default::default()
@@ -114,6 +122,7 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
         namespace,
         context,
         server,
+        user,
     })
 }
 

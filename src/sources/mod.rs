@@ -7,6 +7,8 @@ pub mod actions;
 pub mod connect;
 pub mod logfollow;
 pub mod raft;
+pub mod rbac;
+pub mod restore;
 pub mod snapshot;
 pub mod watch;
 
@@ -20,6 +22,10 @@ pub enum SourceName {
     Jobs,
     Logs,
     Raft,
+    /// The RBAC preflight.
+    Rbac,
+    /// The incident journal writer.
+    Journal,
 }
 
 impl SourceName {
@@ -30,6 +36,8 @@ impl SourceName {
             SourceName::Jobs => "jobs",
             SourceName::Logs => "logs",
             SourceName::Raft => "raft",
+            SourceName::Rbac => "rbac",
+            SourceName::Journal => "journal",
         }
     }
 }
@@ -80,6 +88,13 @@ pub enum SourceEvent {
     },
     /// The outcome of an action the app asked for.
     Action(ActionOutcome),
+    /// What the Restore wizard opens with: facts and the snapshot key with its source.
+    RestoreFacts {
+        facts: crate::domain::restore::Facts,
+        key: Option<(String, String)>,
+    },
+    /// The RBAC preflight: who the user is and which paths' permissions are missing.
+    Rbac(rbac::Preflight),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +104,10 @@ pub enum ActionOutcome {
         nonce: String,
         resource_version: String,
     },
+    /// A Restore wizard request (scale, PVC delete, restore create) was accepted.
+    WizardStepDone,
+    /// `spec.version` (and `spec.image`) were reverted to Blue's.
+    Reverted { resource_version: String },
     /// Nothing was sent: a precondition no longer holds (nonce changed, break glass over).
     Refused { reason: String },
     /// Sent and rejected (409 conflict, 403 forbidden, 422 invalid...) or not delivered.

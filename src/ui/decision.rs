@@ -7,8 +7,9 @@ use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
 use super::{PaneView, clean, draw_text, pane_block};
+use crate::app::decide::journal_label;
 use crate::app::{Focus, State};
-use crate::domain::paths::{self, PathKind};
+use crate::domain::paths;
 use crate::sources::ActionOutcome;
 
 pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rect) {
@@ -25,7 +26,13 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
 
 fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     let retry = state.retry_target();
-    let mut out = vec![match &retry {
+    let diagnosis = state.diagnosis();
+    let mut out = vec![mode_line(state, t)];
+    out.push(match &retry {
+        Ok(_) if !state.write.is_on(state.now) => Line::from(vec![
+            Span::styled("[READ-ONLY]", t.warn()),
+            Span::raw(" Retry could be sent: press W to allow writes, then Enter to review"),
+        ]),
         Ok(_) => Line::from(vec![
             Span::styled("[AVAILABLE]", t.ok()),
             Span::raw(" Retry: select it and press Enter to review the exact patch"),
@@ -34,7 +41,7 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             Span::styled("[DISABLED]", t.warn()),
             Span::raw(format!(" Retry: {}", clean(reason))),
         ]),
-    }];
+    });
     if let Some(status) = state.decision.status_line() {
         out.push(Line::from(vec![
             Span::styled("last action ", t.label()),
@@ -42,19 +49,44 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         ]));
     }
     out.extend(new_job_line(state, t));
+    // The follow-up appears once it can be taken (after the retry, break glass over).
+    if let Ok(r) = state.revert_target() {
+        out.push(Line::from(vec![
+            Span::styled("[FOLLOW-UP]", t.warn()),
+            Span::raw(format!(
+                " v: revert spec.version {} → Blue's {} so the upgrade does not restart",
+                r.from_version, r.to_version
+            )),
+        ]));
+    }
     out.extend(failing_green_warning(state, t));
+    out.push(Line::from(vec![
+        Span::styled("Recommended: ", t.label()),
+        Span::raw(format!(
+            "{} — {}",
+            diagnosis.recommended.map_or("none", |p| p.info().title),
+            clean(&diagnosis.summary)
+        )),
+    ]));
+    out.extend(
+        diagnosis
+            .before
+            .iter()
+            .map(|b| Line::raw(format!("  first: {}", clean(b)))),
+    );
     for (i, path) in paths::ALL.iter().enumerate() {
         let selected = i == state.decision.selected;
-        let badge = match (path, &retry) {
-            (PathKind::Retry, Ok(_)) => "[available]".to_string(),
-            (PathKind::Retry, Err(_)) => "[disabled]".into(),
-            _ => "[guided later]".into(),
+        let badge = match diagnosis.verdict(*path) {
+            Some(v) if v.available() => "[available]".to_string(),
+            Some(v) => format!("[disabled: {}]", v.why_not.join("; ")),
+            None => "[?]".into(),
         };
         let text = format!(
-            "{} {}. {} {badge}",
+            "{} {}. {} {}",
             if selected { "▶" } else { " " },
             i + 1,
-            path.info().title
+            path.info().title,
+            clean(&badge)
         );
         out.push(if selected {
             Line::styled(text, t.selected())
@@ -62,7 +94,26 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             Line::raw(text)
         });
     }
-    let info = state.selected_path().info();
+    let path = state.selected_path();
+    let info = path.info();
+    if let Some(v) = diagnosis.verdict(path)
+        && !v.warnings.is_empty()
+    {
+        out.push(Line::styled("What will really happen now:", t.label()));
+        out.extend(
+            v.warnings
+                .iter()
+                .map(|w| Line::styled(format!("  ! {}", clean(w)), t.warn())),
+        );
+    }
+    out.push(Line::styled("Evidence:", t.label()));
+    out.extend(diagnosis.findings.iter().map(|f| {
+        Line::raw(format!(
+            "  - {}  ← {}",
+            clean(&f.text),
+            clean(&f.source.label())
+        ))
+    }));
     out.push(Line::styled("Runbook says:", t.label()));
     out.extend(
         info.runbook_steps
@@ -72,7 +123,37 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     );
     out.push(Line::styled("What the operator really does:", t.label()));
     out.extend(info.reality.iter().map(|s| Line::raw(format!("  - {s}"))));
+    out.push(Line::styled(
+        clean(&journal_label(state.journal.as_ref())),
+        t.dim(),
+    ));
     out
+}
+
+/// Read-only or write mode, and who the API server says the user is.
+fn mode_line(state: &State, t: Theme) -> Line<'static> {
+    let on = state.write.is_on(state.now);
+    let who = state
+        .rbac
+        .as_ref()
+        .map_or("identity: checking…".to_string(), |r| {
+            format!("as {}", r.identity)
+        });
+    Line::from(vec![
+        Span::styled(
+            format!("[{}]", state.write.badge(state.now)),
+            if on { t.alarm() } else { t.ok() },
+        ),
+        Span::raw(format!(
+            " {} · {}",
+            if on {
+                "writes allowed until the action is done (W: leave)"
+            } else {
+                "nothing can be sent (W: allow writes for 5 min)"
+            },
+            clean(&who)
+        )),
+    ])
 }
 
 /// After an accepted acknowledgement: the Job the operator created for the new attempt.

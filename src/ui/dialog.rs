@@ -26,8 +26,16 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
                 ("[ Acknowledge ]", *focus == Button::Acknowledge),
             ],
         ),
+        Dialog::ConfirmRevert { target, focus } => (
+            " Follow-up: revert spec.version to Blue's ",
+            revert_lines(state, target, t),
+            vec![
+                ("[ Cancel ]", *focus == Button::Cancel),
+                ("[ Revert ]", *focus == Button::Acknowledge),
+            ],
+        ),
         Dialog::Explain { path } => (
-            " Not carried out by breakglass yet ",
+            " What this path really does ",
             explain_lines(*path, t),
             vec![("[ Close ]", true)],
         ),
@@ -77,6 +85,12 @@ fn confirm_lines(
     t: Theme,
 ) -> Vec<Line<'static>> {
     let mut out = failing_green_warning(state, t);
+    if state.selected_path() == crate::domain::paths::PathKind::FixForward {
+        out.push(Line::styled(
+            "Fix forward with this operator is this acknowledgement: it retries the ROLLBACK to Blue; it does not stay on Green.",
+            t.warn(),
+        ));
+    }
     out.push(Line::from(vec![
         Span::styled("Target  ", t.label()),
         Span::raw(format!(
@@ -130,14 +144,61 @@ fn confirm_lines(
     out
 }
 
+fn revert_lines(
+    state: &State,
+    target: &crate::app::decide::RevertTarget,
+    t: Theme,
+) -> Vec<Line<'static>> {
+    let mut out = vec![
+        Line::from(vec![
+            Span::styled("Target  ", t.label()),
+            Span::raw(format!(
+                "OpenBaoCluster {}/{}: spec.version {} → {}",
+                state.opts.namespace, state.opts.cluster, target.from_version, target.to_version
+            )),
+        ]),
+        Line::styled(
+            "JSON merge patch, sent exactly (after a dry run):",
+            t.label(),
+        ),
+        Line::styled(clean(&target.body), t.info()),
+        Line::styled("What the operator does next:", t.label()),
+    ];
+    out.extend(
+        target
+            .consequences()
+            .into_iter()
+            .map(|c| Line::raw(format!("- {}", clean(&c)))),
+    );
+    out
+}
+
 fn explain_lines(path: crate::domain::paths::PathKind, t: Theme) -> Vec<Line<'static>> {
     let info = path.info();
     let mut out = vec![
         Line::styled(info.title, t.label()),
-        Line::raw("Guided in a later version. Nothing is sent from here."),
+        Line::raw("Nothing is sent from this explanation."),
         Line::styled("What the operator really does:", t.label()),
     ];
     out.extend(info.reality.iter().map(|s| Line::raw(format!("- {s}"))));
+    if path == crate::domain::paths::PathKind::FixForward {
+        out.push(Line::styled(
+            "Enter: review that acknowledgement (Cancel first); Esc: close, nothing sent.",
+            t.label(),
+        ));
+    }
+    if path == crate::domain::paths::PathKind::Restore {
+        use crate::app::wizard::Step;
+        out.push(Line::styled(
+            "The steps in the order the code needs (irreversible ones need the cluster name typed):",
+            t.label(),
+        ));
+        out.extend(
+            Step::ALL
+                .iter()
+                .map(|s| Line::raw(format!("  {}", s.title()))),
+        );
+    }
     out
 }
 

@@ -24,6 +24,7 @@ mod raft_chart;
 #[cfg(test)]
 mod raft_tests;
 pub mod theme;
+mod wizard;
 
 #[cfg(test)]
 mod tests;
@@ -69,6 +70,9 @@ pub fn render(state: &State, frame: &mut Frame) {
     footer(state, theme, frame, panes.footer);
     if let Some(d) = &state.dialog {
         dialog::render(state, d, theme, frame, area);
+    }
+    if let Some(w) = &state.wizard {
+        wizard::render(state, w, theme, frame, area);
     }
     if state.help {
         help::render(theme, state.help_scroll, frame, area);
@@ -179,9 +183,10 @@ fn header(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
     let left = Line::from(vec![
         Span::styled("breakglass", t.label()),
         Span::raw(format!(
-            " · {} · {}/{}",
+            " · {} · {}/{} · ",
             state.opts.context_label, state.opts.namespace, state.opts.cluster
         )),
+        write_badge(state, t),
     ]);
     frame.render_widget(Paragraph::new(left), area);
     let width = u16::try_from(badge.chars().count()).unwrap_or(u16::MAX);
@@ -195,6 +200,16 @@ fn header(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
             Paragraph::new(Span::styled(badge, style)).alignment(Alignment::Right),
             right,
         );
+    }
+}
+
+/// Read-only or write mode, always visible in the frame.
+fn write_badge(state: &State, t: Theme) -> Span<'static> {
+    let badge = format!("[{}]", state.write.badge(state.now));
+    if state.write.is_on(state.now) {
+        Span::styled(badge, t.alarm())
+    } else {
+        Span::styled(badge, t.ok())
     }
 }
 

@@ -1,0 +1,290 @@
+//! The app's side of the decision: the diagnosis of what `State` holds, the log evidence it
+//! is built from, and the journal entries `update` hands to the runtime as effects.
+//!
+//! Pure: `update` calls these; the runtime appends the entries (never in `update`).
+
+use std::path::PathBuf;
+
+use super::Effect;
+use super::state::State;
+use crate::domain::Incident;
+use crate::domain::diagnosis::{self, Diagnosis, Evidence, Freshness, Inputs, Level};
+use crate::domain::paths::PathKind;
+use crate::journal::{self, Entry, Event, observe};
+use crate::logs::LineStore;
+use crate::patterns::{Resolution, Severity};
+use crate::sources::SourceName;
+
+/// The log engine's evidence (every matched line, with its attempt) as diagnosis input.
+pub fn evidence(store: &LineStore) -> Vec<Evidence> {
+    store
+        .evidence()
+        .map(|e| Evidence {
+            rule_id: e.rule.id.clone(),
+            level: match e.severity {
+                Severity::Error => Level::Error,
+                Severity::Warn => Level::Warn,
+                Severity::Info => Level::Info,
+            },
+            path_hint: match e.rule.path {
+                Resolution::Retry => Some(PathKind::Retry),
+                Resolution::FixForward => Some(PathKind::FixForward),
+                Resolution::Restore => Some(PathKind::Restore),
+                Resolution::None => None,
+            },
+            line: e.line.clone(),
+            attempt: e.attempt,
+        })
+        .collect()
+}
+
+impl State {
+    pub fn freshness(&self) -> Freshness {
+        Freshness {
+            cluster_stale: self.is_stale(SourceName::Cluster),
+            pods_stale: self.is_stale(SourceName::Pods),
+            raft_stale: self.is_stale(SourceName::Raft),
+            unparseable: self.unparseable.is_some(),
+        }
+    }
+
+    /// The diagnosis of what the console holds now (the Decision pane and the journal).
+    pub fn diagnosis(&self) -> Diagnosis {
+        let evidence = evidence(&self.logs.store);
+        let denied = self.rbac.as_ref().map_or(&[][..], |r| &r.denied[..]);
+        diagnosis::diagnose(&Inputs {
+            incident: &self.incident,
+            evidence: &evidence,
+            freshness: self.freshness(),
+            denied,
+        })
+    }
+
+    /// A journal effect for `events`, once the incident's journal file is known.
+    pub(crate) fn journal(&self, events: Vec<Event>) -> Vec<Effect> {
+        match (&self.journal, events.is_empty()) {
+            (Some(path), false) => vec![Effect::Journal {
+                path: path.clone(),
+                entries: events
+                    .into_iter()
+                    .map(|e| Entry::new(self.now, e))
+                    .collect(),
+            }],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The decision being carried out, with its evidence, for the journal.
+    pub(crate) fn decision_event(&self, path: &str) -> Event {
+        let d = self.diagnosis();
+        Event::Decision {
+            path: path.into(),
+            recommended: d.recommended.map(|p| p.info().title.to_string()),
+            summary: d.summary,
+            evidence: d
+                .findings
+                .iter()
+                .map(|f| format!("{} [{}]", f.text, f.source.label()))
+                .collect(),
+        }
+    }
+}
+
+/// After a source changed the incident: open the journal once the cluster (and so the
+/// incident's file name) is known, and record the transitions.
+pub(crate) fn observed(state: &mut State, before: &Incident) -> Vec<Effect> {
+    let mut events = Vec::new();
+    if state.journal.is_none()
+        && let (Some(dir), Some(c)) = (&state.opts.journal_dir, &state.incident.cluster)
+    {
+        let green = c
+            .blue_green
+            .as_ref()
+            .and_then(|g| g.green_revision.as_deref());
+        state.journal = Some(dir.join(journal::file_name(
+            &state.opts.namespace,
+            &state.opts.cluster,
+            green,
+        )));
+        events.push(Event::Session {
+            tool: "console".into(),
+            os_user: state.opts.os_user.clone(),
+            k8s_user: state
+                .rbac
+                .as_ref()
+                .map_or_else(|| state.opts.k8s_user.clone(), |r| r.identity.clone()),
+            context: state.opts.context_label.clone(),
+            namespace: state.opts.namespace.clone(),
+            cluster: state.opts.cluster.clone(),
+        });
+    }
+    let after = &state.incident;
+    let mut what = observe::cluster(before.cluster.as_ref(), after.cluster.as_ref());
+    what.extend(observe::jobs(&before.jobs, &after.jobs));
+    what.extend(observe::pods(before, after));
+    events.extend(what.into_iter().map(|what| Event::Observed { what }));
+    state.journal(events)
+}
+
+/// The journal file of an incident, as the console shows it.
+pub fn journal_label(path: Option<&PathBuf>) -> String {
+    path.map_or(
+        "journal: not yet open (waiting for the cluster)".into(),
+        |p| format!("journal: {}", p.display()),
+    )
+}
+
+/// The revert follow-up as confirmed: the body previewed and what it assumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevertTarget {
+    /// `spec.version` when the dialog opened (the send is refused if it changed).
+    pub from_version: String,
+    pub to_version: String,
+    /// The exact JSON merge patch (with the resourceVersion seen when it opened).
+    pub body: String,
+    /// `status.blueGreen.phase` when the dialog opened.
+    pub phase: Option<String>,
+}
+
+impl RevertTarget {
+    /// What the operator does with it, by phase (operator-facts §3.1, §9).
+    pub fn consequences(&self) -> Vec<String> {
+        match self.phase.as_deref() {
+            Some("Idle") | None => vec![
+                "At Idle spec.version == status.currentVersion: no upgrade starts again.".into(),
+            ],
+            Some(p) => vec![
+                format!("Phase {p} is not Idle: the operator runs ensureIdleAndCleanupGreen."),
+                "It deletes the Green StatefulSet at once WITHOUT removing Green Raft peers (quorum risk if they are voters: check the Raft pane), then Idle.".into(),
+                "It also skips RollbackCleanup's suspicious Blue-peer removal (§3.7).".into(),
+            ],
+        }
+    }
+}
+
+impl State {
+    /// Whether the revert follow-up may be offered now, and the exact body, or why not.
+    pub fn revert_target(&self) -> Result<RevertTarget, String> {
+        if self.decision.in_flight.is_some() {
+            return Err("a request is in flight".into());
+        }
+        let Some(c) = self.incident.cluster.as_ref() else {
+            return Err("no cluster data yet".into());
+        };
+        let f = self.freshness();
+        if f.cluster_stale || f.pods_stale || f.unparseable {
+            return Err("cluster or pod data is stale".into());
+        }
+        if c.break_glass_active() {
+            return Err(
+                "break glass is active: reverting then acknowledging deletes Green without Raft repair (see Fix forward); Retry first".into(),
+            );
+        }
+        let Some(blue) = c.current_version.clone() else {
+            return Err("status.currentVersion (Blue's version) is unknown".into());
+        };
+        if c.spec_version == blue {
+            return Err(format!("spec.version already is Blue's {blue}"));
+        }
+        let body = crate::sources::actions::revert_patch(c)
+            .ok_or("spec.image is set but status.blueGreen.blueImage is unknown")?;
+        Ok(RevertTarget {
+            from_version: c.spec_version.clone(),
+            to_version: blue,
+            body: body.to_string(),
+            phase: c.blue_green.as_ref().and_then(|g| g.phase.clone()),
+        })
+    }
+}
+
+/// The session's guards on every write: write mode, fresh cluster data, and the RBAC
+/// preflight for `path`.
+pub(crate) fn session_guard(state: &State, path: PathKind) -> Result<(), String> {
+    state.write.guard(state.now)?;
+    if state.freshness().cluster_stale {
+        return Err("cluster data is stale: no writes until it is fresh again".into());
+    }
+    if let Some(r) = &state.rbac
+        && let Some(d) = r.denied.iter().find(|d| d.path == path)
+    {
+        return Err(format!("{} may not {}", r.identity, d.permission));
+    }
+    Ok(())
+}
+
+/// The revert's data guards plus the session's (it is a patch like Retry's).
+pub(crate) fn revert_allowed(state: &State) -> Result<RevertTarget, String> {
+    let target = state.revert_target()?;
+    session_guard(state, PathKind::Retry)?;
+    Ok(target)
+}
+
+/// A confirmed dialog's send, re-checked: `now` is the guard's answer at Enter and
+/// `changed` says whether it contradicts what was confirmed. Refused: the notice says why
+/// and None. Else the write is in flight and the journal's decision entry comes back.
+pub(crate) fn start_write<T>(
+    state: &mut State,
+    now: Result<T, String>,
+    changed: impl Fn(&T) -> Option<String>,
+    (in_flight, action, decision): (String, &str, &str),
+) -> Option<Vec<Effect>> {
+    let refusal = match now {
+        Err(reason) => Some(reason),
+        Ok(now) => changed(&now),
+    };
+    if let Some(reason) = refusal {
+        state.decision.notice = Some(reason);
+        return None;
+    }
+    state.decision.notice = None;
+    state.decision.outcome = None;
+    state.decision.in_flight = Some(in_flight);
+    state.dialog_action = Some(action.to_string());
+    Some(state.journal(vec![state.decision_event(decision)]))
+}
+
+/// Enter on the revert dialog's confirm button: re-check, journal the decision, send.
+pub(crate) fn press_revert(state: &mut State, captured: RevertTarget) -> Vec<Effect> {
+    let now = revert_allowed(state);
+    let Some(mut effects) = start_write(
+        state,
+        now,
+        |now| {
+            (now.from_version != captured.from_version)
+                .then(|| "spec.version changed while the dialog was open".to_string())
+        },
+        (
+            format!("revert {}", captured.from_version),
+            "revert spec.version (console)",
+            "Revert to Blue's version",
+        ),
+    ) else {
+        return Vec::new();
+    };
+    effects.push(Effect::Revert {
+        from_version: captured.from_version,
+    });
+    effects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures;
+
+    #[test]
+    fn evidence_carries_rule_and_attempt_from_the_marker() {
+        let mut s = LineStore::new(100);
+        s.begin_attempt(Some(1), "── attempt 1: rollback-retry-1 (job j) ──");
+        for l in fixtures::log_lines() {
+            s.push_line(&l);
+        }
+        let ev = evidence(&s);
+        let denied = ev
+            .iter()
+            .find(|e| e.rule_id == "raft-config-forbidden")
+            .unwrap();
+        assert_eq!(denied.attempt, Some(1));
+        assert_eq!(denied.level, Level::Error);
+    }
+}

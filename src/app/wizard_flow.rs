@@ -1,0 +1,99 @@
+//! The Restore wizard inside the console: opening it (facts are read by the runtime),
+//! its keys (typing the cluster name, Enter confirms one step, Esc cancels), and the
+//! guarded sends. Pure like the rest of `update`.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::Effect;
+use super::decide::session_guard;
+use super::state::State;
+use super::wizard::{Input, Output, Wizard};
+use crate::domain::paths::PathKind;
+use crate::domain::restore::Facts;
+use crate::sources::ActionOutcome;
+
+/// Enter on the Restore path: ask the runtime for the facts (reads only).
+pub(crate) fn open(state: &mut State) -> Vec<Effect> {
+    state.decision.notice = Some("reading the snapshot, operator Deployment and PVCs…".into());
+    vec![Effect::LoadRestoreFacts]
+}
+
+pub(crate) fn on_facts(state: &mut State, facts: Facts, key: Option<(String, String)>) {
+    state.decision.notice = None;
+    let (key, source) = key.map_or((None, None), |(k, s)| (Some(k), Some(s)));
+    state.wizard = Some(Wizard::new(facts, key));
+    state.wizard_key_source = source;
+}
+
+/// The answer to a wizard request.
+pub(crate) fn on_outcome(state: &mut State, outcome: &ActionOutcome) {
+    let Some(w) = state.wizard.as_mut() else {
+        return;
+    };
+    match outcome {
+        ActionOutcome::WizardStepDone => {
+            w.on(Input::Done);
+        }
+        _ => w.waiting = false,
+    }
+}
+
+/// Keys while the wizard is open. None: not for the wizard (Ctrl-C still quits).
+pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
+    state.wizard.as_ref()?;
+    if key
+        .modifiers
+        .contains(crossterm::event::KeyModifiers::CONTROL)
+    {
+        return None;
+    }
+    let input = match key.code {
+        KeyCode::Esc => Input::Cancel,
+        KeyCode::Enter => Input::Confirm,
+        KeyCode::Backspace => Input::Backspace,
+        // Cluster names are lowercase DNS labels: uppercase W stays the write-mode key.
+        KeyCode::Char('W') => {
+            if state.write.is_on(state.now) {
+                state.write.leave();
+            } else {
+                state.write.enter(state.now);
+            }
+            return Some(Vec::new());
+        }
+        KeyCode::Char(c) => Input::Type(c),
+        _ => return Some(Vec::new()),
+    };
+    let sends = matches!(
+        state.wizard.as_ref().map(Wizard::request),
+        Some(Ok(Some(_)))
+    );
+    if input == Input::Confirm
+        && sends
+        && let Err(reason) = session_guard(state, PathKind::Restore)
+    {
+        state.decision.notice = Some(reason);
+        return Some(Vec::new());
+    }
+    let Some(wizard) = state.wizard.as_mut() else {
+        return Some(Vec::new());
+    };
+    let output = wizard.on(input);
+    let title = wizard.step.title();
+    match output {
+        Output::Nothing => state.decision.notice = None,
+        Output::Refused(reason) => state.decision.notice = Some(reason),
+        Output::Close => {
+            state.wizard = None;
+            state.decision.notice = Some("restore wizard closed; nothing more is sent".into());
+        }
+        Output::Send(request) => {
+            state.decision.notice = None;
+            state.dialog_action = Some(format!("restore wizard: {title}"));
+            let mut effects =
+                state.journal(vec![state.decision_event(&format!("Restore: {title}"))]);
+            effects.push(Effect::WizardSend(request));
+            return Some(effects);
+        }
+    }
+    Some(Vec::new())
+}

@@ -1,0 +1,255 @@
+//! Diagnosis tables: the three demo scenarios (transient, persistent, green crash-looping)
+//! and the edge cases (stale data, break glass over, RBAC denied, Blue far behind).
+
+use super::*;
+use crate::app::fixtures;
+use crate::domain::Incident;
+
+fn incident() -> Incident {
+    let mut i = Incident {
+        namespace: "security".into(),
+        cluster_name: "prod-cluster".into(),
+        cluster: Some(fixtures::cluster()),
+        pods: fixtures::pods(),
+        ..Incident::default()
+    };
+    i.set_jobs(fixtures::jobs());
+    i
+}
+
+fn ev(rule: &str, attempt: i32) -> Evidence {
+    Evidence {
+        rule_id: rule.into(),
+        level: Level::Error,
+        path_hint: None,
+        line: format!("upgrade-executor error: {rule}"),
+        attempt: Some(attempt),
+    }
+}
+
+fn run(i: &Incident, evidence: &[Evidence], freshness: Freshness, denied: &[Denied]) -> Diagnosis {
+    diagnose(&Inputs {
+        incident: i,
+        evidence,
+        freshness,
+        denied,
+    })
+}
+
+#[test]
+fn scenario_table() {
+    let transient = incident();
+    let mut crashloop = incident();
+    crashloop.pods = fixtures::crashlooping_green();
+    // name, incident, evidence, recommended, summary contains, retry warns "fails again"
+    type Case<'a> = (
+        &'a str,
+        &'a Incident,
+        Vec<Evidence>,
+        Option<PathKind>,
+        &'a str,
+        bool,
+    );
+    let cases: Vec<Case> = vec![
+        // name, incident, evidence, recommended, summary contains, retry warns "fails again"
+        (
+            "transient",
+            &transient,
+            vec![ev("context-deadline", 0)],
+            Some(PathKind::Retry),
+            "transient",
+            false,
+        ),
+        (
+            "persistent",
+            &transient,
+            vec![ev("permission-denied", 0), ev("permission-denied", 1)],
+            Some(PathKind::Retry),
+            "in 2 attempt(s): not transient",
+            true,
+        ),
+        (
+            "green-crashloop",
+            &crashloop,
+            vec![],
+            Some(PathKind::Retry),
+            "abort",
+            false,
+        ),
+        (
+            "no evidence",
+            &transient,
+            vec![],
+            Some(PathKind::Retry),
+            "no known cause",
+            false,
+        ),
+    ];
+    for (name, i, evidence, rec, summary, fails_again) in cases {
+        let d = run(i, &evidence, Freshness::default(), &[]);
+        assert_eq!(d.recommended, rec, "{name}");
+        assert!(d.summary.contains(summary), "{name}: {}", d.summary);
+        let retry = d.verdict(PathKind::Retry).unwrap();
+        assert!(retry.available(), "{name}: {:?}", retry.why_not);
+        assert_eq!(
+            retry.warnings.iter().any(|w| w.contains("fails again")),
+            fails_again,
+            "{name}: {:?}",
+            retry.warnings
+        );
+        // The §3.7 warning is there whatever the cause.
+        assert!(retry.warnings.iter().any(|w| w.contains("§3.7")), "{name}");
+    }
+}
+
+#[test]
+fn crashlooping_green_warns_of_abort_and_asks_to_revert_first() {
+    let mut i = incident();
+    i.pods = fixtures::crashlooping_green();
+    let d = run(&i, &[], Freshness::default(), &[]);
+    let retry = d.verdict(PathKind::Retry).unwrap();
+    assert!(retry.warnings.iter().any(|w| w.contains("ABORTS")));
+    assert!(
+        d.before.iter().any(|b| b.contains("2.4.3")),
+        "{:?}",
+        d.before
+    );
+    assert!(
+        d.findings
+            .iter()
+            .any(|f| matches!(f.source, Source::Pod(_)) && f.text.contains("abort"))
+    );
+}
+
+#[test]
+fn one_non_transient_attempt_is_already_not_transient_and_points_at_the_line() {
+    let d = run(
+        &incident(),
+        &[ev("no-leader", 0)],
+        Freshness::default(),
+        &[],
+    );
+    assert!(d.summary.contains("`no-leader` in 1 attempt(s)"));
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.text.contains("no-leader"))
+        .unwrap();
+    assert_eq!(
+        f.source,
+        Source::LogLine {
+            attempt: Some(0),
+            line: "upgrade-executor error: no-leader".into()
+        }
+    );
+}
+
+#[test]
+fn stale_or_missing_data_disables_every_path() {
+    let i = incident();
+    let stale = [
+        Freshness {
+            cluster_stale: true,
+            ..Freshness::default()
+        },
+        Freshness {
+            pods_stale: true,
+            ..Freshness::default()
+        },
+        Freshness {
+            unparseable: true,
+            ..Freshness::default()
+        },
+    ];
+    for f in stale {
+        let d = run(&i, &[], f, &[]);
+        assert_eq!(d.recommended, None, "{f:?}");
+        assert!(d.paths.iter().all(|p| !p.available()), "{f:?}");
+    }
+    let empty = Incident::default();
+    let d = run(&empty, &[], Freshness::default(), &[]);
+    assert_eq!(d.recommended, None);
+    assert!(d.summary.contains("no cluster data"));
+}
+
+#[test]
+fn break_glass_over_means_nothing_to_decide() {
+    let mut i = incident();
+    if let Some(bg) = i.cluster.as_mut().and_then(|c| c.break_glass.as_mut()) {
+        bg.active = false;
+    }
+    let d = run(&i, &[], Freshness::default(), &[]);
+    assert_eq!(d.recommended, None);
+    assert!(
+        d.verdict(PathKind::Retry)
+            .unwrap()
+            .why_not
+            .iter()
+            .any(|w| w.contains("not active"))
+    );
+}
+
+#[test]
+fn a_denied_permission_disables_only_its_path() {
+    let denied = [Denied {
+        path: PathKind::Restore,
+        permission: "create openbaorestores.openbao.org".into(),
+    }];
+    let d = run(&incident(), &[], Freshness::default(), &denied);
+    assert!(d.verdict(PathKind::Retry).unwrap().available());
+    let restore = d.verdict(PathKind::Restore).unwrap();
+    assert_eq!(
+        restore.why_not,
+        ["missing permission: create openbaorestores.openbao.org"]
+    );
+}
+
+#[test]
+fn blue_far_behind_is_said_with_the_index() {
+    let mut i = incident();
+    i.raft = fixtures::raft();
+    let behind = raft::blue_behind_green(&i.raft).unwrap();
+    let d = run(&i, &[], Freshness::default(), &[]);
+    let f = d.findings.iter().find(|f| f.text.contains("behind"));
+    if behind > SYNC_THRESHOLD {
+        let f = f.unwrap();
+        assert!(matches!(f.source, Source::RaftIndex { .. }), "{f:?}");
+    } else {
+        assert!(f.is_none());
+    }
+    // Stale Raft readings are not evidence.
+    let d = run(
+        &i,
+        &[],
+        Freshness {
+            raft_stale: true,
+            ..Freshness::default()
+        },
+        &[],
+    );
+    assert!(!d.findings.iter().any(|f| f.text.contains("behind")));
+}
+
+#[test]
+fn fix_forward_tells_it_is_a_retry_and_names_greens_version_source() {
+    let d = run(&incident(), &[], Freshness::default(), &[]);
+    let ff = d.verdict(PathKind::FixForward).unwrap();
+    assert!(ff.available());
+    assert!(
+        ff.warnings
+            .iter()
+            .any(|w| w.contains("already is Green's 2.4.4") && w.contains("pod prod-cluster-"))
+    );
+    assert!(
+        ff.warnings
+            .iter()
+            .any(|w| w.contains("WITHOUT Raft repair"))
+    );
+    // Without Green pods the version still comes from spec.version during a rollback.
+    let mut i = incident();
+    i.pods.clear();
+    assert_eq!(
+        green_version(&i),
+        Some(("2.4.4".into(), Source::Field("spec.version".into())))
+    );
+}

@@ -1,0 +1,183 @@
+//! The Restore wizard's I/O: reading what it needs (the cluster's backup target, the
+//! snapshot key, the operator Deployment by its labels, the exact PVCs) and sending one
+//! confirmed [`Request`] with a server-side dry run first, every request journaled.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use kube::Client;
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams,
+};
+use serde_json::{Value, json};
+
+use super::ActionOutcome;
+use super::connect::explain;
+use super::watch::cluster_resource;
+use crate::domain::incident::{LABEL_CLUSTER, LABEL_JOB_NAME};
+use crate::domain::restore::{Facts, Operator, Request, key_from_log};
+use crate::journal::Recorder;
+
+/// The labels the operator's controller Deployment carries (operator-facts §5.5).
+pub const OPERATOR_SELECTOR: &str =
+    "app.kubernetes.io/name=openbao-operator,app.kubernetes.io/component=controller";
+
+/// What the wizard opens with, and where the snapshot key came from.
+pub async fn facts(
+    client: &Client,
+    namespace: &str,
+    cluster: &str,
+) -> Result<(Facts, Option<(String, String)>), kube::Error> {
+    let clusters: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &cluster_resource());
+    let raw = serde_json::to_value(clusters.get(cluster).await?).unwrap_or(Value::Null);
+    let deployments: Api<Deployment> = Api::all(client.clone());
+    let operator = deployments
+        .list(&ListParams::default().labels(OPERATOR_SELECTOR))
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .map(|d| Operator {
+            namespace: d.metadata.namespace.unwrap_or_default(),
+            name: d.metadata.name.unwrap_or_default(),
+            replicas: d.spec.and_then(|s| s.replicas).unwrap_or(1),
+        });
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+    let mut pvcs: Vec<String> = pvcs
+        .list(&ListParams::default().labels(&format!("{LABEL_CLUSTER}={cluster}")))
+        .await?
+        .items
+        .into_iter()
+        .filter_map(|p| p.metadata.name)
+        .collect();
+    pvcs.sort();
+    let key = match snapshot_key_from_job(client, namespace, &raw).await {
+        Some(k) => Some((k, "pre-upgrade snapshot Job log".to_string())),
+        None => raw
+            .pointer("/status/backup/lastBackupName")
+            .and_then(Value::as_str)
+            .map(|k| (k.to_string(), "status.backup.lastBackupName".to_string())),
+    };
+    Ok((
+        Facts {
+            namespace: namespace.into(),
+            cluster: cluster.into(),
+            backup: raw.pointer("/spec/backup").cloned(),
+            operator,
+            pvcs,
+        },
+        key,
+    ))
+}
+
+/// `Backup completed successfully: <key>` from the pre-upgrade snapshot Job's pod, if the
+/// Job (TTL 1 h) and its pod still exist.
+async fn snapshot_key_from_job(client: &Client, namespace: &str, raw: &Value) -> Option<String> {
+    let job = raw
+        .pointer("/status/blueGreen/preUpgradeSnapshotJobName")
+        .and_then(Value::as_str)?;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let list = pods
+        .list(&ListParams::default().labels(&format!("{LABEL_JOB_NAME}={job}")))
+        .await
+        .ok()?;
+    for pod in list.items {
+        let name = pod.metadata.name.unwrap_or_default();
+        if let Ok(text) = pods.logs(&name, &LogParams::default()).await
+            && let Some(k) = text.lines().find_map(key_from_log)
+        {
+            return Some(k);
+        }
+    }
+    None
+}
+
+fn failed(rec: &mut Recorder, e: &kube::Error) -> ActionOutcome {
+    let (status, message) = match e {
+        kube::Error::Api(s) => (Some(s.code), s.message.clone()),
+        other => (None, explain(other)),
+    };
+    rec.response(status.unwrap_or(0), &message);
+    ActionOutcome::Failed {
+        status,
+        message: explain(e),
+    }
+}
+
+/// Send one confirmed wizard request: dry run, then the real one.
+pub async fn send(client: &Client, req: &Request, rec: &mut Recorder) -> ActionOutcome {
+    for dry_run in [true, false] {
+        let result = match req {
+            Request::Scale {
+                namespace,
+                name,
+                replicas,
+            } => {
+                let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+                let body = json!({"spec": {"replicas": replicas}});
+                rec.request(
+                    "PATCH",
+                    &format!("/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"),
+                    dry_run,
+                    Some(&body),
+                );
+                let pp = PatchParams {
+                    dry_run,
+                    ..Default::default()
+                };
+                api.patch_scale(name, &pp, &Patch::Merge(&body))
+                    .await
+                    .map(|_| ())
+            }
+            Request::DeletePvc { namespace, name } => {
+                let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+                rec.request(
+                    "DELETE",
+                    &format!("/api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}"),
+                    dry_run,
+                    None,
+                );
+                let dp = DeleteParams {
+                    dry_run,
+                    ..Default::default()
+                };
+                api.delete(name, &dp).await.map(|_| ())
+            }
+            Request::CreateRestore { namespace, body } => {
+                let ar = restore_resource();
+                let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
+                rec.request(
+                    "POST",
+                    &format!("/apis/openbao.org/v1alpha1/namespaces/{namespace}/openbaorestores"),
+                    dry_run,
+                    Some(body),
+                );
+                let obj: DynamicObject = match serde_json::from_value(body.clone()) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        return ActionOutcome::Refused {
+                            reason: format!("the restore body is not an object: {e}"),
+                        };
+                    }
+                };
+                let pp = PostParams {
+                    dry_run,
+                    ..Default::default()
+                };
+                api.create(&pp, &obj).await.map(|_| ())
+            }
+        };
+        match result {
+            Ok(()) => rec.response(200, if dry_run { "dry run accepted" } else { "done" }),
+            Err(e) => return failed(rec, &e),
+        }
+    }
+    ActionOutcome::WizardStepDone
+}
+
+pub fn restore_resource() -> kube::api::ApiResource {
+    kube::api::ApiResource::from_gvk_with_plural(
+        &kube::api::GroupVersionKind::gvk("openbao.org", "v1alpha1", "OpenBaoRestore"),
+        "openbaorestores",
+    )
+}
