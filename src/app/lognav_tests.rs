@@ -132,3 +132,45 @@ fn toggles_and_the_hidden_timestamp() {
     assert_eq!(&text[hidden_prefix(&s.logs.nav, text)..], "WARN    warn 25");
     assert_eq!(hidden_prefix(&s.logs.nav, "line 1"), 0);
 }
+
+#[test]
+fn each_attempt_says_where_its_log_is_saved() {
+    let mut s = State::new(fixtures::opts(true));
+    s.logs.saved_to = Some(Ok(
+        "/state/breakglass/security-prod-cluster-2026-11-23".into()
+    ));
+    feed(
+        &mut s,
+        [SourceEvent::LogAttempt {
+            job: JOB.into(),
+            run_id: Some("rollback".into()),
+        }],
+    );
+    let texts: Vec<String> = s
+        .logs
+        .store
+        .range(0, 5)
+        .map(|(_, l)| l.text.to_string())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains(&format!(
+            "/state/breakglass/security-prod-cluster-2026-11-23/{JOB}.log"
+        ))),
+        "{texts:?}"
+    );
+    s.logs.saved_to = Some(Err("logs NOT saved: read-only file system".into()));
+    feed(
+        &mut s,
+        [SourceEvent::LogAttempt {
+            job: JOB.into(),
+            run_id: Some("rollback-retry-1".into()),
+        }],
+    );
+    let last = s
+        .logs
+        .store
+        .range(0, 10)
+        .last()
+        .map(|(_, l)| l.text.to_string());
+    assert!(last.unwrap().contains("NOT saved"));
+}
