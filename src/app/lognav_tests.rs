@@ -174,3 +174,23 @@ fn each_attempt_says_where_its_log_is_saved() {
         .map(|(_, l)| l.text.to_string());
     assert!(last.unwrap().contains("NOT saved"));
 }
+
+#[test]
+fn a_gap_reported_by_the_follower_is_a_visible_marker() {
+    let mut s = State::new(fixtures::opts(true));
+    feed(
+        &mut s,
+        [SourceEvent::LogGap {
+            job: JOB.into(),
+            last_seen: "2026-11-23T10:00:01.1Z".parse().unwrap(),
+            first_after: "2026-11-23T10:00:03Z".parse().unwrap(),
+        }],
+    );
+    let (_, l) = s.logs.store.range(0, 1).next().unwrap();
+    assert!(matches!(l.kind, crate::logs::LineKind::Marker));
+    assert!(
+        l.text.contains("GAP") && l.text.contains("10:00:01.1Z") && l.text.contains("10:00:03Z"),
+        "{}",
+        l.text
+    );
+}

@@ -142,8 +142,9 @@ fn title_detail(logs: &LogPane) -> String {
         parts.push(format!("/{} {k} of {m}", crate::logs::sanitize(q.text())));
     }
     if let (Some(n), Some(q)) = (logs.nav.shown_count(), &logs.nav.filter) {
+        let noun = if n == 1 { "line" } else { "lines" };
         parts.push(format!(
-            "[FILTER &{}: {n} lines]",
+            "[FILTER &{}: {n} {noun}]",
             crate::logs::sanitize(q.text())
         ));
     }
