@@ -9,7 +9,9 @@
 //! object per line: `{"n", "text", "severity", "rule", "meaning", "path", "matches":
 //! [{"rule", "severity", "start", "end"}]}` (byte offsets into `text`).
 
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
+use std::sync::{Arc, Mutex, mpsc};
 
 use serde_json::json;
 
@@ -36,12 +38,15 @@ fn style(sev: Severity, color: bool) -> &'static str {
 }
 
 /// Filter `input` to `out` until end of input. Broken pipes end it quietly (`| head`).
+///
+/// Input is read in chunks of whole lines; the chunks are highlighted on every core and
+/// written back in order (a pipeline of reader → workers → writer with bounded queues).
 pub fn run(
     rules: &RuleSet,
     format: Format,
     color: bool,
     input: impl BufRead,
-    out: impl Write,
+    out: impl Write + Send,
 ) -> io::Result<()> {
     match filter(rules, format, color, input, out) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
@@ -49,84 +54,176 @@ pub fn run(
     }
 }
 
+/// Bytes per chunk handed to a worker (whole lines; a longer line makes a bigger chunk).
+const CHUNK: usize = 1 << 18;
+
+struct Chunk {
+    index: u64,
+    /// Number of the chunk's first line (1-based, for `json`'s `n`).
+    first_line: u64,
+    bytes: Vec<u8>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn filter(
     rules: &RuleSet,
     format: Format,
     color: bool,
     mut input: impl BufRead,
-    out: impl Write,
+    out: impl Write + Send,
 ) -> io::Result<()> {
-    let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    let mut buf = Vec::with_capacity(4096);
-    let mut n: u64 = 0;
-    loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
-        n += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-        }
-        let raw = String::from_utf8_lossy(&buf);
-        let redacted = redact(&raw);
-        let matched = rules.classify(&redacted);
-        let text = sanitize(&redacted);
-        let spans = if matched.is_some() {
-            rules.spans(&text)
-        } else {
-            Vec::new()
-        };
-        match format {
-            Format::Ansi => {
-                match matched {
-                    Some((_, sev)) => {
-                        out.write_all(style(sev, color).as_bytes())?;
-                        out.write_all(sev.badge().as_bytes())?;
-                        out.write_all(RESET.as_bytes())?;
-                        out.write_all(b" ")?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    std::thread::scope(|scope| {
+        let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(workers * 2);
+        let work_rx = Arc::new(Mutex::new(work_rx));
+        let (done_tx, done_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(workers * 2);
+        for _ in 0..workers {
+            let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
+            scope.spawn(move || {
+                loop {
+                    let next = lock(&work_rx).recv();
+                    let Ok(chunk) = next else { return };
+                    let mut buf = Vec::with_capacity(chunk.bytes.len() + chunk.bytes.len() / 4);
+                    highlight_chunk(rules, format, color, &chunk, &mut buf);
+                    if done_tx.send((chunk.index, buf)).is_err() {
+                        return;
                     }
-                    None => out.write_all(b"      ")?,
                 }
-                let mut at = 0;
-                for s in &spans {
-                    out.write_all(&text.as_bytes()[at..s.range.start])?;
-                    out.write_all(style(s.severity, color).as_bytes())?;
-                    out.write_all(&text.as_bytes()[s.range.clone()])?;
-                    out.write_all(RESET.as_bytes())?;
-                    at = s.range.end;
+            });
+        }
+        // Only the workers hold the queues now: when they stop, the others notice.
+        drop((work_rx, done_tx));
+        let writer = scope.spawn(move || write_in_order(done_rx, out));
+        let mut index = 0u64;
+        let mut first_line = 1u64;
+        let read = loop {
+            let mut bytes = Vec::with_capacity(CHUNK + 4096);
+            while bytes.len() < CHUNK {
+                match input.read_until(b'\n', &mut bytes) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => return Err(e),
                 }
-                out.write_all(&text.as_bytes()[at..])?;
-                out.write_all(b"\n")?;
             }
-            Format::Json => {
-                let matches: Vec<_> = spans
-                    .iter()
-                    .filter_map(|s| {
-                        let r = rules.rule(s.rule)?;
-                        Some(json!({
-                            "rule": r.id,
-                            "severity": s.severity.name(),
-                            "start": s.range.start,
-                            "end": s.range.end,
-                        }))
-                    })
-                    .collect();
-                let obj = json!({
-                    "n": n,
-                    "text": text,
-                    "severity": matched.map(|(_, s)| s.name()),
-                    "rule": matched.map(|(r, _)| r.id.as_str()),
-                    "meaning": matched.map(|(r, _)| r.meaning.as_str()),
-                    "path": matched.map(|(r, _)| r.path.name()),
-                    "matches": matches,
-                });
-                serde_json::to_writer(&mut out, &obj)?;
-                out.write_all(b"\n")?;
+            if bytes.is_empty() {
+                break Ok(());
             }
+            let lines = bytes.iter().filter(|b| **b == b'\n').count()
+                + usize::from(bytes.last() != Some(&b'\n'));
+            let chunk = Chunk {
+                index,
+                first_line,
+                bytes,
+            };
+            if work_tx.send(chunk).is_err() {
+                // The writer stopped (a closed pipe): its error is the one to report.
+                break Ok(());
+            }
+            index += 1;
+            first_line += lines as u64;
+        };
+        drop(work_tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the writer thread failed")));
+        read.and(written)
+    })
+}
+
+/// Write the workers' results in chunk order.
+fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let mut pending: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut next = 0u64;
+    for (index, buf) in done {
+        pending.insert(index, buf);
+        while let Some(buf) = pending.remove(&next) {
+            out.write_all(&buf)?;
+            next += 1;
         }
     }
     out.flush()
+}
+
+/// Highlight every line of one chunk into `out`.
+fn highlight_chunk(rules: &RuleSet, format: Format, color: bool, chunk: &Chunk, out: &mut Vec<u8>) {
+    let body = chunk.bytes.strip_suffix(b"\n").unwrap_or(&chunk.bytes);
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        let n = chunk.first_line + i as u64;
+        // Writing into a Vec cannot fail.
+        let _ = highlight_line(rules, format, color, n, line, out);
+    }
+}
+
+fn highlight_line(
+    rules: &RuleSet,
+    format: Format,
+    color: bool,
+    n: u64,
+    line: &[u8],
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    let raw = String::from_utf8_lossy(line);
+    let redacted = redact(&raw);
+    let matched = rules.classify(&redacted);
+    let text = sanitize(&redacted);
+    let spans = if matched.is_some() {
+        rules.spans(&text)
+    } else {
+        Vec::new()
+    };
+    match format {
+        Format::Ansi => {
+            match matched {
+                Some((_, sev)) => {
+                    out.write_all(style(sev, color).as_bytes())?;
+                    out.write_all(sev.badge().as_bytes())?;
+                    out.write_all(RESET.as_bytes())?;
+                    out.write_all(b" ")?;
+                }
+                None => out.write_all(b"      ")?,
+            }
+            let mut at = 0;
+            for s in &spans {
+                out.write_all(&text.as_bytes()[at..s.range.start])?;
+                out.write_all(style(s.severity, color).as_bytes())?;
+                out.write_all(&text.as_bytes()[s.range.clone()])?;
+                out.write_all(RESET.as_bytes())?;
+                at = s.range.end;
+            }
+            out.write_all(&text.as_bytes()[at..])?;
+            out.write_all(b"\n")?;
+        }
+        Format::Json => {
+            let matches: Vec<_> = spans
+                .iter()
+                .filter_map(|s| {
+                    let r = rules.rule(s.rule)?;
+                    Some(json!({
+                        "rule": r.id,
+                        "severity": s.severity.name(),
+                        "start": s.range.start,
+                        "end": s.range.end,
+                    }))
+                })
+                .collect();
+            let obj = json!({
+                "n": n,
+                "text": text,
+                "severity": matched.map(|(_, s)| s.name()),
+                "rule": matched.map(|(r, _)| r.id.as_str()),
+                "meaning": matched.map(|(r, _)| r.meaning.as_str()),
+                "path": matched.map(|(r, _)| r.path.name()),
+                "matches": matches,
+            });
+            serde_json::to_writer(&mut *out, &obj)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -159,6 +256,38 @@ mod tests {
             out.contains("\x1b[1;4mupgrade-executor error:\x1b[0m"),
             "{out:?}"
         );
+    }
+
+    #[test]
+    fn many_chunks_come_back_in_order_and_numbered() {
+        let input: String = (0..40_000)
+            .map(|i| format!("line {i} {}\n", "x".repeat(i % 50)))
+            .collect();
+        assert!(input.len() > 4 * CHUNK, "several chunks");
+        let mut out = Vec::new();
+        run(
+            &RuleSet::builtin(),
+            Format::Json,
+            false,
+            input.as_bytes(),
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 40_000);
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(r["n"], i as u64 + 1);
+            assert!(
+                r["text"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("line {i} "))
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The log follower against the simulator: a follow stream dropped again and again
-//! mid-attempt loses no line and repeats none (resume by timestamp, de-duplicated overlap).
+//! mid-attempt loses no line and repeats none (resume by timestamp, de-duplicated overlap),
+//! and lines the server itself lost (a rotated log) show up as a gap.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,9 +11,12 @@
 
 use std::time::Duration;
 
-use breakglass::sim::run::start;
+use std::collections::HashMap;
+
+use breakglass::sim::run::{SimHandle, start};
+use breakglass::sim::server::Controls;
 use breakglass::sim::store::Resource;
-use breakglass::sources::connect::{Target, connect};
+use breakglass::sources::connect::{Connection, Target, connect};
 use breakglass::sources::{ActionOutcome, SourceEvent, actions, logfollow, snapshot, watch};
 use tokio::sync::mpsc;
 
@@ -21,26 +25,108 @@ const WAIT: Duration = Duration::from_secs(60);
 const SPEED: f64 = 0.5;
 const CONTAINER: &str = "upgrade-executor";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dropped_follow_streams_lose_and_repeat_nothing() {
+/// The follower running against a simulator whose retry attempt is streaming.
+struct Follow {
+    sim: SimHandle,
+    controls: Controls,
+    ns: String,
+    rx: mpsc::Receiver<SourceEvent>,
+    jobs_tx: tokio::sync::watch::Sender<Vec<breakglass::domain::JobView>>,
+    lines_of: HashMap<String, Vec<String>>,
+    ended: Vec<String>,
+    gaps: Vec<(jiff::Timestamp, jiff::Timestamp)>,
+    /// The retry's Job and pod.
+    job: String,
+    pod: String,
+    evidence: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+    _tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Follow {
+    /// Every event goes through here so none is missed.
+    async fn next(&mut self) -> SourceEvent {
+        let ev = tokio::time::timeout(WAIT, self.rx.recv())
+            .await
+            .expect("timed out")
+            .expect("sources stopped");
+        match &ev {
+            SourceEvent::Jobs(j) => {
+                self.jobs_tx.send_replace(j.clone());
+            }
+            SourceEvent::LogLines { job, lines } => self
+                .lines_of
+                .entry(job.clone())
+                .or_default()
+                .extend(lines.clone()),
+            SourceEvent::LogEnded { job } => self.ended.push(job.clone()),
+            SourceEvent::LogGap {
+                last_seen,
+                first_after,
+                ..
+            } => self.gaps.push((*last_seen, *first_after)),
+            _ => {}
+        }
+        ev
+    }
+
+    fn got(&self) -> &[String] {
+        self.lines_of.get(&self.job).map_or(&[], Vec::as_slice)
+    }
+
+    async fn until_delivered(&mut self, line: &str) {
+        while !self.got().iter().any(|l| l == line) {
+            self.next().await;
+        }
+    }
+
+    async fn until_ended(&mut self) {
+        while !self.ended.contains(&self.job) {
+            self.next().await;
+        }
+    }
+
+    fn stored(&self) -> Vec<String> {
+        self.sim
+            .store
+            .read_log(&self.ns, &self.pod, CONTAINER, 0, false)
+            .lines
+            .into_iter()
+            .map(|l| l.text)
+            .collect()
+    }
+
+    fn append(&self, prefix: &str, n: usize) {
+        for i in 0..n {
+            self.controls.append_log(
+                &self.ns,
+                &self.pod,
+                CONTAINER,
+                &format!("{prefix} line {i}"),
+            );
+        }
+    }
+}
+
+/// Start the simulator and the follower, let the first attempt end, acknowledge, and wait
+/// until the retry's pod is streaming.
+async fn follow_the_retry() -> Follow {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     let sim = start("transient", SPEED, &kubeconfig).await.unwrap();
-    let conn = connect(&Target {
+    let conn: Connection = connect(&Target {
         kubeconfig: Some(kubeconfig.clone()),
         ..Default::default()
     })
     .await
     .unwrap();
     let (ns, name) = (sim.namespace.clone(), sim.cluster.clone());
-    let controls = sim.controls();
-
-    let (tx, mut rx) = mpsc::channel(4096);
-    let _w = watch::spawn_all(&conn.client, &ns, &name, tx.clone());
+    let (tx, rx) = mpsc::channel(4096);
+    let mut tasks = watch::spawn_all(&conn.client, &ns, &name, tx.clone());
     let (jobs_tx, jobs_rx) = tokio::sync::watch::channel(Vec::new());
     let evidence = dir.path().join("evidence");
     std::fs::create_dir(&evidence).unwrap();
-    let _l = logfollow::spawn_with(
+    tasks.push(logfollow::spawn_with(
         conn.client.clone(),
         ns.clone(),
         jobs_rx,
@@ -48,38 +134,24 @@ async fn dropped_follow_streams_lose_and_repeat_nothing() {
         logfollow::FollowOptions {
             evidence_dir: Some(evidence.clone()),
         },
-    );
-
-    let mut lines_of: std::collections::HashMap<String, Vec<String>> = Default::default();
-    let mut ended: Vec<String> = Vec::new();
-    let mut gaps = 0;
-    // Everything goes through one pump so no event is missed.
-    let next = async |rx: &mut mpsc::Receiver<SourceEvent>,
-                      lines_of: &mut std::collections::HashMap<String, Vec<String>>,
-                      ended: &mut Vec<String>,
-                      gaps: &mut i32| {
-        let ev = tokio::time::timeout(WAIT, rx.recv())
-            .await
-            .expect("timed out")
-            .expect("sources stopped");
-        match &ev {
-            SourceEvent::Jobs(j) => {
-                jobs_tx.send_replace(j.clone());
-            }
-            SourceEvent::LogLines { job, lines } => lines_of
-                .entry(job.clone())
-                .or_default()
-                .extend(lines.clone()),
-            SourceEvent::LogEnded { job } => ended.push(job.clone()),
-            SourceEvent::LogGap { .. } => *gaps += 1,
-            _ => {}
-        }
-        ev
+    ));
+    let mut f = Follow {
+        controls: sim.controls(),
+        sim,
+        ns: ns.clone(),
+        rx,
+        jobs_tx,
+        lines_of: HashMap::new(),
+        ended: Vec::new(),
+        gaps: Vec::new(),
+        job: String::new(),
+        pod: String::new(),
+        evidence,
+        _dir: dir,
+        _tasks: tasks,
     };
-
-    // The first (failed) attempt, then acknowledge to start `rollback-retry-1`.
-    while ended.is_empty() {
-        next(&mut rx, &mut lines_of, &mut ended, &mut gaps).await;
+    while f.ended.is_empty() {
+        f.next().await;
     }
     let incident = snapshot::read(&conn.client, &ns, &name).await.unwrap();
     let nonce = incident
@@ -90,59 +162,53 @@ async fn dropped_follow_streams_lose_and_repeat_nothing() {
         .to_string();
     let ok = actions::acknowledge(&conn.client, &ns, &name, &nonce).await;
     assert!(matches!(ok, ActionOutcome::Acknowledged { .. }), "{ok:?}");
-    let job = loop {
-        if let SourceEvent::LogAttempt { job, run_id } =
-            next(&mut rx, &mut lines_of, &mut ended, &mut gaps).await
+    f.job = loop {
+        if let SourceEvent::LogAttempt { job, run_id } = f.next().await
             && run_id.as_deref() == Some("rollback-retry-1")
         {
             break job;
         }
     };
     // Its pod is running once its first line arrives.
-    while lines_of.get(&job).is_none_or(Vec::is_empty) {
-        next(&mut rx, &mut lines_of, &mut ended, &mut gaps).await;
+    while f.got().is_empty() {
+        f.next().await;
     }
-    let (pods, _) = sim.store.list(Resource::Pods, Some(&ns));
-    let pod = pods
+    let (pods, _) = f.sim.store.list(Resource::Pods, Some(&ns));
+    f.pod = pods
         .iter()
         .find(|p| {
             p.pointer("/metadata/labels/job-name")
                 .and_then(|v| v.as_str())
-                == Some(&job)
+                == Some(f.job.as_str())
         })
         .and_then(|p| p.pointer("/metadata/name")?.as_str().map(str::to_string))
         .expect("the retry's pod");
+    f
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_follow_streams_lose_and_repeat_nothing() {
+    let mut f = follow_the_retry().await;
     // Bursts of lines, each followed by a dropped stream once the burst was delivered.
     for burst in 0..6 {
-        for i in 0..50 {
-            controls.append_log(&ns, &pod, CONTAINER, &format!("burst {burst} line {i}"));
-        }
-        let last = format!("burst {burst} line 49");
-        while !lines_of.get(&job).is_some_and(|l| l.contains(&last)) {
-            next(&mut rx, &mut lines_of, &mut ended, &mut gaps).await;
-        }
-        controls.close_log_streams();
+        f.append(&format!("burst {burst}"), 50);
+        f.until_delivered(&format!("burst {burst} line 49")).await;
+        f.controls.close_log_streams();
     }
-    while !ended.contains(&job) {
-        next(&mut rx, &mut lines_of, &mut ended, &mut gaps).await;
-    }
+    f.until_ended().await;
 
-    let stored: Vec<String> = sim
-        .store
-        .read_log(&ns, &pod, CONTAINER, 0, false)
-        .lines
-        .into_iter()
-        .map(|l| l.text)
-        .collect();
-    let got = &lines_of[&job];
-    assert_eq!(got.len(), stored.len(), "no line lost or repeated");
-    assert_eq!(got, &stored);
-    assert_eq!(gaps, 0, "the simulator lost nothing, so no gap is claimed");
-    let streams = controls
+    let stored = f.stored();
+    assert_eq!(f.got().len(), stored.len(), "no line lost or repeated");
+    assert_eq!(f.got(), stored.as_slice());
+    assert!(
+        f.gaps.is_empty(),
+        "the simulator lost nothing, so no gap is claimed"
+    );
+    let streams = f
+        .controls
         .requests()
         .iter()
-        .filter(|r| r.path.ends_with(&format!("/pods/{pod}/log")))
+        .filter(|r| r.path.ends_with(&format!("/pods/{}/log", f.pod)))
         .count();
     assert!(
         streams >= 6,
@@ -150,11 +216,41 @@ async fn dropped_follow_streams_lose_and_repeat_nothing() {
     );
 
     // The evidence file holds the same lines, with the API server's timestamps.
-    let saved = std::fs::read_to_string(evidence.join(format!("{job}.log"))).unwrap();
+    let saved = std::fs::read_to_string(f.evidence.join(format!("{}.log", f.job))).unwrap();
     let saved: Vec<&str> = saved
         .lines()
         .map(|l| l.split_once(' ').map_or(l, |(_, t)| t))
         .collect();
     assert_eq!(saved, stored);
-    sim.shutdown().await;
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_the_server_lost_show_up_as_a_gap() {
+    let mut f = follow_the_retry().await;
+    f.append("before", 5);
+    f.until_delivered("before line 4").await;
+    // The follower cannot reconnect for a while; meanwhile lines arrive and the log rotates.
+    let path = format!("/api/v1/namespaces/{}/pods/{}/log", f.ns, f.pod);
+    f.controls.inject_error("GET", &path, 500, 3);
+    f.controls.close_log_streams();
+    // Make sure the lost lines are newer than the last line seen (timestamps can tie).
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    f.append("lost", 40);
+    f.append("kept", 10);
+    f.controls.rotate_log(&f.ns, &f.pod, CONTAINER, 10);
+    f.until_delivered("kept line 9").await;
+
+    assert_eq!(f.gaps.len(), 1, "{:?}", f.gaps);
+    let got = f.got();
+    assert!(!got.iter().any(|l| l.starts_with("lost ")), "{got:?}");
+    let before = got.iter().position(|l| l == "before line 4").unwrap();
+    assert_eq!(
+        got[before + 1],
+        "kept line 0",
+        "nothing is invented in between"
+    );
+    let (seen, after) = f.gaps[0];
+    assert!(seen < after);
+    f.sim.shutdown().await;
 }

@@ -132,3 +132,65 @@ fn toggles_and_the_hidden_timestamp() {
     assert_eq!(&text[hidden_prefix(&s.logs.nav, text)..], "WARN    warn 25");
     assert_eq!(hidden_prefix(&s.logs.nav, "line 1"), 0);
 }
+
+#[test]
+fn each_attempt_says_where_its_log_is_saved() {
+    let mut s = State::new(fixtures::opts(true));
+    s.logs.saved_to = Some(Ok(
+        "/state/breakglass/security-prod-cluster-2026-11-23".into()
+    ));
+    feed(
+        &mut s,
+        [SourceEvent::LogAttempt {
+            job: JOB.into(),
+            run_id: Some("rollback".into()),
+        }],
+    );
+    let texts: Vec<String> = s
+        .logs
+        .store
+        .range(0, 5)
+        .map(|(_, l)| l.text.to_string())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains(&format!(
+            "/state/breakglass/security-prod-cluster-2026-11-23/{JOB}.log"
+        ))),
+        "{texts:?}"
+    );
+    s.logs.saved_to = Some(Err("logs NOT saved: read-only file system".into()));
+    feed(
+        &mut s,
+        [SourceEvent::LogAttempt {
+            job: JOB.into(),
+            run_id: Some("rollback-retry-1".into()),
+        }],
+    );
+    let last = s
+        .logs
+        .store
+        .range(0, 10)
+        .last()
+        .map(|(_, l)| l.text.to_string());
+    assert!(last.unwrap().contains("NOT saved"));
+}
+
+#[test]
+fn a_gap_reported_by_the_follower_is_a_visible_marker() {
+    let mut s = State::new(fixtures::opts(true));
+    feed(
+        &mut s,
+        [SourceEvent::LogGap {
+            job: JOB.into(),
+            last_seen: "2026-11-23T10:00:01.1Z".parse().unwrap(),
+            first_after: "2026-11-23T10:00:03Z".parse().unwrap(),
+        }],
+    );
+    let (_, l) = s.logs.store.range(0, 1).next().unwrap();
+    assert!(matches!(l.kind, crate::logs::LineKind::Marker));
+    assert!(
+        l.text.contains("GAP") && l.text.contains("10:00:01.1Z") && l.text.contains("10:00:03Z"),
+        "{}",
+        l.text
+    );
+}

@@ -92,6 +92,15 @@ fn on_source(state: &mut State, ev: SourceEvent) {
                     run_id.as_deref().unwrap_or("unknown run")
                 ),
             );
+            // Never silent about what is written to disk (the follower writes it).
+            match &state.logs.saved_to {
+                Some(Ok(dir)) => state
+                    .logs
+                    .store
+                    .push_marker(&format!("   saving this attempt's log to {dir}/{job}.log")),
+                Some(Err(e)) => state.logs.store.push_marker(&format!("   {e}")),
+                None => 0,
+            };
             state.logs.job = Some(job);
             state.logs.run_id = run_id;
             state.logs.ended = false;

@@ -33,38 +33,52 @@ static SECRETS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
-/// Cheap pre-check: only lines with one of these go through the regex.
-fn might_hold_secret(line: &str) -> bool {
-    let b = line.as_bytes();
-    memchr_any(b)
+fn starts_with_ci(b: &[u8], needle: &[u8]) -> bool {
+    b.len() >= needle.len() && b[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
-fn memchr_any(b: &[u8]) -> bool {
-    // A token needs a '.', a header a ':' or '=', a key share a long alphanumeric run.
+/// One cheap pass over the bytes: (a token, JWT, header or JSON key may be present, a run
+/// long enough for a key share is present). Most log lines have neither and are returned
+/// untouched without running a regex.
+fn candidates(b: &[u8]) -> (bool, bool) {
     let mut run = 0usize;
-    for &c in b {
-        if c == b'.' || c == b':' || c == b'=' {
-            return true;
-        }
-        if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' {
+    let mut long_run = false;
+    for (i, &c) in b.iter().enumerate() {
+        if is_b64(c) {
             run += 1;
-            if run >= 44 {
-                return true;
-            }
+            long_run |= run >= 44;
         } else {
             run = 0;
         }
+        let hit = match c {
+            // `hvs.` / `s.` at a word start.
+            b'.' => {
+                i >= 1
+                    && matches!(b[i - 1], b's' | b'b' | b'r')
+                    && (i < 2 || !b[i - 2].is_ascii_alphanumeric() || b[..i - 1].ends_with(b"hv"))
+            }
+            b'e' => b[i..].starts_with(b"eyJ"),
+            b'a' | b'A' => starts_with_ci(&b[i..], b"authorization"),
+            b't' | b'T' => starts_with_ci(&b[i..], b"token"),
+            b'k' | b'K' => starts_with_ci(&b[i..], b"keys"),
+            _ => false,
+        };
+        if hit {
+            return (true, true);
+        }
     }
-    false
+    (false, long_run)
 }
 
 /// `line` with every secret replaced; borrowed when there was none.
 pub fn redact(line: &str) -> Cow<'_, str> {
-    if !might_hold_secret(line) {
+    let (named, long_run) = candidates(line.as_bytes());
+    if !named && !long_run {
         return Cow::Borrowed(line);
     }
     let mut out: Cow<'_, str> = Cow::Borrowed(line);
-    if let Some(re) = SECRETS.as_ref()
+    if named
+        && let Some(re) = SECRETS.as_ref()
         && re.is_match(line)
     {
         let replaced = re.replace_all(line, |c: &regex::Captures<'_>| {

@@ -249,6 +249,13 @@ impl Controls {
             .send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// Rotate a container's log (only the newest `keep` lines remain) and end the open
+    /// streams: a follower that resumes finds lines it never saw missing.
+    pub fn rotate_log(&self, ns: &str, pod: &str, container: &str, keep: usize) {
+        self.shared.store.rotate_log(ns, pod, container, keep);
+        self.close_log_streams();
+    }
+
     /// Every request so far, oldest first.
     pub fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.shared.log).clone()

@@ -125,6 +125,15 @@ impl LogBook {
         }
     }
 
+    /// The kubelet rotated the log: only the newest `keep` lines of the current run remain.
+    pub(crate) fn rotate(&mut self, ns: &str, pod: &str, container: &str, keep: usize) {
+        if let Some(log) = self.logs.get_mut(&Self::key(ns, pod, container)) {
+            let drop = log.lines.len().saturating_sub(keep);
+            log.lines.drain(..drop);
+        }
+        self.bump();
+    }
+
     /// Forget a pod's logs (the pod was deleted).
     pub(crate) fn forget_pod(&mut self, ns: &str, pod: &str) {
         self.logs.retain(|(n, p, _), _| !(n == ns && p == pod));

@@ -142,8 +142,9 @@ fn title_detail(logs: &LogPane) -> String {
         parts.push(format!("/{} {k} of {m}", crate::logs::sanitize(q.text())));
     }
     if let (Some(n), Some(q)) = (logs.nav.shown_count(), &logs.nav.filter) {
+        let noun = if n == 1 { "line" } else { "lines" };
         parts.push(format!(
-            "[FILTER &{}: {n} lines]",
+            "[FILTER &{}: {n} {noun}]",
             crate::logs::sanitize(q.text())
         ));
     }
@@ -156,14 +157,16 @@ fn title_detail(logs: &LogPane) -> String {
     if logs.store.dropped() > 0 {
         parts.push(format!("dropped {}", logs.store.dropped()));
     }
-    match &logs.saved_to {
-        Some(Ok(dir)) => parts.push(format!("saved {dir}")),
-        Some(Err(e)) => parts.push(format!("[{e}]")),
-        None => {}
-    }
     if let Some(j) = &logs.job {
         let attempt = attempt_of(logs.run_id.as_deref()).map_or("?".into(), |a| a.to_string());
         parts.push(format!("attempt {attempt} · {j}"));
+    }
+    // Last: the job and attempt matter more on a narrow screen; each attempt's marker
+    // repeats the full path.
+    match &logs.saved_to {
+        Some(Ok(dir)) => parts.push(format!("saved to {dir}")),
+        Some(Err(e)) => parts.push(format!("[{e}]")),
+        None => {}
     }
     parts.join(" · ")
 }

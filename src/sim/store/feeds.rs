@@ -133,6 +133,11 @@ impl Store {
         self.lock().logs.terminate(ns, pod, container);
     }
 
+    /// Keep only the newest `keep` lines (kubelet log rotation: older lines are gone).
+    pub fn rotate_log(&self, ns: &str, pod: &str, container: &str, keep: usize) {
+        self.lock().logs.rotate(ns, pod, container, keep);
+    }
+
     /// The container restarted: its current log becomes the `previous=true` log.
     pub fn restart_log(&self, ns: &str, pod: &str, container: &str) {
         self.lock().logs.restart(ns, pod, container);
