@@ -256,6 +256,27 @@ async fn the_raft_pane_reads_real_nodes_through_the_pod_proxy() {
         "Blue leads again {:.1?} after the acknowledgement",
         t.elapsed()
     );
+    // RollbackCleanup deletes Green; their nodes stop, and Blue keeps its quorum and leader.
+    poll_until(
+        &sim,
+        &client,
+        &mut history,
+        Duration::from_secs(60),
+        "Green deleted, Blue leading and answering",
+        |rs| {
+            rs.iter().all(|r| r.side == Side::Blue && r.reachable)
+                && rs.iter().filter(|r| r.is_leader).count() == 1
+        },
+    )
+    .await;
+    // Their nodes stop once the leader transfer (which demotes Green) is done.
+    let t = Instant::now();
+    for pod in cluster.pods_of(Side::Green) {
+        while cluster.leader_status(pod).await.is_ok() {
+            assert!(t.elapsed() < Duration::from_secs(30), "{pod} still running");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
 
     drop(real);
     sim.shutdown().await;

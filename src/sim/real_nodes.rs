@@ -205,6 +205,9 @@ pub struct RealCluster {
     load: Tasks,
     tasks: Tasks,
     writes_per_tick: usize,
+    /// Membership work in order: a Green node is stopped only after a running leader
+    /// transfer (which demotes Green) has finished, or stopping it could cost the quorum.
+    ops: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// One round of the write load every second.
@@ -247,6 +250,7 @@ impl RealCluster {
             load: Tasks::default(),
             tasks: Tasks::default(),
             writes_per_tick,
+            ops: Arc::default(),
         };
         real.set_load(true).await;
         Ok(real)
@@ -300,8 +304,9 @@ impl RealCluster {
 
 impl RaftDriver for RealCluster {
     fn repair_succeeded(&self) {
-        let cluster = self.cluster.clone();
+        let (cluster, ops) = (self.cluster.clone(), self.ops.clone());
         self.background(async move {
+            let _turn = ops.lock().await;
             for pod in cluster.pods_of(Side::Blue) {
                 if cluster.leader_status(pod).await.is_err()
                     && let Err(e) = cluster.start_node(pod).await
@@ -316,9 +321,10 @@ impl RaftDriver for RealCluster {
     }
 
     fn pod_deleted(&self, pod: &str) {
-        let cluster = self.cluster.clone();
+        let (cluster, ops) = (self.cluster.clone(), self.ops.clone());
         let pod = pod.to_string();
         self.background(async move {
+            let _turn = ops.lock().await;
             if let Err(e) = cluster.stop_node(&pod).await {
                 tracing::debug!("real nodes: stopping {pod}: {e}");
             }
