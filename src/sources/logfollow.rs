@@ -238,6 +238,51 @@ pub fn next_attempt(jobs: &[JobView], done: &HashSet<String>) -> Option<JobView>
     repair.first().map(|j| (*j).clone())
 }
 
+/// Backoff and Problem/Recovered reporting for one followed Job (250 ms doubling to 10 s).
+struct Retry {
+    delay: Duration,
+    failing: bool,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            delay: Duration::from_millis(250),
+            failing: false,
+        }
+    }
+}
+
+impl Retry {
+    /// Report the failure, wait, back off. False when the app has gone.
+    async fn failed(&mut self, tx: &mpsc::Sender<SourceEvent>, job: &str, e: &kube::Error) -> bool {
+        self.failing = true;
+        let message = format!("logs of {job}: {}", explain(e));
+        let problem = SourceEvent::Problem {
+            source: SourceName::Logs,
+            message,
+        };
+        if tx.send(problem).await.is_err() {
+            return false;
+        }
+        tokio::time::sleep(self.delay).await;
+        self.delay = (self.delay * 2).min(Duration::from_secs(10));
+        true
+    }
+
+    /// A request worked: report recovery once after failures. False when the app has gone.
+    async fn succeeded(&mut self, tx: &mpsc::Sender<SourceEvent>) -> bool {
+        if !self.failing {
+            return true;
+        }
+        *self = Retry::default();
+        let recovered = SourceEvent::Recovered {
+            source: SourceName::Logs,
+        };
+        tx.send(recovered).await.is_ok()
+    }
+}
+
 enum PodState {
     Missing,
     Waiting,
@@ -277,8 +322,7 @@ async fn follow_job(
     sink: &mut EvidenceFile,
 ) -> bool {
     let mut resume = ResumePoint::default();
-    let mut backoff = Duration::from_millis(250);
-    let mut failing = false;
+    let mut retry = Retry::default();
     loop {
         let (pod, terminated) = match pod_state(pods, job).await {
             Ok(PodState::Running(p)) => (p, false),
@@ -296,20 +340,9 @@ async fn follow_job(
                 continue;
             }
             Err(e) => {
-                failing = true;
-                let message = format!("logs of {job}: {}", explain(&e));
-                if tx
-                    .send(SourceEvent::Problem {
-                        source: SourceName::Logs,
-                        message,
-                    })
-                    .await
-                    .is_err()
-                {
+                if !retry.failed(tx, job, &e).await {
                     return false;
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
                 continue;
             }
         };
@@ -322,18 +355,8 @@ async fn follow_job(
         };
         match pods.log_stream(&pod, &params).await {
             Ok(reader) => {
-                if failing {
-                    failing = false;
-                    backoff = Duration::from_millis(250);
-                    if tx
-                        .send(SourceEvent::Recovered {
-                            source: SourceName::Logs,
-                        })
-                        .await
-                        .is_err()
-                    {
-                        return false;
-                    }
+                if !retry.succeeded(tx).await {
+                    return false;
                 }
                 resume.restart();
                 if !pump(reader, job, &mut resume, tx, sink).await {
@@ -346,20 +369,9 @@ async fn follow_job(
                 // The next round reads the pod state and resumes from `resume`.
             }
             Err(e) => {
-                failing = true;
-                let message = format!("logs of {job}: {}", explain(&e));
-                if tx
-                    .send(SourceEvent::Problem {
-                        source: SourceName::Logs,
-                        message,
-                    })
-                    .await
-                    .is_err()
-                {
+                if !retry.failed(tx, job, &e).await {
                     return false;
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
             }
         }
     }
