@@ -21,6 +21,9 @@ const MEMBERSHIP_TIMEOUT: Duration = Duration::from_secs(30);
 const RESEND: Duration = Duration::from_secs(3);
 /// How long to wait for a new leader after a step-down (the operator waits 5 s).
 const STEP_DOWN_WAIT: Duration = Duration::from_secs(5);
+/// How long an election may take before a transfer gives up: generous, because on a loaded
+/// 2-core machine an election after a step-down has been seen to exceed STEP_DOWN_WAIT.
+const ELECTION_WAIT: Duration = Duration::from_secs(20);
 /// Rounds of demote / step-down / re-check (the operator does up to 10).
 const TRANSFER_ROUNDS: usize = 10;
 /// Concurrent KV writes of `write_load` (as `kv_fill` in lib.sh).
@@ -253,7 +256,7 @@ impl BaoCluster {
         }
         self.set_voters(&targets, true).await?;
 
-        let mut leader = self.wait_leader(STEP_DOWN_WAIT).await?;
+        let mut leader = self.wait_leader(ELECTION_WAIT).await?;
         for _ in 0..TRANSFER_ROUNDS {
             if self.side(&leader) == Some(to) {
                 break;
@@ -279,7 +282,7 @@ impl BaoCluster {
             }
             leader = match next {
                 Some(l) => l,
-                None => self.wait_leader(STEP_DOWN_WAIT).await?,
+                None => self.wait_leader(ELECTION_WAIT).await?,
             };
         }
         if self.side(&leader) != Some(to) {
