@@ -136,6 +136,31 @@ pub const HISTORY_LIMIT: usize = 1000;
 
 type Key = (Resource, String, String);
 
+impl Inner {
+    /// The stored object under `(r, ns, name)` (404 if absent), checked against a
+    /// resourceVersion precondition (409 if stale; `None` or empty: no precondition).
+    fn current(
+        &self,
+        r: Resource,
+        ns: &str,
+        name: &str,
+        precondition: Option<&str>,
+    ) -> Result<(Key, Value), ApiError> {
+        let key = (r, ns.to_string(), name.to_string());
+        let old = self
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(r, name))?;
+        if let Some(pre) = precondition.filter(|p| !p.is_empty())
+            && meta_str(&old, "resourceVersion") != Some(pre)
+        {
+            return Err(ApiError::conflict(r, name));
+        }
+        Ok((key, old))
+    }
+}
+
 struct Inner {
     objects: BTreeMap<Key, Value>,
     rv: u64,
@@ -412,12 +437,7 @@ impl Store {
         f: impl FnOnce(&mut Value),
     ) -> Result<Value, ApiError> {
         let mut g = self.lock();
-        let key = (r, ns.to_string(), name.to_string());
-        let old = g
-            .objects
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(r, name))?;
+        let (key, old) = g.current(r, ns, name, None)?;
         let mut new = old.clone();
         f(&mut new);
         self.commit(&mut g, r, key, old, new, false)
@@ -435,17 +455,7 @@ impl Store {
         opts: &UpdateOptions,
     ) -> Result<Value, ApiError> {
         let mut g = self.lock();
-        let key = (r, ns.to_string(), name.to_string());
-        let old = g
-            .objects
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(r, name))?;
-        if let Some(pre) = opts.precondition.as_deref().filter(|p| !p.is_empty())
-            && meta_str(&old, "resourceVersion") != Some(pre)
-        {
-            return Err(ApiError::conflict(r, name));
-        }
+        let (key, old) = g.current(r, ns, name, opts.precondition.as_deref())?;
         self.commit(&mut g, r, key, old, new, opts.dry_run)
     }
 
@@ -532,17 +542,7 @@ impl Store {
         opts: &UpdateOptions,
     ) -> Result<Value, ApiError> {
         let mut g = self.lock();
-        let key = (r, ns.to_string(), name.to_string());
-        let old = g
-            .objects
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(r, name))?;
-        if let Some(pre) = opts.precondition.as_deref().filter(|p| !p.is_empty())
-            && meta_str(&old, "resourceVersion") != Some(pre)
-        {
-            return Err(ApiError::conflict(r, name));
-        }
+        let (key, old) = g.current(r, ns, name, opts.precondition.as_deref())?;
         if has_finalizers(&old) {
             if old.pointer("/metadata/deletionTimestamp").is_some() {
                 return Ok(old);
