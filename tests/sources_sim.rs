@@ -46,6 +46,19 @@ async fn fixture(scenario: &str) -> Fixture {
     }
 }
 
+impl Fixture {
+    /// A second connection as the simulator's read-only user (context `sim-viewer`).
+    async fn viewer(&self) -> Connection {
+        connect(&Target {
+            kubeconfig: Some(self.kubeconfig.clone()),
+            context: Some("sim-viewer".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+    }
+}
+
 /// Wait for the first event satisfying `pred`, failing the test after WAIT.
 async fn until<T>(
     rx: &mut mpsc::Receiver<SourceEvent>,
@@ -205,13 +218,7 @@ async fn a_stale_nonce_is_refused_and_the_right_one_starts_a_new_attempt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_user_is_told_it_is_forbidden() {
     let f = fixture("transient").await;
-    let viewer = connect(&Target {
-        kubeconfig: Some(f.kubeconfig.clone()),
-        context: Some("sim-viewer".into()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let viewer = f.viewer().await;
     let incident = snapshot::read(&viewer.client, &f.sim.namespace, &f.sim.cluster)
         .await
         .unwrap();
@@ -281,13 +288,7 @@ async fn status_reads_raft_indices_through_the_pod_proxy() {
 async fn an_rbac_denial_is_shown_and_recovers_when_granted() {
     use breakglass::sim::store::Resource;
     let f = fixture("transient").await;
-    let viewer = connect(&Target {
-        kubeconfig: Some(f.kubeconfig.clone()),
-        context: Some("sim-viewer".into()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let viewer = f.viewer().await;
     let controls = f.sim.controls();
     controls.deny("viewer", "list", Resource::Pods);
     let (tx, mut rx) = mpsc::channel(256);
