@@ -8,6 +8,7 @@ pub mod diagnosis;
 pub mod incident;
 pub mod naming;
 pub mod paths;
+pub mod quorum;
 pub mod raft;
 pub mod raft_history;
 pub mod restore;
