@@ -29,6 +29,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.size = (width, height);
             Vec::new()
         }
+        Msg::Source(SourceEvent::Restore(ev)) => wizard_flow::on_restore(state, ev),
         Msg::Source(ev) => {
             let before = matches!(
                 ev,
@@ -36,6 +37,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             )
             .then(|| state.incident.clone());
             let mut effects = on_action_outcome(state, &ev);
+            effects.extend(wizard_flow::start_following(state, &ev));
             on_source(state, ev);
             if let Some(before) = before {
                 effects.extend(decide::observed(state, &before));
@@ -159,6 +161,8 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         }
         SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
         SourceEvent::RestoreFacts { facts, key } => wizard_flow::on_facts(state, facts, key),
+        // Journaled, so handled in `update` (with its effects) before it gets here.
+        SourceEvent::Restore(_) => {}
     }
 }
 
