@@ -71,15 +71,17 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
         "The restore controller runs inside the operator: it must be scaled back up before the OpenBaoRestore is created. PVCs of running pods stay (pvc-protection). The restore executor probes <cluster>-<n> pods, absent for Blue/Green: it likely fails to find a leader.",
         t.warn(),
     ));
-    out.push(Line::styled(
-        "Enter sends exactly (after a dry run):",
-        t.label(),
-    ));
-    out.push(match w.request() {
-        Ok(Some(r)) => Line::styled(clean(&describe(&r)), t.info()),
-        Ok(None) => Line::raw("nothing (this step only moves on)"),
-        Err(e) => Line::styled(format!("cannot: {}", clean(&e)), t.error()),
-    });
+    if w.step != Step::Follow {
+        out.push(Line::styled(
+            "Enter sends exactly (after a dry run):",
+            t.label(),
+        ));
+        out.push(match w.request() {
+            Ok(Some(r)) => Line::styled(clean(&describe(&r)), t.info()),
+            Ok(None) => Line::raw("nothing (this step only moves on)"),
+            Err(e) => Line::styled(format!("cannot: {}", clean(&e)), t.error()),
+        });
+    }
     if w.step == Step::Follow {
         out.extend(follow_lines(state, t));
     }
@@ -95,16 +97,13 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
     if let Some(n) = &state.decision.notice {
         out.push(Line::styled(clean(n), t.warn()));
     }
-    let write_key = if w.step == Step::Snapshot {
-        "W is typed here"
-    } else {
-        "W toggles write mode"
+    let keys = match w.step {
+        Step::Snapshot => "W is typed here · Enter confirms this step · Esc cancels",
+        Step::Follow => "Esc closes this view (the restore is still followed and journaled)",
+        _ => "W toggles write mode · Enter confirms this step · Esc cancels",
     };
     out.push(Line::styled(
-        format!(
-            "[{}] {write_key} · Enter confirms this step · Esc cancels",
-            state.write.badge(state.now)
-        ),
+        format!("[{}] {keys}", state.write.badge(state.now)),
         t.dim(),
     ));
     out
@@ -211,3 +210,7 @@ fn describe(r: &Request) -> String {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "wizard_tests.rs"]
+mod tests;
