@@ -141,13 +141,16 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             wizard_flow::on_outcome(state, &outcome);
             state.decision.in_flight = None;
             state.decision.notice = None;
-            let conflict = matches!(
-                outcome,
-                ActionOutcome::Failed {
-                    status: Some(409),
-                    ..
-                }
-            );
+            // A 409 re-asks the Retry; a wizard step's 409 (e.g. the restore already
+            // exists) is shown as it is, never answered with the Retry dialog.
+            let conflict = state.wizard.is_none()
+                && matches!(
+                    outcome,
+                    ActionOutcome::Failed {
+                        status: Some(409),
+                        ..
+                    }
+                );
             state.decision.outcome = Some(outcome);
             if conflict {
                 // A 409 changed nothing: ask again on what is now current (Cancel focused).

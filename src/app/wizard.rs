@@ -85,6 +85,9 @@ pub struct Wizard {
     pub typed: String,
     /// A request is out: nothing else is sent until it is answered.
     pub waiting: bool,
+    /// Makes the OpenBaoRestore's name unique per wizard (set from the clock when it
+    /// opens), so a second attempt is not refused as AlreadyExists.
+    pub name_suffix: String,
 }
 
 impl Wizard {
@@ -97,12 +100,18 @@ impl Wizard {
             key_typed: false,
             typed: String::new(),
             waiting: false,
+            name_suffix: "breakglass".into(),
         }
     }
 
-    /// The OpenBaoRestore's name (the follower watches it and its Job `restore-<name>`).
+    /// The OpenBaoRestore's name (the follower watches it and its Job `restore-<name>`):
+    /// `<cluster>-restore-<suffix>`, the cluster part shortened so that the Job's name stays
+    /// a valid label value (at most 63 characters).
     pub fn restore_name(&self) -> String {
-        format!("{}-breakglass-restore", self.facts.cluster)
+        let tail = format!("-restore-{}", self.name_suffix);
+        let room = 63usize.saturating_sub("restore-".len() + tail.len());
+        let cluster: String = self.facts.cluster.chars().take(room).collect();
+        format!("{}{tail}", cluster.trim_end_matches(['-', '.']))
     }
 
     /// The request the current step's confirmation sends (the preview shows it exactly).

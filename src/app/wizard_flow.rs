@@ -23,7 +23,9 @@ pub(crate) fn open(state: &mut State) -> Vec<Effect> {
 pub(crate) fn on_facts(state: &mut State, facts: Facts, key: Option<(String, String)>) {
     state.decision.notice = None;
     let (key, source) = key.map_or((None, None), |(k, s)| (Some(k), Some(s)));
-    state.wizard = Some(Wizard::new(facts, key));
+    let mut wizard = Wizard::new(facts, key);
+    wizard.name_suffix = state.now.strftime("%m%d-%H%M%S").to_string();
+    state.wizard = Some(wizard);
     state.wizard_key_source = source;
 }
 

@@ -235,14 +235,14 @@ mod flow {
         );
         assert!(effects.contains(&Effect::FollowRestore {
             namespace: "security".into(),
-            name: "prod-cluster-breakglass-restore".into(),
+            name: "prod-cluster-restore-breakglass".into(),
         }));
         assert!(journaled(&effects).iter().any(
-            |e| matches!(e, Event::Observed { what } if what.contains("following OpenBaoRestore prod-cluster-breakglass-restore"))
+            |e| matches!(e, Event::Observed { what } if what.contains("following OpenBaoRestore prod-cluster-restore-breakglass"))
         ));
         assert_eq!(s.wizard.as_ref().map(|w| w.step), Some(Step::Follow));
         let follow = s.restore.as_ref().unwrap();
-        assert_eq!(follow.job, "restore-prod-cluster-breakglass-restore");
+        assert_eq!(follow.job, "restore-prod-cluster-restore-breakglass");
 
         let mut events = Vec::new();
         for msg in [
@@ -269,7 +269,7 @@ mod flow {
         assert_eq!(
             events[4],
             Event::Outcome {
-                action: "restore prod-cluster-breakglass-restore".into(),
+                action: "restore prod-cluster-restore-breakglass".into(),
                 result: "Failed: Restore job failed: Job has reached the specified backoff limit"
                     .into()
             }
@@ -295,6 +295,18 @@ mod flow {
                 .any(|e| matches!(e, Effect::FollowRestore { .. }))
         );
         assert!(s.restore.is_none());
+        // A 409 of a wizard step (the restore exists already) is shown, never answered
+        // with the Retry dialog.
+        let mut s = at_create_restore();
+        update(
+            &mut s,
+            Msg::Source(SourceEvent::Action(ActionOutcome::Failed {
+                status: Some(409),
+                message: "already exists".into(),
+            })),
+        );
+        assert!(s.dialog.is_none());
+        assert!(s.wizard.as_ref().is_some_and(|w| !w.waiting));
         // Without a followed restore, restore events change nothing and journal nothing.
         assert!(update(&mut s, status("Running", "Restore job running")).is_empty());
         // A scale step's answer is not the restore's creation.
@@ -305,4 +317,15 @@ mod flow {
         feed(&mut s, [SourceEvent::Action(ActionOutcome::WizardStepDone)]);
         assert!(s.restore.is_none());
     }
+}
+
+#[test]
+fn the_restore_name_is_unique_per_wizard_and_its_job_name_a_valid_label() {
+    let mut w = Wizard::new(facts(), Some(KEY.into()));
+    w.name_suffix = "1123-100700".into();
+    assert_eq!(w.restore_name(), "prod-cluster-restore-1123-100700");
+    w.facts.cluster = format!("{}-x", "a".repeat(70));
+    let job = crate::domain::restore_status::restore_job_name(&w.restore_name());
+    assert!(job.len() <= 63, "{job}");
+    assert!(job.ends_with("-restore-1123-100700"), "{job}");
 }
