@@ -180,6 +180,12 @@ fn follow_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     if let Some(p) = problem {
         out.push(Line::styled(clean(&p), t.error()));
     }
+    if f.current().is_some_and(|s| s.finished()) {
+        out.push(Line::styled(
+            "Break glass and blue/green RollingBack are still set after a restore: acknowledging re-enters the rollback unless spec.version is reverted to Blue's.",
+            t.warn(),
+        ));
+    }
     let room = usize::from(state.size.1).saturating_sub(24).max(4);
     let skip = f.lines.len().saturating_sub(room);
     out.extend(f.lines.iter().skip(skip).map(|l| {

@@ -93,6 +93,23 @@ fn snapshot_wizard_following_the_restore() {
     assert!(t.contains("Job restore-prod-cluster-breakglass-restore log (streaming)"));
     assert!(!t.contains('\u{1b}'), "hostile log text is neutralised");
     snap("wizard_follow", &s);
+    // Finished: the consequence the operator leaves behind is said.
+    let mut s = s;
+    update(
+        &mut s,
+        Msg::Source(SourceEvent::Restore(RestoreEvent::Status(Some(
+            RestoreStatus {
+                phase: Some("Failed".into()),
+                message: Some(
+                    "Restore job failed: Job has reached the specified backoff limit".into(),
+                ),
+                snapshot_key: None,
+            },
+        )))),
+    );
+    let t = text(&s, 160, 48);
+    assert!(t.contains("Failed: Restore job failed: Job has reached"));
+    assert!(t.contains("acknowledging re-enters the rollback"));
 }
 
 #[test]
