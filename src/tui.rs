@@ -22,7 +22,7 @@ use crate::journal::{self, Entry, Recorder};
 use crate::sources::connect::{Connection, explain};
 use crate::sources::{
     ActionOutcome, SourceEvent, SourceName, actions, logfollow, raft, rbac, restore,
-    watch as watchers,
+    restore_follow, watch as watchers,
 };
 use crate::ui;
 
@@ -147,7 +147,7 @@ pub async fn run_console(
         evidence_dir: dir.ok(),
     };
     let (tx, mut rx) = mpsc::channel::<SourceEvent>(1024);
-    let sources = start_sources(&conn, &cluster, &tx, follow);
+    let mut sources = start_sources(&conn, &cluster, &tx, follow.clone());
     let journal_tx = spawn_journal_writer(tx.clone());
     let mut journal_path: Option<PathBuf> = None;
     let mut guard = TerminalGuard::enter()?;
@@ -225,6 +225,15 @@ pub async fn run_console(
                     Write::Wizard(request),
                     (&tx, &journal_tx, journal_path.clone()),
                 ),
+                Effect::FollowRestore { namespace, name } => {
+                    sources.handles.push(restore_follow::spawn(
+                        conn.client.clone(),
+                        namespace,
+                        name,
+                        tx.clone(),
+                        follow.clone(),
+                    ));
+                }
                 Effect::Journal { path, entries } => {
                     journal_path = Some(path.clone());
                     // Never block the UI: a full queue drops entries, and says so.

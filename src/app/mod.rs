@@ -78,6 +78,12 @@ pub enum Effect {
     LoadRestoreFacts,
     /// Send one confirmed Restore wizard step (dry run first), answered by `SourceEvent::Action`.
     WizardSend(crate::domain::restore::Request),
+    /// Follow the OpenBaoRestore `name` just created: watch its status and stream its Job
+    /// `restore-<name>`'s log, answered by `SourceEvent::Restore` (reads only).
+    FollowRestore {
+        namespace: String,
+        name: String,
+    },
     /// Append `entries` to the incident journal at `path` (off the UI path, never blocking).
     Journal {
         path: std::path::PathBuf,

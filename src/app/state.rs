@@ -211,6 +211,8 @@ pub struct State {
     pub wizard: Option<super::wizard::Wizard>,
     /// Where the wizard's snapshot key came from.
     pub wizard_key_source: Option<String>,
+    /// The OpenBaoRestore the wizard created, as followed (kept if the wizard is closed).
+    pub restore: Option<crate::domain::restore_status::RestoreFollow>,
 }
 
 impl State {
@@ -245,6 +247,7 @@ impl State {
             dialog_action: None,
             wizard: None,
             wizard_key_source: None,
+            restore: None,
         };
         if state.opts.write {
             state.write.enter(state.opts.now);

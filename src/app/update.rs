@@ -29,6 +29,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.size = (width, height);
             Vec::new()
         }
+        Msg::Source(SourceEvent::Restore(ev)) => wizard_flow::on_restore(state, ev),
         Msg::Source(ev) => {
             let before = matches!(
                 ev,
@@ -36,6 +37,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             )
             .then(|| state.incident.clone());
             let mut effects = on_action_outcome(state, &ev);
+            effects.extend(wizard_flow::start_following(state, &ev));
             on_source(state, ev);
             if let Some(before) = before {
                 effects.extend(decide::observed(state, &before));
@@ -139,13 +141,16 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             wizard_flow::on_outcome(state, &outcome);
             state.decision.in_flight = None;
             state.decision.notice = None;
-            let conflict = matches!(
-                outcome,
-                ActionOutcome::Failed {
-                    status: Some(409),
-                    ..
-                }
-            );
+            // A 409 re-asks the Retry; a wizard step's 409 (e.g. the restore already
+            // exists) is shown as it is, never answered with the Retry dialog.
+            let conflict = state.wizard.is_none()
+                && matches!(
+                    outcome,
+                    ActionOutcome::Failed {
+                        status: Some(409),
+                        ..
+                    }
+                );
             state.decision.outcome = Some(outcome);
             if conflict {
                 // A 409 changed nothing: ask again on what is now current (Cancel focused).
@@ -159,6 +164,8 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         }
         SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
         SourceEvent::RestoreFacts { facts, key } => wizard_flow::on_facts(state, facts, key),
+        // Journaled, so handled in `update` (with its effects) before it gets here.
+        SourceEvent::Restore(_) => {}
     }
 }
 

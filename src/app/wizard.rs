@@ -4,8 +4,8 @@
 //! Cancel, Esc or "n" at any step closes it and nothing is sent.
 //!
 //! Steps, in the order the code needs them (not the runbook's):
-//! 1. the snapshot key (pre-upgrade Job log line, `status.backup.lastBackupName`, or typed)
-//!    and its age; 2. scale the operator Deployment (found by its labels) to 0;
+//! 1. the snapshot key (pre-upgrade Job log line, `status.backup.lastBackupName`, or typed:
+//!    whatever is typed at this step replaces the found key, validated, age unknown) and its age; 2. scale the operator Deployment (found by its labels) to 0;
 //! 3. delete the exact PVCs, one at a time; 4. scale the operator back up, because the
 //!    restore controller runs inside it; 5. create the OpenBaoRestore with `force` and
 //!    `overrideOperationLock`; 6. follow its status.
@@ -14,6 +14,7 @@
 //! every write (dry run first, journaled).
 
 pub use crate::domain::restore::{Facts, Operator, Request, key_from_log, key_time, restore_body};
+use crate::domain::restore_status::check_typed_key;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -76,12 +77,17 @@ pub struct Wizard {
     pub facts: Facts,
     pub step: Step,
     pub key: Option<String>,
+    /// The key was typed by the user (its age is unknown: it is not read from the key).
+    pub key_typed: bool,
     /// PVCs not deleted yet (the first is the one the next confirmation deletes).
     pub pending_pvcs: Vec<String>,
     /// What the user typed for an irreversible step.
     pub typed: String,
     /// A request is out: nothing else is sent until it is answered.
     pub waiting: bool,
+    /// Makes the OpenBaoRestore's name unique per wizard (set from the clock when it
+    /// opens), so a second attempt is not refused as AlreadyExists.
+    pub name_suffix: String,
 }
 
 impl Wizard {
@@ -91,9 +97,21 @@ impl Wizard {
             facts,
             step: Step::Snapshot,
             key,
+            key_typed: false,
             typed: String::new(),
             waiting: false,
+            name_suffix: "breakglass".into(),
         }
+    }
+
+    /// The OpenBaoRestore's name (the follower watches it and its Job `restore-<name>`):
+    /// `<cluster>-restore-<suffix>`, the cluster part shortened so that the Job's name stays
+    /// a valid label value (at most 63 characters).
+    pub fn restore_name(&self) -> String {
+        let tail = format!("-restore-{}", self.name_suffix);
+        let room = 63usize.saturating_sub("restore-".len() + tail.len());
+        let cluster: String = self.facts.cluster.chars().take(room).collect();
+        format!("{}{tail}", cluster.trim_end_matches(['-', '.']))
     }
 
     /// The request the current step's confirmation sends (the preview shows it exactly).
@@ -120,10 +138,9 @@ impl Wizard {
             })),
             Step::CreateRestore => {
                 let key = self.key.as_deref().ok_or("no snapshot key chosen")?;
-                let name = format!("{}-breakglass-restore", f.cluster);
                 Ok(Some(Request::CreateRestore {
                     namespace: f.namespace.clone(),
-                    body: restore_body(f, key, &name)?,
+                    body: restore_body(f, key, &self.restore_name())?,
                 }))
             }
         }
@@ -144,7 +161,7 @@ impl Wizard {
     pub fn on(&mut self, input: Input) -> Output {
         match input {
             Input::Cancel => Output::Close,
-            Input::Type(c) if self.step.irreversible() => {
+            Input::Type(c) if self.step.irreversible() || self.step == Step::Snapshot => {
                 self.typed.push(c);
                 Output::Nothing
             }
@@ -168,6 +185,16 @@ impl Wizard {
     fn confirm(&mut self) -> Output {
         if self.waiting {
             return Output::Refused("waiting for the previous request".into());
+        }
+        if self.step == Step::Snapshot && !self.typed.is_empty() {
+            // A typed key replaces the found one (validated; its age is unknown).
+            if let Err(reason) = check_typed_key(&self.typed) {
+                return Output::Refused(reason);
+            }
+            self.key = Some(std::mem::take(&mut self.typed));
+            self.key_typed = true;
+            self.advance();
+            return Output::Nothing;
         }
         if self.step.irreversible() && self.typed != self.facts.cluster {
             return Output::Refused(format!(

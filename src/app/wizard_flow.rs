@@ -7,10 +7,12 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::Effect;
 use super::decide::session_guard;
 use super::state::State;
-use super::wizard::{Input, Output, Wizard};
+use super::wizard::{Input, Output, Step, Wizard};
 use crate::domain::paths::PathKind;
 use crate::domain::restore::Facts;
-use crate::sources::ActionOutcome;
+use crate::domain::restore_status::{Noted, RestoreFollow};
+use crate::journal::Event;
+use crate::sources::{ActionOutcome, RestoreEvent, SourceEvent, SourceName};
 
 /// Enter on the Restore path: ask the runtime for the facts (reads only).
 pub(crate) fn open(state: &mut State) -> Vec<Effect> {
@@ -21,7 +23,9 @@ pub(crate) fn open(state: &mut State) -> Vec<Effect> {
 pub(crate) fn on_facts(state: &mut State, facts: Facts, key: Option<(String, String)>) {
     state.decision.notice = None;
     let (key, source) = key.map_or((None, None), |(k, s)| (Some(k), Some(s)));
-    state.wizard = Some(Wizard::new(facts, key));
+    let mut wizard = Wizard::new(facts, key);
+    wizard.name_suffix = state.now.strftime("%m%d-%H%M%S").to_string();
+    state.wizard = Some(wizard);
     state.wizard_key_source = source;
 }
 
@@ -38,6 +42,62 @@ pub(crate) fn on_outcome(state: &mut State, outcome: &ActionOutcome) {
     }
 }
 
+/// Before the outcome is applied: if it answers the OpenBaoRestore's creation, start
+/// following it (its status and its Job's log) and say so in the journal.
+pub(crate) fn start_following(state: &mut State, ev: &SourceEvent) -> Vec<Effect> {
+    let Some(w) = state.wizard.as_ref() else {
+        return Vec::new();
+    };
+    if !(w.step == Step::CreateRestore
+        && w.waiting
+        && matches!(ev, SourceEvent::Action(ActionOutcome::WizardStepDone)))
+    {
+        return Vec::new();
+    }
+    let (namespace, name) = (w.facts.namespace.clone(), w.restore_name());
+    let follow = RestoreFollow::new(&name);
+    let what = format!(
+        "following OpenBaoRestore {name} (status.phase, status.message) and Job {} (container restore)",
+        follow.job
+    );
+    state.restore = Some(follow);
+    let mut effects = state.journal(vec![Event::Observed { what }]);
+    effects.push(Effect::FollowRestore { namespace, name });
+    effects
+}
+
+/// What the restore follower saw: kept for the wizard's last step; phase and message
+/// changes, the executor's error line and the outcome are journaled.
+pub(crate) fn on_restore(state: &mut State, ev: RestoreEvent) -> Vec<Effect> {
+    let Some(follow) = state.restore.as_mut() else {
+        return Vec::new();
+    };
+    let source = state.sources.entry(SourceName::Restore).or_default();
+    source.last_update = Some(state.now);
+    source.problem = None;
+    let noted = match ev {
+        RestoreEvent::Status(status) => follow.on_status(status),
+        RestoreEvent::Lines(lines) => follow.on_lines(lines),
+        RestoreEvent::Gap(marker) => follow.on_lines(vec![marker]),
+        RestoreEvent::LogEnded => {
+            follow.log_ended = true;
+            Vec::new()
+        }
+    };
+    let action = format!("restore {}", follow.name);
+    let events = noted
+        .into_iter()
+        .map(|n| match n {
+            Noted::Observed(what) => Event::Observed { what },
+            Noted::Outcome(result) => Event::Outcome {
+                action: action.clone(),
+                result,
+            },
+        })
+        .collect();
+    state.journal(events)
+}
+
 /// Keys while the wizard is open. None: not for the wizard (Ctrl-C still quits).
 pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
     state.wizard.as_ref()?;
@@ -51,8 +111,14 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
         KeyCode::Esc => Input::Cancel,
         KeyCode::Enter => Input::Confirm,
         KeyCode::Backspace => Input::Backspace,
-        // Cluster names are lowercase DNS labels: uppercase W stays the write-mode key.
-        KeyCode::Char('W') => {
+        // Cluster names are lowercase DNS labels: uppercase W stays the write-mode key,
+        // except where a snapshot key (which may hold any visible character) is typed.
+        KeyCode::Char('W')
+            if state
+                .wizard
+                .as_ref()
+                .is_some_and(|w| w.step != Step::Snapshot) =>
+        {
             if state.write.is_on(state.now) {
                 state.write.leave();
             } else {

@@ -12,6 +12,7 @@ pub mod quorum;
 pub mod raft;
 pub mod raft_history;
 pub mod restore;
+pub mod restore_status;
 
 pub use cluster::{BlueGreenView, BreakGlassView, ClusterView, ConditionView};
 pub use incident::{Incident, JobState, JobView, PodView, Side};

@@ -33,5 +33,6 @@ pub mod twin;
 pub mod twin_cluster;
 pub mod twin_kube;
 pub mod twin_objects;
+pub mod twin_restore;
 pub mod twin_seed;
 pub mod watch;

@@ -8,7 +8,8 @@
 //! (failure) or Blue leadership, RollbackCleanup and Idle (success). Every effect is a store
 //! write, so API watchers see exactly what they would see from the real operator.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -31,6 +32,7 @@ use super::twin_cluster::{
 use super::twin_objects::{
     EXECUTOR_CONTAINER, JobPhase, PodRun, executor_job, job_pod_status, job_status,
 };
+use super::twin_restore::RestoreController;
 use super::twin_seed::{create_job, create_job_pod, set_active_label};
 use crate::domain::naming;
 
@@ -86,6 +88,7 @@ pub fn spawn(store: Arc<Store>, scenario: Scenario) -> TwinHandle {
         topo: Arc::new(topo),
         openbao: openbao.clone(),
         driver: driver.clone(),
+        restoring: Arc::default(),
     };
     // Subscribe before returning, so no change made after spawn() is missed.
     let rx = twin.store.subscribe();
@@ -110,6 +113,8 @@ struct Twin {
     topo: Arc<Topology>,
     openbao: SimOpenBao,
     driver: RaftDriverSlot,
+    /// OpenBaoRestores the restore controller is working on (one script each).
+    restoring: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Twin {
@@ -128,6 +133,7 @@ impl Twin {
         let mut ttl = tokio::time::interval(Duration::from_secs(1));
         ttl.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.reconcile(&mut busy, &mut scripts, &done_tx);
+        self.restores(&mut scripts);
         loop {
             tokio::select! {
                 _ = &mut stop => break,
@@ -138,7 +144,9 @@ impl Twin {
                     Ok(c) if c.resource == Resource::Deployments => {
                         self.deployment_controller(&c.object, &mut scripts);
                         self.reconcile(&mut busy, &mut scripts, &done_tx);
+                        self.restores(&mut scripts);
                     }
+                    Ok(c) if c.resource == Resource::OpenBaoRestores => self.restores(&mut scripts),
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         self.reconcile(&mut busy, &mut scripts, &done_tx);
@@ -203,6 +211,46 @@ impl Twin {
             }
             let _ = done.send(());
         });
+    }
+
+    /// The restore controller runs in the operator too: while it is up, every
+    /// OpenBaoRestore not finished yet gets one script (`twin_restore`).
+    fn restores(&self, scripts: &mut JoinSet<()>) {
+        if !self.operator_available() {
+            return;
+        }
+        let (list, _) = self
+            .store
+            .list(Resource::OpenBaoRestores, Some(&self.topo.namespace));
+        for r in list {
+            let name = r["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let finished = matches!(r["status"]["phase"].as_str(), Some("Completed" | "Failed"));
+            let mut restoring = self
+                .restoring
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if finished || name.is_empty() || !restoring.insert(name.clone()) {
+                continue;
+            }
+            let controller = RestoreController {
+                store: self.store.clone(),
+                scenario: self.scenario.clone(),
+                topo: self.topo.clone(),
+            };
+            let restoring = self.restoring.clone();
+            scripts.spawn(async move {
+                if let Err(e) = controller.run(&name).await {
+                    tracing::warn!(error = %e, restore = %name, "operator twin: restore failed");
+                }
+                restoring
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&name);
+            });
+        }
     }
 
     fn operator_available(&self) -> bool {

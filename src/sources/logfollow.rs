@@ -213,7 +213,8 @@ pub fn spawn_with(
                 return;
             }
             let mut sink = EvidenceFile::new(opts.evidence_dir.as_deref(), &job.name);
-            if !follow_job(&pods, &job.name, &mut jobs, &tx, &mut sink).await {
+            let target = (job.name.as_str(), EXECUTOR_CONTAINER);
+            if !follow_job(&pods, target, &mut jobs, &tx, &mut sink).await {
                 return;
             }
             done.insert(job.name.clone());
@@ -224,6 +225,31 @@ pub fn spawn_with(
             {
                 return;
             }
+        }
+    })
+}
+
+/// Follow one named Job's `container` once, like a repair attempt (resumed, de-duplicated,
+/// saved to `<dir>/<job>.log`): waits for the Job to appear in `jobs`, then sends
+/// `LogLines`, `LogGap` and finally `LogEnded` for it. Used for the restore Job.
+pub fn spawn_one(
+    client: Client,
+    namespace: String,
+    (job, container): (String, &'static str),
+    mut jobs: watch::Receiver<Vec<JobView>>,
+    tx: mpsc::Sender<SourceEvent>,
+    opts: FollowOptions,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let pods: Api<Pod> = Api::namespaced(client, &namespace);
+        while !jobs.borrow().iter().any(|j| j.name == job) {
+            if jobs.changed().await.is_err() {
+                return;
+            }
+        }
+        let mut sink = EvidenceFile::new(opts.evidence_dir.as_deref(), &job);
+        if follow_job(&pods, (&job, container), &mut jobs, &tx, &mut sink).await {
+            let _ = tx.send(SourceEvent::LogEnded { job }).await;
         }
     })
 }
@@ -290,7 +316,7 @@ enum PodState {
     Terminated(String),
 }
 
-async fn pod_state(pods: &Api<Pod>, job: &str) -> Result<PodState, kube::Error> {
+async fn pod_state(pods: &Api<Pod>, job: &str, container: &str) -> Result<PodState, kube::Error> {
     for label in [LABEL_JOB_NAME, LABEL_JOB_NAME_LEGACY] {
         let list = pods
             .list(&ListParams::default().labels(&format!("{label}={job}")))
@@ -302,7 +328,7 @@ async fn pod_state(pods: &Api<Pod>, job: &str) -> Result<PodState, kube::Error> 
         let state = pod
             .status
             .and_then(|s| s.container_statuses)
-            .and_then(|cs| cs.into_iter().find(|c| c.name == EXECUTOR_CONTAINER))
+            .and_then(|cs| cs.into_iter().find(|c| c.name == container))
             .and_then(|c| c.state);
         return Ok(match state {
             Some(s) if s.terminated.is_some() => PodState::Terminated(name),
@@ -313,10 +339,10 @@ async fn pod_state(pods: &Api<Pod>, job: &str) -> Result<PodState, kube::Error> 
     Ok(PodState::Missing)
 }
 
-/// Stream one Job's executor log to its end. Returns false when the app has gone.
+/// Stream one Job's `container` log to its end. Returns false when the app has gone.
 async fn follow_job(
     pods: &Api<Pod>,
-    job: &str,
+    (job, container): (&str, &str),
     jobs: &mut watch::Receiver<Vec<JobView>>,
     tx: &mpsc::Sender<SourceEvent>,
     sink: &mut EvidenceFile,
@@ -324,7 +350,7 @@ async fn follow_job(
     let mut resume = ResumePoint::default();
     let mut retry = Retry::default();
     loop {
-        let (pod, terminated) = match pod_state(pods, job).await {
+        let (pod, terminated) = match pod_state(pods, job, container).await {
             Ok(PodState::Running(p)) => (p, false),
             Ok(PodState::Terminated(p)) => (p, true),
             Ok(PodState::Waiting) => {
@@ -347,7 +373,7 @@ async fn follow_job(
             }
         };
         let params = LogParams {
-            container: Some(EXECUTOR_CONTAINER.into()),
+            container: Some(container.into()),
             follow: !terminated,
             timestamps: true,
             since_time: resume.since(),

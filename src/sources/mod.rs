@@ -9,6 +9,7 @@ pub mod logfollow;
 pub mod raft;
 pub mod rbac;
 pub mod restore;
+pub mod restore_follow;
 pub mod snapshot;
 pub mod watch;
 
@@ -26,6 +27,8 @@ pub enum SourceName {
     Rbac,
     /// The incident journal writer.
     Journal,
+    /// The follower of the OpenBaoRestore the wizard created (status watch, Job log).
+    Restore,
 }
 
 impl SourceName {
@@ -38,6 +41,7 @@ impl SourceName {
             SourceName::Raft => "raft",
             SourceName::Rbac => "rbac",
             SourceName::Journal => "journal",
+            SourceName::Restore => "restore",
         }
     }
 }
@@ -95,6 +99,21 @@ pub enum SourceEvent {
     },
     /// The RBAC preflight: who the user is and which paths' permissions are missing.
     Rbac(rbac::Preflight),
+    /// The followed OpenBaoRestore and its Job's log.
+    Restore(RestoreEvent),
+}
+
+/// What the restore follower sees (`restore_follow`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestoreEvent {
+    /// The OpenBaoRestore's status as last seen; None: it does not exist.
+    Status(Option<crate::domain::restore_status::RestoreStatus>),
+    /// Complete lines of the restore Job's `restore` container.
+    Lines(Vec<String>),
+    /// The server lost lines of the Job's log (see `logfollow`): a marker to show.
+    Gap(String),
+    /// The restore container terminated and its log was read to the end.
+    LogEnded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -99,7 +99,7 @@ pub fn spawn_all(
 
 /// Watch one resource forever (with kube-rs's default backoff), sending a full snapshot
 /// after the initial list and after every change, and Problem/Recovered around errors.
-async fn run<K, F>(
+pub(crate) async fn run<K, F>(
     api: Api<K>,
     config: watcher::Config,
     source: SourceName,

@@ -13,6 +13,8 @@ use super::theme::Theme;
 use crate::app::State;
 use crate::app::wizard::{Step, Wizard, key_time};
 use crate::domain::restore::Request;
+use crate::domain::restore_status::EXECUTOR_ERROR_PREFIX;
+use crate::sources::SourceName;
 
 pub(crate) fn render(state: &State, w: &Wizard, t: Theme, frame: &mut Frame, area: Rect) {
     let rect = centered(area, 112, area.height.saturating_sub(2));
@@ -46,28 +48,13 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
             }
         })
         .collect();
-    let key = w
-        .key
-        .as_deref()
-        .unwrap_or("none found: type it (not yet supported) or cancel");
-    let age = w
-        .key
-        .as_deref()
-        .and_then(key_time)
-        .map_or(String::new(), |at| {
-            format!(
-                " · taken {} min ago",
-                state.now.duration_since(at).as_mins()
-            )
-        });
-    out.push(Line::from(vec![
-        Span::styled("snapshot ", t.label()),
-        Span::raw(format!(
-            "{}{age} ({})",
-            clean(key),
-            state.wizard_key_source.as_deref().unwrap_or("no source")
-        )),
-    ]));
+    out.push(snapshot_line(state, w, t));
+    if w.step == Step::Snapshot {
+        out.push(Line::from(vec![
+            Span::styled("or type a snapshot key (Enter uses it): ", t.label()),
+            Span::raw(clean(&w.typed)),
+        ]));
+    }
     let op = w.facts.operator.as_ref().map_or(
         "not found by app.kubernetes.io/name=openbao-operator,component=controller".into(),
         |o| format!("{}/{} ({} replicas)", o.namespace, o.name, o.replicas),
@@ -84,15 +71,20 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
         "The restore controller runs inside the operator: it must be scaled back up before the OpenBaoRestore is created. PVCs of running pods stay (pvc-protection). The restore executor probes <cluster>-<n> pods, absent for Blue/Green: it likely fails to find a leader.",
         t.warn(),
     ));
-    out.push(Line::styled(
-        "Enter sends exactly (after a dry run):",
-        t.label(),
-    ));
-    out.push(match w.request() {
-        Ok(Some(r)) => Line::styled(clean(&describe(&r)), t.info()),
-        Ok(None) => Line::raw("nothing (this step only moves on)"),
-        Err(e) => Line::styled(format!("cannot: {}", clean(&e)), t.error()),
-    });
+    if w.step != Step::Follow {
+        out.push(Line::styled(
+            "Enter sends exactly (after a dry run):",
+            t.label(),
+        ));
+        out.push(match w.request() {
+            Ok(Some(r)) => Line::styled(clean(&describe(&r)), t.info()),
+            Ok(None) => Line::raw("nothing (this step only moves on)"),
+            Err(e) => Line::styled(format!("cannot: {}", clean(&e)), t.error()),
+        });
+    }
+    if w.step == Step::Follow {
+        out.extend(follow_lines(state, t));
+    }
     if w.step.irreversible() {
         out.push(Line::from(vec![
             Span::styled("type the cluster name to confirm: ", t.alarm()),
@@ -105,13 +97,105 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
     if let Some(n) = &state.decision.notice {
         out.push(Line::styled(clean(n), t.warn()));
     }
+    let keys = match w.step {
+        Step::Snapshot => "W is typed here · Enter confirms this step · Esc cancels",
+        Step::Follow => "Esc closes this view (the restore is still followed and journaled)",
+        _ => "W toggles write mode · Enter confirms this step · Esc cancels",
+    };
     out.push(Line::styled(
-        format!(
-            "[{}] W toggles write mode · Enter confirms this step · Esc cancels",
-            state.write.badge(state.now)
-        ),
+        format!("[{}] {keys}", state.write.badge(state.now)),
         t.dim(),
     ));
+    out
+}
+
+/// The chosen (or found) snapshot key, where it came from and its age.
+fn snapshot_line(state: &State, w: &Wizard, t: Theme) -> Line<'static> {
+    let text = match (&w.key, w.key_typed) {
+        (None, _) => "none found: type one below, or cancel".to_string(),
+        (Some(k), true) => format!("{} (typed by user, age unknown)", clean(k)),
+        (Some(k), false) => {
+            let age = key_time(k).map_or(String::new(), |at| {
+                format!(
+                    " · taken {} min ago",
+                    state.now.duration_since(at).as_mins()
+                )
+            });
+            format!(
+                "{}{age} ({})",
+                clean(k),
+                state.wizard_key_source.as_deref().unwrap_or("no source")
+            )
+        }
+    };
+    Line::from(vec![Span::styled("snapshot ", t.label()), Span::raw(text)])
+}
+
+/// The followed OpenBaoRestore: phase, message, and the last lines of its Job's log that fit.
+fn follow_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
+    let Some(f) = &state.restore else {
+        return vec![Line::styled("not following a restore", t.dim())];
+    };
+    let (phase, message) = match &f.status {
+        None => ("reading…".to_string(), String::new()),
+        Some(None) => (
+            "the object does not exist (deleted?)".to_string(),
+            String::new(),
+        ),
+        Some(Some(s)) => (
+            s.phase
+                .clone()
+                .unwrap_or_else(|| "none yet: the restore controller runs in the operator".into()),
+            s.message.clone().unwrap_or_default(),
+        ),
+    };
+    let style = match f.current().and_then(|s| s.phase.as_deref()) {
+        Some("Completed") => t.info(),
+        Some("Failed") => t.error(),
+        _ => t.warn(),
+    };
+    let problem = state.source(SourceName::Restore).problem;
+    let mut out = vec![
+        Line::from(vec![
+            Span::styled(format!("OpenBaoRestore {} ", clean(&f.name)), t.label()),
+            Span::styled(clean(&phase), style),
+            Span::raw(if message.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", clean(&message))
+            }),
+        ]),
+        Line::from(vec![
+            Span::styled(format!("Job {} log ", clean(&f.job)), t.label()),
+            Span::styled(
+                match (f.log_ended, f.lines.is_empty()) {
+                    (true, _) => "(ended)".to_string(),
+                    (false, true) => "(waiting for the Job's pod)".to_string(),
+                    (false, false) => "(streaming)".to_string(),
+                },
+                t.dim(),
+            ),
+        ]),
+    ];
+    if let Some(p) = problem {
+        out.push(Line::styled(clean(&p), t.error()));
+    }
+    if f.current().is_some_and(|s| s.finished()) {
+        out.push(Line::styled(
+            "Break glass and blue/green RollingBack are still set after a restore: acknowledging re-enters the rollback unless spec.version is reverted to Blue's.",
+            t.warn(),
+        ));
+    }
+    let room = usize::from(state.size.1).saturating_sub(24).max(4);
+    let skip = f.lines.len().saturating_sub(room);
+    out.extend(f.lines.iter().skip(skip).map(|l| {
+        let style = if l.contains(EXECUTOR_ERROR_PREFIX) {
+            t.error()
+        } else {
+            t.dim()
+        };
+        Line::styled(format!("  {}", clean(l)), style)
+    }));
     out
 }
 
@@ -132,3 +216,7 @@ fn describe(r: &Request) -> String {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "wizard_tests.rs"]
+mod tests;

@@ -1,0 +1,148 @@
+//! The Restore wizard overlay: a typed snapshot key (age unknown), and the last step
+//! following the OpenBaoRestore (phase, message, the restore Job's log).
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+
+use crate::app::fixtures::incident_state;
+use crate::app::wizard::{Facts, Operator, Step, Wizard};
+use crate::app::{Msg, State, update};
+use crate::domain::restore_status::{RestoreFollow, RestoreStatus};
+use crate::sources::{RestoreEvent, SourceEvent};
+
+fn facts() -> Facts {
+    Facts {
+        namespace: "security".into(),
+        cluster: "prod-cluster".into(),
+        backup: Some(
+            json!({"target": {"bucket": "acme-openbao-backups"}, "jwtAuthRole": "backup"}),
+        ),
+        operator: Some(Operator {
+            namespace: "openbao-operator-system".into(),
+            name: "openbao-operator-controller".into(),
+            replicas: 1,
+        }),
+        pvcs: vec!["data-prod-cluster-a-0".into()],
+    }
+}
+
+fn with_wizard(step: Step, key: Option<&str>) -> State {
+    let mut s = incident_state(true);
+    let mut w = Wizard::new(facts(), key.map(str::to_string));
+    w.step = step;
+    s.wizard = Some(w);
+    s.wizard_key_source = Some("pre-upgrade snapshot Job log".into());
+    s
+}
+
+fn text(state: &State, w: u16, h: u16) -> String {
+    let mut term = match Terminal::new(TestBackend::new(w, h)) {
+        Ok(t) => t,
+        Err(e) => match e {},
+    };
+    if let Err(e) = term.draw(|f| crate::ui::render(state, f)) {
+        match e {}
+    }
+    let buf = term.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn snap(name: &str, state: &State) {
+    insta::assert_snapshot!(name, text(state, 160, 48));
+}
+
+fn following() -> State {
+    let mut s = with_wizard(
+        Step::Follow,
+        Some("security/prod-cluster/pre-upgrade-2026-11-23T09-41-07Z-1a2b3c4d.snap"),
+    );
+    s.restore = Some(RestoreFollow::new("prod-cluster-breakglass-restore"));
+    for ev in [
+        RestoreEvent::Status(Some(RestoreStatus {
+            phase: Some("Running".into()),
+            message: Some("Restore job in progress".into()),
+            snapshot_key: None,
+        })),
+        RestoreEvent::Lines(vec![
+            "Starting restore operation...".into(),
+            "Configuration loaded - cluster=prod-cluster, namespace=security, replicas=3".into(),
+            "Finding cluster leader...".into(),
+            "bao-restore error: failed to find leader: no leader found among 3 pods after 5 attempts\u{1b}[2J".into(),
+        ]),
+    ] {
+        update(&mut s, Msg::Source(SourceEvent::Restore(ev)));
+    }
+    s
+}
+
+#[test]
+fn snapshot_wizard_following_the_restore() {
+    let s = following();
+    let t = text(&s, 160, 48);
+    assert!(t.contains(
+        "OpenBaoRestore prod-cluster-breakglass-restore Running: Restore job in progress"
+    ));
+    assert!(t.contains("Job restore-prod-cluster-breakglass-restore log (streaming)"));
+    assert!(!t.contains('\u{1b}'), "hostile log text is neutralised");
+    snap("wizard_follow", &s);
+    // Finished: the consequence the operator leaves behind is said.
+    let mut s = s;
+    update(
+        &mut s,
+        Msg::Source(SourceEvent::Restore(RestoreEvent::Status(Some(
+            RestoreStatus {
+                phase: Some("Failed".into()),
+                message: Some(
+                    "Restore job failed: Job has reached the specified backoff limit".into(),
+                ),
+                snapshot_key: None,
+            },
+        )))),
+    );
+    let t = text(&s, 160, 48);
+    assert!(t.contains("Failed: Restore job failed: Job has reached"));
+    assert!(t.contains("acknowledging re-enters the rollback"));
+}
+
+#[test]
+fn snapshot_wizard_with_a_typed_key() {
+    let mut s = with_wizard(Step::Snapshot, None);
+    if let Some(w) = s.wizard.as_mut() {
+        w.typed = "ns/prod-cluster/Weekly.snap".into();
+    }
+    snap("wizard_typing_key", &s);
+    // Accepted: shown as typed, with no age.
+    let mut s = with_wizard(Step::ScaleDown, Some("ns/prod-cluster/Weekly.snap"));
+    if let Some(w) = s.wizard.as_mut() {
+        w.key_typed = true;
+    }
+    let t = text(&s, 160, 48);
+    assert!(t.contains("ns/prod-cluster/Weekly.snap (typed by user, age unknown)"));
+    assert!(!t.contains("min ago"));
+}
+
+#[test]
+fn the_follow_step_says_when_the_controller_has_not_acted_yet() {
+    let mut s = with_wizard(Step::Follow, Some("k.snap"));
+    s.restore = Some(RestoreFollow::new("r"));
+    assert!(text(&s, 160, 48).contains("OpenBaoRestore r reading…"));
+    update(
+        &mut s,
+        Msg::Source(SourceEvent::Restore(RestoreEvent::Status(Some(
+            RestoreStatus::default(),
+        )))),
+    );
+    assert!(text(&s, 160, 48).contains("none yet: the restore controller runs in the operator"));
+    // Small terminals never panic.
+    for (w, h) in [(10, 5), (40, 12), (80, 24)] {
+        let _ = text(&s, w, h);
+    }
+}
