@@ -38,7 +38,7 @@ fn state_with_history(endpoints: &str) -> State {
             r.endpoints = Some(endpoints.to_string());
             r.at = fixtures::now();
         }
-        feed(&mut state, [SourceEvent::Raft(rs)]);
+        feed(&mut state, [SourceEvent::Raft(rs.into())]);
     }
     state
 }
