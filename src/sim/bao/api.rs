@@ -394,6 +394,14 @@ impl BaoApi {
         }
     }
 
+    /// `PUT sys/seal` on the node at `addr` (a standby seals itself; seal "static"
+    /// unseals it again on restart).
+    pub async fn seal(&self, addr: &str) -> Result<(), BaoError> {
+        self.checked(Method::PUT, addr, "v1/sys/seal", None, REQUEST_TIMEOUT)
+            .await
+            .map(drop)
+    }
+
     /// `PUT sys/step-down` on the active node.
     pub async fn step_down(&self, addr: &str) -> Result<(), BaoError> {
         self.checked(Method::PUT, addr, "v1/sys/step-down", None, REQUEST_TIMEOUT)
