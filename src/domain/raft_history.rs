@@ -178,13 +178,13 @@ impl RaftSignals {
             .is_some_and(|l| l > self.sync_threshold)
     }
 
-    /// The failure tolerance as shown: the number, "autopilot not available" when the
+    /// The failure tolerance as shown: the number, "no autopilot" (404) when the
     /// configuration was read but autopilot was not, or why neither is known.
     pub fn failure_tolerance_label(&self) -> String {
         match (&self.members_note, self.failure_tolerance) {
             (Some(note), _) => note.clone(),
             (None, Some(n)) => n.to_string(),
-            (None, None) => "autopilot not available".to_string(),
+            (None, None) => "no autopilot".to_string(),
         }
     }
 
