@@ -129,6 +129,7 @@ fn raft_json(incident: &Incident, nodes: Vec<Value>) -> Value {
         "voters": voters(members),
         "green_voters": signals.green_voters,
         "autopilot_healthy": members.known().and_then(|m| m.healthy),
+        "greenVotersDuringRollback": signals.green_voters_in_rollback(incident.cluster.as_ref()),
     })
 }
 

@@ -225,9 +225,10 @@ fn demo_acknowledge_new_attempt_quit() {
     // The action is over: back to read-only by itself.
     t.wait_for("[READ-ONLY]");
     // The demo gave its console the root token: the Raft pane shows what needs it
-    // (Green voters named, not "needs token"), and the token itself appears nowhere.
+    // (voters and failure tolerance, not "needs token"), and the token appears nowhere.
     let first = t.demo_token().expect("the demo writes its token file");
-    let screen = t.wait_for("Green voters: ");
+    let screen = t.wait_for("failure tolerance: ");
+    assert!(!screen.contains("needs token"), "{screen}");
     let last = t.demo_token().expect("token file");
     let journal = t.journal_text();
     assert!(!journal.is_empty(), "the acknowledgement is journaled");

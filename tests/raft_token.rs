@@ -229,6 +229,10 @@ async fn simulated_nodes_answer_the_token_gated_endpoints() {
     assert_eq!(raft["voters"].as_array().map(Vec::len), Some(3), "{raft:#}");
     assert_eq!(raft["membership"], "ok");
     assert_eq!(raft["greenVoters"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        raft["greenVotersDuringRollback"], true,
+        "transient is RollingBack"
+    );
     for n in raft["nodes"].as_array().unwrap() {
         assert!(n["voter"].is_boolean() && n["healthy"].is_boolean(), "{n}");
         let voter_role = ["leader", "voter"].contains(&n["role"].as_str().unwrap());
@@ -242,6 +246,7 @@ async fn simulated_nodes_answer_the_token_gated_endpoints() {
     assert_eq!(none["raft"]["failure_tolerance"], Value::Null);
     assert_eq!(none["raft"]["voters"], Value::Null);
     assert_eq!(none["raft"]["failureTolerance"], "needs token");
+    assert_eq!(none["raft"]["greenVotersDuringRollback"], Value::Null);
     assert_eq!(none["raft"]["nodes"][0]["voter"], Value::Null);
     let bad = s.token_file.with_file_name("wrong-token");
     std::fs::write(&bad, "s.wrong").unwrap();

@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, VecDeque};
 
 use jiff::Timestamp;
 
+use super::cluster::ClusterView;
 use super::incident::Side;
 use super::raft::{RaftReading, SYNC_THRESHOLD, blue_behind_green, leaders, max_committed};
-use super::raft_members::{Membership, failure_tolerance, green_voters};
+use super::raft_members::{Membership, failure_tolerance, green_voters, rolling_back};
 
 /// Chart points kept: at a 1–5 s poll, 30–150 minutes of session.
 pub const HISTORY_POINTS: usize = 1800;
@@ -178,6 +179,14 @@ impl RaftSignals {
             .is_some_and(|l| l > self.sync_threshold)
     }
 
+    /// Green voters still present during a rollback (None: the membership is not known).
+    /// The repair makes Blue the voters; Green voters left mean "fix forward" would keep
+    /// Green's quorum.
+    pub fn green_voters_in_rollback(&self, cluster: Option<&ClusterView>) -> Option<bool> {
+        let voters = self.green_voters.as_ref()?;
+        Some(rolling_back(cluster) && !voters.is_empty())
+    }
+
     /// The failure tolerance as shown: the number, "no autopilot" (404) when the
     /// configuration was read but autopilot was not, or why neither is known.
     pub fn failure_tolerance_label(&self) -> String {
@@ -270,6 +279,7 @@ mod tests {
         assert_eq!(s.leaders, Vec::<String>::new());
         assert_eq!(s.failure_tolerance, None);
         assert_eq!(s.failure_tolerance_label(), "needs token");
+        assert_eq!(s.green_voters_in_rollback(None), None);
         assert_eq!(s.green_voters_label(), "needs token");
     }
 }

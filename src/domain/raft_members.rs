@@ -5,6 +5,7 @@
 //! Without a token these are not known, which is a state of its own ("needs token"),
 //! never an error; a refused token (403) is shown as such. Node id = pod name (§4.2).
 
+use super::cluster::ClusterView;
 use super::incident::Side;
 use super::raft::RaftReading;
 
@@ -128,6 +129,14 @@ pub fn green_voters(readings: &[RaftReading], members: &Membership) -> Option<Ve
     )
 }
 
+/// The operator is rolling back (`RollingBack` or `RollbackCleanup`, operator-facts §3.1).
+pub fn rolling_back(cluster: Option<&ClusterView>) -> bool {
+    cluster
+        .and_then(|c| c.blue_green.as_ref())
+        .and_then(|g| g.phase.as_deref())
+        .is_some_and(|p| p == "RollingBack" || p == "RollbackCleanup")
+}
+
 /// `last_contact` as Go prints a duration ("0s", "1.813989483s", "512.3ms", "2m3.5s").
 pub fn parse_go_duration_ms(s: &str) -> Option<u64> {
     let mut rest = s.trim();
@@ -216,6 +225,22 @@ mod tests {
             Some("token rejected (403)")
         );
         assert!(m.member("g1").is_some_and(|m| m.voter));
+    }
+
+    #[test]
+    fn rolling_back_means_rolling_back_or_its_cleanup() {
+        use crate::domain::cluster::BlueGreenView;
+        let with = |phase: &str| ClusterView {
+            blue_green: Some(BlueGreenView {
+                phase: Some(phase.into()),
+                ..BlueGreenView::default()
+            }),
+            ..ClusterView::default()
+        };
+        assert!(rolling_back(Some(&with("RollingBack"))));
+        assert!(rolling_back(Some(&with("RollbackCleanup"))));
+        assert!(!rolling_back(Some(&with("Promoting"))));
+        assert!(!rolling_back(None));
     }
 
     #[test]

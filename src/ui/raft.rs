@@ -80,7 +80,14 @@ fn lines(state: &State, t: Theme, width: usize) -> Vec<Line<'static>> {
         return vec![Line::styled("no Raft readings yet", t.dim())];
     }
     let signals = RaftSignals::compute(readings, &state.incident.raft_members, &state.raft_history);
+    let in_rollback = signals.green_voters_in_rollback(state.incident.cluster.as_ref());
     let mut out = signal_lines(&signals, readings, t, width);
+    if in_rollback == Some(true)
+        && let Some(label) = out.last_mut().and_then(|l| l.spans.first_mut())
+    {
+        // Green still votes while the operator rolls back: what "fix forward" would keep.
+        *label = Span::styled("[GREEN VOTERS] ", t.warn());
+    }
     let table = Table::fit(readings, width);
     out.push(Line::styled(table.header(), t.label()));
     for side in [Side::Blue, Side::Green, Side::Other] {

@@ -136,7 +136,7 @@ fn with_a_token_roles_contact_and_health_are_shown() {
         let lines = screen(&state, w, h);
         let all = lines.join("\n");
         assert!(
-            all.contains("Green voters: green-0 green-1 green-2 · failure tolerance: 1"),
+            all.contains("[GREEN VOTERS] green-0 green-1 green-2 · failure tolerance: 1"),
             "{w}x{h}:\n{all}"
         );
         // A row by its short label or, when the pane is wide, the full pod name.
