@@ -230,11 +230,20 @@ pub fn membership(
     })
 }
 
-/// Who to ask for the membership: the leader first, then every other reachable node.
+/// Nodes asked for the membership in one round at most (each try is bounded by
+/// [`NODE_TIMEOUT`], so a round never waits more than a few timeouts for it).
+const MEMBERSHIP_TRIES: usize = 3;
+
+/// Who to ask for the membership: the leader first, then other reachable nodes (a standby
+/// forwards to the active node).
 fn membership_candidates(readings: &[RaftReading]) -> Vec<&str> {
     let mut reachable: Vec<&RaftReading> = readings.iter().filter(|r| r.reachable).collect();
     reachable.sort_by_key(|r| !r.is_leader);
-    reachable.into_iter().map(|r| r.pod.as_str()).collect()
+    reachable
+        .into_iter()
+        .take(MEMBERSHIP_TRIES)
+        .map(|r| r.pod.as_str())
+        .collect()
 }
 
 async fn read_membership(
@@ -504,6 +513,21 @@ mod tests {
         );
         assert_eq!(crate::domain::raft_members::failure_tolerance(&m), None);
         assert!(m.known().is_some());
+    }
+
+    #[test]
+    fn the_membership_is_asked_of_the_leader_first() {
+        let at = Timestamp::UNIX_EPOCH;
+        let leader = r#"{"is_self":true,"raft_committed_index":5,"raft_applied_index":5}"#;
+        let standby = r#"{"is_self":false,"raft_committed_index":5,"raft_applied_index":5}"#;
+        let rs = vec![
+            reading("b0", Side::Blue, Err("refused".into()), at),
+            reading("b1", Side::Blue, Ok(ok(standby)), at),
+            reading("g0", Side::Green, Ok(ok(leader)), at),
+            reading("g1", Side::Green, Ok(ok(standby)), at),
+            reading("g2", Side::Green, Ok(ok(standby)), at),
+        ];
+        assert_eq!(membership_candidates(&rs), vec!["g0", "b1", "g1"]);
     }
 
     #[test]
