@@ -118,3 +118,62 @@ impl RaftModel {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::scenario::{Scenario, Topology};
+
+    fn keys(v: &Value) -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    fn sample(name: &str) -> Value {
+        let path = format!(
+            "{}/../shared/openbao/samples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn only_the_root_token_reads_the_membership_in_the_real_shapes() {
+        let s = Scenario::named("transient").unwrap();
+        let m = RaftModel::new(&s, &Topology::of(&s));
+        let pod = m.nodes.keys().next().unwrap().clone();
+        let token = m.root_token().expose().to_string();
+        for path in [
+            "/v1/sys/storage/raft/configuration",
+            "v1/sys/storage/raft/autopilot/state",
+        ] {
+            for t in [None, Some("s.wrong")] {
+                let denied = m.answer_with(&pod, path, t).unwrap();
+                assert_eq!((denied.status, denied.body.as_str()), (403, DENIED));
+            }
+        }
+        let config = m
+            .answer_with(&pod, "/v1/sys/storage/raft/configuration", Some(&token))
+            .unwrap();
+        assert_eq!(config.status, 200);
+        let config: Value = serde_json::from_str(&config.body).unwrap();
+        let want = sample("raft-configuration.200.json");
+        assert_eq!(keys(&config), keys(&want));
+        assert_eq!(
+            keys(&config["data"]["config"]["servers"][0]),
+            keys(&want["data"]["config"]["servers"][0])
+        );
+        let ap = m
+            .answer_with(&pod, "/v1/sys/storage/raft/autopilot/state", Some(&token))
+            .unwrap();
+        let ap: Value = serde_json::from_str(&ap.body).unwrap();
+        let want = sample("raft-autopilot-state.new-green-leader.json");
+        assert_eq!(keys(&ap["data"]), keys(&want["data"]));
+        let server = ap["data"]["servers"][&pod].clone();
+        assert_eq!(keys(&server), keys(&want["data"]["servers"]["blue-0"]));
+        // transient: Green leads with the Green voters; three healthy voters tolerate one.
+        assert_eq!(ap["data"]["failure_tolerance"], 1);
+        assert_eq!(ap["data"]["voters"].as_array().map(Vec::len), Some(3));
+    }
+}
