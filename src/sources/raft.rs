@@ -31,7 +31,7 @@ pub use super::openbao_http::{API_PORT, NODE_TIMEOUT};
 use super::openbao_http::{Answer, NodeAccess};
 use super::watch::{cluster_resource, pod_selector};
 use super::{SourceEvent, SourceName};
-use crate::domain::raft_members::{Member, PeerHealth, RaftMembers, parse_go_duration_ms};
+use crate::domain::raft_members::{Member, PeerHealth, RaftMembers, parse_go_duration_ms, voters};
 use crate::domain::{ClusterView, Membership, PodView, RaftReading, RaftSnapshot, Side};
 /// Poll interval while the incident moves.
 pub const FAST_INTERVAL: Duration = Duration::from_secs(1);
@@ -341,6 +341,7 @@ pub fn spawn(
     tokio::spawn(async move {
         let mut failing = false;
         let mut last: Vec<RaftReading> = Vec::new();
+        let mut last_voters: Option<Vec<String>> = None;
         let mut unchanged: u32 = 0;
         let mut access = access;
         loop {
@@ -349,13 +350,17 @@ pub fn spawn(
             let event = match poll(&client, &access, &namespace, &cluster).await {
                 Ok(snapshot) => {
                     let readings = &snapshot.readings;
-                    unchanged = if moved(&last, readings) {
+                    // A voter swap is movement too (autopilot's contact times are not).
+                    let voters = voters(&snapshot.members)
+                        .map(|v| v.into_iter().map(String::from).collect::<Vec<_>>());
+                    unchanged = if moved(&last, readings) || voters != last_voters {
                         0
                     } else {
                         unchanged.saturating_add(1)
                     };
                     sleep = next_interval(unchanged).max(interval.min(QUIET_INTERVAL));
                     last.clone_from(readings);
+                    last_voters = voters;
                     if failing {
                         failing = false;
                         if tx
