@@ -9,7 +9,9 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use jiff::Timestamp;
 
 use crate::journal::report;
-use crate::sources::connect::{Target, connect};
+use crate::sources::connect::{Connection, Target, connect};
+use crate::sources::openbao_access;
+use crate::sources::openbao_http::NodeAccess;
 use crate::sources::snapshot::{self, SnapshotError};
 use crate::{ack, highlight, patterns, sim, status, tui};
 
@@ -39,6 +41,44 @@ pub struct Cli {
     /// drops back after an action or after 5 minutes.
     #[arg(long)]
     pub write: bool,
+    #[command(flatten)]
+    pub openbao: OpenBaoArgs,
+}
+
+/// How the Raft pane (and `status`) reach OpenBao. Without a token, voters, failure
+/// tolerance and autopilot health show as "needs token".
+#[derive(Debug, Args, Clone, Default)]
+pub struct OpenBaoArgs {
+    /// File holding an OpenBao token (read access to sys/storage/raft/configuration and
+    /// autopilot/state); default: $BAO_TOKEN. Never shown or journaled; re-read every poll.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub openbao_token_file: Option<PathBuf>,
+    /// Read nodes directly instead of through the pod proxy (inside the cluster), e.g.
+    /// 'https://{pod}.{cluster}.{namespace}.svc:8200'
+    #[arg(long, global = true, value_name = "URL")]
+    pub openbao_addr_template: Option<String>,
+    /// CA certificate(s), PEM, for an https:// address template (default: Secret
+    /// <cluster>-tls-ca, key ca.crt)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub openbao_ca: Option<PathBuf>,
+}
+
+impl OpenBaoArgs {
+    fn options(&self) -> openbao_access::AccessOptions {
+        openbao_access::AccessOptions {
+            token_file: self.openbao_token_file.clone(),
+            addr_template: self.openbao_addr_template.clone(),
+            ca_file: self.openbao_ca.clone(),
+        }
+    }
+
+    /// The Raft poller's access for this cluster (the token from the file or $BAO_TOKEN).
+    async fn access(&self, conn: &Connection, cluster: &str) -> Result<NodeAccess> {
+        let env = std::env::var(openbao_access::TOKEN_ENV).ok();
+        openbao_access::node_access(&conn.client, &conn.namespace, cluster, &self.options(), env)
+            .await
+            .map_err(|e| eyre!(e))
+    }
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -87,6 +127,7 @@ impl OpenBaoNodes {
     fn options(self) -> sim::real_nodes::SimOptions {
         use sim::real_nodes::RealNodes;
         sim::real_nodes::SimOptions {
+            token_file: None,
             real_nodes: match self {
                 OpenBaoNodes::Auto => RealNodes::Auto,
                 OpenBaoNodes::Real => RealNodes::Always,
@@ -200,7 +241,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let cluster = cli.cluster.ok_or_else(|| eyre!("CLUSTER is required"))?;
             let conn = connect(&cli.target.target()).await?;
             let label = conn.context.clone();
-            tui::run_console(conn, cluster, label, cli.write).await?;
+            let access = cli.openbao.access(&conn, &cluster).await?;
+            tui::run_console(conn, access, cluster, label, cli.write).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo {
@@ -211,19 +253,29 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             let dir = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
             let kubeconfig = dir.path().join("kubeconfig");
-            let handle =
-                sim::run::start_with(&scenario, speed, &kubeconfig, openbao_nodes.options())
-                    .await
-                    .wrap_err_with(|| {
-                        format!("cannot start the simulator (scenario {scenario})")
-                    })?;
+            // The demo owns its nodes: their root token goes to a 0600 file in its own
+            // temporary directory, read as if --openbao-token-file had named it.
+            let token_file = dir.path().join("openbao-token");
+            let options = sim::real_nodes::SimOptions {
+                token_file: Some(token_file.clone()),
+                ..openbao_nodes.options()
+            };
+            let handle = sim::run::start_with(&scenario, speed, &kubeconfig, options)
+                .await
+                .wrap_err_with(|| format!("cannot start the simulator (scenario {scenario})"))?;
             let target = Target {
                 kubeconfig: Some(kubeconfig),
                 ..Default::default()
             };
             let conn = connect(&target).await?;
+            let openbao = OpenBaoArgs {
+                openbao_token_file: Some(token_file),
+                ..cli.openbao.clone()
+            };
+            let access = openbao.access(&conn, &handle.cluster).await?;
             let result = tui::run_console(
                 conn,
+                access,
                 handle.cluster.clone(),
                 format!("demo:{scenario}"),
                 write,
@@ -262,7 +314,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             target,
             cluster,
             output,
-        }) => status_command(&target, &cluster, output).await,
+        }) => status_command(&target, &cli.openbao, &cluster, output).await,
         Some(Command::Highlight { format }) => {
             let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             highlight::run(
@@ -299,9 +351,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn status_command(target: &TargetArgs, cluster: &str, output: Output) -> Result<ExitCode> {
+async fn status_command(
+    target: &TargetArgs,
+    openbao: &OpenBaoArgs,
+    cluster: &str,
+    output: Output,
+) -> Result<ExitCode> {
     let conn = connect(&target.target()).await?;
-    let incident = match snapshot::read(&conn.client, &conn.namespace, cluster).await {
+    let access = openbao.access(&conn, cluster).await?;
+    let incident = match snapshot::read_with(&conn.client, &access, &conn.namespace, cluster).await
+    {
         Ok(i) => i,
         Err(e @ SnapshotError::NotFound { .. }) => return Err(eyre!(e)),
         Err(e) => {

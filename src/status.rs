@@ -6,7 +6,8 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::domain::raft::{self, SYNC_THRESHOLD, blue_behind_green, lag};
-use crate::domain::raft_history::{NeedsToken, RaftHistory, RaftSignals, STALL_ROUNDS};
+use crate::domain::raft_history::{RaftHistory, RaftSignals, STALL_ROUNDS};
+use crate::domain::raft_members::{failure_tolerance, voters};
 use crate::domain::{Incident, Side};
 
 /// Exit codes of `status` (also in `--help`).
@@ -58,12 +59,21 @@ pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
         .raft
         .iter()
         .map(|r| {
-            let role = raft::role(r);
+            let members = &incident.raft_members;
+            let role = raft::role(r, members);
+            // Token-gated: null without a (working) token.
+            let member = members.member(&r.pod);
+            let health = member.and_then(|m| m.health.as_ref());
             json!({
                 "pod": r.pod, "revision": r.side.label(), "role": role,
                 "committed": r.committed, "applied": r.applied, "lag": lag(r, &incident.raft),
                 "reachable": r.reachable, "error": r.error,
                 "age_ms": (now.as_millisecond() - r.at.as_millisecond()).max(0),
+                "voter": member.map(|m| m.voter),
+                "healthy": health.map(|h| h.healthy),
+                "last_contact_ms": health.and_then(|h| h.last_contact_ms),
+                "last_index": health.map(|h| h.last_index),
+                "last_term": health.map(|h| h.last_term),
             })
         })
         .collect();
@@ -88,11 +98,8 @@ pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
 /// `raft`: the nodes plus the computed signals. `status` takes one reading, so the apply
 /// stall (which needs several) is `null` with its reason; what needs a token says so.
 fn raft_json(incident: &Incident, nodes: Vec<Value>) -> Value {
-    let signals = RaftSignals::compute(&incident.raft, &RaftHistory::default());
-    let needs_token = |n: NeedsToken<Value>| match n {
-        NeedsToken::NeedsToken => json!("needs token"),
-        NeedsToken::Known(v) => v,
-    };
+    let members = &incident.raft_members;
+    let signals = RaftSignals::compute(&incident.raft, members, &RaftHistory::default());
     let lag = signals.blue_behind_green;
     json!({
         "nodes": nodes,
@@ -109,14 +116,20 @@ fn raft_json(incident: &Incident, nodes: Vec<Value>) -> Value {
             .filter(|r| matches!((r.committed, r.applied), (Some(c), Some(a)) if a < c))
             .map(|r| json!({"pod": r.pod, "entries": r.committed.unwrap_or(0) - r.applied.unwrap_or(0)}))
             .collect::<Vec<_>>(),
-        "greenVoters": needs_token(match signals.green_voters {
-            NeedsToken::NeedsToken => NeedsToken::NeedsToken,
-            NeedsToken::Known(v) => NeedsToken::Known(json!(v)),
-        }),
-        "failureTolerance": needs_token(match signals.failure_tolerance {
-            NeedsToken::NeedsToken => NeedsToken::NeedsToken,
-            NeedsToken::Known(v) => NeedsToken::Known(json!(v)),
-        }),
+        // The value, or why it is not known ("needs token", "token rejected (403)", …).
+        "greenVoters": signals.green_voters.as_ref()
+            .filter(|_| signals.members_note.is_none())
+            .map_or_else(|| json!(signals.green_voters_label()), |v| json!(v)),
+        "failureTolerance": signals.failure_tolerance
+            .filter(|_| signals.members_note.is_none())
+            .map_or_else(|| json!(signals.failure_tolerance_label()), |n| json!(n)),
+        // The same, null when not known; `membership` says why.
+        "membership": signals.members_note.clone().unwrap_or_else(|| "ok".into()),
+        "failure_tolerance": failure_tolerance(members),
+        "voters": voters(members),
+        "green_voters": signals.green_voters,
+        "autopilot_healthy": members.known().and_then(|m| m.healthy),
+        "greenVotersDuringRollback": signals.green_voters_in_rollback(incident.cluster.as_ref()),
     })
 }
 
@@ -205,6 +218,17 @@ pub fn to_text(incident: &Incident) -> String {
             } else {
                 format!("  unreachable: {}", opt(r.error.as_deref()))
             }
+        ));
+    }
+    if !incident.raft.is_empty() {
+        let members = &incident.raft_members;
+        let signals = RaftSignals::compute(&incident.raft, members, &RaftHistory::default());
+        let voters =
+            voters(members).map_or_else(|| signals.failure_tolerance_label(), |v| v.join(" "));
+        out.push(format!(
+            "  raft voters: {voters}  green voters: {}  failure tolerance: {}",
+            signals.green_voters_label(),
+            signals.failure_tolerance_label()
         ));
     }
     out.join("\n") + "\n"

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use crate::app::{Effect, Msg, Options, State, update};
 use crate::journal::{self, Entry, Recorder};
 use crate::sources::connect::{Connection, explain};
+use crate::sources::openbao_http::NodeAccess;
 use crate::sources::{
     ActionOutcome, SourceEvent, SourceName, actions, logfollow, raft, rbac, restore,
     restore_follow, watch as watchers,
@@ -82,6 +83,7 @@ impl Drop for Sources {
 
 fn start_sources(
     conn: &Connection,
+    access: NodeAccess,
     cluster: &str,
     tx: &mpsc::Sender<SourceEvent>,
     follow: logfollow::FollowOptions,
@@ -97,6 +99,7 @@ fn start_sources(
     ));
     handles.push(raft::spawn(
         conn.client.clone(),
+        access,
         conn.namespace.clone(),
         cluster.to_string(),
         RAFT_INTERVAL,
@@ -106,9 +109,11 @@ fn start_sources(
     Sources { handles, jobs }
 }
 
-/// Run the console until the user quits or a stop signal arrives.
+/// Run the console until the user quits or a stop signal arrives. `access`: how the Raft
+/// poller reaches OpenBao (route, optional token).
 pub async fn run_console(
     conn: Connection,
+    access: NodeAccess,
     cluster: String,
     context_label: String,
     write: bool,
@@ -147,7 +152,7 @@ pub async fn run_console(
         evidence_dir: dir.ok(),
     };
     let (tx, mut rx) = mpsc::channel::<SourceEvent>(1024);
-    let mut sources = start_sources(&conn, &cluster, &tx, follow.clone());
+    let mut sources = start_sources(&conn, access, &cluster, &tx, follow.clone());
     let journal_tx = spawn_journal_writer(tx.clone());
     let mut journal_path: Option<PathBuf> = None;
     let mut guard = TerminalGuard::enter()?;

@@ -25,7 +25,7 @@ fn options() -> BaoOptions {
 
 /// `sys/leader` through the proxy, parsed; None when the proxy has no answer.
 async fn via_proxy(proxy: &BaoProxy, pod: &str) -> Option<LeaderStatus> {
-    let resp = proxy.get(NS, pod, 8200, LEADER_PATH).await?;
+    let resp = proxy.get(NS, pod, 8200, LEADER_PATH, None).await?;
     assert_eq!(resp.status, 200, "{pod}: {}", resp.body);
     assert!(
         resp.content_type.starts_with("application/json"),
@@ -102,18 +102,23 @@ async fn real_nodes_answer_through_the_pod_proxy() {
     phase("unknown pods and ports");
     assert!(
         proxy
-            .get(NS, "no-such-pod-0", 8200, LEADER_PATH)
+            .get(NS, "no-such-pod-0", 8200, LEADER_PATH, None)
             .await
             .is_none()
     );
-    assert!(proxy.get(NS, pods[0], 8201, LEADER_PATH).await.is_none());
     assert!(
         proxy
-            .get("other", pods[0], 8200, LEADER_PATH)
+            .get(NS, pods[0], 8201, LEADER_PATH, None)
             .await
             .is_none()
     );
-    let health = proxy.get(NS, pods[4], 8200, "/v1/sys/health").await;
+    assert!(
+        proxy
+            .get("other", pods[0], 8200, LEADER_PATH, None)
+            .await
+            .is_none()
+    );
+    let health = proxy.get(NS, pods[4], 8200, "/v1/sys/health", None).await;
     assert_eq!(
         health.map(|r| r.status),
         Some(429),

@@ -147,7 +147,7 @@ async fn leadership_moves_to_green_and_back_to_blue() {
     }
     let removed = cluster
         .proxy()
-        .get(NS, green[2], 8200, "v1/sys/leader")
+        .get(NS, green[2], 8200, "v1/sys/leader", None)
         .await;
     assert_eq!(removed.map(|r| r.status), Some(200));
 

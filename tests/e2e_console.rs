@@ -52,8 +52,11 @@ impl Tmux {
             &height.to_string(),
         ]);
         t.run(&["set-option", "-g", "remain-on-exit", "on"]);
-        // The incident journal goes to the test's own directory, never the user's.
+        // The incident journal goes to the test's own directory, never the user's; so do
+        // the demo's temporary files (its kubeconfig and OpenBao token file).
         let state_home = format!("XDG_STATE_HOME={}", t._dir.path().join("state").display());
+        std::fs::create_dir_all(t._dir.path().join("tmp")).unwrap();
+        let tmp = format!("TMPDIR={}", t._dir.path().join("tmp").display());
         let mut respawn = vec![
             "respawn-pane",
             "-k",
@@ -63,6 +66,8 @@ impl Tmux {
             "TERM=xterm-256color",
             "-e",
             &state_home,
+            "-e",
+            &tmp,
         ];
         respawn.extend(cmd);
         t.run(&respawn);
@@ -82,6 +87,32 @@ impl Tmux {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The token the demo wrote for its console (`<TMPDIR>/*/openbao-token`), if any yet.
+    fn demo_token(&self) -> Option<String> {
+        std::fs::read_dir(self._dir.path().join("tmp"))
+            .ok()?
+            .flatten()
+            .find_map(|d| std::fs::read_to_string(d.path().join("openbao-token")).ok())
+            .filter(|t| !t.trim().is_empty())
+    }
+
+    /// Every file under the journal directory (`XDG_STATE_HOME`), concatenated.
+    fn journal_text(&self) -> String {
+        fn walk(dir: &std::path::Path, out: &mut String) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+                }
+            }
+        }
+        let mut out = String::new();
+        walk(&self._dir.path().join("state"), &mut out);
+        out
     }
 
     fn screen(&self) -> String {
@@ -193,6 +224,18 @@ fn demo_acknowledge_new_attempt_quit() {
     t.wait_for("rollback-retry-1");
     // The action is over: back to read-only by itself.
     t.wait_for("[READ-ONLY]");
+    // The demo gave its console the root token: the Raft pane shows what needs it
+    // (voters and failure tolerance, not "needs token"), and the token appears nowhere.
+    let first = t.demo_token().expect("the demo writes its token file");
+    let screen = t.wait_for("failure tolerance: ");
+    assert!(!screen.contains("needs token"), "{screen}");
+    let last = t.demo_token().expect("token file");
+    let journal = t.journal_text();
+    assert!(!journal.is_empty(), "the acknowledgement is journaled");
+    for token in [first.trim(), last.trim()] {
+        assert!(!screen.contains(token), "token on screen:\n{screen}");
+        assert!(!journal.contains(token), "token in the journal");
+    }
     t.keys(&["q"]);
     assert_eq!(t.wait_dead(), "0");
     t.assert_restored();

@@ -93,6 +93,7 @@ async fn the_raft_pane_reads_real_nodes_through_the_pod_proxy() {
         &kubeconfig,
         SimOptions {
             real_nodes: RealNodes::Always,
+            ..SimOptions::default()
         },
     )
     .await

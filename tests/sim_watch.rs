@@ -170,12 +170,23 @@ async fn streaming_list_watcher_gets_initial_events() {
 struct Leader;
 
 impl PodProxy for Leader {
-    fn get<'a>(&'a self, _ns: &'a str, pod: &'a str, port: u16, path: &'a str) -> ProxyFuture<'a> {
+    fn get<'a>(
+        &'a self,
+        _ns: &'a str,
+        pod: &'a str,
+        port: u16,
+        path: &'a str,
+        token: Option<&'a str>,
+    ) -> ProxyFuture<'a> {
         Box::pin(async move {
             (port == 8200).then(|| ProxyResponse {
                 status: 200,
                 content_type: "application/json".into(),
-                body: json!({"pod": pod, "path": path}).to_string(),
+                body: match token {
+                    None => json!({"pod": pod, "path": path}),
+                    Some(t) => json!({"pod": pod, "path": path, "token": t}),
+                }
+                .to_string(),
             })
         })
     }
@@ -206,6 +217,27 @@ async fn pod_proxy_answers_or_503() {
         v,
         json!({"pod": "prod-cluster-0", "path": "/v1/sys/leader"})
     );
+    // The console's X-Vault-Token reaches the proxied node (and only when it asks for it).
+    let access = breakglass::sources::openbao_http::NodeAccess {
+        token: breakglass::domain::token::OpenBaoToken::new("s.proxied"),
+        ..Default::default()
+    };
+    for (authenticated, token) in [(true, json!("s.proxied")), (false, Value::Null)] {
+        let answer = access
+            .get(
+                &admin,
+                NS,
+                "prod-cluster",
+                "prod-cluster-0",
+                "v1/sys/storage/raft/configuration",
+                authenticated,
+            )
+            .await
+            .unwrap();
+        let v: Value = serde_json::from_str(&answer.body).unwrap();
+        assert_eq!(v["token"], token, "{v}");
+        assert_eq!(v["path"], "/v1/sys/storage/raft/configuration");
+    }
     let (code, body) = raw(
         &admin,
         "GET",

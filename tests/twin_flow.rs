@@ -166,7 +166,7 @@ async fn transient_ack_retries_and_the_retry_succeeds_into_idle() {
     let answer = t
         .twin
         .proxy()
-        .get("security", &leader, 8200, "/v1/sys/leader")
+        .get("security", &leader, 8200, "/v1/sys/leader", None)
         .await
         .unwrap();
     let body: Value = serde_json::from_str(&answer.body).unwrap();

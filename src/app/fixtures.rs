@@ -198,7 +198,7 @@ pub fn incident_state(color: bool) -> State {
             SourceEvent::Cluster(Some(cluster())),
             SourceEvent::Pods(pods()),
             SourceEvent::Jobs(jobs()),
-            SourceEvent::Raft(raft()),
+            SourceEvent::Raft(raft().into()),
             SourceEvent::LogAttempt {
                 job: JOB.into(),
                 run_id: Some("rollback".into()),

@@ -78,10 +78,11 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             fresh(state, SourceName::Jobs);
             state.incident.set_jobs(jobs);
         }
-        SourceEvent::Raft(readings) => {
+        SourceEvent::Raft(snapshot) => {
             fresh(state, SourceName::Raft);
-            state.raft_history.push(&readings);
-            state.incident.raft = readings;
+            state.raft_history.push(&snapshot.readings);
+            state.incident.raft = snapshot.readings;
+            state.incident.raft_members = snapshot.members;
         }
         SourceEvent::LogAttempt { job, run_id } => {
             fresh(state, SourceName::Logs);

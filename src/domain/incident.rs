@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 
 use super::cluster::ClusterView;
 use super::raft::RaftReading;
+use super::raft_members::Membership;
 
 pub const LABEL_CLUSTER: &str = "openbao.org/cluster";
 pub const LABEL_REVISION: &str = "openbao.org/revision";
@@ -189,6 +190,8 @@ pub struct Incident {
     /// Repair-consensus Jobs of this cluster, oldest attempt first.
     pub jobs: Vec<JobView>,
     pub raft: Vec<RaftReading>,
+    /// Voters, autopilot health and failure tolerance (token-gated).
+    pub raft_members: Membership,
 }
 
 impl Incident {

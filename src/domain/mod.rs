@@ -11,9 +11,12 @@ pub mod paths;
 pub mod quorum;
 pub mod raft;
 pub mod raft_history;
+pub mod raft_members;
 pub mod restore;
 pub mod restore_status;
+pub mod token;
 
 pub use cluster::{BlueGreenView, BreakGlassView, ClusterView, ConditionView};
 pub use incident::{Incident, JobState, JobView, PodView, Side};
 pub use raft::RaftReading;
+pub use raft_members::{Membership, RaftSnapshot};

@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 
 use super::incident::Side;
+use super::raft_members::Membership;
 
 /// The executor's sync threshold (entries), operator-facts §4.5.
 pub const SYNC_THRESHOLD: u64 = 100;
@@ -46,17 +47,24 @@ pub fn lag(reading: &RaftReading, readings: &[RaftReading]) -> Option<u64> {
     Some(max_committed(readings, None)?.saturating_sub(reading.committed?))
 }
 
-/// The role shown for a node. Voter vs non-voter needs the Raft configuration (a token),
-/// so without it a reachable non-leader is a `follower`.
-pub fn role(r: &RaftReading) -> &'static str {
+/// The role shown for a node. Voter vs non-voter needs the Raft configuration (a token):
+/// without it a reachable non-leader is a `follower`; a node the configuration does not
+/// list is `not member`.
+pub fn role(r: &RaftReading, members: &Membership) -> &'static str {
     if r.sealed {
         "sealed"
     } else if !r.reachable {
         "unreachable"
     } else if r.is_leader {
         "leader"
-    } else {
+    } else if members.known().is_none() {
         "follower"
+    } else {
+        match members.member(&r.pod) {
+            Some(m) if m.voter => "voter",
+            Some(_) => "non-voter",
+            None => "not member",
+        }
     }
 }
 

@@ -9,8 +9,10 @@ use std::collections::{BTreeMap, VecDeque};
 
 use jiff::Timestamp;
 
+use super::cluster::ClusterView;
 use super::incident::Side;
 use super::raft::{RaftReading, SYNC_THRESHOLD, blue_behind_green, leaders, max_committed};
+use super::raft_members::{Membership, failure_tolerance, green_voters, rolling_back};
 
 /// Chart points kept: at a 1–5 s poll, 30–150 minutes of session.
 pub const HISTORY_POINTS: usize = 1800;
@@ -135,13 +137,6 @@ impl RaftHistory {
     }
 }
 
-/// What needs an OpenBao token, shown as such, never as an error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NeedsToken<T> {
-    NeedsToken,
-    Known(T),
-}
-
 /// The computed Raft signals with their thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RaftSignals {
@@ -152,21 +147,29 @@ pub struct RaftSignals {
     pub leaders: Vec<String>,
     /// Pods with committed rising and applied frozen (needs [`STALL_ROUNDS`] rounds).
     pub apply_stalls: Vec<String>,
-    /// Green pods still voters (Raft configuration; needs a token).
-    pub green_voters: NeedsToken<Vec<String>>,
-    /// Autopilot's failure tolerance (needs a token).
-    pub failure_tolerance: NeedsToken<u64>,
+    /// Green pods still voters (Raft configuration; None: not known, see `members_note`).
+    pub green_voters: Option<Vec<String>>,
+    /// Autopilot's failure tolerance (None: not known, see `members_note`).
+    pub failure_tolerance: Option<u32>,
+    /// Why the token-gated values are not known ("needs token", "token rejected (403)",
+    /// "unavailable: …"); None when they are.
+    pub members_note: Option<String>,
 }
 
 impl RaftSignals {
-    pub fn compute(readings: &[RaftReading], history: &RaftHistory) -> RaftSignals {
+    pub fn compute(
+        readings: &[RaftReading],
+        members: &Membership,
+        history: &RaftHistory,
+    ) -> RaftSignals {
         RaftSignals {
             blue_behind_green: blue_behind_green(readings),
             sync_threshold: SYNC_THRESHOLD,
             leaders: leaders(readings).into_iter().map(String::from).collect(),
             apply_stalls: history.apply_stalls(),
-            green_voters: NeedsToken::NeedsToken,
-            failure_tolerance: NeedsToken::NeedsToken,
+            green_voters: green_voters(readings, members),
+            failure_tolerance: failure_tolerance(members),
+            members_note: members.unknown_label(),
         }
     }
 
@@ -174,6 +177,34 @@ impl RaftSignals {
     pub fn blue_too_far_behind(&self) -> bool {
         self.blue_behind_green
             .is_some_and(|l| l > self.sync_threshold)
+    }
+
+    /// Green voters still present during a rollback (None: the membership is not known).
+    /// The repair makes Blue the voters; Green voters left mean "fix forward" would keep
+    /// Green's quorum.
+    pub fn green_voters_in_rollback(&self, cluster: Option<&ClusterView>) -> Option<bool> {
+        let voters = self.green_voters.as_ref()?;
+        Some(rolling_back(cluster) && !voters.is_empty())
+    }
+
+    /// The failure tolerance as shown: the number, "no autopilot" (404) when the
+    /// configuration was read but autopilot was not, or why neither is known.
+    pub fn failure_tolerance_label(&self) -> String {
+        match (&self.members_note, self.failure_tolerance) {
+            (Some(note), _) => note.clone(),
+            (None, Some(n)) => n.to_string(),
+            (None, None) => "no autopilot".to_string(),
+        }
+    }
+
+    /// The Green voters as shown: pod names, "none", or why they are not known.
+    pub fn green_voters_label(&self) -> String {
+        match (&self.members_note, &self.green_voters) {
+            (Some(note), _) => note.clone(),
+            (None, Some(v)) if v.is_empty() => "none".to_string(),
+            (None, Some(v)) => v.join(" "),
+            (None, None) => "unknown".to_string(),
+        }
     }
 }
 
@@ -244,8 +275,11 @@ mod tests {
         assert_eq!(h.points().len(), HISTORY_POINTS);
         let p = h.points().back().copied();
         assert_eq!(p.map(|p| (p.blue, p.green)), Some((Some(5), Some(9))));
-        let s = RaftSignals::compute(&[r("b0", Side::Blue, 5, 5, 0)], &h);
+        let s = RaftSignals::compute(&[r("b0", Side::Blue, 5, 5, 0)], &Membership::NeedsToken, &h);
         assert_eq!(s.leaders, Vec::<String>::new());
-        assert_eq!(s.failure_tolerance, NeedsToken::NeedsToken);
+        assert_eq!(s.failure_tolerance, None);
+        assert_eq!(s.failure_tolerance_label(), "needs token");
+        assert_eq!(s.green_voters_in_rollback(None), None);
+        assert_eq!(s.green_voters_label(), "needs token");
     }
 }

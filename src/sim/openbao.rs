@@ -4,6 +4,10 @@
 //! CONTRACT: the server calls a [`PodProxy`]; the twin provides one with simulated
 //! `sys/leader` / `sys/health` answers in the real JSON shapes (`../shared/openbao/samples/`).
 //! The Raft issue plugs real `bao` nodes in behind the same trait.
+//!
+//! The request's `X-Vault-Token` header (if any) is passed on, so token-gated endpoints
+//! (`sys/storage/raft/configuration`, `.../autopilot/state`) answer as OpenBao would:
+//! 200 with the right token, 403 `{"errors":["permission denied"]}` otherwise.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,7 +23,8 @@ pub struct ProxyResponse {
 pub type ProxyFuture<'a> = Pin<Box<dyn Future<Output = Option<ProxyResponse>> + Send + 'a>>;
 
 /// Answers for proxied requests to a pod's port. `None`: nothing listens there (the server
-/// answers 503 like the real API server's proxy error).
+/// answers 503 like the real API server's proxy error). `token`: the request's
+/// `X-Vault-Token` header.
 pub trait PodProxy: Send + Sync {
     fn get<'a>(
         &'a self,
@@ -27,5 +32,6 @@ pub trait PodProxy: Send + Sync {
         pod: &'a str,
         port: u16,
         path: &'a str,
+        token: Option<&'a str>,
     ) -> ProxyFuture<'a>;
 }

@@ -17,6 +17,9 @@ use serde_json::Value;
 
 use super::openbao::{PodProxy, ProxyFuture, ProxyResponse};
 use super::scenario::{Scenario, Topology, leader_of};
+use crate::domain::token::OpenBaoToken;
+
+mod members;
 
 pub const API_PORT: u16 = 8200;
 
@@ -34,6 +37,8 @@ pub struct Node {
     pub max_lag: Option<f64>,
     /// When this node last became active (only meaningful on the leader).
     pub active_since: Option<Timestamp>,
+    /// A voter in the Raft configuration (the leader's side; see [`RaftModel::elect`]).
+    pub voter: bool,
 }
 
 /// All simulated nodes of one cluster.
@@ -47,6 +52,8 @@ pub struct RaftModel {
     pub catchup_per_s: f64,
     cluster_name: String,
     cluster_id: String,
+    /// The simulated root token: the token-gated endpoints answer only to it.
+    root_token: OpenBaoToken,
 }
 
 impl RaftModel {
@@ -79,6 +86,9 @@ impl RaftModel {
                         reachable: !crash,
                         max_lag: if crash { None } else { max_lag },
                         active_since: None,
+                        // Voters are on the leader's side (Green after the promotion,
+                        // Blue again once the repair enforced it).
+                        voter: blue == leader_blue,
                     },
                 );
             }
@@ -105,6 +115,7 @@ impl RaftModel {
                 &seed[..4],
                 &seed[4..16]
             ),
+            root_token: OpenBaoToken::random(),
         }
     }
 
@@ -164,9 +175,20 @@ impl RaftModel {
             .map(|(name, _)| (*name).clone())
     }
 
-    /// An election: `pod` becomes the leader (it already has every committed entry).
+    /// The simulated root token (the demo hands it to its console).
+    pub fn root_token(&self) -> &OpenBaoToken {
+        &self.root_token
+    }
+
+    /// An election: `pod` becomes the leader (it already has every committed entry), and
+    /// its side holds the voters (the repair makes Blue voters and Green non-voters).
     pub fn elect(&mut self, pod: &str) {
         let top = self.leader_index();
+        if let Some(blue) = self.nodes.get(pod).map(|n| n.blue) {
+            for n in self.nodes.values_mut() {
+                n.voter = n.blue == blue;
+            }
+        }
         if let Some(n) = self.nodes.get_mut(pod) {
             n.index = n.index.max(top);
             n.applied = n.index;
@@ -195,21 +217,30 @@ impl RaftModel {
         )
     }
 
-    /// The answer of `pod` to `GET <path>` on port 8200; None when nothing listens.
+    /// The answer of `pod` to `GET <path>` on port 8200 without a token; None when nothing
+    /// listens.
     pub fn answer(&self, pod: &str, path: &str) -> Option<ProxyResponse> {
+        self.answer_with(pod, path, None)
+    }
+
+    /// [`RaftModel::answer`] with the request's `X-Vault-Token`.
+    pub fn answer_with(&self, pod: &str, path: &str, token: Option<&str>) -> Option<ProxyResponse> {
         let node = self.nodes.get(pod).filter(|n| n.reachable)?;
         let (route, query) = path.split_once('?').unwrap_or((path, ""));
         let route = format!("/{}", route.trim_start_matches('/'));
         Some(match route.as_str() {
             "/v1/sys/leader" => self.sys_leader(pod, node),
             "/v1/sys/health" => self.sys_health(pod, node, query),
-            _ => json_response(403, r#"{"errors":["permission denied"]}"#.to_string()),
+            _ if node.sealed => sealed(),
+            other => self.members_answer(other, token).unwrap_or_else(|| {
+                json_response(403, r#"{"errors":["permission denied"]}"#.to_string())
+            }),
         })
     }
 
     fn sys_leader(&self, pod: &str, node: &Node) -> ProxyResponse {
         if node.sealed {
-            return json_response(503, r#"{"errors":["Vault is sealed"]}"#.to_string());
+            return sealed();
         }
         let mut fields = vec![
             ("ha_enabled", "true".to_string()),
@@ -266,6 +297,10 @@ impl RaftModel {
     }
 }
 
+fn sealed() -> ProxyResponse {
+    json_response(503, r#"{"errors":["Vault is sealed"]}"#.to_string())
+}
+
 fn quote(s: &str) -> String {
     Value::String(s.to_string()).to_string()
 }
@@ -314,6 +349,7 @@ impl PodProxy for SimOpenBao {
         pod: &'a str,
         port: u16,
         path: &'a str,
+        token: Option<&'a str>,
     ) -> ProxyFuture<'a> {
         Box::pin(async move {
             if port != API_PORT {
@@ -323,7 +359,7 @@ impl PodProxy for SimOpenBao {
             if model.namespace != namespace {
                 return None;
             }
-            model.answer(pod, path)
+            model.answer_with(pod, path, token)
         })
     }
 }
@@ -451,17 +487,17 @@ mod tests {
         let p = SimOpenBao::new(m);
         let pod = t.pod(true, 0);
         assert!(
-            p.get("security", &pod, 8200, "/v1/sys/leader")
+            p.get("security", &pod, 8200, "/v1/sys/leader", None)
                 .await
                 .is_some()
         );
         assert!(
-            p.get("security", &pod, 8201, "/v1/sys/leader")
+            p.get("security", &pod, 8201, "/v1/sys/leader", None)
                 .await
                 .is_none()
         );
         assert!(
-            p.get("default", &pod, 8200, "/v1/sys/leader")
+            p.get("default", &pod, 8200, "/v1/sys/leader", None)
                 .await
                 .is_none()
         );

@@ -50,6 +50,10 @@ pub enum RealNodes {
 #[derive(Debug, Clone, Default)]
 pub struct SimOptions {
     pub real_nodes: RealNodes,
+    /// Where to write the OpenBao root token (mode 0600): the simulated one at once, the
+    /// real nodes' one when they take over. The demo's console reads it like
+    /// `--openbao-token-file`.
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 /// What the twin tells the OpenBao side about the incident. Calls return at once; the work
@@ -118,9 +122,10 @@ impl PodProxy for SwitchProxy {
         pod: &'a str,
         port: u16,
         path: &'a str,
+        token: Option<&'a str>,
     ) -> ProxyFuture<'a> {
         let inner = self.current();
-        Box::pin(async move { inner.get(namespace, pod, port, path).await })
+        Box::pin(async move { inner.get(namespace, pod, port, path, token).await })
     }
 }
 
@@ -339,7 +344,14 @@ mod tests {
 
     struct Fixed(u16);
     impl PodProxy for Fixed {
-        fn get<'a>(&'a self, _: &'a str, _: &'a str, _: u16, _: &'a str) -> ProxyFuture<'a> {
+        fn get<'a>(
+            &'a self,
+            _: &'a str,
+            _: &'a str,
+            _: u16,
+            _: &'a str,
+            _: Option<&'a str>,
+        ) -> ProxyFuture<'a> {
             let status = self.0;
             Box::pin(async move {
                 Some(ProxyResponse {
@@ -355,12 +367,12 @@ mod tests {
     async fn the_switch_answers_from_the_current_proxy() {
         let p = SwitchProxy::new(Arc::new(Fixed(200)));
         assert_eq!(
-            p.get("n", "p", 8200, "/").await.map(|r| r.status),
+            p.get("n", "p", 8200, "/", None).await.map(|r| r.status),
             Some(200)
         );
         p.switch(Arc::new(Fixed(429)));
         assert_eq!(
-            p.get("n", "p", 8200, "/").await.map(|r| r.status),
+            p.get("n", "p", 8200, "/", None).await.map(|r| r.status),
             Some(429)
         );
     }

@@ -21,6 +21,7 @@ use super::server::{Controls, RunningServer, ServeOptions, SimError, serve};
 use super::store::{ApiError, Store};
 use super::twin::{TwinHandle, model_for, spawn};
 use super::twin_seed::{Seeded, seed};
+use crate::domain::token::OpenBaoToken;
 
 /// Why the simulator did not start.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,33 @@ pub enum StartError {
     Server(#[from] SimError),
     #[error("real OpenBao nodes: {0}")]
     RealNodes(#[from] BaoError),
+    #[error("cannot write the token file {path}: {source}")]
+    TokenFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Write `token` to `path` with mode 0600, atomically (a reader never sees half a token).
+pub fn write_token_file(path: &Path, token: &OpenBaoToken) -> Result<(), StartError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let err = |source| StartError::TokenFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(err)?;
+    f.write_all(token.expose().as_bytes()).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
 }
 
 /// The real cluster once it is up (shared with the background start-up of `Auto`).
@@ -122,6 +150,10 @@ pub async fn start_with(
     let seeded = seed(&store, &scenario, &model_for(&scenario))?;
     let twin = spawn(store.clone(), scenario.clone());
     let proxy = SwitchProxy::new(twin.proxy());
+    if let Some(f) = &options.token_file {
+        let token = twin.openbao().model().root_token().clone();
+        write_token_file(f, &token)?;
+    }
     let real: RealSlot = Arc::default();
     annotate_pods(&store, &topo, "simulated");
     let real_start = Tasks::default();
@@ -130,7 +162,13 @@ pub async fn start_with(
             let (store, topo, proxy, real) =
                 (store.clone(), topo.clone(), proxy.clone(), real.clone());
             let driver = twin.raft_driver().clone();
+            let token_file = options.token_file.clone();
             move |cluster: RealCluster| {
+                if let (Some(f), Some(token)) = (&token_file, cluster.cluster().root_token())
+                    && let Err(e) = write_token_file(f, &token)
+                {
+                    tracing::warn!("{e}");
+                }
                 let cluster = Arc::new(cluster);
                 proxy.switch(Arc::new(cluster.proxy(&topo.namespace)));
                 driver.attach(cluster.clone());

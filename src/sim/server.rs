@@ -319,7 +319,13 @@ async fn dispatch(ctx: &Ctx, user: &User, r: Route, req: Request<Incoming>, q: Q
                     watch::watch(ctx, &t, &q, table::wants_table(accept)).await
                 }
                 ("get", Some("log")) => logapi::pod_log(ctx, &t, &q),
-                ("get", Some("proxy")) => subres::proxy(ctx, &t, req.uri().query()).await,
+                ("get", Some("proxy")) => {
+                    let token = req
+                        .headers()
+                        .get("x-vault-token")
+                        .and_then(|v| v.to_str().ok());
+                    subres::proxy(ctx, &t, req.uri().query(), token).await
+                }
                 _ => rest::handle(ctx, verb, &t, req, &q).await,
             }
         }

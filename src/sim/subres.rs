@@ -68,10 +68,11 @@ pub(crate) fn write_scale(ctx: &Ctx, t: &Target, cur: &Value, scale: &Value, q: 
     Ok((200, scale_of(&v), Vec::new()))
 }
 
-/// `GET /api/v1/namespaces/{ns}/pods/{name}[:port]/proxy/{path}` → the [`PodProxy`].
+/// `GET /api/v1/namespaces/{ns}/pods/{name}[:port]/proxy/{path}` → the [`PodProxy`], with
+/// the request's `X-Vault-Token` passed on (as the real API server's proxy does).
 ///
 /// [`PodProxy`]: super::openbao::PodProxy
-pub(crate) async fn proxy(ctx: &Ctx, t: &Target, query: Option<&str>) -> Resp {
+pub(crate) async fn proxy(ctx: &Ctx, t: &Target, query: Option<&str>, token: Option<&str>) -> Resp {
     let raw = t.name.clone().unwrap_or_default();
     let parts: Vec<&str> = raw.split(':').collect();
     let (pod, port) = match parts.as_slice() {
@@ -94,7 +95,7 @@ pub(crate) async fn proxy(ctx: &Ctx, t: &Target, query: Option<&str>) -> Resp {
         path.push_str(q);
     }
     let answer = match &ctx.proxy {
-        Some(p) => p.get(&ns, pod, port, &path).await,
+        Some(p) => p.get(&ns, pod, port, &path, token).await,
         None => None,
     };
     match answer {

@@ -6,6 +6,8 @@
 pub mod actions;
 pub mod connect;
 pub mod logfollow;
+pub mod openbao_access;
+pub mod openbao_http;
 pub mod raft;
 pub mod rbac;
 pub mod restore;
@@ -13,7 +15,7 @@ pub mod restore_follow;
 pub mod snapshot;
 pub mod watch;
 
-use crate::domain::{ClusterView, JobView, PodView, RaftReading};
+use crate::domain::{ClusterView, JobView, PodView, RaftSnapshot};
 
 /// Which source an event or problem comes from (each pane shows its data age).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,7 +61,8 @@ pub enum SourceEvent {
     Pods(Vec<PodView>),
     /// All Jobs of the cluster with the upgrade component (the app keeps the repair ones).
     Jobs(Vec<JobView>),
-    Raft(Vec<RaftReading>),
+    /// One Raft poll round: every node's indices and the token-gated membership.
+    Raft(RaftSnapshot),
     /// The log follower switched to a repair Job attempt: the pane inserts a marker.
     LogAttempt {
         job: String,

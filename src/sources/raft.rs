@@ -1,5 +1,11 @@
 //! The Raft poller: each OpenBao pod's `GET /v1/sys/leader` through the API server's pod
-//! proxy (`pods/proxy` get), which needs no OpenBao token and no route into the cluster.
+//! proxy (`pods/proxy` get), which needs no OpenBao token and no route into the cluster, or
+//! directly (`openbao_http::Route::Direct`).
+//!
+//! With a token it also reads, from the leader (else any reachable node),
+//! `sys/storage/raft/configuration` (voters) and `sys/storage/raft/autopilot/state`
+//! (per-server health, failure tolerance) into a [`Membership`]; without one that is
+//! [`Membership::NeedsToken`], and a refused token is [`Membership::Rejected`].
 //!
 //! Every node is read concurrently with its own timeout, so one dead node never holds up
 //! the others; it shows as unreachable with the reason. TLS-enabled OpenBao (the
@@ -8,6 +14,7 @@
 //! The interval adapts: [`FAST_INTERVAL`] while indices or leadership move, [`QUIET_INTERVAL`]
 //! after [`QUIET_ROUNDS`] rounds without change.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -20,13 +27,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::connect::explain;
+pub use super::openbao_http::{API_PORT, NODE_TIMEOUT};
+use super::openbao_http::{Answer, NodeAccess};
 use super::watch::{cluster_resource, pod_selector};
 use super::{SourceEvent, SourceName};
-use crate::domain::{ClusterView, PodView, RaftReading, Side};
-
-/// OpenBao's API port.
-pub const API_PORT: u16 = 8200;
-const NODE_TIMEOUT: Duration = Duration::from_secs(2);
+use crate::domain::raft_members::{Member, PeerHealth, RaftMembers, parse_go_duration_ms, voters};
+use crate::domain::{ClusterView, Membership, PodView, RaftReading, RaftSnapshot, Side};
 /// Poll interval while the incident moves.
 pub const FAST_INTERVAL: Duration = Duration::from_secs(1);
 /// Poll interval when nothing changed for a while.
@@ -47,9 +53,13 @@ struct LeaderResponse {
     raft_applied_index: Option<u64>,
 }
 
+const LEADER: &str = "v1/sys/leader";
+const CONFIGURATION: &str = "v1/sys/storage/raft/configuration";
+const AUTOPILOT: &str = "v1/sys/storage/raft/autopilot/state";
+
 /// Path of a pod's `sys/leader` behind the pod proxy (`https:` scheme: OpenBao serves TLS).
 pub fn leader_path(namespace: &str, pod: &str) -> String {
-    format!("/api/v1/namespaces/{namespace}/pods/https:{pod}:{API_PORT}/proxy/v1/sys/leader")
+    super::openbao_http::proxy_path(namespace, pod, LEADER)
 }
 
 /// Whether anything the pane shows moved between two rounds (indices, leader, reachability).
@@ -74,10 +84,10 @@ pub fn next_interval(unchanged_rounds: u32) -> Duration {
 pub fn reading(
     pod: &str,
     side: Side,
-    answer: Result<String, String>,
+    answer: Result<Answer, String>,
     at: Timestamp,
 ) -> RaftReading {
-    let unreachable = |error: String| RaftReading {
+    let unreachable = |error: String, sealed: bool| RaftReading {
         pod: pod.to_string(),
         side,
         committed: None,
@@ -85,57 +95,199 @@ pub fn reading(
         is_leader: false,
         leader_address: None,
         reachable: false,
-        sealed: error.contains("Vault is sealed"),
+        sealed,
         endpoints: None,
         error: Some(error),
         at,
     };
-    match answer {
-        Err(e) => unreachable(e),
-        Ok(body) => match serde_json::from_str::<LeaderResponse>(&body) {
-            Ok(l) => RaftReading {
-                pod: pod.to_string(),
-                side,
-                committed: l.raft_committed_index,
-                applied: l.raft_applied_index,
-                is_leader: l.is_self,
-                leader_address: (!l.leader_address.is_empty()).then_some(l.leader_address),
-                reachable: true,
-                sealed: false,
-                endpoints: None,
-                error: None,
-                at,
-            },
-            Err(e) => unreachable(format!("unexpected sys/leader answer: {e}")),
+    let answer = match answer {
+        Err(e) => return unreachable(e, false),
+        Ok(a) if a.is_sealed() => return unreachable(a.reason(), true),
+        Ok(a) if !a.is_success() => return unreachable(a.reason(), false),
+        Ok(a) => a,
+    };
+    match serde_json::from_str::<LeaderResponse>(&answer.body) {
+        Ok(l) => RaftReading {
+            pod: pod.to_string(),
+            side,
+            committed: l.raft_committed_index,
+            applied: l.raft_applied_index,
+            is_leader: l.is_self,
+            leader_address: (!l.leader_address.is_empty()).then_some(l.leader_address),
+            reachable: true,
+            sealed: false,
+            endpoints: None,
+            error: None,
+            at,
         },
+        Err(e) => unreachable(format!("unexpected sys/leader answer: {e}"), false),
     }
 }
 
-async fn read_node(client: &Client, namespace: &str, pod: &str) -> Result<String, String> {
-    let request = http::Request::get(leader_path(namespace, pod))
-        .body(Vec::new())
-        .map_err(|e| e.to_string())?;
-    match tokio::time::timeout(NODE_TIMEOUT, client.request_text(request)).await {
-        Err(_) => Err(format!("no answer within {}s", NODE_TIMEOUT.as_secs())),
-        Ok(Err(kube::Error::Api(s))) if s.code == 503 => Err(format!(
-            "503: {}",
-            if s.message.is_empty() {
-                "sealed or not listening"
-            } else {
-                &s.message
+#[derive(Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct ConfigData {
+    config: ConfigServers,
+}
+
+#[derive(Deserialize)]
+struct ConfigServers {
+    servers: Vec<ConfigServer>,
+}
+
+#[derive(Deserialize)]
+struct ConfigServer {
+    node_id: String,
+    #[serde(default)]
+    leader: bool,
+    #[serde(default)]
+    voter: bool,
+}
+
+#[derive(Deserialize)]
+struct AutopilotData {
+    failure_tolerance: Option<u32>,
+    healthy: Option<bool>,
+    #[serde(default)]
+    servers: BTreeMap<String, AutopilotServer>,
+}
+
+#[derive(Deserialize)]
+struct AutopilotServer {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    healthy: bool,
+    #[serde(default)]
+    last_index: u64,
+    #[serde(default)]
+    last_term: u64,
+    #[serde(default)]
+    last_contact: String,
+}
+
+/// OpenBao refused the token (403 with `{"errors":[...]}`, not the API server's RBAC 403).
+fn rejected(a: &Answer) -> bool {
+    a.status == 403 && a.kube_status().is_none()
+}
+
+/// Turn the token-gated answers of one node into the membership.
+pub fn membership(
+    from: &str,
+    configuration: Result<Answer, String>,
+    autopilot: Result<Answer, String>,
+) -> Membership {
+    let config = match configuration {
+        Err(e) => return Membership::Unavailable(format!("raft configuration: {e}")),
+        Ok(a) if rejected(&a) => return Membership::Rejected,
+        Ok(a) if !a.is_success() => {
+            return Membership::Unavailable(format!("raft configuration: {}", a.reason()));
+        }
+        Ok(a) => match serde_json::from_str::<Envelope<ConfigData>>(&a.body) {
+            Ok(c) => c.data.config.servers,
+            Err(e) => {
+                return Membership::Unavailable(format!("unexpected raft configuration: {e}"));
             }
-        )),
-        Ok(Err(e)) => Err(explain(&e)),
-        Ok(Ok(body)) => Ok(body),
-    }
+        },
+    };
+    // A 404 means "autopilot not available" (§4.3): the configuration still counts.
+    let autopilot = match autopilot {
+        Ok(a) if rejected(&a) => return Membership::Rejected,
+        Ok(a) if a.is_success() => serde_json::from_str::<Envelope<AutopilotData>>(&a.body)
+            .ok()
+            .map(|e| e.data),
+        _ => None,
+    };
+    let health = |id: &str| {
+        let s = autopilot.as_ref()?.servers.values().find(|s| s.id == id)?;
+        Some(PeerHealth {
+            status: s.status.clone(),
+            healthy: s.healthy,
+            last_index: s.last_index,
+            last_term: s.last_term,
+            last_contact_ms: parse_go_duration_ms(&s.last_contact),
+        })
+    };
+    Membership::Known(RaftMembers {
+        servers: config
+            .into_iter()
+            .map(|s| Member {
+                health: health(&s.node_id),
+                node_id: s.node_id,
+                voter: s.voter,
+                leader: s.leader,
+            })
+            .collect(),
+        failure_tolerance: autopilot.as_ref().and_then(|a| a.failure_tolerance),
+        healthy: autopilot.as_ref().and_then(|a| a.healthy),
+        read_from: from.to_string(),
+    })
 }
 
-/// One round: list the pods, read every node at once.
+/// Nodes asked for the membership in one round at most (each try is bounded by
+/// [`NODE_TIMEOUT`], so a round never waits more than a few timeouts for it).
+const MEMBERSHIP_TRIES: usize = 3;
+
+/// Who to ask for the membership: the leader first, then other reachable nodes (a standby
+/// forwards to the active node).
+fn membership_candidates(readings: &[RaftReading]) -> Vec<&str> {
+    let mut reachable: Vec<&RaftReading> = readings.iter().filter(|r| r.reachable).collect();
+    reachable.sort_by_key(|r| !r.is_leader);
+    reachable
+        .into_iter()
+        .take(MEMBERSHIP_TRIES)
+        .map(|r| r.pod.as_str())
+        .collect()
+}
+
+async fn read_membership(
+    client: &Client,
+    access: &NodeAccess,
+    namespace: &str,
+    cluster: &str,
+    readings: &[RaftReading],
+) -> Membership {
+    if access.token.is_none() {
+        return Membership::NeedsToken;
+    }
+    let mut last = Membership::Unavailable("no node answers".into());
+    for pod in membership_candidates(readings) {
+        let (configuration, autopilot) = futures::join!(
+            access.get(client, namespace, cluster, pod, CONFIGURATION, true),
+            access.get(client, namespace, cluster, pod, AUTOPILOT, true),
+        );
+        last = membership(pod, configuration, autopilot);
+        if !matches!(last, Membership::Unavailable(_)) {
+            break;
+        }
+    }
+    last
+}
+
+/// One round through the pod proxy without a token (the indices only).
 pub async fn poll_once(
     client: &Client,
     namespace: &str,
     cluster: &str,
 ) -> Result<Vec<RaftReading>, kube::Error> {
+    Ok(poll(client, &NodeAccess::default(), namespace, cluster)
+        .await?
+        .readings)
+}
+
+/// One round: list the pods, read every node at once, then (with a token) the membership.
+pub async fn poll(
+    client: &Client,
+    access: &NodeAccess,
+    namespace: &str,
+    cluster: &str,
+) -> Result<RaftSnapshot, kube::Error> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let clusters: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &cluster_resource());
@@ -161,7 +313,9 @@ pub async fn poll_once(
         })
         .collect();
     let reads = views.iter().map(|(p, endpoints)| async {
-        let answer = read_node(client, namespace, &p.name).await;
+        let answer = access
+            .get(client, namespace, cluster, &p.name, LEADER, false)
+            .await;
         let side = Side::of_revision(p.revision.as_deref(), view.as_ref());
         RaftReading {
             endpoints: endpoints.clone(),
@@ -170,13 +324,15 @@ pub async fn poll_once(
     });
     let mut readings = join_all(reads).await;
     readings.sort_by(|a, b| (a.side, &a.pod).cmp(&(b.side, &b.pod)));
-    Ok(readings)
+    let members = read_membership(client, access, namespace, cluster, &readings).await;
+    Ok(RaftSnapshot { readings, members })
 }
 
 /// Poll forever, every `interval` at most: [`FAST_INTERVAL`] (or `interval` if longer)
 /// while something moves, [`QUIET_INTERVAL`] when quiet.
 pub fn spawn(
     client: Client,
+    access: NodeAccess,
     namespace: String,
     cluster: String,
     interval: Duration,
@@ -185,18 +341,26 @@ pub fn spawn(
     tokio::spawn(async move {
         let mut failing = false;
         let mut last: Vec<RaftReading> = Vec::new();
+        let mut last_voters: Option<Vec<String>> = None;
         let mut unchanged: u32 = 0;
+        let mut access = access;
         loop {
+            access.refresh_token();
             let mut sleep = interval.max(QUIET_INTERVAL);
-            let event = match poll_once(&client, &namespace, &cluster).await {
-                Ok(readings) => {
-                    unchanged = if moved(&last, &readings) {
+            let event = match poll(&client, &access, &namespace, &cluster).await {
+                Ok(snapshot) => {
+                    let readings = &snapshot.readings;
+                    // A voter swap is movement too (autopilot's contact times are not).
+                    let voters = voters(&snapshot.members)
+                        .map(|v| v.into_iter().map(String::from).collect::<Vec<_>>());
+                    unchanged = if moved(&last, readings) || voters != last_voters {
                         0
                     } else {
                         unchanged.saturating_add(1)
                     };
                     sleep = next_interval(unchanged).max(interval.min(QUIET_INTERVAL));
-                    last.clone_from(&readings);
+                    last.clone_from(readings);
+                    last_voters = voters;
                     if failing {
                         failing = false;
                         if tx
@@ -209,7 +373,7 @@ pub fn spawn(
                             return;
                         }
                     }
-                    SourceEvent::Raft(readings)
+                    SourceEvent::Raft(snapshot)
                 }
                 Err(e) => {
                     failing = true;
@@ -231,6 +395,13 @@ pub fn spawn(
 mod tests {
     use super::*;
 
+    fn ok(body: &str) -> Answer {
+        Answer {
+            status: 200,
+            body: body.to_string(),
+        }
+    }
+
     #[test]
     fn parses_the_real_sys_leader_shape() {
         // ../shared/openbao/samples/sys-leader.active.200.json
@@ -238,7 +409,7 @@ mod tests {
         let r = reading(
             "prod-cluster-e8983038c519c718-0",
             Side::Blue,
-            Ok(body.into()),
+            Ok(ok(body)),
             Timestamp::UNIX_EPOCH,
         );
         assert!(r.reachable && r.is_leader);
@@ -251,13 +422,13 @@ mod tests {
         let a = vec![reading(
             "p",
             Side::Blue,
-            Ok(r#"{"raft_committed_index":5,"raft_applied_index":5}"#.into()),
+            Ok(ok(r#"{"raft_committed_index":5,"raft_applied_index":5}"#)),
             at,
         )];
         let b = vec![reading(
             "p",
             Side::Blue,
-            Ok(r#"{"raft_committed_index":6,"raft_applied_index":6}"#.into()),
+            Ok(ok(r#"{"raft_committed_index":6,"raft_applied_index":6}"#)),
             at,
         )];
         assert!(moved(&a, &b) && !moved(&a, &a) && moved(&[], &a));
@@ -276,7 +447,116 @@ mod tests {
         );
         assert!(!r.reachable);
         assert_eq!(r.error.as_deref(), Some("no answer within 2s"));
-        let r = reading("p", Side::Green, Ok("<html>".into()), Timestamp::UNIX_EPOCH);
+        let r = reading("p", Side::Green, Ok(ok("<html>")), Timestamp::UNIX_EPOCH);
         assert!(!r.reachable);
+    }
+
+    #[test]
+    fn a_sealed_node_is_sealed_not_just_unreachable() {
+        // ../shared/openbao/samples/sys-leader.sealed.503.json
+        let sealed = Answer {
+            status: 503,
+            body: "{\n  \"errors\": [\n    \"Vault is sealed\"\n  ]\n}\n".into(),
+        };
+        let r = reading("p", Side::Blue, Ok(sealed), Timestamp::UNIX_EPOCH);
+        assert!(r.sealed && !r.reachable, "{r:?}");
+        assert_eq!(
+            crate::domain::raft::role(&r, &Membership::NeedsToken),
+            "sealed"
+        );
+        // The API server's own 503 (nothing listens) is unreachable, not sealed.
+        let refused = Answer {
+            status: 503,
+            body: r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"error trying to reach service: dial tcp p:8200: connect: connection refused","code":503}"#.into(),
+        };
+        let r = reading("p", Side::Blue, Ok(refused), Timestamp::UNIX_EPOCH);
+        assert!(!r.sealed && !r.reachable);
+        assert!(r.error.is_some_and(|e| e.contains("connection refused")));
+    }
+
+    fn sample(name: &str) -> String {
+        let path = format!(
+            "{}/../shared/openbao/samples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn membership_from_the_real_answers() {
+        let m = membership(
+            "blue-0",
+            Ok(ok(&sample("raft-configuration.200.json"))),
+            Ok(ok(&sample("raft-autopilot-state.200.json"))),
+        );
+        let known = m.known().expect("known");
+        assert_eq!(known.failure_tolerance, Some(1));
+        assert_eq!(known.healthy, Some(true));
+        assert_eq!(
+            crate::domain::raft_members::voters(&m),
+            Some(vec!["blue-0", "blue-2", "blue-1"])
+        );
+        let b1 = m
+            .member("blue-1")
+            .and_then(|s| s.health.clone())
+            .expect("health");
+        assert_eq!(
+            (b1.status.as_str(), b1.last_index, b1.last_term),
+            ("voter", 33, 3)
+        );
+        assert_eq!(b1.last_contact_ms, Some(1814));
+        assert!(m.member("blue-0").is_some_and(|s| s.leader));
+        // Autopilot not available (404): the configuration still counts.
+        let no_autopilot = Answer {
+            status: 404,
+            body: r#"{"errors":[]}"#.into(),
+        };
+        let m = membership(
+            "blue-0",
+            Ok(ok(&sample("raft-configuration.200.json"))),
+            Ok(no_autopilot),
+        );
+        assert_eq!(crate::domain::raft_members::failure_tolerance(&m), None);
+        assert!(m.known().is_some());
+    }
+
+    #[test]
+    fn the_membership_is_asked_of_the_leader_first() {
+        let at = Timestamp::UNIX_EPOCH;
+        let leader = r#"{"is_self":true,"raft_committed_index":5,"raft_applied_index":5}"#;
+        let standby = r#"{"is_self":false,"raft_committed_index":5,"raft_applied_index":5}"#;
+        let rs = vec![
+            reading("b0", Side::Blue, Err("refused".into()), at),
+            reading("b1", Side::Blue, Ok(ok(standby)), at),
+            reading("g0", Side::Green, Ok(ok(leader)), at),
+            reading("g1", Side::Green, Ok(ok(standby)), at),
+            reading("g2", Side::Green, Ok(ok(standby)), at),
+        ];
+        assert_eq!(membership_candidates(&rs), vec!["g0", "b1", "g1"]);
+    }
+
+    #[test]
+    fn a_refused_token_is_rejected_and_rbac_is_not() {
+        let denied = || Answer {
+            status: 403,
+            body: r#"{"errors":["permission denied"]}"#.into(),
+        };
+        assert_eq!(
+            membership("p", Ok(denied()), Ok(denied())),
+            Membership::Rejected
+        );
+        let rbac = Answer {
+            status: 403,
+            body: r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods \"p\" is forbidden: User \"viewer\" cannot get resource \"pods/proxy\"","reason":"Forbidden","code":403}"#.into(),
+        };
+        let m = membership("p", Ok(rbac), Ok(denied()));
+        assert!(
+            matches!(&m, Membership::Unavailable(e) if e.contains("pods/proxy")),
+            "{m:?}"
+        );
+        assert!(matches!(
+            membership("p", Err("no answer within 2s".into()), Err("x".into())),
+            Membership::Unavailable(_)
+        ));
     }
 }

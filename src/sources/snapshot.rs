@@ -6,6 +6,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams};
 
 use super::connect::explain;
+use super::openbao_http::NodeAccess;
 use super::watch::{cluster_event, cluster_resource, job_selector, pod_selector};
 use super::{SourceEvent, raft};
 use crate::domain::{Incident, JobView, PodView};
@@ -26,9 +27,20 @@ impl From<kube::Error> for SnapshotError {
     }
 }
 
-/// Read the cluster, its pods, its repair Jobs and every node's Raft indices once.
+/// Read the cluster, its pods, its repair Jobs and every node's Raft indices once
+/// (through the pod proxy, without a token).
 pub async fn read(
     client: &Client,
+    namespace: &str,
+    cluster: &str,
+) -> Result<Incident, SnapshotError> {
+    read_with(client, &NodeAccess::default(), namespace, cluster).await
+}
+
+/// [`read`], reaching the OpenBao nodes as `access` says (route, token).
+pub async fn read_with(
+    client: &Client,
+    access: &NodeAccess,
     namespace: &str,
     cluster: &str,
 ) -> Result<Incident, SnapshotError> {
@@ -60,6 +72,8 @@ pub async fn read(
         ..Default::default()
     };
     incident.set_jobs(jobs.items.iter().map(JobView::from_job).collect());
-    incident.raft = raft::poll_once(client, namespace, cluster).await?;
+    let raft = raft::poll(client, access, namespace, cluster).await?;
+    incident.raft = raft.readings;
+    incident.raft_members = raft.members;
     Ok(incident)
 }

@@ -4,6 +4,9 @@
 //! room. Rows never wrap: columns are dropped (least useful first) and pod names shortened
 //! to `blue-0` until a row fits. The title names the source: real OpenBao nodes or
 //! simulated endpoints (the simulator's pod annotation), nothing on a live cluster.
+//!
+//! Role (voter / non-voter), contact and healthy come from the token-gated endpoints;
+//! without a token those cells say "needs token" (a refused one: "token rejected").
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -15,8 +18,8 @@ use super::theme::Theme;
 use super::{PaneView, clean, fmt_age, pane_block, raft_chart};
 use crate::app::{Focus, State};
 use crate::domain::raft::{self, SYNC_THRESHOLD};
-use crate::domain::raft_history::{NeedsToken, RaftSignals, STALL_ROUNDS};
-use crate::domain::{RaftReading, Side};
+use crate::domain::raft_history::{RaftSignals, STALL_ROUNDS};
+use crate::domain::{Membership, RaftReading, Side};
 
 /// Rows the chart needs (borders excluded) before it is drawn under the table.
 const CHART_MIN_HEIGHT: u16 = 6;
@@ -76,8 +79,15 @@ fn lines(state: &State, t: Theme, width: usize) -> Vec<Line<'static>> {
     if readings.is_empty() {
         return vec![Line::styled("no Raft readings yet", t.dim())];
     }
-    let signals = RaftSignals::compute(readings, &state.raft_history);
+    let signals = RaftSignals::compute(readings, &state.incident.raft_members, &state.raft_history);
+    let in_rollback = signals.green_voters_in_rollback(state.incident.cluster.as_ref());
     let mut out = signal_lines(&signals, readings, t, width);
+    if in_rollback == Some(true)
+        && let Some(label) = out.last_mut().and_then(|l| l.spans.first_mut())
+    {
+        // Green still votes while the operator rolls back: what "fix forward" would keep.
+        *label = Span::styled("[GREEN VOTERS] ", t.warn());
+    }
     let table = Table::fit(readings, width);
     out.push(Line::styled(table.header(), t.label()));
     for side in [Side::Blue, Side::Green, Side::Other] {
@@ -190,33 +200,56 @@ fn signal_lines(
     l.push(Span::raw(" ·"));
     l.extend(stall);
     out.push(Line::from(l));
-    let token = |n: &NeedsToken<String>| match n {
-        NeedsToken::NeedsToken => Span::styled("needs token", t.dim()),
-        NeedsToken::Known(v) => Span::raw(v.clone()),
-    };
-    let voters = match &s.green_voters {
-        NeedsToken::NeedsToken => NeedsToken::NeedsToken,
-        NeedsToken::Known(v) if v.is_empty() => NeedsToken::Known("none".to_string()),
-        NeedsToken::Known(v) => NeedsToken::Known(v.join(" ")),
-    };
-    let tolerance = match &s.failure_tolerance {
-        NeedsToken::NeedsToken => NeedsToken::NeedsToken,
-        NeedsToken::Known(n) => NeedsToken::Known(n.to_string()),
-    };
-    out.push(Line::from(vec![
-        Span::raw(if narrow {
-            "Green voters "
+    // "needs token" is a state, not a problem; a refused token or a failed read is.
+    let unknown_style = |note: &str| {
+        if note == "needs token" {
+            t.dim()
         } else {
-            "Green voters: "
-        }),
-        token(&voters),
-        Span::raw(if narrow {
-            " · tolerance "
-        } else {
-            " · failure tolerance: "
-        }),
-        token(&tolerance),
-    ]));
+            t.warn()
+        }
+    };
+    let line = match &s.members_note {
+        // Neither is known: said once, with why.
+        Some(note) => vec![
+            Span::raw(if narrow {
+                "voters · tolerance: "
+            } else {
+                "Green voters · failure tolerance: "
+            }),
+            Span::styled(note.clone(), unknown_style(note)),
+        ],
+        None => {
+            let voters = match &s.green_voters {
+                Some(v) if !v.is_empty() => Span::styled(
+                    v.iter()
+                        .map(|p| short_pod(p.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    t.warn(),
+                ),
+                _ => Span::raw(s.green_voters_label()),
+            };
+            let tolerance = match s.failure_tolerance {
+                Some(0) => Span::styled("0", t.error()),
+                _ => Span::raw(s.failure_tolerance_label()),
+            };
+            vec![
+                Span::raw(if narrow {
+                    "Green voters "
+                } else {
+                    "Green voters: "
+                }),
+                voters,
+                Span::raw(if narrow {
+                    " · tolerance "
+                } else {
+                    " · failure tolerance: "
+                }),
+                tolerance,
+            ]
+        }
+    };
+    out.push(Line::from(line));
     out
 }
 
@@ -337,21 +370,40 @@ impl Table {
     }
 
     fn row(&self, state: &State, r: &RaftReading, t: Theme) -> Line<'static> {
-        let role = raft::role(r);
+        let members = &state.incident.raft_members;
+        let role = raft::role(r, members);
         let lag = raft::lag(r, &state.incident.raft);
         let num = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
+        let health = members.member(&r.pod).and_then(|m| m.health.as_ref());
         let mut spans = Vec::new();
-        for (i, &(c, w)) in self.cols.iter().enumerate() {
-            if i > 0 {
+        let mut cols = self.cols.iter().copied().peekable();
+        let mut first = true;
+        while let Some((c, w)) = cols.next() {
+            if !first {
                 spans.push(Span::raw(" "));
+            }
+            first = false;
+            // Contact and healthy unknown: one cell across both says why.
+            if c == Col::Contact
+                && let Some(note) = unknown_cell(members)
+                && let Some(&(Col::Healthy, hw)) = cols.peek()
+            {
+                cols.next();
+                let style = if matches!(members, Membership::NeedsToken) {
+                    t.dim()
+                } else {
+                    t.warn()
+                };
+                spans.push(Span::styled(align(Col::Pod, note, w + 1 + hw), style));
+                continue;
             }
             let (text, style) = match c {
                 Col::Pod => (self.label(r), Style::new()),
                 Col::Role => {
-                    let text = if w < 11 && role == "unreachable" {
-                        "unreach"
-                    } else {
-                        role
+                    let text = match role {
+                        "unreachable" if w < 11 => "unreach",
+                        "non-voter" if w < 9 => "nonvoter",
+                        other => other,
                     };
                     let style = match role {
                         "leader" => t.info(),
@@ -366,8 +418,16 @@ impl Table {
                     Some(l) if l > SYNC_THRESHOLD => (format!("{l}!"), t.warn()),
                     other => (num(other), Style::new()),
                 },
-                // autopilot/state (needs a token): not read yet.
-                Col::Contact | Col::Healthy => ("·".to_string(), t.dim()),
+                // autopilot/state (token-gated).
+                Col::Contact => match health.and_then(|h| h.last_contact_ms) {
+                    Some(ms) => (fmt_contact(ms), Style::new()),
+                    None => ("-".to_string(), t.dim()),
+                },
+                Col::Healthy => match health.map(|h| h.healthy) {
+                    Some(true) => ("yes".to_string(), t.ok()),
+                    Some(false) => ("NO".to_string(), t.warn()),
+                    None => ("-".to_string(), t.dim()),
+                },
                 Col::Age => {
                     // An unreachable node's data is as old as its last answer ("-": none).
                     let at = if r.reachable {
@@ -402,6 +462,25 @@ impl Table {
         } else {
             r.pod.clone()
         }
+    }
+}
+
+/// What the contact/healthy cells say when autopilot was not read.
+fn unknown_cell(members: &Membership) -> Option<&'static str> {
+    match members {
+        Membership::NeedsToken => Some("needs token"),
+        Membership::Rejected => Some("token rejected"),
+        Membership::Unavailable(_) => Some("unavailable"),
+        Membership::Known(_) => None,
+    }
+}
+
+/// Autopilot's last contact: `0.0s` under a minute, else `2m`.
+fn fmt_contact(ms: u64) -> String {
+    if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        fmt_age(i64::try_from(ms / 1000).unwrap_or(i64::MAX))
     }
 }
 

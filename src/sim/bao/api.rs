@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::BaoError;
+use crate::domain::token::OpenBaoToken;
 
 /// Timeout for authenticated and control requests.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -148,20 +149,11 @@ struct ConfigData {
     config: RaftConfiguration,
 }
 
-/// The root token, kept in memory only and never formatted.
-struct Token(String);
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
-
 /// HTTP client for OpenBao nodes. Cheap to clone (the connection pool is shared).
 #[derive(Clone)]
 pub struct BaoApi {
     client: Client<HttpConnector, Full<Bytes>>,
-    token: Option<Arc<Token>>,
+    token: Option<Arc<OpenBaoToken>>,
 }
 
 impl fmt::Debug for BaoApi {
@@ -208,11 +200,16 @@ impl BaoApi {
     }
 
     /// The same client sending `X-Vault-Token`.
-    pub(crate) fn with_token(&self, token: String) -> Self {
+    pub(crate) fn with_token(&self, token: OpenBaoToken) -> Self {
         BaoApi {
             client: self.client.clone(),
-            token: Some(Arc::new(Token(token))),
+            token: Some(Arc::new(token)),
         }
+    }
+
+    /// The token this client sends, if any (the demo hands the root token to its console).
+    pub(crate) fn token(&self) -> Option<&OpenBaoToken> {
+        self.token.as_deref()
     }
 
     /// One request to `addr` (`http://127.0.0.1:port`) and `path` (`v1/...`, leading `/`
@@ -234,7 +231,7 @@ impl BaoApi {
         let mut req = Request::builder().method(method.clone()).uri(&url);
         if let Some(token) = &self.token {
             let mut value =
-                HeaderValue::from_str(&token.0).map_err(|_| err("unusable token".into()))?;
+                HeaderValue::from_str(token.expose()).map_err(|_| err("unusable token".into()))?;
             // Keeps it out of any Debug output of the request.
             value.set_sensitive(true);
             req = req.header("X-Vault-Token", value);
@@ -395,6 +392,14 @@ impl BaoApi {
             }) if benign.is_some_and(|b| body.contains(b)) => Ok(()),
             other => other.map(drop),
         }
+    }
+
+    /// `PUT sys/seal` on the node at `addr` (a standby seals itself; seal "static"
+    /// unseals it again on restart).
+    pub async fn seal(&self, addr: &str) -> Result<(), BaoError> {
+        self.checked(Method::PUT, addr, "v1/sys/seal", None, REQUEST_TIMEOUT)
+            .await
+            .map(drop)
     }
 
     /// `PUT sys/step-down` on the active node.

@@ -23,6 +23,7 @@ use super::process::{self, NodeProcess, NodeSpec};
 use super::proxy::BaoProxy;
 use super::{BaoError, find_bao};
 use crate::domain::Side;
+use crate::domain::token::OpenBaoToken;
 
 /// Timeout of a direct `sys/leader` or `sys/health` read of one node.
 pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -264,6 +265,10 @@ impl BaoCluster {
             wait.tick().await?;
         }
         let token = self.api.init(&first).await?;
+        let token = OpenBaoToken::new(token).ok_or_else(|| BaoError::Decode {
+            url: format!("{first}/v1/sys/init"),
+            message: "empty root token".into(),
+        })?;
         self.api = self.api.with_token(token);
         self.wait_ready(&first, deadline).await
     }
@@ -434,6 +439,11 @@ impl BaoCluster {
     /// How long [`BaoCluster::start`] took.
     pub fn started_in(&self) -> Duration {
         self.started_in
+    }
+
+    /// The root token (kept in memory; the demo writes it to a 0600 file for its console).
+    pub fn root_token(&self) -> Option<OpenBaoToken> {
+        self.api.token().cloned()
     }
 
     /// The [`PodProxy`](crate::sim::openbao::PodProxy) for these pods.

@@ -43,6 +43,14 @@ pub struct WriteReport {
 }
 
 impl BaoCluster {
+    /// Seal `pod` (`PUT sys/seal` with the root token, on that node). It then answers 503
+    /// "Vault is sealed" until [`BaoCluster::stop_node`] + [`BaoCluster::start_node`]
+    /// (seal "static" unseals on start).
+    pub async fn seal(&self, pod: &str) -> Result<(), BaoError> {
+        let addr = self.node(pod)?.spec.api_addr();
+        self.api.seal(&addr).await
+    }
+
     /// Ask for `pod` to become a voter and wait until the Raft configuration says so.
     pub async fn promote(&self, pod: &str) -> Result<(), BaoError> {
         self.node(pod)?;

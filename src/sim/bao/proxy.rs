@@ -2,8 +2,8 @@
 //!
 //! The simulated API server calls [`PodProxy::get`] for
 //! `/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy/{path}`; for a known pod and port 8200
-//! this forwards `GET <node api addr>/<path>` and returns status, content type and body
-//! unchanged. Anything else, and any node that does not answer within the timeout (stopped:
+//! this forwards `GET <node api addr>/<path>` (with the request's `X-Vault-Token`, if any)
+//! and returns status, content type and body unchanged. Anything else, and any node that does not answer within the timeout (stopped:
 //! connection refused at once; paused: the timeout), is `None`, which the server turns into
 //! a 503 like the real API server's proxy error. The console can therefore never hang on a
 //! node, and one slow node never delays another (each call is independent).
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::api::BaoApi;
+use crate::domain::token::OpenBaoToken;
 use crate::sim::openbao::{PodProxy, ProxyResponse};
 
 /// OpenBao's API port in the pods.
@@ -62,12 +63,17 @@ impl BaoProxy {
         pod: &str,
         port: u16,
         path: &str,
+        token: Option<&str>,
     ) -> Option<ProxyResponse> {
         if port != POD_API_PORT || self.namespace.as_deref().is_some_and(|ns| ns != namespace) {
             return None;
         }
         let addr = self.nodes.get(pod)?;
-        let resp = self.api.get(addr, path, self.timeout).await.ok()?;
+        let api = match token.and_then(OpenBaoToken::new) {
+            Some(t) => self.api.with_token(t),
+            None => self.api.clone(),
+        };
+        let resp = api.get(addr, path, self.timeout).await.ok()?;
         Some(ProxyResponse {
             status: resp.status,
             content_type: resp.content_type,
@@ -83,7 +89,8 @@ impl PodProxy for BaoProxy {
         pod: &'a str,
         port: u16,
         path: &'a str,
+        token: Option<&'a str>,
     ) -> crate::sim::openbao::ProxyFuture<'a> {
-        Box::pin(self.forward(namespace, pod, port, path))
+        Box::pin(self.forward(namespace, pod, port, path, token))
     }
 }
