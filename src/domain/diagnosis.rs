@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use super::incident::{Incident, Side};
 use super::paths::{self, PathKind};
+use super::quorum::{self, Change};
 use super::raft::{self, SYNC_THRESHOLD};
 
 /// How bad a matched log line is (mirrors the log engine's severities).
@@ -260,6 +261,7 @@ fn verdict(
                     "Green failing ({}): the operator ABORTS instead of retrying — Green StatefulSet deleted, no Raft repair",
                     failing_green.join(", ")
                 ));
+                warnings.push(quorum::impact(incident, Change::StopSide(Side::Green)));
             }
             if let Cause::NotTransient(rule, n) = cause {
                 warnings.push(format!(
@@ -269,6 +271,7 @@ fn verdict(
             warnings.push(
                 "on success RollbackCleanup runs remove-blue-peers with revisions not swapped (§3.7): it may remove the BLUE peers — watch the Raft pane".into(),
             );
+            warnings.push(quorum::cleanup_impact(incident));
             if let Some(v) = &blue_version {
                 warnings.push(format!(
                     "back at Idle the upgrade restarts unless spec.version is reverted to {v} (offered as a follow-up)"
@@ -291,6 +294,7 @@ fn verdict(
                     warnings.push(format!(
                         "setting spec.version to Blue's {b} and acknowledging deletes the Green StatefulSet WITHOUT Raft repair: quorum is lost if Green peers are voters"
                     ));
+                    warnings.push(quorum::impact(incident, Change::StopSide(Side::Green)));
                 }
                 if !failing_green.is_empty() {
                     warnings.push("Green is failing: staying on Green is not possible".into());

@@ -253,3 +253,50 @@ fn fix_forward_tells_it_is_a_retry_and_names_greens_version_source() {
         Some(("2.4.4".into(), Source::Field("spec.version".into())))
     );
 }
+
+#[test]
+fn quorum_impact_is_named_for_fix_forward_and_an_abort() {
+    use crate::domain::raft_members::{Member, RaftMembers};
+    use crate::domain::{Membership, Side};
+    let mut i = incident();
+    i.pods = fixtures::crashlooping_green();
+    i.raft = fixtures::raft();
+    // Mid-rollback: Green still holds the voters.
+    let servers = i
+        .raft
+        .iter()
+        .map(|r| Member {
+            node_id: r.pod.clone(),
+            voter: r.side == Side::Green,
+            leader: false,
+            health: None,
+        })
+        .collect();
+    i.raft_members = Membership::Known(RaftMembers {
+        servers,
+        failure_tolerance: Some(1),
+        healthy: Some(true),
+        read_from: "x".into(),
+    });
+    let d = run(&i, &[], Freshness::default(), &[]);
+    let fix = d.verdict(PathKind::FixForward).unwrap();
+    assert!(
+        fix.warnings.iter().any(|w| w.contains("green pods gone")
+            && w.contains("NO QUORUM")
+            && w.contains("tolerates 1 failure")),
+        "{:#?}",
+        fix.warnings
+    );
+    let retry = d.verdict(PathKind::Retry).unwrap();
+    assert!(
+        retry.warnings.iter().any(|w| w.contains("green pods gone")),
+        "crash-looping Green: the abort deletes Green: {:#?}",
+        retry.warnings
+    );
+    assert!(
+        retry
+            .warnings
+            .iter()
+            .any(|w| w.contains("§3.7") && w.contains("0 voters"))
+    );
+}

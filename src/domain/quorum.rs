@@ -6,7 +6,8 @@
 //! Non-voters never count. Pure: the inputs come from the Raft configuration and
 //! autopilot state (which need an OpenBao token).
 
-use super::incident::Side;
+use super::incident::{Incident, Side};
+use super::raft_members::Membership;
 
 /// One server of the Raft configuration, as the quorum arithmetic needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +129,73 @@ pub fn impact_line(peers: &[Peer], change: Change) -> (Tolerance, Tolerance, Str
     (now, then, line)
 }
 
+/// The Raft configuration as peers, each on its side (by the reading of the same pod, else
+/// the pod's revision label); healthy from autopilot, else "answered sys/leader, unsealed".
+/// Err: why it is not known (no token, token rejected, not read).
+pub fn peers(incident: &Incident) -> Result<Vec<Peer>, String> {
+    let members = match &incident.raft_members {
+        Membership::Known(m) => m,
+        other => return Err(other.unknown_label().unwrap_or_default()),
+    };
+    Ok(members
+        .servers
+        .iter()
+        .map(|m| {
+            let reading = incident.raft.iter().find(|r| r.pod == m.node_id);
+            let side = reading.map(|r| r.side).unwrap_or_else(|| {
+                incident
+                    .pods
+                    .iter()
+                    .find(|p| p.name == m.node_id)
+                    .map_or(Side::Other, |p| incident.side_of(p))
+            });
+            let answered = reading.is_some_and(|r| r.reachable && !r.sealed);
+            Peer {
+                id: m.node_id.clone(),
+                side,
+                voter: m.voter,
+                healthy: m.health.as_ref().map_or(answered, |h| h.healthy),
+            }
+        })
+        .collect())
+}
+
+/// The impact line of `change` on the cluster's configuration now, or why it is unknown.
+pub fn impact(incident: &Incident, change: Change) -> String {
+    match peers(incident) {
+        Ok(p) => impact_line(&p, change).2,
+        Err(why) => format!(
+            "failure tolerance after {}: unknown ({why}) — check the Raft configuration first",
+            change.describe()
+        ),
+    }
+}
+
+/// RollbackCleanup after a successful repair (operator-facts §3.7, inferred from code): the
+/// repair leaves Blue as the voters and Green as non-voters, then remove-blue-peers runs.
+pub fn cleanup_impact(incident: &Incident) -> String {
+    match peers(incident) {
+        Ok(p) => {
+            let repaired: Vec<Peer> = p
+                .into_iter()
+                .map(|p| Peer {
+                    voter: p.side == Side::Blue,
+                    ..p
+                })
+                .collect();
+            let (now, then, _) = impact_line(&repaired, Change::RemoveSide(Side::Blue));
+            format!(
+                "if RollbackCleanup removes the Blue peers (§3.7): after the repair {} → {}",
+                now.label(),
+                then.label()
+            )
+        }
+        Err(why) => {
+            format!("RollbackCleanup's Blue-peer removal (§3.7): failure tolerance unknown ({why})")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +286,104 @@ mod tests {
         let (now, then, _) = impact_line(&peers, Change::RemoveSide(Side::Green));
         assert_eq!(now, then);
         assert_eq!(then.label(), "3 voters (3 healthy), tolerates 1 failure");
+    }
+
+    fn incident(green_voters: bool, members: bool) -> Incident {
+        use crate::domain::raft_members::{Member, PeerHealth, RaftMembers};
+        use crate::domain::{Membership, RaftReading};
+        let pods = [
+            ("b-0", Side::Blue),
+            ("b-1", Side::Blue),
+            ("b-2", Side::Blue),
+        ]
+        .into_iter()
+        .chain([
+            ("g-0", Side::Green),
+            ("g-1", Side::Green),
+            ("g-2", Side::Green),
+        ]);
+        let raft: Vec<RaftReading> = pods
+            .map(|(pod, side)| RaftReading {
+                pod: pod.into(),
+                side,
+                committed: Some(10),
+                applied: Some(10),
+                is_leader: pod == "g-0",
+                leader_address: None,
+                reachable: pod != "b-2",
+                sealed: false,
+                endpoints: None,
+                error: None,
+                at: jiff::Timestamp::UNIX_EPOCH,
+            })
+            .collect();
+        let servers = raft
+            .iter()
+            .map(|r| Member {
+                node_id: r.pod.clone(),
+                voter: (r.side == Side::Green) == green_voters,
+                leader: r.is_leader,
+                // b-2 has no autopilot health: reachability decides (it is down).
+                health: (r.pod != "b-2").then(|| PeerHealth {
+                    status: "voter".into(),
+                    healthy: true,
+                    last_index: 10,
+                    last_term: 2,
+                    last_contact_ms: Some(0),
+                }),
+            })
+            .collect();
+        Incident {
+            raft,
+            raft_members: if members {
+                Membership::Known(RaftMembers {
+                    servers,
+                    failure_tolerance: Some(1),
+                    healthy: Some(true),
+                    read_from: "g-0".into(),
+                })
+            } else {
+                Membership::NeedsToken
+            },
+            ..Incident::default()
+        }
+    }
+
+    #[test]
+    fn peers_come_from_the_configuration_with_sides_from_the_readings() {
+        let i = incident(true, true);
+        let p = peers(&i).unwrap();
+        assert_eq!(p.len(), 6);
+        let b2 = p.iter().find(|p| p.id == "b-2").unwrap();
+        assert!(!b2.healthy && !b2.voter && b2.side == Side::Blue);
+        // Green holds the three voters: deleting Green without repair loses quorum.
+        let line = impact(&i, Change::StopSide(Side::Green));
+        assert!(
+            line.contains("3 voters (3 healthy), tolerates 1 failure"),
+            "{line}"
+        );
+        assert!(line.ends_with("3 voters (0 healthy), NO QUORUM"), "{line}");
+        // Green already non-voters: the same deletion leaves Blue's tolerance alone
+        // (b-2 is down: 3 voters, 2 healthy).
+        let line = impact(&incident(false, true), Change::StopSide(Side::Green));
+        assert!(
+            line.ends_with("3 voters (2 healthy), tolerates 0 failures"),
+            "{line}"
+        );
+        // The §3.7 cleanup after a repair leaves no voters at all.
+        let line = cleanup_impact(&i);
+        assert!(
+            line.ends_with("→ 0 voters (0 healthy), NO QUORUM"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn without_a_token_the_impact_is_unknown_and_says_why() {
+        let i = incident(true, false);
+        assert_eq!(peers(&i), Err("needs token".to_string()));
+        let line = impact(&i, Change::StopSide(Side::Green));
+        assert!(line.contains("unknown (needs token)"), "{line}");
+        assert!(cleanup_impact(&i).contains("unknown (needs token)"));
     }
 }

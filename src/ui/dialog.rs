@@ -126,6 +126,7 @@ fn confirm_lines(
     ] {
         out.push(Line::raw(s));
     }
+    out.extend(quorum_lines(state, !state.failing_green().is_empty(), t));
     // Live check: the dialog sends what it captured, so say when that no longer matches.
     let changed = match state.retry_target() {
         Err(reason) => Some(reason),
@@ -141,6 +142,23 @@ fn confirm_lines(
             )),
         ]));
     }
+    out
+}
+
+/// Quorum impact of what the operator may do next: deleting Green without repair (an
+/// abort or a revert outside Idle) and RollbackCleanup's Blue-peer removal.
+fn quorum_lines(state: &State, green_deleted: bool, t: Theme) -> Vec<Line<'static>> {
+    use crate::domain::quorum::{self, Change};
+    let incident = &state.incident;
+    let mut out = vec![Line::styled("Quorum (Raft configuration now):", t.label())];
+    if green_deleted {
+        let line = quorum::impact(incident, Change::StopSide(crate::domain::Side::Green));
+        out.push(Line::raw(format!("- {}", clean(&line))));
+    }
+    out.push(Line::raw(format!(
+        "- {}",
+        clean(&quorum::cleanup_impact(incident))
+    )));
     out
 }
 
@@ -170,6 +188,13 @@ fn revert_lines(
             .into_iter()
             .map(|c| Line::raw(format!("- {}", clean(&c)))),
     );
+    if !matches!(target.phase.as_deref(), Some("Idle") | None) {
+        let line = crate::domain::quorum::impact(
+            &state.incident,
+            crate::domain::quorum::Change::StopSide(crate::domain::Side::Green),
+        );
+        out.push(Line::raw(format!("- {}", clean(&line))));
+    }
     out
 }
 
