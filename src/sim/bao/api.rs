@@ -355,23 +355,24 @@ impl BaoApi {
     }
 
     /// `PUT sys/storage/raft/promote`. Asynchronous: autopilot applies it on its next
-    /// reconcile (README pitfall 1).
+    /// reconcile (README pitfall 1). A node that is a voter already answers 500 "already a
+    /// voter" or "server is not a non-voter" (seen when a resent promote races autopilot
+    /// applying the first): benign.
     pub async fn promote(&self, addr: &str, node_id: &str) -> Result<(), BaoError> {
-        self.raft_member_op(addr, "promote", node_id, Some("already a voter"))
-            .await
+        let benign = ["already a voter", "is not a non-voter"];
+        self.raft_member_op(addr, "promote", node_id, &benign).await
     }
 
     /// `PUT sys/storage/raft/demote`. HTTP 500 "server is already a non-voter" is benign
     /// (README pitfall 2).
     pub async fn demote(&self, addr: &str, node_id: &str) -> Result<(), BaoError> {
-        self.raft_member_op(addr, "demote", node_id, Some("already a non-voter"))
+        self.raft_member_op(addr, "demote", node_id, &["already a non-voter"])
             .await
     }
 
     /// `PUT sys/storage/raft/remove-peer`.
     pub async fn remove_peer(&self, addr: &str, node_id: &str) -> Result<(), BaoError> {
-        self.raft_member_op(addr, "remove-peer", node_id, None)
-            .await
+        self.raft_member_op(addr, "remove-peer", node_id, &[]).await
     }
 
     async fn raft_member_op(
@@ -379,7 +380,7 @@ impl BaoApi {
         addr: &str,
         op: &str,
         node_id: &str,
-        benign: Option<&str>,
+        benign: &[&str],
     ) -> Result<(), BaoError> {
         let path = format!("v1/sys/storage/raft/{op}");
         let body = json!({ "server_id": node_id });
@@ -389,7 +390,7 @@ impl BaoApi {
         {
             Err(BaoError::Status {
                 status: 500, body, ..
-            }) if benign.is_some_and(|b| body.contains(b)) => Ok(()),
+            }) if benign.iter().any(|b| body.contains(b)) => Ok(()),
             other => other.map(drop),
         }
     }
