@@ -28,9 +28,10 @@ const ELECTION_WAIT: Duration = Duration::from_secs(20);
 const TRANSFER_ROUNDS: usize = 10;
 /// Concurrent KV writes of `write_load` (as `kv_fill` in lib.sh).
 const WRITE_CONCURRENCY: usize = 16;
-/// Attempts per KV write: a write that fails (e.g. during a leader change) is retried on
-/// the then-current leader.
-const WRITE_ATTEMPTS: usize = 5;
+/// How long one KV write is retried on the then-current leader when it fails (e.g. "local
+/// node not active but active cluster node not found" during an election): as long as an
+/// election may take on a loaded 2-core machine, not a fixed count of 200 ms tries.
+const WRITE_RETRY_FOR: Duration = ELECTION_WAIT;
 
 /// The outcome of [`BaoCluster::write_load`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,18 +210,18 @@ impl BaoCluster {
                     let key = format!("load-{run:x}-{i}");
                     let data = json!({ "v": i });
                     let mut addr = first;
-                    let mut last = None;
-                    for _ in 0..WRITE_ATTEMPTS {
+                    let deadline = Instant::now() + WRITE_RETRY_FOR;
+                    loop {
                         match self.api.kv_put(&addr, KV_MOUNT, &key, &data).await {
                             Ok(()) => return Ok(()),
-                            Err(e) => last = Some(e),
+                            Err(e) if Instant::now() >= deadline => return Err(e),
+                            Err(_) => {}
                         }
                         tokio::time::sleep(Duration::from_millis(200)).await;
                         if let Ok(a) = self.leader_addr().await {
                             addr = a;
                         }
                     }
-                    Err(last.unwrap_or(BaoError::NoLeader))
                 }
             })
             .buffer_unordered(WRITE_CONCURRENCY)
