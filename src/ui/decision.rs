@@ -49,6 +49,16 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         ]));
     }
     out.extend(new_job_line(state, t));
+    // The restore the wizard created stays visible (and followed) once the wizard is closed.
+    if let (Some(f), None) = (&state.restore, &state.wizard) {
+        let mut line = super::wizard::status_line(f, t);
+        line.spans.insert(0, Span::styled("[RESTORE] ", t.label()));
+        if let Some(e) = &f.executor_error {
+            line.spans
+                .push(Span::styled(format!(" · {}", clean(e)), t.error()));
+        }
+        out.push(line);
+    }
     // The follow-up appears once it can be taken (after the retry, break glass over).
     if let Ok(r) = state.revert_target() {
         out.push(Line::from(vec![

@@ -14,6 +14,7 @@ use crate::app::State;
 use crate::app::wizard::{Step, Wizard, key_time};
 use crate::domain::restore::Request;
 use crate::domain::restore_status::EXECUTOR_ERROR_PREFIX;
+use crate::domain::restore_status::RestoreFollow;
 use crate::sources::SourceName;
 
 pub(crate) fn render(state: &State, w: &Wizard, t: Theme, frame: &mut Frame, area: Rect) {
@@ -131,11 +132,9 @@ fn snapshot_line(state: &State, w: &Wizard, t: Theme) -> Line<'static> {
     Line::from(vec![Span::styled("snapshot ", t.label()), Span::raw(text)])
 }
 
-/// The followed OpenBaoRestore: phase, message, and the last lines of its Job's log that fit.
-fn follow_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
-    let Some(f) = &state.restore else {
-        return vec![Line::styled("not following a restore", t.dim())];
-    };
+/// `OpenBaoRestore <name> <phase>: <message>`, styled by phase (the wizard's last step and
+/// the Decision pane once the wizard is closed).
+pub(crate) fn status_line(f: &RestoreFollow, t: Theme) -> Line<'static> {
     let (phase, message) = match &f.status {
         None => ("reading…".to_string(), String::new()),
         Some(None) => (
@@ -154,17 +153,25 @@ fn follow_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         Some("Failed") => t.error(),
         _ => t.warn(),
     };
+    Line::from(vec![
+        Span::styled(format!("OpenBaoRestore {} ", clean(&f.name)), t.label()),
+        Span::styled(clean(&phase), style),
+        Span::raw(if message.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", clean(&message))
+        }),
+    ])
+}
+
+/// The followed OpenBaoRestore: phase, message, and the last lines of its Job's log that fit.
+fn follow_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
+    let Some(f) = &state.restore else {
+        return vec![Line::styled("not following a restore", t.dim())];
+    };
     let problem = state.source(SourceName::Restore).problem;
     let mut out = vec![
-        Line::from(vec![
-            Span::styled(format!("OpenBaoRestore {} ", clean(&f.name)), t.label()),
-            Span::styled(clean(&phase), style),
-            Span::raw(if message.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", clean(&message))
-            }),
-        ]),
+        status_line(f, t),
         Line::from(vec![
             Span::styled(format!("Job {} log ", clean(&f.job)), t.label()),
             Span::styled(

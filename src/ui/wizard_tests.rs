@@ -146,3 +146,26 @@ fn the_follow_step_says_when_the_controller_has_not_acted_yet() {
         let _ = text(&s, w, h);
     }
 }
+
+#[test]
+fn a_closed_wizard_leaves_the_followed_restore_in_the_decision_pane() {
+    let mut s = following();
+    assert!(
+        !text(&s, 160, 48).contains("[RESTORE]"),
+        "the wizard shows it itself"
+    );
+    s.wizard = None;
+    s.focus = crate::app::Focus::Decision;
+    // Wide enough that the line is not wrapped.
+    let t = text(&s, 400, 48);
+    let line = t
+        .lines()
+        .find(|l| l.contains("[RESTORE]"))
+        .unwrap_or_else(|| panic!("no restore line:\n{t}"));
+    assert!(
+        line.contains("prod-cluster-breakglass-restore Running"),
+        "{line}"
+    );
+    assert!(line.contains("bao-restore error"), "{line}");
+    assert!(!t.contains('\u{1b}'), "hostile log text neutralised");
+}
