@@ -153,5 +153,42 @@ mod tests {
         assert_eq!(verb(&Method::GET, &target(None), &q), "watch");
         assert_eq!(verb(&Method::GET, &target(None), &Query::default()), "list");
         assert_eq!(verb(&Method::PATCH, &target(Some("x")), &q), "patch");
+        let forward = Target {
+            r: Resource::Pods,
+            sub: Some("portforward".into()),
+            ..target(Some("p"))
+        };
+        assert_eq!(verb(&Method::GET, &forward, &q), "create");
+    }
+
+    #[test]
+    fn a_subresource_denial_leaves_the_resource_and_its_other_subresources() {
+        let mut u = User::new("responder", "t");
+        u.denied_subresources
+            .push(("get".into(), Resource::Pods, "proxy".into()));
+        assert!(u.is_denied_sub("get", Resource::Pods, Some("proxy")));
+        assert!(!u.is_denied_sub("get", Resource::Pods, None));
+        assert!(!u.is_denied_sub("get", Resource::Pods, Some("log")));
+        assert!(!u.is_denied_sub("create", Resource::Pods, Some("portforward")));
+        let review = |sub: &str| {
+            let body = json!({"spec": {"resourceAttributes":
+                {"verb": "get", "resource": "pods", "subresource": sub}}});
+            access_review(&u, body.to_string().as_bytes())
+        };
+        let allowed = |resp: Resp| async move {
+            let body = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            serde_json::from_slice::<Value>(&body).unwrap()["status"]["allowed"].clone()
+        };
+        assert_eq!(
+            futures::executor::block_on(allowed(review("proxy"))),
+            json!(false)
+        );
+        assert_eq!(
+            futures::executor::block_on(allowed(review(""))),
+            json!(true)
+        );
     }
 }
