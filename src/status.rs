@@ -104,6 +104,8 @@ fn raft_json(incident: &Incident, nodes: Vec<Value>) -> Value {
     json!({
         "nodes": nodes,
         "endpoints": incident.raft.iter().find_map(|r| r.endpoints.clone()),
+        // null: the pod proxy; else e.g. "via port-forward (pods/proxy forbidden)".
+        "route": incident.raft_route,
         "blueBehindGreen": blue_behind_green(&incident.raft),
         "syncThreshold": SYNC_THRESHOLD,
         "blueTooFarBehind": lag.map(|_| signals.blue_too_far_behind()),
@@ -219,6 +221,9 @@ pub fn to_text(incident: &Incident) -> String {
                 format!("  unreachable: {}", opt(r.error.as_deref()))
             }
         ));
+    }
+    if let Some(route) = &incident.raft_route {
+        out.push(format!("  raft {route}"));
     }
     if !incident.raft.is_empty() {
         let members = &incident.raft_members;

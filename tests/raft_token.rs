@@ -377,6 +377,7 @@ async fn real_nodes_membership_matches_their_own_answers() {
         route: Route::Direct(Direct::new(&addr, None).unwrap()),
         token: Some(token.clone()),
         token_file: None,
+        ca_file: None,
     };
     let own_before = cluster.leader_status(&pod).await.unwrap();
     let answer = direct

@@ -83,6 +83,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             state.raft_history.push(&snapshot.readings);
             state.incident.raft = snapshot.readings;
             state.incident.raft_members = snapshot.members;
+            state.incident.raft_route = snapshot.route;
         }
         SourceEvent::LogAttempt { job, run_id } => {
             fresh(state, SourceName::Logs);

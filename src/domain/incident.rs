@@ -192,6 +192,8 @@ pub struct Incident {
     pub raft: Vec<RaftReading>,
     /// Voters, autopilot health and failure tolerance (token-gated).
     pub raft_members: Membership,
+    /// How the Raft nodes are reached when not by the pod proxy (or why they cannot be).
+    pub raft_route: Option<String>,
 }
 
 impl Incident {

@@ -87,6 +87,9 @@ impl Membership {
 pub struct RaftSnapshot {
     pub readings: Vec<RaftReading>,
     pub members: Membership,
+    /// How the nodes were reached when that is not the default pod proxy, e.g.
+    /// `via port-forward (pods/proxy forbidden)`, or why neither route is allowed.
+    pub route: Option<String>,
 }
 
 impl From<Vec<RaftReading>> for RaftSnapshot {
@@ -94,6 +97,7 @@ impl From<Vec<RaftReading>> for RaftSnapshot {
         RaftSnapshot {
             readings,
             members: Membership::NeedsToken,
+            route: None,
         }
     }
 }

@@ -12,7 +12,13 @@ use super::server::{Resp, Target, error_resp, json_resp};
 use super::store::Resource;
 
 /// The RBAC verb of a request on a resource path.
+///
+/// Port-forward is `create` whatever the method: kube-rs upgrades a GET to a WebSocket,
+/// which the API server authorizes as `create` on `pods/portforward` (as for SPDY's POST).
 pub(crate) fn verb(method: &Method, t: &Target, q: &Query) -> &'static str {
+    if t.sub.as_deref() == Some("portforward") {
+        return "create";
+    }
     match *method {
         Method::GET if t.name.is_none() => {
             if q.flag("watch") {
@@ -79,7 +85,15 @@ pub(crate) fn access_review(user: &User, body: &[u8]) -> Resp {
             let s = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or("").to_string();
             let (verb, group, resource) = (s("verb"), s("group"), s("resource"));
             match Resource::from_plural(&group, &resource) {
-                Some(r) if user.is_denied(&verb, r) => (false, String::new()),
+                Some(r)
+                    if user.is_denied_sub(
+                        &verb,
+                        r,
+                        Some(s("subresource")).filter(|s| !s.is_empty()).as_deref(),
+                    ) =>
+                {
+                    (false, String::new())
+                }
                 Some(_) => (true, format!("allowed for user \"{}\"", user.name)),
                 // Resources the simulator does not serve: allowed for unrestricted users.
                 None if user.denied.is_empty() => {
@@ -139,5 +153,42 @@ mod tests {
         assert_eq!(verb(&Method::GET, &target(None), &q), "watch");
         assert_eq!(verb(&Method::GET, &target(None), &Query::default()), "list");
         assert_eq!(verb(&Method::PATCH, &target(Some("x")), &q), "patch");
+        let forward = Target {
+            r: Resource::Pods,
+            sub: Some("portforward".into()),
+            ..target(Some("p"))
+        };
+        assert_eq!(verb(&Method::GET, &forward, &q), "create");
+    }
+
+    #[test]
+    fn a_subresource_denial_leaves_the_resource_and_its_other_subresources() {
+        let mut u = User::new("responder", "t");
+        u.denied_subresources
+            .push(("get".into(), Resource::Pods, "proxy".into()));
+        assert!(u.is_denied_sub("get", Resource::Pods, Some("proxy")));
+        assert!(!u.is_denied_sub("get", Resource::Pods, None));
+        assert!(!u.is_denied_sub("get", Resource::Pods, Some("log")));
+        assert!(!u.is_denied_sub("create", Resource::Pods, Some("portforward")));
+        let review = |sub: &str| {
+            let body = json!({"spec": {"resourceAttributes":
+                {"verb": "get", "resource": "pods", "subresource": sub}}});
+            access_review(&u, body.to_string().as_bytes())
+        };
+        let allowed = |resp: Resp| async move {
+            let body = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            serde_json::from_slice::<Value>(&body).unwrap()["status"]["allowed"].clone()
+        };
+        assert_eq!(
+            futures::executor::block_on(allowed(review("proxy"))),
+            json!(false)
+        );
+        assert_eq!(
+            futures::executor::block_on(allowed(review(""))),
+            json!(true)
+        );
     }
 }

@@ -26,6 +26,9 @@ pub struct User {
     /// (verb, resource) pairs answered 403; verb `*` denies every verb. A denial covers the
     /// resource's subresources (status, scale, log, proxy) too.
     pub denied: Vec<(String, Resource)>,
+    /// (verb, resource, subresource) triples answered 403, e.g. `get pods/proxy` while
+    /// `create pods/portforward` stays allowed.
+    pub denied_subresources: Vec<(String, Resource, String)>,
 }
 
 fn random_token(prefix: &str) -> String {
@@ -42,6 +45,7 @@ impl User {
             token: token.to_string(),
             groups: vec!["system:authenticated".to_string()],
             denied: Vec::new(),
+            denied_subresources: Vec::new(),
         }
     }
 
@@ -72,6 +76,16 @@ impl User {
         self.denied
             .iter()
             .any(|(v, res)| *res == r && (v == verb || v == "*"))
+    }
+
+    /// [`User::is_denied`], or `verb` on this subresource of `r` denied.
+    pub fn is_denied_sub(&self, verb: &str, r: Resource, sub: Option<&str>) -> bool {
+        self.is_denied(verb, r)
+            || sub.is_some_and(|sub| {
+                self.denied_subresources
+                    .iter()
+                    .any(|(v, res, s)| *res == r && s == sub && (v == verb || v == "*"))
+            })
     }
 }
 
@@ -197,6 +211,18 @@ impl Controls {
             && !u.is_denied(verb, r)
         {
             u.denied.push((verb.to_string(), r));
+        }
+    }
+
+    /// Answer `verb` on subresource `sub` of `r` (e.g. `get` `pods/proxy`) with 403 for
+    /// `user` from now on; the resource itself and its other subresources stay allowed.
+    pub fn deny_subresource(&self, user: &str, verb: &str, r: Resource, sub: &str) {
+        let mut users = lock(&self.shared.users);
+        if let Some(u) = users.iter_mut().find(|u| u.name == user)
+            && !u.is_denied_sub(verb, r, Some(sub))
+        {
+            u.denied_subresources
+                .push((verb.to_string(), r, sub.to_string()));
         }
     }
 

@@ -17,6 +17,7 @@ pub mod openbao;
 pub mod openbao_sim;
 pub mod patch;
 pub mod podlog;
+pub mod portforward;
 pub mod proto;
 pub mod real_nodes;
 pub mod rest;

@@ -10,6 +10,7 @@
 //! 200 with the right token, 403 `{"errors":["permission denied"]}` otherwise.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 
 /// A proxied HTTP response.
@@ -34,4 +35,10 @@ pub trait PodProxy: Send + Sync {
         path: &'a str,
         token: Option<&'a str>,
     ) -> ProxyFuture<'a>;
+
+    /// Where a port-forward to the pod's `port` connects: a real node's TCP address. None:
+    /// nothing to forward to (simulated endpoints answer HTTP only, not a stream).
+    fn forward_addr(&self, _namespace: &str, _pod: &str, _port: u16) -> Option<SocketAddr> {
+        None
+    }
 }

@@ -127,6 +127,10 @@ impl PodProxy for SwitchProxy {
         let inner = self.current();
         Box::pin(async move { inner.get(namespace, pod, port, path, token).await })
     }
+
+    fn forward_addr(&self, namespace: &str, pod: &str, port: u16) -> Option<std::net::SocketAddr> {
+        self.current().forward_addr(namespace, pod, port)
+    }
 }
 
 /// Set [`ENDPOINTS_ANNOTATION`] on every OpenBao pod of the scenario that exists.

@@ -29,7 +29,7 @@ use super::openbao::PodProxy;
 use super::select::Query;
 use super::store::{Resource, Store};
 use super::tls::{KubeconfigContext, kubeconfig_yaml, server_tls, write_kubeconfig};
-use super::{authz, discovery, logapi, openapi, rest, subres, table, watch};
+use super::{authz, discovery, logapi, openapi, portforward, rest, subres, table, watch};
 
 /// Why the server could not start (or write its kubeconfig).
 #[derive(Debug, thiserror::Error)]
@@ -306,7 +306,7 @@ async fn dispatch(ctx: &Ctx, user: &User, r: Route, req: Request<Incoming>, q: Q
         }
         Route::Object(t) => {
             let verb = authz::verb(req.method(), &t, &q);
-            if user.is_denied(verb, t.r) {
+            if user.is_denied_sub(verb, t.r, t.sub.as_deref()) {
                 return error_resp(&authz::forbidden(user, verb, &t));
             }
             match (verb, t.sub.as_deref()) {
@@ -319,6 +319,7 @@ async fn dispatch(ctx: &Ctx, user: &User, r: Route, req: Request<Incoming>, q: Q
                     watch::watch(ctx, &t, &q, table::wants_table(accept)).await
                 }
                 ("get", Some("log")) => logapi::pod_log(ctx, &t, &q),
+                ("create", Some("portforward")) => portforward::portforward(ctx, &t, &q, req),
                 ("get", Some("proxy")) => {
                     let token = req
                         .headers()
@@ -380,7 +381,7 @@ pub async fn serve(store: Arc<Store>, opts: ServeOptions) -> Result<RunningServe
                             async move { Ok::<_, Infallible>(handle(ctx, req).await) }
                         });
                         let _ = auto::Builder::new(TokioExecutor::new())
-                            .serve_connection(TokioIo::new(stream), svc)
+                            .serve_connection_with_upgrades(TokioIo::new(stream), svc)
                             .await;
                     });
                 }

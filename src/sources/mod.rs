@@ -8,6 +8,7 @@ pub mod connect;
 pub mod logfollow;
 pub mod openbao_access;
 pub mod openbao_http;
+pub mod openbao_portforward;
 pub mod raft;
 pub mod rbac;
 pub mod restore;

@@ -2,6 +2,9 @@
 //! (`--openbao-token-file`, else `$BAO_TOKEN`) and the route (the pod proxy, or
 //! `--openbao-addr-template` with the CA from `--openbao-ca` or Secret `<cluster>-tls-ca`).
 //!
+//! When the pod proxy is forbidden, [`NodeAccess::port_forward`] gives the port-forward
+//! route, with the same CA.
+//!
 //! The token file is re-read every poll round ([`NodeAccess::refresh_token`]): a rotated
 //! token is picked up, and the demo swaps the simulated root token for the real nodes' one.
 
@@ -10,6 +13,7 @@ use std::path::{Path, PathBuf};
 use kube::Client;
 
 use super::openbao_http::{Direct, NodeAccess, Route, cluster_ca};
+use super::openbao_portforward::PortForward;
 use crate::domain::token::OpenBaoToken;
 
 /// The environment variable read when no token file is given (as the `bao` CLI does).
@@ -21,6 +25,10 @@ pub struct AccessOptions {
     pub token_file: Option<PathBuf>,
     pub addr_template: Option<String>,
     pub ca_file: Option<PathBuf>,
+}
+
+fn read_ca_file(f: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(f).map_err(|e| format!("cannot read the OpenBao CA file {}: {e}", f.display()))
 }
 
 /// The token in `path` (surrounding whitespace ignored). The error names the file, never
@@ -43,6 +51,24 @@ impl NodeAccess {
             self.token = Some(token);
         }
     }
+
+    /// This access by port-forward instead: TLS against `--openbao-ca` or Secret
+    /// `<cluster>-tls-ca` when there is one, plain HTTP otherwise.
+    pub async fn port_forward(
+        &self,
+        client: &Client,
+        namespace: &str,
+        cluster: &str,
+    ) -> Result<NodeAccess, String> {
+        let ca = match &self.ca_file {
+            Some(f) => Some(read_ca_file(f)?),
+            None => cluster_ca(client, namespace, cluster).await,
+        };
+        Ok(NodeAccess {
+            route: Route::PortForward(PortForward::new(ca.as_deref())?),
+            ..self.clone()
+        })
+    }
 }
 
 /// The access the options ask for. `env_token`: `$BAO_TOKEN` (passed in, so tests and the
@@ -62,9 +88,7 @@ pub async fn node_access(
         None => Route::PodProxy,
         Some(template) => {
             let ca = match &options.ca_file {
-                Some(f) => Some(std::fs::read(f).map_err(|e| {
-                    format!("cannot read the OpenBao CA file {}: {e}", f.display())
-                })?),
+                Some(f) => Some(read_ca_file(f)?),
                 None if template.starts_with("https://") => {
                     cluster_ca(client, namespace, cluster).await
                 }
@@ -77,6 +101,7 @@ pub async fn node_access(
         route,
         token,
         token_file: options.token_file.clone(),
+        ca_file: options.ca_file.clone(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! How the console reaches one OpenBao node's HTTP API: through the API server's pod proxy
-//! (`pods/https:<pod>:8200/proxy/...`, RBAC `pods/proxy` get; the default) or directly
+//! (`pods/https:<pod>:8200/proxy/...`, RBAC `pods/proxy` get; the default), by port-forward
+//! when the proxy is forbidden (`pods/portforward` create, `openbao_portforward`) or directly
 //! (`--openbao-addr-template`, from inside the cluster), with TLS verified against the
 //! cluster CA. With a token, requests that need one carry `X-Vault-Token` (marked
 //! sensitive, so it never shows in any Debug output of the request).
@@ -23,6 +24,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Deserialize;
 
 use super::connect::explain;
+use super::openbao_portforward::PortForward;
 use crate::domain::token::OpenBaoToken;
 
 /// OpenBao's API port.
@@ -80,6 +82,11 @@ impl Answer {
             && self
                 .openbao_errors()
                 .is_some_and(|e| e.contains("Vault is sealed"))
+    }
+
+    /// The API server's own 403 (RBAC), not OpenBao's `permission denied`.
+    pub fn is_forbidden(&self) -> bool {
+        self.status == 403 && self.kube_status().is_some()
     }
 
     /// A short reason for a failed answer.
@@ -190,6 +197,8 @@ pub enum Route {
     /// The API server's pod proxy (default).
     #[default]
     PodProxy,
+    /// Port-forward to port 8200 (the pod proxy was forbidden).
+    PortForward(PortForward),
     Direct(Direct),
 }
 
@@ -200,6 +209,8 @@ pub struct NodeAccess {
     pub token: Option<OpenBaoToken>,
     /// Where the token came from, re-read every round (`openbao_access`).
     pub token_file: Option<std::path::PathBuf>,
+    /// `--openbao-ca`, read when the port-forward fallback needs the CA.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// The pod proxy path of `path` on `pod` (`https:` scheme: OpenBao serves TLS).
@@ -227,6 +238,7 @@ impl NodeAccess {
                 Route::PodProxy => {
                     via_proxy(client, &proxy_path(namespace, pod, path), token).await
                 }
+                Route::PortForward(f) => f.get(client, namespace, pod, path, token).await,
                 Route::Direct(d) => {
                     direct_get(d, &d.url(namespace, cluster, pod, path), token).await
                 }
@@ -238,7 +250,7 @@ impl NodeAccess {
     }
 }
 
-fn token_header(token: &OpenBaoToken) -> Result<HeaderValue, String> {
+pub(super) fn token_header(token: &OpenBaoToken) -> Result<HeaderValue, String> {
     let mut value =
         HeaderValue::from_str(token.expose()).map_err(|_| "unusable token".to_string())?;
     value.set_sensitive(true);
@@ -317,7 +329,7 @@ async fn direct_get(
     }
 }
 
-async fn send_http1<I>(
+pub(super) async fn send_http1<I>(
     io: I,
     request: http::Request<Empty<Bytes>>,
     url: &str,

@@ -7,6 +7,10 @@
 //! (per-server health, failure tolerance) into a [`Membership`]; without one that is
 //! [`Membership::NeedsToken`], and a refused token is [`Membership::Rejected`].
 //!
+//! When every node's pod proxy answer is the API server's 403, the poller falls back to
+//! port-forward (`pods/portforward` create) for the rest of the session, and the snapshot
+//! says so ([`VIA_PORT_FORWARD`]); with both forbidden it names both ([`BOTH_FORBIDDEN`]).
+//!
 //! Every node is read concurrently with its own timeout, so one dead node never holds up
 //! the others; it shows as unreachable with the reason. TLS-enabled OpenBao (the
 //! operator's default) is reached as `pods/https:<pod>:8200/proxy/...`.
@@ -28,7 +32,7 @@ use tokio::task::JoinHandle;
 
 use super::connect::explain;
 pub use super::openbao_http::{API_PORT, NODE_TIMEOUT};
-use super::openbao_http::{Answer, NodeAccess};
+use super::openbao_http::{Answer, NodeAccess, Route};
 use super::watch::{cluster_resource, pod_selector};
 use super::{SourceEvent, SourceName};
 use crate::domain::raft_members::{Member, PeerHealth, RaftMembers, parse_go_duration_ms, voters};
@@ -52,6 +56,12 @@ struct LeaderResponse {
     raft_committed_index: Option<u64>,
     raft_applied_index: Option<u64>,
 }
+
+/// The snapshot's route note after the fallback.
+pub const VIA_PORT_FORWARD: &str = "via port-forward (pods/proxy forbidden)";
+/// The snapshot's route note when neither route is allowed.
+pub const BOTH_FORBIDDEN: &str = "pods/proxy and pods/portforward forbidden: \
+                                  needs get pods/proxy or create pods/portforward";
 
 const LEADER: &str = "v1/sys/leader";
 const CONFIGURATION: &str = "v1/sys/storage/raft/configuration";
@@ -281,13 +291,58 @@ pub async fn poll_once(
         .readings)
 }
 
-/// One round: list the pods, read every node at once, then (with a token) the membership.
+/// One round (see [`poll_switching`]); a fallback to port-forward lasts this round only.
 pub async fn poll(
     client: &Client,
     access: &NodeAccess,
     namespace: &str,
     cluster: &str,
 ) -> Result<RaftSnapshot, kube::Error> {
+    poll_switching(client, &mut access.clone(), namespace, cluster).await
+}
+
+/// One round. When the pod proxy is forbidden for every node, `access` switches to
+/// port-forward (kept for later rounds) if that is allowed; the snapshot's `route` says so.
+pub async fn poll_switching(
+    client: &Client,
+    access: &mut NodeAccess,
+    namespace: &str,
+    cluster: &str,
+) -> Result<RaftSnapshot, kube::Error> {
+    let (mut snapshot, forbidden) = round(client, access, namespace, cluster).await?;
+    if !forbidden || !matches!(access.route, Route::PodProxy) {
+        if matches!(access.route, Route::PortForward(_)) {
+            snapshot.route = Some(VIA_PORT_FORWARD.into());
+        }
+        return Ok(snapshot);
+    }
+    let forward = match access.port_forward(client, namespace, cluster).await {
+        Ok(f) => f,
+        Err(e) => {
+            snapshot.route = Some(format!("pods/proxy forbidden; port-forward: {e}"));
+            return Ok(snapshot);
+        }
+    };
+    let (fallback, still_forbidden) = round(client, &forward, namespace, cluster).await?;
+    if still_forbidden {
+        snapshot.route = Some(BOTH_FORBIDDEN.into());
+        return Ok(snapshot);
+    }
+    *access = forward;
+    Ok(RaftSnapshot {
+        route: Some(VIA_PORT_FORWARD.into()),
+        ..fallback
+    })
+}
+
+/// List the pods, read every node at once, then (with a token) the membership. Also
+/// whether the API server refused every node's read (RBAC 403).
+async fn round(
+    client: &Client,
+    access: &NodeAccess,
+    namespace: &str,
+    cluster: &str,
+) -> Result<(RaftSnapshot, bool), kube::Error> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let clusters: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &cluster_resource());
@@ -316,16 +371,25 @@ pub async fn poll(
         let answer = access
             .get(client, namespace, cluster, &p.name, LEADER, false)
             .await;
+        let forbidden = answer.as_ref().is_ok_and(Answer::is_forbidden);
         let side = Side::of_revision(p.revision.as_deref(), view.as_ref());
-        RaftReading {
+        let reading = RaftReading {
             endpoints: endpoints.clone(),
             ..reading(&p.name, side, answer, Timestamp::now())
-        }
+        };
+        (reading, forbidden)
     });
-    let mut readings = join_all(reads).await;
+    let (mut readings, forbidden): (Vec<RaftReading>, Vec<bool>) =
+        join_all(reads).await.into_iter().unzip();
+    let all_forbidden = !forbidden.is_empty() && forbidden.iter().all(|f| *f);
     readings.sort_by(|a, b| (a.side, &a.pod).cmp(&(b.side, &b.pod)));
     let members = read_membership(client, access, namespace, cluster, &readings).await;
-    Ok(RaftSnapshot { readings, members })
+    let snapshot = RaftSnapshot {
+        readings,
+        members,
+        route: None,
+    };
+    Ok((snapshot, all_forbidden))
 }
 
 /// Poll forever, every `interval` at most: [`FAST_INTERVAL`] (or `interval` if longer)
@@ -347,7 +411,7 @@ pub fn spawn(
         loop {
             access.refresh_token();
             let mut sleep = interval.max(QUIET_INTERVAL);
-            let event = match poll(&client, &access, &namespace, &cluster).await {
+            let event = match poll_switching(&client, &mut access, &namespace, &cluster).await {
                 Ok(snapshot) => {
                     let readings = &snapshot.readings;
                     // A voter swap is movement too (autopilot's contact times are not).

@@ -75,5 +75,6 @@ pub async fn read_with(
     let raft = raft::poll(client, access, namespace, cluster).await?;
     incident.raft = raft.readings;
     incident.raft_members = raft.members;
+    incident.raft_route = raft.route;
     Ok(incident)
 }

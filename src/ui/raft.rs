@@ -19,13 +19,13 @@ use super::{PaneView, clean, fmt_age, pane_block, raft_chart};
 use crate::app::{Focus, State};
 use crate::domain::raft::{self, SYNC_THRESHOLD};
 use crate::domain::raft_history::{RaftSignals, STALL_ROUNDS};
-use crate::domain::{Membership, RaftReading, Side};
+use crate::domain::{Incident, Membership, RaftReading, Side};
 
 /// Rows the chart needs (borders excluded) before it is drawn under the table.
 const CHART_MIN_HEIGHT: u16 = 6;
 
 pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rect) {
-    let block = pane_block(state, Focus::Raft, view, source(&state.incident.raft));
+    let block = pane_block(state, Focus::Raft, view, title_detail(&state.incident));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let t = view.theme;
@@ -55,6 +55,15 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), text_area);
     if let Some(chart) = chart_area {
         raft_chart::render(&state.raft_history, t, frame, chart);
+    }
+}
+
+/// The source, then the route when it is not the pod proxy.
+fn title_detail(incident: &Incident) -> Option<String> {
+    let route = incident.raft_route.as_deref().map(clean);
+    match (source(&incident.raft), route) {
+        (Some(s), Some(r)) => Some(format!("{s} {r}")),
+        (s, r) => s.or(r),
     }
 }
 

@@ -116,6 +116,10 @@ fn membership(tolerance: Option<u32>) -> crate::domain::Membership {
 }
 
 fn state_with_members(members: crate::domain::Membership) -> State {
+    state_with_route(members, None)
+}
+
+fn state_with_route(members: crate::domain::Membership, route: Option<&str>) -> State {
     let mut state = incident_state(false);
     state.focus = Focus::Raft;
     feed(
@@ -123,9 +127,24 @@ fn state_with_members(members: crate::domain::Membership) -> State {
         [SourceEvent::Raft(crate::domain::RaftSnapshot {
             readings: fixtures::raft(),
             members,
+            route: route.map(str::to_string),
         })],
     );
     state
+}
+
+#[test]
+fn the_title_names_a_route_other_than_the_pod_proxy() {
+    let note = crate::sources::raft::VIA_PORT_FORWARD;
+    let state = state_with_route(crate::domain::Membership::NeedsToken, Some(note));
+    let all = screen(&state, 160, 48).join("\n");
+    assert!(all.contains(note), "{all}");
+    let plain = screen(
+        &state_with_members(crate::domain::Membership::NeedsToken),
+        160,
+        48,
+    );
+    assert!(!plain.join("\n").contains("port-forward"));
 }
 
 #[test]

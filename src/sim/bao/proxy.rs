@@ -9,6 +9,7 @@
 //! node, and one slow node never delays another (each call is independent).
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,5 +93,15 @@ impl PodProxy for BaoProxy {
         token: Option<&'a str>,
     ) -> crate::sim::openbao::ProxyFuture<'a> {
         Box::pin(self.forward(namespace, pod, port, path, token))
+    }
+
+    /// The node's `127.0.0.1:<port>` from its API address.
+    fn forward_addr(&self, namespace: &str, pod: &str, port: u16) -> Option<SocketAddr> {
+        if port != POD_API_PORT || self.namespace.as_deref().is_some_and(|ns| ns != namespace) {
+            return None;
+        }
+        let addr = self.nodes.get(pod)?;
+        let authority = addr.split_once("://").map_or(addr.as_str(), |(_, a)| a);
+        authority.trim_end_matches('/').parse().ok()
     }
 }
