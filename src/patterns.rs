@@ -129,6 +129,9 @@ pub struct RuleSet {
     set: RegexSet,
     /// All rules as one regex, for a fast "does anything match" (None: no rules).
     any: Option<Regex>,
+    /// `any` has no anchor, word boundary or other look-around: where it matches in a block of
+    /// lines does not depend on the text around a line ([`RuleSet::next_candidate`]).
+    context_free: bool,
     problems: Vec<RuleProblem>,
 }
 
@@ -147,9 +150,10 @@ impl RuleSet {
         // One alternation of every rule: its literal prefilter rejects the many lines no
         // rule matches in one fast scan (what makes ripgrep fast); the set runs only after.
         let joined: Vec<String> = rules.iter().map(|r| format!("(?:{})", r.pattern)).collect();
-        let any = RegexBuilder::new(&joined.join("|"))
-            .dfa_size_limit(DFA_CACHE)
-            .build();
+        let joined = joined.join("|");
+        let any = RegexBuilder::new(&joined).dfa_size_limit(DFA_CACHE).build();
+        let context_free =
+            regex_syntax::parse(&joined).is_ok_and(|hir| hir.properties().look_set().is_empty());
         let (set, any) = match (set, any) {
             (Ok(set), Ok(any)) => (set, Some(any)),
             (Err(e), _) | (_, Err(e)) => {
@@ -162,6 +166,7 @@ impl RuleSet {
             rules,
             set,
             any,
+            context_free,
             problems,
         }
     }
@@ -218,6 +223,26 @@ impl RuleSet {
     /// match on their own.
     fn matchable(&self, line: &str) -> bool {
         !line.starts_with([' ', '\t']) && self.any.as_ref().is_some_and(|a| a.is_match(line))
+    }
+
+    /// Where the next line that may match is, for a block of lines at once: the end of the
+    /// earliest-ending match of any rule in `block` at or after byte `from`, or None.
+    ///
+    /// One search over many lines is what makes ripgrep fast (its literal prefilter runs over
+    /// the whole buffer, not once per line). Every line before the line holding the returned
+    /// offset matches no rule on its own: a match inside it would end earlier. The line
+    /// holding it may still not match alone (a `[^"]*` can run across lines), so it is
+    /// classified as usual; search again from the next line. With an anchor or word boundary
+    /// in some rule, a match depends on the text around a line: every line is a candidate.
+    pub fn next_candidate(&self, block: &str, from: usize) -> Option<usize> {
+        let any = self.any.as_ref()?;
+        if !block.is_char_boundary(from) {
+            return None;
+        }
+        if !self.context_free {
+            return Some(from);
+        }
+        any.shortest_match_at(block, from)
     }
 
     /// Indices of every rule matching `line`, in rule order.
