@@ -172,8 +172,9 @@ fn highlight_chunk(rules: &RuleSet, format: Format, color: bool, chunk: &Chunk, 
         start = end + 1;
         let redacted = redact(line);
         let matched = match &redacted {
-            Cow::Borrowed(_) if !candidate => None,
-            _ => rules.classify(&redacted),
+            Cow::Borrowed(_) if candidate => rules.classify_candidate(line),
+            Cow::Borrowed(_) => None,
+            Cow::Owned(changed) => rules.classify(changed),
         };
         text.clear();
         sanitize_into(&redacted, &mut text);
@@ -194,7 +195,7 @@ fn write_line(
 ) {
     let bytes = text.as_bytes();
     let spans = if matched.is_some() {
-        rules.spans(text)
+        rules.spans_of_matched(text)
     } else {
         Vec::new()
     };

@@ -219,10 +219,18 @@ impl RuleSet {
         &self.problems
     }
 
-    /// Continuation lines (zap stack frames, indented) are part of the entry above and never
-    /// match on their own.
-    fn matchable(&self, line: &str) -> bool {
-        !line.starts_with([' ', '\t']) && self.any.as_ref().is_some_and(|a| a.is_match(line))
+    /// Indices of the rules matching `line`, in rule order. Continuation lines (zap stack
+    /// frames, indented) are part of the entry above and never match on their own. With
+    /// `prefilter`, the one-regex scan runs first: it rejects the many lines no rule matches
+    /// quickly and is pure cost on a line already known to be a candidate (the alternation
+    /// matches exactly when one of the rules does, so results never depend on it).
+    fn matching_rules(&self, line: &str, prefilter: bool) -> Option<regex::SetMatches> {
+        if line.starts_with([' ', '\t'])
+            || (prefilter && !self.any.as_ref().is_some_and(|a| a.is_match(line)))
+        {
+            return None;
+        }
+        Some(self.set.matches(line))
     }
 
     /// Where the next line that may match is, for a block of lines at once: the end of the
@@ -247,18 +255,14 @@ impl RuleSet {
 
     /// Indices of every rule matching `line`, in rule order.
     pub fn matching(&self, line: &str) -> Vec<usize> {
-        if !self.matchable(line) {
-            return Vec::new();
-        }
-        self.set.matches(line).into_iter().collect()
+        self.matching_rules(line, true)
+            .map(|m| m.into_iter().collect())
+            .unwrap_or_default()
     }
 
     /// The first rule matching `line`.
     pub fn first_match(&self, line: &str) -> Option<&Rule> {
-        if !self.matchable(line) {
-            return None;
-        }
-        let first = self.set.matches(line).into_iter().next()?;
+        let first = self.matching_rules(line, true)?.into_iter().next()?;
         self.rules.get(first)
     }
 
@@ -266,7 +270,18 @@ impl RuleSet {
     /// level caps the severity: the executor logs `no leader found` at INFO when it falls back
     /// to Green, which is not the failure (the same words after `upgrade-executor error:` are).
     pub fn classify(&self, line: &str) -> Option<(&Rule, Severity)> {
-        let rule = self.first_match(line)?;
+        self.classify_with(line, true)
+    }
+
+    /// [`RuleSet::classify`] for a line [`RuleSet::next_candidate`] flagged (same result,
+    /// without the prefilter).
+    pub fn classify_candidate(&self, line: &str) -> Option<(&Rule, Severity)> {
+        self.classify_with(line, false)
+    }
+
+    fn classify_with(&self, line: &str, prefilter: bool) -> Option<(&Rule, Severity)> {
+        let first = self.matching_rules(line, prefilter)?.into_iter().next()?;
+        let rule = self.rules.get(first)?;
         let severity = match zap_level(line) {
             Some(level) => rule.severity.max(level),
             None => rule.severity,
@@ -278,11 +293,21 @@ impl RuleSet {
     /// rule wins an overlap). Cost is one set scan plus one scan per matching rule: meant
     /// for the lines on screen, never the whole buffer.
     pub fn spans(&self, text: &str) -> Vec<Span> {
+        self.spans_with(text, true)
+    }
+
+    /// [`RuleSet::spans`] of a line that was classified as matching (same result, without
+    /// the prefilter).
+    pub fn spans_of_matched(&self, text: &str) -> Vec<Span> {
+        self.spans_with(text, false)
+    }
+
+    fn spans_with(&self, text: &str, prefilter: bool) -> Vec<Span> {
         let mut spans: Vec<Span> = Vec::new();
-        if !self.matchable(text) {
+        let Some(matching) = self.matching_rules(text, prefilter) else {
             return spans;
-        }
-        for i in self.set.matches(text).into_iter() {
+        };
+        for i in matching.into_iter() {
             let Some(rule) = self.rules.get(i) else {
                 continue;
             };
