@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::sync::{Arc, Mutex, mpsc};
 
 use serde_json::json;
@@ -58,6 +58,8 @@ pub fn run(
 
 /// Bytes per chunk handed to a worker (whole lines; a longer line makes a bigger chunk).
 const CHUNK: usize = 1 << 18;
+/// Bytes asked of the input per read.
+const BLOCK: usize = 1 << 16;
 
 struct Chunk {
     index: u64,
@@ -101,15 +103,9 @@ fn filter(
         let writer = scope.spawn(move || write_in_order(done_rx, out));
         let mut index = 0u64;
         let mut first_line = 1u64;
+        let mut carry = Vec::new();
         let read = loop {
-            let mut bytes = Vec::with_capacity(CHUNK + 4096);
-            while bytes.len() < CHUNK {
-                match input.read_until(b'\n', &mut bytes) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            let bytes = next_chunk(&mut input, &mut carry)?;
             if bytes.is_empty() {
                 break Ok(());
             }
@@ -133,6 +129,35 @@ fn filter(
             .unwrap_or_else(|_| Err(io::Error::other("the writer thread failed")));
         read.and(written)
     })
+}
+
+/// The next chunk of whole lines (the last line of the input may lack its newline), read in
+/// big blocks rather than line by line; the partial line at its end is left in `carry` for the
+/// next chunk. Empty at the end of input.
+fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(CHUNK + BLOCK);
+    bytes.append(carry);
+    loop {
+        let old = bytes.len();
+        bytes.resize(old + BLOCK, 0);
+        let n = loop {
+            match input.read(&mut bytes[old..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => break other?,
+            }
+        };
+        bytes.truncate(old + n);
+        if n == 0 {
+            return Ok(bytes);
+        }
+        if bytes.len() >= CHUNK
+            && let Some(nl) = memchr::memrchr(b'\n', &bytes[old..])
+        {
+            carry.extend_from_slice(&bytes[old + nl + 1..]);
+            bytes.truncate(old + nl + 1);
+            return Ok(bytes);
+        }
+    }
 }
 
 /// Write the workers' results in chunk order.

@@ -73,18 +73,21 @@ fn candidates(b: &[u8]) -> (bool, bool) {
     if named {
         return (true, true);
     }
-    let mut run = 0usize;
-    for &c in b {
-        if is_b64(c) {
-            run += 1;
-            if run >= 44 {
-                return (false, true);
-            }
-        } else {
-            run = 0;
+    (false, has_b64_run(b, 44))
+}
+
+/// Whether `b` holds `len` base64 bytes in a row. Checks each window of `len` from its end:
+/// a byte that is not base64 rules out every window holding it, so the search skips past it
+/// (a few bytes read per window on text of short words, not every byte).
+fn has_b64_run(b: &[u8], len: usize) -> bool {
+    let mut i = 0usize;
+    while let Some(window) = b.get(i..i + len) {
+        match window.iter().rposition(|&c| !is_b64(c)) {
+            None => return true,
+            Some(j) => i += j + 1,
         }
     }
-    (false, false)
+    false
 }
 
 /// `line` with every secret replaced; borrowed when there was none.
@@ -204,6 +207,17 @@ mod tests {
         );
         let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJl";
         assert_eq!(redact(&format!("jwt={jwt}")), "jwt=[REDACTED:jwt]");
+    }
+
+    #[test]
+    fn a_base64_run_is_found_at_every_offset_and_length() {
+        for pad in 0..50 {
+            for len in [43, 44, 45] {
+                let line = format!("{} {} x", "-".repeat(pad), "A".repeat(len));
+                assert_eq!(has_b64_run(line.as_bytes(), 44), len >= 44, "{pad} {len}");
+            }
+        }
+        assert!(!has_b64_run(b"", 44));
     }
 
     #[test]

@@ -28,6 +28,17 @@ pub fn sanitize_into(raw: &str, out: &mut String) {
     while i < bytes.len() && col < MAX_LINE_CHARS {
         let b = bytes[i];
         if (0x20..0x7f).contains(&b) {
+            // Up to the next tab, when all of it is printable and fits: one vectorised check.
+            let next = memchr::memchr(b'\t', &bytes[i..]).map_or(bytes.len(), |t| i + t);
+            let segment = &bytes[i..next];
+            if col + segment.len() <= MAX_LINE_CHARS
+                && segment.iter().all(|c| (0x20..0x7f).contains(c))
+            {
+                out.push_str(&raw[i..next]);
+                col += segment.len();
+                i = next;
+                continue;
+            }
             let start = i;
             let room = MAX_LINE_CHARS - col;
             while i < bytes.len() && i - start < room && (0x20..0x7f).contains(&bytes[i]) {
