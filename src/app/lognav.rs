@@ -1,6 +1,6 @@
 //! Log navigation beyond scrolling, for the pure `update`: search (`/`, `n`/`N`, "k of m"),
 //! a filter that hides non-matching lines (`&`, distinct from search), jumps to warnings
-//! (`w`/`W`), the timestamp and wrap toggles, and the query being typed.
+//! (`w`/`W`), the timestamp, wrap and stack-folding toggles, and the query being typed.
 //!
 //! Search hits and filtered lines are kept as sorted sequence numbers, extended as lines
 //! arrive and trimmed as the store drops its oldest, so a key press costs a binary search
@@ -45,6 +45,8 @@ pub struct LogNav {
     shown: VecDeque<u64>,
     pub hide_timestamps: bool,
     pub wrap: bool,
+    /// Draw stack traces line by line (`x`); folded by default ([`crate::logs::fold`]).
+    pub unfold_stacks: bool,
 }
 
 impl LogNav {
@@ -110,16 +112,21 @@ pub fn push_line(logs: &mut LogPane, raw: &str) {
 impl LogPane {
     /// Up to `rows` lines from `start` as drawn: every line, or the filtered ones.
     pub fn rows_from(&self, start: u64, rows: usize) -> Vec<(u64, &StoredLine)> {
+        self.rows_after(start).take(rows).collect()
+    }
+
+    /// Drawn lines from `start` on, oldest first (read lazily: only what is taken is touched).
+    pub fn rows_after(&self, start: u64) -> Box<dyn Iterator<Item = (u64, &StoredLine)> + '_> {
         if self.nav.filter.is_none() {
-            return self.store.range(start, rows).collect();
+            return Box::new(self.store.range(start, usize::MAX));
         }
         let from = self.nav.shown.partition_point(|s| *s < start);
-        self.nav
-            .shown
-            .range(from..)
-            .filter_map(|s| Some((*s, self.store.get(*s)?)))
-            .take(rows)
-            .collect()
+        Box::new(
+            self.nav
+                .shown
+                .range(from..)
+                .filter_map(|s| Some((*s, self.store.get(*s)?))),
+        )
     }
 
     /// Drawn lines before `end`, newest first (for filling a wrapped tail from the bottom).
@@ -212,6 +219,7 @@ pub fn handle(state: &mut State, action: Action) -> bool {
         }
         Action::ToggleTimestamps => nav.hide_timestamps = !nav.hide_timestamps,
         Action::ToggleWrap => nav.wrap = !nav.wrap,
+        Action::ToggleFold => nav.unfold_stacks = !nav.unfold_stacks,
         _ => return false,
     }
     true
