@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench logs` (set `BENCH_LINES` for a smaller corpus while developing,
 //! `BENCH_CORPUS=FILE` to keep the corpus for profiling, `BENCH_ONLY=highlight` to skip the
-//! render and memory measures).
+//! render and memory measures, `BENCH_BASELINE=BINARY` to time an older `breakglass` build on
+//! the same corpus in the same run).
 //! In one run it:
 //! 1. generates a realistic executor-format corpus (zap development lines with the
 //!    executor's fields, WARN/ERROR entries with stack frames, fatal `upgrade-executor
@@ -233,6 +234,16 @@ fn main() {
         mib / t_ours.as_secs_f64(),
         n as f64 / t_ours.as_secs_f64() / 1e6
     );
+    if let Some(base) = std::env::var_os("BENCH_BASELINE") {
+        let mut cmd = Command::new(base);
+        cmd.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
+        let (t_base, out_base) = timed(cmd, &corpus_path);
+        println!(
+            "baseline highlight: {:.3} s ({out_base} bytes out); RATIO baseline time / highlight time = {:.2}",
+            t_base.as_secs_f64(),
+            t_base.as_secs_f64() / t_ours.as_secs_f64()
+        );
+    }
     let rg_ok = Command::new("rg")
         .arg("--version")
         .stdout(Stdio::null())
