@@ -14,6 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::keymap::Action;
 use super::state::{LogPane, State};
 use crate::logs::StoredLine;
+use crate::logs::fold::{self, Row};
 use crate::logs::search::Query;
 use crate::patterns::Severity;
 use crate::ui::layout;
@@ -80,6 +81,13 @@ impl LogNav {
     }
 }
 
+/// A line as drawn: its sequence number and the stored line.
+pub type Drawn<'a> = (u64, &'a StoredLine);
+
+pub fn text_of<'a>(item: &Drawn<'a>) -> &'a str {
+    &item.1.text
+}
+
 fn index(store: &crate::logs::LineStore, q: &Query) -> VecDeque<u64> {
     store
         .range(0, usize::MAX)
@@ -144,8 +152,66 @@ impl LogPane {
         )
     }
 
-    /// `top` moved by `delta` drawn lines (over the filtered lines when filtering).
+    /// The rows ending just before `end` that fill `rows` rows of the pane (at least one),
+    /// oldest first; `height` says how tall a row is (1, or more when wrapping). Stack traces
+    /// are folded unless `x` unfolded them. Reads back from `end`, twice as many lines each
+    /// time, until the rows are filled: O(visible rows), plus the lines of a folded run.
+    pub fn rows_ending_at(
+        &self,
+        end: u64,
+        rows: usize,
+        height: impl Fn(&Row<Drawn<'_>>) -> usize,
+    ) -> Vec<Row<Drawn<'_>>> {
+        let rows = rows.max(1);
+        let mut take = rows * 2;
+        loop {
+            let mut lines: Vec<Drawn<'_>> = self.rows_before(end).take(take).collect();
+            let exhausted = lines.len() < take;
+            lines.reverse();
+            let mut all: Vec<Row<Drawn<'_>>> = if self.nav.unfold_stacks {
+                lines.into_iter().map(Row::Line).collect()
+            } else {
+                fold::fold(lines, text_of, usize::MAX)
+            };
+            let mut used = 0usize;
+            let mut keep = 0usize;
+            for r in all.iter().rev() {
+                let h = height(r);
+                if used + h > rows && keep > 0 {
+                    break;
+                }
+                used += h;
+                keep += 1;
+                if used >= rows {
+                    break;
+                }
+            }
+            // The oldest row read may be a run cut short by the read: it counts only when the
+            // read reached the oldest line.
+            if keep < all.len() || exhausted || take >= rows * fold::MAX_RUN {
+                return all.split_off(all.len() - keep);
+            }
+            take *= 2;
+        }
+    }
+
+    /// `top` moved by `delta` drawn rows (over the filtered lines when filtering; a folded
+    /// stack trace is one row).
     pub fn step(&self, top: u64, delta: i64) -> u64 {
+        if !self.nav.unfold_stacks {
+            let n = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
+            let rows = if delta >= 0 {
+                fold::fold(self.rows_after(top), text_of, n.saturating_add(1))
+            } else {
+                self.rows_ending_at(top, n, |_| 1)
+            };
+            let target = if delta >= 0 {
+                rows.last()
+            } else {
+                rows.first()
+            };
+            return target.map_or(top, |r| r.first().0);
+        }
         if self.nav.filter.is_none() {
             return if delta < 0 {
                 top.saturating_sub(delta.unsigned_abs())

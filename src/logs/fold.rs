@@ -22,6 +22,15 @@ pub enum Row<T> {
     },
 }
 
+impl<T> Row<T> {
+    /// The row's (first) line.
+    pub fn first(&self) -> &T {
+        match self {
+            Row::Line(t) | Row::Fold { first: t, .. } => t,
+        }
+    }
+}
+
 fn indented(text: &str) -> bool {
     text.starts_with([' ', '\t'])
 }

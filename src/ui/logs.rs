@@ -15,7 +15,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::layout::{inner_rows, log_body_rows};
 use super::theme::Theme;
 use super::{PaneView, pane_block};
-use crate::app::lognav::{self, Input, InputKind};
+use crate::app::lognav::{self, Drawn, Input, InputKind, text_of};
 use crate::app::state::{LogPane, attempt_of};
 use crate::app::{Focus, State};
 use crate::logs::fold::{self, Row};
@@ -94,16 +94,10 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
     }
 }
 
-type Item<'a> = (u64, &'a StoredLine);
-
-fn text_of<'a>(item: &Item<'a>) -> &'a str {
-    &item.1.text
-}
-
 /// The rows to draw: from `start`, or (following, with wrap or folding on) as many of the
 /// newest as fill the pane. Stack traces are folded unless `x` unfolded them. Either way only
 /// the visible lines are touched (plus a folded run's lines, at most [`fold::MAX_RUN`] each).
-fn visible_rows(logs: &LogPane, start: u64, rows: u16, width: u16) -> Vec<Row<Item<'_>>> {
+fn visible_rows(logs: &LogPane, start: u64, rows: u16, width: u16) -> Vec<Row<Drawn<'_>>> {
     let fold_on = !logs.nav.unfold_stacks;
     let rows = usize::from(rows);
     if !(logs.follow && (logs.nav.wrap || fold_on)) {
@@ -117,43 +111,13 @@ fn visible_rows(logs: &LogPane, start: u64, rows: u16, width: u16) -> Vec<Row<It
             .collect();
     }
     let width = usize::from(width.max(1));
-    let height = |r: &Row<Item<'_>>| match r {
+    let height = |r: &Row<Drawn<'_>>| match r {
         Row::Line((_, l)) if logs.nav.wrap => {
             (GUTTER + l.text.chars().count()).div_ceil(width).max(1)
         }
         _ => 1,
     };
-    // Read the newest lines back, twice as many each time, until their rows fill the pane.
-    let mut take = rows.max(1) * 2;
-    loop {
-        let mut lines: Vec<Item<'_>> = logs.rows_before(logs.store.end_seq()).take(take).collect();
-        let exhausted = lines.len() < take;
-        lines.reverse();
-        let mut all: Vec<Row<Item<'_>>> = if fold_on {
-            fold::fold(lines, text_of, usize::MAX)
-        } else {
-            lines.into_iter().map(Row::Line).collect()
-        };
-        let mut used = 0usize;
-        let mut keep = 0usize;
-        for r in all.iter().rev() {
-            let h = height(r);
-            if used + h > rows && keep > 0 {
-                break;
-            }
-            used += h;
-            keep += 1;
-            if used >= rows {
-                break;
-            }
-        }
-        // The oldest row read may be a run cut short by the read: it counts only when the
-        // read reached the oldest line.
-        if keep < all.len() || exhausted || take >= rows.max(1) * fold::MAX_RUN {
-            return all.split_off(all.len() - keep);
-        }
-        take *= 2;
-    }
+    logs.rows_ending_at(logs.store.end_seq(), rows, height)
 }
 
 /// A folded stack trace: one dim row saying how much is hidden and how to see it.
