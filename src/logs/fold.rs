@@ -37,7 +37,7 @@ fn indented(text: &str) -> bool {
 
 /// A frame's location: indented (a tab in the raw log, spaces once sanitised) `path.go:123`,
 /// optionally followed by ` +0x1d`.
-pub fn is_frame_file(text: &str) -> bool {
+fn is_frame_file(text: &str) -> bool {
     if !indented(text) {
         return false;
     }
