@@ -1,6 +1,9 @@
 //! The log engine's benchmark (not a timed test; CI never runs it).
 //!
-//! `cargo bench --bench logs` (set `BENCH_LINES` for a smaller corpus while developing).
+//! `cargo bench --bench logs` (set `BENCH_LINES` for a smaller corpus while developing,
+//! `BENCH_CORPUS=FILE` to keep the corpus for profiling, `BENCH_ONLY=highlight` to skip the
+//! render and memory measures, `BENCH_BASELINE=BINARY` to time an older `breakglass` build on
+//! the same corpus in the same run).
 //! In one run it:
 //! 1. generates a realistic executor-format corpus (zap development lines with the
 //!    executor's fields, WARN/ERROR entries with stack frames, fatal `upgrade-executor
@@ -195,7 +198,8 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let lines = corpus(n);
     let raw_bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
-    let corpus_path = dir.path().join("corpus.log");
+    let corpus_path = std::env::var_os("BENCH_CORPUS")
+        .map_or_else(|| dir.path().join("corpus.log"), std::path::PathBuf::from);
     let mut f = std::io::BufWriter::new(std::fs::File::create(&corpus_path).unwrap());
     for l in &lines {
         writeln!(f, "{l}").unwrap();
@@ -230,6 +234,16 @@ fn main() {
         mib / t_ours.as_secs_f64(),
         n as f64 / t_ours.as_secs_f64() / 1e6
     );
+    if let Some(base) = std::env::var_os("BENCH_BASELINE") {
+        let mut cmd = Command::new(base);
+        cmd.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
+        let (t_base, out_base) = timed(cmd, &corpus_path);
+        println!(
+            "baseline highlight: {:.3} s ({out_base} bytes out); RATIO baseline time / highlight time = {:.2}",
+            t_base.as_secs_f64(),
+            t_base.as_secs_f64() / t_ours.as_secs_f64()
+        );
+    }
     let rg_ok = Command::new("rg")
         .arg("--version")
         .stdout(Stdio::null())
@@ -254,6 +268,10 @@ fn main() {
         println!(
             "RIPGREP MISSING: `rg` is not on PATH (apt-get install -y ripgrep); the comparison was NOT run"
         );
+    }
+
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("highlight") {
+        return;
     }
 
     // 2. Render time with 1k and with all lines stored (memory measured while filling).

@@ -43,6 +43,8 @@ pub struct Cli {
     pub write: bool,
     #[command(flatten)]
     pub openbao: OpenBaoArgs,
+    #[command(flatten)]
+    pub logs: LogArgs,
 }
 
 /// How the Raft pane (and `status`) reach OpenBao. Without a token, voters, failure
@@ -78,6 +80,23 @@ impl OpenBaoArgs {
         openbao_access::node_access(&conn.client, &conn.namespace, cluster, &self.options(), env)
             .await
             .map_err(|e| eyre!(e))
+    }
+}
+
+/// The Logs pane's bound (the console and `demo`).
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct LogArgs {
+    /// Log lines the Logs pane keeps, at least 1 (default 100000; the oldest are dropped and
+    /// the title counts them)
+    #[arg(long, value_name = "N", env = "BREAKGLASS_LOG_LINES",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub log_lines: Option<u64>,
+}
+
+impl LogArgs {
+    fn capacity(self) -> Option<usize> {
+        self.log_lines
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
     }
 }
 
@@ -153,6 +172,8 @@ pub enum Command {
         /// Start in write mode (see the console's --write)
         #[arg(long)]
         write: bool,
+        #[command(flatten)]
+        logs: LogArgs,
     },
     /// Serve the simulated cluster for other clients (kubectl, a second console) until interrupted
     Sim {
@@ -242,7 +263,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let conn = connect(&cli.target.target()).await?;
             let label = conn.context.clone();
             let access = cli.openbao.access(&conn, &cluster).await?;
-            tui::run_console(conn, access, cluster, label, cli.write).await?;
+            tui::run_console(conn, access, cluster, label, cli.write, cli.logs.capacity()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo {
@@ -250,6 +271,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             speed,
             openbao_nodes,
             write,
+            logs,
         }) => {
             let dir = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
             let kubeconfig = dir.path().join("kubeconfig");
@@ -279,6 +301,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 handle.cluster.clone(),
                 format!("demo:{scenario}"),
                 write,
+                logs.capacity(),
             )
             .await;
             handle.shutdown().await;
@@ -379,4 +402,25 @@ async fn status_command(
     }
     let code = u8::try_from(status::exit_code(&incident)).unwrap_or(1);
     Ok(ExitCode::from(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_is_a_flag_of_the_console_and_demo_and_at_least_one() {
+        let cli = Cli::try_parse_from(["breakglass", "prod", "--log-lines", "500"]).unwrap();
+        assert_eq!(cli.logs.capacity(), Some(500));
+        let cli = Cli::try_parse_from(["breakglass", "demo", "--log-lines", "7"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Demo { logs, .. }) if logs.capacity() == Some(7)
+        ));
+        for bad in ["0", "-3", "many"] {
+            let arg = format!("--log-lines={bad}");
+            let e = Cli::try_parse_from(["breakglass", "prod", &arg]).unwrap_err();
+            assert!(e.to_string().contains("--log-lines"), "{bad}: {e}");
+        }
+    }
 }

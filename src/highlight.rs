@@ -9,14 +9,16 @@
 //! object per line: `{"n", "text", "severity", "rule", "meaning", "path", "matches":
 //! [{"rule", "severity", "start", "end"}]}` (byte offsets into `text`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::sync::{Arc, Mutex, mpsc};
 
 use serde_json::json;
 
-use crate::logs::{redact, sanitize};
-use crate::patterns::{RuleSet, Severity};
+use crate::logs::redact;
+use crate::logs::sanitize::sanitize_into;
+use crate::patterns::{Rule, RuleSet, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -56,6 +58,8 @@ pub fn run(
 
 /// Bytes per chunk handed to a worker (whole lines; a longer line makes a bigger chunk).
 const CHUNK: usize = 1 << 18;
+/// Bytes asked of the input per read.
+const BLOCK: usize = 1 << 16;
 
 struct Chunk {
     index: u64,
@@ -99,19 +103,13 @@ fn filter(
         let writer = scope.spawn(move || write_in_order(done_rx, out));
         let mut index = 0u64;
         let mut first_line = 1u64;
+        let mut carry = Vec::new();
         let read = loop {
-            let mut bytes = Vec::with_capacity(CHUNK + 4096);
-            while bytes.len() < CHUNK {
-                match input.read_until(b'\n', &mut bytes) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            let bytes = next_chunk(&mut input, &mut carry)?;
             if bytes.is_empty() {
                 break Ok(());
             }
-            let lines = bytes.iter().filter(|b| **b == b'\n').count()
+            let lines = memchr::memchr_iter(b'\n', &bytes).count()
                 + usize::from(bytes.last() != Some(&b'\n'));
             let chunk = Chunk {
                 index,
@@ -133,6 +131,35 @@ fn filter(
     })
 }
 
+/// The next chunk of whole lines (the last line of the input may lack its newline), read in
+/// big blocks rather than line by line; the partial line at its end is left in `carry` for the
+/// next chunk. Empty at the end of input.
+fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(CHUNK + BLOCK);
+    bytes.append(carry);
+    loop {
+        let old = bytes.len();
+        bytes.resize(old + BLOCK, 0);
+        let n = loop {
+            match input.read(&mut bytes[old..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => break other?,
+            }
+        };
+        bytes.truncate(old + n);
+        if n == 0 {
+            return Ok(bytes);
+        }
+        if bytes.len() >= CHUNK
+            && let Some(nl) = memchr::memrchr(b'\n', &bytes[old..])
+        {
+            carry.extend_from_slice(&bytes[old + nl + 1..]);
+            bytes.truncate(old + nl + 1);
+            return Ok(bytes);
+        }
+    }
+}
+
 /// Write the workers' results in chunk order.
 fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
@@ -149,29 +176,51 @@ fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::
 }
 
 /// Highlight every line of one chunk into `out`.
+///
+/// The chunk is checked as UTF-8 once (lossily converted only when it is not: an invalid
+/// sequence never swallows a newline, so lines stay lines) and searched for rule matches as
+/// one block ([`RuleSet::next_candidate`]): the ~80 % of lines no rule can match skip
+/// classification. Redaction and sanitising still see every line; a line redaction changed is
+/// classified on its own.
 fn highlight_chunk(rules: &RuleSet, format: Format, color: bool, chunk: &Chunk, out: &mut Vec<u8>) {
     let body = chunk.bytes.strip_suffix(b"\n").unwrap_or(&chunk.bytes);
-    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+    let block = String::from_utf8_lossy(body);
+    let mut text = String::new();
+    let mut start = 0usize;
+    let mut next = rules.next_candidate(&block, 0);
+    for (i, line) in block.split('\n').enumerate() {
+        let end = start + line.len();
+        let candidate = next.is_some_and(|at| at <= end);
+        if candidate {
+            next = rules.next_candidate(&block, end + 1);
+        }
+        start = end + 1;
+        let redacted = redact(line);
+        let matched = match &redacted {
+            Cow::Borrowed(_) if candidate => rules.classify_candidate(line),
+            Cow::Borrowed(_) => None,
+            Cow::Owned(changed) => rules.classify(changed),
+        };
+        text.clear();
+        sanitize_into(&redacted, &mut text);
         let n = chunk.first_line + i as u64;
-        // Writing into a Vec cannot fail.
-        let _ = highlight_line(rules, format, color, n, line, out);
+        write_line(rules, format, color, n, &text, matched, out);
     }
 }
 
-fn highlight_line(
+/// One highlighted line (`text` redacted and sanitised, `matched` its classification).
+fn write_line(
     rules: &RuleSet,
     format: Format,
     color: bool,
     n: u64,
-    line: &[u8],
+    text: &str,
+    matched: Option<(&Rule, Severity)>,
     out: &mut Vec<u8>,
-) -> io::Result<()> {
-    let raw = String::from_utf8_lossy(line);
-    let redacted = redact(&raw);
-    let matched = rules.classify(&redacted);
-    let text = sanitize(&redacted);
+) {
+    let bytes = text.as_bytes();
     let spans = if matched.is_some() {
-        rules.spans(&text)
+        rules.spans_of_matched(text)
     } else {
         Vec::new()
     };
@@ -179,23 +228,23 @@ fn highlight_line(
         Format::Ansi => {
             match matched {
                 Some((_, sev)) => {
-                    out.write_all(style(sev, color).as_bytes())?;
-                    out.write_all(sev.badge().as_bytes())?;
-                    out.write_all(RESET.as_bytes())?;
-                    out.write_all(b" ")?;
+                    out.extend_from_slice(style(sev, color).as_bytes());
+                    out.extend_from_slice(sev.badge().as_bytes());
+                    out.extend_from_slice(RESET.as_bytes());
+                    out.extend_from_slice(b" ");
                 }
-                None => out.write_all(b"      ")?,
+                None => out.extend_from_slice(b"      "),
             }
             let mut at = 0;
             for s in &spans {
-                out.write_all(&text.as_bytes()[at..s.range.start])?;
-                out.write_all(style(s.severity, color).as_bytes())?;
-                out.write_all(&text.as_bytes()[s.range.clone()])?;
-                out.write_all(RESET.as_bytes())?;
+                out.extend_from_slice(&bytes[at..s.range.start]);
+                out.extend_from_slice(style(s.severity, color).as_bytes());
+                out.extend_from_slice(&bytes[s.range.clone()]);
+                out.extend_from_slice(RESET.as_bytes());
                 at = s.range.end;
             }
-            out.write_all(&text.as_bytes()[at..])?;
-            out.write_all(b"\n")?;
+            out.extend_from_slice(&bytes[at..]);
+            out.extend_from_slice(b"\n");
         }
         Format::Json => {
             let matches: Vec<_> = spans
@@ -219,11 +268,11 @@ fn highlight_line(
                 "path": matched.map(|(r, _)| r.path.name()),
                 "matches": matches,
             });
-            serde_json::to_writer(&mut *out, &obj)?;
-            out.write_all(b"\n")?;
+            // Serialising a `Value` into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, &obj);
+            out.extend_from_slice(b"\n");
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

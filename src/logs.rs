@@ -19,6 +19,7 @@ use std::collections::VecDeque;
 
 use crate::patterns::{self, Rule, Severity};
 
+pub mod fold;
 pub mod redact;
 pub mod sanitize;
 pub mod search;

@@ -117,6 +117,7 @@ pub async fn run_console(
     cluster: String,
     context_label: String,
     write: bool,
+    log_lines: Option<usize>,
 ) -> Result<()> {
     if !std::io::stdout().is_terminal() {
         bail!(
@@ -135,11 +136,8 @@ pub async fn run_console(
         k8s_user: conn.user.clone(),
         journal_dir: journal::state_dir(),
     });
-    // The log store's bound (default 100 000 lines); what is dropped is counted and shown.
-    if let Some(n) = std::env::var("BREAKGLASS_LOG_LINES")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-    {
+    // The log store's bound (`--log-lines`, default 100 000); what is dropped is counted and shown.
+    if let Some(n) = log_lines {
         state.logs.store = crate::logs::LineStore::new(n);
     }
     // Evidence is kept on disk, never silently: the Logs pane shows where (or why not).

@@ -70,6 +70,7 @@ pub enum Action {
     ClearQueries,
     ToggleTimestamps,
     ToggleWrap,
+    ToggleFold,
     InputCommit,
     InputCancel,
     InputBackspace,
@@ -337,6 +338,12 @@ pub const KEYMAP: &[Binding] = &[
         "show / hide timestamps",
     ),
     b(C::Logs, &[k('z')], A::ToggleWrap, "wrap / cut long lines"),
+    b(
+        C::Logs,
+        &[k('x')],
+        A::ToggleFold,
+        "fold / unfold Go stack traces (display only)",
+    ),
     bh(
         C::LogInput,
         &[code(KeyCode::Enter)],

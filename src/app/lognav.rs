@@ -1,6 +1,6 @@
 //! Log navigation beyond scrolling, for the pure `update`: search (`/`, `n`/`N`, "k of m"),
 //! a filter that hides non-matching lines (`&`, distinct from search), jumps to warnings
-//! (`w`/`W`), the timestamp and wrap toggles, and the query being typed.
+//! (`w`/`W`), the timestamp, wrap and stack-folding toggles, and the query being typed.
 //!
 //! Search hits and filtered lines are kept as sorted sequence numbers, extended as lines
 //! arrive and trimmed as the store drops its oldest, so a key press costs a binary search
@@ -14,6 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::keymap::Action;
 use super::state::{LogPane, State};
 use crate::logs::StoredLine;
+use crate::logs::fold::{self, Row};
 use crate::logs::search::Query;
 use crate::patterns::Severity;
 use crate::ui::layout;
@@ -45,6 +46,8 @@ pub struct LogNav {
     shown: VecDeque<u64>,
     pub hide_timestamps: bool,
     pub wrap: bool,
+    /// Draw stack traces line by line (`x`); folded by default ([`crate::logs::fold`]).
+    pub unfold_stacks: bool,
 }
 
 impl LogNav {
@@ -76,6 +79,13 @@ impl LogNav {
             None => self.shown.front().copied().unwrap_or(end),
         })
     }
+}
+
+/// A line as drawn: its sequence number and the stored line.
+pub type Drawn<'a> = (u64, &'a StoredLine);
+
+pub fn text_of<'a>(item: &Drawn<'a>) -> &'a str {
+    &item.1.text
 }
 
 fn index(store: &crate::logs::LineStore, q: &Query) -> VecDeque<u64> {
@@ -110,16 +120,21 @@ pub fn push_line(logs: &mut LogPane, raw: &str) {
 impl LogPane {
     /// Up to `rows` lines from `start` as drawn: every line, or the filtered ones.
     pub fn rows_from(&self, start: u64, rows: usize) -> Vec<(u64, &StoredLine)> {
+        self.rows_after(start).take(rows).collect()
+    }
+
+    /// Drawn lines from `start` on, oldest first (read lazily: only what is taken is touched).
+    pub fn rows_after(&self, start: u64) -> Box<dyn Iterator<Item = (u64, &StoredLine)> + '_> {
         if self.nav.filter.is_none() {
-            return self.store.range(start, rows).collect();
+            return Box::new(self.store.range(start, usize::MAX));
         }
         let from = self.nav.shown.partition_point(|s| *s < start);
-        self.nav
-            .shown
-            .range(from..)
-            .filter_map(|s| Some((*s, self.store.get(*s)?)))
-            .take(rows)
-            .collect()
+        Box::new(
+            self.nav
+                .shown
+                .range(from..)
+                .filter_map(|s| Some((*s, self.store.get(*s)?))),
+        )
     }
 
     /// Drawn lines before `end`, newest first (for filling a wrapped tail from the bottom).
@@ -137,8 +152,66 @@ impl LogPane {
         )
     }
 
-    /// `top` moved by `delta` drawn lines (over the filtered lines when filtering).
+    /// The rows ending just before `end` that fill `rows` rows of the pane (at least one),
+    /// oldest first; `height` says how tall a row is (1, or more when wrapping). Stack traces
+    /// are folded unless `x` unfolded them. Reads back from `end`, twice as many lines each
+    /// time, until the rows are filled: O(visible rows), plus the lines of a folded run.
+    pub fn rows_ending_at(
+        &self,
+        end: u64,
+        rows: usize,
+        height: impl Fn(&Row<Drawn<'_>>) -> usize,
+    ) -> Vec<Row<Drawn<'_>>> {
+        let rows = rows.max(1);
+        let mut take = rows * 2;
+        loop {
+            let mut lines: Vec<Drawn<'_>> = self.rows_before(end).take(take).collect();
+            let exhausted = lines.len() < take;
+            lines.reverse();
+            let mut all: Vec<Row<Drawn<'_>>> = if self.nav.unfold_stacks {
+                lines.into_iter().map(Row::Line).collect()
+            } else {
+                fold::fold(lines, text_of, usize::MAX)
+            };
+            let mut used = 0usize;
+            let mut keep = 0usize;
+            for r in all.iter().rev() {
+                let h = height(r);
+                if used + h > rows && keep > 0 {
+                    break;
+                }
+                used += h;
+                keep += 1;
+                if used >= rows {
+                    break;
+                }
+            }
+            // The oldest row read may be a run cut short by the read: it counts only when the
+            // read reached the oldest line.
+            if keep < all.len() || exhausted || take >= rows * fold::MAX_RUN {
+                return all.split_off(all.len() - keep);
+            }
+            take *= 2;
+        }
+    }
+
+    /// `top` moved by `delta` drawn rows (over the filtered lines when filtering; a folded
+    /// stack trace is one row).
     pub fn step(&self, top: u64, delta: i64) -> u64 {
+        if !self.nav.unfold_stacks {
+            let n = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
+            let rows = if delta >= 0 {
+                fold::fold(self.rows_after(top), text_of, n.saturating_add(1))
+            } else {
+                self.rows_ending_at(top, n, |_| 1)
+            };
+            let target = if delta >= 0 {
+                rows.last()
+            } else {
+                rows.first()
+            };
+            return target.map_or(top, |r| r.first().0);
+        }
         if self.nav.filter.is_none() {
             return if delta < 0 {
                 top.saturating_sub(delta.unsigned_abs())
@@ -212,6 +285,7 @@ pub fn handle(state: &mut State, action: Action) -> bool {
         }
         Action::ToggleTimestamps => nav.hide_timestamps = !nav.hide_timestamps,
         Action::ToggleWrap => nav.wrap = !nav.wrap,
+        Action::ToggleFold => nav.unfold_stacks = !nav.unfold_stacks,
         _ => return false,
     }
     true

@@ -194,3 +194,51 @@ fn a_gap_reported_by_the_follower_is_a_visible_marker() {
         l.text
     );
 }
+
+#[test]
+fn a_folded_stack_trace_is_one_row_to_scroll_and_to_pause_on() {
+    let mut s = State::new(fixtures::opts(true));
+    s.focus = Focus::Logs;
+    update(
+        &mut s,
+        Msg::Resize {
+            width: 160,
+            height: 48,
+        },
+    );
+    // 0: an entry, 1..=10: its frames, 11..: plain lines filling more than the pane.
+    let mut all = vec!["2026-11-23T19:30:01.123Z\tERROR\tFailed\t{}".to_string()];
+    all.extend(crate::sim::executor_log::stack_frames(
+        "bluegreen-repair-consensus",
+    ));
+    all.extend((0..100).map(|i| format!("line {i}")));
+    lines(&mut s, all);
+    assert_eq!(s.logs.step(0, 1), 1, "onto the fold");
+    assert_eq!(s.logs.step(1, 1), 11, "past the whole fold in one step");
+    assert_eq!(s.logs.step(11, -1), 1, "back onto the fold");
+    assert_eq!(s.logs.step(11, -2), 0);
+    // Following, the tail counts the fold as one row; pausing keeps exactly that view.
+    let rows = crate::ui::layout::visible_log_rows(s.size, s.focus);
+    let end = s.logs.store.end_seq();
+    assert_eq!(s.logs.tail_top(rows), end - u64::from(rows));
+    s.logs.store = crate::logs::LineStore::new(1_000);
+    let mut short = vec!["2026-11-23T19:30:01.123Z\tERROR\tFailed\t{}".to_string()];
+    short.extend(crate::sim::executor_log::stack_frames(
+        "bluegreen-repair-consensus",
+    ));
+    short.extend((0..usize::from(rows) - 2).map(|i| format!("line {i}")));
+    lines(&mut s, short);
+    assert_eq!(
+        s.logs.tail_top(rows),
+        0,
+        "entry, fold and the rest fill the pane"
+    );
+    update(&mut s, key(KeyCode::Char('f')));
+    assert!(!s.logs.follow);
+    assert_eq!(s.logs.first_visible(rows), 0);
+    // Unfolded (`x`), every frame is a row again.
+    update(&mut s, key(KeyCode::Char('x')));
+    assert_eq!(s.logs.tail_top(rows), 9);
+    assert_eq!(s.logs.step(0, 1), 1);
+    assert_eq!(s.logs.step(1, 1), 2);
+}

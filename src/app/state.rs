@@ -113,6 +113,12 @@ pub struct LogPane {
 impl LogPane {
     /// The top line of the tail view when `rows` lines are visible.
     pub fn tail_top(&self, rows: u16) -> u64 {
+        if !self.nav.unfold_stacks {
+            // Folded stack traces take one row: the tail starts where the drawn rows do.
+            let end = self.store.end_seq();
+            let tail = self.rows_ending_at(end, usize::from(rows), |_| 1);
+            return tail.first().map_or(end, |r| r.first().0);
+        }
         if let Some(top) = self.nav.filtered_tail_top(rows, self.store.end_seq()) {
             return top;
         }

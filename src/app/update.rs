@@ -291,6 +291,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         | Action::ClearQueries
         | Action::ToggleTimestamps
         | Action::ToggleWrap
+        | Action::ToggleFold
         | Action::InputCommit
         | Action::InputCancel
         | Action::InputBackspace => {}

@@ -37,37 +37,57 @@ fn starts_with_ci(b: &[u8], needle: &[u8]) -> bool {
     b.len() >= needle.len() && b[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
-/// One cheap pass over the bytes: (a token, JWT, header or JSON key may be present, a run
-/// long enough for a key share is present). Most log lines have neither and are returned
-/// untouched without running a regex.
+/// The bytes of base64 (alphanumerics, `+`, `/`).
+static B64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+        c += 1;
+    }
+    t
+};
+
+/// Cheap scans over the bytes (vectorised searches for rare letters, one table lookup per
+/// byte): (a token,
+/// JWT, header or JSON key may be present, a run long enough for a key share is present).
+/// Most log lines have neither and are returned untouched without running a regex.
 fn candidates(b: &[u8]) -> (bool, bool) {
-    let mut run = 0usize;
-    let mut long_run = false;
-    for (i, &c) in b.iter().enumerate() {
-        if is_b64(c) {
-            run += 1;
-            long_run |= run >= 44;
-        } else {
-            run = 0;
-        }
-        let hit = match c {
-            // `hvs.` / `s.` at a word start.
-            b'.' => {
-                i >= 1
-                    && matches!(b[i - 1], b's' | b'b' | b'r')
-                    && (i < 2 || !b[i - 2].is_ascii_alphanumeric() || b[..i - 1].ends_with(b"hv"))
-            }
-            b'e' => b[i..].starts_with(b"eyJ"),
-            b'a' | b'A' => starts_with_ci(&b[i..], b"authorization"),
-            b't' | b'T' => starts_with_ci(&b[i..], b"token"),
-            b'k' | b'K' => starts_with_ci(&b[i..], b"keys"),
-            _ => false,
-        };
-        if hit {
-            return (true, true);
+    // `hvs.` / `s.` at a word start.
+    let token = memchr::memchr_iter(b'.', b).any(|i| {
+        i >= 1
+            && matches!(b[i - 1], b's' | b'b' | b'r')
+            && (i < 2 || !b[i - 2].is_ascii_alphanumeric() || b[..i - 1].ends_with(b"hv"))
+    });
+    // `token` (a JSON key; any case: `X-Vault-Token`), `keys` and `eyJ`, found at their
+    // rarer letters; `authorization` at its `z`.
+    let named = token
+        || memchr::memchr3_iter(b'k', b'K', b'J', b).any(|i| {
+            (i >= 2 && starts_with_ci(&b[i - 2..], b"token"))
+                || starts_with_ci(&b[i..], b"keys")
+                || (i >= 2 && b[i - 2..].starts_with(b"eyJ"))
+        })
+        || memchr::memchr2_iter(b'z', b'Z', b)
+            .any(|i| i >= 7 && starts_with_ci(&b[i - 7..], b"authorization"));
+    if named {
+        return (true, true);
+    }
+    (false, has_b64_run(b, 44))
+}
+
+/// Whether `b` holds `len` base64 bytes in a row. Checks each window of `len` from its end:
+/// a byte that is not base64 rules out every window holding it, so the search skips past it
+/// (a few bytes read per window on text of short words, not every byte).
+fn has_b64_run(b: &[u8], len: usize) -> bool {
+    let mut i = 0usize;
+    while let Some(window) = b.get(i..i + len) {
+        match window.iter().rposition(|&c| !is_b64(c)) {
+            None => return true,
+            Some(j) => i += j + 1,
         }
     }
-    (false, long_run)
+    false
 }
 
 /// `line` with every secret replaced; borrowed when there was none.
@@ -103,7 +123,7 @@ pub fn redact(line: &str) -> Cow<'_, str> {
 }
 
 fn is_b64(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'+' || c == b'/'
+    B64[usize::from(c)]
 }
 
 /// Replace standalone base64 (44 chars, one `=` at most) and hex (64/66 chars) runs.
@@ -187,6 +207,17 @@ mod tests {
         );
         let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJl";
         assert_eq!(redact(&format!("jwt={jwt}")), "jwt=[REDACTED:jwt]");
+    }
+
+    #[test]
+    fn a_base64_run_is_found_at_every_offset_and_length() {
+        for pad in 0..50 {
+            for len in [43, 44, 45] {
+                let line = format!("{} {} x", "-".repeat(pad), "A".repeat(len));
+                assert_eq!(has_b64_run(line.as_bytes(), 44), len >= 44, "{pad} {len}");
+            }
+        }
+        assert!(!has_b64_run(b"", 44));
     }
 
     #[test]

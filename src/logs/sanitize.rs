@@ -12,8 +12,14 @@ const TAB_STOP: usize = 4;
 /// replaced by a visible `␛`; other C0 controls become caret notation (`^M`, `^G`), DEL `^?`,
 /// C1 controls and bidi overrides `\u{FFFD}`. A trailing `\r` (CRLF logs) is dropped.
 pub fn sanitize(raw: &str) -> String {
-    let raw = raw.strip_suffix('\r').unwrap_or(raw);
     let mut out = String::with_capacity(raw.len().min(MAX_LINE_CHARS) + 16);
+    sanitize_into(raw, &mut out);
+    out
+}
+
+/// [`sanitize`] appending to `out` (a reused buffer: no allocation per line).
+pub fn sanitize_into(raw: &str, out: &mut String) {
+    let raw = raw.strip_suffix('\r').unwrap_or(raw);
     // Fast path over the printable ASCII and tabs that make up executor lines: copy runs,
     // expand tabs; the first other byte hands the rest to the char-by-char path.
     let bytes = raw.as_bytes();
@@ -22,6 +28,17 @@ pub fn sanitize(raw: &str) -> String {
     while i < bytes.len() && col < MAX_LINE_CHARS {
         let b = bytes[i];
         if (0x20..0x7f).contains(&b) {
+            // Up to the next tab, when all of it is printable and fits: one vectorised check.
+            let next = memchr::memchr(b'\t', &bytes[i..]).map_or(bytes.len(), |t| i + t);
+            let segment = &bytes[i..next];
+            if col + segment.len() <= MAX_LINE_CHARS
+                && segment.iter().all(|c| (0x20..0x7f).contains(c))
+            {
+                out.push_str(&raw[i..next]);
+                col += segment.len();
+                i = next;
+                continue;
+            }
             let start = i;
             let room = MAX_LINE_CHARS - col;
             while i < bytes.len() && i - start < room && (0x20..0x7f).contains(&bytes[i]) {
@@ -40,7 +57,7 @@ pub fn sanitize(raw: &str) -> String {
     }
     let rest = &raw[i..];
     if rest.is_empty() {
-        return out;
+        return;
     }
     let mut chars = rest.chars().peekable();
     while let Some(c) = chars.next() {
@@ -89,7 +106,6 @@ pub fn sanitize(raw: &str) -> String {
             }
         }
     }
-    out
 }
 
 type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;

@@ -15,9 +15,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::layout::{inner_rows, log_body_rows};
 use super::theme::Theme;
 use super::{PaneView, pane_block};
-use crate::app::lognav::{self, Input, InputKind};
+use crate::app::lognav::{self, Drawn, Input, InputKind, text_of};
 use crate::app::state::{LogPane, attempt_of};
 use crate::app::{Focus, State};
+use crate::logs::fold::{self, Row};
 use crate::logs::search::Query;
 use crate::logs::{LineKind, StoredLine};
 use crate::patterns::{self, Resolution, Rule, RuleProblem, Severity};
@@ -53,17 +54,20 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
         }
     }
     let start = logs.first_visible(rows);
-    let visible = visible_lines(logs, start, rows, body.width);
+    let visible = visible_rows(logs, start, rows, body.width);
     let mut selected = None;
     let lines: Vec<Line> = visible
         .iter()
-        .map(|(seq, l)| {
-            if let Some(m) = l.matched()
-                && (selected.is_none() || logs.nav.current != selected.map(|(s, _)| s))
-            {
-                selected = Some((*seq, m));
+        .map(|row| match row {
+            Row::Line((seq, l)) => {
+                if let Some(m) = l.matched()
+                    && (selected.is_none() || logs.nav.current != selected.map(|(s, _)| s))
+                {
+                    selected = Some((*seq, m));
+                }
+                line(logs, *seq, l, body, t)
             }
-            line(logs, *seq, l, body, t)
+            Row::Fold { lines, frames, .. } => folded(*lines, *frames, t),
         })
         .collect();
     let mut paragraph = Paragraph::new(lines);
@@ -90,29 +94,42 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
     }
 }
 
-/// The lines to draw: from `start`, or (following with wrap on) as many of the newest as
-/// fill the rows once wrapped. Either way only the visible lines are touched.
-fn visible_lines(logs: &LogPane, start: u64, rows: u16, width: u16) -> Vec<(u64, &StoredLine)> {
-    if !(logs.nav.wrap && logs.follow) {
-        return logs.rows_from(start, usize::from(rows));
+/// The rows to draw: from `start`, or (following, with wrap or folding on) as many of the
+/// newest as fill the pane. Stack traces are folded unless `x` unfolded them. Either way only
+/// the visible lines are touched (plus a folded run's lines, at most [`fold::MAX_RUN`] each).
+fn visible_rows(logs: &LogPane, start: u64, rows: u16, width: u16) -> Vec<Row<Drawn<'_>>> {
+    let fold_on = !logs.nav.unfold_stacks;
+    let rows = usize::from(rows);
+    if !(logs.follow && (logs.nav.wrap || fold_on)) {
+        if fold_on {
+            return fold::fold(logs.rows_after(start), text_of, rows);
+        }
+        return logs
+            .rows_from(start, rows)
+            .into_iter()
+            .map(Row::Line)
+            .collect();
     }
     let width = usize::from(width.max(1));
-    let mut used = 0usize;
-    let mut out = Vec::new();
-    for (seq, l) in logs.rows_before(logs.store.end_seq()) {
-        let chars = GUTTER + l.text.chars().count();
-        let height = chars.div_ceil(width).max(1);
-        if used + height > usize::from(rows) && !out.is_empty() {
-            break;
+    let height = |r: &Row<Drawn<'_>>| match r {
+        Row::Line((_, l)) if logs.nav.wrap => {
+            (GUTTER + l.text.chars().count()).div_ceil(width).max(1)
         }
-        used += height;
-        out.push((seq, l));
-        if used >= usize::from(rows) {
-            break;
-        }
-    }
-    out.reverse();
-    out
+        _ => 1,
+    };
+    logs.rows_ending_at(logs.store.end_seq(), rows, height)
+}
+
+/// A folded stack trace: one dim row saying how much is hidden and how to see it.
+fn folded(lines: usize, frames: usize, t: Theme) -> Line<'static> {
+    let what = match frames {
+        1 => "1 stack frame".to_string(),
+        n => format!("{n} stack frames"),
+    };
+    Line::styled(
+        format!("{}▸ {what}, {lines} lines (x unfolds)", " ".repeat(GUTTER)),
+        t.dim(),
+    )
 }
 
 /// The query being typed, on the bottom row.

@@ -404,3 +404,43 @@ fn hostile_status_strings_are_neutralised_too() {
     assert!(text.contains(" 1. step ␛ one"), "{text}");
     assert!(!text.contains("cHduZWQ"), "{text}");
 }
+
+#[test]
+fn stack_traces_are_folded_until_x_and_every_line_is_kept() {
+    let mut s = State::new(fixtures::opts(true));
+    s.focus = Focus::Logs;
+    update(
+        &mut s,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    let mut lines = vec!["2026-11-23T19:30:01.123Z\tERROR\tFailed to demote Blue peer\t{}".into()];
+    lines.extend(crate::sim::executor_log::stack_frames(
+        "bluegreen-repair-consensus",
+    ));
+    lines.push("2026-11-23T19:30:01.160Z\tINFO\tnewest entry\t{}".into());
+    feed(
+        &mut s,
+        [SourceEvent::LogLines {
+            job: JOB.into(),
+            lines,
+        }],
+    );
+    let term = draw(&s, 80, 24);
+    insta::assert_snapshot!("logs_stack_folded_80x24", term.backend());
+    let text = text_of(term.backend().buffer());
+    assert!(
+        text.contains("▸ 5 stack frames, 10 lines (x unfolds)"),
+        "{text}"
+    );
+    assert!(!text.contains("executor.go:476"), "{text}");
+    assert!(text.contains("newest entry"), "{text}");
+    // Display only: the store (search, evidence, saved logs) keeps the frames.
+    assert_eq!(s.logs.store.len(), 12);
+    key(&mut s, KeyCode::Char('x'));
+    let text = text_of(draw(&s, 80, 24).backend().buffer());
+    assert!(text.contains("executor.go:476"), "{text}");
+    assert!(!text.contains("stack frames"), "{text}");
+}
