@@ -3,6 +3,8 @@
 //!
 //! Pure: `update` calls these; the runtime appends the entries (never in `update`).
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as Slot;
 use std::path::PathBuf;
 
 use super::Effect;
@@ -15,11 +17,27 @@ use crate::logs::LineStore;
 use crate::patterns::{Resolution, Severity};
 use crate::sources::SourceName;
 
-/// The log engine's evidence (every matched line, with its attempt) as diagnosis input.
+/// The log engine's evidence as diagnosis input: one record per rule, attempt and severity (the
+/// newest line, and how many lines matched), so the diagnosis and the Decision pane cost
+/// the same with 10 or 10,000 evidence records in the store.
 pub fn evidence(store: &LineStore) -> Vec<Evidence> {
-    store
-        .evidence()
-        .map(|e| Evidence {
+    let mut groups: Vec<(&crate::logs::Evidence, usize)> = Vec::new();
+    let mut index: HashMap<(&str, Option<i32>, Severity), usize> = HashMap::new();
+    for e in store.evidence() {
+        match index.entry((e.rule.id.as_str(), e.attempt, e.severity)) {
+            Slot::Occupied(i) => {
+                let g = &mut groups[*i.get()];
+                *g = (e, g.1 + 1);
+            }
+            Slot::Vacant(v) => {
+                v.insert(groups.len());
+                groups.push((e, 1));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(e, count)| Evidence {
             rule_id: e.rule.id.clone(),
             level: match e.severity {
                 Severity::Error => Level::Error,
@@ -34,6 +52,7 @@ pub fn evidence(store: &LineStore) -> Vec<Evidence> {
             },
             line: e.line.clone(),
             attempt: e.attempt,
+            count,
         })
         .collect()
 }
@@ -286,5 +305,32 @@ mod tests {
             .unwrap();
         assert_eq!(denied.attempt, Some(1));
         assert_eq!(denied.level, Level::Error);
+    }
+
+    #[test]
+    fn evidence_is_one_record_per_rule_and_attempt_with_the_newest_line() {
+        let mut s = LineStore::new(100_000);
+        s.begin_attempt(Some(0), "── attempt 0: rollback (job j) ──");
+        let lines = fixtures::log_lines();
+        for _ in 0..500 {
+            for l in &lines {
+                s.push_line(l);
+            }
+        }
+        s.begin_attempt(Some(1), "── attempt 1: rollback-retry-1 (job j) ──");
+        for l in &lines {
+            s.push_line(l);
+        }
+        let ev = evidence(&s);
+        let denied: Vec<_> = ev
+            .iter()
+            .filter(|e| e.rule_id == "raft-config-forbidden")
+            .collect();
+        assert_eq!(denied.len(), 2, "{denied:#?}");
+        assert_eq!((denied[0].attempt, denied[1].attempt), (Some(0), Some(1)));
+        assert!(denied[0].count >= 500, "{}", denied[0].count);
+        assert!(denied[0].count > denied[1].count);
+        // Bounded by rules × attempts × severities, not by the lines matched.
+        assert!(ev.len() <= 2 * 3 * crate::patterns::RuleSet::builtin().rules().len());
     }
 }

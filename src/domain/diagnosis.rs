@@ -33,6 +33,8 @@ pub struct Evidence {
     pub line: String,
     /// The repair attempt the line came from (0 = `rollback`, N = `rollback-retry-N`).
     pub attempt: Option<i32>,
+    /// How many lines of this attempt the rule matched (`line` is the newest of them).
+    pub count: usize,
 }
 
 /// Rules whose cause does not go away by retrying (their meanings in assets/patterns.toml).
@@ -387,7 +389,11 @@ fn findings(input: &Inputs) -> Vec<Finding> {
             || TRANSIENT_RULES.contains(&e.rule_id.as_str())
         {
             out.push(Finding {
-                text: format!("matched `{}`", e.rule_id),
+                text: if e.count > 1 {
+                    format!("matched `{}` ({} lines)", e.rule_id, e.count)
+                } else {
+                    format!("matched `{}`", e.rule_id)
+                },
                 source: Source::LogLine {
                     attempt: e.attempt,
                     line: e.line.clone(),

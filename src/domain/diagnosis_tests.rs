@@ -24,6 +24,7 @@ fn ev(rule: &str, attempt: i32) -> Evidence {
         path_hint: None,
         line: format!("upgrade-executor error: {rule}"),
         attempt: Some(attempt),
+        count: 1,
     }
 }
 
