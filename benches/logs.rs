@@ -2,7 +2,7 @@
 //!
 //! `cargo bench --bench logs` (set `BENCH_LINES` for a smaller corpus while developing,
 //! `BENCH_CORPUS=FILE` to keep the corpus for profiling, `BENCH_ONLY=highlight` to skip the
-//! render and memory measures, `BENCH_BASELINE=BINARY` to time an older `breakglass` build on
+//! render and memory measures, `BENCH_ONLY=render` to skip the highlight comparison, `BENCH_BASELINE=BINARY` to time an older `breakglass` build on
 //! the same corpus in the same run).
 //! In one run it:
 //! 1. generates a realistic executor-format corpus (zap development lines with the
@@ -190,6 +190,68 @@ fn frame_time(state: &State, n: u32) -> Duration {
     times[times.len() / 2]
 }
 
+/// 1. `breakglass highlight` vs ripgrep (and `BENCH_BASELINE`) on the corpus file.
+fn compare_highlight(
+    dir: &std::path::Path,
+    corpus_path: &std::path::Path,
+    raw_bytes: usize,
+    n: usize,
+) {
+    // 1. highlight vs ripgrep.
+    let patterns_path = dir.join("patterns.txt");
+    let regexes: Vec<&str> = patterns::active()
+        .rules()
+        .iter()
+        .map(|r| r.pattern.as_str())
+        .collect();
+    std::fs::write(&patterns_path, regexes.join("\n") + "\n").unwrap();
+    let mut ours = Command::new(env!("CARGO_BIN_EXE_breakglass"));
+    ours.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
+    let (t_ours, out_ours) = timed(ours, corpus_path);
+    let mib = raw_bytes as f64 / (1 << 20) as f64;
+    println!(
+        "breakglass highlight: {:.3} s, {:.0} MiB/s, {:.2} M lines/s ({out_ours} bytes out)",
+        t_ours.as_secs_f64(),
+        mib / t_ours.as_secs_f64(),
+        n as f64 / t_ours.as_secs_f64() / 1e6
+    );
+    if let Some(base) = std::env::var_os("BENCH_BASELINE") {
+        let mut cmd = Command::new(base);
+        cmd.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
+        let (t_base, out_base) = timed(cmd, corpus_path);
+        println!(
+            "baseline highlight: {:.3} s ({out_base} bytes out); RATIO baseline time / highlight time = {:.2}",
+            t_base.as_secs_f64(),
+            t_base.as_secs_f64() / t_ours.as_secs_f64()
+        );
+    }
+    let rg_ok = Command::new("rg")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if rg_ok {
+        let mut rg = Command::new("rg");
+        rg.args(["--passthru", "--color=always", "--no-config", "-f"])
+            .arg(&patterns_path)
+            .arg("-");
+        let (t_rg, out_rg) = timed(rg, corpus_path);
+        println!(
+            "rg --passthru --color=always -f: {:.3} s, {:.0} MiB/s ({out_rg} bytes out)",
+            t_rg.as_secs_f64(),
+            mib / t_rg.as_secs_f64()
+        );
+        println!(
+            "RATIO highlight time / rg time = {:.2} (target <= 1.0)",
+            t_ours.as_secs_f64() / t_rg.as_secs_f64()
+        );
+    } else {
+        println!(
+            "RIPGREP MISSING: `rg` is not on PATH (apt-get install -y ripgrep); the comparison was NOT run"
+        );
+    }
+}
+
 fn main() {
     let n: usize = std::env::var("BENCH_LINES")
         .ok()
@@ -216,61 +278,11 @@ fn main() {
         100.0 * matched as f64 / n as f64
     );
 
-    // 1. highlight vs ripgrep.
-    let patterns_path = dir.path().join("patterns.txt");
-    let regexes: Vec<&str> = patterns::active()
-        .rules()
-        .iter()
-        .map(|r| r.pattern.as_str())
-        .collect();
-    std::fs::write(&patterns_path, regexes.join("\n") + "\n").unwrap();
-    let mut ours = Command::new(env!("CARGO_BIN_EXE_breakglass"));
-    ours.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
-    let (t_ours, out_ours) = timed(ours, &corpus_path);
-    let mib = raw_bytes as f64 / (1 << 20) as f64;
-    println!(
-        "breakglass highlight: {:.3} s, {:.0} MiB/s, {:.2} M lines/s ({out_ours} bytes out)",
-        t_ours.as_secs_f64(),
-        mib / t_ours.as_secs_f64(),
-        n as f64 / t_ours.as_secs_f64() / 1e6
-    );
-    if let Some(base) = std::env::var_os("BENCH_BASELINE") {
-        let mut cmd = Command::new(base);
-        cmd.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
-        let (t_base, out_base) = timed(cmd, &corpus_path);
-        println!(
-            "baseline highlight: {:.3} s ({out_base} bytes out); RATIO baseline time / highlight time = {:.2}",
-            t_base.as_secs_f64(),
-            t_base.as_secs_f64() / t_ours.as_secs_f64()
-        );
+    let only = std::env::var("BENCH_ONLY").ok();
+    if only.as_deref() != Some("render") {
+        compare_highlight(dir.path(), &corpus_path, raw_bytes, n);
     }
-    let rg_ok = Command::new("rg")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if rg_ok {
-        let mut rg = Command::new("rg");
-        rg.args(["--passthru", "--color=always", "--no-config", "-f"])
-            .arg(&patterns_path)
-            .arg("-");
-        let (t_rg, out_rg) = timed(rg, &corpus_path);
-        println!(
-            "rg --passthru --color=always -f: {:.3} s, {:.0} MiB/s ({out_rg} bytes out)",
-            t_rg.as_secs_f64(),
-            mib / t_rg.as_secs_f64()
-        );
-        println!(
-            "RATIO highlight time / rg time = {:.2} (target <= 1.0)",
-            t_ours.as_secs_f64() / t_rg.as_secs_f64()
-        );
-    } else {
-        println!(
-            "RIPGREP MISSING: `rg` is not on PATH (apt-get install -y ripgrep); the comparison was NOT run"
-        );
-    }
-
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("highlight") {
+    if only.as_deref() == Some("highlight") {
         return;
     }
 

@@ -93,6 +93,9 @@ pub struct LineStore {
     attempt: Option<i32>,
     evidence: VecDeque<Evidence>,
     evidence_dropped: u64,
+    /// One entry per rule, attempt and severity: the newest record and how many lines
+    /// matched (evicted ones included). Few entries, whatever the store's size.
+    evidence_groups: Vec<(Evidence, u64)>,
 }
 
 impl Default for LineStore {
@@ -122,6 +125,7 @@ impl LineStore {
             attempt: None,
             evidence: VecDeque::new(),
             evidence_dropped: 0,
+            evidence_groups: Vec::new(),
         }
     }
 
@@ -137,14 +141,16 @@ impl LineStore {
                 self.evidence.pop_front();
                 self.evidence_dropped += 1;
             }
-            self.evidence.push_back(Evidence {
+            let record = Evidence {
                 rule,
                 severity,
                 time: zap_time(&redacted),
                 attempt: self.attempt,
                 seq,
                 line: text.chars().take(EVIDENCE_LINE_CHARS).collect(),
-            });
+            };
+            self.group(&record);
+            self.evidence.push_back(record);
         }
         self.push(StoredLine {
             text: text.into_boxed_str(),
@@ -200,6 +206,27 @@ impl LineStore {
     /// Every matched line still kept, oldest first.
     pub fn evidence(&self) -> impl DoubleEndedIterator<Item = &Evidence> {
         self.evidence.iter()
+    }
+
+    /// Evidence grouped by rule, attempt and severity, in order of first match: the newest
+    /// record of each and how many lines matched (including records dropped since).
+    pub fn evidence_groups(&self) -> impl Iterator<Item = (&Evidence, u64)> {
+        self.evidence_groups.iter().map(|(e, n)| (e, *n))
+    }
+
+    fn group(&mut self, record: &Evidence) {
+        let same = |e: &Evidence| {
+            std::ptr::eq(e.rule, record.rule)
+                && e.attempt == record.attempt
+                && e.severity == record.severity
+        };
+        match self.evidence_groups.iter_mut().find(|(e, _)| same(e)) {
+            Some((newest, count)) => {
+                newest.clone_from(record);
+                *count += 1;
+            }
+            None => self.evidence_groups.push((record.clone(), 1)),
+        }
     }
 
     /// The evidence of one rule, oldest first.

@@ -3,8 +3,6 @@
 //!
 //! Pure: `update` calls these; the runtime appends the entries (never in `update`).
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry as Slot;
 use std::path::PathBuf;
 
 use super::Effect;
@@ -17,26 +15,12 @@ use crate::logs::LineStore;
 use crate::patterns::{Resolution, Severity};
 use crate::sources::SourceName;
 
-/// The log engine's evidence as diagnosis input: one record per rule, attempt and severity (the
-/// newest line, and how many lines matched), so the diagnosis and the Decision pane cost
-/// the same with 10 or 10,000 evidence records in the store.
+/// The log engine's evidence as diagnosis input: one record per rule, attempt and severity
+/// (the newest line, and how many lines matched), kept grouped by the store as lines
+/// arrive, so the diagnosis costs the same with 10 or 1M lines stored.
 pub fn evidence(store: &LineStore) -> Vec<Evidence> {
-    let mut groups: Vec<(&crate::logs::Evidence, usize)> = Vec::new();
-    let mut index: HashMap<(&str, Option<i32>, Severity), usize> = HashMap::new();
-    for e in store.evidence() {
-        match index.entry((e.rule.id.as_str(), e.attempt, e.severity)) {
-            Slot::Occupied(i) => {
-                let g = &mut groups[*i.get()];
-                *g = (e, g.1 + 1);
-            }
-            Slot::Vacant(v) => {
-                v.insert(groups.len());
-                groups.push((e, 1));
-            }
-        }
-    }
-    groups
-        .into_iter()
+    store
+        .evidence_groups()
         .map(|(e, count)| Evidence {
             rule_id: e.rule.id.clone(),
             level: match e.severity {

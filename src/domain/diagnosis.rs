@@ -34,7 +34,7 @@ pub struct Evidence {
     /// The repair attempt the line came from (0 = `rollback`, N = `rollback-retry-N`).
     pub attempt: Option<i32>,
     /// How many lines of this attempt the rule matched (`line` is the newest of them).
-    pub count: usize,
+    pub count: u64,
 }
 
 /// Rules whose cause does not go away by retrying (their meanings in assets/patterns.toml).
