@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::logs::redact;
 use crate::logs::sanitize::sanitize_into;
-use crate::patterns::{Rule, RuleSet, Severity};
+use crate::patterns::{Rule, RuleSet, Severity, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -184,7 +184,11 @@ fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::
 /// classified on its own.
 fn highlight_chunk(rules: &RuleSet, format: Format, color: bool, chunk: &Chunk, out: &mut Vec<u8>) {
     let body = chunk.bytes.strip_suffix(b"\n").unwrap_or(&chunk.bytes);
-    let block = String::from_utf8_lossy(body);
+    // `from_utf8` checks ASCII a word at a time; the lossy path goes byte by byte.
+    let block = match std::str::from_utf8(body) {
+        Ok(valid) => Cow::Borrowed(valid),
+        Err(_) => String::from_utf8_lossy(body),
+    };
     let mut text = String::new();
     let mut start = 0usize;
     let mut next = rules.next_candidate(&block, 0);
@@ -196,19 +200,21 @@ fn highlight_chunk(rules: &RuleSet, format: Format, color: bool, chunk: &Chunk, 
         }
         start = end + 1;
         let redacted = redact(line);
-        let matched = match &redacted {
-            Cow::Borrowed(_) if candidate => rules.classify_candidate(line),
-            Cow::Borrowed(_) => None,
-            Cow::Owned(changed) => rules.classify(changed),
-        };
         text.clear();
         sanitize_into(&redacted, &mut text);
+        let (matched, spans) = match &redacted {
+            Cow::Borrowed(_) if candidate => rules.classify_and_spans(line, &text, false),
+            Cow::Borrowed(_) => (None, Vec::new()),
+            Cow::Owned(changed) => rules.classify_and_spans(changed, &text, true),
+        };
         let n = chunk.first_line + i as u64;
-        write_line(rules, format, color, n, &text, matched, out);
+        write_line(rules, format, color, n, &text, matched, &spans, out);
     }
 }
 
-/// One highlighted line (`text` redacted and sanitised, `matched` its classification).
+/// One highlighted line (`text` redacted and sanitised, `matched` its classification,
+/// `spans` its highlights).
+#[allow(clippy::too_many_arguments, reason = "one call site, the line's parts")]
 fn write_line(
     rules: &RuleSet,
     format: Format,
@@ -216,14 +222,10 @@ fn write_line(
     n: u64,
     text: &str,
     matched: Option<(&Rule, Severity)>,
+    spans: &[Span],
     out: &mut Vec<u8>,
 ) {
     let bytes = text.as_bytes();
-    let spans = if matched.is_some() {
-        rules.spans_of_matched(text)
-    } else {
-        Vec::new()
-    };
     match format {
         Format::Ansi => {
             match matched {
@@ -236,7 +238,7 @@ fn write_line(
                 None => out.extend_from_slice(b"      "),
             }
             let mut at = 0;
-            for s in &spans {
+            for s in spans {
                 out.extend_from_slice(&bytes[at..s.range.start]);
                 out.extend_from_slice(style(s.severity, color).as_bytes());
                 out.extend_from_slice(&bytes[s.range.clone()]);
