@@ -134,9 +134,16 @@ fn filter(
 /// The next chunk of whole lines (the last line of the input may lack its newline), read in
 /// big blocks rather than line by line; the partial line at its end is left in `carry` for the
 /// next chunk. Empty at the end of input.
+///
+/// A chunk is handed off when it is full, or as soon as a read returns less than it asked for
+/// with a whole line in hand: the input has nothing more ready (`kubectl logs -f` waiting for
+/// the pod), and a followed stream must not wait for 256 KiB before its lines are shown. A
+/// file or a busy pipe fills every read, so the chunks stay big where throughput matters.
 fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(CHUNK + BLOCK);
     bytes.append(carry);
+    // The end of the last whole line read so far (the carry holds none).
+    let mut lines_end: Option<usize> = None;
     loop {
         let old = bytes.len();
         bytes.resize(old + BLOCK, 0);
@@ -150,22 +157,38 @@ fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>>
         if n == 0 {
             return Ok(bytes);
         }
-        if bytes.len() >= CHUNK
-            && let Some(nl) = memchr::memrchr(b'\n', &bytes[old..])
+        if let Some(nl) = memchr::memrchr(b'\n', &bytes[old..]) {
+            lines_end = Some(old + nl + 1);
+        }
+        if (bytes.len() >= CHUNK || n < BLOCK)
+            && let Some(end) = lines_end
         {
-            carry.extend_from_slice(&bytes[old + nl + 1..]);
-            bytes.truncate(old + nl + 1);
+            carry.extend_from_slice(&bytes[end..]);
+            bytes.truncate(end);
             return Ok(bytes);
         }
     }
 }
 
-/// Write the workers' results in chunk order.
+/// Write the workers' results in chunk order, flushing whenever nothing more is ready (so a
+/// followed stream shows each line as it comes; under load the results queue up and are
+/// written in big writes).
 fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut pending: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
     let mut next = 0u64;
-    for (index, buf) in done {
+    loop {
+        let (index, buf) = match done.try_recv() {
+            Ok(result) => result,
+            Err(mpsc::TryRecvError::Empty) => {
+                out.flush()?;
+                match done.recv() {
+                    Ok(result) => result,
+                    Err(_) => break,
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => break,
+        };
         pending.insert(index, buf);
         while let Some(buf) = pending.remove(&next) {
             out.write_all(&buf)?;
