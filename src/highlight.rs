@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::logs::redact;
 use crate::logs::sanitize::sanitize_into;
-use crate::patterns::{Rule, RuleSet, Severity};
+use crate::patterns::{Rule, RuleSet, Severity, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -134,9 +134,16 @@ fn filter(
 /// The next chunk of whole lines (the last line of the input may lack its newline), read in
 /// big blocks rather than line by line; the partial line at its end is left in `carry` for the
 /// next chunk. Empty at the end of input.
+///
+/// A chunk is handed off when it is full, or as soon as a read returns less than it asked for
+/// with a whole line in hand: the input has nothing more ready (`kubectl logs -f` waiting for
+/// the pod), and a followed stream must not wait for 256 KiB before its lines are shown. A
+/// file or a busy pipe fills every read, so the chunks stay big where throughput matters.
 fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(CHUNK + BLOCK);
     bytes.append(carry);
+    // The end of the last whole line read so far (the carry holds none).
+    let mut lines_end: Option<usize> = None;
     loop {
         let old = bytes.len();
         bytes.resize(old + BLOCK, 0);
@@ -150,22 +157,38 @@ fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>>
         if n == 0 {
             return Ok(bytes);
         }
-        if bytes.len() >= CHUNK
-            && let Some(nl) = memchr::memrchr(b'\n', &bytes[old..])
+        if let Some(nl) = memchr::memrchr(b'\n', &bytes[old..]) {
+            lines_end = Some(old + nl + 1);
+        }
+        if (bytes.len() >= CHUNK || n < BLOCK)
+            && let Some(end) = lines_end
         {
-            carry.extend_from_slice(&bytes[old + nl + 1..]);
-            bytes.truncate(old + nl + 1);
+            carry.extend_from_slice(&bytes[end..]);
+            bytes.truncate(end);
             return Ok(bytes);
         }
     }
 }
 
-/// Write the workers' results in chunk order.
+/// Write the workers' results in chunk order, flushing whenever nothing more is ready (so a
+/// followed stream shows each line as it comes; under load the results queue up and are
+/// written in big writes).
 fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut pending: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
     let mut next = 0u64;
-    for (index, buf) in done {
+    loop {
+        let (index, buf) = match done.try_recv() {
+            Ok(result) => result,
+            Err(mpsc::TryRecvError::Empty) => {
+                out.flush()?;
+                match done.recv() {
+                    Ok(result) => result,
+                    Err(_) => break,
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => break,
+        };
         pending.insert(index, buf);
         while let Some(buf) = pending.remove(&next) {
             out.write_all(&buf)?;
@@ -184,7 +207,11 @@ fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::
 /// classified on its own.
 fn highlight_chunk(rules: &RuleSet, format: Format, color: bool, chunk: &Chunk, out: &mut Vec<u8>) {
     let body = chunk.bytes.strip_suffix(b"\n").unwrap_or(&chunk.bytes);
-    let block = String::from_utf8_lossy(body);
+    // `from_utf8` checks ASCII a word at a time; the lossy path goes byte by byte.
+    let block = match std::str::from_utf8(body) {
+        Ok(valid) => Cow::Borrowed(valid),
+        Err(_) => String::from_utf8_lossy(body),
+    };
     let mut text = String::new();
     let mut start = 0usize;
     let mut next = rules.next_candidate(&block, 0);
@@ -196,19 +223,21 @@ fn highlight_chunk(rules: &RuleSet, format: Format, color: bool, chunk: &Chunk, 
         }
         start = end + 1;
         let redacted = redact(line);
-        let matched = match &redacted {
-            Cow::Borrowed(_) if candidate => rules.classify_candidate(line),
-            Cow::Borrowed(_) => None,
-            Cow::Owned(changed) => rules.classify(changed),
-        };
         text.clear();
         sanitize_into(&redacted, &mut text);
+        let (matched, spans) = match &redacted {
+            Cow::Borrowed(_) if candidate => rules.classify_and_spans(line, &text, false),
+            Cow::Borrowed(_) => (None, Vec::new()),
+            Cow::Owned(changed) => rules.classify_and_spans(changed, &text, true),
+        };
         let n = chunk.first_line + i as u64;
-        write_line(rules, format, color, n, &text, matched, out);
+        write_line(rules, format, color, n, &text, matched, &spans, out);
     }
 }
 
-/// One highlighted line (`text` redacted and sanitised, `matched` its classification).
+/// One highlighted line (`text` redacted and sanitised, `matched` its classification,
+/// `spans` its highlights).
+#[allow(clippy::too_many_arguments, reason = "one call site, the line's parts")]
 fn write_line(
     rules: &RuleSet,
     format: Format,
@@ -216,14 +245,10 @@ fn write_line(
     n: u64,
     text: &str,
     matched: Option<(&Rule, Severity)>,
+    spans: &[Span],
     out: &mut Vec<u8>,
 ) {
     let bytes = text.as_bytes();
-    let spans = if matched.is_some() {
-        rules.spans_of_matched(text)
-    } else {
-        Vec::new()
-    };
     match format {
         Format::Ansi => {
             match matched {
@@ -236,7 +261,7 @@ fn write_line(
                 None => out.extend_from_slice(b"      "),
             }
             let mut at = 0;
-            for s in &spans {
+            for s in spans {
                 out.extend_from_slice(&bytes[at..s.range.start]);
                 out.extend_from_slice(style(s.severity, color).as_bytes());
                 out.extend_from_slice(&bytes[s.range.clone()]);

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, OnceLock};
 
 use regex::{Regex, RegexBuilder};
-use regex_automata::{Input, MatchKind, PatternSet, meta};
+use regex_automata::{Input, MatchKind, PatternID, PatternSet, meta};
 
 mod load;
 
@@ -134,6 +134,8 @@ pub struct RuleSet {
     /// `any` has no anchor, word boundary or other look-around: where it matches in a block of
     /// lines does not depend on the text around a line ([`RuleSet::next_candidate`]).
     context_free: bool,
+    /// Per rule: its regex can match a tab ([`RuleSet::classify_and_spans`]).
+    tab_rules: Vec<bool>,
     problems: Vec<RuleProblem>,
 }
 
@@ -173,11 +175,13 @@ impl RuleSet {
                 (None, None)
             }
         };
+        let tab_rules = rules.iter().map(|r| can_match_tab(&r.pattern)).collect();
         RuleSet {
             rules,
             set,
             any,
             context_free,
+            tab_rules,
             problems,
         }
     }
@@ -300,11 +304,63 @@ impl RuleSet {
             .next()?
             .as_usize();
         let rule = self.rules.get(first)?;
-        let severity = match zap_level(line) {
-            Some(level) => rule.severity.max(level),
-            None => rule.severity,
+        Some((rule, capped(rule, line)))
+    }
+
+    /// [`RuleSet::classify`] of `raw` (a redacted line) and, when it matches, the
+    /// [`RuleSet::spans`] of `text` (the same line sanitised), from one scan of the rule set
+    /// where that is exact; `prefilter` as in [`RuleSet::classify`] vs
+    /// [`RuleSet::classify_candidate`] (never changes the result).
+    ///
+    /// The set scans `text`. When `text` is `raw`, that is the classification too. When
+    /// sanitising only expanded tabs (`raw` printable ASCII and tabs), the two differ only
+    /// through matches holding a tab or a space that was one: a rule matching `text` is
+    /// checked on `raw` with its own regex before it gives the badge, and a rule that can
+    /// match a tab (`\tERROR\t`, `[^"]*`) is checked on `raw` whatever the scan said (a
+    /// match without a tab would be in `text` too). Any other line is scanned twice.
+    pub fn classify_and_spans(
+        &self,
+        raw: &str,
+        text: &str,
+        prefilter: bool,
+    ) -> (Option<(&Rule, Severity)>, Vec<Span>) {
+        let same = raw == text;
+        let tab_expanded = !same
+            && text.is_ascii()
+            && raw.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+        if !same && !tab_expanded {
+            let matched = self.classify_with(raw, prefilter);
+            let spans = match matched {
+                Some(_) => self.spans_with(text, false),
+                None => Vec::new(),
+            };
+            return (matched, spans);
+        }
+        if raw.starts_with([' ', '\t'])
+            || (prefilter && !self.any.as_ref().is_some_and(|a| a.is_match(raw)))
+        {
+            return (None, Vec::new());
+        }
+        // `text` starts with a space exactly when `raw` starts with a space or a tab.
+        let Some(in_text) = self.matching_rules(text, false) else {
+            return (None, Vec::new());
         };
-        Some((rule, severity))
+        let matches_raw = |i: usize| {
+            let listed = PatternID::new(i).is_ok_and(|p| in_text.contains(p));
+            if same {
+                return listed;
+            }
+            (listed || self.tab_rules.get(i) == Some(&true))
+                && self.rules.get(i).is_some_and(|r| r.regex.is_match(raw))
+        };
+        let Some(rule) = (0..self.rules.len())
+            .find(|&i| matches_raw(i))
+            .and_then(|i| self.rules.get(i))
+        else {
+            return (None, Vec::new());
+        };
+        let spans = self.spans_of(text, in_text.iter().map(|p| p.as_usize()));
+        (Some((rule, capped(rule, raw))), spans)
     }
 
     /// Highlight spans of every matching rule in `text`, sorted, not overlapping (an earlier
@@ -321,11 +377,16 @@ impl RuleSet {
     }
 
     fn spans_with(&self, text: &str, prefilter: bool) -> Vec<Span> {
+        match self.matching_rules(text, prefilter) {
+            Some(matching) => self.spans_of(text, matching.iter().map(|p| p.as_usize())),
+            None => Vec::new(),
+        }
+    }
+
+    /// Spans of `matching` (rule indices in rule order) in `text`.
+    fn spans_of(&self, text: &str, matching: impl Iterator<Item = usize>) -> Vec<Span> {
         let mut spans: Vec<Span> = Vec::new();
-        let Some(matching) = self.matching_rules(text, prefilter) else {
-            return spans;
-        };
-        for i in matching.iter().map(|p| p.as_usize()) {
+        for i in matching {
             let Some(rule) = self.rules.get(i) else {
                 continue;
             };
@@ -347,6 +408,40 @@ impl RuleSet {
         }
         spans.sort_by_key(|s| s.range.start);
         spans
+    }
+}
+
+/// `rule`'s severity capped by the line's own zap level.
+fn capped(rule: &Rule, line: &str) -> Severity {
+    match zap_level(line) {
+        Some(level) => rule.severity.max(level),
+        None => rule.severity,
+    }
+}
+
+/// Whether `pattern` can match a tab (true when it does not parse: the safe answer).
+fn can_match_tab(pattern: &str) -> bool {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn walk(h: &Hir) -> bool {
+        match h.kind() {
+            HirKind::Empty | HirKind::Look(_) => false,
+            HirKind::Literal(l) => l.0.contains(&b'\t'),
+            HirKind::Class(Class::Unicode(c)) => c
+                .ranges()
+                .iter()
+                .any(|r| r.start() <= '\t' && '\t' <= r.end()),
+            HirKind::Class(Class::Bytes(c)) => c
+                .ranges()
+                .iter()
+                .any(|r| r.start() <= b'\t' && b'\t' <= r.end()),
+            HirKind::Repetition(r) => walk(&r.sub),
+            HirKind::Capture(c) => walk(&c.sub),
+            HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(walk),
+        }
+    }
+    match regex_syntax::parse(pattern) {
+        Ok(hir) => walk(&hir),
+        Err(_) => true,
     }
 }
 

@@ -7,8 +7,10 @@
     reason = "test code: a failed step should fail the test loudly"
 )]
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 fn highlight(args: &[&str], input: &[u8], env: &[(&str, &str)]) -> (String, String, bool) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_breakglass"));
@@ -147,4 +149,47 @@ fn a_closed_pipe_ends_quietly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `kubectl logs -f … | breakglass highlight`: each line shows up while the input is still
+/// open, not when 256 KiB have gathered or the stream ends.
+#[test]
+fn a_followed_stream_shows_each_line_before_the_input_ends() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_breakglass"))
+        .arg("highlight")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // Generous: a loaded CI machine, a debug build. The bug this catches waits forever.
+    let wait = Duration::from_secs(30);
+    stdin
+        .write_all(b"upgrade-executor error: no leader found\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    let first = rx.recv_timeout(wait);
+    stdin.write_all(b"still following\n").unwrap();
+    stdin.flush().unwrap();
+    let second = rx.recv_timeout(wait);
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let first = first.expect("the first line came out while the input was open");
+    assert!(first.starts_with("\x1b[1;4m[ERR]\x1b[0m "), "{first:?}");
+    let second = second.expect("the second line came out while the input was open");
+    assert_eq!(second, "      still following");
+    assert!(status.success());
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::logs::sanitize;
 use crate::sim::executor_log::{ExecutorFields, entry, error_line};
 use crate::sim::scenario::{Scenario, Topology};
 
@@ -408,4 +409,55 @@ fn a_broken_or_missing_file_is_a_problem_not_a_failure() {
         1,
         "only the explicit file is required"
     );
+}
+
+/// The one-scan path gives what classifying the raw line and scanning the sanitised one
+/// give: lines where a tab became the space a rule needs, where a rule needs the tab, and
+/// where sanitising did more than expand tabs.
+#[test]
+fn one_scan_classification_and_spans_agree_with_two_scans() {
+    let user = "[[rule]]\nid = \"spaced\"\nregex = 'denied status'\nseverity = \"warn\"\nmeaning = \"m\"\n\n[[rule]]\nid = \"anchored\"\nregex = '^\\S+\\s+ERROR\\b'\nseverity = \"info\"\nmeaning = \"m\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let set = RuleSet::load(Some(&write(&dir, user)), None);
+    assert!(set.problems().is_empty(), "{:?}", set.problems());
+    let mut lines = vec![
+        zap(
+            "ERROR",
+            "Failed to demote Blue peer",
+            &[("error", "status 403")],
+        ),
+        zap("WARN", "nothing known", &[]),
+        zap("INFO", "no leader found", &[]),
+        "x\tpermission\tdenied\tstatus 403".to_string(),
+        "abcd denied\tstatus".to_string(),
+        "abcd denied\tstatus 403".to_string(),
+        "abcdefg denied\tstatus 403".to_string(),
+        "a\tERROR\tfailed to remove Raft peer \"p\tq\"".to_string(),
+        "ts\tERROR\tpermission denied\r".to_string(),
+        "ts\tERROR\t\u{1b}[31mpermission denied\u{1b}[0m".to_string(),
+        "\tpermission denied".to_string(),
+        "upgrade-executor error: no leader found".to_string(),
+        "plain words".to_string(),
+    ];
+    lines.push(format!(
+        "{}\tstatus 403",
+        "y".repeat(sanitize::MAX_LINE_CHARS)
+    ));
+    for line in &lines {
+        let text = sanitize::sanitize(line);
+        for prefilter in [true, false] {
+            let (got, spans) = set.classify_and_spans(line, &text, prefilter);
+            let want = set.classify(line);
+            assert_eq!(
+                got.map(|(r, s)| (&r.id, s)),
+                want.map(|(r, s)| (&r.id, s)),
+                "{line:?}"
+            );
+            let want_spans = match want {
+                Some(_) => set.spans(&text),
+                None => Vec::new(),
+            };
+            assert_eq!(spans, want_spans, "{line:?}");
+        }
+    }
 }
