@@ -213,3 +213,13 @@ pub fn incident_state(color: bool) -> State {
     update(&mut s, Msg::Tick(now()));
     s
 }
+
+/// One of OpenBao's recorded answers, copied from `../shared/openbao/samples/` into
+/// `tests/fixtures/openbao/` so a clean clone tests without the shared directory.
+pub fn openbao_sample(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/openbao/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}

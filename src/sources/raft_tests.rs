@@ -82,11 +82,7 @@ fn a_sealed_node_is_sealed_not_just_unreachable() {
 }
 
 fn sample(name: &str) -> String {
-    let path = format!(
-        "{}/../shared/openbao/samples/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    crate::app::fixtures::openbao_sample(name)
 }
 
 #[test]

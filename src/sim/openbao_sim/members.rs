@@ -131,11 +131,7 @@ mod tests {
     }
 
     fn sample(name: &str) -> Value {
-        let path = format!(
-            "{}/../shared/openbao/samples/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+        serde_json::from_str(&crate::app::fixtures::openbao_sample(name)).unwrap()
     }
 
     #[test]
