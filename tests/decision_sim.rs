@@ -41,12 +41,7 @@ async fn conn(sim: &SimHandle, context: Option<&str>) -> Connection {
 }
 
 fn mutating(sim: &SimHandle) -> Vec<String> {
-    sim.controls()
-        .requests()
-        .into_iter()
-        .filter(|r| r.is_mutating())
-        .map(|r| format!("{} {}?{} -> {}", r.method, r.path, r.query, r.status))
-        .collect()
+    sim.controls().mutations()
 }
 
 fn key(code: KeyCode) -> Msg {

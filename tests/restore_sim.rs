@@ -53,12 +53,7 @@ async fn conn(sim: &SimHandle) -> Connection {
 }
 
 fn mutating(sim: &SimHandle) -> Vec<String> {
-    sim.controls()
-        .requests()
-        .into_iter()
-        .filter(|r| r.is_mutating())
-        .map(|r| format!("{} {}?{} -> {}", r.method, r.path, r.query, r.status))
-        .collect()
+    sim.controls().mutations()
 }
 
 fn key(c: KeyCode) -> Msg {

@@ -287,6 +287,16 @@ impl Controls {
         lock(&self.shared.log).clone()
     }
 
+    /// The mutating requests logged so far, one line each: `METHOD path?query -> status`
+    /// (what a test asserts was, or was not, sent).
+    pub fn mutations(&self) -> Vec<String> {
+        lock(&self.shared.log)
+            .iter()
+            .filter(|r| r.is_mutating())
+            .map(|r| format!("{} {}?{} -> {}", r.method, r.path, r.query, r.status))
+            .collect()
+    }
+
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
     }
