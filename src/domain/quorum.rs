@@ -81,7 +81,7 @@ impl Tolerance {
         );
         if self.has_quorum() {
             let n = self.tolerance.unsigned_abs();
-            format!("{head}, tolerates {n} failure{}", plural_u64(n))
+            format!("{head}, tolerates {n} failure{}", plural(n))
         } else {
             format!("{head}, NO QUORUM")
         }
@@ -92,12 +92,12 @@ fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-fn plural_u64(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
+fn plural(n: impl TryInto<u64>) -> &'static str {
+    if n.try_into().ok() == Some(1) {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// The configuration as it would be after `change`.
