@@ -8,8 +8,7 @@
 //! (failure) or Blue leadership, RollbackCleanup and Idle (success). Every effect is a store
 //! write, so API watchers see exactly what they would see from the real operator.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -32,7 +31,7 @@ use super::twin_cluster::{
 use super::twin_objects::{
     EXECUTOR_CONTAINER, JobPhase, PodRun, executor_job, job_pod_status, job_status,
 };
-use super::twin_restore::RestoreController;
+use super::twin_restore::{RestoreController, Restoring};
 use super::twin_seed::{create_job, create_job_pod, set_active_label};
 use crate::domain::naming;
 
@@ -114,7 +113,7 @@ struct Twin {
     openbao: SimOpenBao,
     driver: RaftDriverSlot,
     /// OpenBaoRestores the restore controller is working on (one script each).
-    restoring: Arc<Mutex<HashSet<String>>>,
+    restoring: Restoring,
 }
 
 impl Twin {
@@ -219,38 +218,12 @@ impl Twin {
         if !self.operator_available() {
             return;
         }
-        let (list, _) = self
-            .store
-            .list(Resource::OpenBaoRestores, Some(&self.topo.namespace));
-        for r in list {
-            let name = r["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let finished = matches!(r["status"]["phase"].as_str(), Some("Completed" | "Failed"));
-            let mut restoring = self
-                .restoring
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if finished || name.is_empty() || !restoring.insert(name.clone()) {
-                continue;
-            }
-            let controller = RestoreController {
-                store: self.store.clone(),
-                scenario: self.scenario.clone(),
-                topo: self.topo.clone(),
-            };
-            let restoring = self.restoring.clone();
-            scripts.spawn(async move {
-                if let Err(e) = controller.run(&name).await {
-                    tracing::warn!(error = %e, restore = %name, "operator twin: restore failed");
-                }
-                restoring
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&name);
-            });
-        }
+        let controller = RestoreController {
+            store: self.store.clone(),
+            scenario: self.scenario.clone(),
+            topo: self.topo.clone(),
+        };
+        controller.spawn_unfinished(&self.restoring, scripts);
     }
 
     fn operator_available(&self) -> bool {

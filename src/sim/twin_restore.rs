@@ -12,10 +12,12 @@
 //! (the caveat of §5.3, inferred there, played here). A pod named `<cluster>-<i>` labelled
 //! `openbao-active=true` is a leader it finds.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
+use tokio::task::JoinSet;
 
 use super::scenario::{OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE, Scenario, Topology};
 use super::store::{ApiError, Resource, Store};
@@ -238,7 +240,23 @@ pub fn executor_log(restore: &Value, cluster: &Value, leader: Option<&str>) -> (
     (lines, 0)
 }
 
+/// Names of the OpenBaoRestores the controller has not finished (phase not Completed
+/// or Failed).
+fn unfinished(restores: &[Value]) -> Vec<String> {
+    restores
+        .iter()
+        .filter(|r| !matches!(r["status"]["phase"].as_str(), Some("Completed" | "Failed")))
+        .filter_map(|r| r["metadata"]["name"].as_str())
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The OpenBaoRestores a controller script is working on (one script each).
+pub type Restoring = Arc<Mutex<HashSet<String>>>;
+
 /// Plays the controller for one OpenBaoRestore, from whatever phase it is in.
+#[derive(Clone)]
 pub struct RestoreController {
     pub store: Arc<Store>,
     pub scenario: Arc<Scenario>,
@@ -246,6 +264,33 @@ pub struct RestoreController {
 }
 
 impl RestoreController {
+    /// One script for every OpenBaoRestore not finished and not already worked on.
+    pub fn spawn_unfinished(&self, restoring: &Restoring, scripts: &mut JoinSet<()>) {
+        let (list, _) = self
+            .store
+            .list(Resource::OpenBaoRestores, Some(&self.topo.namespace));
+        for name in unfinished(&list) {
+            if !restoring
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(name.clone())
+            {
+                continue;
+            }
+            let controller = self.clone();
+            let restoring = restoring.clone();
+            scripts.spawn(async move {
+                if let Err(e) = controller.run(&name).await {
+                    tracing::warn!(error = %e, restore = %name, "operator twin: restore failed");
+                }
+                restoring
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&name);
+            });
+        }
+    }
+
     fn operator_up(&self) -> bool {
         let d = self.store.get(
             Resource::Deployments,
