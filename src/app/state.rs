@@ -371,16 +371,10 @@ impl State {
     }
 }
 
-/// The attempt number of a repair run ID: `rollback` is 0, `rollback-retry-N` is N.
+/// The attempt number of a rollback run ID: `rollback` is 0, `rollback-retry-N` is N (also
+/// when scoped by a `bg-v2-` operation ID).
 pub fn attempt_of(run_id: Option<&str>) -> Option<i32> {
-    JobView {
-        name: String::new(),
-        action: None,
-        run_id: run_id.map(str::to_string),
-        state: JobState::Running,
-        created: None,
-    }
-    .attempt()
+    crate::domain::naming::rollback_attempt_of(run_id?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,8 +16,12 @@ pub const CLUSTER_KIND: &str = "OpenBaoCluster";
 pub const RESTORE_PLURAL: &str = "openbaorestores";
 pub const RESTORE_KIND: &str = "OpenBaoRestore";
 
-/// The only break-glass reason the real operator has (operator-facts §2.1).
+/// Break glass after the rollback's consensus-repair Job failed (phase RollingBack); the only
+/// reason of the 0.1 line (internal/service/upgrade/bluegreen/break_glass.go).
 pub const REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED: &str = "RollbackConsensusRepairFailed";
+/// Break glass after the rollback cleanup's Green-peer-removal Job failed (phase
+/// RollbackCleanup); newer lines only (the CRD's `status.breakGlass.reason` enum has both).
+pub const REASON_ROLLBACK_CLEANUP_PEER_REMOVAL_FAILED: &str = "RollbackCleanupPeerRemovalFailed";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("OpenBaoCluster {name:?} does not parse: {detail}")]
@@ -74,6 +78,9 @@ pub struct BlueGreenView {
     pub blue_revision: Option<String>,
     pub green_revision: Option<String>,
     pub blue_image: Option<String>,
+    /// `status.blueGreen.operationID` (0.5.0 on): a plain UUID, or `bg-v2-<uuid>` from 0.5.1
+    /// on, when executor run IDs are scoped by it. None when absent or empty.
+    pub operation_id: Option<String>,
     pub job_failure_count: i32,
     pub last_job_failure: Option<String>,
     pub rollback_reason: Option<String>,
@@ -163,6 +170,7 @@ impl ClusterView {
                 blue_revision: g.blue_revision.filter(|s| !s.is_empty()),
                 green_revision: g.green_revision.filter(|s| !s.is_empty()),
                 blue_image: g.blue_image,
+                operation_id: g.operation_id.filter(|s| !s.is_empty()),
                 job_failure_count: g.job_failure_count.unwrap_or(0),
                 last_job_failure: g.last_job_failure.filter(|s| !s.is_empty()),
                 rollback_reason: g.rollback_reason,
@@ -244,6 +252,8 @@ struct RawBlueGreen {
     blue_revision: Option<String>,
     green_revision: Option<String>,
     blue_image: Option<String>,
+    #[serde(rename = "operationID")]
+    operation_id: Option<String>,
     job_failure_count: Option<i32>,
     last_job_failure: Option<String>,
     rollback_reason: Option<String>,

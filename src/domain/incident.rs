@@ -24,6 +24,8 @@ pub const LABEL_JOB_NAME_LEGACY: &str = "job-name";
 pub const ANNOTATION_ACTION: &str = "openbao.org/upgrade-action";
 pub const ANNOTATION_RUN_ID: &str = "openbao.org/upgrade-run-id";
 pub const ACTION_REPAIR_CONSENSUS: &str = "bluegreen-repair-consensus";
+/// RollbackCleanup's action from the 0.5.1 line on (it replaced 0.1's remove-blue-peers there).
+pub const ACTION_REMOVE_GREEN_PEERS: &str = "bluegreen-remove-green-peers";
 pub const EXECUTOR_CONTAINER: &str = "upgrade-executor";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -170,12 +172,9 @@ impl JobView {
         self.action.as_deref() == Some(ACTION_REPAIR_CONSENSUS)
     }
 
-    /// 0 for `rollback`, N for `rollback-retry-N`.
+    /// 0 for `rollback`, N for `rollback-retry-N` (with or without a `bg-v2-` scope).
     pub fn attempt(&self) -> Option<i32> {
-        match self.run_id.as_deref()? {
-            "rollback" => Some(0),
-            other => other.strip_prefix("rollback-retry-")?.parse().ok(),
-        }
+        super::naming::rollback_attempt_of(self.run_id.as_deref()?)
     }
 }
 

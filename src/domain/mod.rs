@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod diagnosis;
+pub mod generation;
 pub mod incident;
 pub mod naming;
 pub mod paths;

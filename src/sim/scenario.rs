@@ -401,7 +401,7 @@ impl Topology {
     }
 
     pub fn repair_job(&self, attempt: i32) -> String {
-        self.job(ACTION_REPAIR, &naming::rollback_run_id(attempt))
+        self.job(ACTION_REPAIR, &naming::rollback_run_id("", attempt))
     }
 
     /// `upgrade-<cluster>-preupgrade-snapshot-<10 hex>` (operator-facts §3.3).

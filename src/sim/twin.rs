@@ -409,7 +409,7 @@ impl Twin {
                     .map(String::from)
             })
             .unwrap_or_default();
-        let run_id = naming::rollback_run_id(attempt);
+        let run_id = naming::rollback_run_id("", attempt);
         let (job, job_uid) = create_job(
             &self.store,
             executor_job(&self.topo, action, &run_id, &cluster_uid),

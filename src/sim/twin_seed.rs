@@ -254,7 +254,7 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
             job: executor_job(
                 &topo,
                 ACTION_REPAIR,
-                &naming::rollback_run_id(0),
+                &naming::rollback_run_id("", 0),
                 &cluster_uid,
             ),
             container: EXECUTOR_CONTAINER,
