@@ -92,7 +92,14 @@ pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
             "created": ts(j.created),
         })).collect::<Vec<_>>(),
         "raft": raft_json(incident, nodes),
+        "operator": operator_json(incident),
     })
+}
+
+/// `operator`: the line detected and every signal behind it (README "Operator generations").
+fn operator_json(incident: &Incident) -> Value {
+    let g = incident.generation();
+    json!({"generation": g.line.label(), "evidence": g.evidence})
 }
 
 /// `raft`: the nodes plus the computed signals. `status` takes one reading, so the apply
@@ -173,6 +180,12 @@ pub fn to_text(incident: &Incident) -> String {
         )),
         None => out.push("no break glass".into()),
     }
+    let generation = incident.generation();
+    out.push(format!(
+        "{}  ({})",
+        generation.line.header(),
+        generation.evidence.join("; ")
+    ));
     if let Some(g) = &c.blue_green {
         out.push(format!(
             "blue/green {}  blue {}  green {}  rollback attempt {}",
@@ -237,4 +250,49 @@ pub fn to_text(incident: &Incident) -> String {
         ));
     }
     out.join("\n") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ClusterView;
+    use crate::domain::generation::{CrdSignal, ImageSignal, Signals};
+
+    pub(crate) fn incident_with(operation_id: &str) -> Incident {
+        let cluster = ClusterView::from_json(&serde_json::json!({
+            "apiVersion": "openbao.org/v1alpha1", "kind": "OpenBaoCluster",
+            "metadata": {"name": "prod-cluster", "namespace": "security", "resourceVersion": "7"},
+            "spec": {"version": "2.4.4"},
+            "status": {"blueGreen": {"phase": "RollingBack", "operationID": operation_id,
+                "blueRevision": "e8983038c519c718", "greenRevision": "269c4f7ba494030d",
+                "rollbackAttempt": 1}}
+        }))
+        .unwrap();
+        Incident {
+            namespace: "security".into(),
+            cluster_name: "prod-cluster".into(),
+            cluster: Some(cluster),
+            ..Incident::default()
+        }
+    }
+
+    #[test]
+    fn the_operator_line_and_its_evidence_are_in_json_and_text() {
+        let mut i = incident_with("bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60");
+        i.operator = Signals {
+            crd: std::sync::Arc::new(CrdSignal::Unreadable("RBAC denied (403)".into())),
+            image: ImageSignal::Unreadable("all namespaces: RBAC denied (403)".into()),
+        };
+        let v = to_json(&i, Timestamp::UNIX_EPOCH);
+        assert_eq!(v["operator"]["generation"], "0.6");
+        let evidence = v["operator"]["evidence"].as_array().unwrap();
+        assert_eq!(evidence.len(), 3, "{evidence:?}");
+        assert!(evidence[0].as_str().unwrap().contains("403"));
+        let text = to_text(&i);
+        assert!(text.contains("\noperator 0.6  (CRD"), "{text}");
+        // Nothing read: unknown, and it says so.
+        let v = to_json(&incident_with(""), Timestamp::UNIX_EPOCH);
+        assert_eq!(v["operator"]["generation"], "unknown");
+        assert_eq!(v["operator"]["evidence"][0], "no signal read yet");
+    }
 }

@@ -22,7 +22,7 @@ use crate::journal::{self, Entry, Recorder};
 use crate::sources::connect::{Connection, explain};
 use crate::sources::openbao_http::NodeAccess;
 use crate::sources::{
-    ActionOutcome, SourceEvent, SourceName, actions, logfollow, raft, rbac, restore,
+    ActionOutcome, SourceEvent, SourceName, actions, logfollow, operator, raft, rbac, restore,
     restore_follow, watch as watchers,
 };
 use crate::ui;
@@ -106,6 +106,11 @@ fn start_sources(
         tx.clone(),
     ));
     handles.push(spawn_preflight(conn, tx.clone()));
+    handles.push(operator::spawn(
+        conn.client.clone(),
+        conn.namespace.clone(),
+        tx.clone(),
+    ));
     Sources { handles, jobs }
 }
 

@@ -49,6 +49,31 @@ async fn status_json_during_break_glass_exits_3() {
         5
     );
     assert_eq!(v["repairJobs"][0]["runId"], "rollback");
+    // The operator's line and every signal behind it; the seeded controller Deployment
+    // is found by its labels, and a CRD the simulator may not serve is evidence, not an error.
+    let generation = v["operator"]["generation"].as_str().unwrap();
+    assert!(
+        ["0.1", "0.2-0.5.0", "0.6", "unknown"].contains(&generation),
+        "{generation}"
+    );
+    let evidence: Vec<&str> = v["operator"]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.starts_with("CRD openbaoclusters.openbao.org")),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.contains("openbao-operator:") && e.starts_with("operator image")),
+        "{evidence:?}"
+    );
     let nodes = v["raft"]["nodes"].as_array().unwrap();
     assert!(
         nodes.iter().any(|n| n["revision"] == "blue")

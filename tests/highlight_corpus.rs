@@ -36,7 +36,11 @@ fn highlight(args: &[&str], env: &[(&str, &str)], input: Vec<u8>) -> Vec<u8> {
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -47,7 +51,8 @@ fn highlight_output_for_the_bench_corpus_is_unchanged() {
         .flat_map(|l| format!("{l}\n").into_bytes())
         .collect();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let cases: [(&str, &[&str], &[(&str, &str)]); 3] = [
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case; 3] = [
         ("highlight_corpus.ansi", &[], &[]),
         ("highlight_corpus.nocolor", &[], &[("NO_COLOR", "1")]),
         ("highlight_corpus.json", &["--format", "json"], &[]),
@@ -61,7 +66,10 @@ fn highlight_output_for_the_bench_corpus_is_unchanged() {
         }
         let want = std::fs::read(&path).unwrap();
         if got != want {
-            let (g, w) = (String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
+            let (g, w) = (
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+            );
             let first = g
                 .lines()
                 .zip(w.lines())

@@ -165,6 +165,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             }
         }
         SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
+        SourceEvent::Operator(signals) => state.incident.operator = signals,
         SourceEvent::RestoreFacts { facts, key } => wizard_flow::on_facts(state, facts, key),
         // Journaled, so handled in `update` (with its effects) before it gets here.
         SourceEvent::Restore(_) => {}

@@ -56,13 +56,14 @@ impl Line {
 }
 
 /// What the CRD read gave.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum CrdSignal {
     /// The `customresourcedefinitions/openbaoclusters.openbao.org` object.
     Read(Value),
     /// Why it could not be read (RBAC, network, not installed).
     Unreadable(String),
     /// Not read yet.
+    #[default]
     Pending,
 }
 
@@ -192,6 +193,61 @@ pub fn detect(crd: &CrdSignal, operation_id: Option<&str>, image: Option<&str>) 
     Generation { line, evidence }
 }
 
+/// The operator Deployment's image as read (display only: mirrors rewrite it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ImageSignal {
+    /// Not read yet.
+    #[default]
+    Pending,
+    /// The controller Deployment found by its labels: `namespace/name` and the image.
+    Found { deployment: String, image: String },
+    /// No Deployment with the controller's labels in any namespace the user may list.
+    NotFound,
+    /// The list was refused or failed (RBAC, network): no image, and why.
+    Unreadable(String),
+}
+
+/// Everything read about the operator's line besides the cluster itself. The CRD is shared
+/// (`Arc`): the incident snapshot is cloned on every change and the schema is large.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Signals {
+    pub crd: std::sync::Arc<CrdSignal>,
+    pub image: ImageSignal,
+}
+
+impl Signals {
+    /// [`detect`] with these signals and the live operation ID; the evidence also says what
+    /// became of the Deployment read when it gave no image.
+    pub fn detect(&self, operation_id: Option<&str>) -> Generation {
+        let image = match &self.image {
+            ImageSignal::Found { image, .. } => Some(image.as_str()),
+            _ => None,
+        };
+        let mut g = detect(&self.crd, operation_id, image);
+        let note = match &self.image {
+            ImageSignal::Pending => None,
+            ImageSignal::Found { deployment, .. } => {
+                Some(format!("operator Deployment {deployment}"))
+            }
+            ImageSignal::NotFound => Some(
+                "operator Deployment: none with app.kubernetes.io/name=openbao-operator,\
+                 app.kubernetes.io/component=controller where you may list"
+                    .to_string(),
+            ),
+            ImageSignal::Unreadable(why) => {
+                Some(format!("operator Deployment unreadable: {why} (no image)"))
+            }
+        };
+        if let Some(note) = note {
+            if g.evidence == ["no signal read yet"] {
+                g.evidence.clear();
+            }
+            g.evidence.push(note);
+        }
+        g
+    }
+}
+
 impl Generation {
     /// Run IDs of this operation are `<operationID>/…` (decided by the signal, not the label).
     pub fn scoped_run_ids(operation_id: Option<&str>) -> bool {
@@ -292,6 +348,36 @@ mod tests {
             Some("ghcr.io/kubebao/openbao-operator:0.6.0"),
         );
         assert_eq!(g.line, Line::V06);
+    }
+
+    #[test]
+    fn signals_say_what_became_of_the_deployment_read() {
+        let s = Signals {
+            crd: std::sync::Arc::new(CrdSignal::Unreadable("403 Forbidden".into())),
+            image: ImageSignal::Unreadable("RBAC denied (403)".into()),
+        };
+        let g = s.detect(Some("bg-v2-x"));
+        assert_eq!(g.line, Line::V06);
+        assert!(g.evidence.iter().any(|e| e.contains("no image")), "{g:?}");
+        let s = Signals {
+            crd: std::sync::Arc::new(CrdSignal::Pending),
+            image: ImageSignal::Found {
+                deployment: "openbao-operator-system/openbao-operator-controller".into(),
+                image: "ghcr.io/kubebao/openbao-operator:0.6.0".into(),
+            },
+        };
+        let g = s.detect(None);
+        assert_eq!(g.line, Line::V06);
+        assert!(g.evidence.iter().any(|e| e.contains("controller")), "{g:?}");
+        let g = Signals::default().detect(None);
+        assert_eq!(g, Generation::default());
+        let g = Signals {
+            image: ImageSignal::NotFound,
+            ..Signals::default()
+        }
+        .detect(None);
+        assert_eq!(g.line, Line::Unknown);
+        assert_eq!(g.evidence.len(), 1, "{g:?}");
     }
 
     #[test]

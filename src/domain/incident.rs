@@ -9,6 +9,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 
 use super::cluster::ClusterView;
+use super::generation::{Generation, Signals};
 use super::raft::RaftReading;
 use super::raft_members::Membership;
 
@@ -193,9 +194,26 @@ pub struct Incident {
     pub raft_members: Membership,
     /// How the Raft nodes are reached when not by the pod proxy (or why they cannot be).
     pub raft_route: Option<String>,
+    /// What was read about the operator's line (CRD schema, controller image).
+    pub operator: Signals,
 }
 
 impl Incident {
+    /// The operator line from the signals read and the live `status.blueGreen.operationID`.
+    pub fn generation(&self) -> Generation {
+        self.operator.detect(self.operation_id())
+    }
+
+    /// `status.blueGreen.operationID`, when set.
+    pub fn operation_id(&self) -> Option<&str> {
+        self.cluster
+            .as_ref()?
+            .blue_green
+            .as_ref()?
+            .operation_id
+            .as_deref()
+    }
+
     pub fn side_of(&self, pod: &PodView) -> Side {
         Side::of_revision(pod.revision.as_deref(), self.cluster.as_ref())
     }

@@ -9,6 +9,7 @@ pub mod logfollow;
 pub mod openbao_access;
 pub mod openbao_http;
 pub mod openbao_portforward;
+pub mod operator;
 pub mod raft;
 pub mod rbac;
 pub mod restore;
@@ -105,6 +106,8 @@ pub enum SourceEvent {
     Rbac(rbac::Preflight),
     /// The followed OpenBaoRestore and its Job's log.
     Restore(RestoreEvent),
+    /// The operator generation's signals (CRD schema, controller image) as last read.
+    Operator(crate::domain::generation::Signals),
 }
 
 /// What the restore follower sees (`restore_follow`).

@@ -8,7 +8,7 @@ use kube::api::{Api, DynamicObject, ListParams};
 use super::connect::explain;
 use super::openbao_http::NodeAccess;
 use super::watch::{cluster_event, cluster_resource, job_selector, pod_selector};
-use super::{SourceEvent, raft};
+use super::{SourceEvent, operator, raft};
 use crate::domain::{Incident, JobView, PodView};
 
 #[derive(Debug, thiserror::Error)]
@@ -76,5 +76,6 @@ pub async fn read_with(
     incident.raft = raft.readings;
     incident.raft_members = raft.members;
     incident.raft_route = raft.route;
+    incident.operator = operator::read(client, namespace).await;
     Ok(incident)
 }

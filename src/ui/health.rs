@@ -64,7 +64,32 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     pods(state, t, &mut out);
     jobs(state, t, &mut out);
     steps(cluster, t, &mut out);
+    operator(state, t, &mut out);
     out
+}
+
+/// The operator line and the signals behind it (README "Operator generations").
+fn operator(state: &State, t: Theme, out: &mut Vec<Line<'static>>) {
+    let g = state.incident.generation();
+    let mut line = kv(
+        t,
+        "operator",
+        g.line
+            .header()
+            .trim_start_matches("operator")
+            .trim_start_matches(':')
+            .trim(),
+    );
+    if g.line == crate::domain::generation::Line::Unknown {
+        line.push_span(Span::styled(
+            " [shared behaviour only: the line is not known]",
+            t.warn(),
+        ));
+    }
+    out.push(line);
+    for e in g.evidence {
+        out.push(Line::styled(format!("  {}", clean(&e)), t.dim()));
+    }
 }
 
 fn summary(c: &ClusterView, t: Theme) -> Line<'static> {

@@ -180,7 +180,7 @@ fn header(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
             None => ("[no data]".into(), t.dim()),
         },
     };
-    let left = Line::from(vec![
+    let mut left = Line::from(vec![
         Span::styled("breakglass", t.label()),
         Span::raw(format!(
             " · {} · {}/{} · ",
@@ -188,8 +188,14 @@ fn header(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
         )),
         write_badge(state, t),
     ]);
-    frame.render_widget(Paragraph::new(left), area);
     let width = u16::try_from(badge.chars().count()).unwrap_or(u16::MAX);
+    left.extend(generation_span(
+        state,
+        t,
+        area.width,
+        left.width() + usize::from(width) + 1,
+    ));
+    frame.render_widget(Paragraph::new(left), area);
     if area.width > width {
         let right = Rect {
             x: area.x + area.width - width,
@@ -201,6 +207,26 @@ fn header(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
             right,
         );
     }
+}
+
+/// `· operator 0.6` (or `· op 0.6` when short of room; nothing when there is none: the
+/// Health pane always says it). Unknown is a warning: the console then falls back to what
+/// every line shares.
+fn generation_span(state: &State, t: Theme, width: u16, used: usize) -> Option<Span<'static>> {
+    let line = state.incident.generation().line;
+    let room = usize::from(width).saturating_sub(used);
+    let text = [
+        format!(" · {}", line.header()),
+        format!(" · op {}", line.label()),
+    ]
+    .into_iter()
+    .find(|s| s.chars().count() <= room)?;
+    let style = if line == crate::domain::generation::Line::Unknown {
+        t.warn()
+    } else {
+        t.dim()
+    };
+    Some(Span::styled(text, style))
 }
 
 /// Read-only or write mode, always visible in the frame.

@@ -444,3 +444,33 @@ fn stack_traces_are_folded_until_x_and_every_line_is_kept() {
     assert!(text.contains("executor.go:476"), "{text}");
     assert!(!text.contains("stack frames"), "{text}");
 }
+
+#[test]
+fn the_header_and_health_name_the_operator_line() {
+    use crate::domain::generation::{CrdSignal, ImageSignal, Signals};
+    let mut s = incident_state(true);
+    feed(
+        &mut s,
+        [SourceEvent::Operator(Signals {
+            crd: std::sync::Arc::new(CrdSignal::Unreadable("RBAC denied (403)".into())),
+            image: ImageSignal::Found {
+                deployment: "openbao-operator-system/openbao-operator-controller".into(),
+                image: "ghcr.io/kubebao/openbao-operator:0.6.0".into(),
+            },
+        })],
+    );
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    let header = text.lines().next().unwrap();
+    assert!(header.contains("· operator 0.6 "), "{header}");
+    // The Health pane's end (scrolled through): the line and its evidence.
+    let mut text = String::new();
+    for scroll in (0..=40).step_by(4) {
+        s.health_scroll = scroll;
+        text.push_str(&text_of(draw(&s, 160, 48).backend().buffer()));
+    }
+    assert!(text.contains("│operator 0.6"), "{text}");
+    assert!(
+        text.contains("CRD openbaoclusters.openbao.org unreadable"),
+        "{text}"
+    );
+}
