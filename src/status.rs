@@ -91,6 +91,11 @@ pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
             "name": j.name, "runId": j.run_id, "attempt": j.attempt(), "state": j.state.label(),
             "created": ts(j.created),
         })).collect::<Vec<_>>(),
+        // The current operation's rollback Jobs (repair and cleanup), found by meaning.
+        "rollbackJobs": incident.rollback_jobs().iter().map(|r| json!({
+            "name": r.job.name, "action": r.job.action, "runId": r.job.run_id,
+            "attempt": r.attempt, "state": r.job.state.label(), "created": ts(r.job.created),
+        })).collect::<Vec<_>>(),
         "raft": raft_json(incident, nodes),
         "operator": operator_json(incident),
     })
@@ -212,12 +217,18 @@ pub fn to_text(incident: &Incident) -> String {
             ));
         }
     }
-    for j in &incident.jobs {
+    for r in incident.rollback_jobs() {
         out.push(format!(
-            "  job {}  run {}  {}",
-            j.name,
-            opt(j.run_id.as_deref()),
-            j.state.label()
+            "  {} job {}  run {}  {}{}",
+            r.step.label(),
+            r.job.name,
+            opt(r.job.run_id.as_deref()),
+            r.job.state.label(),
+            if r.named_failed {
+                "  (named by break glass)"
+            } else {
+                ""
+            }
         ));
     }
     for r in &incident.raft {
@@ -294,5 +305,49 @@ mod tests {
         let v = to_json(&incident_with(""), Timestamp::UNIX_EPOCH);
         assert_eq!(v["operator"]["generation"], "unknown");
         assert_eq!(v["operator"]["evidence"][0], "no signal read yet");
+    }
+
+    #[test]
+    fn rollback_jobs_list_both_steps_of_this_operation_and_repair_jobs_stay() {
+        use crate::domain::{JobState, JobView};
+        let op = "bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60";
+        let mut i = incident_with(op);
+        let job = |name: &str, action: &str, run: &str| JobView {
+            name: name.into(),
+            action: Some(action.into()),
+            run_id: Some(run.into()),
+            state: JobState::Failed,
+            created: None,
+        };
+        i.set_jobs(vec![
+            job(
+                "c1",
+                "bluegreen-remove-green-peers",
+                &format!("{op}/rollback-retry-1"),
+            ),
+            job(
+                "r0",
+                "bluegreen-repair-consensus",
+                &format!("{op}/rollback"),
+            ),
+            job("old", "bluegreen-repair-consensus", "bg-v2-old/rollback"),
+        ]);
+        let v = to_json(&i, Timestamp::UNIX_EPOCH);
+        let jobs = v["rollbackJobs"].as_array().unwrap();
+        let got: Vec<_> = jobs
+            .iter()
+            .map(|j| (j["name"].as_str().unwrap(), j["attempt"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(got, [("r0", 0), ("c1", 1)]);
+        assert_eq!(jobs[1]["action"], "bluegreen-remove-green-peers");
+        assert_eq!(jobs[1]["runId"], format!("{op}/rollback-retry-1"));
+        for key in ["name", "action", "runId", "attempt", "state", "created"] {
+            assert!(jobs[0].get(key).is_some(), "rollbackJobs[].{key}");
+        }
+        // `repairJobs` is unchanged: every repair Job, the previous operation's included.
+        assert_eq!(v["repairJobs"].as_array().unwrap().len(), 2);
+        let text = to_text(&i);
+        assert!(text.contains("  cleanup job c1  run "), "{text}");
+        assert!(!text.contains("job old"), "{text}");
     }
 }

@@ -183,7 +183,7 @@ pub async fn run_console(
                 Some(Err(e)) => return Err(e).wrap_err("terminal input failed"),
                 None => return Ok(()),
             },
-            Some(ev) = rx.recv() => source_msg(&sources, ev),
+            Some(ev) = rx.recv() => Msg::Source(ev),
             _ = clock.tick() => Msg::Tick(Timestamp::now()),
             _ = term.recv() => return Ok(()),
             _ = hup.recv() => return Ok(()),
@@ -191,8 +191,18 @@ pub async fn run_console(
         let mut effects = update(&mut state, msg);
         // Coalesce a burst of source events into one frame.
         while let Ok(ev) = rx.try_recv() {
-            effects.extend(update(&mut state, source_msg(&sources, ev)));
+            effects.extend(update(&mut state, Msg::Source(ev)));
         }
+        // The follower streams the current operation's rollback Jobs, found by meaning
+        // (exact run IDs, the Job break glass names), not every executor Job.
+        let followed = state.incident.followed_jobs();
+        sources.jobs.send_if_modified(|jobs| {
+            let changed = *jobs != followed;
+            if changed {
+                *jobs = followed;
+            }
+            changed
+        });
         dirty = true;
         for effect in effects {
             match effect {
@@ -341,11 +351,4 @@ fn spawn_preflight(conn: &Connection, tx: mpsc::Sender<SourceEvent>) -> JoinHand
         };
         let _ = tx.send(ev).await;
     })
-}
-
-fn source_msg(sources: &Sources, ev: SourceEvent) -> Msg {
-    if let SourceEvent::Jobs(jobs) = &ev {
-        sources.jobs.send_replace(jobs.clone());
-    }
-    Msg::Source(ev)
 }

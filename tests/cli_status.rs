@@ -49,6 +49,10 @@ async fn status_json_during_break_glass_exits_3() {
         5
     );
     assert_eq!(v["repairJobs"][0]["runId"], "rollback");
+    assert_eq!(v["rollbackJobs"][0]["runId"], "rollback");
+    assert_eq!(v["rollbackJobs"][0]["action"], "bluegreen-repair-consensus");
+    assert_eq!(v["rollbackJobs"][0]["attempt"], 0);
+    assert_eq!(v["rollbackJobs"][0]["state"], "failed");
     // The operator's line and every signal behind it; the seeded controller Deployment
     // is found by its labels, and a CRD the simulator may not serve is evidence, not an error.
     let generation = v["operator"]["generation"].as_str().unwrap();

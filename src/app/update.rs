@@ -9,6 +9,7 @@ use super::state::{Focus, Presence, RetryTarget, State, attempt_of};
 use super::{Effect, Msg};
 use super::{decide, wizard_flow};
 use crate::domain::paths::{self, PathKind};
+use crate::domain::rollback_jobs::RollbackStep;
 use crate::journal::Event;
 use crate::sources::{ActionOutcome, SourceEvent, SourceName};
 use crate::ui::layout;
@@ -89,10 +90,21 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             fresh(state, SourceName::Logs);
             let number = attempt_of(run_id.as_deref());
             let attempt = number.map_or("?".into(), |a| a.to_string());
+            // A cleanup Job (RollbackCleanup) is marked as such; repair attempts as before.
+            let step = state
+                .incident
+                .all_jobs
+                .iter()
+                .find(|j| j.name == job)
+                .and_then(|j| RollbackStep::of_action(j.action.as_deref()?));
+            let kind = match step {
+                Some(RollbackStep::Cleanup) => "cleanup attempt",
+                _ => "attempt",
+            };
             state.logs.store.begin_attempt(
                 number,
                 &format!(
-                    "── attempt {attempt}: {} (job {job}) ──",
+                    "── {kind} {attempt}: {} (job {job}) ──",
                     run_id.as_deref().unwrap_or("unknown run")
                 ),
             );

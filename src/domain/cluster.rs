@@ -107,8 +107,8 @@ impl ClusterView {
         self.conditions.iter().find(|c| c.type_ == type_)
     }
 
-    /// The failed repair Job named in `breakGlass.message`
-    /// ("Rollback consensus repair Job <job> failed; manual intervention required").
+    /// The failed Job named in `breakGlass.message`, for both reasons ("Rollback consensus
+    /// repair Job <job> failed; …", "Rollback cleanup peer-removal Job <job> failed; …").
     pub fn failed_job_from_message(&self) -> Option<String> {
         let msg = self.break_glass.as_ref()?.message.as_deref()?;
         let rest = msg.split_once("Job ")?.1;

@@ -187,8 +187,11 @@ pub struct Incident {
     /// None until the first read, or when the cluster does not exist.
     pub cluster: Option<ClusterView>,
     pub pods: Vec<PodView>,
-    /// Repair-consensus Jobs of this cluster, oldest attempt first.
+    /// Repair-consensus Jobs of this cluster, oldest attempt first (`repairJobs`).
     pub jobs: Vec<JobView>,
+    /// Every upgrade executor Job of this cluster as watched (`rollback_jobs` picks the
+    /// current operation's rollback Jobs from them).
+    pub all_jobs: Vec<JobView>,
     pub raft: Vec<RaftReading>,
     /// Voters, autopilot health and failure tolerance (token-gated).
     pub raft_members: Membership,
@@ -236,6 +239,7 @@ impl Incident {
 
     /// Sort and keep only this cluster's repair Jobs.
     pub fn set_jobs(&mut self, mut jobs: Vec<JobView>) {
+        self.all_jobs = jobs.clone();
         jobs.retain(JobView::is_repair);
         jobs.sort_by_key(|j| (j.attempt(), j.created));
         self.jobs = jobs;

@@ -15,6 +15,7 @@ pub mod raft_history;
 pub mod raft_members;
 pub mod restore;
 pub mod restore_status;
+pub mod rollback_jobs;
 pub mod token;
 
 pub use cluster::{BlueGreenView, BreakGlassView, ClusterView, ConditionView};

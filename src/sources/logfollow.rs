@@ -34,6 +34,7 @@ use super::connect::explain;
 use super::{SourceEvent, SourceName};
 use crate::domain::JobView;
 use crate::domain::incident::{EXECUTOR_CONTAINER, LABEL_JOB_NAME, LABEL_JOB_NAME_LEGACY};
+use crate::domain::rollback_jobs::RollbackStep;
 
 /// Lines are sent in batches: at most this many, or whatever arrived within `FLUSH`.
 const BATCH: usize = 500;
@@ -254,14 +255,18 @@ pub fn spawn_one(
     })
 }
 
-/// The oldest repair attempt not streamed yet.
+/// The oldest rollback attempt not streamed yet: repair and cleanup Jobs (the console feeds
+/// the current operation's, `Incident::followed_jobs`), the repair before the cleanup of the
+/// same attempt. A rollback action on a forward run ID (Cleanup's `retry-N`) is not one.
 pub fn next_attempt(jobs: &[JobView], done: &HashSet<String>) -> Option<JobView> {
-    let mut repair: Vec<&JobView> = jobs
+    let mut rollback: Vec<(&JobView, RollbackStep)> = jobs
         .iter()
-        .filter(|j| j.is_repair() && !done.contains(&j.name))
+        .filter(|j| !done.contains(&j.name))
+        .filter(|j| j.run_id.is_none() || j.attempt().is_some())
+        .filter_map(|j| Some((j, RollbackStep::of_action(j.action.as_deref()?)?)))
         .collect();
-    repair.sort_by_key(|j| (j.attempt(), j.created));
-    repair.first().map(|j| (*j).clone())
+    rollback.sort_by_key(|(j, step)| (j.attempt().is_none(), j.attempt(), *step, j.created));
+    rollback.first().map(|(j, _)| (*j).clone())
 }
 
 /// Backoff and Problem/Recovered reporting for one followed Job (250 ms doubling to 10 s).
@@ -573,12 +578,26 @@ mod tests {
             state: JobState::Failed,
             created: None,
         };
-        let jobs = vec![job("j1", "rollback-retry-1"), job("j0", "rollback")];
+        let cleanup = |name: &str, run: &str| JobView {
+            action: Some("bluegreen-remove-green-peers".into()),
+            ..job(name, run)
+        };
+        let forward = JobView {
+            action: Some("bluegreen-remove-blue-peers".into()),
+            ..job("fwd", "bg-v2-x/retry-1")
+        };
+        let jobs = vec![
+            job("j1", "bg-v2-x/rollback-retry-1"),
+            cleanup("c0", "bg-v2-x/rollback"),
+            forward,
+            job("j0", "bg-v2-x/rollback"),
+        ];
         let mut done = HashSet::new();
-        assert_eq!(next_attempt(&jobs, &done).unwrap().name, "j0");
-        done.insert("j0".to_string());
-        assert_eq!(next_attempt(&jobs, &done).unwrap().name, "j1");
-        done.insert("j1".to_string());
+        for want in ["j0", "c0", "j1"] {
+            let next = next_attempt(&jobs, &done).unwrap().name;
+            assert_eq!(next, want);
+            done.insert(next);
+        }
         assert!(next_attempt(&jobs, &done).is_none());
     }
 }

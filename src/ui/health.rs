@@ -291,22 +291,34 @@ fn pod_line(p: &PodView, t: Theme) -> Line<'static> {
     Line::from(spans)
 }
 
+/// The current operation's rollback Jobs, repair and cleanup (found by meaning:
+/// `domain::rollback_jobs`), the one break glass names marked.
 fn jobs(state: &State, t: Theme, out: &mut Vec<Line<'static>>) {
-    if state.incident.jobs.is_empty() {
+    let jobs = state.incident.rollback_jobs();
+    if jobs.is_empty() {
         return;
     }
-    out.push(Line::styled("repair jobs", t.label()));
-    for j in &state.incident.jobs {
+    out.push(Line::styled("rollback jobs", t.label()));
+    for r in jobs {
+        let j = &r.job;
         let style = match j.state {
             crate::domain::JobState::Failed => t.error(),
             crate::domain::JobState::Succeeded => t.ok(),
             crate::domain::JobState::Running => t.info(),
         };
-        out.push(Line::from(vec![
-            Span::raw(format!("  {} ", j.run_id.as_deref().unwrap_or("no run id"))),
+        let mut spans = vec![
+            Span::raw(format!(
+                "  {} {} ",
+                r.step.label(),
+                j.run_id.as_deref().unwrap_or("no run id")
+            )),
             Span::styled(format!("[{}]", j.state.label()), style),
             Span::raw(format!(" {}", j.name)),
-        ]));
+        ];
+        if r.named_failed {
+            spans.push(Span::styled(" ← break glass", t.warn()));
+        }
+        out.push(Line::from(spans));
     }
 }
 
