@@ -142,6 +142,10 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
         conn.namespace,
         actions::ack_patch(nonce, rv)
     );
+    println!("What this acknowledgement retries:");
+    for line in incident.ack_retries() {
+        println!("  - {line}");
+    }
     println!("What the operator will do:");
     for w in &retry.warnings {
         println!("  - {w}");

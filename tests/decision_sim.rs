@@ -227,6 +227,13 @@ async fn ack_exit_codes_guards_and_the_report_of_its_journal() {
         out.contains("\"breakGlassAck\""),
         "the exact body is shown: {out}"
     );
+    // What the ack retries, per reason: the repair, with the next Job's run ID.
+    assert!(
+        out.contains("What this acknowledgement retries:")
+            && out.contains("retries the consensus repair")
+            && out.contains("(run ID rollback-retry-1)"),
+        "{out}"
+    );
     // Once the operator has taken it: the same nonce again is refused, nothing sent.
     let admin = conn(&sim, None).await;
     tokio::time::timeout(Duration::from_secs(20), async {

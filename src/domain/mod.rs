@@ -15,6 +15,7 @@ pub mod raft_history;
 pub mod raft_members;
 pub mod restore;
 pub mod restore_status;
+pub mod retry_step;
 pub mod rollback_jobs;
 pub mod token;
 

@@ -59,6 +59,7 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     // State first, the operator's (long, reference) steps last: at 80x24 and in the grid
     // the pods and revisions must be visible without scrolling.
     break_glass(state, cluster, t, &mut out);
+    cleanup(state, t, &mut out);
     conditions(cluster, t, &mut out);
     blue_green(cluster, t, &mut out);
     pods(state, t, &mut out);
@@ -179,6 +180,41 @@ fn break_glass(state: &State, c: &ClusterView, t: Theme, out: &mut Vec<Line<'sta
     }
     if let Some(at) = b.acknowledged_at {
         out.push(kv(t, "acknowledged", at.to_string()));
+    }
+}
+
+/// RollbackCleanup (its break-glass reason or phase): the Green peers still in the Raft
+/// configuration and what a successful retry deletes (`domain::retry_step`).
+fn cleanup(state: &State, t: Theme, out: &mut Vec<Line<'static>>) {
+    let Some(cl) = state.incident.cleanup() else {
+        return;
+    };
+    let peers = match &cl.stale_green_peers {
+        Ok(p) if p.is_empty() => Span::styled("none", t.ok()),
+        Ok(p) => Span::styled(p.join(", "), t.warn()),
+        Err(why) => Span::styled(format!("unknown ({why})"), t.dim()),
+    };
+    out.push(Line::from(vec![
+        Span::styled("Green peers still in Raft ", t.label()),
+        peers,
+    ]));
+    if state.incident.generation().line == crate::domain::generation::Line::V01 {
+        out.push(Line::from(vec![
+            Span::styled("[!]", t.warn()),
+            Span::raw(
+                " 0.1: RollbackCleanup runs bluegreen-remove-blue-peers (removes the BLUE peers), then deletes Green's StatefulSet",
+            ),
+        ]));
+    } else {
+        out.push(kv(
+            t,
+            "a successful retry deletes",
+            format!(
+                "StatefulSet {} and PVCs {}",
+                cl.statefulset,
+                cl.pvcs.join(", ")
+            ),
+        ));
     }
 }
 

@@ -474,3 +474,37 @@ fn the_header_and_health_name_the_operator_line() {
         "{text}"
     );
 }
+
+#[test]
+fn the_cleanup_reason_shows_stale_green_peers_and_what_a_retry_deletes() {
+    let mut s = incident_state(true);
+    let mut c = fixtures::cluster();
+    if let Some(b) = c.break_glass.as_mut() {
+        b.reason = Some("RollbackCleanupPeerRemovalFailed".into());
+        b.message =
+            Some("Rollback cleanup peer-removal Job x failed; manual intervention required".into());
+    }
+    if let Some(bg) = c.blue_green.as_mut() {
+        bg.phase = Some("RollbackCleanup".into());
+    }
+    feed(&mut s, [SourceEvent::Cluster(Some(c.clone()))]);
+    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    assert!(
+        text.contains("Green peers still in Raft unknown (needs token)"),
+        "{text}"
+    );
+    let green = c
+        .blue_green
+        .as_ref()
+        .unwrap()
+        .green_revision
+        .clone()
+        .unwrap();
+    assert!(
+        text.contains(&format!(
+            "a successful retry deletes StatefulSet {}-{green}",
+            c.name
+        )),
+        "{text}"
+    );
+}
