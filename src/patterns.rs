@@ -99,6 +99,13 @@ pub struct Rule {
     pub source: RuleSource,
     /// False for runbook strings that the real operator never prints (operator-facts §0.5).
     pub in_operator_code: bool,
+    /// The operator lines whose source prints this string (`0.1`, `0.2-0.5.0`, `0.6`);
+    /// empty: none does; None: the rule does not say (user rules may leave it out).
+    pub generations: Option<Vec<String>>,
+    /// The line's own zap level does not cap the severity: an INFO entry that reports a
+    /// failure (`Failed to find leader among … pods, checking … pods` is printed only after
+    /// both searches failed).
+    pub uncapped: bool,
     /// `builtin` or the user file the rule came from.
     pub origin: String,
     regex: Regex,
@@ -112,6 +119,16 @@ impl Rule {
     /// Shown next to the meaning: the runbook's strings do not exist in the real code.
     pub fn runbook_only(&self) -> bool {
         self.source == RuleSource::Runbook && !self.in_operator_code
+    }
+
+    /// Shown next to the meaning: which operator lines print the string.
+    pub fn generations_label(&self) -> Option<String> {
+        let g = self.generations.as_ref()?;
+        Some(if g.is_empty() {
+            "no operator line".into()
+        } else {
+            format!("operator {}", g.join(", "))
+        })
     }
 }
 
@@ -411,11 +428,11 @@ impl RuleSet {
     }
 }
 
-/// `rule`'s severity capped by the line's own zap level.
+/// `rule`'s severity capped by the line's own zap level (unless the rule is `uncapped`).
 fn capped(rule: &Rule, line: &str) -> Severity {
     match zap_level(line) {
-        Some(level) => rule.severity.max(level),
-        None => rule.severity,
+        Some(level) if !rule.uncapped => rule.severity.max(level),
+        _ => rule.severity,
     }
 }
 
@@ -476,3 +493,5 @@ pub fn classify(line: &str) -> Option<(&'static Rule, Severity)> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_06;

@@ -131,9 +131,59 @@ fn text<'a>(t: &'a Table, key: &str) -> Result<&'a str, String> {
     }
 }
 
-const KEYS: [&str; 8] = [
-    "id", "regex", "severity", "meaning", "path", "source", "in_code", "disabled",
+const KEYS: [&str; 10] = [
+    "id",
+    "regex",
+    "severity",
+    "meaning",
+    "path",
+    "source",
+    "in_code",
+    "generations",
+    "uncapped",
+    "disabled",
 ];
+
+/// The operator lines a rule can name (`generations`), README "Operator generations".
+pub const GENERATIONS: [&str; 3] = ["0.1", "0.2-0.5.0", "0.6"];
+
+/// `generations = ["0.1", "0.6"]`: the operator lines whose source prints the string (an
+/// empty list: none does, e.g. the runbook's own strings). Absent: not said (user rules).
+fn generations(t: &Table) -> Result<Option<Vec<String>>, String> {
+    let Some(v) = t.get("generations") else {
+        return Ok(None);
+    };
+    let Value::Array(items) = v else {
+        return Err(format!(
+            "generations must be a list of strings, not {}",
+            v.type_str()
+        ));
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item.as_str() {
+            Some(g) if GENERATIONS.contains(&g) => {
+                if out.iter().any(|o| o == g) {
+                    return Err(format!("generations lists {g:?} twice"));
+                }
+                out.push(g.to_string());
+            }
+            Some(g) => {
+                return Err(format!(
+                    "generation {g:?} is not one of {}",
+                    GENERATIONS.join(", ")
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "generations must be strings, not {}",
+                    item.type_str()
+                ));
+            }
+        }
+    }
+    Ok(Some(out))
+}
 
 fn entry(t: &Table, file: &str) -> Result<Entry, String> {
     let id = text(t, "id")?;
@@ -184,6 +234,17 @@ fn entry(t: &Table, file: &str) -> Result<Entry, String> {
             other => return Err(format!("source {other:?} is not runbook or operator-code")),
         },
     };
+    let generations = generations(t)?;
+    let uncapped = match t.get("uncapped") {
+        None => false,
+        Some(Value::Boolean(b)) => *b,
+        Some(other) => {
+            return Err(format!(
+                "uncapped must be true or false, not {}",
+                other.type_str()
+            ));
+        }
+    };
     let in_operator_code = match t.get("in_code") {
         None => true,
         Some(Value::Boolean(b)) => *b,
@@ -202,6 +263,8 @@ fn entry(t: &Table, file: &str) -> Result<Entry, String> {
         path,
         source,
         in_operator_code,
+        generations,
+        uncapped,
         origin: file.to_string(),
         regex,
     }))

@@ -283,7 +283,11 @@ fn meaning(matched: Option<(&Rule, Severity)>, t: Theme) -> Line<'static> {
     if r.runbook_only() {
         spans.push(Span::styled(" [runbook only]", t.warn()));
     }
-    spans.push(Span::styled(format!(" ({})", r.id), t.dim()));
+    let id = match r.generations_label() {
+        Some(g) => format!(" ({} · {g})", r.id),
+        None => format!(" ({})", r.id),
+    };
+    spans.push(Span::styled(id, t.dim()));
     Line::from(spans)
 }
 
