@@ -10,6 +10,9 @@ use crate::domain::raft_history::{RaftHistory, RaftSignals, STALL_ROUNDS};
 use crate::domain::raft_members::{failure_tolerance, voters};
 use crate::domain::{Incident, Side};
 
+/// What the 100-entry threshold is (and is not): shown wherever the number is.
+pub const SYNC_THRESHOLD_NOTE: &str = "forward path only: Syncing waits for Green to be this close before promotion; Blue and Green are one Raft cluster (lag, not divergence) and the rollback makes no index check";
+
 /// Exit codes of `status` (also in `--help`).
 pub const EXIT_NO_BREAK_GLASS: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
@@ -120,6 +123,7 @@ fn raft_json(incident: &Incident, nodes: Vec<Value>) -> Value {
         "route": incident.raft_route,
         "blueBehindGreen": blue_behind_green(&incident.raft),
         "syncThreshold": SYNC_THRESHOLD,
+        "syncThresholdNote": SYNC_THRESHOLD_NOTE,
         "blueTooFarBehind": lag.map(|_| signals.blue_too_far_behind()),
         "leaders": signals.leaders,
         "noLeader": signals.leaders.is_empty(),
@@ -246,6 +250,11 @@ pub fn to_text(incident: &Incident) -> String {
             }
         ));
     }
+    if let Some(behind) = blue_behind_green(&incident.raft) {
+        out.push(format!(
+            "  raft Blue is {behind} entries behind Green (threshold {SYNC_THRESHOLD}: {SYNC_THRESHOLD_NOTE})"
+        ));
+    }
     if let Some(route) = &incident.raft_route {
         out.push(format!("  raft {route}"));
     }
@@ -305,6 +314,41 @@ mod tests {
         let v = to_json(&incident_with(""), Timestamp::UNIX_EPOCH);
         assert_eq!(v["operator"]["generation"], "unknown");
         assert_eq!(v["operator"]["evidence"][0], "no signal read yet");
+    }
+
+    #[test]
+    fn the_sync_threshold_is_labelled_a_forward_path_number() {
+        use crate::domain::raft::RaftReading;
+        let mut i = incident_with("");
+        let reading = |pod: &str, side: Side, committed: u64| RaftReading {
+            pod: pod.into(),
+            side,
+            committed: Some(committed),
+            applied: Some(committed),
+            is_leader: false,
+            leader_address: None,
+            reachable: true,
+            sealed: false,
+            endpoints: None,
+            error: None,
+            at: Timestamp::UNIX_EPOCH,
+        };
+        i.raft = vec![
+            reading("b-0", Side::Blue, 100),
+            reading("g-0", Side::Green, 350),
+        ];
+        let v = to_json(&i, Timestamp::UNIX_EPOCH);
+        assert_eq!(v["raft"]["syncThreshold"], 100);
+        let note = v["raft"]["syncThresholdNote"].as_str().unwrap();
+        assert!(note.starts_with("forward path only"), "{note}");
+        let text = to_text(&i);
+        assert!(
+            text.contains(
+                "raft Blue is 250 entries behind Green (threshold 100: forward path only"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("loses"), "{text}");
     }
 
     #[test]

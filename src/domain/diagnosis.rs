@@ -422,7 +422,7 @@ fn findings(input: &Inputs) -> Vec<Finding> {
     {
         out.push(Finding {
             text: format!(
-                "Blue is {behind} entries behind Green (sync threshold {SYNC_THRESHOLD}): a repair on Blue loses those writes"
+                "Blue is {behind} entries behind Green: replication lag inside one Raft cluster, not divergence; the rollback makes no index check ({SYNC_THRESHOLD} is the forward path's Syncing threshold)"
             ),
             source: Source::RaftIndex {
                 pod: blue.0.pod.clone(),

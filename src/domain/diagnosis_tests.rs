@@ -215,6 +215,12 @@ fn blue_far_behind_is_said_with_the_index() {
     if behind > SYNC_THRESHOLD {
         let f = f.unwrap();
         assert!(matches!(f.source, Source::RaftIndex { .. }), "{f:?}");
+        // One Raft cluster: lag, never lost writes; the threshold is the forward path's.
+        assert!(!f.text.contains("loses"), "{f:?}");
+        assert!(
+            f.text.contains("no index check") && f.text.contains("Syncing"),
+            "{f:?}"
+        );
     } else {
         assert!(f.is_none());
     }

@@ -8,7 +8,9 @@ use jiff::Timestamp;
 use super::incident::Side;
 use super::raft_members::Membership;
 
-/// The executor's sync threshold (entries), operator-facts §4.5.
+/// The executor's sync threshold (entries), operator-facts §4.5: a forward-path number (the
+/// Syncing phase waits for Green to be this close before promotion). The rollback makes no
+/// index check; every display labels it so.
 pub const SYNC_THRESHOLD: u64 = 100;
 
 /// One node's answer to `GET /v1/sys/leader` (through the pod proxy), or why there is none.

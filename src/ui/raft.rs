@@ -160,9 +160,11 @@ fn signal_lines(
         Some(lag) => Line::from(vec![
             badge(lag <= SYNC_THRESHOLD, "[LAG]", t),
             Span::raw(if narrow {
-                format!(" Blue {lag} behind (max {SYNC_THRESHOLD})")
+                format!(" Blue {lag} behind (Syncing max {SYNC_THRESHOLD})")
             } else {
-                format!(" Blue is {lag} entries behind Green (sync threshold {SYNC_THRESHOLD})")
+                format!(
+                    " Blue is {lag} entries behind Green (lag, not divergence; forward-path Syncing threshold {SYNC_THRESHOLD}, the rollback makes no index check)"
+                )
             }),
         ]),
     });
