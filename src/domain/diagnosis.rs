@@ -270,9 +270,7 @@ fn verdict(
                     "cause `{rule}` seen in {n} attempt(s) is not transient: the retry fails again with a NEW nonce"
                 ));
             }
-            warnings.push(
-                "on success RollbackCleanup runs remove-blue-peers with revisions not swapped (§3.7): it may remove the BLUE peers — watch the Raft pane".into(),
-            );
+            warnings.push(incident.cleanup_on_success());
             warnings.push(quorum::cleanup_impact(incident));
             if let Some(v) = &blue_version {
                 warnings.push(format!(

@@ -12,6 +12,7 @@ use super::cluster::{
     ClusterView, REASON_ROLLBACK_CLEANUP_PEER_REMOVAL_FAILED,
     REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED,
 };
+use super::generation::Line;
 use super::incident::{ACTION_REMOVE_GREEN_PEERS, ACTION_REPAIR_CONSENSUS, Incident, Side};
 use super::naming;
 
@@ -44,7 +45,8 @@ impl Incident {
         {
             return None;
         }
-        let prefix = green_prefix(c)?;
+        let (statefulset, pvcs) = self.green_data()?;
+        let prefix = format!("{statefulset}-");
         // Peers are classified by name (`<cluster>-<green>-<n>`), never by voter flag:
         // read replicas (`<cluster>-read-<n>`) are non-voters too.
         let stale_green_peers = match self.raft_members.known() {
@@ -62,6 +64,17 @@ impl Incident {
                 .unknown_label()
                 .unwrap_or_else(|| "unknown".into())),
         };
+        Some(Cleanup {
+            statefulset,
+            pvcs,
+            stale_green_peers,
+        })
+    }
+
+    /// Green's StatefulSet and the data PVCs a successful cleanup deletes (from the Green
+    /// pods and peers seen; the name pattern when none is).
+    fn green_data(&self) -> Option<(String, Vec<String>)> {
+        let prefix = green_prefix(self.cluster.as_ref()?)?;
         let mut names: Vec<String> = self
             .pods_on(Side::Green)
             .map(|p| p.name.clone())
@@ -82,11 +95,26 @@ impl Incident {
         } else {
             names.iter().map(|n| format!("data-{n}")).collect()
         };
-        Some(Cleanup {
-            statefulset: prefix.trim_end_matches('-').to_string(),
-            pvcs,
-            stale_green_peers,
-        })
+        Some((prefix.trim_end_matches('-').to_string(), pvcs))
+    }
+
+    /// What RollbackCleanup does after a successful retry, by operator line (the 0.1 Blue-
+    /// peer removal is fixed from 0.5.1 on; an unknown line gets both, said as such).
+    pub fn cleanup_on_success(&self) -> String {
+        let data = self.green_data().map_or_else(
+            || "Green's StatefulSet and its data PVCs".to_string(),
+            |(sts, pvcs)| format!("StatefulSet {sts} and PVCs {}", pvcs.join(", ")),
+        );
+        match self.generation().line {
+            Line::V01 => "on success RollbackCleanup runs remove-blue-peers with revisions not swapped (§3.7): it may remove the BLUE peers — watch the Raft pane".into(),
+            Line::V06 => format!(
+                "on success RollbackCleanup removes the Green peers (bluegreen-remove-green-peers), then deletes {data}"
+            ),
+            Line::V02To050 => "on success RollbackCleanup removes the Green peers, then deletes Green's StatefulSet (its PVCs too from 0.5.1 on)".into(),
+            Line::Unknown => format!(
+                "operator line unknown: on 0.1 RollbackCleanup may remove the BLUE peers (remove-blue-peers, revisions not swapped) — watch the Raft pane; from 0.5.1 on it removes the Green peers and deletes {data}"
+            ),
+        }
     }
 
     /// What a matching acknowledgement makes the operator do now, one sentence a line, by
@@ -243,6 +271,41 @@ mod tests {
         assert!(
             ack[1].contains("StatefulSet prod-cluster-269c4f7ba494030d"),
             "{ack:?}"
+        );
+    }
+
+    #[test]
+    fn what_cleanup_does_on_success_follows_the_operator_line() {
+        use crate::domain::generation::{CrdSignal, Signals};
+        let i = incident(REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED, "RollingBack", OP);
+        // bg-v2- alone names 0.6: Green peers and Green data, no Blue-peer warning.
+        let w = i.cleanup_on_success();
+        assert!(w.contains("removes the Green peers"), "{w}");
+        assert!(
+            w.contains("StatefulSet prod-cluster-269c4f7ba494030d"),
+            "{w}"
+        );
+        assert!(!w.contains("BLUE"), "{w}");
+        // Nothing read: both, said as unknown.
+        let mut i2 = incident(REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED, "RollingBack", "");
+        let w = i2.cleanup_on_success();
+        assert!(
+            w.starts_with("operator line unknown") && w.contains("BLUE"),
+            "{w}"
+        );
+        // A 0.1 CRD: the 0.1 warning.
+        let crd = serde_json::json!({"spec": {"versions": [{"name": "v1alpha1", "storage": true,
+            "schema": {"openAPIV3Schema": {"properties": {"status": {"properties": {
+                "breakGlass": {"properties": {"reason": {"type": "string",
+                    "enum": ["RollbackConsensusRepairFailed"]}}},
+                "blueGreen": {"properties": {"phase": {"type": "string"}}}}}}}}}]}});
+        i2.operator = Signals {
+            crd: std::sync::Arc::new(CrdSignal::Read(crd)),
+            ..Signals::default()
+        };
+        assert!(
+            i2.cleanup_on_success()
+                .starts_with("on success RollbackCleanup runs remove-blue-peers")
         );
     }
 
