@@ -254,3 +254,114 @@ async fn lines_the_server_lost_show_up_as_a_gap() {
     assert!(seen < after);
     f.sim.shutdown().await;
 }
+
+/// Jobs by meaning against the simulator: seeded next to the scenario's failed repair Job,
+/// the current operation's cleanup Job is listed and followed (its log saved as evidence)
+/// and a previous operation's cleanup Job, still inside its TTL, is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_current_operations_cleanup_job_is_followed_and_a_previous_ones_is_not() {
+    use breakglass::sim::scenario::Topology;
+    use breakglass::sim::twin_objects::{JobPhase, PodRun, executor_job, job_status};
+    use breakglass::sim::twin_seed::{create_job, create_job_pod};
+
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = start("persistent", 1.0, &kubeconfig).await.unwrap();
+    let conn: Connection = connect(&Target {
+        kubeconfig: Some(kubeconfig.clone()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (ns, name) = (sim.namespace.clone(), sim.cluster.clone());
+    let topo = Topology::of(&sim.scenario);
+    let uid = sim
+        .store
+        .get(Resource::OpenBaoClusters, &ns, &name)
+        .and_then(|c| Some(c.pointer("/metadata/uid")?.as_str()?.to_string()))
+        .unwrap();
+    let t0: jiff::Timestamp = "2026-11-23T20:50:00Z".parse().unwrap();
+    let cleanup = |run: &str, lines: &[&str]| {
+        let (job, job_uid) = create_job(
+            &sim.store,
+            executor_job(&topo, "bluegreen-remove-green-peers", run, &uid),
+        )
+        .unwrap();
+        let job_name = job["metadata"]["name"].as_str().unwrap().to_string();
+        sim.store
+            .modify(Resource::Jobs, &ns, &job_name, |j| {
+                j["status"] = job_status(JobPhase::Failed, t0, t0)
+            })
+            .unwrap();
+        let pod = create_job_pod(
+            &sim.store,
+            &job,
+            &job_uid,
+            CONTAINER,
+            PodRun::Exited(1),
+            t0,
+            t0,
+        )
+        .unwrap();
+        let pod_name = pod["metadata"]["name"].as_str().unwrap().to_string();
+        for l in lines {
+            sim.store.append_log(&ns, &pod_name, CONTAINER, l);
+        }
+        sim.store.terminate_log(&ns, &pod_name, CONTAINER);
+        job_name
+    };
+    // The scenario's operation is unscoped (no operationID): its rollback run ID is `rollback`.
+    let current = cleanup(
+        "rollback",
+        &[
+            "2026-11-23T20:50:00.100Z\tINFO\tRemoving Raft peer\t{\"target\": \"Green\"}",
+            "upgrade-executor error: failed to remove Raft peer \"x\": raft remove-peer request failed with status 500: boom",
+        ],
+    );
+    let previous = cleanup("bg-v2-previous/rollback", &["previous operation's line"]);
+
+    let incident = snapshot::read(&conn.client, &ns, &name).await.unwrap();
+    let listed: Vec<(String, &str)> = incident
+        .rollback_jobs()
+        .iter()
+        .map(|r| (r.job.name.clone(), r.step.label()))
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0].1, "repair");
+    assert_eq!(listed[1], (current.clone(), "cleanup"));
+
+    let (tx, mut rx) = mpsc::channel(4096);
+    let (jobs_tx, jobs_rx) = tokio::sync::watch::channel(incident.followed_jobs());
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    let task = logfollow::spawn_with(
+        conn.client.clone(),
+        ns.clone(),
+        jobs_rx,
+        tx,
+        logfollow::FollowOptions {
+            evidence_dir: Some(evidence.clone()),
+        },
+    );
+    let mut attempts = Vec::new();
+    let mut ended = Vec::new();
+    while ended.len() < 2 {
+        match tokio::time::timeout(WAIT, rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            SourceEvent::LogAttempt { job, .. } => attempts.push(job),
+            SourceEvent::LogEnded { job } => ended.push(job),
+            _ => {}
+        }
+    }
+    assert_eq!(attempts, [listed[0].0.clone(), current.clone()]);
+    assert!(!attempts.contains(&previous));
+    let saved = std::fs::read_to_string(evidence.join(format!("{current}.log"))).unwrap();
+    assert!(saved.contains("failed to remove Raft peer"), "{saved}");
+    assert!(!evidence.join(format!("{previous}.log")).exists());
+    task.abort();
+    drop(jobs_tx);
+    sim.shutdown().await;
+}

@@ -409,6 +409,33 @@ fn attempts_are_marked_in_the_log() {
 }
 
 #[test]
+fn cleanup_attempts_get_their_own_marker() {
+    let mut s = State::new(fixtures::opts(true));
+    let job = "upgrade-prod-cluster-bluegreen-remove-green-peers-05ad6a2368";
+    feed(
+        &mut s,
+        [
+            crate::sources::SourceEvent::Jobs(vec![crate::domain::JobView {
+                name: job.into(),
+                action: Some("bluegreen-remove-green-peers".into()),
+                run_id: Some("bg-v2-x/rollback-retry-1".into()),
+                state: crate::domain::JobState::Failed,
+                created: None,
+            }]),
+            crate::sources::SourceEvent::LogAttempt {
+                job: job.into(),
+                run_id: Some("bg-v2-x/rollback-retry-1".into()),
+            },
+        ],
+    );
+    let first = s.logs.store.range(0, 1).next().map(|(_, l)| l.text.clone());
+    assert_eq!(
+        first.as_deref(),
+        Some(format!("── cleanup attempt 1: bg-v2-x/rollback-retry-1 (job {job}) ──").as_str())
+    );
+}
+
+#[test]
 fn hostile_log_lines_are_sanitised_through_update() {
     let mut s = State::new(fixtures::opts(true));
     feed(
