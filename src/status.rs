@@ -55,6 +55,7 @@ pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
                 "phase": g.phase, "blueRevision": g.blue_revision, "greenRevision": g.green_revision,
                 "rollbackAttempt": g.rollback_attempt, "rollbackReason": g.rollback_reason,
                 "jobFailureCount": g.job_failure_count, "lastJobFailure": g.last_job_failure,
+                "operationID": g.operation_id,
             })),
         })
     });
@@ -305,6 +306,10 @@ mod tests {
         };
         let v = to_json(&i, Timestamp::UNIX_EPOCH);
         assert_eq!(v["operator"]["generation"], "0.6");
+        assert_eq!(
+            v["cluster"]["blueGreen"]["operationID"],
+            "bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60"
+        );
         let evidence = v["operator"]["evidence"].as_array().unwrap();
         assert_eq!(evidence.len(), 3, "{evidence:?}");
         assert!(evidence[0].as_str().unwrap().contains("403"));
