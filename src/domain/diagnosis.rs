@@ -38,7 +38,9 @@ pub struct Evidence {
 }
 
 /// Rules whose cause does not go away by retrying (their meanings in assets/patterns.toml).
-const NOT_TRANSIENT_RULES: [&str; 7] = [
+/// The 0.6 line's own (`refusing consensus repair`, the fatal leader searches that wrap
+/// `no leader found`, the JWT login inside client creation) count the same.
+const NOT_TRANSIENT_RULES: [&str; 11] = [
     "raft-config-forbidden",
     "raft-request-forbidden",
     "jwt-auth-failed",
@@ -46,6 +48,10 @@ const NOT_TRANSIENT_RULES: [&str; 7] = [
     "executor-config-invalid",
     "permission-denied",
     "no-leader",
+    "client-authenticate-failed",
+    "repair-refused-no-blue-quorum",
+    "leader-search-both-failed",
+    "leader-fallback-after-both-failed",
 ];
 /// Rules the runbook calls transient.
 const TRANSIENT_RULES: [&str; 1] = ["context-deadline"];

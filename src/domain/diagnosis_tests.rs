@@ -307,3 +307,31 @@ fn quorum_impact_is_named_for_fix_forward_and_an_abort() {
             .any(|w| w.contains("§3.7") && w.contains("0 voters"))
     );
 }
+
+/// The 0.6 line's fatal causes are as persistent as their 0.1 counterparts, and every id
+/// the diagnosis counts on is a built-in rule.
+#[test]
+fn the_06_causes_are_not_transient() {
+    for rule in [
+        "client-authenticate-failed",
+        "repair-refused-no-blue-quorum",
+        "leader-search-both-failed",
+        "leader-fallback-after-both-failed",
+    ] {
+        let d = run(
+            &incident(),
+            &[ev(rule, 0), ev(rule, 1)],
+            Freshness::default(),
+            &[],
+        );
+        assert!(
+            d.summary.contains("in 2 attempt(s): not transient"),
+            "{rule}: {}",
+            d.summary
+        );
+    }
+    let builtin = crate::patterns::RuleSet::builtin();
+    for rule in NOT_TRANSIENT_RULES.iter().chain(TRANSIENT_RULES.iter()) {
+        assert!(builtin.rules().iter().any(|r| r.id == *rule), "{rule}");
+    }
+}
