@@ -64,7 +64,7 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     blue_green(cluster, t, &mut out);
     pods(state, t, &mut out);
     jobs(state, t, &mut out);
-    steps(cluster, t, &mut out);
+    steps(state, cluster, t, &mut out);
     operator(state, t, &mut out);
     out
 }
@@ -218,20 +218,33 @@ fn cleanup(state: &State, t: Theme, out: &mut Vec<Line<'static>>) {
     }
 }
 
-fn steps(c: &ClusterView, t: Theme, out: &mut Vec<Line<'static>>) {
+fn steps(state: &State, c: &ClusterView, t: Theme, out: &mut Vec<Line<'static>>) {
     let Some(b) = c.break_glass.as_ref().filter(|b| !b.steps.is_empty()) else {
         return;
     };
     out.push(Line::styled("operator's steps", t.label()));
     let wrong_pod = format!("{}-0", c.name);
+    // Both reasons' step 3 execs into `<cluster>-0`, which exists only for an unrevisioned
+    // Blue (blueRevision ""); a revisioned Blue's pods are `<cluster>-<blueRevision>-<n>`.
+    let blue = c
+        .blue_green
+        .as_ref()
+        .and_then(|g| g.blue_revision.as_deref());
     for (i, step) in b.steps.iter().enumerate() {
         out.push(Line::raw(format!("{:>2}. {}", i + 1, clean(step))));
-        if c.blue_green.is_some() && step.contains(&format!(" {wrong_pod} ")) {
+        if let Some(blue) = blue
+            && step.contains(&format!(" {wrong_pod} "))
+        {
+            let mut pods: Vec<&PodView> = state.incident.pods_on(Side::Blue).collect();
+            pods.sort_by_key(|p| (p.active != Some(true), !p.ready, p.name.clone()));
+            let use_pod = pods
+                .first()
+                .map_or_else(|| format!("{}-{blue}-0", c.name), |p| p.name.clone());
             out.push(Line::from(vec![
                 Span::raw("    "),
                 Span::styled("[!]", t.warn()),
                 Span::raw(format!(
-                    " pod {wrong_pod} does not exist in Blue/Green mode: pods are {}-<revision>-<n>",
+                    " pod {wrong_pod} does not exist in Blue/Green mode: pods are {}-<revision>-<n>; use a Blue pod, e.g. {use_pod}",
                     c.name
                 )),
             ]));

@@ -508,3 +508,39 @@ fn the_cleanup_reason_shows_stale_green_peers_and_what_a_retry_deletes() {
         "{text}"
     );
 }
+
+#[test]
+fn step_three_names_a_blue_pod_and_an_unrevisioned_blue_is_not_flagged() {
+    let text_at_end = |s: &State| {
+        let mut text = String::new();
+        let mut s = s.clone();
+        for scroll in (0..=60).step_by(4) {
+            s.health_scroll = scroll;
+            text.push_str(&text_of(draw(&s, 160, 48).backend().buffer()));
+        }
+        text
+    };
+    let s = incident_state(true);
+    let text = text_at_end(&s);
+    let c = s.incident.cluster.clone().unwrap();
+    let blue = c
+        .blue_green
+        .as_ref()
+        .unwrap()
+        .blue_revision
+        .clone()
+        .unwrap();
+    assert!(text.contains("use a Blue pod, e.g."), "{text}");
+    assert!(
+        text.contains(&format!("│{}-{blue}-0 ", c.name)),
+        "the wrapped pod name: {text}"
+    );
+    // Unrevisioned Blue (a RollingUpdate cluster switched to BlueGreen): `<cluster>-0` is Blue.
+    let mut s = s.clone();
+    let mut c = c;
+    if let Some(bg) = c.blue_green.as_mut() {
+        bg.blue_revision = None;
+    }
+    feed(&mut s, [SourceEvent::Cluster(Some(c))]);
+    assert!(!text_at_end(&s).contains("does not exist in Blue/Green mode"));
+}
