@@ -13,6 +13,7 @@ use super::incident::{Incident, Side};
 use super::paths::{self, PathKind};
 use super::quorum::{self, Change};
 use super::raft::{self, SYNC_THRESHOLD};
+use super::rollback_jobs::RollbackStep;
 
 /// How bad a matched log line is (mirrors the log engine's severities).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -377,15 +378,24 @@ fn findings(input: &Inputs) -> Vec<Finding> {
             source: Source::Field("status.breakGlass.active".into()),
         });
     }
-    let failed: Vec<_> = incident
-        .jobs
+    // This operation's rollback Jobs only (a previous operation's stay for an hour), the
+    // Job break glass names as the source.
+    let rollback = incident.rollback_jobs();
+    let failed: Vec<_> = rollback
         .iter()
-        .filter(|j| j.state == super::JobState::Failed)
+        .filter(|r| r.job.state == super::JobState::Failed)
         .collect();
-    if let Some(last) = failed.last() {
+    let named = failed.iter().find(|r| r.named_failed).or(failed.last());
+    if let Some(last) = named {
+        let count = |step| failed.iter().filter(|r| r.step == step).count();
+        let (repair, cleanup) = (count(RollbackStep::Repair), count(RollbackStep::Cleanup));
         out.push(Finding {
-            text: format!("{} repair attempt(s) failed", failed.len()),
-            source: Source::Job(last.name.clone()),
+            text: if cleanup == 0 {
+                format!("{repair} repair attempt(s) failed")
+            } else {
+                format!("{repair} repair and {cleanup} cleanup attempt(s) failed")
+            },
+            source: Source::Job(last.job.name.clone()),
         });
     }
     for e in input.evidence.iter().filter(|e| e.level == Level::Error) {

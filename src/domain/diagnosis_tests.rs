@@ -335,3 +335,61 @@ fn the_06_causes_are_not_transient() {
         assert!(builtin.rules().iter().any(|r| r.id == *rule), "{rule}");
     }
 }
+
+/// Failed attempts are this operation's rollback Jobs, both steps, the Job break glass
+/// names as the source; a previous operation's failed Job is not counted.
+#[test]
+fn failed_attempts_count_this_operations_repair_and_cleanup_jobs() {
+    use crate::domain::{JobState, JobView};
+    let op = "bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60";
+    let named = "upgrade-prod-cluster-bluegreen-remove-green-peers-05ad6a2368";
+    let mut i = incident();
+    if let Some(c) = i.cluster.as_mut() {
+        if let Some(b) = c.break_glass.as_mut() {
+            b.reason = Some("RollbackCleanupPeerRemovalFailed".into());
+            b.message = Some(format!(
+                "Rollback cleanup peer-removal Job {named} failed; manual intervention required"
+            ));
+        }
+        if let Some(bg) = c.blue_green.as_mut() {
+            bg.phase = Some("RollbackCleanup".into());
+            bg.operation_id = Some(op.into());
+            bg.rollback_attempt = 0;
+        }
+    }
+    let job = |name: &str, action: &str, run: String, state| JobView {
+        name: name.into(),
+        action: Some(action.into()),
+        run_id: Some(run),
+        state,
+        created: None,
+    };
+    i.set_jobs(vec![
+        job(
+            "old",
+            "bluegreen-repair-consensus",
+            "bg-v2-old/rollback".into(),
+            JobState::Failed,
+        ),
+        job(
+            "r0",
+            "bluegreen-repair-consensus",
+            format!("{op}/rollback"),
+            JobState::Succeeded,
+        ),
+        job(
+            named,
+            "bluegreen-remove-green-peers",
+            format!("{op}/rollback"),
+            JobState::Failed,
+        ),
+    ]);
+    let d = run(&i, &[], Freshness::default(), &[]);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.text.contains("attempt(s) failed"))
+        .unwrap();
+    assert_eq!(f.text, "0 repair and 1 cleanup attempt(s) failed");
+    assert_eq!(f.source, Source::Job(named.into()));
+}
