@@ -134,3 +134,89 @@ fn the_console_refuses_to_run_without_a_terminal() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a terminal"));
 }
+
+/// A 0.6-shaped operation seeded into the simulator (a `bg-v2-` operation ID, its cleanup
+/// Job on the scoped run ID, a previous operation's cleanup Job): `status` names the line
+/// from the operation ID and lists only this operation's rollback Jobs.
+///
+/// Ignored until the simulator serves the 0.6 CRDs: the 0.1 schema prunes
+/// `status.blueGreen.operationID`, as a real 0.1 API server would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the simulator's 0.6 CRDs (the 0.1 schema prunes status.blueGreen.operationID)"]
+async fn status_json_names_a_scoped_operation_and_its_rollback_jobs() {
+    use breakglass::sim::scenario::Topology;
+    use breakglass::sim::store::Resource;
+    use breakglass::sim::twin_objects::executor_job;
+    use breakglass::sim::twin_seed::create_job;
+
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let sim = start("persistent", 1.0, &kc).await.unwrap();
+    let (ns, name) = (sim.namespace.clone(), sim.cluster.clone());
+    let op = "bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60";
+    let cluster = sim
+        .store
+        .modify(Resource::OpenBaoClusters, &ns, &name, |c| {
+            c["status"]["blueGreen"]["operationID"] = op.into();
+        })
+        .unwrap();
+    let uid = cluster["metadata"]["uid"].as_str().unwrap().to_string();
+    let topo = Topology::of(&sim.scenario);
+    let action = "bluegreen-remove-green-peers";
+    let (current, _) = create_job(
+        &sim.store,
+        executor_job(&topo, action, &format!("{op}/rollback"), &uid),
+    )
+    .unwrap();
+    let (previous, _) = create_job(
+        &sim.store,
+        executor_job(&topo, action, "bg-v2-previous/rollback", &uid),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking({
+        let (kc, ns, name) = (kc.clone(), ns.clone(), name.clone());
+        move || {
+            breakglass()
+                .args(["status", "--kubeconfig"])
+                .arg(&kc)
+                .args(["-n", &ns, &name, "--output", "json"])
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["cluster"]["blueGreen"]["operationID"], op);
+    let generation = v["operator"]["generation"].as_str().unwrap();
+    // The operation ID alone names 0.6; a readable 0.1 CRD would contradict it (unknown).
+    assert!(["0.6", "unknown"].contains(&generation), "{v:#}");
+    assert!(
+        v["operator"]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().contains("run IDs are operation-scoped")),
+        "{v:#}"
+    );
+    let names: Vec<&str> = v["rollbackJobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["name"].as_str().unwrap())
+        .collect();
+    let current = current["metadata"]["name"].as_str().unwrap();
+    let previous = previous["metadata"]["name"].as_str().unwrap();
+    assert_eq!(
+        names,
+        [current],
+        "the scenario's unscoped repair Job is a previous operation's too"
+    );
+    assert!(!names.contains(&previous));
+    assert_eq!(v["rollbackJobs"][0]["runId"], format!("{op}/rollback"));
+    assert_eq!(v["rollbackJobs"][0]["action"], action);
+    // `repairJobs` is as it was: every repair Job of the cluster, whatever its operation.
+    assert!(!v["repairJobs"].as_array().unwrap().is_empty());
+    sim.shutdown().await;
+}
