@@ -318,3 +318,62 @@ async fn an_rbac_denial_is_shown_and_recovers_when_granted() {
     .await;
     f.sim.shutdown().await;
 }
+
+/// The operator signals: the controller Deployment found by its labels; for a user who may
+/// not list Deployments, an image signal that says why (never a Problem banner); the CRD
+/// read gives a signal either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_signals_degrade_to_evidence_without_rbac() {
+    use breakglass::domain::generation::{CrdSignal, ImageSignal};
+    use breakglass::sim::store::Resource;
+    use breakglass::sources::operator;
+
+    let f = fixture("persistent").await;
+    let ns = f.sim.namespace.clone();
+    let admin = operator::read(&f.conn.client, &ns).await;
+    match &admin.image {
+        ImageSignal::Found { deployment, image } => {
+            assert!(
+                deployment.ends_with("/openbao-operator-controller"),
+                "{deployment}"
+            );
+            assert!(image.contains("/openbao-operator:"), "{image}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(*admin.crd, CrdSignal::Read(_) | CrdSignal::Unreadable(_)),
+        "{:?}",
+        admin.crd
+    );
+    f.sim
+        .controls()
+        .deny("viewer", "list", Resource::Deployments);
+    let viewer = f.viewer().await;
+    let denied = operator::read(&viewer.client, &ns).await;
+    match &denied.image {
+        ImageSignal::Unreadable(why) => {
+            assert!(
+                why.starts_with("all namespaces: RBAC denied (403)"),
+                "{why}"
+            );
+            assert!(why.contains(operator::OPERATOR_NAMESPACE), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let g = denied.detect(None);
+    assert!(g.evidence.iter().any(|e| e.contains("(no image)")), "{g:?}");
+    // The poller sends the signals as one event, and no problem.
+    let (tx, mut rx) = mpsc::channel(16);
+    let task = operator::spawn(viewer.client.clone(), ns.clone(), tx);
+    let ev = tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(ev, SourceEvent::Operator(ref s) if *s == denied),
+        "{ev:?}"
+    );
+    task.abort();
+    f.sim.shutdown().await;
+}
