@@ -18,6 +18,7 @@ use super::{PaneView, pane_block};
 use crate::app::lognav::{self, Drawn, Input, InputKind, text_of};
 use crate::app::state::{LogPane, attempt_of};
 use crate::app::{Focus, State};
+use crate::domain::rollback_jobs::RollbackStep;
 use crate::logs::fold::{self, Row};
 use crate::logs::search::Query;
 use crate::logs::{LineKind, StoredLine};
@@ -29,7 +30,7 @@ const GUTTER: usize = 6;
 pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rect) {
     let t = view.theme;
     let logs = &state.logs;
-    let block = pane_block(state, Focus::Logs, view, Some(title_detail(logs)));
+    let block = pane_block(state, Focus::Logs, view, Some(title_detail(state, logs)));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = log_body_rows(inner_rows(area, view.collapsed)).min(inner.height);
@@ -147,7 +148,7 @@ fn prompt(input: &Input, t: Theme) -> Line<'static> {
 }
 
 /// `[FOLLOW] · [ENDED] · dropped N · attempt N · job`.
-fn title_detail(logs: &LogPane) -> String {
+fn title_detail(state: &State, logs: &LogPane) -> String {
     // Short, always-relevant parts first: the job name is long and may be cut.
     let mut parts = vec![if logs.follow { "[FOLLOW]" } else { "[PAUSED]" }.to_string()];
     if logs.ended {
@@ -176,7 +177,20 @@ fn title_detail(logs: &LogPane) -> String {
     }
     if let Some(j) = &logs.job {
         let attempt = attempt_of(logs.run_id.as_deref()).map_or("?".into(), |a| a.to_string());
-        parts.push(format!("attempt {attempt} · {j}"));
+        // A RollbackCleanup Job is named as such (its action, not its name, says so).
+        let cleanup = state
+            .incident
+            .all_jobs
+            .iter()
+            .find(|x| &x.name == j)
+            .and_then(|x| RollbackStep::of_action(x.action.as_deref()?))
+            == Some(RollbackStep::Cleanup);
+        let kind = if cleanup {
+            "cleanup attempt"
+        } else {
+            "attempt"
+        };
+        parts.push(format!("{kind} {attempt} · {j}"));
     }
     // Last: the job and attempt matter more on a narrow screen; each attempt's marker
     // repeats the full path.

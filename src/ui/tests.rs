@@ -544,3 +544,30 @@ fn step_three_names_a_blue_pod_and_an_unrevisioned_blue_is_not_flagged() {
     feed(&mut s, [SourceEvent::Cluster(Some(c))]);
     assert!(!text_at_end(&s).contains("does not exist in Blue/Green mode"));
 }
+
+#[test]
+fn a_followed_cleanup_job_is_named_in_the_logs_title() {
+    let mut s = State::new(fixtures::opts(true));
+    let job = "upgrade-prod-cluster-bluegreen-remove-green-peers-05ad6a2368";
+    feed(
+        &mut s,
+        [
+            SourceEvent::Jobs(vec![crate::domain::JobView {
+                name: job.into(),
+                action: Some("bluegreen-remove-green-peers".into()),
+                run_id: Some("bg-v2-x/rollback-retry-1".into()),
+                state: crate::domain::JobState::Running,
+                created: None,
+            }]),
+            SourceEvent::LogAttempt {
+                job: job.into(),
+                run_id: Some("bg-v2-x/rollback-retry-1".into()),
+            },
+        ],
+    );
+    let text = text_of(draw(&s, 200, 48).backend().buffer());
+    assert!(
+        text.contains(&format!("cleanup attempt 1 · {job}")),
+        "{text}"
+    );
+}
