@@ -567,7 +567,7 @@ fn a_followed_cleanup_job_is_named_in_the_logs_title() {
     );
     let text = text_of(draw(&s, 200, 48).backend().buffer());
     assert!(
-        text.contains(&format!("cleanup attempt 1 · {job}")),
+        text.contains("· cleanup attempt 1 · upgrade-prod-cluster-bluegreen-remove-green-peers"),
         "{text}"
     );
 }
