@@ -77,6 +77,7 @@ impl Incident {
             return Vec::new();
         };
         let named = cluster.failed_job_from_message();
+        let current_attempt = cluster.blue_green.as_ref().map(|bg| bg.rollback_attempt);
         let expected: Vec<String> = cluster.blue_green.as_ref().map_or(Vec::new(), |bg| {
             let op = bg.operation_id.as_deref().unwrap_or("");
             (0..=bg.rollback_attempt.max(0))
@@ -95,10 +96,13 @@ impl Incident {
                     (None, true) => RollbackStep::of_action(j.action.as_deref()?)?,
                     _ => return None,
                 };
+                // The attempt from the run ID; for the Job break glass names without one,
+                // the current `rollbackAttempt` (it failed in this attempt).
+                let attempt = j.attempt().or(current_attempt.filter(|_| named_failed));
                 Some(RollbackJob {
                     job: j.clone(),
                     step,
-                    attempt: j.attempt(),
+                    attempt,
                     named_failed,
                 })
             })
@@ -313,6 +317,11 @@ mod tests {
         assert_eq!(jobs.len(), 2, "{jobs:?}");
         let current = i.current_rollback_job().unwrap();
         assert!(current.named_failed);
+        assert_eq!(
+            current.attempt,
+            Some(0),
+            "rollbackAttempt stands in for the run ID"
+        );
         assert_eq!(current.step, RollbackStep::Cleanup);
         // No cluster read yet: nothing can be matched.
         i.cluster = None;
