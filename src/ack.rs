@@ -148,7 +148,7 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
     }
     log.event(Event::Decision {
         path: "Retry".into(),
-        recommended: diagnosis.recommended.map(|p| p.info().title.to_string()),
+        recommended: diagnosis.recommended.map(|p| p.title().to_string()),
         summary: diagnosis.summary.clone(),
         evidence: diagnosis
             .findings

@@ -9,6 +9,8 @@ use super::Effect;
 use super::state::State;
 use crate::domain::Incident;
 use crate::domain::diagnosis::{self, Diagnosis, Evidence, Freshness, Inputs, Level};
+use crate::domain::generation::{self, CrdSignal, Line};
+use crate::domain::path_truth;
 use crate::domain::paths::PathKind;
 use crate::journal::{self, Entry, Event, observe};
 use crate::logs::LineStore;
@@ -55,12 +57,27 @@ impl State {
     pub fn diagnosis(&self) -> Diagnosis {
         let evidence = evidence(&self.logs.store);
         let denied = self.rbac.as_ref().map_or(&[][..], |r| &r.denied[..]);
-        diagnosis::diagnose(&Inputs {
+        let mut d = diagnosis::diagnose(&Inputs {
             incident: &self.incident,
             evidence: &evidence,
             freshness: self.freshness(),
             denied,
-        })
+        });
+        path_truth::apply_line(&mut d, &self.incident, self.line());
+        d
+    }
+
+    /// The operator line the paths are judged by. Until the detected generation (CRD
+    /// schema, operator image) is wired into `State`, the live operation ID alone: a
+    /// `bg-v2-` one can only come from the 0.6 line, anything else is unknown.
+    pub fn line(&self) -> Line {
+        let op = self
+            .incident
+            .cluster
+            .as_ref()
+            .and_then(|c| c.blue_green.as_ref())
+            .and_then(|g| g.operation_id.as_deref());
+        generation::detect(&CrdSignal::Pending, op, None).line
     }
 
     /// A journal effect for `events`, once the incident's journal file is known.
@@ -82,7 +99,7 @@ impl State {
         let d = self.diagnosis();
         Event::Decision {
             path: path.into(),
-            recommended: d.recommended.map(|p| p.info().title.to_string()),
+            recommended: d.recommended.map(|p| p.title().to_string()),
             summary: d.summary,
             evidence: d
                 .findings
@@ -147,19 +164,36 @@ pub struct RevertTarget {
     pub body: String,
     /// `status.blueGreen.phase` when the dialog opened.
     pub phase: Option<String>,
+    /// The operator line the consequences are told for.
+    pub line: Line,
 }
 
 impl RevertTarget {
-    /// What the operator does with it, by phase (operator-facts §3.1, §9).
+    /// Whether the operator deletes Green without Raft repair on this revert (0.1 outside
+    /// Idle: `ensureIdleAndCleanupGreen`; unknown line: it may).
+    pub fn deletes_green(&self) -> bool {
+        !matches!(self.phase.as_deref(), Some("Idle") | None)
+            && matches!(self.line, Line::V01 | Line::Unknown)
+    }
+
+    /// What the operator does with it, by line and phase (0.1: internal/upgrade/bluegreen/
+    /// manager.go `handleNoUpgradeNeeded`; 0.6: it runs only at Idle).
     pub fn consequences(&self) -> Vec<String> {
-        match self.phase.as_deref() {
-            Some("Idle") | None => vec![
-                "At Idle spec.version == status.currentVersion: no upgrade starts again.".into(),
+        let idle = "At Idle spec.version == status.currentVersion: no upgrade starts again.";
+        match (self.phase.as_deref(), self.line) {
+            (Some("Idle") | None, _) => vec![idle.into()],
+            (Some(p), Line::V06 | Line::V02To050) => vec![
+                format!("Phase {p} is not Idle: on this line nothing happens now (the no-upgrade handler runs only at Idle); the rollback goes on."),
+                idle.into(),
             ],
-            Some(p) => vec![
+            (Some(p), Line::V01) => vec![
                 format!("Phase {p} is not Idle: the operator runs ensureIdleAndCleanupGreen."),
                 "It deletes the Green StatefulSet at once WITHOUT removing Green Raft peers (quorum risk if they are voters: check the Raft pane), then Idle.".into(),
-                "It also skips RollbackCleanup's suspicious Blue-peer removal (§3.7).".into(),
+                "It also skips RollbackCleanup's suspicious Blue-peer removal.".into(),
+            ],
+            (Some(p), Line::Unknown) => vec![
+                format!("Phase {p} is not Idle and the operator line is unknown: on 0.1 Green is deleted at once WITHOUT Raft repair; on 0.6 nothing happens until Idle."),
+                idle.into(),
             ],
         }
     }
@@ -179,9 +213,10 @@ impl State {
             return Err("cluster or pod data is stale".into());
         }
         if c.break_glass_active() {
-            return Err(
-                "break glass is active: reverting then acknowledging deletes Green without Raft repair (see Fix forward); Retry first".into(),
-            );
+            return Err(match self.line() {
+                Line::V06 | Line::V02To050 => "break glass is active: the revert is a post-rollback step (it is not an escape hatch); Retry first".into(),
+                _ => "break glass is active: reverting then acknowledging deletes Green without Raft repair on 0.1 (see Fix forward); Retry first".into(),
+            });
         }
         let Some(blue) = c.current_version.clone() else {
             return Err("status.currentVersion (Blue's version) is unknown".into());
@@ -196,6 +231,7 @@ impl State {
             to_version: blue,
             body: body.to_string(),
             phase: c.blue_green.as_ref().and_then(|g| g.phase.clone()),
+            line: self.line(),
         })
     }
 }

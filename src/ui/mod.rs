@@ -14,6 +14,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::{Focus, Presence, State, contexts, keymap};
 
 mod decision;
+mod decision_notes;
 mod dialog;
 mod health;
 mod help;

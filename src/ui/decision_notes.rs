@@ -1,0 +1,97 @@
+//! The Decision pane's notes that are not about one path: which operator line the paths are
+//! judged for, leftovers of manual controls (force-rollback, `spec.upgrade.requests`), and
+//! on the 0.1 line the loud RollbackCleanup alert with the Raft configuration (its
+//! remove-blue-peers may be removing the Blue voters while it runs).
+
+use ratatui::text::{Line, Span};
+
+use super::clean;
+use super::theme::Theme;
+use crate::app::State;
+use crate::domain::generation::Line as GenLine;
+use crate::domain::path_truth;
+
+pub(crate) fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
+    let line = state.line();
+    let mut out = vec![Line::from(vec![
+        Span::styled("Paths judged for ", t.label()),
+        Span::raw(line.header()),
+        Span::styled(
+            if line == GenLine::Unknown {
+                " — only what every line shares is shown"
+            } else {
+                ""
+            },
+            t.warn(),
+        ),
+    ])];
+    let notes = path_truth::notes(&state.incident, line);
+    let alarm = notes.iter().any(|(a, _)| *a);
+    for (loud, text) in notes {
+        out.push(if loud {
+            Line::from(vec![
+                Span::styled("[!] ", t.alarm()),
+                Span::styled(clean(&text), t.error()),
+            ])
+        } else {
+            Line::from(vec![
+                Span::styled("[i] ", t.info()),
+                Span::raw(clean(&text)),
+            ])
+        });
+    }
+    if alarm && cleanup_running(state) {
+        out.extend(raft_configuration(state, t));
+    }
+    out
+}
+
+fn cleanup_running(state: &State) -> bool {
+    state.line() == GenLine::V01
+        && state
+            .incident
+            .cluster
+            .as_ref()
+            .and_then(|c| c.blue_green.as_ref())
+            .and_then(|g| g.phase.as_deref())
+            == Some("RollbackCleanup")
+}
+
+/// The Raft configuration as last read: one line per server with its side and vote.
+fn raft_configuration(state: &State, t: Theme) -> Vec<Line<'static>> {
+    let incident = &state.incident;
+    let Some(m) = incident.raft_members.known() else {
+        let why = incident
+            .raft_members
+            .unknown_label()
+            .unwrap_or_else(|| "not read".into());
+        return vec![Line::styled(
+            format!("  Raft configuration: {why} (the Raft pane shows what is known)"),
+            t.warn(),
+        )];
+    };
+    let mut out = vec![Line::styled(
+        format!("  Raft configuration (from {}):", m.read_from),
+        t.label(),
+    )];
+    for s in &m.servers {
+        let side =
+            incident
+                .pods
+                .iter()
+                .find(|p| p.name == s.node_id)
+                .map_or("?", |p| match incident.side_of(p) {
+                    crate::domain::Side::Blue => "Blue",
+                    crate::domain::Side::Green => "Green",
+                    crate::domain::Side::Other => "other",
+                });
+        out.push(Line::raw(format!(
+            "    {} {} {}{}",
+            clean(&s.node_id),
+            side,
+            if s.voter { "voter" } else { "non-voter" },
+            if s.leader { " leader" } else { "" }
+        )));
+    }
+    out
+}
