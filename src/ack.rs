@@ -177,9 +177,9 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
             ),
         ),
         ActionOutcome::Refused { reason } => (EXIT_REFUSED, format!("refused: {reason}")),
-        ActionOutcome::Reverted { .. } | ActionOutcome::WizardStepDone => {
-            (EXIT_ERROR, "unexpected outcome".into())
-        }
+        ActionOutcome::Reverted { .. }
+        | ActionOutcome::Paused { .. }
+        | ActionOutcome::WizardStepDone => (EXIT_ERROR, "unexpected outcome".into()),
         ActionOutcome::Failed {
             status: Some(403),
             message,

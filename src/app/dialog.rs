@@ -8,6 +8,7 @@
 use crate::domain::paths::PathKind;
 
 use super::decide::RevertTarget;
+use super::pause_repair::PauseTarget;
 use super::state::RetryTarget;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,11 @@ pub enum Dialog {
         target: RevertTarget,
         focus: Button,
     },
+    /// Pause and repair: one of its two patches (the preview shows both).
+    ConfirmPause {
+        target: PauseTarget,
+        focus: Button,
+    },
 }
 
 /// What pressing Enter in the dialog decided.
@@ -39,11 +45,19 @@ pub enum Press {
     Close,
     Acknowledge(RetryTarget),
     Revert(RevertTarget),
+    Pause(PauseTarget),
 }
 
 impl Dialog {
     pub fn confirm_retry(target: RetryTarget) -> Dialog {
         Dialog::ConfirmRetry {
+            target,
+            focus: Button::Cancel,
+        }
+    }
+
+    pub fn confirm_pause(target: PauseTarget) -> Dialog {
+        Dialog::ConfirmPause {
             target,
             focus: Button::Cancel,
         }
@@ -58,7 +72,10 @@ impl Dialog {
 
     /// Tab/←/→: with two buttons, next and previous are the same toggle.
     pub fn move_focus(&mut self) {
-        if let Dialog::ConfirmRetry { focus, .. } | Dialog::ConfirmRevert { focus, .. } = self {
+        if let Dialog::ConfirmRetry { focus, .. }
+        | Dialog::ConfirmRevert { focus, .. }
+        | Dialog::ConfirmPause { focus, .. } = self
+        {
             *focus = match focus {
                 Button::Cancel => Button::Acknowledge,
                 Button::Acknowledge => Button::Cancel,
@@ -76,6 +93,10 @@ impl Dialog {
                 target,
                 focus: Button::Acknowledge,
             } => Press::Revert(target.clone()),
+            Dialog::ConfirmPause {
+                target,
+                focus: Button::Acknowledge,
+            } => Press::Pause(target.clone()),
             _ => Press::Close,
         }
     }

@@ -170,6 +170,9 @@ impl DecisionPane {
             ActionOutcome::Reverted { .. } => {
                 "spec.version reverted to Blue's: at Idle the upgrade does not start again".into()
             }
+            ActionOutcome::Paused { .. } => {
+                "paused: the operator does nothing for this cluster (backups included) until the resume + acknowledgement".into()
+            }
             ActionOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
             ActionOutcome::Failed {
                 status: Some(code),

@@ -131,6 +131,8 @@ pub enum ActionOutcome {
     WizardStepDone,
     /// `spec.version` (and `spec.image`) were reverted to Blue's.
     Reverted { resource_version: String },
+    /// Pause and repair: `spec.paused: true` was accepted (the resume carries the ack).
+    Paused { resource_version: String },
     /// Nothing was sent: a precondition no longer holds (nonce changed, break glass over).
     Refused { reason: String },
     /// Sent and rejected (409 conflict, 403 forbidden, 422 invalid...) or not delivered.

@@ -25,6 +25,16 @@ pub(crate) fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             t.warn(),
         ),
     ])];
+    if state.incident.cluster.as_ref().is_some_and(|c| c.paused) {
+        out.push(Line::from(vec![
+            Span::styled("[PAUSED]", t.alarm()),
+            Span::raw(if line == GenLine::V06 {
+                " spec.paused=true: the operator does nothing for this cluster (backups included). Repair by hand, then Pause and repair → Enter: resume + acknowledge in one patch."
+            } else {
+                " spec.paused=true: the operator does nothing for this cluster (backups included)."
+            }),
+        ]));
+    }
     let notes = path_truth::notes(&state.incident, line);
     let alarm = notes.iter().any(|(a, _)| *a);
     for (loud, text) in notes {

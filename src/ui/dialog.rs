@@ -34,6 +34,17 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
                 ("[ Revert ]", *focus == Button::Acknowledge),
             ],
         ),
+        Dialog::ConfirmPause { target, focus } => (
+            super::dialog_pause::title(target),
+            super::dialog_pause::lines(state, target, t),
+            vec![
+                ("[ Cancel ]", *focus == Button::Cancel),
+                (
+                    super::dialog_pause::button(target),
+                    *focus == Button::Acknowledge,
+                ),
+            ],
+        ),
         Dialog::Explain { path } => (
             " What this path really does ",
             explain_lines(*path, state.line(), t),

@@ -16,6 +16,7 @@ use crate::app::{Focus, Presence, State, contexts, keymap};
 mod decision;
 mod decision_notes;
 mod dialog;
+mod dialog_pause;
 mod health;
 mod help;
 pub mod layout;
