@@ -251,6 +251,56 @@ pub(crate) fn session_guard(state: &State, path: PathKind) -> Result<(), String>
     Ok(())
 }
 
+/// A forced restore and a break-glass acknowledgement never run together (upstream's
+/// recover-failed-rollback runbook): no acknowledgement while a restore created here is
+/// not finished, or while a restore holds the cluster (`openbao.org/restore-hold`).
+pub(crate) fn restore_blocks_ack(state: &State) -> Result<(), String> {
+    if let Some(f) = &state.restore
+        && let Some(status) = f.current()
+        && !status.finished()
+    {
+        return Err(format!(
+            "OpenBaoRestore {} is not finished ({}): never acknowledge while a forced restore runs",
+            f.name,
+            status.phase.as_deref().unwrap_or("no phase yet")
+        ));
+    }
+    match state
+        .incident
+        .cluster
+        .as_ref()
+        .and_then(|c| c.controls.restore_hold.as_deref())
+    {
+        Some(uid) => Err(format!(
+            "a restore (uid {uid}) holds the cluster (openbao.org/restore-hold): never acknowledge while it runs"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The other way round: no forced restore while an acknowledgement is in flight or the
+/// retry it started is still running (break glass acknowledged, phase still a rollback's).
+pub(crate) fn ack_blocks_restore(state: &State) -> Result<(), String> {
+    if state.decision.in_flight.is_some() {
+        return Err("a request is in flight".into());
+    }
+    let Some(c) = state.incident.cluster.as_ref() else {
+        return Ok(());
+    };
+    let acknowledged = c
+        .break_glass
+        .as_ref()
+        .is_some_and(|b| !b.active && b.acknowledged_at.is_some());
+    let phase = c.blue_green.as_ref().and_then(|g| g.phase.as_deref());
+    if acknowledged && matches!(phase, Some("RollingBack" | "RollbackCleanup")) {
+        return Err(format!(
+            "break glass was acknowledged and the rollback is running ({}): never start a forced restore alongside it",
+            phase.unwrap_or("?")
+        ));
+    }
+    Ok(())
+}
+
 /// The revert's data guards plus the session's (it is a patch like Retry's).
 pub(crate) fn revert_allowed(state: &State) -> Result<RevertTarget, String> {
     let target = state.revert_target()?;

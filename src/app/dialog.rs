@@ -9,7 +9,9 @@ use crate::domain::paths::PathKind;
 
 use super::decide::RevertTarget;
 use super::pause_repair::PauseTarget;
+use super::restore_ack::RestoreAckTarget;
 use super::state::RetryTarget;
+use crate::domain::restore::Disposition;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Button {
@@ -37,6 +39,11 @@ pub enum Dialog {
         target: PauseTarget,
         focus: Button,
     },
+    /// A restore in phase `Unknown`: Cancel → Resume → Abandon (the target's `choice`).
+    ConfirmRestoreAck {
+        target: RestoreAckTarget,
+        focus: Button,
+    },
 }
 
 /// What pressing Enter in the dialog decided.
@@ -46,6 +53,7 @@ pub enum Press {
     Acknowledge(RetryTarget),
     Revert(RevertTarget),
     Pause(PauseTarget),
+    RestoreAck(RestoreAckTarget),
 }
 
 impl Dialog {
@@ -63,6 +71,13 @@ impl Dialog {
         }
     }
 
+    pub fn confirm_restore_ack(target: RestoreAckTarget) -> Dialog {
+        Dialog::ConfirmRestoreAck {
+            target,
+            focus: Button::Cancel,
+        }
+    }
+
     pub fn confirm_revert(target: RevertTarget) -> Dialog {
         Dialog::ConfirmRevert {
             target,
@@ -72,6 +87,18 @@ impl Dialog {
 
     /// Tab/←/→: with two buttons, next and previous are the same toggle.
     pub fn move_focus(&mut self) {
+        if let Dialog::ConfirmRestoreAck { target, focus } = self {
+            (*focus, target.choice) = match (*focus, target.choice) {
+                (Button::Cancel, _) => (Button::Acknowledge, Disposition::Resume),
+                (Button::Acknowledge, Disposition::Resume) => {
+                    (Button::Acknowledge, Disposition::Abandon)
+                }
+                (Button::Acknowledge, Disposition::Abandon) => {
+                    (Button::Cancel, Disposition::Resume)
+                }
+            };
+            return;
+        }
         if let Dialog::ConfirmRetry { focus, .. }
         | Dialog::ConfirmRevert { focus, .. }
         | Dialog::ConfirmPause { focus, .. } = self
@@ -97,6 +124,10 @@ impl Dialog {
                 target,
                 focus: Button::Acknowledge,
             } => Press::Pause(target.clone()),
+            Dialog::ConfirmRestoreAck {
+                target,
+                focus: Button::Acknowledge,
+            } => Press::RestoreAck(target.clone()),
             _ => Press::Close,
         }
     }

@@ -91,6 +91,7 @@ impl State {
 /// The data guards plus the session's (write mode, fresh data, RBAC).
 pub(crate) fn allowed(state: &State) -> Result<PauseTarget, String> {
     let target = state.pause_target()?;
+    super::decide::restore_blocks_ack(state)?;
     session_guard(state, PathKind::PauseRepair)?;
     Ok(target)
 }

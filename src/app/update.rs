@@ -7,7 +7,7 @@ use super::keymap::{self, Action, Context};
 use super::lognav;
 use super::state::{Focus, Presence, RetryTarget, State, attempt_of};
 use super::{Effect, Msg};
-use super::{decide, pause_repair, wizard_flow};
+use super::{decide, pause_repair, restore_ack, wizard_flow};
 use crate::domain::paths::{self, PathKind};
 use crate::journal::Event;
 use crate::sources::{ActionOutcome, SourceEvent, SourceName};
@@ -312,6 +312,13 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         | Action::InputCommit
         | Action::InputCancel
         | Action::InputBackspace => {}
+        Action::RestoreAck => match restore_ack::allowed(state) {
+            Ok(target) => state.dialog = Some(Dialog::confirm_restore_ack(target)),
+            Err(reason) => {
+                state.decision.notice =
+                    Some(format!("Restore acknowledgement unavailable: {reason}"))
+            }
+        },
         Action::Revert => match decide::revert_allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_revert(target)),
             Err(reason) => state.decision.notice = Some(format!("Revert unavailable: {reason}")),
@@ -426,6 +433,7 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
         Press::Close => return Vec::new(),
         Press::Revert(target) => return decide::press_revert(state, target),
         Press::Pause(target) => return pause_repair::press(state, target),
+        Press::RestoreAck(target) => return restore_ack::press(state, target),
         Press::Acknowledge(captured) => captured,
     };
     // The captured values are what is sent. If what we now see contradicts them (break glass
@@ -481,6 +489,7 @@ fn fix_forward_as_retry(state: &mut State) {
 /// Retry's data guards plus the session's: write mode and the RBAC preflight.
 fn retry_allowed(state: &State) -> Result<RetryTarget, String> {
     let target = state.retry_target()?;
+    decide::restore_blocks_ack(state)?;
     decide::session_guard(state, PathKind::Retry)?;
     Ok(target)
 }

@@ -30,6 +30,12 @@ pub async fn facts(
     let clusters: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &cluster_resource());
     let raw = serde_json::to_value(clusters.get(cluster).await?).unwrap_or(Value::Null);
+    let str_at = |p: &str| {
+        raw.pointer(p)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let deployments: Api<Deployment> = Api::all(client.clone());
     let operator = deployments
         .list(&ListParams::default().labels(OPERATOR_SELECTOR))
@@ -65,6 +71,10 @@ pub async fn facts(
             backup: raw.pointer("/spec/backup").cloned(),
             operator,
             pvcs,
+            // The app sets the detected line when the facts arrive (wizard_flow::on_facts).
+            line: crate::domain::generation::Line::Unknown,
+            restore_role: str_at("/spec/restore/jwtAuthRole"),
+            blue_revision: str_at("/status/blueGreen/blueRevision"),
         },
         key,
     ))
@@ -165,6 +175,27 @@ pub async fn send(client: &Client, req: &Request, rec: &mut Recorder) -> ActionO
                     ..Default::default()
                 };
                 api.create(&pp, &obj).await.map(|_| ())
+            }
+            Request::AcknowledgeRestore {
+                namespace,
+                name,
+                body,
+            } => {
+                let api: Api<DynamicObject> =
+                    Api::namespaced_with(client.clone(), namespace, &restore_resource());
+                rec.request(
+                    "PATCH",
+                    &format!(
+                        "/apis/openbao.org/v1alpha1/namespaces/{namespace}/openbaorestores/{name}"
+                    ),
+                    dry_run,
+                    Some(body),
+                );
+                let pp = PatchParams {
+                    dry_run,
+                    ..Default::default()
+                };
+                api.patch(name, &pp, &Patch::Merge(body)).await.map(|_| ())
             }
         };
         match result {

@@ -58,6 +58,12 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             line.spans
                 .push(Span::styled(format!(" · {}", clean(e)), t.error()));
         }
+        if f.current().is_some_and(|s| s.unknown()) {
+            line.spans.push(Span::styled(
+                " · u: Resume or Abandon (Abandon sets spec.paused=true on the cluster)",
+                t.alarm(),
+            ));
+        }
         out.push(line);
     }
     // The follow-up appears once it can be taken (after the retry, break glass over).

@@ -45,6 +45,21 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
                 ),
             ],
         ),
+        Dialog::ConfirmRestoreAck { target, focus } => (
+            " Restore in phase Unknown: Resume or Abandon ",
+            super::dialog_pause::restore_ack_lines(state, target, t),
+            vec![
+                ("[ Cancel ]", *focus == Button::Cancel),
+                (
+                    if target.choice == crate::domain::restore::Disposition::Abandon {
+                        "[ Abandon ]"
+                    } else {
+                        "[ Resume ]"
+                    },
+                    *focus == Button::Acknowledge,
+                ),
+            ],
+        ),
         Dialog::Explain { path } => (
             " What this path really does ",
             explain_lines(*path, state.line(), t),

@@ -81,3 +81,53 @@ pub(crate) fn lines(state: &State, target: &PauseTarget, t: Theme) -> Vec<Line<'
     }
     out
 }
+
+/// The Resume/Abandon confirmation of a restore in phase `Unknown`: the exact annotation
+/// patch for the chosen disposition and what the restore controller then does.
+pub(crate) fn restore_ack_lines(
+    state: &State,
+    target: &crate::app::restore_ack::RestoreAckTarget,
+    t: Theme,
+) -> Vec<Line<'static>> {
+    use crate::domain::restore::Disposition;
+    let mut out = vec![
+        Line::from(vec![
+            Span::styled("Target  ", t.label()),
+            Span::raw(format!(
+                "OpenBaoRestore {}/{} (uid {})",
+                target.namespace,
+                clean(&target.name),
+                clean(&target.uid)
+            )),
+        ]),
+        Line::raw(
+            "Phase Unknown: the controller cannot prove whether the restore ran; it is never retried by itself.",
+        ),
+        Line::styled(
+            format!(
+                "JSON merge patch for {}, sent exactly after a dry run:",
+                target.choice.label()
+            ),
+            t.label(),
+        ),
+        Line::styled(clean(&target.body().to_string()), t.info()),
+    ];
+    for d in [Disposition::Resume, Disposition::Abandon] {
+        let style = match (d == target.choice, d) {
+            (true, Disposition::Abandon) => t.error(),
+            (true, _) => t.warn(),
+            _ => t.dim(),
+        };
+        out.push(Line::styled(format!("- {}", d.consequence()), style));
+    }
+    out.push(Line::raw(
+        "Tab: Cancel → Resume → Abandon. Never acknowledge break glass while the restore is held.",
+    ));
+    if let Err(reason) = state.restore_ack_target() {
+        out.push(Line::from(vec![
+            Span::styled("[CHANGED]", t.error()),
+            Span::raw(format!(" {}: nothing will be sent.", clean(&reason))),
+        ]));
+    }
+    out
+}
