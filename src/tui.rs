@@ -106,6 +106,12 @@ fn start_sources(
         tx.clone(),
     ));
     handles.push(spawn_preflight(conn, tx.clone()));
+    handles.push(crate::sources::events::spawn(
+        &conn.client,
+        &conn.namespace,
+        cluster,
+        tx.clone(),
+    ));
     Sources { handles, jobs }
 }
 

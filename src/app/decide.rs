@@ -9,6 +9,8 @@ use super::Effect;
 use super::state::State;
 use crate::domain::Incident;
 use crate::domain::diagnosis::{self, Diagnosis, Evidence, Freshness, Inputs, Level};
+use crate::domain::event_evidence;
+use crate::domain::events::EventView;
 use crate::domain::generation::{self, CrdSignal, Line};
 use crate::domain::path_truth;
 use crate::domain::paths::PathKind;
@@ -64,6 +66,10 @@ impl State {
             denied,
         });
         path_truth::apply_line(&mut d, &self.incident, self.line());
+        d.findings.extend(event_evidence::findings(
+            &self.events.items,
+            &self.opts.cluster,
+        ));
         d
     }
 
@@ -144,6 +150,23 @@ pub(crate) fn observed(state: &mut State, before: &Incident) -> Vec<Effect> {
     what.extend(observe::pods(before, after));
     events.extend(what.into_iter().map(|what| Event::Observed { what }));
     state.journal(events)
+}
+
+/// A new list of the cluster's Events: kept for Health and the diagnosis; the new and
+/// grown ones are journaled.
+pub(crate) fn on_events(state: &mut State, list: Vec<EventView>) -> Vec<Effect> {
+    let source = state.sources.entry(SourceName::Events).or_default();
+    source.last_update = Some(state.now);
+    source.problem = None;
+    let fresh = state.events.replace(list);
+    state.journal(
+        fresh
+            .into_iter()
+            .map(|e| Event::Observed {
+                what: format!("event {}", e.describe()),
+            })
+            .collect(),
+    )
 }
 
 /// The journal file of an incident, as the console shows it.
@@ -360,6 +383,43 @@ pub(crate) fn press_revert(state: &mut State, captured: RevertTarget) -> Vec<Eff
 mod tests {
     use super::*;
     use crate::app::fixtures;
+
+    #[test]
+    fn events_are_journaled_once_and_become_findings() {
+        use crate::domain::events::EventView;
+        let mut s = fixtures::incident_state(false);
+        s.journal = Some("/tmp/never-written.jsonl".into());
+        let ev = EventView {
+            uid: "u1".into(),
+            type_: "Warning".into(),
+            reason: "FailedScheduling".into(),
+            kind: "Pod".into(),
+            name: "upgrade-prod-cluster-bluegreen-repair-consensus-5ac3d8f609-x".into(),
+            message: "0/3 nodes are available".into(),
+            count: 2,
+            last: None,
+        };
+        let effects = super::super::update(
+            &mut s,
+            super::super::Msg::Source(crate::sources::SourceEvent::Events(vec![ev.clone()])),
+        );
+        assert!(matches!(
+            &effects[..],
+            [Effect::Journal { entries, .. }]
+                if matches!(&entries[0].event, Event::Observed { what } if what.contains("FailedScheduling"))
+        ));
+        let again = super::super::update(
+            &mut s,
+            super::super::Msg::Source(crate::sources::SourceEvent::Events(vec![ev])),
+        );
+        assert!(again.is_empty(), "{again:?}");
+        assert!(
+            s.diagnosis()
+                .findings
+                .iter()
+                .any(|f| f.text.contains("never reaches break glass"))
+        );
+    }
 
     #[test]
     fn evidence_carries_rule_and_attempt_from_the_marker() {

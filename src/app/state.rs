@@ -222,6 +222,8 @@ pub struct State {
     pub wizard_key_source: Option<String>,
     /// The OpenBaoRestore the wizard created, as followed (kept if the wizard is closed).
     pub restore: Option<crate::domain::restore_status::RestoreFollow>,
+    /// The cluster's Kubernetes Events, newest first (bounded).
+    pub events: crate::domain::events::EventLog,
 }
 
 impl State {
@@ -257,6 +259,7 @@ impl State {
             wizard: None,
             wizard_key_source: None,
             restore: None,
+            events: Default::default(),
         };
         if state.opts.write {
             state.write.enter(state.opts.now);
@@ -296,9 +299,12 @@ impl State {
     }
 
     /// Sources with a current problem, in a stable order.
+    /// Events are optional evidence: their problem (404 on a server without them, 403
+    /// without the RBAC) is shown in Health's events section, not as the stale banner.
     pub fn problems(&self) -> impl Iterator<Item = (SourceName, &str)> {
         self.sources
             .iter()
+            .filter(|(n, _)| **n != SourceName::Events)
             .filter_map(|(n, s)| Some((*n, s.problem.as_deref()?)))
     }
 

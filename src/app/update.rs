@@ -33,6 +33,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Source(SourceEvent::Restore(ev)) => wizard_flow::on_restore(state, ev),
+        Msg::Source(SourceEvent::Events(list)) => decide::on_events(state, list),
         Msg::Source(ev) => {
             let before = matches!(
                 ev,
@@ -181,7 +182,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
         SourceEvent::RestoreFacts { facts, key } => wizard_flow::on_facts(state, facts, key),
         // Journaled, so handled in `update` (with its effects) before it gets here.
-        SourceEvent::Restore(_) => {}
+        SourceEvent::Restore(_) | SourceEvent::Events(_) => {}
     }
 }
 

@@ -76,11 +76,19 @@ pub struct Inputs<'a> {
 /// Where a finding comes from, so it can be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    LogLine { attempt: Option<i32>, line: String },
+    LogLine {
+        attempt: Option<i32>,
+        line: String,
+    },
     Field(String),
-    RaftIndex { pod: String, committed: u64 },
+    RaftIndex {
+        pod: String,
+        committed: u64,
+    },
     Pod(String),
     Job(String),
+    /// A Kubernetes Event: `<reason> <kind>/<name>` (`event_evidence`).
+    Event(String),
 }
 
 impl Source {
@@ -98,6 +106,7 @@ impl Source {
             Source::RaftIndex { pod, committed } => format!("raft {pod} committed={committed}"),
             Source::Pod(p) => format!("pod {p}"),
             Source::Job(j) => format!("job {j}"),
+            Source::Event(e) => format!("event {e}"),
         }
     }
 }

@@ -6,6 +6,8 @@
 pub mod cluster;
 pub mod controls;
 pub mod diagnosis;
+pub mod event_evidence;
+pub mod events;
 pub mod generation;
 pub mod incident;
 pub mod naming;

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod connect;
+pub mod events;
 pub mod logfollow;
 pub mod openbao_access;
 pub mod openbao_http;
@@ -32,6 +33,8 @@ pub enum SourceName {
     Journal,
     /// The follower of the OpenBaoRestore the wizard created (status watch, Job log).
     Restore,
+    /// Kubernetes Events of the cluster's objects.
+    Events,
 }
 
 impl SourceName {
@@ -45,6 +48,7 @@ impl SourceName {
             SourceName::Rbac => "rbac",
             SourceName::Journal => "journal",
             SourceName::Restore => "restore",
+            SourceName::Events => "events",
         }
     }
 }
@@ -60,6 +64,8 @@ pub enum SourceEvent {
     /// The object exists but does not parse (shown, the previous view is kept).
     ClusterUnparseable(String),
     Pods(Vec<PodView>),
+    /// The cluster's Events, newest first, bounded (`domain::events::of_cluster`).
+    Events(Vec<crate::domain::events::EventView>),
     /// All Jobs of the cluster with the upgrade component (the app keeps the repair ones).
     Jobs(Vec<JobView>),
     /// One Raft poll round: every node's indices and the token-gated membership.

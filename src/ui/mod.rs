@@ -17,6 +17,7 @@ mod decision;
 mod decision_notes;
 mod dialog;
 mod dialog_pause;
+mod events;
 mod health;
 mod help;
 pub mod layout;
