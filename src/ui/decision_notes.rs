@@ -12,7 +12,10 @@ use crate::domain::generation::Line as GenLine;
 use crate::domain::path_truth;
 
 pub(crate) fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
-    let line = state.line();
+    lines_for(state, state.line(), t)
+}
+
+fn lines_for(state: &State, line: GenLine, t: Theme) -> Vec<Line<'static>> {
     let mut out = vec![Line::from(vec![
         Span::styled("Paths judged for ", t.label()),
         Span::raw(line.header()),
@@ -50,14 +53,14 @@ pub(crate) fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             ])
         });
     }
-    if alarm && cleanup_running(state) {
+    if alarm && cleanup_running(state, line) {
         out.extend(raft_configuration(state, t));
     }
     out
 }
 
-fn cleanup_running(state: &State) -> bool {
-    state.line() == GenLine::V01
+fn cleanup_running(state: &State, line: GenLine) -> bool {
+    line == GenLine::V01
         && state
             .incident
             .cluster
@@ -104,4 +107,71 @@ fn raft_configuration(state: &State, t: Theme) -> Vec<Line<'static>> {
         )));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures::{self, feed, incident_state};
+    use crate::domain::raft_members::{Member, RaftMembers};
+    use crate::domain::{Membership, Side};
+    use crate::sources::SourceEvent;
+
+    fn text(lines: &[Line<'static>]) -> String {
+        lines
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_01_cleanup_alert_shows_the_raft_configuration_and_06_does_not() {
+        let mut s = incident_state(false);
+        let mut c = fixtures::cluster();
+        if let Some(g) = c.blue_green.as_mut() {
+            g.phase = Some("RollbackCleanup".into());
+        }
+        if let Some(b) = c.break_glass.as_mut() {
+            b.active = false;
+        }
+        feed(&mut s, [SourceEvent::Cluster(Some(c))]);
+        let servers = s
+            .incident
+            .pods
+            .iter()
+            .map(|p| Member {
+                node_id: p.name.clone(),
+                voter: s.incident.side_of(p) == Side::Blue,
+                leader: p.name.ends_with("-0") && s.incident.side_of(p) == Side::Blue,
+                health: None,
+            })
+            .collect();
+        s.incident.raft_members = Membership::Known(RaftMembers {
+            servers,
+            failure_tolerance: Some(1),
+            healthy: Some(true),
+            read_from: "prod-cluster-e8983038c519c718-0".into(),
+        });
+        let t = Theme { color: false };
+        let v01 = text(&lines_for(&s, GenLine::V01, t));
+        assert!(v01.contains("ROLLBACK CLEANUP RUNNING"), "{v01}");
+        assert!(v01.contains("Raft configuration (from prod-cluster-e8983038c519c718-0)"));
+        assert!(
+            v01.contains("prod-cluster-e8983038c519c718-0 Blue voter leader"),
+            "{v01}"
+        );
+        assert!(v01.contains("prod-cluster-269c4f7ba494030d-2 Green non-voter"));
+        let v06 = text(&lines_for(&s, GenLine::V06, t));
+        assert!(!v06.contains("ROLLBACK CLEANUP RUNNING"), "{v06}");
+        assert!(!v06.contains("Raft configuration ("), "{v06}");
+        assert!(v06.contains("spec.upgrade.requests.rollback"), "{v06}");
+        let unknown = text(&lines_for(&s, GenLine::Unknown, t));
+        assert!(unknown.contains("only what every line shares"), "{unknown}");
+    }
 }

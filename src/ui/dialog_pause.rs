@@ -131,3 +131,36 @@ pub(crate) fn restore_ack_lines(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures::{NONCE, RV, incident_state};
+
+    #[test]
+    fn the_pause_dialog_shows_both_patches_and_marks_the_one_it_sends() {
+        let s = incident_state(false);
+        let target = PauseTarget {
+            step: PauseStep::Pause,
+            nonce: NONCE.into(),
+            resource_version: RV.into(),
+        };
+        let text: Vec<String> = lines(&s, &target, Theme { color: false })
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.to_string()).collect())
+            .collect();
+        let sent = text
+            .iter()
+            .position(|l| l.contains("sent exactly by this confirmation"))
+            .unwrap();
+        assert_eq!(text[sent + 1], target.body());
+        assert!(
+            text.iter().any(|l| l
+                .contains(r#""breakGlassAck":"9f2c4e1a7b3d5f60812a4c6e8b0d2f47","paused":false"#)),
+            "{text:#?}"
+        );
+        assert!(text.iter().any(|l| l.contains("no backups")));
+        // The fixture is not on the 0.6 line: the live check says nothing will be sent.
+        assert!(text.iter().any(|l| l.starts_with("[CHANGED]")), "{text:#?}");
+    }
+}
