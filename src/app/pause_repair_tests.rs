@@ -175,3 +175,27 @@ fn the_target_says_what_pausing_stops() {
     };
     assert!(t.consequences().iter().any(|c| c.contains("no backups")));
 }
+
+#[test]
+fn a_409_asks_the_same_pause_again_not_the_retry() {
+    let mut s = at_pause(false);
+    run(&mut s, [key(KeyCode::Enter)].into_iter().chain(confirm()));
+    feed(
+        &mut s,
+        [SourceEvent::Action(crate::sources::ActionOutcome::Failed {
+            status: Some(409),
+            message: "conflict".into(),
+        })],
+    );
+    assert!(
+        matches!(
+            s.dialog,
+            Some(Dialog::ConfirmPause {
+                focus: Button::Cancel,
+                ..
+            })
+        ),
+        "{:?}",
+        s.dialog
+    );
+}

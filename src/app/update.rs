@@ -161,13 +161,14 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             if conflict {
                 // A 409 changed nothing: ask again on what is now current (Cancel focused),
                 // the same action as the one refused.
-                let pause = state
-                    .dialog_action
-                    .as_deref()
-                    .is_some_and(|a| a.starts_with("pause and repair"));
-                if pause {
+                let action = state.dialog_action.as_deref().unwrap_or("");
+                if action.starts_with("pause and repair") {
                     if let Ok(target) = pause_repair::allowed(state) {
                         state.dialog = Some(Dialog::confirm_pause(target));
+                    }
+                } else if action.starts_with("restore acknowledge") {
+                    if let Ok(target) = restore_ack::allowed(state) {
+                        state.dialog = Some(Dialog::confirm_restore_ack(target));
                     }
                 } else if let (Ok(target), Ok(())) =
                     (state.retry_target(), state.write.guard(state.now))

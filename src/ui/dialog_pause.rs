@@ -1,6 +1,7 @@
-//! The Pause and repair confirmation: both patches of the path exactly (the one this
-//! confirmation sends, and the one that comes after the repair), what the operator does
-//! while paused, and a live check that what was captured still holds.
+//! The confirmations of the newer lines' paths: Pause and repair (both patches exactly,
+//! the one this confirmation sends and the one that comes after the repair, what the
+//! operator does while paused) and the Resume/Abandon of a restore in phase `Unknown`; each
+//! with a live check that what was captured still holds.
 
 use ratatui::text::{Line, Span};
 
