@@ -101,16 +101,20 @@ impl State {
     }
 
     /// The decision being carried out, with its evidence, for the journal.
+    /// The first evidence line names the operator line the paths were judged for.
     pub(crate) fn decision_event(&self, path: &str) -> Event {
         let d = self.diagnosis();
+        let line = format!("paths judged for {}", self.line().header());
         Event::Decision {
             path: path.into(),
             recommended: d.recommended.map(|p| p.title().to_string()),
             summary: d.summary,
-            evidence: d
-                .findings
-                .iter()
-                .map(|f| format!("{} [{}]", f.text, f.source.label()))
+            evidence: std::iter::once(line)
+                .chain(
+                    d.findings
+                        .iter()
+                        .map(|f| format!("{} [{}]", f.text, f.source.label())),
+                )
                 .collect(),
         }
     }
