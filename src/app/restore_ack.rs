@@ -30,7 +30,8 @@ impl RestoreAckTarget {
         Request::AcknowledgeRestore {
             namespace: self.namespace.clone(),
             name: self.name.clone(),
-            body: self.body(),
+            uid: self.uid.clone(),
+            disposition: self.choice,
         }
     }
 }
@@ -136,14 +137,18 @@ mod tests {
         update(&mut s, key(KeyCode::Tab));
         update(&mut s, key(KeyCode::Tab));
         let effects = update(&mut s, key(KeyCode::Enter));
-        let Some(Effect::WizardSend(Request::AcknowledgeRestore { name, body, .. })) =
-            effects.last()
+        let Some(Effect::WizardSend(Request::AcknowledgeRestore {
+            name, disposition, ..
+        })) = effects.last()
         else {
             panic!("{effects:?}");
         };
         assert_eq!(name, "prod-cluster-restore-1");
+        assert_eq!(*disposition, Disposition::Abandon);
+        let mut t = target.clone();
+        t.choice = Disposition::Abandon;
         assert_eq!(
-            body.to_string(),
+            t.body().to_string(),
             r#"{"metadata":{"annotations":{"openbao.org/restore-acknowledge":"u-1/Abandon"},"resourceVersion":"77"}}"#
         );
     }

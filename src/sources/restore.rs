@@ -15,6 +15,8 @@ use super::connect::explain;
 use super::watch::cluster_resource;
 use crate::domain::incident::{LABEL_CLUSTER, LABEL_JOB_NAME};
 use crate::domain::restore::{Facts, Operator, Request, key_from_log};
+use crate::domain::restore::{restore_ack_patch, restore_ack_refuse_reason};
+use crate::domain::restore_status::RestoreStatus;
 use crate::journal::Recorder;
 
 /// The labels the operator's controller Deployment carries (operator-facts §5.5).
@@ -176,30 +178,61 @@ pub async fn send(client: &Client, req: &Request, rec: &mut Recorder) -> ActionO
                 };
                 api.create(&pp, &obj).await.map(|_| ())
             }
-            Request::AcknowledgeRestore {
-                namespace,
-                name,
-                body,
-            } => {
-                let api: Api<DynamicObject> =
-                    Api::namespaced_with(client.clone(), namespace, &restore_resource());
-                rec.request(
-                    "PATCH",
-                    &format!(
-                        "/apis/openbao.org/v1alpha1/namespaces/{namespace}/openbaorestores/{name}"
-                    ),
-                    dry_run,
-                    Some(body),
-                );
-                let pp = PatchParams {
-                    dry_run,
-                    ..Default::default()
-                };
-                api.patch(name, &pp, &Patch::Merge(body)).await.map(|_| ())
+            // Sent by `acknowledge_restore` (a fresh read first), never here.
+            Request::AcknowledgeRestore { .. } => {
+                return acknowledge_restore(client, req, rec).await;
             }
         };
         match result {
             Ok(()) => rec.response(200, if dry_run { "dry run accepted" } else { "done" }),
+            Err(e) => return failed(rec, &e),
+        }
+    }
+    ActionOutcome::WizardStepDone
+}
+
+/// Resume/Abandon an OpenBaoRestore in phase `Unknown`: re-read it, refuse unless it is
+/// still Unknown with the confirmed uid, dry run, then the annotation patch built from the
+/// fresh object's resourceVersion (the preview's builder, `restore_ack_patch`).
+async fn acknowledge_restore(client: &Client, req: &Request, rec: &mut Recorder) -> ActionOutcome {
+    let Request::AcknowledgeRestore {
+        namespace,
+        name,
+        uid,
+        disposition,
+    } = req
+    else {
+        return ActionOutcome::Refused {
+            reason: "not a restore acknowledgement".into(),
+        };
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &restore_resource());
+    let path = format!("/apis/openbao.org/v1alpha1/namespaces/{namespace}/openbaorestores/{name}");
+    rec.request("GET", &path, false, None);
+    let fresh = match api.get(name).await {
+        Ok(o) => {
+            rec.response(200, "re-read the restore");
+            RestoreStatus::from_json(&serde_json::to_value(&o).unwrap_or(Value::Null))
+        }
+        Err(e) => return failed(rec, &e),
+    };
+    if let Some(reason) = restore_ack_refuse_reason(&fresh, uid) {
+        return ActionOutcome::Refused { reason };
+    }
+    let body = restore_ack_patch(
+        uid,
+        *disposition,
+        fresh.resource_version.as_deref().unwrap_or(""),
+    );
+    for dry_run in [true, false] {
+        rec.request("PATCH", &path, dry_run, Some(&body));
+        let pp = PatchParams {
+            dry_run,
+            ..Default::default()
+        };
+        match api.patch(name, &pp, &Patch::Merge(&body)).await {
+            Ok(_) => rec.response(200, if dry_run { "dry run accepted" } else { "done" }),
             Err(e) => return failed(rec, &e),
         }
     }

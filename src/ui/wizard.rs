@@ -257,8 +257,12 @@ fn describe(r: &Request) -> String {
         Request::AcknowledgeRestore {
             namespace,
             name,
-            body,
-        } => format!("PATCH openbaorestores/{name} in {namespace}: {body}"),
+            uid,
+            disposition,
+        } => format!(
+            "PATCH openbaorestores/{name} in {namespace}: annotation openbao.org/restore-acknowledge={uid}/{}",
+            disposition.label()
+        ),
     }
 }
 
