@@ -152,6 +152,7 @@ pub(crate) fn observed(state: &mut State, before: &Incident) -> Vec<Effect> {
     let mut what = observe::cluster(before.cluster.as_ref(), after.cluster.as_ref());
     what.extend(observe::jobs(&before.jobs, &after.jobs));
     what.extend(observe::pods(before, after));
+    what.extend(observe::cleanup_alert(before, after, state.line()));
     events.extend(what.into_iter().map(|what| Event::Observed { what }));
     state.journal(events)
 }
