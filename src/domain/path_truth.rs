@@ -191,13 +191,17 @@ fn downgrade_guard(c: &ClusterView) -> String {
 
 /// Why `path` is not available on `line` (beyond the common blockers).
 pub fn unavailable(path: PathKind, incident: &Incident, line: Line) -> Vec<String> {
+    let held = incident
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.controls.restore_hold.is_some());
+    let hold = || {
+        vec!["a restore holds the cluster (openbao.org/restore-hold): never acknowledge while it runs".to_string()]
+    };
     match (path, line) {
-        (PathKind::PauseRepair, Line::V06) => match incident.cluster.as_ref() {
-            Some(c) if c.controls.restore_hold.is_some() => {
-                vec!["a restore holds the cluster (openbao.org/restore-hold): finish or release it first".into()]
-            }
-            _ => Vec::new(),
-        },
+        (PathKind::Retry | PathKind::FixForward, _) if held => hold(),
+        (PathKind::PauseRepair, Line::V06) if held => hold(),
+        (PathKind::PauseRepair, Line::V06) => Vec::new(),
         (PathKind::PauseRepair, l) => vec![format!(
             "not offered for {}: upstream's Pause and repair runbook is for the 0.6 line",
             l.header()

@@ -289,3 +289,21 @@ fn the_rollback_request_note_follows_the_phase() {
     let active = incident("RollingBack", REPAIR, false);
     assert!(phase_note(&active).contains("not processed while break glass"));
 }
+
+#[test]
+fn a_restore_hold_disables_every_acknowledgement() {
+    let mut i = incident("RollingBack", REPAIR, false);
+    if let Some(c) = i.cluster.as_mut() {
+        c.controls.restore_hold = Some("uid-1".into());
+    }
+    let d = diagnose(&i, Line::V06);
+    for p in [PathKind::Retry, PathKind::FixForward, PathKind::PauseRepair] {
+        let v = d.verdict(p).unwrap();
+        assert!(
+            v.why_not.iter().any(|w| w.contains("restore-hold")),
+            "{p:?}: {:?}",
+            v.why_not
+        );
+    }
+    assert!(d.verdict(PathKind::Restore).unwrap().available());
+}
