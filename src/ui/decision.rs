@@ -26,7 +26,9 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
 }
 
 fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
-    let retry = state.retry_target();
+    let retry = state
+        .retry_target()
+        .and_then(|t| crate::app::decide::restore_blocks_ack(state).map(|()| t));
     let diagnosis = state.diagnosis();
     let mut out = vec![mode_line(state, t)];
     out.push(match &retry {
