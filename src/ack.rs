@@ -105,12 +105,17 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
             return EXIT_ERROR;
         }
     };
-    let diagnosis = diagnosis::diagnose(&Inputs {
+    let mut diagnosis = diagnosis::diagnose(&Inputs {
         incident: &incident,
         evidence: &[],
         freshness: Freshness::default(),
         denied: &denied,
     });
+    // What differs by operator line (what the ack reruns per reason, what RollbackCleanup
+    // does after it), for the line detected as the console does.
+    let line = incident.generation().line;
+    println!("{}", line.header());
+    crate::domain::path_truth::apply_line(&mut diagnosis, &incident, line);
     let Some(retry) = diagnosis.verdict(PathKind::Retry) else {
         return EXIT_ERROR;
     };
@@ -142,17 +147,13 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
         conn.namespace,
         actions::ack_patch(nonce, rv)
     );
-    println!("What this acknowledgement retries:");
-    for line in incident.ack_retries() {
-        println!("  - {line}");
-    }
     println!("What the operator will do:");
     for w in &retry.warnings {
         println!("  - {w}");
     }
     log.event(Event::Decision {
         path: "Retry".into(),
-        recommended: diagnosis.recommended.map(|p| p.info().title.to_string()),
+        recommended: diagnosis.recommended.map(|p| p.title().to_string()),
         summary: diagnosis.summary.clone(),
         evidence: diagnosis
             .findings
@@ -181,9 +182,9 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
             ),
         ),
         ActionOutcome::Refused { reason } => (EXIT_REFUSED, format!("refused: {reason}")),
-        ActionOutcome::Reverted { .. } | ActionOutcome::WizardStepDone => {
-            (EXIT_ERROR, "unexpected outcome".into())
-        }
+        ActionOutcome::Reverted { .. }
+        | ActionOutcome::Paused { .. }
+        | ActionOutcome::WizardStepDone => (EXIT_ERROR, "unexpected outcome".into()),
         ActionOutcome::Failed {
             status: Some(403),
             message,

@@ -111,6 +111,12 @@ fn start_sources(
         conn.namespace.clone(),
         tx.clone(),
     ));
+    handles.push(crate::sources::events::spawn(
+        &conn.client,
+        &conn.namespace,
+        cluster,
+        tx.clone(),
+    ));
     Sources { handles, jobs }
 }
 
@@ -219,6 +225,12 @@ pub async fn run_console(
                     Write::Revert(from_version),
                     (&tx, &journal_tx, journal_path.clone()),
                 ),
+                Effect::PauseRepair { step, nonce } => spawn_write(
+                    &conn,
+                    &cluster,
+                    Write::PauseRepair(step, nonce),
+                    (&tx, &journal_tx, journal_path.clone()),
+                ),
                 Effect::LoadRestoreFacts => {
                     let (client, ns, name, tx) = (
                         conn.client.clone(),
@@ -273,6 +285,7 @@ type JournalBatch = (PathBuf, Vec<Entry>);
 enum Write {
     Acknowledge(String),
     Revert(String),
+    PauseRepair(actions::PauseStep, String),
     Wizard(crate::domain::restore::Request),
 }
 
@@ -302,6 +315,9 @@ fn spawn_write(
             }
             Write::Revert(from) => {
                 actions::revert_recorded(&client, &ns, &name, &from, &mut rec).await
+            }
+            Write::PauseRepair(step, nonce) => {
+                actions::pause_step_recorded(&client, &ns, &name, &nonce, step, &mut rec).await
             }
             Write::Wizard(request) => restore::send(&client, &request, &mut rec).await,
         };

@@ -227,11 +227,11 @@ async fn ack_exit_codes_guards_and_the_report_of_its_journal() {
         out.contains("\"breakGlassAck\""),
         "the exact body is shown: {out}"
     );
-    // What the ack retries, per reason: the repair, with the next Job's run ID.
+    // What the ack reruns, per reason: the repair, with the next Job's run ID.
     assert!(
-        out.contains("What this acknowledgement retries:")
-            && out.contains("retries the consensus repair")
-            && out.contains("(run ID rollback-retry-1)"),
+        out.lines().any(|l| l.starts_with("operator"))
+            && out.contains("reruns the consensus repair")
+            && out.contains("run ID rollback-retry-1"),
         "{out}"
     );
     // Once the operator has taken it: the same nonce again is refused, nothing sent.
@@ -365,6 +365,9 @@ async fn the_wizards_openbaorestore_passes_the_crd_schema_in_a_dry_run() {
         })),
         operator: None,
         pvcs: vec![],
+        line: breakglass::domain::generation::Line::V01,
+        restore_role: None,
+        blue_revision: None,
     };
     let body = restore_body(&facts, &sim.seeded.snapshot_key, "r1").unwrap();
     let ar = ApiResource::from_gvk_with_plural(

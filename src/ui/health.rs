@@ -66,6 +66,8 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     jobs(state, t, &mut out);
     steps(state, cluster, t, &mut out);
     operator(state, t, &mut out);
+    // Events last (scroll to them): their warnings are also findings in the Decision pane.
+    out.extend(super::events::lines(state, t));
     out
 }
 
@@ -184,7 +186,7 @@ fn break_glass(state: &State, c: &ClusterView, t: Theme, out: &mut Vec<Line<'sta
 }
 
 /// RollbackCleanup (its break-glass reason or phase): the Green peers still in the Raft
-/// configuration and what a successful retry deletes (`domain::retry_step`).
+/// configuration and what a successful retry deletes (`domain::rollback_cleanup`).
 fn cleanup(state: &State, t: Theme, out: &mut Vec<Line<'static>>) {
     let Some(cl) = state.incident.cleanup() else {
         return;
