@@ -102,6 +102,24 @@ pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
         })).collect::<Vec<_>>(),
         "raft": raft_json(incident, nodes),
         "operator": operator_json(incident),
+        "rollbackCleanup": cleanup_json(incident),
+    })
+}
+
+/// `rollbackCleanup` (reason or phase RollbackCleanup, else null): the Green peers still in
+/// the Raft configuration (null with the reason when unknown) and what a successful retry
+/// deletes.
+fn cleanup_json(incident: &Incident) -> Value {
+    let Some(cl) = incident.cleanup() else {
+        return Value::Null;
+    };
+    let (peers, note) = match &cl.stale_green_peers {
+        Ok(p) => (json!(p), "ok".to_string()),
+        Err(why) => (Value::Null, why.clone()),
+    };
+    json!({
+        "staleGreenPeers": peers, "membership": note,
+        "retryDeletes": {"statefulSet": cl.statefulset, "pvcs": cl.pvcs},
     })
 }
 
@@ -398,5 +416,29 @@ mod tests {
         let text = to_text(&i);
         assert!(text.contains("  cleanup job c1  run "), "{text}");
         assert!(!text.contains("job old"), "{text}");
+    }
+
+    #[test]
+    fn rollback_cleanup_is_null_outside_it_and_says_what_a_retry_deletes() {
+        let mut i = incident_with("");
+        assert_eq!(
+            to_json(&i, Timestamp::UNIX_EPOCH)["rollbackCleanup"],
+            Value::Null
+        );
+        if let Some(bg) = i.cluster.as_mut().and_then(|c| c.blue_green.as_mut()) {
+            bg.phase = Some("RollbackCleanup".into());
+        }
+        let v = to_json(&i, Timestamp::UNIX_EPOCH);
+        let cl = &v["rollbackCleanup"];
+        assert_eq!(cl["staleGreenPeers"], Value::Null);
+        assert_eq!(cl["membership"], "needs token");
+        assert_eq!(
+            cl["retryDeletes"]["statefulSet"],
+            "prod-cluster-269c4f7ba494030d"
+        );
+        assert_eq!(
+            cl["retryDeletes"]["pvcs"][0],
+            "data-prod-cluster-269c4f7ba494030d-0"
+        );
     }
 }
