@@ -1,0 +1,321 @@
+//! The console against the real control plane: kube-apiserver, etcd, kube-controller-manager,
+//! kube-scheduler and kwok (README "Real kube-apiserver tests").
+//!
+//! `cargo test --test real_apiserver [FILTER]`. The binaries come from
+//! `tests/real_apiserver/build-tools.sh` (a cached Go build). The test process re-executes
+//! itself inside a network namespace of its own (`unshare --net`, plus a pid namespace whose
+//! pid 1 takes every process of the rig with it), starts the rig once, runs the cases one
+//! after another, each in a fresh Kubernetes namespace, and stops the rig.
+//!
+//! The rig cannot be had (no binaries, no `unshare`): the suite FAILS, with the reason.
+//! Only `BREAKGLASS_REAL_APISERVER=skip` skips it, loudly (local development).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed step should fail the test loudly"
+)]
+
+#[path = "real_apiserver/cases_api.rs"]
+mod cases_api;
+#[path = "real_apiserver/cases_console.rs"]
+mod cases_console;
+#[path = "real_apiserver/kube.rs"]
+mod kube;
+#[path = "real_apiserver/replay.rs"]
+mod replay;
+#[path = "real_apiserver/rig.rs"]
+mod rig;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rig::{RANGE, Rig};
+
+const INNER: &str = "BREAKGLASS_REAL_APISERVER_INNER";
+const TOOLS: &str = "BREAKGLASS_REAL_APISERVER_TOOLS";
+/// The whole suite may not take longer than this (watchdog on the outer process).
+const WATCHDOG: Duration = Duration::from_secs(20 * 60);
+
+pub type CaseFn = fn(Arc<Rig>, String) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+macro_rules! case {
+    ($m:ident :: $f:ident) => {
+        (
+            stringify!($f),
+            (|rig, ns| Box::pin($m::$f(rig, ns))) as CaseFn,
+        )
+    };
+}
+
+fn cases() -> Vec<(&'static str, CaseFn)> {
+    vec![
+        case!(cases_api::viewer_reads_with_zero_forbidden),
+        case!(cases_console::status_json_equals_the_simulator),
+        case!(cases_console::ack_guards_dry_run_and_patch),
+        case!(cases_console::preflight_verdicts_equal_the_authorizer),
+        // Last: it sees every object the other cases made.
+        case!(cases_api::no_address_outside_the_namespace_range),
+    ]
+}
+
+fn main() -> ExitCode {
+    if std::env::var("BREAKGLASS_REAL_APISERVER").as_deref() == Ok("skip") {
+        eprintln!(
+            "\n!!! real_apiserver SKIPPED (BREAKGLASS_REAL_APISERVER=skip): nothing ran against the real kube-apiserver !!!\n"
+        );
+        return ExitCode::SUCCESS;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        for (name, _) in cases() {
+            println!("{name}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+    match std::env::var(INNER) {
+        Ok(dir) => inner(PathBuf::from(dir), &args),
+        Err(_) => outer(&args),
+    }
+}
+
+/// Build (or find cached) the binaries, then re-run this binary inside new network and pid
+/// namespaces; `setpriv --pdeathsig` kills `unshare` if this process dies, and `unshare
+/// --kill-child` then kills the namespace's pid 1, which takes every rig process with it.
+fn outer(args: &[String]) -> ExitCode {
+    let script = kube::repo().join("tests/real_apiserver/build-tools.sh");
+    let built = Command::new("bash").arg(&script).output();
+    let tools = match built {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        Ok(o) => {
+            eprintln!(
+                "real_apiserver FAILED: {} did not build the control plane ({}):\n{}",
+                script.display(),
+                o.status,
+                String::from_utf8_lossy(&o.stderr)
+            );
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!(
+                "real_apiserver FAILED: cannot run {}: {e}",
+                script.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let dir = match tempfile::Builder::new()
+        .prefix("breakglass-real-")
+        .tempdir()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("real_apiserver FAILED: temp dir: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("real_apiserver FAILED: current_exe: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let child = Command::new("setpriv")
+        .args([
+            "--pdeathsig",
+            "KILL",
+            "--",
+            "unshare",
+            "--net",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--",
+        ])
+        .arg(&exe)
+        .args(args)
+        .env(INNER, dir.path())
+        .env(TOOLS, &tools)
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("real_apiserver FAILED: cannot start `setpriv … unshare --net`: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let start = Instant::now();
+    let code = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status.code(),
+            Ok(None) if start.elapsed() > WATCHDOG => {
+                eprintln!("real_apiserver FAILED: watchdog: the suite ran past {WATCHDOG:?}");
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => {
+                eprintln!("real_apiserver FAILED: waiting for the namespace: {e}");
+                break None;
+            }
+        }
+    };
+    drop(dir);
+    match code {
+        Some(0) => ExitCode::SUCCESS,
+        Some(c) => {
+            if c != 1 {
+                eprintln!(
+                    "real_apiserver FAILED: the namespaced run exited {c} (is `unshare --net` allowed? it needs root or user namespaces)"
+                );
+            }
+            ExitCode::FAILURE
+        }
+        None => ExitCode::FAILURE,
+    }
+}
+
+fn sh(cmd: &[&str]) -> Result<(), String> {
+    let out = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .map_err(|e| format!("{}: {e}", cmd.join(" ")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: {}",
+            cmd.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Inside the namespaces: lo up, the documentation range local on lo, the rig, the cases.
+fn inner(dir: PathBuf, args: &[String]) -> ExitCode {
+    if let Err(e) = sh(&["ip", "link", "set", "lo", "up"])
+        .and_then(|()| sh(&["ip", "route", "add", "local", RANGE, "dev", "lo"]))
+    {
+        eprintln!("real_apiserver FAILED: network namespace setup: {e}");
+        return ExitCode::FAILURE;
+    }
+    let tools = PathBuf::from(std::env::var(TOOLS).unwrap_or_default());
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let exact = args.iter().any(|a| a == "--exact");
+    let selected: Vec<(&'static str, CaseFn)> = cases()
+        .into_iter()
+        .filter(|(name, _)| {
+            filters.is_empty()
+                || filters.iter().any(|f| {
+                    if exact {
+                        name == f
+                    } else {
+                        name.contains(f.as_str())
+                    }
+                })
+        })
+        .collect();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("real_apiserver FAILED: runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let failed = rt.block_on(run(dir, tools, selected));
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn run(dir: PathBuf, tools: PathBuf, selected: Vec<(&'static str, CaseFn)>) -> bool {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // The message is reported with the case's result; here only where it happened.
+    std::panic::set_hook(Box::new(|info| {
+        if let Some(l) = info.location() {
+            eprintln!("panicked at {l}");
+        }
+    }));
+    let started = Instant::now();
+    let mut rig = match Rig::start(dir.clone(), tools).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("real_apiserver FAILED: the rig did not start: {e}");
+            return true;
+        }
+    };
+    println!(
+        "real kube-apiserver {} (rig up in {:.1} s, dir {})",
+        rig.version,
+        started.elapsed().as_secs_f64(),
+        dir.display()
+    );
+    let admin = rig.client("admin").await.expect("admin client");
+    match kube::install_crds(&admin).await {
+        Ok(files) => println!("CRDs installed: {}", files.join(", ")),
+        Err(e) => {
+            eprintln!("real_apiserver FAILED: CRDs: {e}");
+            rig.stop().await;
+            return true;
+        }
+    }
+    let rig = Arc::new(rig);
+    println!("\nrunning {} tests", selected.len());
+    let mut failures = Vec::new();
+    for (i, (name, f)) in selected.iter().enumerate() {
+        let ns = format!(
+            "t{i}-{}",
+            name.replace('_', "-").chars().take(40).collect::<String>()
+        )
+        .trim_end_matches('-')
+        .to_string();
+        let t = Instant::now();
+        let result = match kube::namespace(&admin, &ns).await {
+            Ok(()) => tokio::spawn(f(rig.clone(), ns.clone()))
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("namespace {ns}: {e}")),
+        };
+        match result {
+            Ok(()) => println!("test {name} ... ok ({:.1} s)", t.elapsed().as_secs_f64()),
+            Err(e) => {
+                println!(
+                    "test {name} ... FAILED ({:.1} s)",
+                    t.elapsed().as_secs_f64()
+                );
+                failures.push((name, e));
+            }
+        }
+    }
+    let mut rig = Arc::into_inner(rig);
+    if let Some(r) = rig.as_mut() {
+        if let Err(e) = r.check_alive() {
+            failures.push((&"rig", e.to_string()));
+        }
+        r.stop().await;
+    }
+    for (name, e) in &failures {
+        println!("\n---- {name} ----\n{e}");
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed; finished in {:.1} s",
+        if failures.is_empty() { "ok" } else { "FAILED" },
+        selected.len() - failures.len().min(selected.len()),
+        failures.len(),
+        started.elapsed().as_secs_f64()
+    );
+    !failures.is_empty()
+}
