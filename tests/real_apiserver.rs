@@ -21,6 +21,8 @@
 mod cases_api;
 #[path = "real_apiserver/cases_console.rs"]
 mod cases_console;
+#[path = "real_apiserver/cases_controllers.rs"]
+mod cases_controllers;
 #[path = "real_apiserver/kube.rs"]
 mod kube;
 #[path = "real_apiserver/replay.rs"]
@@ -59,6 +61,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_console::status_json_equals_the_simulator),
         case!(cases_console::ack_guards_dry_run_and_patch),
         case!(cases_console::preflight_verdicts_equal_the_authorizer),
+        case!(cases_controllers::job_lineage_log_follow_ttl_and_gc),
         // Last: it sees every object the other cases made.
         case!(cases_api::no_address_outside_the_namespace_range),
     ]
@@ -241,6 +244,16 @@ fn inner(dir: PathBuf, args: &[String]) -> ExitCode {
     }
 }
 
+/// A fresh Kubernetes namespace per case (a DNS label: at most 63 characters).
+fn namespace_for(i: usize, name: &str) -> String {
+    format!(
+        "t{i}-{}",
+        name.replace('_', "-").chars().take(40).collect::<String>()
+    )
+    .trim_end_matches('-')
+    .to_string()
+}
+
 async fn run(dir: PathBuf, tools: PathBuf, selected: Vec<(&'static str, CaseFn)>) -> bool {
     let _ = rustls::crypto::ring::default_provider().install_default();
     // The message is reported with the case's result; here only where it happened.
@@ -250,7 +263,13 @@ async fn run(dir: PathBuf, tools: PathBuf, selected: Vec<(&'static str, CaseFn)>
         }
     }));
     let started = Instant::now();
-    let mut rig = match Rig::start(dir.clone(), tools).await {
+    let plan: Vec<(&'static str, String, CaseFn)> = selected
+        .iter()
+        .enumerate()
+        .map(|(i, (name, f))| (*name, namespace_for(i, name), *f))
+        .collect();
+    let namespaces: Vec<String> = plan.iter().map(|p| p.1.clone()).collect();
+    let mut rig = match Rig::start(dir.clone(), tools, &namespaces).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("real_apiserver FAILED: the rig did not start: {e}");

@@ -29,7 +29,11 @@ fn breakglass(args: &[&str], kubeconfig: &Path, state: &Path) -> Output {
         .unwrap()
 }
 
-async fn run(args: Vec<String>, kubeconfig: std::path::PathBuf, state: std::path::PathBuf) -> Output {
+async fn run(
+    args: Vec<String>,
+    kubeconfig: std::path::PathBuf,
+    state: std::path::PathBuf,
+) -> Output {
     tokio::task::spawn_blocking(move || {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         breakglass(&a, &kubeconfig, &state)
@@ -75,7 +79,9 @@ pub async fn status_json_equals_the_simulator(rig: Arc<Rig>, ns: String) {
     let dir = tempfile::tempdir().unwrap();
     // The simulator serving the very store the twin seeded (no twin running: no bao nodes
     // behind either server's pod proxy).
-    let sim = serve(incident.store.clone(), ServeOptions::default()).await.unwrap();
+    let sim = serve(incident.store.clone(), ServeOptions::default())
+        .await
+        .unwrap();
     let sim_kc = dir.path().join("sim-kubeconfig");
     sim.write_kubeconfig(&sim_kc, &ns).unwrap();
     let real_kc = rig.kubeconfig_in("admin", &ns).unwrap();
@@ -89,10 +95,22 @@ pub async fn status_json_equals_the_simulator(rig: Arc<Rig>, ns: String) {
     let sm: Value = serde_json::from_slice(&simulated.stdout).unwrap();
     // The sim-backed test's own expectations hold on the real server.
     assert_eq!(r["breakGlassActive"], true);
-    assert_eq!(r["cluster"]["breakGlass"]["reason"], "RollbackConsensusRepairFailed");
-    assert_eq!(r["cluster"]["breakGlass"]["steps"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        r["cluster"]["breakGlass"]["reason"],
+        "RollbackConsensusRepairFailed"
+    );
+    assert_eq!(
+        r["cluster"]["breakGlass"]["steps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
     assert_eq!(r["repairJobs"][0]["runId"], "rollback");
-    assert_eq!(r["cluster"]["breakGlass"]["nonce"], json!(incident.seeded.nonce));
+    assert_eq!(
+        r["cluster"]["breakGlass"]["nonce"],
+        json!(incident.seeded.nonce)
+    );
     let (r, sm) = (normalize(r), normalize(sm));
     if r != sm {
         panic!(
@@ -120,38 +138,97 @@ pub async fn ack_guards_dry_run_and_patch(rig: Arc<Rig>, ns: String) {
     let before = api.get(&cluster).await.unwrap();
 
     let responder_kc = rig.kubeconfig_in("responder", &ns).unwrap();
-    let o = run(s(&["ack", "-n", &ns, &cluster, "--nonce", "0000", "--yes"]), responder_kc.clone(), dir.path().into()).await;
-    assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(
+        s(&["ack", "-n", &ns, &cluster, "--nonce", "0000", "--yes"]),
+        responder_kc.clone(),
+        dir.path().into(),
+    )
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("stale"));
-    assert_eq!(rv(&api.get(&cluster).await.unwrap()), rv(&before), "a refused ack wrote");
+    assert_eq!(
+        rv(&api.get(&cluster).await.unwrap()),
+        rv(&before),
+        "a refused ack wrote"
+    );
 
     let viewer_kc = rig.kubeconfig_in("viewer", &ns).unwrap();
-    let o = run(s(&["ack", "-n", &ns, &cluster, "--nonce", &nonce, "--yes"]), viewer_kc.clone(), dir.path().into()).await;
-    assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(rv(&api.get(&cluster).await.unwrap()), rv(&before), "the viewer's ack wrote");
+    let o = run(
+        s(&["ack", "-n", &ns, &cluster, "--nonce", &nonce, "--yes"]),
+        viewer_kc.clone(),
+        dir.path().into(),
+    )
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        rv(&api.get(&cluster).await.unwrap()),
+        rv(&before),
+        "the viewer's ack wrote"
+    );
     // The real authorizer, not only the preflight, refuses the viewer's patch.
     let viewer = rig.client("viewer").await.unwrap();
     match actions::acknowledge(&viewer, &ns, &cluster, &nonce).await {
-        ActionOutcome::Failed { status: Some(403), .. } => {}
+        ActionOutcome::Failed {
+            status: Some(403), ..
+        } => {}
         other => panic!("viewer's patch: expected 403, got {other:?}"),
     }
 
     // A dry run the server executes: schema validation runs (an invalid value is refused)
     // and nothing is stored.
-    let dry = PatchParams { dry_run: true, ..Default::default() };
-    let bad = api.patch(&cluster, &dry, &Patch::Merge(json!({"spec": {"replicas": "three"}}))).await;
-    assert!(matches!(&bad, Err(kube::Error::Api(s)) if s.code == 422), "{bad:?}");
-    let ok = api.patch(&cluster, &dry, &Patch::Merge(actions::ack_patch(&nonce, &rv(&before)))).await.unwrap();
+    let dry = PatchParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let bad = api
+        .patch(
+            &cluster,
+            &dry,
+            &Patch::Merge(json!({"spec": {"replicas": "three"}})),
+        )
+        .await;
+    assert!(
+        matches!(&bad, Err(kube::Error::Api(s)) if s.code == 422),
+        "{bad:?}"
+    );
+    let ok = api
+        .patch(
+            &cluster,
+            &dry,
+            &Patch::Merge(actions::ack_patch(&nonce, &rv(&before))),
+        )
+        .await
+        .unwrap();
     assert_eq!(ok.data["spec"]["breakGlassAck"], json!(nonce));
     let now = api.get(&cluster).await.unwrap();
     assert_eq!(rv(&now), rv(&before), "a dry run was stored");
     assert!(now.data["spec"]["breakGlassAck"].is_null());
 
     // 409: the console's patch carries the resourceVersion it read; the object changed since.
-    api.patch(&cluster, &PatchParams::default(), &Patch::Merge(json!({"metadata": {"annotations": {"rig/touch": "1"}}})))
-        .await
-        .unwrap();
-    let stale = api.patch(&cluster, &PatchParams::default(), &Patch::Merge(actions::ack_patch(&nonce, &rv(&before)))).await;
+    api.patch(
+        &cluster,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"annotations": {"rig/touch": "1"}}})),
+    )
+    .await
+    .unwrap();
+    let stale = api
+        .patch(
+            &cluster,
+            &PatchParams::default(),
+            &Patch::Merge(actions::ack_patch(&nonce, &rv(&before))),
+        )
+        .await;
     match &stale {
         Err(kube::Error::Api(s)) => {
             assert_eq!((s.code, s.reason.as_str()), (409, "Conflict"), "{s:?}");
@@ -162,19 +239,26 @@ pub async fn ack_guards_dry_run_and_patch(rig: Arc<Rig>, ns: String) {
     // The current nonce, by the responder: dry run first, then the patch.
     let responder = conn(&responder_kc).await;
     let mut rec = Recorder::default();
-    let out = actions::acknowledge_recorded(&responder.client, &ns, &cluster, &nonce, &mut rec).await;
+    let out =
+        actions::acknowledge_recorded(&responder.client, &ns, &cluster, &nonce, &mut rec).await;
     assert!(matches!(out, ActionOutcome::Acknowledged { .. }), "{out:?}");
     let requests: Vec<(String, bool)> = rec
         .entries
         .iter()
         .filter_map(|e| match &e.event {
-            Event::Request { method, dry_run, .. } => Some((method.clone(), *dry_run)),
+            Event::Request {
+                method, dry_run, ..
+            } => Some((method.clone(), *dry_run)),
             _ => None,
         })
         .collect();
     assert_eq!(
         requests,
-        vec![("GET".into(), false), ("PATCH".into(), true), ("PATCH".into(), false)]
+        vec![
+            ("GET".into(), false),
+            ("PATCH".into(), true),
+            ("PATCH".into(), false)
+        ]
     );
     let after = api.get(&cluster).await.unwrap();
     assert_eq!(after.data["spec"]["breakGlassAck"], json!(nonce));
@@ -193,7 +277,10 @@ pub async fn preflight_verdicts_equal_the_authorizer(rig: Arc<Rig>, ns: String) 
     super::kube::apply(&admin, &pvc, None).await.unwrap();
     let deploy = breakglass::sim::twin_objects::operator_deployment();
     super::kube::apply(&admin, &deploy, None).await.unwrap();
-    let op_ns = deploy["metadata"]["namespace"].as_str().unwrap().to_string();
+    let op_ns = deploy["metadata"]["namespace"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let op_name = deploy["metadata"]["name"].as_str().unwrap().to_string();
     for user in ["viewer", "responder", "admin"] {
         let client = rig.client(user).await.unwrap();
@@ -225,7 +312,10 @@ async fn attempt(
     op_ns: &str,
     op_name: &str,
 ) -> u16 {
-    let dry_patch = PatchParams { dry_run: true, ..Default::default() };
+    let dry_patch = PatchParams {
+        dry_run: true,
+        ..Default::default()
+    };
     let code = |r: Result<(), kube::Error>| match r {
         Ok(()) => 200,
         Err(kube::Error::Api(s)) => s.code,
@@ -234,7 +324,11 @@ async fn attempt(
     match (need.verb, need.resource, need.subresource) {
         ("patch", "openbaoclusters", None) => code(
             cluster_api(client, ns)
-                .patch(cluster, &dry_patch, &Patch::Merge(json!({"metadata": {"annotations": {"rig/probe": "1"}}})))
+                .patch(
+                    cluster,
+                    &dry_patch,
+                    &Patch::Merge(json!({"metadata": {"annotations": {"rig/probe": "1"}}})),
+                )
                 .await
                 .map(drop),
         ),
@@ -247,14 +341,20 @@ async fn attempt(
                 "spec": {"cluster": cluster}
             }))
             .unwrap();
-            let pp = PostParams { dry_run: true, ..Default::default() };
+            let pp = PostParams {
+                dry_run: true,
+                ..Default::default()
+            };
             // 422 (schema) still means the authorizer let it through.
             code(api.create(&pp, &body).await.map(drop))
         }
         ("delete", "persistentvolumeclaims", None) => {
             let api: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
                 Api::namespaced(client.clone(), ns);
-            let dp = DeleteParams { dry_run: true, ..Default::default() };
+            let dp = DeleteParams {
+                dry_run: true,
+                ..Default::default()
+            };
             code(api.delete("data-x", &dp).await.map(drop))
         }
         ("list", "deployments", None) => {
@@ -265,9 +365,13 @@ async fn attempt(
             let api: Api<k8s_openapi::api::apps::v1::Deployment> =
                 Api::namespaced(client.clone(), op_ns);
             code(
-                api.patch_scale(op_name, &dry_patch, &Patch::Merge(json!({"spec": {"replicas": 1}})))
-                    .await
-                    .map(drop),
+                api.patch_scale(
+                    op_name,
+                    &dry_patch,
+                    &Patch::Merge(json!({"spec": {"replicas": 1}})),
+                )
+                .await
+                .map(drop),
             )
         }
         other => panic!("no probe for {other:?}"),

@@ -21,7 +21,9 @@ use breakglass::sim::store::{Resource, Store};
 use breakglass::sim::twin::model_for;
 use breakglass::sim::twin_seed::{Seeded, seed};
 use kube::Client;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
+};
 use serde_json::{Value, json};
 
 pub const REPLAYED_NODE: &str = "replayed-node";
@@ -59,12 +61,25 @@ fn rewrite_uids(v: &Value, uids: &BTreeMap<String, String>) -> Value {
 /// The object as a create request for the real server; returns it and its status.
 fn prepare(r: Resource, obj: &Value, uids: &BTreeMap<String, String>, n: usize) -> (Value, Value) {
     let mut obj = rewrite_uids(obj, uids);
-    let status = obj.as_object_mut().unwrap().remove("status").unwrap_or(Value::Null);
+    let status = obj
+        .as_object_mut()
+        .unwrap()
+        .remove("status")
+        .unwrap_or(Value::Null);
     let meta = obj["metadata"].as_object_mut().unwrap();
-    for k in ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields"] {
+    for k in [
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "generation",
+        "managedFields",
+    ] {
         meta.remove(k);
     }
-    if let Some(refs) = meta.get_mut("ownerReferences").and_then(Value::as_array_mut) {
+    if let Some(refs) = meta
+        .get_mut("ownerReferences")
+        .and_then(Value::as_array_mut)
+    {
         refs.retain(|o| uids.values().any(|u| o["uid"] == json!(u)));
     }
     let mut status = status;
@@ -123,13 +138,18 @@ pub async fn incident(admin: &Client, name: &str, ns: &str) -> Incident {
         let (objs, _) = store.list(r, Some(ns));
         for obj in objs {
             n += 1;
-            let sim_uid = obj["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+            let sim_uid = obj["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             let (body, status) = prepare(r, &obj, &uids, n);
             let body: DynamicObject = serde_json::from_value(body).unwrap();
             let created = api
                 .create(&PostParams::default(), &body)
                 .await
-                .unwrap_or_else(|e| panic!("replay create {} {:?}: {e}", r.kind(), body.metadata.name));
+                .unwrap_or_else(|e| {
+                    panic!("replay create {} {:?}: {e}", r.kind(), body.metadata.name)
+                });
             let name = created.metadata.name.clone().unwrap();
             uids.insert(sim_uid, created.metadata.uid.clone().unwrap());
             if !status.is_null() {

@@ -28,8 +28,6 @@ pub const NODE_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
 pub const SERVICE_RANGE: &str = "198.51.100.16/28";
 pub const POD_CIDR: &str = "198.51.100.128/25";
 pub const NODE_NAME: &str = "kwok-node";
-/// Pods in this namespace get their container log from `logs/<container>.log` (kwok ClusterLogs).
-pub const LOG_NAMESPACE: &str = "kwok-logs";
 
 pub const USERS: [(&str, &str, &str); 3] = [
     ("admin", "admin-token-rig", "system:masters"),
@@ -123,20 +121,28 @@ fn write(path: &Path, text: &str) -> Result<(), RigError> {
     std::fs::write(path, text).map_err(|e| err(&path.display().to_string(), e))
 }
 
-/// The kwok configuration: the default node/pod Stages (kwok's own, used when none are given)
-/// plus one ClusterLogs serving each container's log from a file in `logs/`.
-fn kwok_config(dir: &Path) -> String {
+/// The kwok configuration: kwok's default node/pod Stages (used when none are given) plus one
+/// ClusterLogs per test namespace serving every container's log from `logs/<namespace>.log`
+/// (CRI format) and `logs/<namespace>.previous.log`.
+fn kwok_config(dir: &Path, namespaces: &[String]) -> String {
     let logs = dir.join("logs");
-    format!(
-        "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: rig-logs\nspec:\n  selector:\n    matchNamespaces: [{LOG_NAMESPACE}]\n  logs:\n  - containers: [main]\n    logsFile: {}\n    previousLogsFile: {}\n    follow: true\n",
-        logs.join("main.log").display(),
-        logs.join("main.previous.log").display(),
-    )
+    namespaces
+        .iter()
+        .map(|ns| {
+            format!(
+                "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: logs-{ns}\nspec:\n  selector:\n    matchNamespaces: [{ns}]\n  logs:\n  - logsFile: {}\n    previousLogsFile: {}\n    follow: true\n",
+                logs.join(format!("{ns}.log")).display(),
+                logs.join(format!("{ns}.previous.log")).display(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
 }
 
 impl Rig {
-    pub fn log_file(&self, name: &str) -> PathBuf {
-        self.dir.join("logs").join(name)
+    /// The file kwok serves as the log of every container in `namespace`.
+    pub fn log_file(&self, namespace: &str) -> PathBuf {
+        self.dir.join("logs").join(format!("{namespace}.log"))
     }
 
     pub fn kubeconfig(&self, user: &str) -> PathBuf {
@@ -205,7 +211,11 @@ impl Rig {
 
     /// Start everything and wait until the API server is ready, the node is Ready and the
     /// controller-manager has made the `default` ServiceAccount.
-    pub async fn start(dir: PathBuf, tools: PathBuf) -> Result<Rig, RigError> {
+    pub async fn start(
+        dir: PathBuf,
+        tools: PathBuf,
+        namespaces: &[String],
+    ) -> Result<Rig, RigError> {
         let pki = pki()?;
         std::fs::create_dir_all(dir.join("logs")).map_err(|e| err("logs dir", e))?;
         let p = |name: &str| dir.join(name).display().to_string();
@@ -242,7 +252,7 @@ impl Rig {
             })
             .collect();
         write(&dir.join("tokens.csv"), &tokens)?;
-        write(&dir.join("kwok.yaml"), &kwok_config(&dir))?;
+        write(&dir.join("kwok.yaml"), &kwok_config(&dir, namespaces))?;
 
         let etcd_client = free_port(Ipv4Addr::LOCALHOST)?;
         let etcd_peer = free_port(Ipv4Addr::LOCALHOST)?;
