@@ -23,6 +23,8 @@ mod cases_api;
 mod cases_console;
 #[path = "real_apiserver/cases_controllers.rs"]
 mod cases_controllers;
+#[path = "real_apiserver/cases_restore.rs"]
+mod cases_restore;
 #[path = "real_apiserver/kube.rs"]
 mod kube;
 #[path = "real_apiserver/replay.rs"]
@@ -62,6 +64,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_console::ack_guards_dry_run_and_patch),
         case!(cases_console::preflight_verdicts_equal_the_authorizer),
         case!(cases_controllers::job_lineage_log_follow_ttl_and_gc),
+        case!(cases_restore::restore_steps_on_real_objects),
         // Last: it sees every object the other cases made.
         case!(cases_api::no_address_outside_the_namespace_range),
     ]

@@ -43,7 +43,7 @@ pub async fn job_lineage_log_follow_ttl_and_gc(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
     let incident = replay::incident(&admin, "transient", &ns).await;
     let topo = Topology::of(&incident.scenario);
-    let cluster_uid = incident.uids[&incident.seeded.cluster_uid].clone();
+    let cluster_uid = incident.uid(&incident.seeded.cluster_uid);
     let (log, texts) = cri_lines("retry", 40);
     std::fs::write(rig.log_file(&ns), log).unwrap();
 

@@ -37,6 +37,13 @@ pub struct Incident {
     pub uids: BTreeMap<String, String>,
 }
 
+impl Incident {
+    /// The real uid of the object the twin seeded with `sim_uid`.
+    pub fn uid(&self, sim_uid: &str) -> String {
+        self.uids[sim_uid].clone()
+    }
+}
+
 pub fn api_resource(r: Resource) -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk(r.group(), r.version(), r.kind()))
 }
@@ -133,23 +140,37 @@ pub async fn incident(admin: &Client, name: &str, ns: &str) -> Incident {
     }
     let mut uids = BTreeMap::new();
     let mut n = 0;
-    for r in [Resource::OpenBaoClusters, Resource::Jobs, Resource::Pods] {
-        let api: Api<DynamicObject> = Api::namespaced_with(admin.clone(), ns, &api_resource(r));
-        let (objs, _) = store.list(r, Some(ns));
+    for r in [
+        Resource::OpenBaoClusters,
+        Resource::Deployments,
+        Resource::PersistentVolumeClaims,
+        Resource::Jobs,
+        Resource::Pods,
+    ] {
+        let (objs, _) = store.list(r, None);
         for obj in objs {
             n += 1;
+            let obj_ns = obj["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or(ns)
+                .to_string();
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(admin.clone(), &obj_ns, &api_resource(r));
             let sim_uid = obj["metadata"]["uid"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
             let (body, status) = prepare(r, &obj, &uids, n);
             let body: DynamicObject = serde_json::from_value(body).unwrap();
-            let created = api
-                .create(&PostParams::default(), &body)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!("replay create {} {:?}: {e}", r.kind(), body.metadata.name)
-                });
+            let created = match api.create(&PostParams::default(), &body).await {
+                Ok(c) => c,
+                // The operator Deployment lives outside the test's namespace: one for all.
+                Err(kube::Error::Api(e)) if e.code == 409 && obj_ns != ns => api
+                    .get(body.metadata.name.as_deref().unwrap())
+                    .await
+                    .unwrap(),
+                Err(e) => panic!("replay create {} {:?}: {e}", r.kind(), body.metadata.name),
+            };
             let name = created.metadata.name.clone().unwrap();
             uids.insert(sim_uid, created.metadata.uid.clone().unwrap());
             if !status.is_null() {
