@@ -23,6 +23,8 @@ mod cases_api;
 mod cases_console;
 #[path = "real_apiserver/cases_controllers.rs"]
 mod cases_controllers;
+#[path = "real_apiserver/cases_differential.rs"]
+mod cases_differential;
 #[path = "real_apiserver/cases_restore.rs"]
 mod cases_restore;
 #[path = "real_apiserver/kube.rs"]
@@ -45,6 +47,8 @@ const INNER: &str = "BREAKGLASS_REAL_APISERVER_INNER";
 const TOOLS: &str = "BREAKGLASS_REAL_APISERVER_TOOLS";
 /// The whole suite may not take longer than this (watchdog on the outer process).
 const WATCHDOG: Duration = Duration::from_secs(20 * 60);
+/// One case may not take longer than this.
+const CASE_TIMEOUT: Duration = Duration::from_secs(180);
 
 pub type CaseFn = fn(Arc<Rig>, String) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -65,6 +69,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_console::preflight_verdicts_equal_the_authorizer),
         case!(cases_controllers::job_lineage_log_follow_ttl_and_gc),
         case!(cases_restore::restore_steps_on_real_objects),
+        case!(cases_differential::differential_conformance),
         // Last: it sees every object the other cases made.
         case!(cases_api::no_address_outside_the_namespace_range),
     ]
@@ -173,7 +178,12 @@ fn outer(args: &[String]) -> ExitCode {
             }
         }
     };
-    drop(dir);
+    if std::env::var_os("BREAKGLASS_REAL_APISERVER_KEEP").is_some() {
+        eprintln!(
+            "kept (BREAKGLASS_REAL_APISERVER_KEEP): {}",
+            dir.keep().display()
+        );
+    }
     match code {
         Some(0) => ExitCode::SUCCESS,
         Some(c) => {
@@ -306,9 +316,14 @@ async fn run(dir: PathBuf, tools: PathBuf, selected: Vec<(&'static str, CaseFn)>
         .to_string();
         let t = Instant::now();
         let result = match kube::namespace(&admin, &ns).await {
-            Ok(()) => tokio::spawn(f(rig.clone(), ns.clone()))
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(()) => {
+                match tokio::time::timeout(CASE_TIMEOUT, tokio::spawn(f(rig.clone(), ns.clone())))
+                    .await
+                {
+                    Ok(joined) => joined.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("timed out after {CASE_TIMEOUT:?}")),
+                }
+            }
             Err(e) => Err(format!("namespace {ns}: {e}")),
         };
         match result {

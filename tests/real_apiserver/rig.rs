@@ -14,8 +14,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use breakglass::sim::tls::{KubeconfigContext, kubeconfig_yaml};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use breakglass::sources::connect::{Target, connect};
+use kube::Client;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -171,12 +171,17 @@ impl Rig {
         Ok(path)
     }
 
+    /// A client for `user`, made by the console's own `connect` (no kube-rs retries: a 503
+    /// from the pod proxy is an answer, not something to retry for minutes).
     pub async fn client(&self, user: &str) -> Result<Client, RigError> {
-        let kc = Kubeconfig::read_from(self.kubeconfig(user)).map_err(|e| err("kubeconfig", e))?;
-        let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        let target = Target {
+            kubeconfig: Some(self.kubeconfig(user)),
+            ..Target::default()
+        };
+        Ok(connect(&target)
             .await
-            .map_err(|e| err("kubeconfig", e))?;
-        Client::try_from(config).map_err(|e| err("client", e))
+            .map_err(|e| err("connect", e))?
+            .client)
     }
 
     fn spawn(&mut self, name: &'static str, bin: &str, args: &[String]) -> Result<(), RigError> {
