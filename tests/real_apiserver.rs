@@ -198,6 +198,26 @@ fn outer(args: &[String]) -> ExitCode {
     }
 }
 
+/// Remove the temp dirs of earlier runs whose process is gone (killed before it could clean
+/// up: `breakglass-real-<pid>-…`). Their processes died with their namespaces already.
+fn sweep_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let pid = name
+            .strip_prefix("breakglass-real-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn sh(cmd: &[&str]) -> Result<(), String> {
     let out = Command::new(cmd[0])
         .args(&cmd[1..])
