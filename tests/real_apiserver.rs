@@ -27,6 +27,8 @@ mod cases_controllers;
 mod cases_differential;
 #[path = "real_apiserver/cases_restore.rs"]
 mod cases_restore;
+#[path = "real_apiserver/cases_watch.rs"]
+mod cases_watch;
 #[path = "real_apiserver/kube.rs"]
 mod kube;
 #[path = "real_apiserver/replay.rs"]
@@ -67,6 +69,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_console::status_json_equals_the_simulator),
         case!(cases_console::ack_guards_dry_run_and_patch),
         case!(cases_console::preflight_verdicts_equal_the_authorizer),
+        case!(cases_watch::watchers_see_changes_and_unreadable_objects),
         case!(cases_controllers::job_lineage_log_follow_ttl_and_gc),
         case!(cases_restore::restore_steps_on_real_objects),
         case!(cases_differential::differential_conformance),
@@ -120,10 +123,9 @@ fn outer(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let dir = match tempfile::Builder::new()
-        .prefix("breakglass-real-")
-        .tempdir()
-    {
+    sweep_stale_dirs();
+    let prefix = format!("breakglass-real-{}-", std::process::id());
+    let dir = match tempfile::Builder::new().prefix(&prefix).tempdir() {
         Ok(d) => d,
         Err(e) => {
             eprintln!("real_apiserver FAILED: temp dir: {e}");

@@ -181,6 +181,38 @@ pub async fn install_crds(admin: &Client) -> Result<Vec<String>, RigError> {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }
+            // Established is not yet servable: the watch cache answers 429 "storage is
+            // (re)initializing" for a moment. Ready when a list works.
+            for doc in documents(&file)? {
+                let group = doc
+                    .pointer("/spec/group")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let kind = doc
+                    .pointer("/spec/names/kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let plural = doc
+                    .pointer("/spec/names/plural")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let version = doc
+                    .pointer("/spec/versions/0/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let ar = ApiResource::from_gvk_with_plural(
+                    &GroupVersionKind::gvk(group, version, kind),
+                    plural,
+                );
+                let api: Api<DynamicObject> = Api::all_with(admin.clone(), &ar);
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while let Err(e) = api.list(&kube::api::ListParams::default().limit(1)).await {
+                    if Instant::now() > deadline {
+                        return Err(err(&format!("{plural} not servable"), e));
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
             installed.push(
                 file.strip_prefix(repo())
                     .unwrap_or(&file)
