@@ -25,6 +25,8 @@ mod cases_console;
 mod cases_controllers;
 #[path = "real_apiserver/cases_differential.rs"]
 mod cases_differential;
+#[path = "real_apiserver/cases_proxy.rs"]
+mod cases_proxy;
 #[path = "real_apiserver/cases_restore.rs"]
 mod cases_restore;
 #[path = "real_apiserver/cases_watch.rs"]
@@ -75,6 +77,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_controllers::job_lineage_log_follow_ttl_and_gc),
         case!(cases_restore::restore_steps_on_real_objects),
         case!(cases_differential::differential_conformance),
+        case!(cases_proxy::pod_proxy_reaches_a_node_on_its_pod_ip),
         // Last: it sees every object the other cases made.
         case!(cases_api::no_address_outside_the_namespace_range),
     ]
