@@ -129,7 +129,7 @@ async fn sim_client(kubeconfig: &std::path::Path, context: &str) -> Client {
     connect(&target).await.unwrap().client
 }
 
-fn requests(ns: &str, cluster: &str, pod: &str, op_ns: &str, op: &str) -> Vec<Req> {
+fn requests(ns: &str, cluster: &str, pod: &str, op_ns: &str, op: &str, nonce: &str) -> Vec<Req> {
     let c = format!("/apis/openbao.org/v1alpha1/namespaces/{ns}/openbaoclusters");
     let merge = "application/merge-patch+json";
     let r = |name, user, method, path: String, ctype, body: Option<Value>, fields| Req {
@@ -271,6 +271,30 @@ fn requests(ns: &str, cluster: &str, pod: &str, op_ns: &str, op: &str) -> Vec<Re
             &["/kind"],
         ),
         r(
+            "json patch testing the status nonce (stale)",
+            "admin",
+            "PATCH",
+            format!("{c}/{cluster}?dryRun=All"),
+            "application/json-patch+json",
+            Some(
+                json!([{"op": "test", "path": "/status/breakGlass/nonce", "value": "stale"},
+                        {"op": "add", "path": "/spec/breakGlassAck", "value": "stale"}]),
+            ),
+            &["/kind"],
+        ),
+        r(
+            "json patch testing the status nonce (current)",
+            "admin",
+            "PATCH",
+            format!("{c}/{cluster}?dryRun=All"),
+            "application/json-patch+json",
+            Some(
+                json!([{"op": "test", "path": "/status/breakGlass/nonce", "value": nonce},
+                        {"op": "add", "path": "/spec/breakGlassAck", "value": nonce}]),
+            ),
+            &["/spec/breakGlassAck"],
+        ),
+        r(
             "status subresource dry run",
             "admin",
             "PATCH",
@@ -410,7 +434,7 @@ pub async fn differential_conformance(rig: Arc<Rig>, ns: String) {
     };
     let mut differences = Vec::new();
     let mut table = Vec::new();
-    for r in requests(&ns, &cluster, &pod, op_ns, op_name) {
+    for r in requests(&ns, &cluster, &pod, op_ns, op_name, &incident.seeded.nonce) {
         let a = call("real", &pick(&real, r.user), &r).await;
         let b = call("sim", &pick(&simulated, r.user), &r).await;
         let mut diff = Vec::new();
