@@ -143,8 +143,19 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Install the repository's CRDs (`assets/crds/*.yaml`, and `assets/crds/0.6/*.yaml` when
-/// present) and wait until each is Established. Returns the files installed.
+/// The CRD generation to install. Both generations define `openbaoclusters.openbao.org` and
+/// `openbaorestores.openbao.org` at `v1alpha1`, so one server holds one of them: the 0.1
+/// CRDs (`assets/crds/*.yaml`) unless `BREAKGLASS_REAL_APISERVER_CRDS=0.6` asks for
+/// `assets/crds/0.6/*.yaml`.
+fn crd_dir() -> std::path::PathBuf {
+    match std::env::var("BREAKGLASS_REAL_APISERVER_CRDS").as_deref() {
+        Ok("0.6") => repo().join("assets/crds/0.6"),
+        _ => repo().join("assets/crds"),
+    }
+}
+
+/// Install the repository's CRDs of one generation ([`crd_dir`]) and wait until each is
+/// Established and servable. Returns the files installed.
 pub async fn install_crds(admin: &Client) -> Result<Vec<String>, RigError> {
     let mut installed = Vec::new();
     let crd_ar = ApiResource::from_gvk(&GroupVersionKind::gvk(
@@ -153,7 +164,11 @@ pub async fn install_crds(admin: &Client) -> Result<Vec<String>, RigError> {
         "CustomResourceDefinition",
     ));
     let api: Api<DynamicObject> = Api::all_with(admin.clone(), &crd_ar);
-    for dir in [repo().join("assets/crds"), repo().join("assets/crds/0.6")] {
+    let dirs = [crd_dir()];
+    if yaml_files(&dirs[0]).is_empty() {
+        return Err(RigError(format!("no CRDs in {}", dirs[0].display())));
+    }
+    for dir in dirs {
         for file in yaml_files(&dir) {
             for doc in documents(&file)? {
                 let name = doc
