@@ -20,15 +20,19 @@ use super::kube::wait_for;
 use super::replay;
 use super::rig::{NODE_NAME, Rig};
 
-/// `n` lines in the CRI log format kwok reads, stamped from now on.
-fn cri_lines(prefix: &str, n: usize) -> (String, Vec<String>) {
-    let now = jiff::Timestamp::now();
+/// `n` lines in the CRI log format kwok reads, 100 ms apart ending now, and their times.
+fn cri_lines(prefix: &str, n: usize) -> (String, Vec<String>, Vec<jiff::Timestamp>) {
+    let start = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_millis(100 * n as i64))
+        .unwrap();
     let mut file = String::new();
     let mut texts = Vec::new();
+    let mut times = Vec::new();
     for i in 0..n {
-        let t = now
-            .checked_add(jiff::SignedDuration::from_millis(i as i64))
+        let t = start
+            .checked_add(jiff::SignedDuration::from_millis(100 * i as i64))
             .unwrap();
+        times.push(t);
         let text = format!("{prefix} line {i}");
         file.push_str(&format!(
             "{} stdout F {text}\n",
@@ -36,7 +40,55 @@ fn cri_lines(prefix: &str, n: usize) -> (String, Vec<String>) {
         ));
         texts.push(text);
     }
-    (file, texts)
+    (file, texts, times)
+}
+
+/// What the follower's resumption relies on (`logfollow`: sinceTime has one-second
+/// precision, a resumed stream starts at or before the last line seen): the real server and
+/// kwok return exactly the lines from the start of that second on, with their timestamps.
+async fn resume_by_since_time(
+    admin: &kube::Client,
+    ns: &str,
+    job: &str,
+    texts: &[String],
+    times: &[jiff::Timestamp],
+) {
+    let pods: Api<Pod> = Api::namespaced(admin.clone(), ns);
+    let sel = format!("batch.kubernetes.io/job-name={job}");
+    let pod = pods
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .unwrap()
+        .items[0]
+        .metadata
+        .name
+        .clone()
+        .unwrap();
+    let since = jiff::Timestamp::from_second(times[20].as_second()).unwrap();
+    let params = kube::api::LogParams {
+        container: Some(breakglass::domain::incident::EXECUTOR_CONTAINER.into()),
+        timestamps: true,
+        since_time: Some(since),
+        ..Default::default()
+    };
+    let got: Vec<String> = pods
+        .logs(&pod, &params)
+        .await
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, t)| t.to_string()))
+        .collect();
+    let want: Vec<String> = texts
+        .iter()
+        .zip(times)
+        .filter(|(_, t)| **t >= since)
+        .map(|(x, _)| x.clone())
+        .collect();
+    assert_eq!(got, want, "sinceTime {since}");
+    assert!(
+        got.contains(&texts[20]),
+        "the line at the resume point itself is repeated"
+    );
 }
 
 pub async fn job_lineage_log_follow_ttl_and_gc(rig: Arc<Rig>, ns: String) {
@@ -44,11 +96,11 @@ pub async fn job_lineage_log_follow_ttl_and_gc(rig: Arc<Rig>, ns: String) {
     let incident = replay::incident(&admin, "transient", &ns).await;
     let topo = Topology::of(&incident.scenario);
     let cluster_uid = incident.uid(&incident.seeded.cluster_uid);
-    let (log, texts) = cri_lines("retry", 40);
+    let (log, texts, times) = cri_lines("retry", 40);
     std::fs::write(rig.log_file(&ns), log).unwrap();
 
     let mut job = executor_job(&topo, ACTION_REPAIR, "rollback-retry-1", &cluster_uid);
-    job["spec"]["ttlSecondsAfterFinished"] = json!(8);
+    job["spec"]["ttlSecondsAfterFinished"] = json!(12);
     let sa = job["spec"]["template"]["spec"]["serviceAccountName"].clone();
     super::kube::apply(
         &admin,
@@ -102,6 +154,7 @@ pub async fn job_lineage_log_follow_ttl_and_gc(rig: Arc<Rig>, ns: String) {
         }
     }
     follower.abort();
+    resume_by_since_time(&admin, &ns, &name, &texts, &times).await;
     assert!(
         texts
             .iter()
