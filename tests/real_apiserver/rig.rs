@@ -11,6 +11,7 @@
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use breakglass::sim::tls::{KubeconfigContext, kubeconfig_yaml};
@@ -52,6 +53,8 @@ fn err(what: &str, e: impl std::fmt::Display) -> RigError {
 /// One running component; killed on drop (and with the namespace's pid 1 in any case).
 struct Component {
     name: &'static str,
+    bin: String,
+    args: Vec<String>,
     child: Child,
     log: PathBuf,
 }
@@ -62,7 +65,7 @@ pub struct Rig {
     pub server: String,
     pub ca_pem: String,
     pub version: String,
-    components: Vec<Component>,
+    components: Mutex<Vec<Component>>,
 }
 
 fn free_port(ip: Ipv4Addr) -> Result<u16, RigError> {
@@ -184,9 +187,19 @@ impl Rig {
             .client)
     }
 
-    fn spawn(&mut self, name: &'static str, bin: &str, args: &[String]) -> Result<(), RigError> {
+    fn components(&self) -> std::sync::MutexGuard<'_, Vec<Component>> {
+        self.components
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn spawn(&self, name: &'static str, bin: &str, args: &[String]) -> Result<(), RigError> {
         let log = self.dir.join(format!("{name}.log"));
-        let out = std::fs::File::create(&log).map_err(|e| err("log file", e))?;
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(|e| err("log file", e))?;
         let errf = out.try_clone().map_err(|e| err("log file", e))?;
         let child = Command::new(self.tools.join(bin))
             .args(args)
@@ -196,13 +209,41 @@ impl Rig {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| err(&format!("start {name}"), e))?;
-        self.components.push(Component { name, child, log });
+        self.components().push(Component {
+            name,
+            bin: bin.to_string(),
+            args: args.to_vec(),
+            child,
+            log,
+        });
         Ok(())
     }
 
+    /// Kill component `name` and start it again with the same arguments (a kubelet restart,
+    /// for instance: every log stream it serves is cut).
+    pub async fn restart(&self, name: &str) -> Result<(), RigError> {
+        let old = {
+            let mut cs = self.components();
+            let i = cs
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| RigError(format!("no component {name}")))?;
+            cs.remove(i)
+        };
+        let Component {
+            name,
+            bin,
+            args,
+            mut child,
+            ..
+        } = old;
+        let _ = child.kill().await;
+        self.spawn(name, &bin, &args)
+    }
+
     /// Fail with the component's log tail if any component has exited.
-    pub fn check_alive(&mut self) -> Result<(), RigError> {
-        for c in &mut self.components {
+    pub fn check_alive(&self) -> Result<(), RigError> {
+        for c in self.components().iter_mut() {
             if let Ok(Some(status)) = c.child.try_wait() {
                 return Err(RigError(format!(
                     "{} exited ({status}); last lines of its log:\n{}",
@@ -283,7 +324,7 @@ impl Rig {
             server,
             ca_pem: pki.ca_pem.clone(),
             version: String::new(),
-            components: Vec::new(),
+            components: Mutex::new(Vec::new()),
         };
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         let etcd_url = format!("http://127.0.0.1:{etcd_client}");
@@ -478,11 +519,11 @@ impl Rig {
     }
 
     /// Stop every component (SIGKILL; the data is throw-away) and wait for each.
-    pub async fn stop(&mut self) {
-        for c in self.components.iter_mut().rev() {
+    pub async fn stop(&self) {
+        let all = std::mem::take(&mut *self.components());
+        for mut c in all.into_iter().rev() {
             let _ = c.child.kill().await;
         }
-        self.components.clear();
     }
 }
 
