@@ -480,5 +480,38 @@ pub async fn differential_conformance(rig: Arc<Rig>, ns: String) {
         gone.is_empty(),
         "listed differences that no longer occur: {gone:#?}"
     );
+    // The console's RBAC preflight for the viewer: the same paths disabled. The permissions
+    // differ by one, by design: the simulator's `viewer` may read everything, the rig's is
+    // bound to assets/rbac/viewer.yaml, which does not list Deployments (README).
+    let real_denied = breakglass::sources::rbac::preflight(&pick(&real, "viewer"), &ns)
+        .await
+        .unwrap();
+    let sim_denied = breakglass::sources::rbac::preflight(&pick(&simulated, "viewer"), &ns)
+        .await
+        .unwrap();
+    let paths = |d: &[breakglass::domain::diagnosis::Denied]| {
+        let mut p: Vec<String> = d.iter().map(|x| format!("{:?}", x.path)).collect();
+        p.dedup();
+        p
+    };
+    assert_eq!(
+        paths(&real_denied),
+        paths(&sim_denied),
+        "{real_denied:?}\n{sim_denied:?}"
+    );
+    let only_real: Vec<_> = real_denied
+        .iter()
+        .filter(|d| !sim_denied.contains(d))
+        .map(|d| d.permission.as_str())
+        .collect();
+    assert_eq!(
+        only_real,
+        ["list deployments.apps in all namespaces"],
+        "{sim_denied:?}"
+    );
+    assert!(
+        sim_denied.iter().all(|d| real_denied.contains(d)),
+        "{sim_denied:?}"
+    );
     sim.shutdown().await;
 }
