@@ -80,6 +80,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_restore::restore_steps_on_real_objects),
         case!(cases_differential::differential_conformance),
         case!(cases_proxy::pod_proxy_reaches_a_node_on_its_pod_ip),
+        case!(cases_follow::follow_across_attempts),
         // Restarts kwok: after the cases that need it steady.
         case!(cases_follow::follow_resumes_after_a_kubelet_restart),
         // Last: it sees every object the other cases made.

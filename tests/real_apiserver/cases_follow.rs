@@ -116,3 +116,95 @@ pub async fn follow_resumes_after_a_kubelet_restart(rig: Arc<Rig>, ns: String) {
     follower.abort();
     assert_eq!(got, batch(0, 45), "lost or repeated lines across the cut");
 }
+
+/// Give the pod of Job `job` its own log file through a kwok `Logs` object; returns the pod.
+async fn log_for_job_pod(
+    rig: &Rig,
+    admin: &kube::Client,
+    ns: &str,
+    job: &str,
+    lines: &[String],
+) -> String {
+    let pods: Api<Pod> = Api::namespaced(admin.clone(), ns);
+    let sel = format!("batch.kubernetes.io/job-name={job}");
+    let pod = wait_for("the Job controller to make the pod", 60, || {
+        let pods = pods.clone();
+        let sel = sel.clone();
+        async move {
+            let list = pods
+                .list(&kube::api::ListParams::default().labels(&sel))
+                .await
+                .ok()?;
+            list.items.first()?.metadata.name.clone()
+        }
+    })
+    .await;
+    let file = rig.dir.join("logs").join(format!("{pod}.log"));
+    append(&file, lines);
+    let logs = json!({
+        "apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
+        "metadata": {"name": pod, "namespace": ns},
+        "spec": {"logs": [{"containers": [EXECUTOR_CONTAINER], "logsFile": file.display().to_string()}]}
+    });
+    super::kube::apply(admin, &logs, Some(ns)).await.unwrap();
+    pod
+}
+
+/// Two repair attempts made by the real Job controller (`rollback`, then
+/// `rollback-retry-1`, built by the twin's `executor_job`), each pod with its own log: the
+/// console's follower streams them in order, each announced and ended, each complete.
+pub async fn follow_across_attempts(rig: Arc<Rig>, ns: String) {
+    use breakglass::sim::scenario::{ACTION_REPAIR, Topology};
+    let admin = rig.client("admin").await.unwrap();
+    let incident = super::replay::incident(&admin, "transient", &ns).await;
+    let topo = Topology::of(&incident.scenario);
+    let cluster_uid = incident.uid(&incident.seeded.cluster_uid);
+    let jobs: Api<Job> = Api::namespaced(admin.clone(), &ns);
+    // The replayed incident's own repair Jobs are history: out of the follower's way.
+    let mut views = Vec::new();
+    let mut expected = Vec::new();
+    for (i, run_id) in ["rollback", "rollback-retry-1"].into_iter().enumerate() {
+        let mut job =
+            breakglass::sim::twin_objects::executor_job(&topo, ACTION_REPAIR, run_id, &cluster_uid);
+        job["metadata"]["name"] = json!(format!("probe-{run_id}"));
+        let created = jobs
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(job).unwrap(),
+            )
+            .await
+            .unwrap();
+        let name = created.metadata.name.clone().unwrap();
+        let lines: Vec<String> = (0..15).map(|n| format!("attempt {i} line {n}")).collect();
+        log_for_job_pod(&rig, &admin, &ns, &name, &lines).await;
+        views.push(JobView::from_job(&created));
+        expected.push((name, lines));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let (_jobs_tx, jobs_rx) = tokio::sync::watch::channel(views);
+    let (tx, mut rx) = mpsc::channel(1024);
+    let follower = logfollow::spawn(admin.clone(), ns.clone(), jobs_rx, tx);
+    let mut seen: Vec<(String, Vec<String>)> = Vec::new();
+    let mut ended = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while ended.len() < 2 {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(SourceEvent::LogAttempt { job, .. })) => seen.push((job, Vec::new())),
+            Ok(Some(SourceEvent::LogLines { job, lines })) => {
+                let last = seen.last_mut().expect("lines before an attempt marker");
+                assert_eq!(last.0, job);
+                last.1.extend(lines);
+            }
+            Ok(Some(SourceEvent::LogEnded { job })) => ended.push(job),
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the follower stopped"),
+            Err(_) => panic!("attempts not ended in 60 s: {seen:?} ended {ended:?}"),
+        }
+    }
+    follower.abort();
+    assert_eq!(seen, expected);
+    assert_eq!(
+        ended,
+        expected.iter().map(|e| e.0.clone()).collect::<Vec<_>>()
+    );
+}

@@ -154,6 +154,28 @@ fn crd_dir() -> std::path::PathBuf {
     }
 }
 
+/// Wait until a just-established CRD is servable: the watch cache answers 429 "storage is
+/// (re)initializing" for a moment. Ready when a list works.
+pub async fn wait_servable(
+    admin: &Client,
+    group: &str,
+    version: &str,
+    kind: &str,
+    plural: &str,
+) -> Result<(), RigError> {
+    let ar =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+    let api: Api<DynamicObject> = Api::all_with(admin.clone(), &ar);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Err(e) = api.list(&kube::api::ListParams::default().limit(1)).await {
+        if Instant::now() > deadline {
+            return Err(err(&format!("{plural} not servable"), e));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
 /// Install the repository's CRDs of one generation ([`crd_dir`]) and wait until each is
 /// Established and servable. Returns the files installed.
 pub async fn install_crds(admin: &Client) -> Result<Vec<String>, RigError> {
@@ -215,18 +237,7 @@ pub async fn install_crds(admin: &Client) -> Result<Vec<String>, RigError> {
                     .pointer("/spec/versions/0/name")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                let ar = ApiResource::from_gvk_with_plural(
-                    &GroupVersionKind::gvk(group, version, kind),
-                    plural,
-                );
-                let api: Api<DynamicObject> = Api::all_with(admin.clone(), &ar);
-                let deadline = Instant::now() + Duration::from_secs(30);
-                while let Err(e) = api.list(&kube::api::ListParams::default().limit(1)).await {
-                    if Instant::now() > deadline {
-                        return Err(err(&format!("{plural} not servable"), e));
-                    }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
+                wait_servable(admin, group, version, kind, plural).await?;
             }
             installed.push(
                 file.strip_prefix(repo())

@@ -391,6 +391,11 @@ impl Rig {
         )?;
         let admin = rig.client("admin").await?;
         rig.wait_ready(&admin).await?;
+        // kwok's Logs CRD first: kwok reads per-pod Logs objects from the API (--enable-crds).
+        for doc in super::kube::documents(&rig.tools.join("kwok.x-k8s.io_logs.yaml"))? {
+            super::kube::apply(&admin, &doc, None).await?;
+        }
+        super::kube::wait_servable(&admin, "kwok.x-k8s.io", "v1alpha1", "Logs", "logs").await?;
         let kc = p("kubeconfig-admin");
         let ctl_port = free_port(Ipv4Addr::LOCALHOST)?.to_string();
         rig.spawn(
@@ -461,6 +466,8 @@ impl Rig {
                 &p("kwok.crt"),
                 "--tls-private-key-file",
                 &p("kwok.key"),
+                "--enable-crds",
+                "Logs",
             ]),
         )?;
         super::kube::create_node(&admin).await?;
