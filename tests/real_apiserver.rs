@@ -83,6 +83,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_follow::follow_across_attempts),
         // Restarts kwok: after the cases that need it steady.
         case!(cases_follow::follow_resumes_after_a_kubelet_restart),
+        case!(cases_watch::watchers_recover_from_an_apiserver_restart),
         // Last: it sees every object the other cases made.
         case!(cases_api::no_address_outside_the_namespace_range),
     ]

@@ -130,3 +130,50 @@ pub async fn watchers_see_changes_and_unreadable_objects(rig: Arc<Rig>, ns: Stri
         t.abort();
     }
 }
+
+/// The API server restarts (a control-plane upgrade, say): the console's watchers report the
+/// outage, recover on their own, and changes made afterwards arrive.
+pub async fn watchers_recover_from_an_apiserver_restart(rig: Arc<Rig>, ns: String) {
+    let admin = rig.client("admin").await.unwrap();
+    let incident = replay::incident(&admin, "transient", &ns).await;
+    let cluster = incident.scenario.cluster.clone();
+    let viewer = rig.client("viewer").await.unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let tasks = watch::spawn_all(&viewer, &ns, &cluster, tx);
+    until(&mut rx, "the cluster", |e| {
+        matches!(e, SourceEvent::Cluster(Some(_))).then_some(())
+    })
+    .await;
+
+    rig.restart("kube-apiserver").await.unwrap();
+    super::kube::wait_for("kube-apiserver ready again", 90, || {
+        let admin = admin.clone();
+        async move {
+            let req = http::Request::get("/readyz").body(Vec::new()).ok()?;
+            (admin.request_text(req).await.ok()?.trim() == "ok").then_some(())
+        }
+    })
+    .await;
+    let clusters: Api<DynamicObject> =
+        Api::namespaced_with(admin.clone(), &ns, &api_resource(Resource::OpenBaoClusters));
+    let patch = json!({"spec": {"paused": true}});
+    super::kube::wait_for("a patch after the restart", 30, || {
+        let clusters = clusters.clone();
+        let (cluster, patch) = (cluster.clone(), patch.clone());
+        async move {
+            clusters
+                .patch(&cluster, &PatchParams::default(), &Patch::Merge(patch))
+                .await
+                .ok()
+        }
+    })
+    .await;
+    until(&mut rx, "the change made after the restart", |e| match e {
+        SourceEvent::Cluster(Some(c)) if c.paused => Some(()),
+        _ => None,
+    })
+    .await;
+    for t in tasks {
+        t.abort();
+    }
+}
