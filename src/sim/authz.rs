@@ -117,6 +117,24 @@ pub(crate) fn access_review(user: &User, body: &[u8]) -> Resp {
     json_resp(201, &review)
 }
 
+/// POST /apis/authentication.k8s.io/v1/selfsubjectreviews: the authenticated user, as the
+/// real API server answers it (GA since 1.28; the console names the user from it).
+pub(crate) fn self_review(user: &User) -> Resp {
+    let mut groups = user.groups.clone();
+    if !groups.iter().any(|g| g == "system:authenticated") {
+        groups.push("system:authenticated".into());
+    }
+    json_resp(
+        201,
+        &json!({
+            "kind": "SelfSubjectReview",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"creationTimestamp": null},
+            "status": {"userInfo": {"username": user.name, "groups": groups}}
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,8 @@ pub(crate) enum Route {
     Group(String),
     Resources(String, String),
     AccessReview,
+    /// `POST /apis/authentication.k8s.io/v1/selfsubjectreviews`: who the token is.
+    SelfReview,
     /// `/api/v1/namespaces[/{name}]`: synthesized, read-only.
     Namespaces(Option<String>),
     /// `/openapi/v3` (None) or one group-version's document.
@@ -143,6 +145,9 @@ pub(crate) fn route(path: &str) -> Route {
             && rest == ["selfsubjectaccessreviews"]
         {
             return Route::AccessReview;
+        }
+        if group == "authentication.k8s.io" && version == "v1" && rest == ["selfsubjectreviews"] {
+            return Route::SelfReview;
         }
         let (ns, rest) = match rest {
             ["namespaces", ns, tail @ ..] if !tail.is_empty() => (Some(ns.to_string()), tail),
@@ -288,6 +293,7 @@ async fn dispatch(ctx: &Ctx, user: &User, r: Route, req: Request<Incoming>, q: Q
             Ok(b) => authz::access_review(user, &b),
             Err(e) => error_resp(&e),
         },
+        Route::SelfReview if req.method() == hyper::Method::POST => authz::self_review(user),
         Route::OpenApi(None) if get => json_resp(200, &openapi::root()),
         Route::OpenApi(Some(p)) if get => match openapi::group_version(&p) {
             Some(doc) => json_resp(200, &doc),

@@ -32,7 +32,11 @@ pub(crate) fn scale_of(dep: &Value) -> Value {
             "resourceVersion": pick("resourceVersion"),
             "creationTimestamp": pick("creationTimestamp"),
         },
-        "spec": {"replicas": dep.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        // autoscaling/v1 ScaleSpec: `replicas,omitempty` — 0 is left out, as the real server does.
+        "spec": match dep.pointer("/spec/replicas").cloned().unwrap_or(json!(1)) {
+            n if n == json!(0) => json!({}),
+            n => json!({"replicas": n}),
+        },
         "status": {
             "replicas": dep.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
             "selector": selector.join(","),

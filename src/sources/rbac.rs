@@ -53,6 +53,12 @@ impl Need {
     }
 }
 
+/// Where the operator Deployment runs for both install methods, and where
+/// `assets/rbac/responder.yaml` grants `deployments/scale`. The preflight asks there: a
+/// namespace-less review asks for a cluster-wide grant, which the real RBAC authorizer denies
+/// to a responder holding only that Role (found by tests/real_apiserver.rs).
+pub const OPERATOR_NAMESPACE: &str = "openbao-operator-system";
+
 /// What each path sends (operator-facts §6.1).
 pub fn needs(namespace: &str) -> Vec<Need> {
     let ns = || Some(namespace.to_string());
@@ -104,7 +110,7 @@ pub fn needs(namespace: &str) -> Vec<Need> {
             "apps",
             "deployments",
             Some("scale"),
-            None,
+            Some(OPERATOR_NAMESPACE.to_string()),
         ),
         n(
             PathKind::PauseRepair,
@@ -175,7 +181,7 @@ mod tests {
         );
         assert_eq!(
             n[5].describe(),
-            "patch deployments/scale.apps in all namespaces"
+            "patch deployments/scale.apps in openbao-operator-system"
         );
         assert_eq!(n[3].describe(), "delete persistentvolumeclaims in security");
     }

@@ -8,7 +8,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 K8S=v1.34.4 ETCD=v3.6.17 KWOK=v0.7.0
 out=${BREAKGLASS_TOOLS_CACHE:-$HOME/.cache/breakglass-tools}/k8s-$K8S-etcd-$ETCD-kwok-$KWOK
 bins="kube-apiserver kube-controller-manager kube-scheduler etcd kwok"
+# kwok's `Logs` CRD (per-pod log files, created by the tests) comes from the same module.
+logs_crd=kwok.x-k8s.io_logs.yaml
 have=1; for b in $bins; do [ -x "$out/$b" ] || have=0; done
+[ -f "$out/$logs_crd" ] || have=0
 if [ $have = 1 ]; then echo "$out"; exit 0; fi
 command -v go >/dev/null || { echo "build-tools: no Go toolchain (go) on PATH" >&2; exit 1; }
 mkdir -p "$out"
@@ -25,4 +28,8 @@ build kube kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
 build kube kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "$ld"
 build etcd etcd . "-s -w"
 build kwok kwok sigs.k8s.io/kwok/cmd/kwok "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK"
+if [ ! -f "$out/$logs_crd" ]; then
+  mod=$(cd "$here/tools/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  cp "$mod/kustomize/crd/bases/$logs_crd" "$out/$logs_crd"
+fi
 echo "$out"
