@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use super::dialog::Dialog;
 use super::write_mode::WriteMode;
 use crate::domain::paths::{self, PathKind};
-use crate::domain::{Incident, JobState, JobView, Side};
+use crate::domain::{Incident, Side};
 use crate::logs::LineStore;
 use crate::sources::rbac::Preflight;
 use crate::sources::{ActionOutcome, SourceName};
