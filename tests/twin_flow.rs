@@ -155,7 +155,7 @@ async fn transient_ack_retries_and_the_retry_succeeds_into_idle() {
     let m = t.twin.openbao().model();
     assert_eq!(
         m.members(true),
-        [leader.clone()],
+        [leader.as_str()],
         "only the Blue leader is left"
     );
     assert_eq!(m.members(false).len(), 3, "Green peers stay, dead");
