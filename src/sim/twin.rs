@@ -187,12 +187,14 @@ impl Twin {
             AckDecision::NotActive => None,
             AckDecision::Hold => return,
         };
+        // A phase with no Job for its attempt yet, or one whose Job finished unobserved
+        // (the operator was away or the cluster paused when it ended).
+        let running = |action: &str, n: i32| {
+            self.rollback_job_state(action, n) == Some(super::twin_rollback::JobState::Running)
+        };
         let pending = rolling_back_pending(&obj)
-            .filter(|n| !self.rollback_job_exists(ACTION_REPAIR, *n))
-            .or_else(|| {
-                cleanup_pending(&obj)
-                    .filter(|n| !self.rollback_job_exists(self.topo.cleanup_action(), *n))
-            });
+            .filter(|n| !running(ACTION_REPAIR, *n))
+            .or_else(|| cleanup_pending(&obj).filter(|n| !running(self.topo.cleanup_action(), *n)));
         if ack.is_none() && pending.is_none() {
             return;
         }

@@ -28,16 +28,37 @@ use super::twin_events::{BREAK_GLASS_ENTERED, WARNING, emit};
 use super::twin_exec::ExecScript;
 use super::twin_seed::set_active_label;
 
+/// A rollback Job as the operator observes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum JobState {
+    Running,
+    Succeeded,
+    Failed,
+}
+
 impl Twin {
-    /// Whether the rollback Job of `action` for `attempt` exists (its name is the operator's).
-    pub(super) fn rollback_job_exists(&self, action: &str, attempt: i32) -> bool {
-        self.store
-            .get(
-                Resource::Jobs,
-                &self.topo.namespace,
-                &self.topo.rollback_job(action, attempt),
-            )
-            .is_some()
+    /// The rollback Job of `action` for `attempt` (by the operator's own name), if any.
+    pub(super) fn rollback_job_state(&self, action: &str, attempt: i32) -> Option<JobState> {
+        let job = self.store.get(
+            Resource::Jobs,
+            &self.topo.namespace,
+            &self.topo.rollback_job(action, attempt),
+        )?;
+        let count = |k: &str| job["status"][k].as_i64().unwrap_or(0);
+        Some(if count("succeeded") > 0 {
+            JobState::Succeeded
+        } else if count("failed") > 0 {
+            JobState::Failed
+        } else {
+            JobState::Running
+        })
+    }
+
+    /// The operator reconciles this cluster now: its Deployment is up and the cluster is not
+    /// paused. Checked again after every wait, so a script never finishes blind: what the
+    /// Job did stays in the store and the next reconcile picks it up from there.
+    pub(super) fn can_act(&self) -> bool {
+        self.operator_available() && self.cluster().is_some_and(|o| !adminops_paused(&o))
     }
 
     /// The next reconcile after an acknowledgement or a restart: the handler of the phase.
@@ -52,54 +73,67 @@ impl Twin {
         }
     }
 
-    /// `handlePhaseRollingBack` with break glass cleared. If the operator went away in
-    /// between, the level-triggered reconcile picks this up again when it is back.
+    /// `handlePhaseRollingBack` with break glass cleared: create the repair Job of the
+    /// attempt, or act on the one that finished.
     pub(super) async fn rolling_back(&self) -> Result<(), ApiError> {
         let Some(obj) = self.cluster() else {
             return Ok(());
         };
-        if !self.operator_available() || adminops_paused(&obj) {
+        if !self.can_act() {
             return Ok(());
         }
         let Some(attempt) = rolling_back_pending(&obj) else {
             return Ok(());
         };
-        if self.rollback_job_exists(ACTION_REPAIR, attempt) {
+        let succeeded = match self.rollback_job_state(ACTION_REPAIR, attempt) {
+            Some(JobState::Running) => return Ok(()),
+            Some(done) => done == JobState::Succeeded,
+            None => {
+                if !self.topo.operator.is_06() {
+                    if no_upgrade_needed(&obj) {
+                        // ensureIdleAndCleanupGreen: an abort (no Raft peer removal).
+                        return self.abort().await;
+                    }
+                    let (pods, _) = self.store.list(Resource::Pods, Some(&self.topo.namespace));
+                    if green_failing(&pods, &self.topo.green_rev) {
+                        return self.abort().await;
+                    }
+                }
+                let script = self.repair_script(attempt);
+                self.run_executor(ACTION_REPAIR, attempt, &script).await?;
+                script.succeeds()
+            }
+        };
+        // The Job ran to its end whatever the operator did meanwhile; it acts only now.
+        if !self.can_act() {
             return Ok(());
         }
-        if !self.topo.operator.is_06() {
-            if no_upgrade_needed(&obj) {
-                // ensureIdleAndCleanupGreen: same effect as an abort (no Raft peer removal).
-                return self.abort().await;
-            }
-            let (pods, _) = self.store.list(Resource::Pods, Some(&self.topo.namespace));
-            if green_failing(&pods, &self.topo.green_rev) {
-                return self.abort().await;
-            }
-        }
-        let script = self.repair_script(attempt);
-        let job = self.run_executor(ACTION_REPAIR, attempt, &script).await?;
-        if !script.succeeds() {
+        if !succeeded {
+            let job = self.topo.rollback_job(ACTION_REPAIR, attempt);
             return self.break_glass(FailedStep::Repair, &job);
         }
-        self.blue_takes_the_lead().await?;
+        if !self.topo.operator.is_06() && self.cluster().is_some_and(|o| no_upgrade_needed(&o)) {
+            // 0.1: a revert seen now deletes Green at once, without the cleanup.
+            return self.abort().await;
+        }
+        if !self.blue_takes_the_lead().await? {
+            return Ok(());
+        }
         self.rollback_cleanup(attempt).await
     }
 
-    /// `handlePhaseRollbackCleanup` entered by a reconcile (after a cleanup acknowledgement).
+    /// `handlePhaseRollbackCleanup` entered by a reconcile (after a cleanup acknowledgement,
+    /// or when the operator comes back).
     async fn rollback_cleanup_phase(&self) -> Result<(), ApiError> {
         let Some(obj) = self.cluster() else {
             return Ok(());
         };
-        if !self.operator_available() || adminops_paused(&obj) {
+        if !self.can_act() {
             return Ok(());
         }
         let Some(attempt) = cleanup_pending(&obj) else {
             return Ok(());
         };
-        if self.rollback_job_exists(self.topo.cleanup_action(), attempt) {
-            return Ok(());
-        }
         self.rollback_cleanup(attempt).await
     }
 
@@ -120,8 +154,9 @@ impl Twin {
     }
 
     /// Successful repair: Blue catches up and takes the lead (`Blue leader confirmed
-    /// during rollback`), then the phase is RollbackCleanup.
-    async fn blue_takes_the_lead(&self) -> Result<(), ApiError> {
+    /// during rollback`), then the phase is RollbackCleanup. False: the operator stopped
+    /// acting meanwhile (the phase stays RollingBack).
+    async fn blue_takes_the_lead(&self) -> Result<bool, ApiError> {
         self.openbao.model().release_blue();
         self.driver.repair_succeeded();
         self.sleep(self.scenario.timing.blue_leader_ms).await;
@@ -131,6 +166,9 @@ impl Twin {
             }
             self.sleep(self.scenario.timing.tick_ms).await;
         };
+        if !self.can_act() {
+            return Ok(false);
+        }
         let old = {
             let mut m = self.openbao.model();
             let old = m.leader.clone();
@@ -146,36 +184,50 @@ impl Twin {
         self.store
             .modify(Resource::Pods, &ns, &leader, |p| set_active_label(p, true))?;
         self.modify_cluster(|o| begin_rollback_cleanup(o, &leader, Timestamp::now()))?;
-        Ok(())
+        Ok(true)
     }
 
-    /// RollbackCleanup, attempt `attempt` (same run ID as the repair).
+    /// RollbackCleanup, attempt `attempt` (same run ID as the repair): create the cleanup
+    /// Job, or act on the one that finished.
     async fn rollback_cleanup(&self, attempt: i32) -> Result<(), ApiError> {
         let action = self.topo.cleanup_action();
-        let leader = self.blue_leader();
-        if !self.topo.operator.is_06() {
-            // 0.1: removes the Blue peers; "Continue even if job failed".
-            let script = ExecScript::success(remove_blue_peers_steps(&self.topo, leader.clone()));
-            let _ = self.run_executor(action, attempt, &script).await;
-            self.remove_peers(true, leader.as_deref());
-            self.delete_green().await?;
-            self.modify_cluster(|o| finish_idle(o, leader.as_deref(), Timestamp::now()))?;
+        let is_06 = self.topo.operator.is_06();
+        let succeeded = match self.rollback_job_state(action, attempt) {
+            Some(JobState::Running) => return Ok(()),
+            Some(done) => done == JobState::Succeeded,
+            None => {
+                let leader = self.blue_leader();
+                let script = if is_06 {
+                    let green = self.openbao.model().members(false);
+                    self.cleanup_script(
+                        attempt,
+                        remove_green_peers_steps(&self.topo, leader.clone(), &green),
+                    )
+                } else {
+                    ExecScript::success(remove_blue_peers_steps(&self.topo, leader.clone()))
+                };
+                self.run_executor(action, attempt, &script).await?;
+                if script.succeeds() {
+                    // What the executor did: 0.1 removes the Blue peers, 0.6 the Green ones.
+                    self.remove_peers(!is_06, leader.as_deref());
+                }
+                script.succeeds()
+            }
+        };
+        if !self.can_act() {
             return Ok(());
         }
-        let green = self.openbao.model().members(false);
-        let script = self.cleanup_script(
-            attempt,
-            remove_green_peers_steps(&self.topo, leader.clone(), &green),
-        );
-        let job = self.run_executor(action, attempt, &script).await?;
-        if !script.succeeds() {
+        // 0.1 ignores the result ("Continue even if job failed"); 0.6 enters break glass.
+        if is_06 && !succeeded {
+            let job = self.topo.rollback_job(action, attempt);
             return self.break_glass(FailedStep::Cleanup, &job);
         }
-        self.remove_peers(false, leader.as_deref());
-        // retireRollbackGreenData: the StatefulSet, its pods gone, then every Green PVC.
+        // 0.6 retireRollbackGreenData: the StatefulSet, its pods gone, then every Green PVC.
         self.delete_green().await?;
-        self.delete_green_pvcs()?;
-        let leader = self.blue_leader().or(leader);
+        if is_06 {
+            self.delete_green_pvcs()?;
+        }
+        let leader = self.blue_leader();
         self.modify_cluster(|o| finish_idle(o, leader.as_deref(), Timestamp::now()))?;
         Ok(())
     }
