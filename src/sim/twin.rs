@@ -1,12 +1,15 @@
-//! The operator twin: plays dc-tec/openbao-operator's break-glass behaviour on the store.
+//! The operator twin: plays openbao-operator's break-glass behaviour on the store, for the
+//! line the scenario is played on (`operator_line`: 0.1 or 0.6).
 //!
 //! One tokio task subscribes to store changes (what a controller's watch would see) and
 //! ticks the simulated OpenBao nodes. When `spec.breakGlassAck` equals the active nonce it
-//! runs the operator's sequence (operator-facts §2.2, §3.1, §9) as a script: acknowledge in
-//! status, then on the next reconcile either abort (Green crash-looping) or create the repair
-//! Job `rollback-retry-N`, stream its executor log, and finish with a new break glass
-//! (failure) or Blue leadership, RollbackCleanup and Idle (success). Every effect is a store
-//! write, so API watchers see exactly what they would see from the real operator.
+//! acknowledges in status and, on the next reconcile, runs the failed step's handler
+//! (`twin_rollback`): the repair Job of the next attempt (0.1 may abort instead), then Blue
+//! leadership, RollbackCleanup and Idle, or a new break glass. Executor Jobs run to their end
+//! (`twin_exec`); the operator acts on them only while it reconciles (Deployment up, cluster
+//! not paused), and a later reconcile resumes from a finished Job. Every effect is a store
+//! write, so API watchers see exactly what they would see from the real operator; on 0.6 the
+//! operator's Events are written too (`twin_events`).
 
 use std::sync::Arc;
 use std::time::Duration;
