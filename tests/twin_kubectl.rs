@@ -163,6 +163,21 @@ async fn events_crds_and_the_cleanup_steps_with_kubectl_on_0_6() {
         viewer.stdout
     );
     assert!(viewer.stderr.contains("forbidden"), "{}", viewer.stderr);
+    let selected = shell(
+        &sim,
+        home,
+        "kubectl -n security get events --field-selector involvedObject.kind=OpenBaoCluster,involvedObject.name=prod-cluster,reason=BreakGlassEntered -o name",
+    )
+    .await;
+    assert!(selected.ok, "{}", selected.stderr);
+    assert_eq!(selected.stdout.lines().count(), 1, "{}", selected.stdout);
+    let namespaces = shell(&sim, home, "kubectl get namespaces -o name").await;
+    assert!(namespaces.ok, "{}", namespaces.stderr);
+    assert!(
+        namespaces.stdout.lines().all(|l| l != "namespace/"),
+        "the cluster-scoped CRDs make no empty namespace: {}",
+        namespaces.stdout
+    );
     let viewer_read = shell(
         &sim,
         home,

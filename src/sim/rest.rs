@@ -95,7 +95,7 @@ pub(crate) async fn handle(
 
 fn list(ctx: &Ctx, t: &Target, q: &Query, as_table: bool) -> Answer {
     let ls = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))?;
-    let fs = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), t.r == Resource::Pods)?;
+    let fs = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), t.r)?;
     let (items, mut rv) = ctx.store().list(t.r, t.ns.as_deref());
     let key = |o: &Value| {
         let s = |p: &str| {

@@ -247,7 +247,12 @@ impl Store {
             .into_iter()
             .map(str::to_string)
             .collect();
-        set.extend(g.objects.keys().map(|(_, ns, _)| ns.clone()));
+        set.extend(
+            g.objects
+                .keys()
+                .filter(|(_, ns, _)| !ns.is_empty())
+                .map(|(_, ns, _)| ns.clone()),
+        );
         set.into_iter().collect()
     }
 
