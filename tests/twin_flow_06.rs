@@ -171,6 +171,21 @@ async fn cleanup_failed_retry_removes_the_last_green_peer_and_retires_green() {
 async fn transient_retry_uses_scoped_run_ids_and_the_green_peer_cleanup() {
     let mut t = start_on("transient", OperatorLine::V06);
     let op = op_id(&t);
+    let d = t
+        .store
+        .get(
+            Resource::Deployments,
+            "openbao-operator-system",
+            "openbao-operator-controller",
+        )
+        .unwrap();
+    let manager = &d["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(manager["image"], "ghcr.io/kubebao/openbao-operator:0.6.0");
+    assert_eq!(manager["env"][0]["name"], "OPERATOR_VERSION");
+    assert_eq!(
+        d["metadata"]["labels"]["app.kubernetes.io/version"],
+        "0.6.0"
+    );
     let failed = job_for(&t, REPAIR, 0);
     assert_eq!(t.seeded.failed_job, failed);
     assert_eq!(

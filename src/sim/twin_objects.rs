@@ -243,8 +243,7 @@ pub fn operator_deployment(line: OperatorLine) -> Value {
                 "metadata": {"labels": selector},
                 "spec": {
                     "serviceAccountName": "openbao-operator-controller",
-                    "containers": [{"name": "manager", "image": line.image("openbao-operator"),
-                        "command": ["/manager", "controller"], "args": ["--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"]}],
+                    "containers": [manager_container(line)],
                 },
             },
         },
@@ -254,6 +253,27 @@ pub fn operator_deployment(line: OperatorLine) -> Value {
                 {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "ReplicaSet \"openbao-operator-controller-6b8f9c7d5\" has successfully progressed."},
             ]},
     })
+}
+
+/// The controller container; 0.6 adds `--platform` and the env of its chart (0.6 line §5.5).
+fn manager_container(line: OperatorLine) -> Value {
+    let mut c = json!({"name": "manager", "image": line.image("openbao-operator"),
+        "command": ["/manager", "controller"],
+        "args": ["--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"]});
+    if line.is_06() {
+        c["args"] = json!([
+            "--leader-elect",
+            "--health-probe-bind-address=:8081",
+            "--metrics-bind-address=:8443",
+            "--platform=auto"
+        ]);
+        c["env"] = json!([
+            {"name": "OPERATOR_VERSION", "value": line.version()},
+            {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            {"name": "OPERATOR_SERVICE_ACCOUNT_NAME", "value": OPERATOR_DEPLOYMENT},
+        ]);
+    }
+    c
 }
 
 /// An upgrade executor Job as `buildUpgradeExecutorJob` makes it (§3.4), status empty.
