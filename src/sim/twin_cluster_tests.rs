@@ -165,3 +165,56 @@ fn green_failure_detection() {
     assert!(!green_failing(&[green("ContainerCreating")], "g"));
     assert!(!green_failing(&[green("CrashLoopBackOff")], "other"));
 }
+
+/// Each line's seeded cluster is exactly what its CRD accepts: nothing pruned, valid.
+#[test]
+fn the_seeded_cluster_fits_each_lines_crd() {
+    use crate::sim::operator_line::OperatorLine;
+    use crate::sim::schema::for_resource;
+    use crate::sim::store::Resource;
+    for (line, name, step) in [
+        (OperatorLine::V01, "transient", FailedStep::Repair),
+        (OperatorLine::V06, "transient", FailedStep::Repair),
+        (OperatorLine::V06, "cleanup-failed", FailedStep::Cleanup),
+    ] {
+        let s = Scenario::named(name).unwrap().with_operator(line).unwrap();
+        let topo = Topology::of(&s);
+        let t: Timestamp = "2026-11-23T19:00:00Z".parse().unwrap();
+        let mut o = cluster_object(
+            &topo,
+            &ClusterSeed {
+                nonce: "0123456789abcdef0123456789abcdef".into(),
+                upgrade_start: t,
+                rollback_start: t,
+                entered_at: t,
+                snapshot_job: "snap".into(),
+                last_job_failure: "demote".into(),
+                failed_job: "job".into(),
+                failed_step: step,
+                active_leader: None,
+            },
+        );
+        let schema = for_resource(line, Resource::OpenBaoClusters).unwrap();
+        assert_eq!(
+            schema.default_and_prune(&mut o),
+            Vec::<String>::new(),
+            "{line}"
+        );
+        assert!(
+            schema.validate(&o).is_empty(),
+            "{line}: {:?}",
+            schema.validate(&o)
+        );
+        let c = ClusterView::from_json(&o).unwrap();
+        assert_eq!(
+            c.break_glass.unwrap().reason.as_deref(),
+            Some(break_glass_reason(step))
+        );
+        if line.is_06() {
+            assert_eq!(
+                o["status"]["blueGreen"]["operationID"],
+                json!(topo.operation_id)
+            );
+        }
+    }
+}

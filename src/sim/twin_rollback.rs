@@ -89,15 +89,8 @@ impl Twin {
             Some(JobState::Running) => return Ok(()),
             Some(done) => done == JobState::Succeeded,
             None => {
-                if !self.topo.operator.is_06() {
-                    if no_upgrade_needed(&obj) {
-                        // ensureIdleAndCleanupGreen: an abort (no Raft peer removal).
-                        return self.abort().await;
-                    }
-                    let (pods, _) = self.store.list(Resource::Pods, Some(&self.topo.namespace));
-                    if green_failing(&pods, &self.topo.green_rev) {
-                        return self.abort().await;
-                    }
+                if self.aborts_01(&obj) {
+                    return self.abort().await;
                 }
                 let script = self.repair_script(attempt);
                 self.run_executor(ACTION_REPAIR, attempt, &script).await?;
@@ -112,14 +105,25 @@ impl Twin {
             let job = self.topo.rollback_job(ACTION_REPAIR, attempt);
             return self.break_glass(FailedStep::Repair, &job);
         }
-        if !self.topo.operator.is_06() && self.cluster().is_some_and(|o| no_upgrade_needed(&o)) {
-            // 0.1: a revert seen now deletes Green at once, without the cleanup.
+        if self.cluster().is_some_and(|o| self.aborts_01(&o)) {
+            // 0.1: a revert or a failing Green seen now deletes Green, without the cleanup.
             return self.abort().await;
         }
         if !self.blue_takes_the_lead().await? {
             return Ok(());
         }
         self.rollback_cleanup(attempt).await
+    }
+
+    /// 0.1, every reconcile in RollingBack: `handleNoUpgradeNeeded` (`spec.version` reverted
+    /// to `status.currentVersion`) or `checkAbortConditions` (a Green container failing)
+    /// turn it into an abort. 0.6 runs neither here.
+    fn aborts_01(&self, obj: &serde_json::Value) -> bool {
+        if self.topo.operator.is_06() {
+            return false;
+        }
+        let (pods, _) = self.store.list(Resource::Pods, Some(&self.topo.namespace));
+        no_upgrade_needed(obj) || green_failing(&pods, &self.topo.green_rev)
     }
 
     /// `handlePhaseRollbackCleanup` entered by a reconcile (after a cleanup acknowledgement,
