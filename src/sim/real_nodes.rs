@@ -247,6 +247,12 @@ impl RealCluster {
         if !leader_blue {
             cluster.transfer_leadership_to(Side::Green).await?;
         }
+        // Peers an earlier executor already removed (`raft.removed`, e.g. `cleanup-failed`).
+        for r in &scenario.raft.removed {
+            if let Ok((blue, n)) = leader_of(r, scenario.replicas) {
+                cluster.remove_peer(&topo.pod(blue, n)).await?;
+            }
+        }
         if scenario.green.crashloop {
             for pod in cluster.pods_of(Side::Green) {
                 cluster.stop_node(pod).await?;
