@@ -148,7 +148,7 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
     }
     log.event(Event::Decision {
         path: "Retry".into(),
-        recommended: diagnosis.recommended.map(|p| p.info().title.to_string()),
+        recommended: diagnosis.recommended.map(|p| p.title().to_string()),
         summary: diagnosis.summary.clone(),
         evidence: diagnosis
             .findings
@@ -177,9 +177,9 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
             ),
         ),
         ActionOutcome::Refused { reason } => (EXIT_REFUSED, format!("refused: {reason}")),
-        ActionOutcome::Reverted { .. } | ActionOutcome::WizardStepDone => {
-            (EXIT_ERROR, "unexpected outcome".into())
-        }
+        ActionOutcome::Reverted { .. }
+        | ActionOutcome::Paused { .. }
+        | ActionOutcome::WizardStepDone => (EXIT_ERROR, "unexpected outcome".into()),
         ActionOutcome::Failed {
             status: Some(403),
             message,

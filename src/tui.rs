@@ -106,6 +106,12 @@ fn start_sources(
         tx.clone(),
     ));
     handles.push(spawn_preflight(conn, tx.clone()));
+    handles.push(crate::sources::events::spawn(
+        &conn.client,
+        &conn.namespace,
+        cluster,
+        tx.clone(),
+    ));
     Sources { handles, jobs }
 }
 
@@ -204,6 +210,12 @@ pub async fn run_console(
                     Write::Revert(from_version),
                     (&tx, &journal_tx, journal_path.clone()),
                 ),
+                Effect::PauseRepair { step, nonce } => spawn_write(
+                    &conn,
+                    &cluster,
+                    Write::PauseRepair(step, nonce),
+                    (&tx, &journal_tx, journal_path.clone()),
+                ),
                 Effect::LoadRestoreFacts => {
                     let (client, ns, name, tx) = (
                         conn.client.clone(),
@@ -258,6 +270,7 @@ type JournalBatch = (PathBuf, Vec<Entry>);
 enum Write {
     Acknowledge(String),
     Revert(String),
+    PauseRepair(actions::PauseStep, String),
     Wizard(crate::domain::restore::Request),
 }
 
@@ -287,6 +300,9 @@ fn spawn_write(
             }
             Write::Revert(from) => {
                 actions::revert_recorded(&client, &ns, &name, &from, &mut rec).await
+            }
+            Write::PauseRepair(step, nonce) => {
+                actions::pause_step_recorded(&client, &ns, &name, &nonce, step, &mut rec).await
             }
             Write::Wizard(request) => restore::send(&client, &request, &mut rec).await,
         };

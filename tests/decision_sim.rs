@@ -358,6 +358,9 @@ async fn the_wizards_openbaorestore_passes_the_crd_schema_in_a_dry_run() {
         })),
         operator: None,
         pvcs: vec![],
+        line: breakglass::domain::generation::Line::V01,
+        restore_role: None,
+        blue_revision: None,
     };
     let body = restore_body(&facts, &sim.seeded.snapshot_key, "r1").unwrap();
     let ar = ApiResource::from_gvk_with_plural(

@@ -9,6 +9,10 @@ use super::Effect;
 use super::state::State;
 use crate::domain::Incident;
 use crate::domain::diagnosis::{self, Diagnosis, Evidence, Freshness, Inputs, Level};
+use crate::domain::event_evidence;
+use crate::domain::events::EventView;
+use crate::domain::generation::{self, CrdSignal, Line};
+use crate::domain::path_truth;
 use crate::domain::paths::PathKind;
 use crate::journal::{self, Entry, Event, observe};
 use crate::logs::LineStore;
@@ -55,12 +59,31 @@ impl State {
     pub fn diagnosis(&self) -> Diagnosis {
         let evidence = evidence(&self.logs.store);
         let denied = self.rbac.as_ref().map_or(&[][..], |r| &r.denied[..]);
-        diagnosis::diagnose(&Inputs {
+        let mut d = diagnosis::diagnose(&Inputs {
             incident: &self.incident,
             evidence: &evidence,
             freshness: self.freshness(),
             denied,
-        })
+        });
+        path_truth::apply_line(&mut d, &self.incident, self.line());
+        d.findings.extend(event_evidence::findings(
+            &self.events.items,
+            &self.opts.cluster,
+        ));
+        d
+    }
+
+    /// The operator line the paths are judged by. Until the detected generation (CRD
+    /// schema, operator image) is wired into `State`, the live operation ID alone: a
+    /// `bg-v2-` one can only come from the 0.6 line, anything else is unknown.
+    pub fn line(&self) -> Line {
+        let op = self
+            .incident
+            .cluster
+            .as_ref()
+            .and_then(|c| c.blue_green.as_ref())
+            .and_then(|g| g.operation_id.as_deref());
+        generation::detect(&CrdSignal::Pending, op, None).line
     }
 
     /// A journal effect for `events`, once the incident's journal file is known.
@@ -78,16 +101,20 @@ impl State {
     }
 
     /// The decision being carried out, with its evidence, for the journal.
+    /// The first evidence line names the operator line the paths were judged for.
     pub(crate) fn decision_event(&self, path: &str) -> Event {
         let d = self.diagnosis();
+        let line = format!("paths judged for {}", self.line().header());
         Event::Decision {
             path: path.into(),
-            recommended: d.recommended.map(|p| p.info().title.to_string()),
+            recommended: d.recommended.map(|p| p.title().to_string()),
             summary: d.summary,
-            evidence: d
-                .findings
-                .iter()
-                .map(|f| format!("{} [{}]", f.text, f.source.label()))
+            evidence: std::iter::once(line)
+                .chain(
+                    d.findings
+                        .iter()
+                        .map(|f| format!("{} [{}]", f.text, f.source.label())),
+                )
                 .collect(),
         }
     }
@@ -125,8 +152,26 @@ pub(crate) fn observed(state: &mut State, before: &Incident) -> Vec<Effect> {
     let mut what = observe::cluster(before.cluster.as_ref(), after.cluster.as_ref());
     what.extend(observe::jobs(&before.jobs, &after.jobs));
     what.extend(observe::pods(before, after));
+    what.extend(observe::cleanup_alert(before, after, state.line()));
     events.extend(what.into_iter().map(|what| Event::Observed { what }));
     state.journal(events)
+}
+
+/// A new list of the cluster's Events: kept for Health and the diagnosis; the new and
+/// grown ones are journaled.
+pub(crate) fn on_events(state: &mut State, list: Vec<EventView>) -> Vec<Effect> {
+    let source = state.sources.entry(SourceName::Events).or_default();
+    source.last_update = Some(state.now);
+    source.problem = None;
+    let fresh = state.events.replace(list);
+    state.journal(
+        fresh
+            .into_iter()
+            .map(|e| Event::Observed {
+                what: format!("event {}", e.describe()),
+            })
+            .collect(),
+    )
 }
 
 /// The journal file of an incident, as the console shows it.
@@ -147,19 +192,36 @@ pub struct RevertTarget {
     pub body: String,
     /// `status.blueGreen.phase` when the dialog opened.
     pub phase: Option<String>,
+    /// The operator line the consequences are told for.
+    pub line: Line,
 }
 
 impl RevertTarget {
-    /// What the operator does with it, by phase (operator-facts §3.1, §9).
+    /// Whether the operator deletes Green without Raft repair on this revert (0.1 outside
+    /// Idle: `ensureIdleAndCleanupGreen`; unknown line: it may).
+    pub fn deletes_green(&self) -> bool {
+        !matches!(self.phase.as_deref(), Some("Idle") | None)
+            && matches!(self.line, Line::V01 | Line::Unknown)
+    }
+
+    /// What the operator does with it, by line and phase (0.1: internal/upgrade/bluegreen/
+    /// manager.go `handleNoUpgradeNeeded`; 0.6: it runs only at Idle).
     pub fn consequences(&self) -> Vec<String> {
-        match self.phase.as_deref() {
-            Some("Idle") | None => vec![
-                "At Idle spec.version == status.currentVersion: no upgrade starts again.".into(),
+        let idle = "At Idle spec.version == status.currentVersion: no upgrade starts again.";
+        match (self.phase.as_deref(), self.line) {
+            (Some("Idle") | None, _) => vec![idle.into()],
+            (Some(p), Line::V06 | Line::V02To050) => vec![
+                format!("Phase {p} is not Idle: on this line nothing happens now (the no-upgrade handler runs only at Idle); the rollback goes on."),
+                idle.into(),
             ],
-            Some(p) => vec![
+            (Some(p), Line::V01) => vec![
                 format!("Phase {p} is not Idle: the operator runs ensureIdleAndCleanupGreen."),
                 "It deletes the Green StatefulSet at once WITHOUT removing Green Raft peers (quorum risk if they are voters: check the Raft pane), then Idle.".into(),
-                "It also skips RollbackCleanup's suspicious Blue-peer removal (§3.7).".into(),
+                "It also skips RollbackCleanup's suspicious Blue-peer removal.".into(),
+            ],
+            (Some(p), Line::Unknown) => vec![
+                format!("Phase {p} is not Idle and the operator line is unknown: on 0.1 Green is deleted at once WITHOUT Raft repair; on 0.6 nothing happens until Idle."),
+                idle.into(),
             ],
         }
     }
@@ -179,9 +241,10 @@ impl State {
             return Err("cluster or pod data is stale".into());
         }
         if c.break_glass_active() {
-            return Err(
-                "break glass is active: reverting then acknowledging deletes Green without Raft repair (see Fix forward); Retry first".into(),
-            );
+            return Err(match self.line() {
+                Line::V06 | Line::V02To050 => "break glass is active: the revert is a post-rollback step (it is not an escape hatch); Retry first".into(),
+                _ => "break glass is active: reverting then acknowledging deletes Green without Raft repair on 0.1 (see Fix forward); Retry first".into(),
+            });
         }
         let Some(blue) = c.current_version.clone() else {
             return Err("status.currentVersion (Blue's version) is unknown".into());
@@ -196,6 +259,7 @@ impl State {
             to_version: blue,
             body: body.to_string(),
             phase: c.blue_green.as_ref().and_then(|g| g.phase.clone()),
+            line: self.line(),
         })
     }
 }
@@ -211,6 +275,56 @@ pub(crate) fn session_guard(state: &State, path: PathKind) -> Result<(), String>
         && let Some(d) = r.denied.iter().find(|d| d.path == path)
     {
         return Err(format!("{} may not {}", r.identity, d.permission));
+    }
+    Ok(())
+}
+
+/// A forced restore and a break-glass acknowledgement never run together (upstream's
+/// recover-failed-rollback runbook): no acknowledgement while a restore created here is
+/// not finished, or while a restore holds the cluster (`openbao.org/restore-hold`).
+pub(crate) fn restore_blocks_ack(state: &State) -> Result<(), String> {
+    if let Some(f) = &state.restore
+        && let Some(status) = f.current()
+        && !status.finished()
+    {
+        return Err(format!(
+            "OpenBaoRestore {} is not finished ({}): never acknowledge while a forced restore runs",
+            f.name,
+            status.phase.as_deref().unwrap_or("no phase yet")
+        ));
+    }
+    match state
+        .incident
+        .cluster
+        .as_ref()
+        .and_then(|c| c.controls.restore_hold.as_deref())
+    {
+        Some(uid) => Err(format!(
+            "a restore (uid {uid}) holds the cluster (openbao.org/restore-hold): never acknowledge while it runs"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The other way round: no forced restore while an acknowledgement is in flight or the
+/// retry it started is still running (break glass acknowledged, phase still a rollback's).
+pub(crate) fn ack_blocks_restore(state: &State) -> Result<(), String> {
+    if state.decision.in_flight.is_some() {
+        return Err("a request is in flight".into());
+    }
+    let Some(c) = state.incident.cluster.as_ref() else {
+        return Ok(());
+    };
+    let acknowledged = c
+        .break_glass
+        .as_ref()
+        .is_some_and(|b| !b.active && b.acknowledged_at.is_some());
+    let phase = c.blue_green.as_ref().and_then(|g| g.phase.as_deref());
+    if acknowledged && matches!(phase, Some("RollingBack" | "RollbackCleanup")) {
+        return Err(format!(
+            "break glass was acknowledged and the rollback is running ({}): never start a forced restore alongside it",
+            phase.unwrap_or("?")
+        ));
     }
     Ok(())
 }
@@ -274,6 +388,43 @@ pub(crate) fn press_revert(state: &mut State, captured: RevertTarget) -> Vec<Eff
 mod tests {
     use super::*;
     use crate::app::fixtures;
+
+    #[test]
+    fn events_are_journaled_once_and_become_findings() {
+        use crate::domain::events::EventView;
+        let mut s = fixtures::incident_state(false);
+        s.journal = Some("/tmp/never-written.jsonl".into());
+        let ev = EventView {
+            uid: "u1".into(),
+            type_: "Warning".into(),
+            reason: "FailedScheduling".into(),
+            kind: "Pod".into(),
+            name: "upgrade-prod-cluster-bluegreen-repair-consensus-5ac3d8f609-x".into(),
+            message: "0/3 nodes are available".into(),
+            count: 2,
+            last: None,
+        };
+        let effects = super::super::update(
+            &mut s,
+            super::super::Msg::Source(crate::sources::SourceEvent::Events(vec![ev.clone()])),
+        );
+        assert!(matches!(
+            &effects[..],
+            [Effect::Journal { entries, .. }]
+                if matches!(&entries[0].event, Event::Observed { what } if what.contains("FailedScheduling"))
+        ));
+        let again = super::super::update(
+            &mut s,
+            super::super::Msg::Source(crate::sources::SourceEvent::Events(vec![ev])),
+        );
+        assert!(again.is_empty(), "{again:?}");
+        assert!(
+            s.diagnosis()
+                .findings
+                .iter()
+                .any(|f| f.text.contains("never reaches break glass"))
+        );
+    }
 
     #[test]
     fn evidence_carries_rule_and_attempt_from_the_marker() {

@@ -8,7 +8,10 @@
 use crate::domain::paths::PathKind;
 
 use super::decide::RevertTarget;
+use super::pause_repair::PauseTarget;
+use super::restore_ack::RestoreAckTarget;
 use super::state::RetryTarget;
+use crate::domain::restore::Disposition;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Button {
@@ -31,6 +34,16 @@ pub enum Dialog {
         target: RevertTarget,
         focus: Button,
     },
+    /// Pause and repair: one of its two patches (the preview shows both).
+    ConfirmPause {
+        target: PauseTarget,
+        focus: Button,
+    },
+    /// A restore in phase `Unknown`: Cancel → Resume → Abandon (the target's `choice`).
+    ConfirmRestoreAck {
+        target: RestoreAckTarget,
+        focus: Button,
+    },
 }
 
 /// What pressing Enter in the dialog decided.
@@ -39,11 +52,27 @@ pub enum Press {
     Close,
     Acknowledge(RetryTarget),
     Revert(RevertTarget),
+    Pause(PauseTarget),
+    RestoreAck(RestoreAckTarget),
 }
 
 impl Dialog {
     pub fn confirm_retry(target: RetryTarget) -> Dialog {
         Dialog::ConfirmRetry {
+            target,
+            focus: Button::Cancel,
+        }
+    }
+
+    pub fn confirm_pause(target: PauseTarget) -> Dialog {
+        Dialog::ConfirmPause {
+            target,
+            focus: Button::Cancel,
+        }
+    }
+
+    pub fn confirm_restore_ack(target: RestoreAckTarget) -> Dialog {
+        Dialog::ConfirmRestoreAck {
             target,
             focus: Button::Cancel,
         }
@@ -58,7 +87,22 @@ impl Dialog {
 
     /// Tab/←/→: with two buttons, next and previous are the same toggle.
     pub fn move_focus(&mut self) {
-        if let Dialog::ConfirmRetry { focus, .. } | Dialog::ConfirmRevert { focus, .. } = self {
+        if let Dialog::ConfirmRestoreAck { target, focus } = self {
+            (*focus, target.choice) = match (*focus, target.choice) {
+                (Button::Cancel, _) => (Button::Acknowledge, Disposition::Resume),
+                (Button::Acknowledge, Disposition::Resume) => {
+                    (Button::Acknowledge, Disposition::Abandon)
+                }
+                (Button::Acknowledge, Disposition::Abandon) => {
+                    (Button::Cancel, Disposition::Resume)
+                }
+            };
+            return;
+        }
+        if let Dialog::ConfirmRetry { focus, .. }
+        | Dialog::ConfirmRevert { focus, .. }
+        | Dialog::ConfirmPause { focus, .. } = self
+        {
             *focus = match focus {
                 Button::Cancel => Button::Acknowledge,
                 Button::Acknowledge => Button::Cancel,
@@ -76,6 +120,14 @@ impl Dialog {
                 target,
                 focus: Button::Acknowledge,
             } => Press::Revert(target.clone()),
+            Dialog::ConfirmPause {
+                target,
+                focus: Button::Acknowledge,
+            } => Press::Pause(target.clone()),
+            Dialog::ConfirmRestoreAck {
+                target,
+                focus: Button::Acknowledge,
+            } => Press::RestoreAck(target.clone()),
             _ => Press::Close,
         }
     }

@@ -240,6 +240,9 @@ fn the_restore_wizard_opens_on_facts_needs_write_mode_and_esc_sends_nothing() {
             replicas: 1,
         }),
         pvcs: vec!["data-prod-cluster-x-0".into()],
+        line: crate::domain::generation::Line::V01,
+        restore_role: None,
+        blue_revision: None,
     };
     feed(
         &mut s,

@@ -76,6 +76,8 @@ pub enum Action {
     InputBackspace,
     ToggleWrite,
     Revert,
+    /// A followed restore in phase `Unknown`: Resume or Abandon.
+    RestoreAck,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -384,6 +386,13 @@ pub const KEYMAP: &[Binding] = &[
         A::Revert,
         "revert",
         "follow-up: revert spec.version to Blue's",
+    ),
+    bh(
+        C::Decision,
+        &[k('u')],
+        A::RestoreAck,
+        "restore unknown",
+        "a restore in phase Unknown: Resume or Abandon",
     ),
     bh(
         C::Dialog,

@@ -23,6 +23,8 @@ pub mod decide;
 pub mod dialog;
 pub mod keymap;
 pub mod lognav;
+pub mod pause_repair;
+pub mod restore_ack;
 pub mod state;
 mod update;
 pub mod wizard;
@@ -73,6 +75,13 @@ pub enum Effect {
     /// Only produced from a confirmed revert dialog in write mode.
     Revert {
         from_version: String,
+    },
+    /// Pause and repair: send `step`'s merge patch (`spec.paused: true`, or `paused: false`
+    /// with the acknowledgement of `nonce`), after re-reading and refusing if the nonce or
+    /// the pause state no longer match. Only produced from a confirmed dialog in write mode.
+    PauseRepair {
+        step: crate::sources::actions::PauseStep,
+        nonce: String,
     },
     /// Read what the Restore wizard needs (reads only), answered by `SourceEvent::RestoreFacts`.
     LoadRestoreFacts,

@@ -170,6 +170,9 @@ impl DecisionPane {
             ActionOutcome::Reverted { .. } => {
                 "spec.version reverted to Blue's: at Idle the upgrade does not start again".into()
             }
+            ActionOutcome::Paused { .. } => {
+                "paused: the operator does nothing for this cluster (backups included) until the resume + acknowledgement".into()
+            }
             ActionOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
             ActionOutcome::Failed {
                 status: Some(code),
@@ -219,6 +222,8 @@ pub struct State {
     pub wizard_key_source: Option<String>,
     /// The OpenBaoRestore the wizard created, as followed (kept if the wizard is closed).
     pub restore: Option<crate::domain::restore_status::RestoreFollow>,
+    /// The cluster's Kubernetes Events, newest first (bounded).
+    pub events: crate::domain::events::EventLog,
 }
 
 impl State {
@@ -254,6 +259,7 @@ impl State {
             wizard: None,
             wizard_key_source: None,
             restore: None,
+            events: Default::default(),
         };
         if state.opts.write {
             state.write.enter(state.opts.now);
@@ -293,9 +299,12 @@ impl State {
     }
 
     /// Sources with a current problem, in a stable order.
+    /// Events are optional evidence: their problem (404 on a server without them, 403
+    /// without the RBAC) is shown in Health's events section, not as the stale banner.
     pub fn problems(&self) -> impl Iterator<Item = (SourceName, &str)> {
         self.sources
             .iter()
+            .filter(|(n, _)| **n != SourceName::Events)
             .filter_map(|(n, s)| Some((*n, s.problem.as_deref()?)))
     }
 

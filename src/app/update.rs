@@ -7,7 +7,7 @@ use super::keymap::{self, Action, Context};
 use super::lognav;
 use super::state::{Focus, Presence, RetryTarget, State, attempt_of};
 use super::{Effect, Msg};
-use super::{decide, wizard_flow};
+use super::{decide, pause_repair, restore_ack, wizard_flow};
 use crate::domain::paths::{self, PathKind};
 use crate::journal::Event;
 use crate::sources::{ActionOutcome, SourceEvent, SourceName};
@@ -19,7 +19,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.now = now;
             if state.write.expire(now) {
                 state.decision.notice = Some("write mode expired: read-only again".into());
-                if matches!(state.dialog, Some(Dialog::ConfirmRetry { .. })) {
+                if matches!(
+                    state.dialog,
+                    Some(Dialog::ConfirmRetry { .. } | Dialog::ConfirmPause { .. })
+                ) {
                     state.dialog = None;
                 }
             }
@@ -30,6 +33,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Source(SourceEvent::Restore(ev)) => wizard_flow::on_restore(state, ev),
+        Msg::Source(SourceEvent::Events(list)) => decide::on_events(state, list),
         Msg::Source(ev) => {
             let before = matches!(
                 ev,
@@ -155,8 +159,20 @@ fn on_source(state: &mut State, ev: SourceEvent) {
                 );
             state.decision.outcome = Some(outcome);
             if conflict {
-                // A 409 changed nothing: ask again on what is now current (Cancel focused).
-                if let (Ok(target), Ok(())) = (state.retry_target(), state.write.guard(state.now)) {
+                // A 409 changed nothing: ask again on what is now current (Cancel focused),
+                // the same action as the one refused.
+                let action = state.dialog_action.as_deref().unwrap_or("");
+                if action.starts_with("pause and repair") {
+                    if let Ok(target) = pause_repair::allowed(state) {
+                        state.dialog = Some(Dialog::confirm_pause(target));
+                    }
+                } else if action.starts_with("restore acknowledge") {
+                    if let Ok(target) = restore_ack::allowed(state) {
+                        state.dialog = Some(Dialog::confirm_restore_ack(target));
+                    }
+                } else if let (Ok(target), Ok(())) =
+                    (state.retry_target(), state.write.guard(state.now))
+                {
                     state.dialog = Some(Dialog::confirm_retry(target));
                 }
             } else {
@@ -167,7 +183,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
         SourceEvent::RestoreFacts { facts, key } => wizard_flow::on_facts(state, facts, key),
         // Journaled, so handled in `update` (with its effects) before it gets here.
-        SourceEvent::Restore(_) => {}
+        SourceEvent::Restore(_) | SourceEvent::Events(_) => {}
     }
 }
 
@@ -184,6 +200,9 @@ fn on_action_outcome(state: &State, ev: &SourceEvent) -> Vec<Effect> {
         ActionOutcome::WizardStepDone => "restore wizard step accepted (dry run, then sent)".into(),
         ActionOutcome::Reverted { resource_version } => {
             format!("spec.version reverted to Blue's (resourceVersion {resource_version})")
+        }
+        ActionOutcome::Paused { resource_version } => {
+            format!("spec.paused=true accepted (resourceVersion {resource_version})")
         }
         ActionOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
         ActionOutcome::Failed { status, message } => {
@@ -295,6 +314,13 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         | Action::InputCommit
         | Action::InputCancel
         | Action::InputBackspace => {}
+        Action::RestoreAck => match restore_ack::allowed(state) {
+            Ok(target) => state.dialog = Some(Dialog::confirm_restore_ack(target)),
+            Err(reason) => {
+                state.decision.notice =
+                    Some(format!("Restore acknowledgement unavailable: {reason}"))
+            }
+        },
         Action::Revert => match decide::revert_allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_revert(target)),
             Err(reason) => state.decision.notice = Some(format!("Revert unavailable: {reason}")),
@@ -378,6 +404,12 @@ fn activate(state: &mut State) -> Vec<Effect> {
         return wizard_flow::open(state);
     }
     match state.selected_path() {
+        PathKind::PauseRepair => match pause_repair::allowed(state) {
+            Ok(target) => state.dialog = Some(Dialog::confirm_pause(target)),
+            Err(reason) => {
+                state.decision.notice = Some(format!("Pause and repair unavailable: {reason}"))
+            }
+        },
         PathKind::Retry => match retry_allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_retry(target)),
             Err(reason) => state.decision.notice = Some(format!("Retry unavailable: {reason}")),
@@ -402,6 +434,8 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
     let captured = match dialog.press() {
         Press::Close => return Vec::new(),
         Press::Revert(target) => return decide::press_revert(state, target),
+        Press::Pause(target) => return pause_repair::press(state, target),
+        Press::RestoreAck(target) => return restore_ack::press(state, target),
         Press::Acknowledge(captured) => captured,
     };
     // The captured values are what is sent. If what we now see contradicts them (break glass
@@ -457,6 +491,7 @@ fn fix_forward_as_retry(state: &mut State) {
 /// Retry's data guards plus the session's: write mode and the RBAC preflight.
 fn retry_allowed(state: &State) -> Result<RetryTarget, String> {
     let target = state.retry_target()?;
+    decide::restore_blocks_ack(state)?;
     decide::session_guard(state, PathKind::Retry)?;
     Ok(target)
 }

@@ -1,9 +1,13 @@
-//! The Restore wizard as a pure state machine (runbook path C, checked against the code:
-//! operator-facts §5.3, §5.5, §9). Each destructive step is confirmed on its own; the
-//! irreversible ones (deleting a PVC, restoring over data) need the cluster name typed.
-//! Cancel, Esc or "n" at any step closes it and nothing is sent.
+//! The Restore wizard as a pure state machine (runbook path C, checked against the code of
+//! each operator line). Each destructive step is confirmed on its own; the irreversible ones
+//! (deleting a PVC, restoring over data) need the cluster name typed. Cancel, Esc or "n" at
+//! any step closes it and nothing is sent.
 //!
-//! Steps, in the order the code needs them (not the runbook's):
+//! On the newer lines (0.2 on, `Facts::targets_blue`) the restore controller targets Blue's
+//! StatefulSet itself and needs a running, unsealed Blue leader: steps 2–4 are skipped and
+//! upstream's runbook is followed (a known-good snapshot, the forced lock-override restore).
+//!
+//! Steps on the 0.1 line, in the order the code needs them (not the runbook's):
 //! 1. the snapshot key (pre-upgrade Job log line, `status.backup.lastBackupName`, or typed:
 //!    whatever is typed at this step replaces the found key, validated, age unknown) and its age; 2. scale the operator Deployment (found by its labels) to 0;
 //! 3. delete the exact PVCs, one at a time; 4. scale the operator back up, because the
@@ -35,6 +39,12 @@ impl Step {
         Step::CreateRestore,
         Step::Follow,
     ];
+
+    /// Whether the step is walked on the wizard's line.
+    pub fn applies(self, facts: &Facts) -> bool {
+        !(facts.targets_blue()
+            && matches!(self, Step::ScaleDown | Step::DeletePvcs | Step::ScaleUp))
+    }
 
     /// Deleting data and restoring over it cannot be undone: typed confirmation.
     pub fn irreversible(self) -> bool {
@@ -149,6 +159,7 @@ impl Wizard {
     fn advance(&mut self) {
         self.typed.clear();
         self.step = match self.step {
+            Step::Snapshot if self.facts.targets_blue() => Step::CreateRestore,
             Step::Snapshot => Step::ScaleDown,
             Step::ScaleDown => Step::DeletePvcs,
             Step::DeletePvcs if !self.pending_pvcs.is_empty() => Step::DeletePvcs,

@@ -20,8 +20,9 @@ pub(crate) fn open(state: &mut State) -> Vec<Effect> {
     vec![Effect::LoadRestoreFacts]
 }
 
-pub(crate) fn on_facts(state: &mut State, facts: Facts, key: Option<(String, String)>) {
+pub(crate) fn on_facts(state: &mut State, mut facts: Facts, key: Option<(String, String)>) {
     state.decision.notice = None;
+    facts.line = state.line();
     let (key, source) = key.map_or((None, None), |(k, s)| (Some(k), Some(s)));
     let mut wizard = Wizard::new(facts, key);
     wizard.name_suffix = state.now.strftime("%m%d-%H%M%S").to_string();
@@ -133,9 +134,19 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
         state.wizard.as_ref().map(Wizard::request),
         Some(Ok(Some(_)))
     );
+    let creates = state
+        .wizard
+        .as_ref()
+        .is_some_and(|w| w.step == Step::CreateRestore);
     if input == Input::Confirm
         && sends
-        && let Err(reason) = session_guard(state, PathKind::Restore)
+        && let Err(reason) = session_guard(state, PathKind::Restore).and_then(|()| {
+            if creates {
+                super::decide::ack_blocks_restore(state)
+            } else {
+                Ok(())
+            }
+        })
     {
         state.decision.notice = Some(reason);
         return Some(Vec::new());

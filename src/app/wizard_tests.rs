@@ -20,6 +20,9 @@ fn facts() -> Facts {
             replicas: 1,
         }),
         pvcs: vec!["data-a-0".into(), "data-a-1".into()],
+        line: crate::domain::generation::Line::V01,
+        restore_role: None,
+        blue_revision: None,
     }
 }
 
@@ -82,7 +85,8 @@ fn the_full_walk_sends_each_request_once_after_its_own_confirmation() {
         body["spec"]["source"]["target"]["bucket"],
         "openbao-backups"
     );
-    assert_eq!(body["spec"]["jwtAuthRole"], "backup");
+    // The restore's own role (spec.restore.jwtAuthRole, default), never the backup role.
+    assert_eq!(body["spec"]["jwtAuthRole"], "openbao-operator-restore");
     w.on(Input::Done);
     assert_eq!(w.step, Step::Follow);
 }
@@ -116,12 +120,52 @@ fn missing_facts_refuse_with_the_reason() {
     assert!(
         matches!(w.on(Input::Confirm), Output::Refused(r) if r.contains("operator Deployment"))
     );
+    // No backup auth at all: the restore's own role (self-init OIDC) is enough.
     let mut f = facts();
     f.backup = Some(json!({"target": {"bucket": "b"}}));
+    f.restore_role = Some("my-restore".into());
+    assert_eq!(
+        restore_body(&f, KEY, "r").unwrap()["spec"]["jwtAuthRole"],
+        "my-restore"
+    );
+}
+
+#[test]
+fn on_the_06_line_the_restore_targets_blue_and_skips_the_scale_and_pvc_steps() {
+    let mut f = facts();
+    f.line = crate::domain::generation::Line::V06;
+    f.blue_revision = Some("e8983038c519c718".into());
+    assert_eq!(
+        f.target(),
+        "StatefulSet prod-cluster-e8983038c519c718 (Blue)"
+    );
+    let mut w = Wizard::new(f, Some(KEY.into()));
+    assert_eq!(w.on(Input::Confirm), Output::Nothing);
+    assert_eq!(
+        w.step,
+        Step::CreateRestore,
+        "no scale down, no PVC deletion"
+    );
+    assert!(!Step::DeletePvcs.applies(&w.facts));
+    typed(&mut w, "prod-cluster");
+    let Output::Send(Request::CreateRestore { body, .. }) = w.on(Input::Confirm) else {
+        panic!("restore expected");
+    };
+    assert_eq!(body["spec"]["jwtAuthRole"], "openbao-operator-restore");
+    assert_eq!(body["spec"]["force"], true);
+    w.on(Input::Done);
+    assert_eq!(w.step, Step::Follow);
+}
+
+#[test]
+fn override_operation_lock_requires_force() {
+    use crate::domain::restore::check_lock_override;
+    assert!(check_lock_override(&json!({"force": true, "overrideOperationLock": true})).is_ok());
+    assert!(check_lock_override(&json!({"force": false})).is_ok());
     assert!(
-        restore_body(&f, KEY, "r")
+        check_lock_override(&json!({"overrideOperationLock": true}))
             .unwrap_err()
-            .contains("jwtAuthRole")
+            .contains("requires force")
     );
 }
 
@@ -222,6 +266,7 @@ mod flow {
                 phase: Some(phase.into()),
                 message: Some(message.into()),
                 snapshot_key: None,
+                ..RestoreStatus::default()
             },
         ))))
     }

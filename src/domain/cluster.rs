@@ -50,6 +50,8 @@ pub struct ClusterView {
     pub break_glass: Option<BreakGlassView>,
     pub blue_green: Option<BlueGreenView>,
     pub last_backup_name: Option<String>,
+    /// Annotations and requests an administrator may have left (force-rollback, requests).
+    pub controls: super::controls::ManualControls,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -178,6 +180,7 @@ impl ClusterView {
                 pre_upgrade_snapshot_job_name: g.pre_upgrade_snapshot_job_name,
             }),
             last_backup_name: status.backup.and_then(|b| b.last_backup_name),
+            controls: super::controls::ManualControls::from_json(obj),
         })
     }
 }

@@ -2,16 +2,15 @@
 //! recommended path, the evidence for it, and for every path whether it can be taken now.
 //!
 //! Pure and table-tested (`diagnosis_tests.rs`). Every finding names its source (a log
-//! line, a status field, a Raft index, a pod) so the user can check it. The truth about
-//! each path is operator-facts §3.1, §3.7, §9: a crash-looping Green turns a Retry into an
-//! abort, a cause seen in two attempts is not transient, a successful retry still runs the
-//! suspicious Blue-peer removal, and Idle restarts the upgrade unless the spec is reverted.
+//! line, a status field, a Raft index, a pod) so the user can check it. What every operator
+//! line shares is here: a cause seen in two attempts is not transient, and Idle restarts the
+//! upgrade unless the spec is reverted. What differs by line (a crash-looping Green aborts
+//! on 0.1, RollbackCleanup's peer removal) is added by `path_truth::apply_line`.
 
 use std::collections::BTreeMap;
 
 use super::incident::{Incident, Side};
 use super::paths::{self, PathKind};
-use super::quorum::{self, Change};
 use super::raft::{self, SYNC_THRESHOLD};
 
 /// How bad a matched log line is (mirrors the log engine's severities).
@@ -77,11 +76,19 @@ pub struct Inputs<'a> {
 /// Where a finding comes from, so it can be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    LogLine { attempt: Option<i32>, line: String },
+    LogLine {
+        attempt: Option<i32>,
+        line: String,
+    },
     Field(String),
-    RaftIndex { pod: String, committed: u64 },
+    RaftIndex {
+        pod: String,
+        committed: u64,
+    },
     Pod(String),
     Job(String),
+    /// A Kubernetes Event: `<reason> <kind>/<name>` (`event_evidence`).
+    Event(String),
 }
 
 impl Source {
@@ -99,6 +106,7 @@ impl Source {
             Source::RaftIndex { pod, committed } => format!("raft {pod} committed={committed}"),
             Source::Pod(p) => format!("pod {p}"),
             Source::Job(j) => format!("job {j}"),
+            Source::Event(e) => format!("event {e}"),
         }
     }
 }
@@ -205,7 +213,7 @@ pub fn diagnose(input: &Inputs) -> Diagnosis {
         .iter()
         .map(|p| verdict(*p, input, &blockers, &cause, &failing_green))
         .collect();
-    let (recommended, summary, before) = recommend(incident, &blockers, &cause, &failing_green);
+    let (recommended, summary, before) = recommend(&blockers, &cause);
     Diagnosis {
         recommended,
         summary,
@@ -258,22 +266,11 @@ fn verdict(
     let mut warnings = Vec::new();
     match path {
         PathKind::Retry => {
-            if !failing_green.is_empty() {
-                warnings.push(format!(
-                    "Green failing ({}): the operator ABORTS instead of retrying — Green StatefulSet deleted, no Raft repair",
-                    failing_green.join(", ")
-                ));
-                warnings.push(quorum::impact(incident, Change::StopSide(Side::Green)));
-            }
             if let Cause::NotTransient(rule, n) = cause {
                 warnings.push(format!(
                     "cause `{rule}` seen in {n} attempt(s) is not transient: the retry fails again with a NEW nonce"
                 ));
             }
-            warnings.push(
-                "on success RollbackCleanup runs remove-blue-peers with revisions not swapped (§3.7): it may remove the BLUE peers — watch the Raft pane".into(),
-            );
-            warnings.push(quorum::cleanup_impact(incident));
             if let Some(v) = &blue_version {
                 warnings.push(format!(
                     "back at Idle the upgrade restarts unless spec.version is reverted to {v} (offered as a follow-up)"
@@ -292,12 +289,6 @@ fn verdict(
                         src.label()
                     ));
                 }
-                if let Some(b) = &blue_version {
-                    warnings.push(format!(
-                        "setting spec.version to Blue's {b} and acknowledging deletes the Green StatefulSet WITHOUT Raft repair: quorum is lost if Green peers are voters"
-                    ));
-                    warnings.push(quorum::impact(incident, Change::StopSide(Side::Green)));
-                }
                 if !failing_green.is_empty() {
                     warnings.push("Green is failing: staying on Green is not possible".into());
                 }
@@ -308,8 +299,9 @@ fn verdict(
                 warnings.push("no snapshot key in status: take it from the pre-upgrade snapshot Job's log or type it".into());
             }
             warnings.push("the restore controller runs inside the operator: it must be running when the OpenBaoRestore is created".into());
-            warnings.push("needs force: true and overrideOperationLock: true; the executor probes <cluster>-<n> pods (absent for Blue/Green): likely 'failed to find leader'".into());
         }
+        // Offered or not by operator line (path_truth).
+        PathKind::PauseRepair => {}
     }
     PathVerdict {
         path,
@@ -318,26 +310,11 @@ fn verdict(
     }
 }
 
-fn recommend(
-    incident: &Incident,
-    blockers: &[String],
-    cause: &Cause,
-    failing_green: &[&str],
-) -> (Option<PathKind>, String, Vec<String>) {
+/// Line-neutral; what a crash-looping Green changes is the operator line's
+/// (`path_truth::apply_line`).
+fn recommend(blockers: &[String], cause: &Cause) -> (Option<PathKind>, String, Vec<String>) {
     if let Some(first) = blockers.first() {
         return (None, format!("no recommendation: {first}"), Vec::new());
-    }
-    let revert = incident
-        .cluster
-        .as_ref()
-        .and_then(|c| c.current_version.clone())
-        .map(|v| format!("revert spec.version (and spec.image) to Blue's {v} so the upgrade does not restart at Idle"));
-    if !failing_green.is_empty() {
-        return (
-            Some(PathKind::Retry),
-            "Green is crash-looping: acknowledging makes the operator abort (delete Green, no Raft repair), not retry. Staying on Blue is the only way out.".into(),
-            revert.into_iter().chain(["check in the Raft pane that Green peers are not voters".to_string()]).collect(),
-        );
     }
     match cause {
         Cause::NotTransient(rule, n) => (
@@ -404,7 +381,7 @@ fn findings(input: &Inputs) -> Vec<Finding> {
     for p in incident.pods_on(Side::Green).filter(|p| p.is_failing()) {
         out.push(Finding {
             text: format!(
-                "Green pod {}: the operator aborts on this",
+                "Green pod {}",
                 p.waiting_reason.as_deref().unwrap_or("failing")
             ),
             source: Source::Pod(p.name.clone()),

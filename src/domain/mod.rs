@@ -4,10 +4,14 @@
 //! renders them; `status` prints them.
 
 pub mod cluster;
+pub mod controls;
 pub mod diagnosis;
+pub mod event_evidence;
+pub mod events;
 pub mod generation;
 pub mod incident;
 pub mod naming;
+pub mod path_truth;
 pub mod paths;
 pub mod quorum;
 pub mod raft;

@@ -1,9 +1,19 @@
-//! The Restore path's facts and requests (operator-facts §5.2, §5.3, §5.5): the snapshot
-//! key and its age, the CRD-valid OpenBaoRestore body, and the writes the wizard asks for.
-//! Pure; the wizard (`app::wizard`) walks them, `sources::restore` reads and sends them.
+//! The Restore path's facts and requests, by operator line: the snapshot key and its age,
+//! the CRD-valid OpenBaoRestore body (the restore's own JWT role `spec.restore.jwtAuthRole`,
+//! never the backup role; `force`, which selects the force endpoint, and
+//! `overrideOperationLock`, which requires it), the restore's target, and the
+//! administrator acknowledgement of an `Unknown` restore (newer lines,
+//! internal/service/restore/acknowledgement.go). Pure; the wizard (`app::wizard`) walks
+//! them, `sources::restore` reads and sends them.
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
+
+use super::controls::DEFAULT_RESTORE_ROLE;
+use super::generation::Line;
+
+/// The annotation that releases a restore in phase `Unknown`: `<restore uid>/Resume|Abandon`.
+pub const ANNOTATION_RESTORE_ACKNOWLEDGE: &str = "openbao.org/restore-acknowledge";
 
 /// The operator Deployment found by `app.kubernetes.io/name=openbao-operator,
 /// app.kubernetes.io/component=controller` in any namespace.
@@ -23,6 +33,102 @@ pub struct Facts {
     pub backup: Option<Value>,
     pub operator: Option<Operator>,
     pub pvcs: Vec<String>,
+    /// The operator line the steps and the body are chosen for.
+    pub line: Line,
+    /// The cluster's `spec.restore.jwtAuthRole` (None: the default role).
+    pub restore_role: Option<String>,
+    /// `status.blueGreen.blueRevision` (the restore's target on the newer lines).
+    pub blue_revision: Option<String>,
+}
+
+impl Facts {
+    /// The role the restore authenticates with: its own, bootstrapped by self-init OIDC.
+    pub fn restore_role(&self) -> &str {
+        self.restore_role.as_deref().unwrap_or(DEFAULT_RESTORE_ROLE)
+    }
+
+    /// The lines where the restore targets Blue's StatefulSet itself and needs no scale
+    /// down or PVC deletion first (`restoreTargetStatefulSetName`, PR #405).
+    pub fn targets_blue(&self) -> bool {
+        matches!(self.line, Line::V06 | Line::V02To050)
+    }
+
+    /// The StatefulSet the restore controller restores into, as far as the line tells.
+    pub fn target(&self) -> String {
+        match (&self.blue_revision, self.targets_blue()) {
+            (Some(blue), true) => format!("StatefulSet {}-{blue} (Blue)", self.cluster),
+            (None, true) => format!("StatefulSet {} (unrevisioned Blue)", self.cluster),
+            (_, false) => format!(
+                "pods {}-<n> (the 0.1 restore executor ignores Blue/Green names)",
+                self.cluster
+            ),
+        }
+    }
+}
+
+/// The administrator's disposition of a restore in phase `Unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    Resume,
+    Abandon,
+}
+
+impl Disposition {
+    pub fn label(self) -> &'static str {
+        match self {
+            Disposition::Resume => "Resume",
+            Disposition::Abandon => "Abandon",
+        }
+    }
+
+    /// What the restore controller does with it.
+    pub fn consequence(self) -> &'static str {
+        match self {
+            Disposition::Resume => {
+                "Resume: the voter and read-replica pods are restarted, then the hold and lock are released; refused (use Abandon) when the cluster is paused, deleting, locked by another operation or the target changed."
+            }
+            Disposition::Abandon => {
+                "Abandon: the operator SETS spec.paused=true ON THE CLUSTER, removes the restore hold and releases the lock: the cluster stays paused until you resume it."
+            }
+        }
+    }
+}
+
+/// The merge patch on the OpenBaoRestore that acknowledges its `Unknown` phase.
+pub fn restore_ack_patch(uid: &str, disposition: Disposition, resource_version: &str) -> Value {
+    json!({
+        "metadata": {
+            "resourceVersion": resource_version,
+            "annotations": {
+                ANNOTATION_RESTORE_ACKNOWLEDGE: format!("{uid}/{}", disposition.label())
+            }
+        }
+    })
+}
+
+/// Why a Resume/Abandon must not be sent, judged on the freshly read restore.
+pub fn restore_ack_refuse_reason(
+    fresh: &super::restore_status::RestoreStatus,
+    uid: &str,
+) -> Option<String> {
+    if fresh.uid.as_deref() != Some(uid) {
+        return Some("the OpenBaoRestore was replaced (its uid changed): nothing was sent".into());
+    }
+    (!fresh.unknown()).then(|| {
+        format!(
+            "the OpenBaoRestore is no longer in phase Unknown (now {}): nothing was sent",
+            fresh.phase.as_deref().unwrap_or("no phase")
+        )
+    })
+}
+
+/// `overrideOperationLock` requires `force` (VAP and controller).
+pub fn check_lock_override(spec: &Value) -> Result<(), String> {
+    let set = |k: &str| spec.get(k).and_then(Value::as_bool).unwrap_or(false);
+    if set("overrideOperationLock") && !set("force") {
+        return Err("overrideOperationLock requires force: true".into());
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +145,15 @@ pub enum Request {
     CreateRestore {
         namespace: String,
         body: Value,
+    },
+    /// The Resume/Abandon annotation on an OpenBaoRestore in phase `Unknown`: sent after a
+    /// fresh read (still Unknown, same uid), built by [`restore_ack_patch`] with the fresh
+    /// resourceVersion.
+    AcknowledgeRestore {
+        namespace: String,
+        name: String,
+        uid: String,
+        disposition: Disposition,
     },
 }
 
@@ -61,7 +176,9 @@ pub fn key_time(key: &str) -> Option<Timestamp> {
 }
 
 /// The OpenBaoRestore: CRD-valid (`cluster`, `source.key`, `source.target.bucket`), with the
-/// cluster's backup target and auth, `force` and `overrideOperationLock`.
+/// cluster's backup target, the restore's own JWT role, `force` (the force endpoint
+/// `snapshot-force`, and past the "initialized"/"not upgrading" checks that fail in break
+/// glass) and `overrideOperationLock` (the Upgrade lock is held).
 pub fn restore_body(facts: &Facts, key: &str, name: &str) -> Result<Value, String> {
     let backup = facts
         .backup
@@ -71,24 +188,14 @@ pub fn restore_body(facts: &Facts, key: &str, name: &str) -> Result<Value, Strin
         .get("target")
         .filter(|t| t.get("bucket").is_some())
         .ok_or("spec.backup.target.bucket is missing")?;
-    let mut spec = json!({
+    let spec = json!({
         "cluster": facts.cluster,
         "source": { "key": key, "target": target },
+        "jwtAuthRole": facts.restore_role(),
         "force": true,
         "overrideOperationLock": true,
     });
-    let mut authed = false;
-    for field in ["jwtAuthRole", "tokenSecretRef"] {
-        if let Some(v) = backup.get(field) {
-            spec[field] = v.clone();
-            authed = true;
-        }
-    }
-    if !authed {
-        return Err(
-            "spec.backup has neither jwtAuthRole nor tokenSecretRef: the restore controller would refuse".into(),
-        );
-    }
+    check_lock_override(&spec)?;
     Ok(json!({
         "apiVersion": "openbao.org/v1alpha1",
         "kind": "OpenBaoRestore",

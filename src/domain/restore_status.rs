@@ -24,10 +24,14 @@ pub const KEEP_LINES: usize = 500;
 /// The part of an OpenBaoRestore's status the console follows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RestoreStatus {
-    /// `Pending|Validating|Running|Completed|Failed`; None before the controller wrote any.
+    /// `Pending|Validating|Running|Completed|Failed` (and `Unknown` on the newer lines);
+    /// None before the controller wrote any.
     pub phase: Option<String>,
     pub message: Option<String>,
     pub snapshot_key: Option<String>,
+    /// `metadata.uid`: the prefix of the Resume/Abandon acknowledgement.
+    pub uid: Option<String>,
+    pub resource_version: Option<String>,
 }
 
 impl RestoreStatus {
@@ -37,7 +41,15 @@ impl RestoreStatus {
             phase: s("/status/phase").filter(|p| !p.is_empty()),
             message: s("/status/message").filter(|m| !m.is_empty()),
             snapshot_key: s("/status/snapshotKey"),
+            uid: s("/metadata/uid").filter(|u| !u.is_empty()),
+            resource_version: s("/metadata/resourceVersion").filter(|r| !r.is_empty()),
         }
+    }
+
+    /// Phase `Unknown` (newer lines): the controller cannot prove whether the destructive
+    /// restore ran; it is never retried and waits for an administrator's Resume/Abandon.
+    pub fn unknown(&self) -> bool {
+        self.phase.as_deref() == Some("Unknown")
     }
 
     /// Completed or Failed: the controller is done with it.

@@ -130,6 +130,50 @@ pub fn pods(before: &Incident, after: &Incident) -> Vec<String> {
     out
 }
 
+/// On the 0.1 line, the phase entering RollbackCleanup is the moment its remove-blue-peers
+/// may remove the Blue voters (internal/upgrade/bluegreen/manager.go): the journal keeps the
+/// Raft configuration as last read with the alert, so the cleanup never passes unseen.
+pub fn cleanup_alert(
+    before: &Incident,
+    after: &Incident,
+    line: crate::domain::generation::Line,
+) -> Option<String> {
+    let phase = |i: &Incident| {
+        i.cluster
+            .as_ref()
+            .and_then(|c| c.blue_green.as_ref())
+            .and_then(|g| g.phase.clone())
+    };
+    if line != crate::domain::generation::Line::V01
+        || phase(after).as_deref() != Some("RollbackCleanup")
+        || phase(before).as_deref() == Some("RollbackCleanup")
+    {
+        return None;
+    }
+    let config = match after.raft_members.known() {
+        Some(m) => m
+            .servers
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s.node_id,
+                    if s.voter { "voter" } else { "non-voter" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => after
+            .raft_members
+            .unknown_label()
+            .unwrap_or_else(|| "not read".into()),
+    };
+    Some(format!(
+        "ALERT RollbackCleanup started on the 0.1 line: remove-blue-peers runs with revisions not swapped and may remove the BLUE peers; Raft configuration as last read: {config}; {}",
+        crate::domain::quorum::cleanup_impact(after)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +199,31 @@ mod tests {
         }
         assert!(cluster(Some(&old), Some(&again))[0].contains("new nonce n2"));
         assert!(cluster(Some(&old), Some(&old)).is_empty());
+    }
+
+    #[test]
+    fn the_01_cleanup_alert_is_journaled_once_with_the_raft_configuration() {
+        use crate::domain::generation::Line;
+        let at = |phase: &str| {
+            let mut c = crate::app::fixtures::cluster();
+            if let Some(g) = c.blue_green.as_mut() {
+                g.phase = Some(phase.into());
+            }
+            Incident {
+                cluster: Some(c),
+                ..Incident::default()
+            }
+        };
+        let (rolling, cleanup) = (at("RollingBack"), at("RollbackCleanup"));
+        let alert = cleanup_alert(&rolling, &cleanup, Line::V01).unwrap();
+        assert!(alert.contains("may remove the BLUE peers"), "{alert}");
+        assert!(
+            alert.contains("Raft configuration as last read: needs token"),
+            "{alert}"
+        );
+        assert_eq!(cleanup_alert(&cleanup, &cleanup, Line::V01), None, "once");
+        assert_eq!(cleanup_alert(&rolling, &cleanup, Line::V06), None);
+        assert_eq!(cleanup_alert(&rolling, &cleanup, Line::Unknown), None);
     }
 
     #[test]

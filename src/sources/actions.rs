@@ -157,6 +157,87 @@ pub async fn revert_recorded(
     }
 }
 
+/// Pause and repair, first patch (0.6 runbook): `spec.paused: true`, with the resourceVersion
+/// of the object the guard judged. While paused the operator does nothing for this cluster.
+pub fn pause_patch(resource_version: &str) -> Value {
+    json!({
+        "metadata": { "resourceVersion": resource_version },
+        "spec": { "paused": true }
+    })
+}
+
+/// Pause and repair, second patch: `paused: false` and the acknowledgement in ONE merge
+/// patch, so the operator resumes exactly into the retry of the failed step.
+pub fn resume_ack_patch(nonce: &str, resource_version: &str) -> Value {
+    json!({
+        "metadata": { "resourceVersion": resource_version },
+        "spec": { "paused": false, "breakGlassAck": nonce }
+    })
+}
+
+/// Which of the two Pause and repair patches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseStep {
+    Pause,
+    ResumeAck,
+}
+
+impl PauseStep {
+    /// The one builder per step: preview, journal and send all call it.
+    pub fn patch(self, nonce: &str, resource_version: &str) -> Value {
+        match self {
+            PauseStep::Pause => pause_patch(resource_version),
+            PauseStep::ResumeAck => resume_ack_patch(nonce, resource_version),
+        }
+    }
+}
+
+/// Why a Pause and repair patch must not be sent, judged on the freshly read cluster: the
+/// same as an acknowledgement (break glass active, the nonce current), and the pause state
+/// the step expects.
+pub fn pause_refuse_reason(fresh: &ClusterView, nonce: &str, step: PauseStep) -> Option<String> {
+    if let Some(r) = refuse_reason(fresh, nonce) {
+        return Some(r);
+    }
+    match (step, fresh.paused) {
+        (PauseStep::Pause, true) => {
+            Some("the cluster is already paused: review it; nothing was sent".into())
+        }
+        (PauseStep::ResumeAck, false) => Some(
+            "the cluster is not paused (someone resumed it): review it; nothing was sent".into(),
+        ),
+        _ => None,
+    }
+}
+
+/// Send one Pause and repair patch, guarded like the acknowledgement.
+pub async fn pause_step_recorded(
+    client: &Client,
+    namespace: &str,
+    cluster: &str,
+    nonce: &str,
+    step: PauseStep,
+    rec: &mut Recorder,
+) -> ActionOutcome {
+    let outcome = guarded_merge_patch(
+        client,
+        namespace,
+        cluster,
+        rec,
+        |fresh| pause_refuse_reason(fresh, nonce, step),
+        |fresh| step.patch(nonce, &fresh.resource_version),
+    )
+    .await;
+    match (outcome, step) {
+        (Ok(resource_version), PauseStep::Pause) => ActionOutcome::Paused { resource_version },
+        (Ok(resource_version), PauseStep::ResumeAck) => ActionOutcome::Acknowledged {
+            nonce: nonce.to_string(),
+            resource_version,
+        },
+        (Err(o), _) => o,
+    }
+}
+
 /// The one write path: re-read, refuse on `refuse`, dry run, then the patch `body` built
 /// from the fresh object (with its resourceVersion). Ok is the new resourceVersion.
 async fn guarded_merge_patch(
@@ -257,6 +338,37 @@ mod tests {
             revert_refuse_reason(&active, "")
                 .unwrap()
                 .contains("active")
+        );
+    }
+
+    #[test]
+    fn pause_and_repair_patches_and_their_guards() {
+        assert_eq!(
+            PauseStep::Pause.patch("n1", "42").to_string(),
+            r#"{"metadata":{"resourceVersion":"42"},"spec":{"paused":true}}"#
+        );
+        assert_eq!(
+            PauseStep::ResumeAck.patch("n1", "43").to_string(),
+            r#"{"metadata":{"resourceVersion":"43"},"spec":{"breakGlassAck":"n1","paused":false}}"#
+        );
+        let mut c = cluster(true, "n1");
+        assert_eq!(pause_refuse_reason(&c, "n1", PauseStep::Pause), None);
+        assert!(
+            pause_refuse_reason(&c, "n1", PauseStep::ResumeAck)
+                .unwrap()
+                .contains("not paused")
+        );
+        c.paused = true;
+        assert_eq!(pause_refuse_reason(&c, "n1", PauseStep::ResumeAck), None);
+        assert!(
+            pause_refuse_reason(&c, "n1", PauseStep::Pause)
+                .unwrap()
+                .contains("already paused")
+        );
+        assert!(
+            pause_refuse_reason(&c, "n2", PauseStep::ResumeAck)
+                .unwrap()
+                .contains("nonce changed")
         );
     }
 

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod connect;
+pub mod events;
 pub mod logfollow;
 pub mod openbao_access;
 pub mod openbao_http;
@@ -32,6 +33,8 @@ pub enum SourceName {
     Journal,
     /// The follower of the OpenBaoRestore the wizard created (status watch, Job log).
     Restore,
+    /// Kubernetes Events of the cluster's objects.
+    Events,
 }
 
 impl SourceName {
@@ -45,6 +48,7 @@ impl SourceName {
             SourceName::Rbac => "rbac",
             SourceName::Journal => "journal",
             SourceName::Restore => "restore",
+            SourceName::Events => "events",
         }
     }
 }
@@ -60,6 +64,8 @@ pub enum SourceEvent {
     /// The object exists but does not parse (shown, the previous view is kept).
     ClusterUnparseable(String),
     Pods(Vec<PodView>),
+    /// The cluster's Events, newest first, bounded (`domain::events::of_cluster`).
+    Events(Vec<crate::domain::events::EventView>),
     /// All Jobs of the cluster with the upgrade component (the app keeps the repair ones).
     Jobs(Vec<JobView>),
     /// One Raft poll round: every node's indices and the token-gated membership.
@@ -131,6 +137,8 @@ pub enum ActionOutcome {
     WizardStepDone,
     /// `spec.version` (and `spec.image`) were reverted to Blue's.
     Reverted { resource_version: String },
+    /// Pause and repair: `spec.paused: true` was accepted (the resume carries the ack).
+    Paused { resource_version: String },
     /// Nothing was sent: a precondition no longer holds (nonce changed, break glass over).
     Refused { reason: String },
     /// Sent and rejected (409 conflict, 403 forbidden, 422 invalid...) or not delivered.

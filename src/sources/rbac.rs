@@ -106,6 +106,14 @@ pub fn needs(namespace: &str) -> Vec<Need> {
             Some("scale"),
             None,
         ),
+        n(
+            PathKind::PauseRepair,
+            "patch",
+            "openbao.org",
+            "openbaoclusters",
+            None,
+            ns(),
+        ),
     ]
 }
 

@@ -15,6 +15,8 @@ use super::connect::explain;
 use super::watch::cluster_resource;
 use crate::domain::incident::{LABEL_CLUSTER, LABEL_JOB_NAME};
 use crate::domain::restore::{Facts, Operator, Request, key_from_log};
+use crate::domain::restore::{restore_ack_patch, restore_ack_refuse_reason};
+use crate::domain::restore_status::RestoreStatus;
 use crate::journal::Recorder;
 
 /// The labels the operator's controller Deployment carries (operator-facts §5.5).
@@ -30,6 +32,12 @@ pub async fn facts(
     let clusters: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &cluster_resource());
     let raw = serde_json::to_value(clusters.get(cluster).await?).unwrap_or(Value::Null);
+    let str_at = |p: &str| {
+        raw.pointer(p)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let deployments: Api<Deployment> = Api::all(client.clone());
     let operator = deployments
         .list(&ListParams::default().labels(OPERATOR_SELECTOR))
@@ -65,6 +73,10 @@ pub async fn facts(
             backup: raw.pointer("/spec/backup").cloned(),
             operator,
             pvcs,
+            // The app sets the detected line when the facts arrive (wizard_flow::on_facts).
+            line: crate::domain::generation::Line::Unknown,
+            restore_role: str_at("/spec/restore/jwtAuthRole"),
+            blue_revision: str_at("/status/blueGreen/blueRevision"),
         },
         key,
     ))
@@ -166,9 +178,61 @@ pub async fn send(client: &Client, req: &Request, rec: &mut Recorder) -> ActionO
                 };
                 api.create(&pp, &obj).await.map(|_| ())
             }
+            // Sent by `acknowledge_restore` (a fresh read first), never here.
+            Request::AcknowledgeRestore { .. } => {
+                return acknowledge_restore(client, req, rec).await;
+            }
         };
         match result {
             Ok(()) => rec.response(200, if dry_run { "dry run accepted" } else { "done" }),
+            Err(e) => return failed(rec, &e),
+        }
+    }
+    ActionOutcome::WizardStepDone
+}
+
+/// Resume/Abandon an OpenBaoRestore in phase `Unknown`: re-read it, refuse unless it is
+/// still Unknown with the confirmed uid, dry run, then the annotation patch built from the
+/// fresh object's resourceVersion (the preview's builder, `restore_ack_patch`).
+async fn acknowledge_restore(client: &Client, req: &Request, rec: &mut Recorder) -> ActionOutcome {
+    let Request::AcknowledgeRestore {
+        namespace,
+        name,
+        uid,
+        disposition,
+    } = req
+    else {
+        return ActionOutcome::Refused {
+            reason: "not a restore acknowledgement".into(),
+        };
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &restore_resource());
+    let path = format!("/apis/openbao.org/v1alpha1/namespaces/{namespace}/openbaorestores/{name}");
+    rec.request("GET", &path, false, None);
+    let fresh = match api.get(name).await {
+        Ok(o) => {
+            rec.response(200, "re-read the restore");
+            RestoreStatus::from_json(&serde_json::to_value(&o).unwrap_or(Value::Null))
+        }
+        Err(e) => return failed(rec, &e),
+    };
+    if let Some(reason) = restore_ack_refuse_reason(&fresh, uid) {
+        return ActionOutcome::Refused { reason };
+    }
+    let body = restore_ack_patch(
+        uid,
+        *disposition,
+        fresh.resource_version.as_deref().unwrap_or(""),
+    );
+    for dry_run in [true, false] {
+        rec.request("PATCH", &path, dry_run, Some(&body));
+        let pp = PatchParams {
+            dry_run,
+            ..Default::default()
+        };
+        match api.patch(name, &pp, &Patch::Merge(&body)).await {
+            Ok(_) => rec.response(200, if dry_run { "dry run accepted" } else { "done" }),
             Err(e) => return failed(rec, &e),
         }
     }

@@ -9,6 +9,7 @@ use super::theme::Theme;
 use super::{PaneView, clean, draw_text, pane_block};
 use crate::app::decide::journal_label;
 use crate::app::{Focus, State};
+use crate::domain::generation::Line as GenLine;
 use crate::domain::paths;
 use crate::sources::ActionOutcome;
 
@@ -25,7 +26,9 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
 }
 
 fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
-    let retry = state.retry_target();
+    let retry = state
+        .retry_target()
+        .and_then(|t| crate::app::decide::restore_blocks_ack(state).map(|()| t));
     let diagnosis = state.diagnosis();
     let mut out = vec![mode_line(state, t)];
     out.push(match &retry {
@@ -57,6 +60,12 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             line.spans
                 .push(Span::styled(format!(" · {}", clean(e)), t.error()));
         }
+        if f.current().is_some_and(|s| s.unknown()) {
+            line.spans.push(Span::styled(
+                " · u: Resume or Abandon (Abandon sets spec.paused=true on the cluster)",
+                t.alarm(),
+            ));
+        }
         out.push(line);
     }
     // The follow-up appears once it can be taken (after the retry, break glass over).
@@ -70,11 +79,12 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         ]));
     }
     out.extend(failing_green_warning(state, t));
+    out.extend(super::decision_notes::lines(state, t));
     out.push(Line::from(vec![
         Span::styled("Recommended: ", t.label()),
         Span::raw(format!(
             "{} — {}",
-            diagnosis.recommended.map_or("none", |p| p.info().title),
+            diagnosis.recommended.map_or("none", |p| p.title()),
             clean(&diagnosis.summary)
         )),
     ]));
@@ -95,7 +105,7 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             "{} {}. {} {}",
             if selected { "▶" } else { " " },
             i + 1,
-            path.info().title,
+            path.title(),
             clean(&badge)
         );
         out.push(if selected {
@@ -105,7 +115,7 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         });
     }
     let path = state.selected_path();
-    let info = path.info();
+    let info = path.info(state.line());
     if let Some(v) = diagnosis.verdict(path)
         && !v.warnings.is_empty()
     {
@@ -191,21 +201,39 @@ fn new_job_line(state: &State, t: Theme) -> Option<Line<'static>> {
     ]))
 }
 
-/// Crash-looping Green turns an acknowledgement into an abort: say so loudly, in the pane
-/// and in the dialog.
+/// Crash-looping Green turns an acknowledgement into an abort on the 0.1 line: say so
+/// loudly, in the pane and in the dialog. Other lines: what it means there.
 pub(crate) fn failing_green_warning(state: &State, t: Theme) -> Vec<Line<'static>> {
     let failing = state.failing_green();
     if failing.is_empty() {
         return Vec::new();
     }
+    let (badge, style, text) = match state.line() {
+        GenLine::V01 => (
+            "[!] ABORT RISK",
+            t.alarm(),
+            " Acknowledging makes the 0.1 operator ABORT (Green StatefulSet deleted, no Raft repair), not retry.",
+        ),
+        GenLine::Unknown => (
+            "[!] ABORT RISK?",
+            t.warn(),
+            " On 0.1 acknowledging then ABORTS (Green deleted, no Raft repair); on 0.6 it does not. The operator line is unknown.",
+        ),
+        GenLine::V06 | GenLine::V02To050 => (
+            "[i] Green failing",
+            t.info(),
+            " This line does not abort a rollback for it (abort only in DeployingGreen/JoiningMesh/Syncing).",
+        ),
+    };
     vec![Line::from(vec![
-        Span::styled("[!] ABORT RISK", t.alarm()),
+        Span::styled(badge, style),
         Span::styled(
-            format!(
-                " Green failing: {}. Acknowledging makes the operator ABORT (Green StatefulSet deleted, no Raft repair), not retry.",
-                failing.join(", ")
-            ),
-            t.error(),
+            format!(" Green failing: {}.{text}", failing.join(", ")),
+            if state.line() == GenLine::V01 {
+                t.error()
+            } else {
+                t.warn()
+            },
         ),
     ])]
 }

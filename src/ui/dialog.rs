@@ -34,9 +34,35 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
                 ("[ Revert ]", *focus == Button::Acknowledge),
             ],
         ),
+        Dialog::ConfirmPause { target, focus } => (
+            super::dialog_pause::title(target),
+            super::dialog_pause::lines(state, target, t),
+            vec![
+                ("[ Cancel ]", *focus == Button::Cancel),
+                (
+                    super::dialog_pause::button(target),
+                    *focus == Button::Acknowledge,
+                ),
+            ],
+        ),
+        Dialog::ConfirmRestoreAck { target, focus } => (
+            " Restore in phase Unknown: Resume or Abandon ",
+            super::dialog_pause::restore_ack_lines(state, target, t),
+            vec![
+                ("[ Cancel ]", *focus == Button::Cancel),
+                (
+                    if target.choice == crate::domain::restore::Disposition::Abandon {
+                        "[ Abandon ]"
+                    } else {
+                        "[ Resume ]"
+                    },
+                    *focus == Button::Acknowledge,
+                ),
+            ],
+        ),
         Dialog::Explain { path } => (
             " What this path really does ",
-            explain_lines(*path, t),
+            explain_lines(*path, state.line(), t),
             vec![("[ Close ]", true)],
         ),
     };
@@ -113,20 +139,7 @@ fn confirm_lines(
         out.push(Line::styled(a.to_string(), t.info()));
         out.push(Line::styled(b.to_string(), t.info()));
     }
-    out.push(Line::styled("What the operator does next:", t.label()));
-    let n = state.next_attempt();
-    for s in [
-        format!(
-            "- breakGlass.active=false, then a new Job with run ID rollback-retry-{n} within ~5 s."
-        ),
-        "- A cause that is not transient (403 policy, no leader) fails again with a NEW nonce."
-            .into(),
-        "- Crash-looping Green pods make it ABORT instead (Green deleted, no Raft repair).".into(),
-        "- On success RollbackCleanup removes Blue peers (suspected defect): watch Raft.".into(),
-    ] {
-        out.push(Line::raw(s));
-    }
-    out.extend(quorum_lines(state, !state.failing_green().is_empty(), t));
+    out.extend(next_lines(state, t));
     // Live check: the dialog sends what it captured, so say when that no longer matches.
     let changed = match state.retry_target() {
         Err(reason) => Some(reason),
@@ -145,20 +158,24 @@ fn confirm_lines(
     out
 }
 
-/// Quorum impact of what the operator may do next: deleting Green without repair (an
-/// abort or a revert outside Idle) and RollbackCleanup's Blue-peer removal.
-fn quorum_lines(state: &State, green_deleted: bool, t: Theme) -> Vec<Line<'static>> {
-    use crate::domain::quorum::{self, Change};
-    let incident = &state.incident;
-    let mut out = vec![Line::styled("Quorum (Raft configuration now):", t.label())];
-    if green_deleted {
-        let line = quorum::impact(incident, Change::StopSide(crate::domain::Side::Green));
-        out.push(Line::raw(format!("- {}", clean(&line))));
-    }
-    out.push(Line::raw(format!(
-        "- {}",
-        clean(&quorum::cleanup_impact(incident))
-    )));
+/// What the operator of the detected line does after the acknowledgement: the step it
+/// reruns, and that line's warnings (abort and Blue-peer removal on 0.1, Green's data on
+/// 0.6), with the quorum impact lines they carry.
+fn next_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
+    use crate::domain::path_truth;
+    let line = state.line();
+    let mut out = vec![Line::styled(
+        format!("What the operator does next ({}):", line.header()),
+        t.label(),
+    )];
+    out.push(Line::raw(
+        "- breakGlass.active=false within ~5 s; a cause that is not transient fails again with a NEW nonce.",
+    ));
+    out.extend(
+        path_truth::warnings(crate::domain::paths::PathKind::Retry, &state.incident, line)
+            .into_iter()
+            .map(|w| Line::raw(format!("- {}", clean(&w)))),
+    );
     out
 }
 
@@ -188,7 +205,7 @@ fn revert_lines(
             .into_iter()
             .map(|c| Line::raw(format!("- {}", clean(&c)))),
     );
-    if !matches!(target.phase.as_deref(), Some("Idle") | None) {
+    if target.deletes_green() {
         let line = crate::domain::quorum::impact(
             &state.incident,
             crate::domain::quorum::Change::StopSide(crate::domain::Side::Green),
@@ -198,8 +215,12 @@ fn revert_lines(
     out
 }
 
-fn explain_lines(path: crate::domain::paths::PathKind, t: Theme) -> Vec<Line<'static>> {
-    let info = path.info();
+fn explain_lines(
+    path: crate::domain::paths::PathKind,
+    line: crate::domain::generation::Line,
+    t: Theme,
+) -> Vec<Line<'static>> {
+    let info = path.info(line);
     let mut out = vec![
         Line::styled(info.title, t.label()),
         Line::raw("Nothing is sent from this explanation."),

@@ -64,6 +64,8 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     pods(state, t, &mut out);
     jobs(state, t, &mut out);
     steps(cluster, t, &mut out);
+    // Events last (scroll to them): their warnings are also findings in the Decision pane.
+    out.extend(super::events::lines(state, t));
     out
 }
 

@@ -14,7 +14,10 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::{Focus, Presence, State, contexts, keymap};
 
 mod decision;
+mod decision_notes;
 mod dialog;
+mod dialog_pause;
+mod events;
 mod health;
 mod help;
 pub mod layout;

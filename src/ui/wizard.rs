@@ -44,6 +44,8 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
             let text = format!("{} {}", if *s == w.step { "▶" } else { " " }, s.title());
             if *s == w.step {
                 Line::styled(text, t.selected())
+            } else if !s.applies(&w.facts) {
+                Line::styled(format!("{text} — not on this operator line"), t.dim())
             } else {
                 Line::raw(text)
             }
@@ -68,10 +70,7 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
         Span::styled("PVCs left ", t.label()),
         Span::raw(clean(&w.pending_pvcs.join(", "))),
     ]));
-    out.push(Line::styled(
-        "The restore controller runs inside the operator: it must be scaled back up before the OpenBaoRestore is created. PVCs of running pods stay (pvc-protection). The restore executor probes <cluster>-<n> pods, absent for Blue/Green: it likely fails to find a leader.",
-        t.warn(),
-    ));
+    out.extend(line_facts(w, t));
     if w.step != Step::Follow {
         out.push(Line::styled(
             "Enter sends exactly (after a dry run):",
@@ -107,6 +106,40 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
         format!("[{}] {keys}", state.write.badge(state.now)),
         t.dim(),
     ));
+    out
+}
+
+/// What the restore does on the wizard's operator line: its target, its auth role, what
+/// `force` and `overrideOperationLock` mean, and what it must never run alongside.
+fn line_facts(w: &Wizard, t: Theme) -> Vec<Line<'static>> {
+    let f = &w.facts;
+    let mut out = vec![
+        Line::from(vec![
+            Span::styled("target ", t.label()),
+            Span::raw(clean(&f.target())),
+        ]),
+        Line::from(vec![
+            Span::styled("auth ", t.label()),
+            Span::raw(format!(
+                "jwtAuthRole {} (the restore's own role, spec.restore.jwtAuthRole; not the backup role)",
+                clean(f.restore_role())
+            )),
+        ]),
+        Line::raw(
+            "force: true selects the force endpoint (snapshot-force) and skips the initialized/not-upgrading checks; overrideOperationLock: true (the Upgrade lock is held) requires force.",
+        ),
+    ];
+    out.push(if f.targets_blue() {
+        Line::styled(
+            "The restore controller runs inside the operator: it must be running. It needs a running, unsealed Blue leader: no scale down, no PVC deletion. Never acknowledge break glass while it runs. Phase Unknown waits for Resume/Abandon (u).",
+            t.warn(),
+        )
+    } else {
+        Line::styled(
+            "The restore controller runs inside the operator: it must be scaled back up before the OpenBaoRestore is created. PVCs of running pods stay (pvc-protection). The restore executor probes <cluster>-<n> pods, absent for Blue/Green: it likely fails to find a leader.",
+            t.warn(),
+        )
+    });
     out
 }
 
@@ -221,6 +254,15 @@ fn describe(r: &Request) -> String {
         Request::CreateRestore { namespace, body } => {
             format!("POST openbaorestores in {namespace}: {body}")
         }
+        Request::AcknowledgeRestore {
+            namespace,
+            name,
+            uid,
+            disposition,
+        } => format!(
+            "PATCH openbaorestores/{name} in {namespace}: annotation openbao.org/restore-acknowledge={uid}/{}",
+            disposition.label()
+        ),
     }
 }
 

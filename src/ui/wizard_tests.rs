@@ -24,6 +24,9 @@ fn facts() -> Facts {
             replicas: 1,
         }),
         pvcs: vec!["data-prod-cluster-a-0".into()],
+        line: crate::domain::generation::Line::V01,
+        restore_role: None,
+        blue_revision: None,
     }
 }
 
@@ -70,6 +73,7 @@ fn following() -> State {
             phase: Some("Running".into()),
             message: Some("Restore job in progress".into()),
             snapshot_key: None,
+            ..RestoreStatus::default()
         })),
         RestoreEvent::Lines(vec![
             "Starting restore operation...".into(),
@@ -104,6 +108,7 @@ fn snapshot_wizard_following_the_restore() {
                     "Restore job failed: Job has reached the specified backoff limit".into(),
                 ),
                 snapshot_key: None,
+                ..RestoreStatus::default()
             },
         )))),
     );

@@ -1,0 +1,176 @@
+//! The administrator acknowledgement of a restore in phase `Unknown` (newer operator lines,
+//! internal/service/restore/acknowledgement.go): the annotation
+//! `openbao.org/restore-acknowledge=<restore uid>/Resume|Abandon` on the OpenBaoRestore the
+//! console created and follows. Guarded like every write (write mode, fresh data, RBAC, a
+//! dialog with Cancel first, dry run, journaled), never while a break-glass acknowledgement
+//! is in flight; the dialog says that Abandon sets `spec.paused=true` on the cluster.
+
+use super::Effect;
+use super::decide::{session_guard, start_write};
+use super::state::State;
+use crate::domain::paths::PathKind;
+use crate::domain::restore::{Disposition, Request, restore_ack_patch};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreAckTarget {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub resource_version: String,
+    pub choice: Disposition,
+}
+
+impl RestoreAckTarget {
+    /// The exact merge patch (one builder for preview, journal and send).
+    pub fn body(&self) -> serde_json::Value {
+        restore_ack_patch(&self.uid, self.choice, &self.resource_version)
+    }
+
+    pub fn request(&self) -> Request {
+        Request::AcknowledgeRestore {
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            uid: self.uid.clone(),
+            disposition: self.choice,
+        }
+    }
+}
+
+impl State {
+    /// The followed restore waiting in phase `Unknown`, or why there is none to release.
+    pub fn restore_ack_target(&self) -> Result<RestoreAckTarget, String> {
+        if self.decision.in_flight.is_some() {
+            return Err(
+                "a request is in flight (never alongside a break-glass acknowledgement)".into(),
+            );
+        }
+        let follow = self
+            .restore
+            .as_ref()
+            .ok_or("no restore created by this console is followed")?;
+        let status = follow
+            .current()
+            .ok_or("the followed restore's status is not read yet")?;
+        if !status.unknown() {
+            return Err(format!(
+                "OpenBaoRestore {} is not in phase Unknown",
+                follow.name
+            ));
+        }
+        let uid = status.uid.clone().ok_or("the restore's uid is unknown")?;
+        let resource_version = status
+            .resource_version
+            .clone()
+            .ok_or("the restore's resourceVersion is unknown")?;
+        Ok(RestoreAckTarget {
+            namespace: self.opts.namespace.clone(),
+            name: follow.name.clone(),
+            uid,
+            resource_version,
+            choice: Disposition::Resume,
+        })
+    }
+}
+
+/// The data guards plus the session's.
+pub(crate) fn allowed(state: &State) -> Result<RestoreAckTarget, String> {
+    let target = state.restore_ack_target()?;
+    session_guard(state, PathKind::Restore)?;
+    Ok(target)
+}
+
+/// Enter on the dialog's Resume or Abandon: re-check, journal the decision, send.
+pub(crate) fn press(state: &mut State, captured: RestoreAckTarget) -> Vec<Effect> {
+    let now = allowed(state);
+    let label = format!("restore acknowledge {}", captured.choice.label());
+    let decision = format!("Restore Unknown: {}", captured.choice.label());
+    let Some(mut effects) = start_write(
+        state,
+        now,
+        |now| {
+            (now.uid != captured.uid)
+                .then(|| "the followed restore changed while the dialog was open".to_string())
+        },
+        (label.clone(), &label, &decision),
+    ) else {
+        return Vec::new();
+    };
+    effects.push(Effect::WizardSend(captured.request()));
+    effects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::incident_state;
+    use super::super::{Button, Dialog, Focus, Msg, update};
+    use super::*;
+    use crate::domain::restore_status::{RestoreFollow, RestoreStatus};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use serde_json::json;
+
+    fn key(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn following(phase: &str) -> State {
+        let mut s = incident_state(true);
+        s.focus = Focus::Decision;
+        let mut f = RestoreFollow::new("prod-cluster-restore-1");
+        f.on_status(Some(RestoreStatus::from_json(&json!({
+            "metadata": {"uid": "u-1", "resourceVersion": "77"},
+            "status": {"phase": phase}
+        }))));
+        s.restore = Some(f);
+        s
+    }
+
+    #[test]
+    fn unknown_opens_a_cancel_first_dialog_and_abandon_sends_its_annotation() {
+        let mut s = following("Unknown");
+        update(&mut s, key(KeyCode::Char('u')));
+        let Some(Dialog::ConfirmRestoreAck { target, focus }) = s.dialog.clone() else {
+            panic!("{:?} {:?}", s.dialog, s.decision.notice);
+        };
+        assert_eq!(focus, Button::Cancel);
+        assert_eq!(target.choice, Disposition::Resume);
+        // Tab: Resume, Tab: Abandon, Enter.
+        update(&mut s, key(KeyCode::Tab));
+        update(&mut s, key(KeyCode::Tab));
+        let effects = update(&mut s, key(KeyCode::Enter));
+        let Some(Effect::WizardSend(Request::AcknowledgeRestore {
+            name, disposition, ..
+        })) = effects.last()
+        else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(name, "prod-cluster-restore-1");
+        assert_eq!(*disposition, Disposition::Abandon);
+        let mut t = target.clone();
+        t.choice = Disposition::Abandon;
+        assert_eq!(
+            t.body().to_string(),
+            r#"{"metadata":{"annotations":{"openbao.org/restore-acknowledge":"u-1/Abandon"},"resourceVersion":"77"}}"#
+        );
+    }
+
+    #[test]
+    fn not_offered_unless_unknown_nor_while_a_request_is_in_flight() {
+        let mut s = following("Running");
+        update(&mut s, key(KeyCode::Char('u')));
+        assert!(s.dialog.is_none());
+        assert!(
+            s.decision
+                .notice
+                .as_deref()
+                .unwrap()
+                .contains("not in phase Unknown")
+        );
+        let mut s = following("Unknown");
+        s.decision.in_flight = Some("nonce".into());
+        assert!(s.restore_ack_target().unwrap_err().contains("in flight"));
+        let mut s = following("Unknown");
+        s.write.leave();
+        update(&mut s, key(KeyCode::Char('u')));
+        assert!(s.dialog.is_none());
+    }
+}
