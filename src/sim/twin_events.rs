@@ -4,7 +4,8 @@
 //! The operator records through the events.k8s.io recorder (`m.recorder.Eventf(cluster, nil,
 //! type, reason, reason, note, …)`, internal/service/upgrade/bluegreen `events.go`): `action`
 //! equals `reason`, the note is the `message`, `eventTime` is a MicroTime, and
-//! `reportingComponent`/`reportingInstance` name the controller and its pod. That recorder
+//! `reportingComponent`/`reportingInstance` name the controller and the controller plus its
+//! pod. That recorder
 //! never sets the deprecated fields, so in core/v1 `firstTimestamp`/`lastTimestamp` are null,
 //! `count` is absent and `source` is empty; a repeat within the series window would add
 //! `series` (the twin never repeats an identical event). The 0.1 line records none of these.
@@ -30,9 +31,10 @@ pub const ROLLBACK_STARTED: &str = "RollbackStarted";
 pub const BREAK_GLASS_ENTERED: &str = "BreakGlassEntered";
 pub const BREAK_GLASS_ACKNOWLEDGED: &str = "BreakGlassAcknowledged";
 
-/// The operator pod's name: the recorder's `reportingInstance` (the hostname).
+/// The recorder's `reportingInstance`: `<reportingController>-<hostname>` (client-go
+/// tools/events `NewRecorder`), the hostname being the operator pod's name.
 fn reporting_instance() -> String {
-    format!("{OPERATOR_DEPLOYMENT}-6b8f9c7d5-x2x9q")
+    format!("{REPORTING_CONTROLLER}-{OPERATOR_DEPLOYMENT}-6b8f9c7d5-x2x9q")
 }
 
 /// MicroTime: RFC 3339 with microseconds, UTC.
