@@ -105,6 +105,15 @@ async fn cleanup_failed_retry_removes_the_last_green_peer_and_retires_green() {
         );
         assert_eq!(job["status"][state], 1, "{action}");
     }
+    // Seeded with their real ages: the repair Job before the cleanup Job, minutes ago.
+    let created = |action: &str| {
+        let j = t.job_named(&job_for(&t, action, 0)).unwrap();
+        s(&j, "/metadata/creationTimestamp")
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+    };
+    assert!(created(REPAIR) < created(CLEANUP));
+    assert!(jiff::Timestamp::now().as_second() - created(CLEANUP).as_second() >= 60);
     let (seeded_log, _) = t.executor_log(&failed);
     assert!(seeded_log.last().unwrap().starts_with(&format!(
         "upgrade-executor error: failed to remove Raft peer \"prod-cluster-{}-2\"",

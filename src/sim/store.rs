@@ -273,12 +273,29 @@ impl Store {
         self.create_opts(r, obj, false)
     }
 
+    /// [`Store::create`] as if it had happened at `at` (seeding the incident's past: the
+    /// objects' ages then read as they would on a real cluster).
+    pub fn create_at(
+        &self,
+        r: Resource,
+        obj: Value,
+        at: jiff::Timestamp,
+    ) -> Result<Value, ApiError> {
+        let created = at.round(jiff::Unit::Second).unwrap_or(at).to_string();
+        self.create_inner(r, obj, false, Some(created))
+    }
+
     /// [`Store::create`] with `dry_run`: the would-be object, nothing stored, no event.
-    pub fn create_opts(
+    pub fn create_opts(&self, r: Resource, obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+        self.create_inner(r, obj, dry_run, None)
+    }
+
+    fn create_inner(
         &self,
         r: Resource,
         mut obj: Value,
         dry_run: bool,
+        created: Option<String>,
     ) -> Result<Value, ApiError> {
         let mut g = self.lock();
         let meta = ensure_metadata(&mut obj)?;
@@ -335,7 +352,10 @@ impl Store {
             meta.remove("namespace");
         }
         meta.insert("uid".into(), Value::String(new_uid()));
-        meta.insert("creationTimestamp".into(), Value::String(now_rfc3339()));
+        meta.insert(
+            "creationTimestamp".into(),
+            Value::String(created.unwrap_or_else(now_rfc3339)),
+        );
         meta.insert("generation".into(), Value::from(1));
         meta.remove("deletionTimestamp");
         if let Some(map) = obj.as_object_mut() {

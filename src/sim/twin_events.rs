@@ -82,17 +82,15 @@ pub fn emit(store: &Store, topo: &Topology, type_: &str, reason: &str, message: 
     let Some(cluster) = store.get(Resource::OpenBaoClusters, &topo.namespace, &topo.cluster) else {
         return;
     };
-    if let Err(e) = record(
-        store,
-        event(&cluster, type_, reason, message, Timestamp::now()),
-    ) {
+    let now = Timestamp::now();
+    if let Err(e) = record(store, event(&cluster, type_, reason, message, now), now) {
         tracing::warn!(error = %e, reason, "operator twin: event not recorded");
     }
 }
 
-/// Store an Event with the creation time of its `eventTime` (seeded history).
-pub fn record(store: &Store, ev: Value) -> Result<Value, ApiError> {
-    store.create(Resource::Events, ev)
+/// Store an Event created at its `eventTime` `at` (also for the seeded history).
+pub fn record(store: &Store, ev: Value, at: Timestamp) -> Result<Value, ApiError> {
+    store.create_at(Resource::Events, ev, at)
 }
 
 #[cfg(test)]

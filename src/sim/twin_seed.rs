@@ -63,7 +63,12 @@ fn after(t: Timestamp, secs: f64) -> Timestamp {
 /// Create a Job, then add what the API server derives from its uid (selector, pod labels).
 /// Returns the stored Job and its uid.
 pub fn create_job(store: &Store, job: Value) -> Result<(Value, String), ApiError> {
-    let created = store.create(Resource::Jobs, job)?;
+    create_job_at(store, job, Timestamp::now())
+}
+
+/// [`create_job`] as if created at `at` (a seeded Job of the incident's past).
+fn create_job_at(store: &Store, job: Value, at: Timestamp) -> Result<(Value, String), ApiError> {
+    let created = store.create_at(Resource::Jobs, job, at)?;
     let uid = uid_of(&created);
     let ns = created
         .pointer("/metadata/namespace")
@@ -93,7 +98,7 @@ pub fn create_job_pod(
         .unwrap_or_default()
         .to_string();
     pod["status"] = job_pod_status(container, &image, run, start, end);
-    store.create(Resource::Pods, pod)
+    store.create_at(Resource::Pods, pod, start)
 }
 
 /// A finished Job with its pod and full log, as left behind by the job-controller.
@@ -107,7 +112,7 @@ struct FinishedJob<'a> {
 }
 
 fn create_finished(store: &Store, f: FinishedJob<'_>) -> Result<(String, String), ApiError> {
-    let (job, uid) = create_job(store, f.job)?;
+    let (job, uid) = create_job_at(store, f.job, f.start)?;
     let name = name_of(&job);
     let ns = job
         .pointer("/metadata/namespace")
@@ -184,7 +189,7 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
         .leader
         .clone()
         .filter(|l| model.nodes.get(l).is_some_and(|n| n.blue));
-    let cluster = store.create(
+    let cluster = store.create_at(
         Resource::OpenBaoClusters,
         cluster_object(
             &topo,
@@ -200,22 +205,24 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
                 active_leader,
             },
         ),
+        before(upgrade_start, 86_400.0 * 30.0),
     )?;
     let cluster_uid = uid_of(&cluster);
 
     for blue in [true, false] {
         let crash = !blue && scenario.green.crashloop;
         let ready = if crash { 0 } else { topo.replicas };
-        let sts = store.create(
-            Resource::StatefulSets,
-            statefulset(&topo, blue, &cluster_uid, ready),
-        )?;
-        let sts_uid = uid_of(&sts);
         let started = if blue {
             before(upgrade_start, 86_400.0 * 9.0)
         } else {
             after(upgrade_start, 60.0)
         };
+        let sts = store.create_at(
+            Resource::StatefulSets,
+            statefulset(&topo, blue, &cluster_uid, ready),
+            started,
+        )?;
+        let sts_uid = uid_of(&sts);
         for n in 0..topo.replicas {
             let pod = topo.pod(blue, n);
             let node = NodeLabels {
@@ -223,11 +230,16 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
                 sealed: crash,
                 crashloop: crash.then_some(scenario.green.restarts),
             };
-            store.create(
+            store.create_at(
                 Resource::Pods,
                 openbao_pod(&topo, blue, n, &sts_uid, node, started),
+                started,
             )?;
-            store.create(Resource::PersistentVolumeClaims, pvc(&topo, blue, n))?;
+            store.create_at(
+                Resource::PersistentVolumeClaims,
+                pvc(&topo, blue, n),
+                started,
+            )?;
         }
     }
 
@@ -395,7 +407,7 @@ fn seed_events(
         ),
     ];
     for (type_, reason, message, t) in events {
-        record(store, event(cluster, type_, reason, &message, t))?;
+        record(store, event(cluster, type_, reason, &message, t), t)?;
     }
     Ok(())
 }
