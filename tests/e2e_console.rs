@@ -206,7 +206,7 @@ fn rand_suffix() -> u32 {
 
 #[test]
 fn demo_acknowledge_new_attempt_quit() {
-    let t = Tmux::start(160, 48, &["demo", "--speed", "4"]);
+    let t = Tmux::start(160, 48, &["demo", "--operator", "0.1", "--speed", "4"]);
     t.wait_for("BREAK GLASS");
     t.wait_for("upgrade-executor error");
     t.wait_for("[READ-ONLY]");
@@ -247,7 +247,15 @@ fn cancelling_sends_nothing_and_sigterm_restores_the_terminal() {
     let t = Tmux::start(
         80,
         24,
-        &["demo", "--speed", "4", "--openbao-nodes", "simulated"],
+        &[
+            "demo",
+            "--operator",
+            "0.1",
+            "--speed",
+            "4",
+            "--openbao-nodes",
+            "simulated",
+        ],
     );
     t.wait_for("BREAK GLASS");
     t.keys(&["BTab", "W", "Enter"]);
