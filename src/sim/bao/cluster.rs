@@ -1,7 +1,7 @@
 //! Start, observe and tear down ONE Raft cluster of real `bao` nodes: Blue pods as voters,
 //! Green pods joined as non-voters (`retry_join_as_non_voter`), node ids = pod names.
 //!
-//! Start-up follows `../shared/openbao/start-cluster.sh`: all Blue nodes start at once (the
+//! Start-up follows OpenBao's Raft bootstrap (one node initialised, the others joining with `retry_join`): all Blue nodes start at once (the
 //! followers' retry_join loops until the first is initialised), and Green nodes start as
 //! soon as that first node is active, joining through it; followers unseal on a fixed 5 s
 //! tick, so this overlaps Blue's and Green's ticks. Every wait is a bounded poll; a node that

@@ -9,8 +9,8 @@
 //! make those indices move (stop/start, pause/resume, promote/demote, step-down, writes,
 //! leader transfer).
 //!
-//! The procedure follows `../shared/openbao/` (`lib.sh`, `start-cluster.sh`,
-//! `scenario-bluegreen.sh`): seal "static" for auto-unseal, autopilot intervals lowered to
+//! The procedure follows OpenBao's integrated-storage bootstrap on loopback:
+//! seal "static" for auto-unseal, autopilot intervals lowered to
 //! 1 s and stabilisation to 2 s, and a timeout on every request because a paused node
 //! accepts TCP connections and never answers.
 //!

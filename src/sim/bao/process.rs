@@ -1,4 +1,4 @@
-//! One `bao server` node: its config file (as `../shared/openbao/lib.sh` writes it), its
+//! One `bao server` node: its config file (Raft storage and a TCP listener, as OpenBao's integrated-storage docs configure it), its
 //! OS process and the signals that stop, pause and resume it.
 //!
 //! A [`NodeProcess`] owns an unreaped `std::process::Child`, so its PID cannot be reused
