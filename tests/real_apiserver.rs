@@ -19,6 +19,8 @@
 
 #[path = "real_apiserver/cases_api.rs"]
 mod cases_api;
+#[path = "real_apiserver/cases_bao.rs"]
+mod cases_bao;
 #[path = "real_apiserver/cases_console.rs"]
 mod cases_console;
 #[path = "real_apiserver/cases_controllers.rs"]
@@ -80,6 +82,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_restore::restore_steps_on_real_objects),
         case!(cases_differential::differential_conformance),
         case!(cases_proxy::pod_proxy_reaches_a_node_on_its_pod_ip),
+        case!(cases_bao::raft_reader_reads_real_bao_nodes_through_the_pod_proxy),
         case!(cases_follow::follow_across_attempts),
         // Restarts kwok: after the cases that need it steady.
         case!(cases_follow::follow_resumes_after_a_kubelet_restart),
