@@ -66,7 +66,12 @@ fn rewrite_uids(v: &Value, uids: &BTreeMap<String, String>) -> Value {
 }
 
 /// The object as a create request for the real server; returns it and its status.
-fn prepare(r: Resource, obj: &Value, uids: &BTreeMap<String, String>, n: usize) -> (Value, Value) {
+pub fn prepare(
+    r: Resource,
+    obj: &Value,
+    uids: &BTreeMap<String, String>,
+    n: usize,
+) -> (Value, Value) {
     let mut obj = rewrite_uids(obj, uids);
     let status = obj
         .as_object_mut()

@@ -1,0 +1,308 @@
+//! The operator's 0.6 CRDs on a real server (the second kube-apiserver, `rig06.rs`): the
+//! console's generation detection reads each server's real CRD; a 0.6 incident (a `bg-v2-`
+//! operation in RollbackCleanup, break glass for `RollbackCleanupPeerRemovalFailed`, the
+//! cleanup Jobs of this and an earlier operation) is accepted by the real 0.6 schema and read
+//! by `status`; the wizard's OpenBaoRestore (`domain::restore::restore_body`, sent by
+//! `sources::restore::send`) passes the real 0.6 restore CRD and its CEL rules, and the
+//! `openbao.org/restore-acknowledge` annotation is applied by the console's own request.
+
+use std::sync::Arc;
+
+use breakglass::domain::naming::SCOPED_OPERATION_PREFIX;
+use breakglass::domain::restore::{
+    ANNOTATION_RESTORE_ACKNOWLEDGE, Disposition, Request, restore_body,
+};
+use breakglass::journal::Recorder;
+use breakglass::sim::scenario::Topology;
+use breakglass::sim::store::Resource;
+use breakglass::sim::twin_objects::executor_job;
+use breakglass::sources::{ActionOutcome, restore};
+use kube::Client;
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+use super::cases_console::{run, s};
+use super::replay::{self, api_resource};
+use super::rig::Rig;
+
+const OPERATION: &str = "bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60";
+const CLEANUP: &str = "bluegreen-remove-green-peers";
+
+/// The shipped `breakglass-cluster-readers` ClusterRole (it lets the console read the CRD's
+/// schema) bound to `viewer`, as its file says to bind it to the viewer's people.
+async fn bind_cluster_readers(admin: &Client) {
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "breakglass-cluster-readers-viewer"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "breakglass-cluster-readers"},
+        "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "viewer"}]
+    });
+    super::kube::apply(admin, &binding, None).await.unwrap();
+}
+
+/// `breakglass status --output json` as the viewer with `kubeconfig`.
+async fn status(kubeconfig: std::path::PathBuf, ns: &str, cluster: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        s(&["status", "-n", ns, cluster, "--output", "json"]),
+        kubeconfig,
+        dir.path().into(),
+    )
+    .await;
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "status json ({:?}): {e}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn evidence(v: &Value) -> Vec<String> {
+    v["operator"]["evidence"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v:#}"))
+        .iter()
+        .map(|e| e.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// An executor Job of the twin's (`sim::twin_objects::executor_job`) created on the server.
+async fn create_executor_job(
+    admin: &Client,
+    ns: &str,
+    topo: &Topology,
+    run_id: &str,
+    cluster_uid: &str,
+    n: usize,
+) -> String {
+    let job = executor_job(topo, CLEANUP, run_id, cluster_uid);
+    let uids = [(cluster_uid.to_string(), cluster_uid.to_string())].into();
+    let (body, _) = replay::prepare(Resource::Jobs, &job, &uids, n);
+    let body: DynamicObject = serde_json::from_value(body).unwrap();
+    let jobs: Api<DynamicObject> =
+        Api::namespaced_with(admin.clone(), ns, &api_resource(Resource::Jobs));
+    let created = jobs.create(&PostParams::default(), &body).await.unwrap();
+    created.metadata.name.unwrap()
+}
+
+pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>, ns: String) {
+    // The main server holds the 0.1 CRDs: the console says 0.1, from the CRD.
+    let admin = rig.client("admin").await.unwrap();
+    let incident = replay::incident(&admin, "persistent", &ns).await;
+    let cluster = incident.scenario.cluster.clone();
+    bind_cluster_readers(&admin).await;
+    let v01 = status(rig.kubeconfig_in("viewer", &ns).unwrap(), &ns, &cluster).await;
+    let ev01 = evidence(&v01);
+    assert_eq!(v01["operator"]["generation"], "0.1", "{ev01:#?}");
+    assert!(
+        ev01[0].starts_with(
+            "CRD openbaoclusters.openbao.org: breakGlass.reason lacks RollbackCleanupPeerRemovalFailed, blueGreen.operationID absent"
+        ),
+        "{ev01:#?}"
+    );
+    println!(
+        "  main server: operator {} ({})",
+        v01["operator"]["generation"], ev01[0]
+    );
+
+    // The 0.6 server: the same incident, then the operation a 0.6 operator leaves when
+    // RollbackCleanup's peer removal fails, written through the status subresource.
+    let admin06 = rig.client06("admin").await.unwrap();
+    super::kube::namespace(&admin06, &ns).await.unwrap();
+    bind_cluster_readers(&admin06).await;
+    let incident06 = replay::incident(&admin06, "persistent", &ns).await;
+    let clusters: Api<DynamicObject> = Api::namespaced_with(
+        admin06.clone(),
+        &ns,
+        &api_resource(Resource::OpenBaoClusters),
+    );
+    let message = "failed to remove Green peers from Raft during rollback cleanup";
+    let patched = clusters
+        .patch_status(
+            &cluster,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {
+                "blueGreen": {"phase": "RollbackCleanup", "operationID": OPERATION},
+                "breakGlass": {"reason": "RollbackCleanupPeerRemovalFailed", "message": message},
+            }})),
+        )
+        .await
+        .unwrap();
+    // Kept by the real 0.6 schema (the 0.1 one prunes operationID).
+    assert_eq!(
+        patched.data["status"]["blueGreen"]["operationID"],
+        OPERATION
+    );
+    let uid = patched.metadata.uid.clone().unwrap();
+    let topo = Topology::of(&incident06.scenario);
+    let current = create_executor_job(
+        &admin06,
+        &ns,
+        &topo,
+        &format!("{OPERATION}/rollback"),
+        &uid,
+        900,
+    )
+    .await;
+    let previous = create_executor_job(
+        &admin06,
+        &ns,
+        &topo,
+        &format!("{SCOPED_OPERATION_PREFIX}previous/rollback"),
+        &uid,
+        901,
+    )
+    .await;
+    // A value outside the 0.6 enum is refused by the real server.
+    let refused = clusters
+        .patch_status(
+            &cluster,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"breakGlass": {"reason": "SomethingElse"}}})),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(kube::Error::Api(e)) if e.code == 422),
+        "{refused:?}"
+    );
+
+    let kc06 = rig.kubeconfig06_in("viewer", &ns).await.unwrap();
+    let v06 = status(kc06, &ns, &cluster).await;
+    let ev06 = evidence(&v06);
+    assert_eq!(v06["operator"]["generation"], "0.6", "{ev06:#?}");
+    assert_eq!(
+        ev06[0],
+        "CRD openbaoclusters.openbao.org: breakGlass.reason has RollbackCleanupPeerRemovalFailed, \
+         blueGreen.operationID present, phase RestoringReadReplicas present",
+        "{ev06:#?}"
+    );
+    assert!(
+        ev06.iter()
+            .any(|e| e.contains("run IDs are operation-scoped")),
+        "{ev06:#?}"
+    );
+    let bg = &v06["cluster"]["blueGreen"];
+    assert_eq!(bg["operationID"], OPERATION, "{v06:#}");
+    assert_eq!(bg["phase"], "RollbackCleanup", "{v06:#}");
+    assert_eq!(
+        v06["cluster"]["breakGlass"]["reason"], "RollbackCleanupPeerRemovalFailed",
+        "{v06:#}"
+    );
+    let names: Vec<&str> = v06["rollbackJobs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v06:#}"))
+        .iter()
+        .map(|j| j["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [current.as_str()], "only this operation's: {v06:#}");
+    assert!(!names.contains(&previous.as_str()));
+    assert_eq!(
+        v06["rollbackJobs"][0]["runId"],
+        format!("{OPERATION}/rollback")
+    );
+    assert_eq!(v06["rollbackJobs"][0]["action"], CLEANUP);
+    println!(
+        "  0.6 server: operator {} ({}); rollbackJobs {names:?}",
+        v06["operator"]["generation"], ev06[0]
+    );
+}
+
+pub async fn v06_restore_accepted_by_the_real_crd_and_acknowledged(rig: Arc<Rig>, ns: String) {
+    let admin06 = rig.client06("admin").await.unwrap();
+    super::kube::namespace(&admin06, &ns).await.unwrap();
+    let incident = replay::incident(&admin06, "persistent", &ns).await;
+    let cluster = incident.scenario.cluster.clone();
+    let responder = rig.client06("responder").await.unwrap();
+    let (facts, key) = restore::facts(&responder, &ns, &cluster).await.unwrap();
+    let key = key
+        .map(|k| k.0)
+        .unwrap_or_else(|| incident.seeded.snapshot_key.clone());
+    let body = restore_body(&facts, &key, "restore-1").unwrap();
+    let create = |body: Value| Request::CreateRestore {
+        namespace: ns.clone(),
+        body,
+    };
+    let outcome = restore::send(&responder, &create(body.clone()), &mut Recorder::default()).await;
+    assert_eq!(outcome, ActionOutcome::WizardStepDone, "{body:#}");
+    let restores: Api<DynamicObject> = Api::namespaced_with(
+        admin06.clone(),
+        &ns,
+        &api_resource(Resource::OpenBaoRestores),
+    );
+    let stored = restores.get("restore-1").await.unwrap();
+    assert_eq!(stored.data["spec"]["source"]["key"], json!(key));
+    // A CEL rule of the 0.6 restore CRD, evaluated by the real server on the console's body.
+    let mut broken = body.clone();
+    broken["metadata"]["name"] = json!("restore-2");
+    broken["spec"]["targetLifecycle"] = json!("Retain");
+    let outcome = restore::send(&responder, &create(broken), &mut Recorder::default()).await;
+    match &outcome {
+        ActionOutcome::Failed {
+            status: Some(422),
+            message,
+            ..
+        } => assert!(
+            message.contains("targetLifecycle requires clusterTemplate"),
+            "{message}"
+        ),
+        other => panic!("the CEL rule did not refuse: {other:?}"),
+    }
+    assert!(restores.get_opt("restore-2").await.unwrap().is_none());
+
+    // The operator leaves the restore in phase Unknown; the console's Resume releases it.
+    let uid = stored.metadata.uid.clone().unwrap();
+    restores
+        .patch_status(
+            "restore-1",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"phase": "Unknown"}})),
+        )
+        .await
+        .unwrap();
+    let ack = Request::AcknowledgeRestore {
+        namespace: ns.clone(),
+        name: "restore-1".into(),
+        uid: uid.clone(),
+        disposition: Disposition::Resume,
+    };
+    let outcome = restore::send(&responder, &ack, &mut Recorder::default()).await;
+    assert_eq!(outcome, ActionOutcome::WizardStepDone);
+    let acked = restores.get("restore-1").await.unwrap();
+    let annotations = acked.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(
+        annotations.get(ANNOTATION_RESTORE_ACKNOWLEDGE),
+        Some(&format!("{uid}/Resume")),
+        "{annotations:?}"
+    );
+    // A second Resume is refused once the phase has moved on (fresh read, nothing sent).
+    restores
+        .patch_status(
+            "restore-1",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"phase": "Running"}})),
+        )
+        .await
+        .unwrap();
+    let rv = restores
+        .get("restore-1")
+        .await
+        .unwrap()
+        .metadata
+        .resource_version;
+    let outcome = restore::send(&responder, &ack, &mut Recorder::default()).await;
+    assert!(
+        matches!(outcome, ActionOutcome::Refused { .. }),
+        "{outcome:?}"
+    );
+    let after = restores
+        .get("restore-1")
+        .await
+        .unwrap()
+        .metadata
+        .resource_version;
+    assert_eq!(rv, after, "nothing written");
+    println!("  0.6 restore: created, CEL refusal, annotation {uid}/Resume applied");
+}
