@@ -199,5 +199,19 @@ pub async fn raft_reader_reads_real_bao_nodes_through_the_pod_proxy(rig: Arc<Rig
         committed(&settled),
         settled.iter().map(|r| r.applied).collect::<Vec<_>>()
     );
+
+    // Each reading is that pod's own node: a stopped follower is unreachable through the
+    // proxy (the API server finds nothing on its pod IP), the other two still answer.
+    let follower = names.iter().find(|n| **n != leader).unwrap().clone();
+    cluster.stop_node(&follower).await.unwrap();
+    let rs = poll_once(&viewer, &ns, CLUSTER).await.unwrap();
+    for r in &rs {
+        assert_eq!(r.reachable, r.pod != follower, "{rs:#?}");
+    }
+    let down = rs.iter().find(|r| r.pod == follower).unwrap();
+    println!(
+        "  {follower} stopped: through pods/proxy {}",
+        down.error.as_deref().unwrap_or("?")
+    );
     cluster.shutdown().await.unwrap();
 }
