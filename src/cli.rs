@@ -142,10 +142,32 @@ pub enum OpenBaoNodes {
     Simulated,
 }
 
+/// `--operator` of `demo` and `sim`: which openbao-operator line the twin plays.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum OperatorArg {
+    /// dc-tec/openbao-operator 0.1 (002fbdd): one break-glass reason, no Events
+    #[value(name = "0.1")]
+    V01,
+    /// dc-tec 0.5.1 / kubebao 0.6: bg-v2- operation IDs, two reasons, Events
+    #[default]
+    #[value(name = "0.6")]
+    V06,
+}
+
+impl OperatorArg {
+    fn line(self) -> sim::operator_line::OperatorLine {
+        match self {
+            OperatorArg::V01 => sim::operator_line::OperatorLine::V01,
+            OperatorArg::V06 => sim::operator_line::OperatorLine::V06,
+        }
+    }
+}
+
 impl OpenBaoNodes {
-    fn options(self) -> sim::real_nodes::SimOptions {
+    fn options(self, operator: OperatorArg) -> sim::real_nodes::SimOptions {
         use sim::real_nodes::RealNodes;
         sim::real_nodes::SimOptions {
+            operator: operator.line(),
             token_file: None,
             real_nodes: match self {
                 OpenBaoNodes::Auto => RealNodes::Auto,
@@ -160,9 +182,12 @@ impl OpenBaoNodes {
 pub enum Command {
     /// Open the console on a built-in simulated incident (starts the simulator in-process)
     Demo {
-        /// Scenario: transient (default), persistent, green-crashloop
+        /// Scenario: transient (default), persistent, green-crashloop; cleanup-failed (0.6 only)
         #[arg(long, default_value = "transient")]
         scenario: String,
+        /// Which operator line the simulated operator plays
+        #[arg(long, value_enum, default_value_t = OperatorArg::V06)]
+        operator: OperatorArg,
         /// Simulated time runs this many times faster
         #[arg(long, default_value_t = 1.0, hide = true)]
         speed: f64,
@@ -177,9 +202,16 @@ pub enum Command {
     },
     /// Serve the simulated cluster for other clients (kubectl, a second console) until interrupted
     Sim {
-        /// Scenario: transient (default), persistent, green-crashloop
+        /// Scenario: transient (default), persistent, green-crashloop; cleanup-failed (0.6 only)
         #[arg(long, default_value = "transient")]
         scenario: String,
+        /// Which operator line the simulated operator plays
+        #[arg(long, value_enum, default_value_t = OperatorArg::V06)]
+        operator: OperatorArg,
+        /// Write the OpenBao token the nodes accept to PATH (mode 0600; rewritten when real
+        /// nodes take over), for a second console's --openbao-token-file
+        #[arg(long, value_name = "PATH")]
+        openbao_token_out: Option<PathBuf>,
         /// Where to write the kubeconfig that reaches the simulator
         #[arg(long, value_name = "PATH")]
         kubeconfig_out: PathBuf,
@@ -268,6 +300,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Demo {
             scenario,
+            operator,
             speed,
             openbao_nodes,
             write,
@@ -280,7 +313,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let token_file = dir.path().join("openbao-token");
             let options = sim::real_nodes::SimOptions {
                 token_file: Some(token_file.clone()),
-                ..openbao_nodes.options()
+                ..openbao_nodes.options(operator)
             };
             let handle = sim::run::start_with(&scenario, speed, &kubeconfig, options)
                 .await
@@ -310,18 +343,25 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Sim {
             scenario,
+            operator,
+            openbao_token_out,
             kubeconfig_out,
             speed,
             openbao_nodes,
         }) => {
-            let handle =
-                sim::run::start_with(&scenario, speed, &kubeconfig_out, openbao_nodes.options())
-                    .await
-                    .wrap_err_with(|| {
-                        format!("cannot start the simulator (scenario {scenario})")
-                    })?;
+            let options = sim::real_nodes::SimOptions {
+                token_file: openbao_token_out.clone(),
+                ..openbao_nodes.options(operator)
+            };
+            let handle = sim::run::start_with(&scenario, speed, &kubeconfig_out, options)
+                .await
+                .wrap_err_with(|| format!("cannot start the simulator (scenario {scenario})"))?;
+            if let Some(path) = &openbao_token_out {
+                println!("OpenBao token: {} (mode 0600)", path.display());
+            }
             println!(
-                "simulator serving scenario {scenario} at https://{}\nkubeconfig: {}\ntry: kubectl --kubeconfig {} -n {} get openbaoclusters\n    breakglass --kubeconfig {} {}\nCtrl-C stops it.",
+                "simulator serving scenario {scenario} (operator {}) at https://{}\nkubeconfig: {}\ntry: kubectl --kubeconfig {} -n {} get openbaoclusters\n    breakglass --kubeconfig {} {}\nCtrl-C stops it.",
+                operator.line(),
                 handle.addr,
                 kubeconfig_out.display(),
                 kubeconfig_out.display(),

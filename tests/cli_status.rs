@@ -9,7 +9,9 @@
 
 use std::process::Command;
 
-use breakglass::sim::run::start;
+use breakglass::sim::operator_line::OperatorLine;
+use breakglass::sim::real_nodes::SimOptions;
+use breakglass::sim::run::{start, start_with};
 
 fn breakglass() -> Command {
     Command::new(env!("CARGO_BIN_EXE_breakglass"))
@@ -137,12 +139,8 @@ fn the_console_refuses_to_run_without_a_terminal() {
 
 /// A 0.6-shaped operation seeded into the simulator (a `bg-v2-` operation ID, its cleanup
 /// Job on the scoped run ID, a previous operation's cleanup Job): `status` names the line
-/// from the operation ID and lists only this operation's rollback Jobs.
-///
-/// Ignored until the simulator serves the 0.6 CRDs: the 0.1 schema prunes
-/// `status.blueGreen.operationID`, as a real 0.1 API server would.
+/// from the CRD and the operation ID and lists only this operation's rollback Jobs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the simulator's 0.6 CRDs (the 0.1 schema prunes status.blueGreen.operationID)"]
 async fn status_json_names_a_scoped_operation_and_its_rollback_jobs() {
     use breakglass::sim::scenario::Topology;
     use breakglass::sim::store::Resource;
@@ -151,15 +149,22 @@ async fn status_json_names_a_scoped_operation_and_its_rollback_jobs() {
 
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
-    let sim = start("persistent", 1.0, &kc).await.unwrap();
+    let options = SimOptions {
+        operator: OperatorLine::V06,
+        ..SimOptions::default()
+    };
+    let sim = start_with("persistent", 1.0, &kc, options).await.unwrap();
     let (ns, name) = (sim.namespace.clone(), sim.cluster.clone());
-    let op = "bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60";
+    // The twin's 0.6 line started the operation with a bg-v2- ID of its own.
     let cluster = sim
         .store
-        .modify(Resource::OpenBaoClusters, &ns, &name, |c| {
-            c["status"]["blueGreen"]["operationID"] = op.into();
-        })
+        .get(Resource::OpenBaoClusters, &ns, &name)
         .unwrap();
+    let op = cluster["status"]["blueGreen"]["operationID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(op.starts_with("bg-v2-"), "{op}");
     let uid = cluster["metadata"]["uid"].as_str().unwrap().to_string();
     let topo = Topology::of(&sim.scenario);
     let action = "bluegreen-remove-green-peers";
@@ -189,9 +194,8 @@ async fn status_json_names_a_scoped_operation_and_its_rollback_jobs() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(v["cluster"]["blueGreen"]["operationID"], op);
-    let generation = v["operator"]["generation"].as_str().unwrap();
-    // The operation ID alone names 0.6; a readable 0.1 CRD would contradict it (unknown).
-    assert!(["0.6", "unknown"].contains(&generation), "{v:#}");
+    // The 0.6 CRD and the bg-v2- operation ID agree.
+    assert_eq!(v["operator"]["generation"], "0.6", "{v:#}");
     assert!(
         v["operator"]["evidence"]
             .as_array()
@@ -208,14 +212,27 @@ async fn status_json_names_a_scoped_operation_and_its_rollback_jobs() {
         .collect();
     let current = current["metadata"]["name"].as_str().unwrap();
     let previous = previous["metadata"]["name"].as_str().unwrap();
-    assert_eq!(
-        names,
-        [current],
-        "the scenario's unscoped repair Job is a previous operation's too"
+    assert!(names.contains(&current), "{v:#}");
+    assert!(
+        !names.contains(&previous),
+        "a previous operation's Job (alive for its 1 h TTL) is never this one's: {v:#}"
     );
-    assert!(!names.contains(&previous));
-    assert_eq!(v["rollbackJobs"][0]["runId"], format!("{op}/rollback"));
-    assert_eq!(v["rollbackJobs"][0]["action"], action);
+    let cleanup = v["rollbackJobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == current)
+        .unwrap();
+    assert_eq!(cleanup["runId"], format!("{op}/rollback"));
+    assert_eq!(cleanup["action"], action);
+    assert_eq!(cleanup["attempt"], 0);
+    // Every listed Job carries this operation's scoped run ID.
+    for j in v["rollbackJobs"].as_array().unwrap() {
+        assert!(
+            j["runId"].as_str().unwrap().starts_with(&format!("{op}/")),
+            "{j}"
+        );
+    }
     // `repairJobs` is as it was: every repair Job of the cluster, whatever its operation.
     assert!(!v["repairJobs"].as_array().unwrap().is_empty());
     sim.shutdown().await;

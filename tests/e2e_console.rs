@@ -204,13 +204,10 @@ fn rand_suffix() -> u32 {
         .unwrap_or(0)
 }
 
-#[test]
-fn demo_acknowledge_new_attempt_quit() {
-    let t = Tmux::start(160, 48, &["demo", "--speed", "4"]);
-    t.wait_for("BREAK GLASS");
-    t.wait_for("upgrade-executor error");
+/// Focus the Decision pane, allow writes, open Retry (the first path), move to
+/// Acknowledge, confirm.
+fn acknowledge(t: &Tmux) {
     t.wait_for("[READ-ONLY]");
-    // Focus the Decision pane, allow writes, open Retry, move to Acknowledge, confirm.
     t.keys(&["BTab"]);
     t.keys(&["W"]);
     t.wait_for("[WRITE ");
@@ -221,6 +218,15 @@ fn demo_acknowledge_new_attempt_quit() {
         "{dialog}"
     );
     t.keys(&["Right", "Enter"]);
+}
+
+#[test]
+fn demo_acknowledge_new_attempt_quit() {
+    let t = Tmux::start(160, 48, &["demo", "--operator", "0.1", "--speed", "4"]);
+    t.wait_for("BREAK GLASS");
+    t.wait_for("upgrade-executor error");
+    t.wait_for("operator 0.1");
+    acknowledge(&t);
     t.wait_for("rollback-retry-1");
     // The action is over: back to read-only by itself.
     t.wait_for("[READ-ONLY]");
@@ -247,7 +253,15 @@ fn cancelling_sends_nothing_and_sigterm_restores_the_terminal() {
     let t = Tmux::start(
         80,
         24,
-        &["demo", "--speed", "4", "--openbao-nodes", "simulated"],
+        &[
+            "demo",
+            "--operator",
+            "0.1",
+            "--speed",
+            "4",
+            "--openbao-nodes",
+            "simulated",
+        ],
     );
     t.wait_for("BREAK GLASS");
     t.keys(&["BTab", "W", "Enter"]);
@@ -264,6 +278,63 @@ fn cancelling_sends_nothing_and_sigterm_restores_the_terminal() {
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(status.success());
     // The console exits by itself on SIGTERM, with the terminal restored (status 0).
+    assert_eq!(t.wait_dead(), "0");
+    t.assert_restored();
+}
+
+/// The 0.6 line end to end: the header names it, the Retry acknowledges, and the new
+/// attempt's operation-scoped run ID (`bg-v2-…/rollback-retry-1`) is followed.
+#[test]
+fn demo_06_retry_follows_the_scoped_attempt() {
+    let t = Tmux::start(
+        160,
+        48,
+        &[
+            "demo",
+            "--operator",
+            "0.6",
+            "--speed",
+            "4",
+            "--openbao-nodes",
+            "simulated",
+        ],
+    );
+    t.wait_for("BREAK GLASS");
+    t.wait_for("operator 0.6");
+    acknowledge(&t);
+    let screen = t.wait_for("/rollback-retry-1");
+    assert!(screen.contains("bg-v2-"), "{screen}");
+    t.wait_for("[READ-ONLY]");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_dead(), "0");
+    t.assert_restored();
+}
+
+/// 0.6's second reason: the cleanup Job failed; the acknowledgement reruns the Green-peer
+/// removal, which the Logs pane follows as a cleanup attempt.
+#[test]
+fn demo_06_cleanup_failed_retry_walk() {
+    let t = Tmux::start(
+        160,
+        48,
+        &[
+            "demo",
+            "--operator",
+            "0.6",
+            "--scenario",
+            "cleanup-failed",
+            "--speed",
+            "4",
+            "--openbao-nodes",
+            "simulated",
+        ],
+    );
+    t.wait_for("RollbackCleanupPeerRemovalFailed");
+    t.wait_for("operator 0.6");
+    acknowledge(&t);
+    t.wait_for("cleanup attempt 1");
+    t.wait_for("[READ-ONLY]");
+    t.keys(&["q"]);
     assert_eq!(t.wait_dead(), "0");
     t.assert_restored();
 }

@@ -1,8 +1,7 @@
 //! The Events watcher against the simulator over real HTTP: an Event of the cluster's
 //! repair pod arrives as evidence-ready views, an Event of another cluster's pod does not.
 //!
-//! Needs the simulator to serve core/v1 `events` (it arrives with the twin's Events for the
-//! 0.6 line); until then the test is ignored rather than weakened.
+//! The simulator serves core/v1 `events` (list, watch, create) on both operator lines.
 
 #![allow(
     clippy::unwrap_used,
@@ -33,7 +32,6 @@ fn event(name: &str, pod: &str, reason: &str) -> Event {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the simulator to serve core/v1 events (the twin branch)"]
 async fn the_watcher_sends_the_clusters_events_and_only_those() {
     let dir = tempfile::tempdir().unwrap();
     let sim = start("transient", 4.0, &dir.path().join("kubeconfig"))

@@ -110,10 +110,9 @@ async fn preview_journal_and_request_are_the_same_bytes_for_both_patches() {
 /// The Resume/Abandon acknowledgement of a restore in phase `Unknown`: re-read first,
 /// the annotation patch the dialog previews is what is journaled and sent (dry run first),
 /// it lands on the object, and a restore no longer Unknown is refused with nothing sent.
-/// The simulator validates whole objects against the 0.1 OpenBaoRestore CRD, whose phase
-/// enum has no `Unknown`: this needs the 0.6 CRDs in the simulator (`--operator 0.6`).
+/// The simulator validates whole objects against the OpenBaoRestore CRD; only the 0.6 one
+/// has the phase `Unknown`, so this runs the simulator on the 0.6 line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the 0.6 CRDs in the simulator (the twin branch's --operator 0.6)"]
 async fn the_restore_acknowledgement_is_the_previewed_annotation_patch() {
     use breakglass::app::restore_ack::RestoreAckTarget;
     use breakglass::domain::restore::{Disposition, Request};
@@ -121,9 +120,17 @@ async fn the_restore_acknowledgement_is_the_previewed_annotation_patch() {
     use breakglass::sources::restore::{facts, restore_resource, send};
     use kube::api::PostParams;
     let dir = tempfile::tempdir().unwrap();
-    let sim = start("transient", 4.0, &dir.path().join("kubeconfig"))
-        .await
-        .unwrap();
+    let sim = breakglass::sim::run::start_with(
+        "transient",
+        4.0,
+        &dir.path().join("kubeconfig"),
+        breakglass::sim::real_nodes::SimOptions {
+            operator: breakglass::sim::operator_line::OperatorLine::V06,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let c = connect(&Target {
         kubeconfig: Some(sim.kubeconfig.clone()),
         ..Default::default()

@@ -27,6 +27,7 @@ use breakglass::domain::raft::{SYNC_THRESHOLD, lag, max_committed};
 use breakglass::domain::raft_history::RaftHistory;
 use breakglass::domain::{RaftReading, Side};
 use breakglass::sim::bao::{BaoCluster, LeaderStatus, find_bao};
+use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::real_nodes::{RealNodes, SimOptions};
 use breakglass::sim::run::{SimHandle, start_with};
 use breakglass::sources::connect::{Target, connect};
@@ -93,6 +94,8 @@ async fn the_raft_pane_reads_real_nodes_through_the_pod_proxy() {
         &kubeconfig,
         SimOptions {
             real_nodes: RealNodes::Always,
+            // The 0.6 line: RollbackCleanup removes the Green peers and Blue keeps quorum.
+            operator: OperatorLine::V06,
             ..SimOptions::default()
         },
     )
@@ -257,7 +260,8 @@ async fn the_raft_pane_reads_real_nodes_through_the_pod_proxy() {
         "Blue leads again {:.1?} after the acknowledgement",
         t.elapsed()
     );
-    // RollbackCleanup deletes Green; their nodes stop, and Blue keeps its quorum and leader.
+    // RollbackCleanup removes the Green peers, then deletes Green; their nodes stop, and Blue
+    // keeps its quorum and leader.
     poll_until(
         &sim,
         &client,
@@ -277,6 +281,28 @@ async fn the_raft_pane_reads_real_nodes_through_the_pod_proxy() {
             assert!(t.elapsed() < Duration::from_secs(30), "{pod} still running");
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+    // The remove-green-peers Job really removed them: only Blue is left in the configuration.
+    let t = Instant::now();
+    loop {
+        let servers: Vec<String> = cluster
+            .raft_configuration()
+            .await
+            .map(|c| c.servers.iter().map(|s| s.node_id.clone()).collect())
+            .unwrap_or_default();
+        let blue: Vec<String> = cluster
+            .pods_of(Side::Blue)
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        if servers == blue {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "Raft configuration: {servers:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
     drop(real);

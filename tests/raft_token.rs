@@ -57,6 +57,7 @@ async fn setup(real_nodes: RealNodes) -> Setup {
         SimOptions {
             real_nodes,
             token_file: Some(token_file.clone()),
+            ..SimOptions::default()
         },
     )
     .await

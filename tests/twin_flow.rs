@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use breakglass::domain::ClusterView;
 use breakglass::sim::store::{ChangeType, Resource};
-use serde_json::Value;
 use twin_support::{Setup, s, start};
 
 const BLUE: &str = "e8983038c519c718";
@@ -29,20 +28,8 @@ fn phase(t: &Setup) -> String {
     s(&t.cluster(), "/status/blueGreen/phase")
 }
 
-/// The Job's pod log so far, as lines.
 fn log_of(t: &Setup, job: &str) -> (Vec<String>, bool) {
-    let pods = t.pods_of_job(job);
-    let Some(pod) = pods.first() else {
-        return (Vec::new(), false);
-    };
-    let r = t.store.read_log(
-        "security",
-        &s(pod, "/metadata/name"),
-        "upgrade-executor",
-        0,
-        false,
-    );
-    (r.lines.into_iter().map(|l| l.text).collect(), r.terminated)
+    t.executor_log(job)
 }
 
 #[tokio::test]
@@ -162,15 +149,20 @@ async fn transient_ack_retries_and_the_retry_succeeds_into_idle() {
     }
     let pod = t.store.get(Resource::Pods, "security", &leader).unwrap();
     assert_eq!(pod["metadata"]["labels"]["openbao-active"], "true");
-    // The simulated OpenBao agrees: a Blue node leads.
-    let answer = t
-        .twin
-        .proxy()
-        .get("security", &leader, 8200, "/v1/sys/leader", None)
-        .await
-        .unwrap();
-    let body: Value = serde_json::from_str(&answer.body).unwrap();
-    assert_eq!(body["is_self"], true);
+    // The 0.1 cleanup really removed the Blue peers it logged removing (the defect): the
+    // followers went, the leader (which cannot remove itself) is the only voter left, and
+    // deleting Green left its peers in the configuration, dead.
+    let m = t.twin.openbao().model();
+    assert_eq!(
+        m.members(true),
+        [leader.as_str()],
+        "only the Blue leader is left"
+    );
+    assert_eq!(m.members(false).len(), 3, "Green peers stay, dead");
+    assert!(m.nodes.values().filter(|n| !n.blue).all(|n| !n.reachable));
+    assert_eq!(m.leader.as_deref(), Some(leader.as_str()));
+    let voters = m.nodes.values().filter(|n| n.member && n.voter).count();
+    assert_eq!(voters, 1, "a single voter: no failure tolerance");
 }
 
 #[tokio::test]

@@ -160,3 +160,83 @@ async fn finished_jobs_disappear_after_their_ttl() {
         "unexpired Jobs stay"
     );
 }
+
+fn set_spec(t: &Setup, key: &str, value: serde_json::Value) {
+    t.store
+        .modify(Resource::OpenBaoClusters, "security", "prod-cluster", |o| {
+            o["spec"][key] = value
+        })
+        .unwrap();
+}
+
+/// Pausing while the retry Job runs: the Job finishes (Kubernetes runs it), the operator
+/// does not act on it — no Blue takeover, no cleanup — until unpaused, then it carries on
+/// from the finished Job (0.6: the cleanup, Green retired, Idle).
+#[tokio::test]
+async fn pausing_mid_retry_holds_the_operator_and_unpausing_resumes_from_the_job() {
+    use breakglass::sim::operator_line::OperatorLine;
+    let mut t = twin_support::start_on("transient", OperatorLine::V06);
+    let nonce = t.seeded.nonce.clone();
+    t.ack(&nonce);
+    let retry = t.topo.repair_job(1);
+    t.until("the retry Job running", |t| t.job_named(&retry))
+        .await;
+    set_spec(&t, "paused", json!(true));
+    t.until("the retry Job finished", |t| {
+        t.job_named(&retry)
+            .filter(|j| j["status"]["succeeded"] == 1)
+    })
+    .await;
+    let window = t
+        .scenario
+        .delay(t.scenario.timing.blue_leader_ms + t.scenario.timing.cleanup_job_ms);
+    let seen = t.changes_within(window).await;
+    let jobs: Vec<(String, serde_json::Value)> = seen
+        .iter()
+        // The retry's own last status write may still be queued.
+        .filter(|c| c.resource == Resource::Jobs && s(&c.object, "/metadata/name") != retry)
+        .map(|c| (s(&c.object, "/metadata/name"), c.object["status"].clone()))
+        .collect();
+    assert!(jobs.is_empty(), "no cleanup Job while paused: {jobs:#?}");
+    assert_eq!(s(&t.cluster(), "/status/blueGreen/phase"), "RollingBack");
+
+    set_spec(&t, "paused", json!(false));
+    t.until("Idle after unpausing", |t| {
+        (s(&t.cluster(), "/status/blueGreen/phase") == "Idle").then_some(())
+    })
+    .await;
+    let cleanup = t.topo.rollback_job("bluegreen-remove-green-peers", 1);
+    assert!(t.job_named(&cleanup).is_some());
+}
+
+/// 0.1: reverting `spec.version` while the retry Job runs. The Job succeeds, and the next
+/// reconcile's `handleNoUpgradeNeeded` deletes Green without the RollbackCleanup Job.
+#[tokio::test]
+async fn a_revert_during_the_retry_turns_its_success_into_green_deletion() {
+    let mut t = start("transient");
+    let nonce = t.seeded.nonce.clone();
+    t.ack(&nonce);
+    let retry = t.topo.repair_job(1);
+    t.until("the retry Job", |t| t.job_named(&retry)).await;
+    set_spec(&t, "version", json!("2.4.3"));
+    t.until("Idle", |t| {
+        (s(&t.cluster(), "/status/blueGreen/phase") == "Idle").then_some(())
+    })
+    .await;
+    assert_eq!(t.job_named(&retry).unwrap()["status"]["succeeded"], 1);
+    assert!(
+        t.jobs()
+            .iter()
+            .all(|j| !s(j, "/metadata/name").contains("remove-blue-peers")),
+        "no cleanup Job: Green is deleted directly"
+    );
+    assert!(
+        t.store
+            .get(
+                Resource::StatefulSets,
+                "security",
+                &format!("prod-cluster-{GREEN}")
+            )
+            .is_none()
+    );
+}

@@ -70,7 +70,11 @@ async fn the_cluster_is_in_break_glass_with_the_real_names() {
 async fn the_seeded_cluster_validates_against_the_crd() {
     let t = start("persistent");
     let mut obj = t.cluster();
-    let crd = schema::for_resource(Resource::OpenBaoClusters).unwrap();
+    let crd = schema::for_resource(
+        breakglass::sim::operator_line::OperatorLine::V01,
+        Resource::OpenBaoClusters,
+    )
+    .unwrap();
     assert!(
         crd.default_and_prune(&mut obj).is_empty(),
         "no field is pruned"

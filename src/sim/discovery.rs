@@ -102,6 +102,8 @@ fn short_names(r: Resource) -> &'static [&'static str] {
         Resource::StatefulSets => &["sts"],
         Resource::PersistentVolumeClaims => &["pvc"],
         Resource::Deployments => &["deploy"],
+        Resource::Events => &["ev"],
+        Resource::CustomResourceDefinitions => &["crd", "crds"],
     }
 }
 
@@ -109,26 +111,33 @@ fn resource_entries(r: Resource) -> Vec<Value> {
     let mut main = json!({
         "name": r.plural(),
         "singularName": singular(r),
-        "namespaced": true,
+        "namespaced": r.namespaced(),
         "kind": r.kind(),
         "verbs": MAIN_VERBS,
     });
     if !short_names(r).is_empty() {
         main["shortNames"] = json!(short_names(r));
     }
-    if !r.is_custom() && r != Resource::PersistentVolumeClaims {
+    let in_all = !matches!(
+        r,
+        Resource::PersistentVolumeClaims | Resource::Events | Resource::CustomResourceDefinitions
+    );
+    if !r.is_custom() && in_all {
         main["categories"] = json!(["all"]);
     }
     let sub = |name: &str, kind: &str, verbs: &[&str]| {
         json!({
             "name": format!("{}/{name}", r.plural()),
             "singularName": "",
-            "namespaced": true,
+            "namespaced": r.namespaced(),
             "kind": kind,
             "verbs": verbs,
         })
     };
-    let mut out = vec![main, sub("status", r.kind(), &SUB_VERBS)];
+    let mut out = vec![main];
+    if r.has_status() {
+        out.push(sub("status", r.kind(), &SUB_VERBS));
+    }
     match r {
         Resource::Pods => {
             out.push(sub("log", "Pod", &["get"]));
@@ -257,7 +266,16 @@ mod tests {
             .iter()
             .map(|g| g["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["openbao.org", "batch", "apps", AUTHZ_GROUP]);
+        assert_eq!(
+            names,
+            [
+                "openbao.org",
+                "batch",
+                "apps",
+                "apiextensions.k8s.io",
+                AUTHZ_GROUP
+            ]
+        );
         let core = resource_list("", "v1").unwrap();
         assert!(
             core["resources"]
@@ -270,5 +288,18 @@ mod tests {
         assert_eq!(crd["resources"][0]["shortNames"], json!(["bao", "baoc"]));
         assert!(resource_list("openbao.org", "v1").is_none());
         assert!(group("example.com").is_none());
+        // Events: core, namespaced, no status; CRDs: cluster-scoped.
+        let events = core["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["name"].as_str().unwrap().starts_with("events"))
+            .collect::<Vec<_>>();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0]["namespaced"], true);
+        assert_eq!(events[0]["shortNames"], json!(["ev"]));
+        let ext = resource_list("apiextensions.k8s.io", "v1").unwrap();
+        assert_eq!(ext["resources"][0]["name"], "customresourcedefinitions");
+        assert_eq!(ext["resources"][0]["namespaced"], false);
     }
 }

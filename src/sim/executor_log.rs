@@ -10,6 +10,7 @@
 use jiff::{Timestamp, ToSpan};
 use serde_json::Value;
 
+use super::operator_line::OperatorLine;
 use super::scenario::{LogStep, Topology};
 
 /// The fields every executor log entry carries (RunExecutor's `logger.WithValues`).
@@ -21,6 +22,8 @@ pub struct ExecutorFields {
     pub replicas: i32,
     pub blue: String,
     pub green: String,
+    /// Whose executor prints (module paths of stack frames).
+    pub line: OperatorLine,
 }
 
 impl ExecutorFields {
@@ -32,6 +35,7 @@ impl ExecutorFields {
             replicas: topo.replicas,
             blue: topo.blue_rev.clone(),
             green: topo.green_rev.clone(),
+            line: topo.operator,
         }
     }
 }
@@ -83,16 +87,27 @@ fn action_function(action: &str) -> &'static str {
 /// Goroutine frames zap attaches to WARN/ERROR entries in development mode: a function
 /// line, then a tab-indented `file:line` line, repeated.
 pub fn stack_frames(action: &str) -> Vec<String> {
-    const MODULE: &str = "github.com/dc-tec/openbao-operator";
+    stack_frames_for(OperatorLine::V01, action)
+}
+
+/// [`stack_frames`] of `line`'s executor.
+pub fn stack_frames_for(line: OperatorLine, action: &str) -> Vec<String> {
+    let module = line.module();
+    // 0.6 moved the executor under internal/service/upgrade.
+    let pkg = if line.is_06() {
+        "internal/service/upgrade"
+    } else {
+        "internal/upgrade"
+    };
     vec![
-        format!("{MODULE}/internal/upgrade.{}", action_function(action)),
-        format!("\t{MODULE}/internal/upgrade/executor.go:476"),
-        format!("{MODULE}/internal/upgrade.RunExecutor"),
-        format!("\t{MODULE}/internal/upgrade/executor.go:43"),
+        format!("{module}/{pkg}.{}", action_function(action)),
+        format!("\t{module}/{pkg}/executor.go:476"),
+        format!("{module}/{pkg}.RunExecutor"),
+        format!("\t{module}/{pkg}/executor.go:43"),
         "main.run".to_string(),
-        format!("\t{MODULE}/cmd/bao-upgrade/main.go:33"),
+        format!("\t{module}/cmd/bao-upgrade/main.go:33"),
         "main.main".to_string(),
-        format!("\t{MODULE}/cmd/bao-upgrade/main.go:43"),
+        format!("\t{module}/cmd/bao-upgrade/main.go:43"),
         "runtime.main".to_string(),
         "\truntime/proc.go:283".to_string(),
     ]
@@ -112,7 +127,7 @@ pub fn entry(
         fields_json(common, extra)
     )];
     if matches!(level, "WARN" | "ERROR") {
-        lines.extend(stack_frames(&common.action));
+        lines.extend(stack_frames_for(common.line, &common.action));
     }
     lines
 }
@@ -173,7 +188,8 @@ pub fn snapshot_key(topo: &Topology, at: Timestamp, hex8: &str) -> String {
     )
 }
 
-/// What `runBlueGreenRemoveBluePeers` logs, read literally (it removes the Blue peers).
+/// What `runBlueGreenRemoveBluePeers` logs on 0.1, read literally (it removes the Blue
+/// peers, the twin's Raft model with it).
 pub fn remove_blue_peers_steps(topo: &Topology, leader: Option<String>) -> Vec<LogStep> {
     let step = |msg: &str, fields: Vec<(String, String)>| LogStep {
         after_s: 0.0,
@@ -210,6 +226,65 @@ pub fn remove_blue_peers_steps(topo: &Topology, leader: Option<String>) -> Vec<L
     }
     steps.push(step("Blue Raft peers removed", vec![]));
     steps
+}
+
+/// What the 0.6 RollbackCleanup Job logs (`RunBlueGreenRemovePeers(cfg, Green,
+/// preferred=Blue, fallback=Green, "Green")`, raftops/actions.go): the leader search, then
+/// one `Removing Raft peer` per Green peer still in the configuration.
+pub fn remove_green_peers_steps(
+    topo: &Topology,
+    leader: Option<String>,
+    peers: &[String],
+) -> Vec<LogStep> {
+    let leader = leader.unwrap_or_else(|| topo.pod(true, 0));
+    let addr =
+        |pod: &str, port: u16| format!("{pod}.{}.{}.svc:{port}", topo.cluster, topo.namespace);
+    let mut steps = vec![
+        info("Upgrade executor starting", &[]),
+        info(
+            "Leader search completed",
+            &[
+                ("decision_path", "primary_success"),
+                ("reason_code", "reason_primary_leader_found"),
+                ("attempt", "1"),
+                ("max_attempts", "10"),
+                ("primary_revision", &topo.blue_rev),
+                ("fallback_revision", &topo.green_rev),
+            ],
+        ),
+        info(
+            "Leader found",
+            &[
+                ("leader_url", &format!("https://{}", addr(&leader, 8200))),
+                ("target_revision", &topo.green_rev),
+                ("target_peers", "Green"),
+            ],
+        ),
+    ];
+    for pod in peers {
+        steps.push(info(
+            "Removing Raft peer",
+            &[
+                ("target", "Green"),
+                ("node_id", pod),
+                ("address", &addr(pod, 8201)),
+            ],
+        ));
+    }
+    steps.push(info("Raft peers removed", &[("target", "Green")]));
+    steps
+}
+
+fn info(msg: &str, fields: &[(&str, &str)]) -> LogStep {
+    LogStep {
+        after_s: 0.0,
+        level: "INFO".into(),
+        msg: msg.into(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
 }
 
 #[cfg(test)]

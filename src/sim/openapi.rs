@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::operator_line::OperatorLine;
 use super::schema;
 use super::store::Resource;
 
@@ -44,6 +45,9 @@ fn schema_name(r: Resource) -> String {
     let group = match r.group() {
         "" => "io.k8s.api.core".to_string(),
         "apps" | "batch" => format!("io.k8s.api.{}", r.group()),
+        "apiextensions.k8s.io" => {
+            "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions".to_string()
+        }
         g => g.split('.').rev().collect::<Vec<_>>().join("."),
     };
     format!("{group}.{}.{}", r.version(), r.kind())
@@ -60,7 +64,7 @@ fn params() -> Value {
 }
 
 /// `/openapi/v3/{api/v1 | apis/{group}/{version}}`, or None if not served.
-pub fn group_version(path: &str) -> Option<Value> {
+pub fn group_version(line: OperatorLine, path: &str) -> Option<Value> {
     let (g, v) = group_versions()
         .into_iter()
         .find(|(g, v)| gv_path(g, v) == path)?;
@@ -76,6 +80,11 @@ pub fn group_version(path: &str) -> Option<Value> {
         } else {
             format!("/apis/{g}/{v}")
         };
+        let scope = if r.namespaced() {
+            "/namespaces/{namespace}"
+        } else {
+            ""
+        };
         let name = schema_name(r);
         let reference = json!({"$ref": format!("#/components/schemas/{name}")});
         let op = |verb: &str| {
@@ -88,14 +97,14 @@ pub fn group_version(path: &str) -> Option<Value> {
             })
         };
         paths.insert(
-            format!("{prefix}/namespaces/{{namespace}}/{}/{{name}}", r.plural()),
+            format!("{prefix}{scope}/{}/{{name}}", r.plural()),
             json!({"get": op("get"), "put": op("put"), "patch": op("patch"), "delete": op("delete")}),
         );
         paths.insert(
-            format!("{prefix}/namespaces/{{namespace}}/{}", r.plural()),
+            format!("{prefix}{scope}/{}", r.plural()),
             json!({"post": op("post")}),
         );
-        let mut body = match schema::for_resource(r) {
+        let mut body = match schema::for_resource(line, r) {
             Some(s) => s.root().clone(),
             // Built-ins: an open object (the simulator does not carry their schemas).
             None => json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
@@ -120,7 +129,7 @@ mod tests {
         let r = root();
         assert!(r["paths"]["apis/openbao.org/v1alpha1"]["serverRelativeURL"].is_string());
         assert!(r["paths"]["api/v1"].is_object());
-        let doc = group_version("apis/openbao.org/v1alpha1").unwrap();
+        let doc = group_version(OperatorLine::V01, "apis/openbao.org/v1alpha1").unwrap();
         let patch = &doc["paths"]["/apis/openbao.org/v1alpha1/namespaces/{namespace}/openbaoclusters/{name}"]
             ["patch"];
         assert_eq!(
@@ -139,6 +148,6 @@ mod tests {
             s["properties"]["spec"]["properties"]["version"]["type"],
             "string"
         );
-        assert!(group_version("apis/example.com/v1").is_none());
+        assert!(group_version(OperatorLine::V01, "apis/example.com/v1").is_none());
     }
 }

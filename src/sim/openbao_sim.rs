@@ -39,6 +39,9 @@ pub struct Node {
     pub active_since: Option<Timestamp>,
     /// A voter in the Raft configuration (the leader's side; see [`RaftModel::elect`]).
     pub voter: bool,
+    /// In the Raft configuration. A deleted pod stays a (dead) member until someone removes
+    /// its peer; a removed peer's process may still run.
+    pub member: bool,
 }
 
 /// All simulated nodes of one cluster.
@@ -61,6 +64,12 @@ impl RaftModel {
         let (leader_blue, leader_ord) = leader_of(&s.raft.leader, s.replicas).unwrap_or((true, 0));
         let green_index = s.raft.green_index as f64;
         let blue_index = green_index - s.raft.blue_lag as f64;
+        let removed: Vec<(bool, i32)> = s
+            .raft
+            .removed
+            .iter()
+            .filter_map(|r| leader_of(r, s.replicas).ok())
+            .collect();
         let mut nodes = BTreeMap::new();
         for blue in [true, false] {
             for n in 0..s.replicas {
@@ -88,7 +97,8 @@ impl RaftModel {
                         active_since: None,
                         // Voters are on the leader's side (Green after the promotion,
                         // Blue again once the repair enforced it).
-                        voter: blue == leader_blue,
+                        voter: blue == leader_blue && !removed.contains(&(blue, n)),
+                        member: !removed.contains(&(blue, n)),
                     },
                 );
             }
@@ -186,7 +196,7 @@ impl RaftModel {
         let top = self.leader_index();
         if let Some(blue) = self.nodes.get(pod).map(|n| n.blue) {
             for n in self.nodes.values_mut() {
-                n.voter = n.blue == blue;
+                n.voter = n.member && n.blue == blue;
             }
         }
         if let Some(n) = self.nodes.get_mut(pod) {
@@ -198,12 +208,49 @@ impl RaftModel {
         }
     }
 
-    /// The pod is gone: nothing listens there any more.
+    /// The pod is gone: nothing listens there any more. Its peer stays in the Raft
+    /// configuration, dead, until someone removes it (deleting a StatefulSet removes no peer).
     pub fn remove(&mut self, pod: &str) {
-        self.nodes.remove(pod);
+        if let Some(n) = self.nodes.get_mut(pod) {
+            n.reachable = false;
+            n.max_lag = None;
+            n.active_since = None;
+            if !n.member {
+                self.nodes.remove(pod);
+            }
+        }
         if self.leader.as_deref() == Some(pod) {
             self.leader = None;
         }
+    }
+
+    /// `sys/storage/raft/remove-peer`: the peer leaves the configuration. A node whose pod
+    /// is gone disappears; a running one keeps answering. The leader asked to remove itself
+    /// stays, leading (measured with real `bao` 2.7.2: `tests/raft_real_cleanup.rs`). Returns
+    /// whether it left.
+    pub fn remove_peer(&mut self, pod: &str) -> bool {
+        if self.leader.as_deref() == Some(pod) {
+            return false;
+        }
+        let Some(n) = self.nodes.get_mut(pod) else {
+            return false;
+        };
+        let was = n.member;
+        n.member = false;
+        n.voter = false;
+        if !n.reachable {
+            self.nodes.remove(pod);
+        }
+        was
+    }
+
+    /// The members of the Raft configuration on one side, in pod order.
+    pub fn members(&self, blue: bool) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.member && n.blue == blue)
+            .map(|(p, _)| p.clone())
+            .collect()
     }
 
     pub fn is_leader(&self, pod: &str) -> bool {

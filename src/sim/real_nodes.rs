@@ -54,6 +54,8 @@ pub struct SimOptions {
     /// real nodes' one when they take over. The demo's console reads it like
     /// `--openbao-token-file`.
     pub token_file: Option<std::path::PathBuf>,
+    /// The operator line the twin plays and whose CRDs are served (default: 0.1).
+    pub operator: super::operator_line::OperatorLine,
 }
 
 /// What the twin tells the OpenBao side about the incident. Calls return at once; the work
@@ -61,8 +63,10 @@ pub struct SimOptions {
 pub trait RaftDriver: Send + Sync {
     /// The consensus repair succeeded: Blue must lead again.
     fn repair_succeeded(&self);
-    /// The pod was deleted: its node goes away.
+    /// The pod was deleted: its node goes away (its peer stays in the configuration).
     fn pod_deleted(&self, pod: &str);
+    /// An executor removed these peers from the Raft configuration (`remove-peer`), in order.
+    fn peers_removed(&self, pods: &[String]);
 }
 
 /// Where the twin finds the driver, once there is one. Empty: the simulated model only.
@@ -90,6 +94,12 @@ impl RaftDriverSlot {
     pub fn pod_deleted(&self, pod: &str) {
         if let Some(d) = self.get() {
             d.pod_deleted(pod);
+        }
+    }
+
+    pub fn peers_removed(&self, pods: &[String]) {
+        if let Some(d) = self.get() {
+            d.peers_removed(pods);
         }
     }
 }
@@ -237,6 +247,12 @@ impl RealCluster {
         if !leader_blue {
             cluster.transfer_leadership_to(Side::Green).await?;
         }
+        // Peers an earlier executor already removed (`raft.removed`, e.g. `cleanup-failed`).
+        for r in &scenario.raft.removed {
+            if let Ok((blue, n)) = leader_of(r, scenario.replicas) {
+                cluster.remove_peer(&topo.pod(blue, n)).await?;
+            }
+        }
         if scenario.green.crashloop {
             for pod in cluster.pods_of(Side::Green) {
                 cluster.stop_node(pod).await?;
@@ -336,6 +352,19 @@ impl RaftDriver for RealCluster {
             let _turn = ops.lock().await;
             if let Err(e) = cluster.stop_node(&pod).await {
                 tracing::debug!("real nodes: stopping {pod}: {e}");
+            }
+        });
+    }
+
+    fn peers_removed(&self, pods: &[String]) {
+        let (cluster, ops) = (self.cluster.clone(), self.ops.clone());
+        let pods = pods.to_vec();
+        self.background(async move {
+            let _turn = ops.lock().await;
+            for pod in &pods {
+                if let Err(e) = cluster.remove_peer(pod).await {
+                    tracing::warn!("real nodes: removing the peer {pod}: {e}");
+                }
             }
         });
     }

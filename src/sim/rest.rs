@@ -9,6 +9,7 @@ use hyper::{Request, header};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
+use super::operator_line::OperatorLine;
 use super::patch::{PatchType, json_patch, merge_patch, parse_body};
 use super::schema;
 use super::select::{ContinueToken, FieldSelector, LabelSelector, Query, expired_continue};
@@ -49,11 +50,12 @@ pub(crate) async fn handle(
         .unwrap_or("")
         .to_string();
     let sub_ok = match t.sub.as_deref() {
-        None | Some("status") => true,
+        None => true,
+        Some("status") => t.r.has_status(),
         Some("scale") => t.r == Resource::Deployments,
         Some(_) => false,
     };
-    if !sub_ok || (t.ns.is_none() && verb != "list") {
+    if !sub_ok || (t.ns.is_none() && t.r.namespaced() && verb != "list") {
         return error_resp(&not_found_path());
     }
     let answer = match verb {
@@ -93,7 +95,7 @@ pub(crate) async fn handle(
 
 fn list(ctx: &Ctx, t: &Target, q: &Query, as_table: bool) -> Answer {
     let ls = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))?;
-    let fs = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), t.r == Resource::Pods)?;
+    let fs = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), t.r)?;
     let (items, mut rv) = ctx.store().list(t.r, t.ns.as_deref());
     let key = |o: &Value| {
         let s = |p: &str| {
@@ -229,13 +231,14 @@ fn check_name(r: Resource, name: &str) -> Result<(), ApiError> {
 
 /// Defaulting, pruning and validation of custom resources; warnings for pruned fields.
 fn admit(
+    line: OperatorLine,
     r: Resource,
     name: &str,
     obj: &mut Value,
     old: Option<&Value>,
     q: &Query,
 ) -> Result<Vec<String>, ApiError> {
-    let Some(s) = schema::for_resource(r) else {
+    let Some(s) = schema::for_resource(line, r) else {
         return Ok(Vec::new());
     };
     let pruned = s.default_and_prune(obj);
@@ -307,7 +310,9 @@ fn create(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
     }
     if let Some(m) = obj.as_object_mut() {
         m.remove("status");
-        if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+        if !t.r.namespaced() {
+            // Cluster-scoped: the store keeps no namespace.
+        } else if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("namespace".into(), json!(ns));
             meta.remove("resourceVersion");
         } else {
@@ -322,7 +327,7 @@ fn create(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
     if !name.is_empty() {
         check_name(t.r, &name)?;
     }
-    let warnings = admit(t.r, &name, &mut obj, None, q)?;
+    let warnings = admit(ctx.store().operator(), t.r, &name, &mut obj, None, q)?;
     let created = ctx.store().create_opts(t.r, obj, q.dry_run())?;
     Ok((201, created, warnings))
 }
@@ -358,7 +363,7 @@ fn update(ctx: &Ctx, t: &Target, body: &[u8], q: &Query) -> Answer {
         ));
     }
     let mut new = combine(&cur, obj, t.sub.as_deref());
-    let warnings = admit(t.r, &name, &mut new, Some(&cur), q)?;
+    let warnings = admit(ctx.store().operator(), t.r, &name, &mut new, Some(&cur), q)?;
     let opts = UpdateOptions {
         precondition: Some(rv).filter(|r| !r.is_empty()),
         dry_run: q.dry_run(),
@@ -412,7 +417,7 @@ fn patch(ctx: &Ctx, t: &Target, body: &[u8], content_type: &str, q: &Query) -> A
     let patch = parse_body(pt, body)?;
     if pt == PatchType::Apply
         && q.get("fieldValidation") == Some("Strict")
-        && let Some(s) = schema::for_resource(t.r)
+        && let Some(s) = schema::for_resource(ctx.store().operator(), t.r)
     {
         // Server-side apply types the applied configuration first, so a strict apply
         // words an undeclared field differently from create/update.
@@ -437,7 +442,7 @@ fn patch(ctx: &Ctx, t: &Target, body: &[u8], content_type: &str, q: &Query) -> A
                     m.remove("status");
                 }
                 let name = t.name.clone().unwrap_or_default();
-                let warnings = admit(t.r, &name, &mut obj, None, q)?;
+                let warnings = admit(ctx.store().operator(), t.r, &name, &mut obj, None, q)?;
                 let created = ctx.store().create_opts(t.r, obj, q.dry_run())?;
                 return Ok((201, created, warnings));
             }
@@ -464,7 +469,7 @@ fn patch(ctx: &Ctx, t: &Target, body: &[u8], content_type: &str, q: &Query) -> A
             }
         }
         let mut new = combine(&cur, patched, t.sub.as_deref());
-        let warnings = admit(t.r, &name, &mut new, Some(&cur), q)?;
+        let warnings = admit(ctx.store().operator(), t.r, &name, &mut new, Some(&cur), q)?;
         let opts = UpdateOptions {
             precondition: Some(rv_of(&cur).to_string()),
             dry_run: q.dry_run(),

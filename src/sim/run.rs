@@ -143,10 +143,12 @@ pub async fn start_with(
     kubeconfig_out: &Path,
     options: SimOptions,
 ) -> Result<SimHandle, StartError> {
-    let scenario = Scenario::named(scenario)?.with_speed(speed)?;
+    let scenario = Scenario::named(scenario)?
+        .with_operator(options.operator)?
+        .with_speed(speed)?;
     let topo = Topology::of(&scenario);
     let real_wanted = wanted(options.real_nodes)?;
-    let store = Store::new();
+    let store = Store::for_operator(options.operator);
     let seeded = seed(&store, &scenario, &model_for(&scenario))?;
     let twin = spawn(store.clone(), scenario.clone());
     let proxy = SwitchProxy::new(twin.proxy());

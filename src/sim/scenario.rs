@@ -16,6 +16,9 @@
 //! blue_version = "2.4.3"             # image openbao/openbao:<v>; revisions via naming::revision
 //! green_version = "2.4.4"
 //! replicas = 3
+//! operators = ["0.1", "0.6"]         # optional: the lines it plays on (default both)
+//! failed_step = "repair"             # optional: repair | cleanup (0.6 only: the attempts are
+//! repair_log = "repair-ok"           #   then the cleanup's; repair_log = the seeded repair)
 //!
 //! [timing]                           # milliseconds at speed 1.0 (Scenario::with_speed divides)
 //! ack_to_status_ms = 600             # ack seen -> status written (active=false, attempt+1)
@@ -34,6 +37,7 @@
 //! writes_per_s = 4.0
 //! catchup_per_s = 1800.0
 //! blue_replicating = true            # false: Blue is stalled, its lag grows
+//! removed = ["green-0"]              # optional: peers no longer in the Raft configuration
 //!
 //! [green]                            # optional
 //! crashloop = false                  # true: CrashLoopBackOff, nothing listens on 8200
@@ -49,6 +53,8 @@
 //! log = "leader-timeout"
 //! error = "..."                      # printed as `upgrade-executor error: <error>`
 //! duration_s = 600.2                 # optional, for the seeded Job's timestamps
+//! v06 = { log = "x-06", outcome = "success", error = "..." }  # what 0.6 does instead
+//!                                    # (required on both-line scenarios; log required)
 //!
 //! [[log.leader-timeout]]             # one executor log entry
 //! after_s = 0.4                      # zap timestamp offset in seeded logs
@@ -65,10 +71,13 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::domain::naming;
+use super::operator_line::OperatorLine;
+
+mod topology;
+pub use topology::*;
 
 /// The embedded scenario files, by name. The first is the default.
-const FILES: [(&str, &str); 3] = [
+const FILES: [(&str, &str); 4] = [
     (
         "transient",
         include_str!("../../assets/scenarios/transient.toml"),
@@ -80,6 +89,10 @@ const FILES: [(&str, &str); 3] = [
     (
         "green-crashloop",
         include_str!("../../assets/scenarios/green-crashloop.toml"),
+    ),
+    (
+        "cleanup-failed",
+        include_str!("../../assets/scenarios/cleanup-failed.toml"),
     ),
 ];
 
@@ -93,6 +106,12 @@ pub enum ScenarioError {
     Parse { name: String, detail: String },
     #[error("scenario {name:?} is invalid: {detail}")]
     Invalid { name: String, detail: String },
+    #[error("scenario {name:?} is not played on operator {line} (it is for {})", supported.join(", "))]
+    Unsupported {
+        name: String,
+        line: OperatorLine,
+        supported: Vec<String>,
+    },
     #[error("speed must be a positive finite number, not {0}")]
     Speed(f64),
 }
@@ -116,6 +135,22 @@ pub struct Scenario {
     pub attempts: Vec<Attempt>,
     #[serde(rename = "log")]
     pub logs: BTreeMap<String, Vec<LogStep>>,
+    /// The operator lines this scenario can be played on (`0.1`, `0.6`); default both.
+    #[serde(default = "both_lines")]
+    pub operators: Vec<String>,
+    /// The rollback step whose Job failed and entered break glass.
+    #[serde(default)]
+    pub failed_step: FailedStep,
+    /// `failed_step = "cleanup"`: the log of the seeded repair Job, which succeeded.
+    #[serde(default)]
+    pub repair_log: Option<String>,
+    /// The line being played. Not in the files; see [`Scenario::with_operator`].
+    #[serde(skip)]
+    pub operator: OperatorLine,
+    /// `status.blueGreen.operationID` (`bg-v2-<uuid v4>` on 0.6, empty on 0.1); drawn by
+    /// [`Scenario::with_operator`].
+    #[serde(skip)]
+    pub operation_id: String,
     /// Time scale: 2.0 plays everything twice as fast. Not in the files; see [`Scenario::with_speed`].
     #[serde(skip, default = "one")]
     pub speed: f64,
@@ -123,6 +158,22 @@ pub struct Scenario {
 
 fn one() -> f64 {
     1.0
+}
+
+fn both_lines() -> Vec<String> {
+    OperatorLine::ALL.map(|l| l.label().to_string()).to_vec()
+}
+
+/// Which rollback Job entered break glass (the two reasons of `break_glass.go`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailedStep {
+    /// `bluegreen-repair-consensus` in RollingBack (`RollbackConsensusRepairFailed`).
+    #[default]
+    Repair,
+    /// `bluegreen-remove-green-peers` in RollbackCleanup (`RollbackCleanupPeerRemovalFailed`,
+    /// 0.6 only); the attempts are then the cleanup's.
+    Cleanup,
 }
 
 /// Delays in milliseconds at speed 1.0.
@@ -152,6 +203,9 @@ pub struct RaftSetup {
     pub catchup_per_s: f64,
     /// false: Blue followers do not replicate (their lag grows).
     pub blue_replicating: bool,
+    /// Peers (`blue-<n>` / `green-<n>`) already removed from the Raft configuration.
+    #[serde(default)]
+    pub removed: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -192,6 +246,42 @@ pub struct Attempt {
     /// Executor run time in seconds for the seeded Job; default: just after the last entry.
     #[serde(default)]
     pub duration_s: Option<f64>,
+    /// What the 0.6 line does instead (its executor prints other lines; a crash-looping
+    /// Green no longer aborts). Required for every attempt of a scenario playable on both.
+    #[serde(default)]
+    pub v06: Option<LineAttempt>,
+}
+
+/// A line's own version of an attempt: its log, and where given its outcome and error.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineAttempt {
+    pub log: String,
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub duration_s: Option<f64>,
+}
+
+impl Attempt {
+    /// This attempt as `line` plays it.
+    fn on(&self, line: OperatorLine) -> Attempt {
+        match (&self.v06, line) {
+            (Some(v), OperatorLine::V06) => Attempt {
+                outcome: v.outcome.unwrap_or(self.outcome),
+                log: v.log.clone(),
+                error: match v.outcome.unwrap_or(self.outcome) {
+                    Outcome::Success => None,
+                    Outcome::Failure => v.error.clone().or_else(|| self.error.clone()),
+                },
+                duration_s: v.duration_s.or(self.duration_s),
+                v06: None,
+            },
+            _ => self.clone(),
+        }
+    }
 }
 
 /// One executor log entry.
@@ -254,11 +344,37 @@ impl Scenario {
         Duration::from_secs_f64(ms as f64 / 1000.0 / self.speed)
     }
 
-    /// What attempt `n` does (0 = the seeded `rollback` Job); the last entry repeats.
-    /// None only for a scenario built by hand without attempts.
-    pub fn attempt(&self, n: i32) -> Option<&Attempt> {
+    /// The same scenario played on `line`: checks the scenario is meant for it and, on 0.6,
+    /// draws the operation ID (`"bg-v2-" + uuid.NewUUID()`, lifecycle.go).
+    pub fn with_operator(mut self, line: OperatorLine) -> Result<Scenario, ScenarioError> {
+        if !self.operators.iter().any(|l| l == line.label()) {
+            return Err(ScenarioError::Unsupported {
+                name: self.name.clone(),
+                line,
+                supported: self.operators.clone(),
+            });
+        }
+        self.operator = line;
+        self.operation_id = if line.is_06() {
+            format!(
+                "{}{}",
+                crate::domain::naming::SCOPED_OPERATION_PREFIX,
+                super::store::new_uid()
+            )
+        } else {
+            String::new()
+        };
+        Ok(self)
+    }
+
+    /// What attempt `n` does on the line played (0 = the seeded failed Job); the last entry
+    /// repeats. None only for a scenario built by hand without attempts.
+    pub fn attempt(&self, n: i32) -> Option<Attempt> {
         let i = usize::try_from(n).unwrap_or(0);
-        self.attempts.get(i).or_else(|| self.attempts.last())
+        self.attempts
+            .get(i)
+            .or_else(|| self.attempts.last())
+            .map(|a| a.on(self.operator))
     }
 
     /// How long a seeded executor ran: `duration_s`, else just after its last entry.
@@ -283,12 +399,38 @@ impl Scenario {
         if first.outcome != Outcome::Failure {
             return Err("attempt 0 entered break glass, so it must be a failure".into());
         }
-        for (i, a) in self.attempts.iter().enumerate() {
-            if !self.logs.contains_key(&a.log) {
-                return Err(format!("attempt {i} uses unknown log {:?}", a.log));
+        let lines: Vec<OperatorLine> = self
+            .operators
+            .iter()
+            .map(|l| OperatorLine::parse(l).ok_or_else(|| format!("unknown operator line {l:?}")))
+            .collect::<Result<_, _>>()?;
+        if lines.is_empty() {
+            return Err("operators must name at least one line".into());
+        }
+        let both = lines.len() > 1;
+        if self.failed_step == FailedStep::Cleanup {
+            if lines != [OperatorLine::V06] {
+                return Err("failed_step = \"cleanup\" exists only on operator 0.6".into());
             }
-            if a.outcome == Outcome::Failure && a.error.is_none() {
-                return Err(format!("attempt {i} fails but has no error"));
+            match &self.repair_log {
+                Some(l) if self.logs.contains_key(l) => {}
+                _ => return Err("failed_step = \"cleanup\" needs a known repair_log".into()),
+            }
+        }
+        for (i, a) in self.attempts.iter().enumerate() {
+            if both && a.v06.is_none() {
+                return Err(format!(
+                    "attempt {i} has no v06 (the scenario plays on both lines)"
+                ));
+            }
+            for line in &lines {
+                let a = a.on(*line);
+                if !self.logs.contains_key(&a.log) {
+                    return Err(format!("attempt {i} uses unknown log {:?}", a.log));
+                }
+                if a.outcome == Outcome::Failure && a.error.is_none() {
+                    return Err(format!("attempt {i} fails but has no error"));
+                }
             }
         }
         if !self.logs.contains_key(&self.forward_failure.log) {
@@ -314,6 +456,9 @@ impl Scenario {
             return Err("timing.tick_ms must be positive".into());
         }
         leader_of(&self.raft.leader, self.replicas)?;
+        for r in &self.raft.removed {
+            leader_of(r, self.replicas)?;
+        }
         Ok(())
     }
 }
@@ -330,110 +475,6 @@ pub fn leader_of(spec: &str, replicas: i32) -> Result<(bool, i32), String> {
         "blue" => Ok((true, n)),
         "green" => Ok((false, n)),
         _ => Err(bad()),
-    }
-}
-
-/// Every name and revision the operator derives for a scenario's cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Topology {
-    pub namespace: String,
-    pub cluster: String,
-    pub replicas: i32,
-    pub blue_version: String,
-    pub green_version: String,
-    pub blue_image: String,
-    pub green_image: String,
-    pub blue_rev: String,
-    pub green_rev: String,
-}
-
-pub const ACTION_REPAIR: &str = "bluegreen-repair-consensus";
-pub const ACTION_REMOVE_BLUE_PEERS: &str = "bluegreen-remove-blue-peers";
-pub const ACTION_DEMOTE: &str = "bluegreen-demote-blue-nonvoters-stepdown";
-pub const OPERATOR_NAMESPACE: &str = "openbao-operator-system";
-pub const OPERATOR_DEPLOYMENT: &str = "openbao-operator-controller";
-
-impl Topology {
-    pub fn of(s: &Scenario) -> Topology {
-        let blue_image = format!("openbao/openbao:{}", s.blue_version);
-        let green_image = format!("openbao/openbao:{}", s.green_version);
-        Topology {
-            namespace: s.namespace.clone(),
-            cluster: s.cluster.clone(),
-            replicas: s.replicas,
-            blue_rev: naming::revision(&s.blue_version, &blue_image, s.replicas),
-            green_rev: naming::revision(&s.green_version, &green_image, s.replicas),
-            blue_version: s.blue_version.clone(),
-            green_version: s.green_version.clone(),
-            blue_image,
-            green_image,
-        }
-    }
-
-    pub fn statefulset(&self, blue: bool) -> String {
-        format!("{}-{}", self.cluster, self.rev(blue))
-    }
-
-    pub fn rev(&self, blue: bool) -> &str {
-        if blue {
-            &self.blue_rev
-        } else {
-            &self.green_rev
-        }
-    }
-
-    pub fn pod(&self, blue: bool, ordinal: i32) -> String {
-        format!("{}-{ordinal}", self.statefulset(blue))
-    }
-
-    pub fn pvc(&self, blue: bool, ordinal: i32) -> String {
-        format!("data-{}", self.pod(blue, ordinal))
-    }
-
-    pub fn job(&self, action: &str, run_id: &str) -> String {
-        naming::executor_job_name(
-            &self.cluster,
-            action,
-            run_id,
-            &self.blue_rev,
-            &self.green_rev,
-        )
-    }
-
-    pub fn repair_job(&self, attempt: i32) -> String {
-        self.job(ACTION_REPAIR, &naming::rollback_run_id("", attempt))
-    }
-
-    /// `upgrade-<cluster>-preupgrade-snapshot-<10 hex>` (operator-facts §3.3).
-    pub fn snapshot_job(&self) -> String {
-        let payload = format!(
-            "{}|pre-upgrade-snapshot|{}|{}|{}|{}|{}",
-            self.cluster,
-            self.blue_version,
-            self.green_version,
-            self.green_image,
-            self.replicas,
-            self.blue_rev
-        );
-        use sha2::{Digest, Sha256};
-        let suffix = hex::encode(Sha256::digest(payload.as_bytes()));
-        let mut base = format!("upgrade-{}-preupgrade-snapshot", self.cluster).to_lowercase();
-        if base.len() > 52 {
-            base.truncate(52);
-            while base.ends_with('-') {
-                base.pop();
-            }
-        }
-        format!("{base}-{}", &suffix[..10])
-    }
-
-    /// Replace `{ns}`, `{cluster}`, `{blue}`, `{green}`, `{replicas}` in scenario text.
-    pub fn fill(&self, text: &str) -> String {
-        text.replace("{ns}", &self.namespace)
-            .replace("{cluster}", &self.cluster)
-            .replace("{blue}", &self.blue_rev)
-            .replace("{green}", &self.green_rev)
-            .replace("{replicas}", &self.replicas.to_string())
     }
 }
 
@@ -508,35 +549,6 @@ mod tests {
                 .unwrap()
                 .with_speed(0.0)
                 .is_err()
-        );
-    }
-
-    #[test]
-    fn topology_matches_the_operator_vectors() {
-        let t = Topology::of(&Scenario::named("transient").unwrap());
-        assert_eq!(t.blue_rev, "e8983038c519c718");
-        assert_eq!(t.green_rev, "269c4f7ba494030d");
-        assert_eq!(
-            t.repair_job(0),
-            "upgrade-prod-cluster-bluegreen-repair-consensus-5054f3dfa7"
-        );
-        assert_eq!(
-            t.repair_job(1),
-            "upgrade-prod-cluster-bluegreen-repair-consensus-5ac3d8f609"
-        );
-        assert_eq!(
-            t.job(ACTION_REMOVE_BLUE_PEERS, "rollback"),
-            "upgrade-prod-cluster-bluegreen-remove-blue-peers-8f0a2ffa1d"
-        );
-        assert_eq!(t.pod(true, 2), "prod-cluster-e8983038c519c718-2");
-        assert_eq!(t.pvc(false, 0), "data-prod-cluster-269c4f7ba494030d-0");
-        assert!(
-            t.snapshot_job()
-                .starts_with("upgrade-prod-cluster-preupgrade-snapshot-")
-        );
-        assert_eq!(
-            t.fill("{cluster}-{blue}-0.{ns}"),
-            "prod-cluster-e8983038c519c718-0.security"
         );
     }
 }

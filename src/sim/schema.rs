@@ -12,10 +12,8 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
+use super::operator_line::OperatorLine;
 use super::store::Resource;
-
-const CLUSTER_CRD: &str = include_str!("../../assets/crds/openbao.org_openbaoclusters.yaml");
-const RESTORE_CRD: &str = include_str!("../../assets/crds/openbao.org_openbaorestores.yaml");
 
 /// One schema violation, as an entry of `details.causes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,16 +37,22 @@ fn parse(yaml: &str) -> Option<CrdSchema> {
     Some(CrdSchema { root })
 }
 
-/// The schema for a custom resource; None for built-ins (or if the embedded CRD is broken,
-/// which the unit tests rule out).
-pub fn for_resource(r: Resource) -> Option<&'static CrdSchema> {
-    static CLUSTER: OnceLock<Option<CrdSchema>> = OnceLock::new();
-    static RESTORE: OnceLock<Option<CrdSchema>> = OnceLock::new();
-    match r {
-        Resource::OpenBaoClusters => CLUSTER.get_or_init(|| parse(CLUSTER_CRD)).as_ref(),
-        Resource::OpenBaoRestores => RESTORE.get_or_init(|| parse(RESTORE_CRD)).as_ref(),
-        _ => None,
-    }
+/// The schema for a custom resource under `line`'s CRDs; None for built-ins (or if the
+/// embedded CRD is broken, which the unit tests rule out).
+pub fn for_resource(line: OperatorLine, r: Resource) -> Option<&'static CrdSchema> {
+    static SCHEMAS: OnceLock<Vec<(OperatorLine, Resource, Option<CrdSchema>)>> = OnceLock::new();
+    let all = SCHEMAS.get_or_init(|| {
+        let mut v = Vec::new();
+        for l in OperatorLine::ALL {
+            for r in [Resource::OpenBaoClusters, Resource::OpenBaoRestores] {
+                v.push((l, r, l.crd_yaml(r).and_then(parse)));
+            }
+        }
+        v
+    });
+    all.iter()
+        .find(|(l, res, _)| *l == line && *res == r)
+        .and_then(|(_, _, s)| s.as_ref())
 }
 
 fn bool_of(schema: &Value, key: &str) -> bool {
@@ -489,14 +493,17 @@ mod tests {
 
     #[test]
     fn embedded_crds_parse() {
-        assert!(for_resource(Resource::OpenBaoClusters).is_some());
-        assert!(for_resource(Resource::OpenBaoRestores).is_some());
-        assert!(for_resource(Resource::Pods).is_none());
+        assert!(for_resource(OperatorLine::V01, Resource::OpenBaoClusters).is_some());
+        assert!(for_resource(OperatorLine::V01, Resource::OpenBaoRestores).is_some());
+        assert!(for_resource(OperatorLine::V01, Resource::Pods).is_none());
+        for r in [Resource::OpenBaoClusters, Resource::OpenBaoRestores] {
+            assert!(for_resource(OperatorLine::V06, r).is_some());
+        }
     }
 
     #[test]
     fn prunes_unknown_fields_and_keeps_metadata() {
-        let s = for_resource(Resource::OpenBaoClusters).unwrap();
+        let s = for_resource(OperatorLine::V01, Resource::OpenBaoClusters).unwrap();
         let mut o = valid_cluster();
         o["spec"]["bogus"] = json!(1);
         o["extra"] = json!(true);
@@ -510,7 +517,7 @@ mod tests {
 
     #[test]
     fn enum_type_required_minimum() {
-        let s = for_resource(Resource::OpenBaoClusters).unwrap();
+        let s = for_resource(OperatorLine::V01, Resource::OpenBaoClusters).unwrap();
         let mut o = valid_cluster();
         o["status"] = json!({"breakGlass": {"reason": "DirtyWrite", "active": true}});
         o["spec"]["replicas"] = json!(0);
@@ -542,7 +549,7 @@ mod tests {
 
     #[test]
     fn cel_rules_with_ratcheting() {
-        let s = for_resource(Resource::OpenBaoClusters).unwrap();
+        let s = for_resource(OperatorLine::V01, Resource::OpenBaoClusters).unwrap();
         let mut o = valid_cluster();
         s.default_and_prune(&mut o);
         assert!(s.validate_rules(&o, None).is_empty());

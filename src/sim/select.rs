@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use super::error::ApiError;
+use super::store::Resource;
 
 /// Decoded `?a=b&c=d`, in order.
 #[derive(Debug, Clone, Default)]
@@ -179,7 +180,10 @@ impl LabelSelector {
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
 impl FieldSelector {
-    pub fn parse(s: &str, pods: bool) -> Result<FieldSelector, ApiError> {
+    /// The fields `r` supports: `metadata.name`/`metadata.namespace` everywhere, pods'
+    /// `status.phase`, and the event fields of the API server's event field-label
+    /// conversion (`involvedObject.*`, `reason`, `type`, `reportingComponent`, `source`).
+    pub fn parse(s: &str, r: Resource) -> Result<FieldSelector, ApiError> {
         let mut reqs = Vec::new();
         for part in split_top(s) {
             let (field, eq, value) = if let Some((f, v)) = part.split_once("!=") {
@@ -194,8 +198,23 @@ impl FieldSelector {
                 )));
             };
             let field = field.trim();
+            let event_field = matches!(
+                field,
+                "involvedObject.kind"
+                    | "involvedObject.namespace"
+                    | "involvedObject.name"
+                    | "involvedObject.uid"
+                    | "involvedObject.apiVersion"
+                    | "involvedObject.resourceVersion"
+                    | "involvedObject.fieldPath"
+                    | "reason"
+                    | "reportingComponent"
+                    | "source"
+                    | "type"
+            );
             let ok = matches!(field, "metadata.name" | "metadata.namespace")
-                || (pods && field == "status.phase");
+                || (r == Resource::Pods && field == "status.phase")
+                || (r == Resource::Events && event_field);
             if !ok {
                 return Err(ApiError::bad_request(format!(
                     "field label not supported: {field}"
@@ -208,6 +227,12 @@ impl FieldSelector {
 
     pub fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|(field, eq, value)| {
+            // An event's `source` selects on `source.component`.
+            let field = if field == "source" {
+                "source.component"
+            } else {
+                field
+            };
             let ptr = format!("/{}", field.replace('.', "/"));
             let actual = obj.pointer(&ptr).and_then(Value::as_str).unwrap_or("");
             (actual == value) == *eq
@@ -297,22 +322,48 @@ mod tests {
     fn field_selectors_and_query() {
         let o = obj(json!({}));
         assert!(
-            FieldSelector::parse("metadata.name=n", false)
+            FieldSelector::parse("metadata.name=n", Resource::Jobs)
                 .unwrap()
                 .matches(&o)
         );
         assert!(
-            !FieldSelector::parse("metadata.name!=n", false)
+            !FieldSelector::parse("metadata.name!=n", Resource::Jobs)
                 .unwrap()
                 .matches(&o)
         );
         assert!(
-            FieldSelector::parse("status.phase=Running", true)
+            FieldSelector::parse("status.phase=Running", Resource::Pods)
                 .unwrap()
                 .matches(&o)
         );
         assert_eq!(
-            FieldSelector::parse("spec.x=1", false).unwrap_err().code,
+            FieldSelector::parse("spec.x=1", Resource::Jobs)
+                .unwrap_err()
+                .code,
+            400
+        );
+        let ev = json!({"involvedObject": {"kind": "OpenBaoCluster", "name": "c"},
+            "reason": "BreakGlassEntered", "source": {}});
+        let fs = FieldSelector::parse(
+            "involvedObject.kind=OpenBaoCluster,involvedObject.name=c,reason=BreakGlassEntered",
+            Resource::Events,
+        )
+        .unwrap();
+        assert!(fs.matches(&ev));
+        assert!(
+            !FieldSelector::parse("reason=Other", Resource::Events)
+                .unwrap()
+                .matches(&ev)
+        );
+        assert!(
+            FieldSelector::parse("source=", Resource::Events)
+                .unwrap()
+                .matches(&ev)
+        );
+        assert_eq!(
+            FieldSelector::parse("reason=x", Resource::Pods)
+                .unwrap_err()
+                .code,
             400
         );
         let q = Query::parse(Some("labelSelector=app%3Dbao%2Ctier+in+%28db%29&watch=1&x"));

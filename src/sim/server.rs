@@ -160,7 +160,8 @@ pub(crate) fn route(path: &str) -> Route {
         else {
             return Route::Unknown;
         };
-        if ns.is_none() && !tail.is_empty() {
+        if (ns.is_none() && !tail.is_empty() && r.namespaced()) || (ns.is_some() && !r.namespaced())
+        {
             return Route::Unknown;
         }
         let name = tail.first().map(|s| s.to_string());
@@ -295,10 +296,12 @@ async fn dispatch(ctx: &Ctx, user: &User, r: Route, req: Request<Incoming>, q: Q
         },
         Route::SelfReview if req.method() == hyper::Method::POST => authz::self_review(user),
         Route::OpenApi(None) if get => json_resp(200, &openapi::root()),
-        Route::OpenApi(Some(p)) if get => match openapi::group_version(&p) {
-            Some(doc) => json_resp(200, &doc),
-            None => error_resp(&not_found_path()),
-        },
+        Route::OpenApi(Some(p)) if get => {
+            match openapi::group_version(ctx.store().operator(), &p) {
+                Some(doc) => json_resp(200, &doc),
+                None => error_resp(&not_found_path()),
+            }
+        }
         Route::Namespaces(name) if get => {
             let accept = req
                 .headers()

@@ -13,87 +13,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use super::operator_line::OperatorLine;
 use super::podlog::LogBook;
 pub use super::podlog::{LogLine, LogRead};
 
-/// The resources the simulator serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Resource {
-    OpenBaoClusters,
-    OpenBaoRestores,
-    Jobs,
-    Pods,
-    StatefulSets,
-    PersistentVolumeClaims,
-    Deployments,
-}
-
-impl Resource {
-    pub const ALL: [Resource; 7] = [
-        Resource::OpenBaoClusters,
-        Resource::OpenBaoRestores,
-        Resource::Jobs,
-        Resource::Pods,
-        Resource::StatefulSets,
-        Resource::PersistentVolumeClaims,
-        Resource::Deployments,
-    ];
-
-    /// API group ("" for core).
-    pub fn group(self) -> &'static str {
-        match self {
-            Resource::OpenBaoClusters | Resource::OpenBaoRestores => "openbao.org",
-            Resource::Jobs => "batch",
-            Resource::StatefulSets | Resource::Deployments => "apps",
-            Resource::Pods | Resource::PersistentVolumeClaims => "",
-        }
-    }
-
-    pub fn version(self) -> &'static str {
-        match self {
-            Resource::OpenBaoClusters | Resource::OpenBaoRestores => "v1alpha1",
-            _ => "v1",
-        }
-    }
-
-    pub fn plural(self) -> &'static str {
-        match self {
-            Resource::OpenBaoClusters => "openbaoclusters",
-            Resource::OpenBaoRestores => "openbaorestores",
-            Resource::Jobs => "jobs",
-            Resource::Pods => "pods",
-            Resource::StatefulSets => "statefulsets",
-            Resource::PersistentVolumeClaims => "persistentvolumeclaims",
-            Resource::Deployments => "deployments",
-        }
-    }
-
-    pub fn kind(self) -> &'static str {
-        match self {
-            Resource::OpenBaoClusters => "OpenBaoCluster",
-            Resource::OpenBaoRestores => "OpenBaoRestore",
-            Resource::Jobs => "Job",
-            Resource::Pods => "Pod",
-            Resource::StatefulSets => "StatefulSet",
-            Resource::PersistentVolumeClaims => "PersistentVolumeClaim",
-            Resource::Deployments => "Deployment",
-        }
-    }
-
-    /// `apiVersion` as written in objects.
-    pub fn api_version(self) -> String {
-        if self.group().is_empty() {
-            self.version().to_string()
-        } else {
-            format!("{}/{}", self.group(), self.version())
-        }
-    }
-
-    /// Custom resources: strategic merge patch is 415, schema from the real CRDs.
-    pub fn is_custom(self) -> bool {
-        matches!(self, Resource::OpenBaoClusters | Resource::OpenBaoRestores)
-    }
-}
+pub use resource::Resource;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeType {
@@ -112,24 +36,6 @@ pub struct Change {
 }
 
 pub use super::error::ApiError;
-
-impl Resource {
-    /// `plural.group` (just `plural` for core), as used in API error messages.
-    pub fn qualified(self) -> String {
-        if self.group().is_empty() {
-            self.plural().to_string()
-        } else {
-            format!("{}.{}", self.plural(), self.group())
-        }
-    }
-
-    /// The resource served under `plural` in `group`, if any.
-    pub fn from_plural(group: &str, plural: &str) -> Option<Resource> {
-        Resource::ALL
-            .into_iter()
-            .find(|r| r.group() == group && r.plural() == plural)
-    }
-}
 
 /// How many changes the watch history keeps before older resourceVersions expire.
 pub const HISTORY_LIMIT: usize = 1000;
@@ -183,6 +89,8 @@ pub struct UpdateOptions {
 pub struct Store {
     inner: Mutex<Inner>,
     tx: Channels,
+    /// Whose CRD schemas apply to the custom resources.
+    operator: OperatorLine,
 }
 
 fn now_rfc3339() -> String {
@@ -192,7 +100,7 @@ fn now_rfc3339() -> String {
         .to_string()
 }
 
-fn new_uid() -> String {
+pub(crate) fn new_uid() -> String {
     let mut b = [0u8; 16];
     rand::fill(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
@@ -218,8 +126,8 @@ pub fn random_suffix() -> String {
 
 /// What the API server does to every stored custom resource, whoever writes it: schema
 /// defaults applied, unknown fields pruned (validation is the HTTP layer's admission).
-fn normalise(r: Resource, obj: &mut Value) {
-    if let Some(schema) = super::schema::for_resource(r) {
+fn normalise(line: OperatorLine, r: Resource, obj: &mut Value) {
+    if let Some(schema) = super::schema::for_resource(line, r) {
         schema.default_and_prune(obj);
     }
 }
@@ -277,7 +185,13 @@ struct Channels {
 }
 
 impl Store {
+    /// A store with the 0.1 line's CRD schemas.
     pub fn new() -> Arc<Store> {
+        Self::for_operator(OperatorLine::V01)
+    }
+
+    /// A store whose custom resources follow `operator`'s CRDs.
+    pub fn for_operator(operator: OperatorLine) -> Arc<Store> {
         let tx = Channels {
             changes: broadcast::channel(4096).0,
             transitions: broadcast::channel(4096).0,
@@ -291,7 +205,13 @@ impl Store {
                 logs: LogBook::new(),
             }),
             tx,
+            operator,
         })
+    }
+
+    /// The operator line whose CRDs this store applies.
+    pub fn operator(&self) -> OperatorLine {
+        self.operator
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -327,7 +247,12 @@ impl Store {
             .into_iter()
             .map(str::to_string)
             .collect();
-        set.extend(g.objects.keys().map(|(_, ns, _)| ns.clone()));
+        set.extend(
+            g.objects
+                .keys()
+                .filter(|(_, ns, _)| !ns.is_empty())
+                .map(|(_, ns, _)| ns.clone()),
+        );
         set.into_iter().collect()
     }
 
@@ -348,12 +273,29 @@ impl Store {
         self.create_opts(r, obj, false)
     }
 
+    /// [`Store::create`] as if it had happened at `at` (seeding the incident's past: the
+    /// objects' ages then read as they would on a real cluster).
+    pub fn create_at(
+        &self,
+        r: Resource,
+        obj: Value,
+        at: jiff::Timestamp,
+    ) -> Result<Value, ApiError> {
+        let created = at.round(jiff::Unit::Second).unwrap_or(at).to_string();
+        self.create_inner(r, obj, false, Some(created))
+    }
+
     /// [`Store::create`] with `dry_run`: the would-be object, nothing stored, no event.
-    pub fn create_opts(
+    pub fn create_opts(&self, r: Resource, obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+        self.create_inner(r, obj, dry_run, None)
+    }
+
+    fn create_inner(
         &self,
         r: Resource,
         mut obj: Value,
         dry_run: bool,
+        created: Option<String>,
     ) -> Result<Value, ApiError> {
         let mut g = self.lock();
         let meta = ensure_metadata(&mut obj)?;
@@ -390,27 +332,37 @@ impl Store {
                 }
             };
         }
-        let ns = meta
-            .get("namespace")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .unwrap_or("default")
-            .to_string();
+        let ns = if r.namespaced() {
+            meta.get("namespace")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .unwrap_or("default")
+                .to_string()
+        } else {
+            String::new()
+        };
         let key = (r, ns.clone(), name.clone());
         if g.objects.contains_key(&key) {
             return Err(ApiError::already_exists(r, &name));
         }
         meta.insert("name".into(), Value::String(name));
-        meta.insert("namespace".into(), Value::String(ns));
+        if r.namespaced() {
+            meta.insert("namespace".into(), Value::String(ns));
+        } else {
+            meta.remove("namespace");
+        }
         meta.insert("uid".into(), Value::String(new_uid()));
-        meta.insert("creationTimestamp".into(), Value::String(now_rfc3339()));
+        meta.insert(
+            "creationTimestamp".into(),
+            Value::String(created.unwrap_or_else(now_rfc3339)),
+        );
         meta.insert("generation".into(), Value::from(1));
         meta.remove("deletionTimestamp");
         if let Some(map) = obj.as_object_mut() {
             map.insert("apiVersion".into(), Value::String(r.api_version()));
             map.insert("kind".into(), Value::String(r.kind().into()));
         }
-        normalise(r, &mut obj);
+        normalise(self.operator, r, &mut obj);
         if dry_run {
             return Ok(obj);
         }
@@ -488,7 +440,7 @@ impl Store {
             map.insert("apiVersion".into(), Value::String(r.api_version()));
             map.insert("kind".into(), Value::String(r.kind().into()));
         }
-        normalise(r, &mut new);
+        normalise(self.operator, r, &mut new);
         if new == old {
             return Ok(old);
         }
@@ -585,6 +537,7 @@ impl Store {
 }
 
 mod feeds;
+mod resource;
 pub use feeds::{Transition, WatchFeed};
 
 #[cfg(test)]

@@ -71,8 +71,87 @@ fn pod_cells(o: &Value) -> Vec<Value> {
     ]
 }
 
+/// The server's event columns (pkg/printers/internalversion: Last Seen, Type, Reason,
+/// Object, Message; the rest at priority 1).
+fn event_columns() -> Vec<Value> {
+    vec![
+        col("Last Seen", "string", "", 0),
+        col("Type", "string", "", 0),
+        col("Reason", "string", "", 0),
+        col("Object", "string", "", 0),
+        col("Subobject", "string", "", 1),
+        col("Source", "string", "", 1),
+        col("Message", "string", "", 0),
+        col("First Seen", "string", "", 1),
+        col("Count", "string", "", 1),
+        col("Name", "string", "name", 1),
+    ]
+}
+
+fn event_cells(o: &Value) -> Vec<Value> {
+    let s = |p: &str| {
+        o.pointer(p)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let last = s("/lastTimestamp")
+        .or_else(|| s("/series/lastObservedTime"))
+        .or_else(|| s("/eventTime"));
+    let first = s("/firstTimestamp").or_else(|| s("/eventTime"));
+    let object = format!(
+        "{}/{}",
+        s("/involvedObject/kind").unwrap_or_default().to_lowercase(),
+        s("/involvedObject/name").unwrap_or_default()
+    );
+    let source = s("/source/component")
+        .or_else(|| s("/reportingComponent"))
+        .unwrap_or_default();
+    vec![
+        json!(age(last)),
+        text(o, "/type"),
+        text(o, "/reason"),
+        json!(object),
+        text(o, "/involvedObject/fieldPath"),
+        json!(source),
+        text(o, "/message"),
+        json!(age(first)),
+        json!(
+            o.get("count")
+                .and_then(Value::as_i64)
+                .unwrap_or(1)
+                .to_string()
+        ),
+        text(o, "/metadata/name"),
+    ]
+}
+
+fn row(o: &Value, cells: Vec<Value>) -> Value {
+    json!({
+        "cells": cells,
+        "object": {
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": o.get("metadata").cloned().unwrap_or(json!({})),
+        }
+    })
+}
+
+fn table_of(cols: Vec<Value>, rows: Vec<Value>, rv: &str) -> Value {
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": rv},
+        "columnDefinitions": cols,
+        "rows": rows,
+    })
+}
+
 /// The Table for these objects.
 pub fn table(r: Resource, items: &[Value], rv: &str) -> Value {
+    if r == Resource::Events {
+        let rows = items.iter().map(|o| row(o, event_cells(o))).collect();
+        return table_of(event_columns(), rows, rv);
+    }
     let mut cols = vec![col("Name", "string", "name", 0)];
     match r {
         Resource::Pods => {
@@ -102,23 +181,10 @@ pub fn table(r: Resource, items: &[Value], rv: &str) -> Value {
             cells.push(json!(age(o
                 .pointer("/metadata/creationTimestamp")
                 .and_then(Value::as_str))));
-            json!({
-                "cells": cells,
-                "object": {
-                    "kind": "PartialObjectMetadata",
-                    "apiVersion": "meta.k8s.io/v1",
-                    "metadata": o.get("metadata").cloned().unwrap_or(json!({})),
-                }
-            })
+            row(o, cells)
         })
         .collect();
-    json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": {"resourceVersion": rv},
-        "columnDefinitions": cols,
-        "rows": rows,
-    })
+    table_of(cols, rows, rv)
 }
 
 #[cfg(test)]

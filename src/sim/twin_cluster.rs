@@ -9,9 +9,12 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::scenario::FailedStep;
 use super::scenario::Topology;
 use super::twin_objects::ts;
-use crate::domain::cluster::REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED;
+use crate::domain::cluster::{
+    REASON_ROLLBACK_CLEANUP_PEER_REMOVAL_FAILED, REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED,
+};
 
 pub const DEGRADED_BREAK_GLASS_MESSAGE: &str =
     "Break glass required; see status.breakGlass for recovery steps";
@@ -25,25 +28,72 @@ pub fn new_nonce() -> String {
     hex::encode(b)
 }
 
-pub fn break_glass_message(job: &str) -> String {
-    format!("Rollback consensus repair Job {job} failed; manual intervention required")
+/// `status.breakGlass.reason` for the step whose Job failed.
+pub fn break_glass_reason(step: FailedStep) -> &'static str {
+    match step {
+        FailedStep::Repair => REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED,
+        FailedStep::Cleanup => REASON_ROLLBACK_CLEANUP_PEER_REMOVAL_FAILED,
+    }
 }
 
-/// The five steps of `break_glass.go`, verbatim (step 3 names the non-existent `<cluster>-0`).
-pub fn break_glass_steps(ns: &str, cluster: &str, job: &str, nonce: &str) -> Vec<String> {
-    vec![
-        format!("Inspect rollback Job logs: kubectl -n {ns} logs job/{job}"),
-        format!(
-            "Inspect pod status: kubectl -n {ns} get pods -l openbao.org/cluster={cluster} -o wide"
-        ),
-        format!(
-            "Attempt to identify Raft leader: kubectl -n {ns} exec -it {cluster}-0 -- bao operator raft list-peers"
-        ),
-        "Perform any required Raft recovery steps (peer removal, snapshot restore) per the user-guide runbook.".to_string(),
-        format!(
-            "Acknowledge break glass to retry rollback automation: kubectl -n {ns} patch openbaocluster {cluster} --type merge -p '{{\"spec\":{{\"breakGlassAck\":\"{nonce}\"}}}}'"
-        ),
-    ]
+pub fn break_glass_message(step: FailedStep, job: &str) -> String {
+    match step {
+        FailedStep::Repair => {
+            format!("Rollback consensus repair Job {job} failed; manual intervention required")
+        }
+        FailedStep::Cleanup => {
+            format!("Rollback cleanup peer-removal Job {job} failed; manual intervention required")
+        }
+    }
+}
+
+/// The five steps of `break_glass.go`, verbatim (step 3 names `<cluster>-0`, which exists
+/// only for an unrevisioned Blue).
+pub fn break_glass_steps(
+    step: FailedStep,
+    ns: &str,
+    cluster: &str,
+    job: &str,
+    nonce: &str,
+) -> Vec<String> {
+    let pods = format!(
+        "Inspect pod status: kubectl -n {ns} get pods -l openbao.org/cluster={cluster} -o wide"
+    );
+    let ack = format!(
+        "Acknowledge break glass to retry rollback automation: kubectl -n {ns} patch openbaocluster {cluster} --type merge -p '{{\"spec\":{{\"breakGlassAck\":\"{nonce}\"}}}}'"
+    );
+    match step {
+        FailedStep::Repair => vec![
+            format!("Inspect rollback Job logs: kubectl -n {ns} logs job/{job}"),
+            pods,
+            format!(
+                "Attempt to identify Raft leader: kubectl -n {ns} exec -it {cluster}-0 -- bao operator raft list-peers"
+            ),
+            "Perform any required Raft recovery steps (peer removal, snapshot restore) per the user-guide runbook.".to_string(),
+            ack,
+        ],
+        FailedStep::Cleanup => vec![
+            format!("Inspect rollback cleanup Job logs: kubectl -n {ns} logs job/{job}"),
+            pods,
+            format!(
+                "Inspect remaining Raft peers from the Blue leader: kubectl -n {ns} exec -it {cluster}-0 -- bao operator raft list-peers"
+            ),
+            "Remove any stale Green peers manually if required, then verify the Blue cluster is healthy before resuming automation.".to_string(),
+            ack,
+        ],
+    }
+}
+
+/// The Warning `BreakGlassEntered` Event's message (break_glass.go).
+pub fn break_glass_event(step: FailedStep, job: &str) -> String {
+    match step {
+        FailedStep::Repair => {
+            format!("Break glass entered after rollback consensus repair Job {job} failed")
+        }
+        FailedStep::Cleanup => {
+            format!("Break glass entered after rollback cleanup peer-removal Job {job} failed")
+        }
+    }
 }
 
 /// Times and names of the incident so far.
@@ -55,7 +105,10 @@ pub struct ClusterSeed {
     pub entered_at: Timestamp,
     pub snapshot_job: String,
     pub last_job_failure: String,
-    pub failed_repair_job: String,
+    /// The rollback Job whose failure entered break glass.
+    pub failed_job: String,
+    /// Which rollback step that Job ran.
+    pub failed_step: FailedStep,
     /// The Blue pod labelled `openbao-active=true`, if any (a Green leader does not count).
     pub active_leader: Option<String>,
 }
@@ -90,7 +143,11 @@ pub fn cluster_object(topo: &Topology, s: &ClusterSeed) -> Value {
     let entered = ts(s.entered_at);
     let ns = &topo.namespace;
     let cluster = &topo.cluster;
-    json!({
+    let phase = match s.failed_step {
+        FailedStep::Repair => "RollingBack",
+        FailedStep::Cleanup => "RollbackCleanup",
+    };
+    let mut obj = json!({
         "apiVersion": "openbao.org/v1alpha1", "kind": "OpenBaoCluster",
         "metadata": {"name": cluster, "namespace": ns,
             "finalizers": ["openbao.org/openbaocluster-finalizer"],
@@ -121,7 +178,7 @@ pub fn cluster_object(topo: &Topology, s: &ClusterSeed) -> Value {
             "initialized": true,
             "selfInitialized": true,
             "blueGreen": {
-                "phase": "RollingBack",
+                "phase": phase,
                 "blueRevision": topo.blue_rev, "blueImage": topo.blue_image,
                 "greenRevision": topo.green_rev,
                 "startTime": at,
@@ -133,19 +190,19 @@ pub fn cluster_object(topo: &Topology, s: &ClusterSeed) -> Value {
                 "rollbackAttempt": 0,
             },
             "operationLock": {"operation": "Upgrade", "holder": LOCK_HOLDER,
-                "message": "blue/green upgrade phase RollingBack",
+                "message": format!("blue/green upgrade phase {phase}"),
                 "acquiredAt": at, "renewedAt": entered},
             "breakGlass": {
-                "active": true, "reason": REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED,
-                "message": break_glass_message(&s.failed_repair_job),
+                "active": true, "reason": break_glass_reason(s.failed_step),
+                "message": break_glass_message(s.failed_step, &s.failed_job),
                 "nonce": s.nonce, "enteredAt": entered,
-                "steps": break_glass_steps(ns, cluster, &s.failed_repair_job, &s.nonce),
+                "steps": break_glass_steps(s.failed_step, ns, cluster, &s.failed_job, &s.nonce),
             },
             "conditions": [
                 cond("Available", "True", "AllReplicasReady", &format!("{0}/{0} replicas ready", topo.replicas), &at),
                 cond("TLSReady", "True", "Ready", "TLS is managed externally", &at),
                 cond("ProductionReady", "True", "ProductionReady", "Cluster meets production requirements", &at),
-                cond("Upgrading", "True", "InProgress", "Blue/green upgrade phase RollingBack", &ts(s.rollback_start)),
+                cond("Upgrading", "True", "InProgress", &format!("Blue/green upgrade phase {phase}"), &ts(s.rollback_start)),
                 cond("BackingUp", "False", "Idle", "No backup is currently in progress", &at),
                 cond("Degraded", "True", "BreakGlassRequired", DEGRADED_BREAK_GLASS_MESSAGE, &entered),
                 cond("EtcdEncryptionWarning", "True", "EtcdEncryptionUnknown", "The operator cannot verify etcd encryption at rest", &at),
@@ -154,7 +211,25 @@ pub fn cluster_object(topo: &Topology, s: &ClusterSeed) -> Value {
                 leader_condition(s.active_leader.as_deref(), &at),
             ],
         },
-    })
+    });
+    if topo.operator.is_06() {
+        with_06_status(&mut obj, topo);
+    }
+    obj
+}
+
+/// The status fields the 0.6 line records at upgrade start (lifecycle.go
+/// `recordBlueGreenUpgradeStart`): the operation ID and the frozen target.
+fn with_06_status(obj: &mut Value, topo: &Topology) {
+    let bg = &mut obj["status"]["blueGreen"];
+    bg["operationID"] = json!(topo.operation_id);
+    bg["blueReplicas"] = json!(topo.replicas);
+    bg["greenImage"] = json!(topo.green_image);
+    bg["greenVersion"] = json!(topo.green_version);
+    bg["greenReplicas"] = json!(topo.replicas);
+    bg["manualPromotionRequired"] = json!(false);
+    obj["status"]["acceptedUpgradeStrategy"] = json!("BlueGreen");
+    obj["status"]["observedGeneration"] = json!(1);
 }
 
 /// Set a condition like meta.SetStatusCondition: the transition time moves only when the
@@ -218,8 +293,12 @@ pub fn decide_ack(obj: &Value) -> AckDecision {
     if nonce.is_empty() || ack != nonce {
         return AckDecision::Hold;
     }
-    let rolling_back = obj["status"]["blueGreen"]["phase"] == "RollingBack"
-        && bg["reason"] == REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED;
+    // shouldResumeBlueGreenRollbackAfterBreakGlassAck: the reason's own phase.
+    let phase = &obj["status"]["blueGreen"]["phase"];
+    let rolling_back = (phase == "RollingBack"
+        && bg["reason"] == REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED)
+        || (phase == "RollbackCleanup"
+            && bg["reason"] == REASON_ROLLBACK_CLEANUP_PEER_REMOVAL_FAILED);
     let attempt = obj["status"]["blueGreen"]["rollbackAttempt"]
         .as_i64()
         .unwrap_or(0);
@@ -228,8 +307,8 @@ pub fn decide_ack(obj: &Value) -> AckDecision {
     }
 }
 
-/// The acknowledgement's status write: `active=false`, `acknowledgedAt`, and while
-/// RollingBack `rollbackAttempt+1`, `jobFailureCount=0`, `lastJobFailure=""`. The Degraded
+/// The acknowledgement's status write: `active=false`, `acknowledgedAt`, and in the failed
+/// step's phase `rollbackAttempt+1`, `jobFailureCount=0`, `lastJobFailure=""`. The Degraded
 /// condition follows (the status controller's BreakGlassRequired check no longer holds).
 pub fn apply_ack(obj: &mut Value, now: Timestamp) {
     if let AckDecision::Acknowledge { next_attempt } = decide_ack(obj) {
@@ -246,16 +325,23 @@ pub fn apply_ack(obj: &mut Value, now: Timestamp) {
     }
 }
 
-/// `enterBreakGlassRollbackConsensusRepairFailed`: skipped if already active; otherwise the
-/// whole `breakGlass` is replaced (so `acknowledgedAt` disappears) with a new nonce.
-pub fn enter_break_glass(obj: &mut Value, topo: &Topology, job: &str, nonce: &str, now: Timestamp) {
+/// Break glass for the failed `step`'s Job: skipped if already active; otherwise the whole
+/// `breakGlass` is replaced (so `acknowledgedAt` disappears) with a new nonce.
+pub fn enter_break_glass(
+    obj: &mut Value,
+    topo: &Topology,
+    step: FailedStep,
+    job: &str,
+    nonce: &str,
+    now: Timestamp,
+) {
     if obj["status"]["breakGlass"]["active"].as_bool() == Some(true) {
         return;
     }
     obj["status"]["breakGlass"] = json!({
-        "active": true, "reason": REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED,
-        "message": break_glass_message(job), "nonce": nonce, "enteredAt": ts(now),
-        "steps": break_glass_steps(&topo.namespace, &topo.cluster, job, nonce),
+        "active": true, "reason": break_glass_reason(step),
+        "message": break_glass_message(step, job), "nonce": nonce, "enteredAt": ts(now),
+        "steps": break_glass_steps(step, &topo.namespace, &topo.cluster, job, nonce),
     });
     set_condition(
         obj,
@@ -303,6 +389,10 @@ pub fn begin_rollback_cleanup(obj: &mut Value, leader: &str, now: Timestamp) {
 pub fn finish_idle(obj: &mut Value, leader: Option<&str>, now: Timestamp) {
     let bg = &mut obj["status"]["blueGreen"];
     bg["phase"] = json!("Idle");
+    if bg.get("operationID").is_some() {
+        // 0.6: the next upgrade draws a new operation ID.
+        bg["operationID"] = json!("");
+    }
     bg["greenRevision"] = json!("");
     bg["startTime"] = json!(ts(now));
     if let Some(status) = obj["status"].as_object_mut() {
@@ -353,8 +443,17 @@ pub fn no_upgrade_needed(obj: &Value) -> bool {
 
 /// Break glass is not active and the phase is RollingBack: the rollback attempt to run.
 pub fn rolling_back_pending(obj: &Value) -> Option<i32> {
+    phase_pending(obj, "RollingBack")
+}
+
+/// Break glass is not active and the phase is RollbackCleanup: the cleanup attempt to run.
+pub fn cleanup_pending(obj: &Value) -> Option<i32> {
+    phase_pending(obj, "RollbackCleanup")
+}
+
+fn phase_pending(obj: &Value, phase: &str) -> Option<i32> {
     let active = obj["status"]["breakGlass"]["active"].as_bool() == Some(true);
-    let rolling_back = obj["status"]["blueGreen"]["phase"] == "RollingBack";
+    let rolling_back = obj["status"]["blueGreen"]["phase"] == phase;
     (!active && rolling_back).then(|| {
         let n = obj["status"]["blueGreen"]["rollbackAttempt"]
             .as_i64()
@@ -399,168 +498,5 @@ pub fn green_failing(pods: &[Value], green_rev: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::ClusterView;
-    use crate::sim::scenario::Scenario;
-
-    fn topo() -> Topology {
-        Topology::of(&Scenario::named("transient").unwrap())
-    }
-
-    fn seeded() -> Value {
-        let t: Timestamp = "2026-11-23T19:00:00Z".parse().unwrap();
-        let mut o = cluster_object(
-            &topo(),
-            &ClusterSeed {
-                nonce: "0123456789abcdef0123456789abcdef".into(),
-                upgrade_start: t,
-                rollback_start: t,
-                entered_at: t,
-                snapshot_job: "snap".into(),
-                last_job_failure: "demote".into(),
-                failed_repair_job: topo().repair_job(0),
-                active_leader: None,
-            },
-        );
-        o["metadata"]["generation"] = json!(1);
-        o
-    }
-
-    fn now() -> Timestamp {
-        "2026-11-23T19:10:00Z".parse().unwrap()
-    }
-
-    #[test]
-    fn the_seeded_cluster_parses_as_the_console_reads_it() {
-        let c = ClusterView::from_json(&seeded()).unwrap();
-        assert!(c.break_glass_active());
-        assert_eq!(c.failed_job_from_message().unwrap(), topo().repair_job(0));
-        let bg = c.blue_green.clone().unwrap();
-        assert_eq!(bg.phase.as_deref(), Some("RollingBack"));
-        assert_eq!(bg.job_failure_count, 5);
-        let b = c.break_glass.clone().unwrap();
-        assert_eq!(b.steps.len(), 5);
-        assert!(
-            b.steps[4]
-                .ends_with(r#"-p '{"spec":{"breakGlassAck":"0123456789abcdef0123456789abcdef"}}'"#)
-        );
-        assert_eq!(
-            c.condition("Degraded").unwrap().reason.as_deref(),
-            Some("BreakGlassRequired")
-        );
-    }
-
-    #[test]
-    fn only_the_exact_nonce_acknowledges() {
-        let mut o = seeded();
-        assert_eq!(decide_ack(&o), AckDecision::Hold);
-        o["spec"]["breakGlassAck"] = json!("0123456789ABCDEF0123456789ABCDEF");
-        assert_eq!(decide_ack(&o), AckDecision::Hold);
-        let before = o.clone();
-        apply_ack(&mut o, now());
-        assert_eq!(o, before, "a wrong ack changes nothing");
-        o["spec"]["breakGlassAck"] = json!("0123456789abcdef0123456789abcdef");
-        assert_eq!(
-            decide_ack(&o),
-            AckDecision::Acknowledge {
-                next_attempt: Some(1)
-            }
-        );
-        apply_ack(&mut o, now());
-        let bg = &o["status"]["blueGreen"];
-        assert_eq!(bg["rollbackAttempt"], 1);
-        assert_eq!(bg["jobFailureCount"], 0);
-        assert_eq!(bg["lastJobFailure"], "");
-        assert_eq!(o["status"]["breakGlass"]["active"], false);
-        assert_eq!(
-            o["status"]["breakGlass"]["acknowledgedAt"],
-            "2026-11-23T19:10:00Z"
-        );
-        assert_eq!(decide_ack(&o), AckDecision::NotActive);
-    }
-
-    #[test]
-    fn a_new_break_glass_replaces_the_old_one() {
-        let mut o = seeded();
-        o["spec"]["breakGlassAck"] = json!("0123456789abcdef0123456789abcdef");
-        apply_ack(&mut o, now());
-        let job = topo().repair_job(1);
-        enter_break_glass(
-            &mut o,
-            &topo(),
-            &job,
-            "ffffffffffffffffffffffffffffffff",
-            now(),
-        );
-        let b = &o["status"]["breakGlass"];
-        assert_eq!(b["active"], true);
-        assert!(b.get("acknowledgedAt").is_none());
-        assert_eq!(b["message"], break_glass_message(&job));
-        let c = ClusterView::from_json(&o).unwrap();
-        assert_eq!(c.condition("Degraded").unwrap().status, "True");
-        assert_eq!(
-            decide_ack(&o),
-            AckDecision::Hold,
-            "the stale ack no longer matches"
-        );
-    }
-
-    #[test]
-    fn idle_clears_green_and_releases_the_lock() {
-        let mut o = seeded();
-        begin_rollback_cleanup(&mut o, "prod-cluster-e8983038c519c718-0", now());
-        assert_eq!(o["status"]["blueGreen"]["phase"], "RollbackCleanup");
-        finish_idle(&mut o, Some("prod-cluster-e8983038c519c718-0"), now());
-        let c = ClusterView::from_json(&o).unwrap();
-        let bg = c.blue_green.as_ref().unwrap();
-        assert_eq!(bg.phase.as_deref(), Some("Idle"));
-        assert_eq!(bg.green_revision, None);
-        assert_eq!(c.condition("Upgrading").unwrap().status, "False");
-        assert_eq!(c.current_version.as_deref(), Some("2.4.3"));
-        assert!(o["status"].get("operationLock").is_none());
-    }
-
-    #[test]
-    fn what_keeps_the_operator_from_acting() {
-        let mut o = seeded();
-        assert!(!adminops_paused(&o));
-        o["spec"]["paused"] = json!(true);
-        assert!(adminops_paused(&o));
-        assert!(!no_upgrade_needed(&o));
-        o["spec"]["version"] = json!("2.4.3");
-        assert!(no_upgrade_needed(&o));
-        assert_eq!(rolling_back_pending(&o), None, "break glass still active");
-        o["status"]["breakGlass"]["active"] = json!(false);
-        assert_eq!(rolling_back_pending(&o), Some(0));
-        let up = json!({"spec": {"replicas": 1}, "status": {"availableReplicas": 1}});
-        let down = json!({"spec": {"replicas": 0}, "status": {"availableReplicas": 1}});
-        let starting = json!({"spec": {"replicas": 1}, "status": {"availableReplicas": 0}});
-        assert!(operator_available(Some(&up)));
-        assert!(!operator_available(Some(&down)));
-        assert!(!operator_available(Some(&starting)));
-        assert!(!operator_available(None));
-    }
-
-    #[test]
-    fn nonces_are_32_lowercase_hex() {
-        let n = new_nonce();
-        assert_eq!(n.len(), 32);
-        assert!(
-            n.chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
-        assert_ne!(n, new_nonce());
-    }
-
-    #[test]
-    fn green_failure_detection() {
-        let green = |waiting: &str| {
-            json!({"metadata": {"labels": {"openbao.org/revision": "g"}},
-            "status": {"containerStatuses": [{"state": {"waiting": {"reason": waiting}}}]}})
-        };
-        assert!(green_failing(&[green("CrashLoopBackOff")], "g"));
-        assert!(!green_failing(&[green("ContainerCreating")], "g"));
-        assert!(!green_failing(&[green("CrashLoopBackOff")], "other"));
-    }
-}
+#[path = "twin_cluster_tests.rs"]
+mod tests;

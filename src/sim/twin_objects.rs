@@ -9,10 +9,9 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+use super::operator_line::OperatorLine;
 use super::scenario::{OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE, Topology};
 
-/// The operator release the objects claim to come from (chart/app 0.1.0, "Initial release").
-pub const OPERATOR_VERSION: &str = "0.1.0";
 pub const OPENBAO_CONTAINER: &str = "openbao";
 pub const EXECUTOR_CONTAINER: &str = "upgrade-executor";
 pub const BACKUP_CONTAINER: &str = "backup";
@@ -222,7 +221,8 @@ pub fn pvc(topo: &Topology, blue: bool, ordinal: i32) -> Value {
 }
 
 /// The Helm-installed controller Deployment (§5.5), running with one replica.
-pub fn operator_deployment() -> Value {
+pub fn operator_deployment(line: OperatorLine) -> Value {
+    let version = line.version();
     let selector = json!({"app.kubernetes.io/name": "openbao-operator", "app.kubernetes.io/component": "controller"});
     json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -230,8 +230,8 @@ pub fn operator_deployment() -> Value {
             "name": OPERATOR_DEPLOYMENT, "namespace": OPERATOR_NAMESPACE,
             "labels": {"app.kubernetes.io/name": "openbao-operator", "app.kubernetes.io/component": "controller",
                 "app.kubernetes.io/instance": "openbao-operator", "app.kubernetes.io/managed-by": "Helm",
-                "app.kubernetes.io/version": OPERATOR_VERSION,
-                "helm.sh/chart": format!("openbao-operator-{OPERATOR_VERSION}")},
+                "app.kubernetes.io/version": version,
+                "helm.sh/chart": format!("openbao-operator-{version}")},
             "annotations": {"deployment.kubernetes.io/revision": "1", "meta.helm.sh/release-name": "openbao-operator",
                 "meta.helm.sh/release-namespace": OPERATOR_NAMESPACE},
         },
@@ -243,8 +243,7 @@ pub fn operator_deployment() -> Value {
                 "metadata": {"labels": selector},
                 "spec": {
                     "serviceAccountName": "openbao-operator-controller",
-                    "containers": [{"name": "manager", "image": format!("ghcr.io/dc-tec/openbao-operator:{OPERATOR_VERSION}"),
-                        "command": ["/manager", "controller"], "args": ["--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"]}],
+                    "containers": [manager_container(line)],
                 },
             },
         },
@@ -254,6 +253,27 @@ pub fn operator_deployment() -> Value {
                 {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "ReplicaSet \"openbao-operator-controller-6b8f9c7d5\" has successfully progressed."},
             ]},
     })
+}
+
+/// The controller container; 0.6 adds `--platform` and the env of its chart (0.6 line §5.5).
+fn manager_container(line: OperatorLine) -> Value {
+    let mut c = json!({"name": "manager", "image": line.image("openbao-operator"),
+        "command": ["/manager", "controller"],
+        "args": ["--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"]});
+    if line.is_06() {
+        c["args"] = json!([
+            "--leader-elect",
+            "--health-probe-bind-address=:8081",
+            "--metrics-bind-address=:8443",
+            "--platform=auto"
+        ]);
+        c["env"] = json!([
+            {"name": "OPERATOR_VERSION", "value": line.version()},
+            {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            {"name": "OPERATOR_SERVICE_ACCOUNT_NAME", "value": OPERATOR_DEPLOYMENT},
+        ]);
+    }
+    c
 }
 
 /// An upgrade executor Job as `buildUpgradeExecutorJob` makes it (§3.4), status empty.
@@ -295,7 +315,7 @@ pub fn executor_job(topo: &Topology, action: &str, run_id: &str, cluster_uid: &s
                     "serviceAccountName": format!("{}-upgrade-serviceaccount", topo.cluster),
                     "automountServiceAccountToken": false,
                     "containers": [{"name": EXECUTOR_CONTAINER,
-                        "image": format!("ghcr.io/dc-tec/openbao-upgrade:{OPERATOR_VERSION}"),
+                        "image": topo.operator.image("openbao-upgrade"),
                         "env": env,
                         "securityContext": {"runAsNonRoot": true, "readOnlyRootFilesystem": true,
                             "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}},
@@ -330,7 +350,7 @@ pub fn snapshot_job(topo: &Topology, cluster_uid: &str) -> Value {
             "template": {"metadata": {"labels": labels}, "spec": {
                 "restartPolicy": "Never",
                 "serviceAccountName": format!("{}-backup-serviceaccount", topo.cluster),
-                "containers": [{"name": BACKUP_CONTAINER, "image": format!("ghcr.io/dc-tec/openbao-backup:{OPERATOR_VERSION}"),
+                "containers": [{"name": BACKUP_CONTAINER, "image": topo.operator.image("openbao-backup"),
                     "env": [{"name": "STATEFULSET_NAME", "value": topo.statefulset(true)}]}]}},
         },
     })
@@ -468,133 +488,5 @@ pub fn job_pod_status(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::scenario::Scenario;
-
-    fn topo() -> Topology {
-        Topology::of(&Scenario::named("transient").unwrap())
-    }
-
-    #[test]
-    fn openbao_pods_carry_the_labels_the_console_groups_by() {
-        let p = openbao_pod(
-            &topo(),
-            false,
-            1,
-            "u",
-            NodeLabels {
-                active: true,
-                sealed: false,
-                crashloop: None,
-            },
-            Timestamp::UNIX_EPOCH,
-        );
-        assert_eq!(p["metadata"]["name"], "prod-cluster-269c4f7ba494030d-1");
-        let l = &p["metadata"]["labels"];
-        assert_eq!(l["openbao.org/revision"], "269c4f7ba494030d");
-        assert_eq!(l["openbao.org/cluster"], "prod-cluster");
-        assert_eq!(l["openbao-active"], "true");
-        assert_eq!(l["openbao-version"], "2.4.4");
-        assert_eq!(p["status"]["containerStatuses"][0]["name"], "openbao");
-    }
-
-    #[test]
-    fn crashlooping_pods_are_waiting_and_not_ready() {
-        let p = openbao_pod(
-            &topo(),
-            false,
-            0,
-            "u",
-            NodeLabels {
-                active: false,
-                sealed: true,
-                crashloop: Some(7),
-            },
-            Timestamp::UNIX_EPOCH,
-        );
-        let cs = &p["status"]["containerStatuses"][0];
-        assert_eq!(cs["state"]["waiting"]["reason"], "CrashLoopBackOff");
-        assert_eq!(cs["restartCount"], 7);
-        assert_eq!(cs["ready"], false);
-    }
-
-    #[test]
-    fn executor_jobs_follow_build_upgrade_executor_job() {
-        let mut j = executor_job(&topo(), "bluegreen-repair-consensus", "rollback", "cuid");
-        assert_eq!(
-            j["metadata"]["name"],
-            "upgrade-prod-cluster-bluegreen-repair-consensus-5054f3dfa7"
-        );
-        assert_eq!(
-            j["metadata"]["annotations"]["openbao.org/upgrade-run-id"],
-            "rollback"
-        );
-        assert_eq!(j["metadata"]["labels"]["openbao.org/component"], "upgrade");
-        assert_eq!(j["spec"]["backoffLimit"], 0);
-        assert_eq!(j["spec"]["ttlSecondsAfterFinished"], 3600);
-        assert_eq!(j["metadata"]["ownerReferences"][0]["uid"], "cuid");
-        add_job_selector(&mut j, "juid");
-        let p = job_pod(&j, "juid", "x7k2q");
-        assert_eq!(
-            p["metadata"]["name"],
-            "upgrade-prod-cluster-bluegreen-repair-consensus-5054f3dfa7-x7k2q"
-        );
-        for k in ["batch.kubernetes.io/job-name", "job-name"] {
-            assert_eq!(p["metadata"]["labels"][k], j["metadata"]["name"]);
-        }
-        for k in ["batch.kubernetes.io/controller-uid", "controller-uid"] {
-            assert_eq!(p["metadata"]["labels"][k], "juid");
-        }
-        assert_eq!(p["metadata"]["ownerReferences"][0]["kind"], "Job");
-        assert_eq!(p["spec"]["containers"][0]["name"], "upgrade-executor");
-        assert!(
-            executor_job(&topo(), "x", "", "c")["metadata"]["annotations"]
-                .get("openbao.org/upgrade-run-id")
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn failed_jobs_report_backoff_limit_exceeded() {
-        let s = job_status(
-            JobPhase::Failed,
-            Timestamp::UNIX_EPOCH,
-            Timestamp::UNIX_EPOCH,
-        );
-        assert_eq!(s["conditions"][1]["type"], "Failed");
-        assert_eq!(s["conditions"][1]["reason"], "BackoffLimitExceeded");
-        let p = job_pod_status(
-            "upgrade-executor",
-            "i",
-            PodRun::Exited(2),
-            Timestamp::UNIX_EPOCH,
-            Timestamp::UNIX_EPOCH,
-        );
-        assert_eq!(p["phase"], "Failed");
-        assert_eq!(
-            p["containerStatuses"][0]["state"]["terminated"]["exitCode"],
-            2
-        );
-    }
-
-    #[test]
-    fn pvcs_and_the_operator_deployment_use_the_real_names() {
-        let c = pvc(&topo(), true, 0);
-        assert_eq!(
-            c["metadata"]["name"],
-            "data-prod-cluster-e8983038c519c718-0"
-        );
-        assert_eq!(
-            c["metadata"]["finalizers"][0],
-            "kubernetes.io/pvc-protection"
-        );
-        let d = operator_deployment();
-        assert_eq!(d["metadata"]["name"], "openbao-operator-controller");
-        assert_eq!(d["metadata"]["namespace"], "openbao-operator-system");
-        assert_eq!(
-            d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"],
-            "controller"
-        );
-    }
-}
+#[path = "twin_objects_tests.rs"]
+mod tests;

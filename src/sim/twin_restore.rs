@@ -19,10 +19,11 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
+use super::operator_line::OperatorLine;
 use super::scenario::{OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE, Scenario, Topology};
 use super::store::{ApiError, Resource, Store};
 use super::twin_cluster::{operator_available, set_condition};
-use super::twin_objects::{JobPhase, OPERATOR_VERSION, PodRun, job_pod_status, job_status, ts};
+use super::twin_objects::{JobPhase, PodRun, job_pod_status, job_status, ts};
 use super::twin_seed::{create_job, create_job_pod};
 use crate::domain::restore_status::{RESTORE_CONTAINER, restore_job_name};
 
@@ -125,7 +126,7 @@ pub fn set_phase(obj: &mut Value, phase: &str, message: &str, now: Timestamp) {
 /// The Job the controller creates: `restore-<name>`, labels managed-by / cluster /
 /// component=restore, container `restore` with `EXECUTOR_MODE=restore` and no
 /// `STATEFULSET_NAME`, SA `<cluster>-restore-serviceaccount`, TTL 1 h.
-pub fn restore_job(restore: &Value, cluster: &Value) -> Value {
+pub fn restore_job(restore: &Value, cluster: &Value, line: OperatorLine) -> Value {
     let name = restore["metadata"]["name"].as_str().unwrap_or_default();
     let ns = restore["metadata"]["namespace"]
         .as_str()
@@ -138,10 +139,7 @@ pub fn restore_job(restore: &Value, cluster: &Value) -> Value {
                 .pointer("/spec/backup/image")
                 .and_then(Value::as_str)
         })
-        .map_or_else(
-            || format!("ghcr.io/dc-tec/openbao-backup:{OPERATOR_VERSION}"),
-            str::to_string,
-        );
+        .map_or_else(|| line.image("openbao-backup"), str::to_string);
     let labels = json!({"app.kubernetes.io/managed-by": "openbao-operator",
         "openbao.org/cluster": target, "openbao.org/component": "restore"});
     let replicas = cluster["spec"]["replicas"]
@@ -429,7 +427,8 @@ impl RestoreController {
         };
         if self.store.get(Resource::Jobs, &ns, &job_name).is_none() {
             self.lock(&cluster, Some(name))?;
-            let (job, job_uid) = create_job(&self.store, restore_job(&obj, &cluster))?;
+            let (job, job_uid) =
+                create_job(&self.store, restore_job(&obj, &cluster, self.topo.operator))?;
             self.phase(name, "Running", "Restore job running")?;
             let started = Timestamp::now();
             self.store.modify(Resource::Jobs, &ns, &job_name, |j| {

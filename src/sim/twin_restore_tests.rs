@@ -65,7 +65,7 @@ fn the_controllers_refusals_use_its_messages() {
 fn the_job_and_the_executor_log_are_the_real_ones() {
     let r = restore(spec(true, true));
     let c = cluster(true, true);
-    let job = restore_job(&r, &c);
+    let job = restore_job(&r, &c, crate::sim::operator_line::OperatorLine::V01);
     assert_eq!(job["metadata"]["name"], "restore-r1");
     assert_eq!(
         job["metadata"]["labels"]["openbao.org/component"],

@@ -11,9 +11,12 @@ use serde_json::{Value, json};
 
 use super::executor_log::{finished_log, snapshot_completed_line, snapshot_key};
 use super::openbao_sim::RaftModel;
-use super::scenario::{ACTION_DEMOTE, ACTION_REPAIR, Scenario, Topology};
+use super::operator_line::OperatorLine;
+use super::scenario::{ACTION_DEMOTE, ACTION_REPAIR, FailedStep, Scenario, Topology};
 use super::store::{ApiError, Resource, Store, random_suffix};
-use super::twin_cluster::{ClusterSeed, cluster_object, new_nonce};
+use super::twin_cluster::{
+    ClusterSeed, ROLLBACK_REASON, break_glass_event, cluster_object, new_nonce,
+};
 use super::twin_objects::{
     BACKUP_CONTAINER, EXECUTOR_CONTAINER, JobPhase, NodeLabels, PodRun, add_job_selector,
     executor_job, job_pod, job_pod_status, job_status, openbao_pod, operator_deployment, pvc,
@@ -60,7 +63,12 @@ fn after(t: Timestamp, secs: f64) -> Timestamp {
 /// Create a Job, then add what the API server derives from its uid (selector, pod labels).
 /// Returns the stored Job and its uid.
 pub fn create_job(store: &Store, job: Value) -> Result<(Value, String), ApiError> {
-    let created = store.create(Resource::Jobs, job)?;
+    create_job_at(store, job, Timestamp::now())
+}
+
+/// [`create_job`] as if created at `at` (a seeded Job of the incident's past).
+fn create_job_at(store: &Store, job: Value, at: Timestamp) -> Result<(Value, String), ApiError> {
+    let created = store.create_at(Resource::Jobs, job, at)?;
     let uid = uid_of(&created);
     let ns = created
         .pointer("/metadata/namespace")
@@ -90,7 +98,7 @@ pub fn create_job_pod(
         .unwrap_or_default()
         .to_string();
     pod["status"] = job_pod_status(container, &image, run, start, end);
-    store.create(Resource::Pods, pod)
+    store.create_at(Resource::Pods, pod, start)
 }
 
 /// A finished Job with its pod and full log, as left behind by the job-controller.
@@ -104,7 +112,7 @@ struct FinishedJob<'a> {
 }
 
 fn create_finished(store: &Store, f: FinishedJob<'_>) -> Result<(String, String), ApiError> {
-    let (job, uid) = create_job(store, f.job)?;
+    let (job, uid) = create_job_at(store, f.job, f.start)?;
     let name = name_of(&job);
     let ns = job
         .pointer("/metadata/namespace")
@@ -144,13 +152,18 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
 
     // The timeline, backwards from "break glass was entered two minutes ago".
     let entered_at = before(now, 120.0);
-    let first = scenario
-        .attempt(0)
-        .ok_or_else(|| ApiError::bad_request("scenario has no attempts"))?;
-    let repair_run = scenario.run_seconds(&first.log, first.duration_s);
-    let repair_end = before(entered_at, 1.0);
-    let repair_start = before(repair_end, repair_run);
-    let rollback_start = before(repair_start, 3.0);
+    let runs = rollback_runs(scenario, &topo)?;
+    let mut end = before(entered_at, 1.0);
+    let mut timed = Vec::new();
+    for run in runs.into_iter().rev() {
+        let start = before(end, run.seconds);
+        timed.push((run, start, end));
+        // Between the repair and the cleanup: waiting for the Blue leader.
+        end = before(start, 5.0);
+    }
+    timed.reverse();
+    let first_start = timed.first().map_or(entered_at, |(_, s, _)| *s);
+    let rollback_start = before(first_start, 3.0);
     let ff = &scenario.forward_failure;
     let forward_run = scenario.run_seconds(&ff.log, ff.duration_s);
     let forward_end = before(rollback_start, 2.0);
@@ -158,15 +171,25 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
     let upgrade_start = before(forward_start, 1800.0);
     let snapshot_end = after(upgrade_start, 38.0);
 
-    store.create(Resource::Deployments, operator_deployment())?;
+    for crd in crds(scenario.operator) {
+        store.create(Resource::CustomResourceDefinitions, crd)?;
+    }
+    store.create(
+        Resource::Deployments,
+        operator_deployment(scenario.operator),
+    )?;
 
-    let forward_job = topo.job(ACTION_DEMOTE, "retry-4");
-    let failed_job = topo.repair_job(0);
+    let forward_run_id = naming::operation_scoped_run_id(&topo.operation_id, "retry-4");
+    let forward_job = topo.job(ACTION_DEMOTE, &forward_run_id);
+    let failed_job = timed
+        .last()
+        .map(|(r, _, _)| topo.rollback_job(r.action, 0))
+        .unwrap_or_default();
     let active_leader = model
         .leader
         .clone()
         .filter(|l| model.nodes.get(l).is_some_and(|n| n.blue));
-    let cluster = store.create(
+    let cluster = store.create_at(
         Resource::OpenBaoClusters,
         cluster_object(
             &topo,
@@ -177,26 +200,29 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
                 entered_at,
                 snapshot_job: topo.snapshot_job(),
                 last_job_failure: forward_job.clone(),
-                failed_repair_job: failed_job.clone(),
+                failed_job: failed_job.clone(),
+                failed_step: scenario.failed_step,
                 active_leader,
             },
         ),
+        before(upgrade_start, 86_400.0 * 30.0),
     )?;
     let cluster_uid = uid_of(&cluster);
 
     for blue in [true, false] {
         let crash = !blue && scenario.green.crashloop;
         let ready = if crash { 0 } else { topo.replicas };
-        let sts = store.create(
-            Resource::StatefulSets,
-            statefulset(&topo, blue, &cluster_uid, ready),
-        )?;
-        let sts_uid = uid_of(&sts);
         let started = if blue {
             before(upgrade_start, 86_400.0 * 9.0)
         } else {
             after(upgrade_start, 60.0)
         };
+        let sts = store.create_at(
+            Resource::StatefulSets,
+            statefulset(&topo, blue, &cluster_uid, ready),
+            started,
+        )?;
+        let sts_uid = uid_of(&sts);
         for n in 0..topo.replicas {
             let pod = topo.pod(blue, n);
             let node = NodeLabels {
@@ -204,11 +230,16 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
                 sealed: crash,
                 crashloop: crash.then_some(scenario.green.restarts),
             };
-            store.create(
+            store.create_at(
                 Resource::Pods,
                 openbao_pod(&topo, blue, n, &sts_uid, node, started),
+                started,
             )?;
-            store.create(Resource::PersistentVolumeClaims, pvc(&topo, blue, n))?;
+            store.create_at(
+                Resource::PersistentVolumeClaims,
+                pvc(&topo, blue, n),
+                started,
+            )?;
         }
     }
 
@@ -232,7 +263,7 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
     create_finished(
         store,
         FinishedJob {
-            job: executor_job(&topo, ACTION_DEMOTE, "retry-4", &cluster_uid),
+            job: executor_job(&topo, ACTION_DEMOTE, &forward_run_id, &cluster_uid),
             container: EXECUTOR_CONTAINER,
             start: forward_start,
             end: forward_end,
@@ -247,28 +278,29 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
         },
     )?;
 
-    let repair_log = scenario.logs.get(&first.log).cloned().unwrap_or_default();
-    let (_, failed_pod) = create_finished(
+    let mut failed_pod = String::new();
+    for (run, start, end) in &timed {
+        let steps = scenario.logs.get(&run.log).cloned().unwrap_or_default();
+        let (_, pod) = create_finished(
+            store,
+            FinishedJob {
+                job: executor_job(&topo, run.action, &topo.rollback_run_id(0), &cluster_uid),
+                container: EXECUTOR_CONTAINER,
+                start: *start,
+                end: *end,
+                exit: if run.error.is_some() { 2 } else { 0 },
+                log: finished_log(*start, &topo, run.action, &steps, run.error.as_deref()),
+            },
+        )?;
+        failed_pod = pod;
+    }
+    seed_events(
         store,
-        FinishedJob {
-            job: executor_job(
-                &topo,
-                ACTION_REPAIR,
-                &naming::rollback_run_id("", 0),
-                &cluster_uid,
-            ),
-            container: EXECUTOR_CONTAINER,
-            start: repair_start,
-            end: repair_end,
-            exit: 2,
-            log: finished_log(
-                repair_start,
-                &topo,
-                ACTION_REPAIR,
-                &repair_log,
-                first.error.as_deref(),
-            ),
-        },
+        &topo,
+        &cluster,
+        &failed_job,
+        scenario.failed_step,
+        [upgrade_start, snapshot_end, rollback_start, entered_at],
     )?;
 
     Ok(Seeded {
@@ -280,6 +312,134 @@ pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<See
         snapshot_job: topo.snapshot_job(),
         snapshot_key: key,
     })
+}
+
+/// One seeded rollback Job: the repair, and on a cleanup failure the cleanup after it.
+struct SeededRun {
+    action: &'static str,
+    log: String,
+    error: Option<String>,
+    seconds: f64,
+}
+
+fn rollback_runs(scenario: &Scenario, topo: &Topology) -> Result<Vec<SeededRun>, ApiError> {
+    let first = scenario
+        .attempt(0)
+        .ok_or_else(|| ApiError::bad_request("scenario has no attempts"))?;
+    let failed = |action| SeededRun {
+        action,
+        seconds: scenario.run_seconds(&first.log, first.duration_s),
+        log: first.log.clone(),
+        error: first.error.clone(),
+    };
+    Ok(match scenario.failed_step {
+        FailedStep::Repair => vec![failed(ACTION_REPAIR)],
+        FailedStep::Cleanup => {
+            let log = scenario.repair_log.clone().unwrap_or_default();
+            vec![
+                SeededRun {
+                    action: ACTION_REPAIR,
+                    seconds: scenario.run_seconds(&log, None),
+                    log,
+                    error: None,
+                },
+                failed(topo.cleanup_action()),
+            ]
+        }
+    })
+}
+
+/// The 0.6 operator's Events of the incident so far (none on 0.1): the upgrade and its
+/// snapshot, the late-phase failure and the rollback, and break glass. `at`: upgrade start,
+/// snapshot end, rollback start, break glass.
+fn seed_events(
+    store: &Store,
+    topo: &Topology,
+    cluster: &Value,
+    failed_job: &str,
+    step: FailedStep,
+    at: [Timestamp; 4],
+) -> Result<(), ApiError> {
+    use super::twin_events::*;
+    if !topo.operator.is_06() {
+        return Ok(());
+    }
+    let snapshot = topo.snapshot_job();
+    let events = [
+        (
+            NORMAL,
+            UPGRADE_STARTED,
+            format!(
+                "Blue/green upgrade started from {} to {}",
+                topo.blue_version, topo.green_version
+            ),
+            at[0],
+        ),
+        (
+            NORMAL,
+            SNAPSHOT_JOB_CREATED,
+            format!("Created pre-upgrade snapshot Job {snapshot}"),
+            after(at[0], 0.2),
+        ),
+        (
+            NORMAL,
+            SNAPSHOT_COMPLETED,
+            format!("Pre-upgrade snapshot completed successfully with Job {snapshot}"),
+            at[1],
+        ),
+        (
+            WARNING,
+            UPGRADE_FAILED,
+            format!("Blue/green upgrade failed: {ROLLBACK_REASON}"),
+            at[2],
+        ),
+        (
+            WARNING,
+            ROLLBACK_STARTED,
+            format!("Blue/green rollback started: {ROLLBACK_REASON}"),
+            after(at[2], 0.05),
+        ),
+        (
+            WARNING,
+            BREAK_GLASS_ENTERED,
+            break_glass_event(step, failed_job),
+            at[3],
+        ),
+    ];
+    for (type_, reason, message, t) in events {
+        record(store, event(cluster, type_, reason, &message, t), t)?;
+    }
+    Ok(())
+}
+
+/// The line's CRDs as the API server stores them (`apiextensions.k8s.io/v1`), with the
+/// status an established CRD has.
+pub fn crds(line: OperatorLine) -> Vec<Value> {
+    [Resource::OpenBaoClusters, Resource::OpenBaoRestores]
+        .into_iter()
+        .filter_map(|r| line.crd_yaml(r))
+        .filter_map(|yaml| serde_yaml::from_str::<Value>(yaml).ok())
+        .map(|mut crd| {
+            let names = crd.pointer("/spec/names").cloned().unwrap_or(json!({}));
+            let stored: Vec<Value> = crd
+                .pointer("/spec/versions")
+                .and_then(Value::as_array)
+                .map(|vs| vs.iter().map(|v| v["name"].clone()).collect())
+                .unwrap_or_default();
+            let at = super::twin_objects::ts(Timestamp::now());
+            crd["status"] = json!({
+                "acceptedNames": names,
+                "conditions": [
+                    {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
+                     "message": "no conflicts found", "lastTransitionTime": at},
+                    {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
+                     "message": "the initial names have been accepted", "lastTransitionTime": at},
+                ],
+                "storedVersions": stored,
+            });
+            crd
+        })
+        .collect()
 }
 
 /// Set OpenBao's `openbao-active` label on a pod (service registration follows the leader).

@@ -118,7 +118,7 @@ fn rv_num(v: &Value) -> Option<u64> {
 pub(crate) async fn watch(ctx: &Ctx, t: &Target, q: &Query, as_table: bool) -> Resp {
     let filter = match (
         LabelSelector::parse(q.get("labelSelector").unwrap_or("")),
-        FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), t.r == Resource::Pods),
+        FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), t.r),
     ) {
         (Ok(labels), Ok(fields)) => Filter {
             r: t.r,

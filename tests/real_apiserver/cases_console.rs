@@ -305,7 +305,9 @@ pub async fn preflight_verdicts_equal_the_authorizer(rig: Arc<Rig>, ns: String) 
         "metadata": {"name": "data-x", "namespace": ns},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}});
     super::kube::apply(&admin, &pvc, None).await.unwrap();
-    let deploy = breakglass::sim::twin_objects::operator_deployment();
+    let deploy = breakglass::sim::twin_objects::operator_deployment(
+        breakglass::sim::operator_line::OperatorLine::V01,
+    );
     super::kube::apply(&admin, &deploy, None).await.unwrap();
     let op_ns = deploy["metadata"]["namespace"]
         .as_str()

@@ -410,7 +410,9 @@ pub async fn differential_conformance(rig: Arc<Rig>, ns: String) {
     let cluster = incident.scenario.cluster.clone();
     let topo = breakglass::sim::scenario::Topology::of(&incident.scenario);
     let pod = topo.pod(true, 0);
-    let op = breakglass::sim::twin_objects::operator_deployment();
+    let op = breakglass::sim::twin_objects::operator_deployment(
+        breakglass::sim::operator_line::OperatorLine::V01,
+    );
     let (op_ns, op_name) = (
         op["metadata"]["namespace"].as_str().unwrap(),
         op["metadata"]["name"].as_str().unwrap(),

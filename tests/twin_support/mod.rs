@@ -11,6 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::scenario::{Scenario, Topology};
 use breakglass::sim::store::{Change, Resource, Store};
 use breakglass::sim::twin::{TwinHandle, bound, model_for, spawn};
@@ -31,9 +32,20 @@ pub struct Setup {
     pub bound: Duration,
 }
 
+/// `name` on the 0.1 line (the library default the older tests were written for).
 pub fn start(name: &str) -> Setup {
-    let scenario = Scenario::named(name).unwrap().with_speed(SPEED).unwrap();
-    let store = Store::new();
+    start_on(name, OperatorLine::V01)
+}
+
+/// `name` played by the `line` operator, with that line's CRDs in the store.
+pub fn start_on(name: &str, line: OperatorLine) -> Setup {
+    let scenario = Scenario::named(name)
+        .unwrap()
+        .with_operator(line)
+        .unwrap()
+        .with_speed(SPEED)
+        .unwrap();
+    let store = Store::for_operator(line);
     let seeded = seed(&store, &scenario, &model_for(&scenario)).unwrap();
     let rx = store.subscribe();
     let twin = spawn(store.clone(), scenario.clone());
@@ -89,6 +101,33 @@ impl Setup {
                 let l = &p["metadata"]["labels"];
                 l["batch.kubernetes.io/job-name"] == job || l["job-name"] == job
             })
+            .collect()
+    }
+
+    /// The executor log of a Job's pod so far, as lines, and whether it ended.
+    pub fn executor_log(&self, job: &str) -> (Vec<String>, bool) {
+        let pods = self.pods_of_job(job);
+        let Some(pod) = pods.first() else {
+            return (Vec::new(), false);
+        };
+        let r = self.store.read_log(
+            &self.topo.namespace,
+            &s(pod, "/metadata/name"),
+            "upgrade-executor",
+            0,
+            false,
+        );
+        (r.lines.into_iter().map(|l| l.text).collect(), r.terminated)
+    }
+
+    /// The Events recorded about the cluster, oldest first: (type, reason, message).
+    pub fn events(&self) -> Vec<(String, String, String)> {
+        let (mut evs, _) = self
+            .store
+            .list(Resource::Events, Some(&self.topo.namespace));
+        evs.sort_by_key(|e| s(e, "/eventTime"));
+        evs.iter()
+            .map(|e| (s(e, "/type"), s(e, "/reason"), s(e, "/message")))
             .collect()
     }
 

@@ -50,6 +50,7 @@ impl RaftModel {
         let servers: Vec<Value> = self
             .nodes
             .iter()
+            .filter(|(_, n)| n.member)
             .map(|(pod, n)| {
                 json!({
                     "node_id": pod,
@@ -69,7 +70,11 @@ impl RaftModel {
 
     /// Healthy voters beyond a quorum of the voters, as autopilot computes it.
     fn failure_tolerance(&self) -> usize {
-        let voters: Vec<&Node> = self.nodes.values().filter(|n| n.voter).collect();
+        let voters: Vec<&Node> = self
+            .nodes
+            .values()
+            .filter(|n| n.member && n.voter)
+            .collect();
         let healthy = voters.iter().filter(|n| Self::alive(n)).count();
         healthy.saturating_sub(voters.len() / 2 + 1)
     }
@@ -77,7 +82,7 @@ impl RaftModel {
     fn autopilot(&self) -> Value {
         let top = self.leader_index();
         let mut servers = serde_json::Map::new();
-        for (pod, n) in &self.nodes {
+        for (pod, n) in self.nodes.iter().filter(|(_, n)| n.member) {
             let alive = Self::alive(n);
             let leader = self.is_leader(pod);
             let status = match (leader, n.voter) {
@@ -105,8 +110,12 @@ impl RaftModel {
                 }),
             );
         }
-        let (voters, non_voters): (Vec<&String>, Vec<&String>) =
-            self.nodes.keys().partition(|p| self.nodes[*p].voter);
+        let (voters, non_voters): (Vec<&String>, Vec<&String>) = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.member)
+            .map(|(p, _)| p)
+            .partition(|p| self.nodes[*p].voter);
         let tolerance = self.failure_tolerance();
         json!({
             "failure_tolerance": tolerance,

@@ -1,0 +1,193 @@
+//! The twin's upgrade executor Jobs: create the Job the operator would (name and
+//! `openbao.org/upgrade-run-id` from the rollback run ID, operation-scoped on 0.6), run its
+//! pod, stream the executor's log lines paced over the scenario's run time, and finish it
+//! with the script's exit status (operator-facts §3.3–3.6; the 0.6 line's §3.3, §3.5).
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::executor_log::{ExecutorFields, error_line, step_lines};
+use super::scenario::{ACTION_REPAIR, FailedStep, LogStep, Outcome};
+use super::store::{ApiError, Resource};
+use super::twin::Twin;
+use super::twin_objects::{
+    EXECUTOR_CONTAINER, JobPhase, PodRun, executor_job, job_pod_status, job_status, ts,
+};
+use super::twin_seed::{create_job, create_job_pod};
+
+/// What one executor run prints and how it ends.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ExecScript {
+    pub steps: Vec<LogStep>,
+    /// The fatal error (`upgrade-executor error: …`, exit code 2).
+    pub error: Option<String>,
+}
+
+impl ExecScript {
+    pub fn success(steps: Vec<LogStep>) -> ExecScript {
+        ExecScript { steps, error: None }
+    }
+
+    pub fn succeeds(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+impl Twin {
+    /// Scenario attempt `attempt`'s script (the step that failed into break glass).
+    fn scenario_script(&self, attempt: i32) -> ExecScript {
+        match self.scenario.attempt(attempt) {
+            Some(a) => ExecScript {
+                steps: self.scenario.logs.get(&a.log).cloned().unwrap_or_default(),
+                error: match a.outcome {
+                    Outcome::Success => None,
+                    Outcome::Failure => Some(a.error.unwrap_or_default()),
+                },
+            },
+            None => ExecScript {
+                steps: Vec::new(),
+                error: Some("config is required".into()),
+            },
+        }
+    }
+
+    /// The repair Job of `attempt`: the scenario's attempt, unless the scenario's failure is
+    /// the cleanup (then the repair succeeds with its `repair_log`).
+    pub(super) fn repair_script(&self, attempt: i32) -> ExecScript {
+        match self.scenario.failed_step {
+            FailedStep::Repair => self.scenario_script(attempt),
+            FailedStep::Cleanup => ExecScript::success(
+                self.scenario
+                    .repair_log
+                    .as_ref()
+                    .and_then(|l| self.scenario.logs.get(l))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// The 0.6 cleanup Job of `attempt`: a scripted failure when the scenario's failure is
+    /// the cleanup, otherwise `success` (the lines of what it really removes).
+    pub(super) fn cleanup_script(&self, attempt: i32, success: Vec<LogStep>) -> ExecScript {
+        match self.scenario.failed_step {
+            FailedStep::Cleanup => {
+                let s = self.scenario_script(attempt);
+                if s.succeeds() {
+                    ExecScript::success(success)
+                } else {
+                    s
+                }
+            }
+            FailedStep::Repair => ExecScript::success(success),
+        }
+    }
+
+    /// Create the executor Job for `action` and rollback attempt `attempt`, run its pod,
+    /// stream `script` and finish it. Returns the Job's name.
+    pub(super) async fn run_executor(
+        &self,
+        action: &str,
+        attempt: i32,
+        script: &ExecScript,
+    ) -> Result<String, ApiError> {
+        let ns = self.topo.namespace.clone();
+        let cluster_uid = self
+            .cluster()
+            .and_then(|c| {
+                c.pointer("/metadata/uid")
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            })
+            .unwrap_or_default();
+        let run_id = self.topo.rollback_run_id(attempt);
+        let (job, job_uid) = create_job(
+            &self.store,
+            executor_job(&self.topo, action, &run_id, &cluster_uid),
+        )?;
+        let name = str_at(&job, "/metadata/name");
+        let created = Timestamp::now();
+        self.store.modify(Resource::Jobs, &ns, &name, |j| {
+            j["status"] = serde_json::json!({"active": 1, "ready": 0, "startTime": ts(created),
+                "terminating": 0, "uncountedTerminatedPods": {}});
+        })?;
+        let pod = create_job_pod(
+            &self.store,
+            &job,
+            &job_uid,
+            EXECUTOR_CONTAINER,
+            PodRun::Pending,
+            created,
+            created,
+        )?;
+        let pod_name = str_at(&pod, "/metadata/name");
+        let image = str_at(&pod, "/spec/containers/0/image");
+
+        self.sleep(self.scenario.timing.pod_start_ms).await;
+        let started = Timestamp::now();
+        self.store.modify(Resource::Pods, &ns, &pod_name, |p| {
+            p["status"] = job_pod_status(
+                EXECUTOR_CONTAINER,
+                &image,
+                PodRun::Running,
+                started,
+                started,
+            )
+        })?;
+        self.store.modify(Resource::Jobs, &ns, &name, |j| {
+            j["status"] = job_status(JobPhase::Running, created, created)
+        })?;
+
+        let run_ms = if action == ACTION_REPAIR {
+            self.scenario.timing.job_run_ms
+        } else {
+            self.scenario.timing.cleanup_job_ms
+        };
+        let pause = run_ms / (script.steps.len() as u64 + 1);
+        let common = ExecutorFields::new(&self.topo, action);
+        for step in &script.steps {
+            self.sleep(pause).await;
+            for line in step_lines(Timestamp::now(), &self.topo, &common, step) {
+                self.store
+                    .append_log(&ns, &pod_name, EXECUTOR_CONTAINER, &line);
+            }
+        }
+        self.sleep(pause).await;
+        if let Some(err) = &script.error {
+            self.store.append_log(
+                &ns,
+                &pod_name,
+                EXECUTOR_CONTAINER,
+                &error_line(&self.topo.fill(err)),
+            );
+        }
+        let ended = Timestamp::now();
+        let exit = if script.succeeds() { 0 } else { 2 };
+        self.store.modify(Resource::Pods, &ns, &pod_name, |p| {
+            p["status"] = job_pod_status(
+                EXECUTOR_CONTAINER,
+                &image,
+                PodRun::Exited(exit),
+                started,
+                ended,
+            )
+        })?;
+        self.store.terminate_log(&ns, &pod_name, EXECUTOR_CONTAINER);
+        let phase = if script.succeeds() {
+            JobPhase::Succeeded
+        } else {
+            JobPhase::Failed
+        };
+        self.store.modify(Resource::Jobs, &ns, &name, |j| {
+            j["status"] = job_status(phase, created, ended)
+        })?;
+        Ok(name)
+    }
+}
+
+fn str_at(v: &Value, ptr: &str) -> String {
+    v.pointer(ptr)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
