@@ -1,8 +1,8 @@
 //! The operator's 0.6 CRDs on a real server (the second kube-apiserver, `rig06.rs`): the
-//! console's generation detection reads each server's real CRD; a 0.6 incident (a `bg-v2-`
-//! operation in RollbackCleanup, break glass for `RollbackCleanupPeerRemovalFailed`, the
-//! cleanup Jobs of this and an earlier operation) is accepted by the real 0.6 schema and read
-//! by `status`; the wizard's OpenBaoRestore (`domain::restore::restore_body`, sent by
+//! console's generation detection reads each server's real CRD; the twin's 0.6
+//! `cleanup-failed` incident (a `bg-v2-` operation in RollbackCleanup, break glass for
+//! `RollbackCleanupPeerRemovalFailed`), replayed, is accepted by the real 0.6 schema and read
+//! by `status` (only this operation's rollback Jobs); the wizard's OpenBaoRestore (`domain::restore::restore_body`, sent by
 //! `sources::restore::send`) passes the real 0.6 restore CRD and its CEL rules, and the
 //! `openbao.org/restore-acknowledge` annotation is applied by the console's own request.
 
@@ -13,6 +13,7 @@ use breakglass::domain::restore::{
     ANNOTATION_RESTORE_ACKNOWLEDGE, Disposition, Request, restore_body,
 };
 use breakglass::journal::Recorder;
+use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::scenario::Topology;
 use breakglass::sim::store::Resource;
 use breakglass::sim::twin_objects::executor_job;
@@ -25,7 +26,6 @@ use super::cases_console::{run, s};
 use super::replay::{self, api_resource};
 use super::rig::Rig;
 
-const OPERATION: &str = "bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60";
 const CLEANUP: &str = "bluegreen-remove-green-peers";
 
 /// The shipped `breakglass-cluster-readers` ClusterRole (it lets the console read the CRD's
@@ -76,11 +76,10 @@ async fn create_executor_job(
     topo: &Topology,
     run_id: &str,
     cluster_uid: &str,
-    n: usize,
 ) -> String {
     let job = executor_job(topo, CLEANUP, run_id, cluster_uid);
     let uids = [(cluster_uid.to_string(), cluster_uid.to_string())].into();
-    let (body, _) = replay::prepare(Resource::Jobs, &job, &uids, n);
+    let (body, _) = replay::prepare(Resource::Jobs, &job, &uids, 900);
     let body: DynamicObject = serde_json::from_value(body).unwrap();
     let jobs: Api<DynamicObject> =
         Api::namespaced_with(admin.clone(), ns, &api_resource(Resource::Jobs));
@@ -88,12 +87,21 @@ async fn create_executor_job(
     created.metadata.name.unwrap()
 }
 
+fn rollback_jobs(v: &Value) -> Vec<String> {
+    v["rollbackJobs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v:#}"))
+        .iter()
+        .map(|j| j["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>, ns: String) {
     // The main server holds the 0.1 CRDs: the console says 0.1, from the CRD.
     let admin = rig.client("admin").await.unwrap();
     let incident = replay::incident(&admin, "persistent", &ns).await;
-    let cluster = incident.scenario.cluster.clone();
     bind_cluster_readers(&admin).await;
+    let cluster = incident.scenario.cluster.clone();
     let v01 = status(rig.kubeconfig_in("viewer", &ns).unwrap(), &ns, &cluster).await;
     let ev01 = evidence(&v01);
     assert_eq!(v01["operator"]["generation"], "0.1", "{ev01:#?}");
@@ -108,54 +116,29 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
         v01["operator"]["generation"], ev01[0]
     );
 
-    // The 0.6 server: the same incident, then the operation a 0.6 operator leaves when
-    // RollbackCleanup's peer removal fails, written through the status subresource.
+    // The 0.6 server: the twin's 0.6 `cleanup-failed` incident (a bg-v2- operation in
+    // RollbackCleanup, break glass for RollbackCleanupPeerRemovalFailed), replayed.
     let admin06 = rig.client06("admin").await.unwrap();
     super::kube::namespace(&admin06, &ns).await.unwrap();
     bind_cluster_readers(&admin06).await;
-    let incident06 = replay::incident(&admin06, "persistent", &ns).await;
+    let incident06 = replay::incident_on(&admin06, "cleanup-failed", &ns, OperatorLine::V06).await;
+    let cluster = incident06.scenario.cluster.clone();
+    let operation = incident06.scenario.operation_id.clone();
+    assert!(
+        operation.starts_with(SCOPED_OPERATION_PREFIX),
+        "{operation}"
+    );
     let clusters: Api<DynamicObject> = Api::namespaced_with(
         admin06.clone(),
         &ns,
         &api_resource(Resource::OpenBaoClusters),
     );
-    let message = "failed to remove Green peers from Raft during rollback cleanup";
-    let patched = clusters
-        .patch_status(
-            &cluster,
-            &PatchParams::default(),
-            &Patch::Merge(json!({"status": {
-                "blueGreen": {"phase": "RollbackCleanup", "operationID": OPERATION},
-                "breakGlass": {"reason": "RollbackCleanupPeerRemovalFailed", "message": message},
-            }})),
-        )
-        .await
-        .unwrap();
+    let stored = clusters.get(&cluster).await.unwrap();
     // Kept by the real 0.6 schema (the 0.1 one prunes operationID).
     assert_eq!(
-        patched.data["status"]["blueGreen"]["operationID"],
-        OPERATION
+        stored.data["status"]["blueGreen"]["operationID"],
+        json!(operation)
     );
-    let uid = patched.metadata.uid.clone().unwrap();
-    let topo = Topology::of(&incident06.scenario);
-    let current = create_executor_job(
-        &admin06,
-        &ns,
-        &topo,
-        &format!("{OPERATION}/rollback"),
-        &uid,
-        900,
-    )
-    .await;
-    let previous = create_executor_job(
-        &admin06,
-        &ns,
-        &topo,
-        &format!("{SCOPED_OPERATION_PREFIX}previous/rollback"),
-        &uid,
-        901,
-    )
-    .await;
     // A value outside the 0.6 enum is refused by the real server.
     let refused = clusters
         .patch_status(
@@ -170,7 +153,7 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
     );
 
     let kc06 = rig.kubeconfig06_in("viewer", &ns).await.unwrap();
-    let v06 = status(kc06, &ns, &cluster).await;
+    let v06 = status(kc06.clone(), &ns, &cluster).await;
     let ev06 = evidence(&v06);
     assert_eq!(v06["operator"]["generation"], "0.6", "{ev06:#?}");
     assert_eq!(
@@ -185,27 +168,46 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
         "{ev06:#?}"
     );
     let bg = &v06["cluster"]["blueGreen"];
-    assert_eq!(bg["operationID"], OPERATION, "{v06:#}");
+    assert_eq!(bg["operationID"], json!(operation), "{v06:#}");
     assert_eq!(bg["phase"], "RollbackCleanup", "{v06:#}");
     assert_eq!(
         v06["cluster"]["breakGlass"]["reason"], "RollbackCleanupPeerRemovalFailed",
         "{v06:#}"
     );
-    let names: Vec<&str> = v06["rollbackJobs"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{v06:#}"))
-        .iter()
-        .map(|j| j["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, [current.as_str()], "only this operation's: {v06:#}");
-    assert!(!names.contains(&previous.as_str()));
-    assert_eq!(
-        v06["rollbackJobs"][0]["runId"],
-        format!("{OPERATION}/rollback")
+    let names = rollback_jobs(&v06);
+    assert!(!names.is_empty(), "{v06:#}");
+    for j in v06["rollbackJobs"].as_array().unwrap() {
+        assert!(
+            j["runId"]
+                .as_str()
+                .is_some_and(|r| r.starts_with(&format!("{operation}/"))),
+            "a rollback Job of another operation: {j:#}"
+        );
+    }
+    assert!(
+        v06["rollbackJobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["action"] == CLEANUP),
+        "no cleanup Job: {v06:#}"
     );
-    assert_eq!(v06["rollbackJobs"][0]["action"], CLEANUP);
+    // An earlier operation's cleanup Job of the same cluster is not this operation's.
+    let topo = Topology::of(&incident06.scenario);
+    let uid = stored.metadata.uid.clone().unwrap();
+    let previous = create_executor_job(
+        &admin06,
+        &ns,
+        &topo,
+        &format!("{SCOPED_OPERATION_PREFIX}previous/rollback"),
+        &uid,
+    )
+    .await;
+    let again = status(kc06, &ns, &cluster).await;
+    assert_eq!(rollback_jobs(&again), names, "{again:#}");
+    assert!(!names.contains(&previous));
     println!(
-        "  0.6 server: operator {} ({}); rollbackJobs {names:?}",
+        "  0.6 server: operator {} ({}); {operation} rollbackJobs {names:?}",
         v06["operator"]["generation"], ev06[0]
     );
 }
@@ -213,7 +215,7 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
 pub async fn v06_restore_accepted_by_the_real_crd_and_acknowledged(rig: Arc<Rig>, ns: String) {
     let admin06 = rig.client06("admin").await.unwrap();
     super::kube::namespace(&admin06, &ns).await.unwrap();
-    let incident = replay::incident(&admin06, "persistent", &ns).await;
+    let incident = replay::incident_on(&admin06, "cleanup-failed", &ns, OperatorLine::V06).await;
     let cluster = incident.scenario.cluster.clone();
     let responder = rig.client06("responder").await.unwrap();
     let (facts, key) = restore::facts(&responder, &ns, &cluster).await.unwrap();
