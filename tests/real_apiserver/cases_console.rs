@@ -59,7 +59,7 @@ async fn conn(kubeconfig: &Path) -> Connection {
 /// times (uids, resourceVersions, creationTimestamp — the real server cannot be given a past
 /// one, so the Jobs' `created` too), the reading's age, and the text of a connection error to
 /// a node that is not there.
-fn normalize(mut v: Value) -> Value {
+pub(super) fn normalize(mut v: Value) -> Value {
     v["cluster"]["resourceVersion"] = json!("*");
     for key in ["repairJobs", "rollbackJobs"] {
         for j in v[key].as_array_mut().into_iter().flatten() {

@@ -15,6 +15,7 @@ use breakglass::domain::restore::{
 use breakglass::journal::Recorder;
 use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::scenario::Topology;
+use breakglass::sim::server::{ServeOptions, serve};
 use breakglass::sim::store::Resource;
 use breakglass::sim::twin_objects::executor_job;
 use breakglass::sources::{ActionOutcome, restore};
@@ -22,7 +23,7 @@ use kube::Client;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use super::cases_console::{run, s};
+use super::cases_console::{normalize, run, s};
 use super::replay::{self, api_resource};
 use super::rig::Rig;
 
@@ -152,8 +153,18 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
         "{refused:?}"
     );
 
-    let kc06 = rig.kubeconfig06_in("viewer", &ns).await.unwrap();
-    let v06 = status(kc06.clone(), &ns, &cluster).await;
+    let kc06 = rig.kubeconfig06_in("admin", &ns).await.unwrap();
+    let v06 = status(kc06, &ns, &cluster).await;
+    // The simulator serving the very store the twin seeded (its 0.6 CRDs) answers the same.
+    let sim = serve(incident06.store.clone(), ServeOptions::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sim_kc = dir.path().join("sim-kubeconfig");
+    sim.write_kubeconfig(&sim_kc, &ns).unwrap();
+    let simulated = status(sim_kc, &ns, &cluster).await;
+    let (r, sm) = (normalize(v06.clone()), normalize(simulated));
+    assert!(r == sm, "0.6 status differs\nreal: {r:#}\nsim:  {sm:#}");
     let ev06 = evidence(&v06);
     assert_eq!(v06["operator"]["generation"], "0.6", "{ev06:#?}");
     assert_eq!(
@@ -203,8 +214,12 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
         &uid,
     )
     .await;
-    let again = status(kc06, &ns, &cluster).await;
+    // Read as the viewer this time (the shipped Roles, cluster-readers bound): the same.
+    let viewer06 = rig.kubeconfig06_in("viewer", &ns).await.unwrap();
+    let again = status(viewer06, &ns, &cluster).await;
     assert_eq!(rollback_jobs(&again), names, "{again:#}");
+    assert_eq!(again["operator"]["generation"], "0.6", "{again:#}");
+    assert_eq!(evidence(&again)[0], ev06[0]);
     assert!(!names.contains(&previous));
     println!(
         "  0.6 server: operator {} ({}); {operation} rollbackJobs {names:?}",
