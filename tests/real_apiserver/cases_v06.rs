@@ -43,7 +43,7 @@ async fn bind_cluster_readers(admin: &Client) {
     super::kube::apply(admin, &binding, None).await.unwrap();
 }
 
-/// `breakglass status --output json` as the viewer with `kubeconfig`.
+/// `breakglass status --output json` with `kubeconfig`.
 async fn status(kubeconfig: std::path::PathBuf, ns: &str, cluster: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let out = run(
