@@ -57,6 +57,7 @@ pub use api::{
 };
 pub use cluster::{BaoCluster, BaoOptions};
 pub use control::WriteReport;
+pub use process::TlsListener;
 pub use proxy::BaoProxy;
 
 /// What to tell someone who has no `bao` binary.
