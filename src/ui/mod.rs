@@ -6,18 +6,19 @@
 //! colour has a text badge beside it, so `color: false` loses no meaning.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::app::{Focus, Presence, State, contexts, keymap};
+use crate::app::{Focus, State, contexts, keymap};
 
 mod decision;
 mod decision_notes;
 mod dialog;
 mod dialog_pause;
 mod events;
+mod header;
 mod health;
 mod help;
 pub mod layout;
@@ -52,7 +53,7 @@ pub fn render(state: &State, frame: &mut Frame) {
         color: state.opts.color,
     };
     let panes = layout::compute(area, state.focus);
-    header(state, theme, frame, panes.header);
+    header::render(state, theme, frame, panes.header);
     for pane in Focus::ALL {
         let rect = panes.get(pane);
         if rect.width == 0 || rect.height == 0 {
@@ -168,78 +169,6 @@ pub(crate) fn kv(t: Theme, label: &str, value: impl Into<String>) -> Line<'stati
         Span::styled(format!("{label} "), t.label()),
         Span::raw(value.into()),
     ])
-}
-
-fn header(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
-    let (badge, style) = match state.presence {
-        Presence::Waiting => ("[connecting…]".to_string(), t.dim()),
-        Presence::Missing => ("[CLUSTER NOT FOUND]".to_string(), t.error()),
-        Presence::Present => match state.incident.cluster.as_ref() {
-            Some(c) if c.break_glass_active() => ("[BREAK GLASS ACTIVE]".into(), t.alarm()),
-            Some(c) => (
-                format!("[ok · {}]", c.phase.as_deref().unwrap_or("no phase")),
-                t.ok(),
-            ),
-            None => ("[no data]".into(), t.dim()),
-        },
-    };
-    let mut left = Line::from(vec![
-        Span::styled("breakglass", t.label()),
-        Span::raw(format!(
-            " · {} · {}/{} · ",
-            state.opts.context_label, state.opts.namespace, state.opts.cluster
-        )),
-        write_badge(state, t),
-    ]);
-    let width = u16::try_from(badge.chars().count()).unwrap_or(u16::MAX);
-    left.extend(generation_span(
-        state,
-        t,
-        area.width,
-        left.width() + usize::from(width) + 1,
-    ));
-    frame.render_widget(Paragraph::new(left), area);
-    if area.width > width {
-        let right = Rect {
-            x: area.x + area.width - width,
-            width,
-            ..area
-        };
-        frame.render_widget(
-            Paragraph::new(Span::styled(badge, style)).alignment(Alignment::Right),
-            right,
-        );
-    }
-}
-
-/// `· operator 0.6` (or `· op 0.6` when short of room; nothing when there is none: the
-/// Health pane always says it). Unknown is a warning: the console then falls back to what
-/// every line shares.
-fn generation_span(state: &State, t: Theme, width: u16, used: usize) -> Option<Span<'static>> {
-    let line = state.incident.generation().line;
-    let room = usize::from(width).saturating_sub(used);
-    let text = [
-        format!(" · {}", line.header()),
-        format!(" · op {}", line.label()),
-    ]
-    .into_iter()
-    .find(|s| s.chars().count() <= room)?;
-    let style = if line == crate::domain::generation::Line::Unknown {
-        t.warn()
-    } else {
-        t.dim()
-    };
-    Some(Span::styled(text, style))
-}
-
-/// Read-only or write mode, always visible in the frame.
-fn write_badge(state: &State, t: Theme) -> Span<'static> {
-    let badge = format!("[{}]", state.write.badge(state.now));
-    if state.write.is_on(state.now) {
-        Span::styled(badge, t.alarm())
-    } else {
-        Span::styled(badge, t.ok())
-    }
 }
 
 /// The banner for the first source with a problem: what, since when.
