@@ -2,12 +2,16 @@
 //!
 //! Terminal input, source events and a 1 s clock become `Msg`s for the pure `app::update`;
 //! effects are run here; the screen is redrawn only after something changed (bursts of
-//! source events are coalesced into one frame). The terminal is restored on every way out:
-//! normal exit, error (guard drop), panic (ratatui's hook), SIGTERM and SIGHUP.
+//! source events are coalesced into one frame), at most every `FRAME_INTERVAL` (≈30 fps, so
+//! a log burst cannot saturate a slow SSH link), and each frame is one synchronized update
+//! (`BeginSynchronizedUpdate` … `EndSynchronizedUpdate`, DEC mode 2026): terminals that know
+//! it never show a half-drawn frame, the others ignore it. The terminal is restored on every
+//! way out: normal exit, error (guard drop), panic (ratatui's hook), SIGTERM and SIGHUP.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio::time::Instant;
 
 use color_eyre::eyre::{Result, WrapErr, bail};
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -28,6 +32,17 @@ use crate::sources::{
 use crate::ui;
 
 const RAFT_INTERVAL: Duration = raft::FAST_INTERVAL;
+/// The shortest time between two frames (≈30 fps).
+const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+
+/// When the next frame may be drawn: `None` when nothing changed, else now or, within
+/// `FRAME_INTERVAL` of the last frame, when that interval ends.
+fn next_frame(dirty: bool, last: Option<Instant>, now: Instant) -> Option<Instant> {
+    if !dirty {
+        return None;
+    }
+    Some(last.map_or(now, |l| (l + FRAME_INTERVAL).max(now)))
+}
 
 /// Restores the terminal when dropped, whatever way the loop ends.
 struct TerminalGuard {
@@ -46,6 +61,19 @@ impl TerminalGuard {
         }));
         Ok(TerminalGuard { terminal })
     }
+}
+
+/// One frame as one synchronized update, so a slow link never shows half of it.
+fn draw_synced<W: std::io::Write>(
+    terminal: &mut ratatui::Terminal<ratatui::backend::CrosstermBackend<W>>,
+    state: &State,
+) -> Result<()> {
+    use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+    crossterm::queue!(terminal.backend_mut(), BeginSynchronizedUpdate).wrap_err("cannot draw")?;
+    let drawn = terminal.draw(|f| ui::render(state, f)).map(|_| ());
+    // End the update even when drawing failed, so the terminal is not left frozen.
+    let ended = crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate);
+    drawn.and(ended).wrap_err("cannot draw")
 }
 
 impl Drop for TerminalGuard {
@@ -173,15 +201,21 @@ pub async fn run_console(
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut dirty = true;
+    let mut last_frame: Option<Instant> = None;
     loop {
-        if dirty {
-            guard
-                .terminal
-                .draw(|f| ui::render(&state, f))
-                .wrap_err("cannot draw")?;
+        let now = Instant::now();
+        let mut frame_at = next_frame(dirty, last_frame, now);
+        if frame_at.is_some_and(|at| at <= now) {
+            draw_synced(&mut guard.terminal, &state)?;
+            last_frame = Some(now);
             dirty = false;
+            frame_at = None;
         }
+        // Changes within the frame interval wait for its end (then one frame shows them all).
+        let pending = frame_at.is_some();
+        let frame_wait = tokio::time::sleep_until(frame_at.unwrap_or(now));
         let msg = tokio::select! {
+            () = frame_wait, if pending => continue,
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
                 Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
@@ -367,4 +401,61 @@ fn spawn_preflight(conn: &Connection, tx: mpsc::Sender<SourceEvent>) -> JoinHand
         };
         let _ = tx.send(ev).await;
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_drawn_only_when_dirty_and_at_most_every_interval() {
+        let t0 = Instant::now();
+        assert_eq!(next_frame(false, None, t0), None);
+        assert_eq!(next_frame(false, Some(t0), t0 + FRAME_INTERVAL), None);
+        // The first frame, and one after a quiet spell, are drawn at once.
+        assert_eq!(next_frame(true, None, t0), Some(t0));
+        let later = t0 + FRAME_INTERVAL * 3;
+        assert_eq!(next_frame(true, Some(t0), later), Some(later));
+        // Within the interval of the last frame: wait for its end.
+        let soon = t0 + Duration::from_millis(5);
+        assert_eq!(next_frame(true, Some(t0), soon), Some(t0 + FRAME_INTERVAL));
+    }
+
+    #[test]
+    fn a_frame_is_one_synchronized_update() {
+        use ratatui::backend::CrosstermBackend;
+        use ratatui::layout::Rect;
+        use ratatui::{Terminal, TerminalOptions, Viewport};
+        let options = TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+        };
+        let mut bytes = Vec::<u8>::new();
+        let mut term = Terminal::with_options(CrosstermBackend::new(&mut bytes), options).unwrap();
+        let state = crate::app::fixtures::incident_state(false);
+        draw_synced(&mut term, &state).unwrap();
+        drop(term);
+        let out = String::from_utf8_lossy(&bytes);
+        // DEC private mode 2026: set before the first cell, reset after the last (what
+        // follows is the terminal's drop showing the cursor again).
+        assert!(out.starts_with("\x1b[?2026h"), "{out:?}");
+        assert!(out.ends_with("\x1b[?2026l\x1b[?25h"), "{out:?}");
+        assert!(out.contains("[BREAK GLASS ACTIVE]"), "{out:?}");
+        assert_eq!(out.matches("\x1b[?2026").count(), 2, "{out:?}");
+    }
+
+    #[test]
+    fn a_burst_of_changes_is_capped_at_about_30_frames_a_second() {
+        // A change every millisecond for one second, drawn whenever a frame is due.
+        let t0 = Instant::now();
+        let mut last = None;
+        let mut frames = 0;
+        for ms in 0..1_000 {
+            let now = t0 + Duration::from_millis(ms);
+            if next_frame(true, last, now).is_some_and(|d| d <= now) {
+                frames += 1;
+                last = Some(now);
+            }
+        }
+        assert!((29..=31).contains(&frames), "{frames} frames");
+    }
 }
