@@ -266,7 +266,20 @@ fn cancelling_sends_nothing_and_sigterm_restores_the_terminal() {
         ],
     );
     t.wait_for("BREAK GLASS");
-    t.keys(&["BTab", "W", "Enter"]);
+    // At 80 columns the header keeps the mode and the break-glass badge whole.
+    let header = |s: &str| s.lines().next().unwrap_or_default().trim_end().to_string();
+    let h = header(&t.wait_for("[BREAK GLASS ACTIVE]"));
+    assert!(
+        h.contains("[READ-ONLY] ") && h.ends_with(" [BREAK GLASS ACTIVE]"),
+        "{h}"
+    );
+    t.keys(&["BTab", "W"]);
+    let h = header(&t.wait_for("[WRITE "));
+    assert!(
+        h.contains("[WRITE ") && h.ends_with(" [BREAK GLASS ACTIVE]"),
+        "{h}"
+    );
+    t.keys(&["Enter"]);
     t.wait_for("breakGlassAck");
     // Enter on the default button is Cancel.
     t.keys(&["Enter"]);
