@@ -96,7 +96,7 @@ fn ellipsize(s: &str, max: usize, middle: bool) -> String {
 }
 
 /// The text each segment shows, or `None` when dropped.
-fn shown(segments: &[Segment], width_: usize) -> Vec<Option<String>> {
+fn shown(segments: &[Segment], cols: usize) -> Vec<Option<String>> {
     let mut out: Vec<Option<String>> = segments.iter().map(|s| s.forms.first().cloned()).collect();
     // An empty form shows nothing (and takes no separator).
     let total = |out: &[Option<String>]| {
@@ -124,7 +124,7 @@ fn shown(segments: &[Segment], width_: usize) -> Vec<Option<String>> {
     order.sort_by_key(|&i| (segments[i].priority, std::cmp::Reverse(i)));
     for &i in &order {
         for form in segments[i].forms.iter().skip(1) {
-            if total(&out) <= width_ {
+            if total(&out) <= cols {
                 return out;
             }
             out[i] = Some(form.clone());
@@ -132,7 +132,7 @@ fn shown(segments: &[Segment], width_: usize) -> Vec<Option<String>> {
     }
     for &i in &order {
         let seg = &segments[i];
-        let over = total(&out).saturating_sub(width_);
+        let over = total(&out).saturating_sub(cols);
         if over == 0 {
             return out;
         }
@@ -150,9 +150,9 @@ fn shown(segments: &[Segment], width_: usize) -> Vec<Option<String>> {
 
 /// The header for `width` columns: the left segments joined by ` · `, the right ones
 /// flush right. Never wider than `width`.
-pub(crate) fn fit(segments: &[Segment], width_: u16) -> Line<'static> {
-    let width_ = usize::from(width_);
-    let texts = shown(segments, width_);
+pub(crate) fn fit(segments: &[Segment], cols: u16) -> Line<'static> {
+    let cols = usize::from(cols);
+    let texts = shown(segments, cols);
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut right: Vec<Span<'static>> = Vec::new();
     for (seg, text) in segments.iter().zip(texts) {
@@ -170,8 +170,8 @@ pub(crate) fn fit(segments: &[Segment], width_: u16) -> Line<'static> {
     }
     let mut line = Line::from(spans);
     let used = line.width() + right.iter().map(Span::width).sum::<usize>();
-    if !right.is_empty() && used < width_ {
-        line.push_span(Span::raw(" ".repeat(width_ - used)));
+    if !right.is_empty() && used < cols {
+        line.push_span(Span::raw(" ".repeat(cols - used)));
     }
     line.extend(right);
     line
