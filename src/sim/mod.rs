@@ -32,6 +32,7 @@ pub mod subres;
 pub mod table;
 pub mod tls;
 pub mod twin;
+pub mod twin_api;
 pub mod twin_cluster;
 pub mod twin_events;
 mod twin_exec;
