@@ -31,6 +31,8 @@ mod cases_follow;
 mod cases_proxy;
 #[path = "real_apiserver/cases_restore.rs"]
 mod cases_restore;
+#[path = "real_apiserver/cases_twin.rs"]
+mod cases_twin;
 #[path = "real_apiserver/cases_watch.rs"]
 mod cases_watch;
 #[path = "real_apiserver/kube.rs"]
@@ -81,6 +83,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_differential::differential_conformance),
         case!(cases_proxy::pod_proxy_reaches_a_node_on_its_pod_ip),
         case!(cases_follow::follow_across_attempts),
+        case!(cases_twin::twin_retries_through_the_real_server),
         // Restarts kwok: after the cases that need it steady.
         case!(cases_follow::follow_resumes_after_a_kubelet_restart),
         case!(cases_watch::watchers_recover_from_an_apiserver_restart),

@@ -29,7 +29,7 @@ fn breakglass(args: &[&str], kubeconfig: &Path, state: &Path) -> Output {
         .unwrap()
 }
 
-async fn run(
+pub(super) async fn run(
     args: Vec<String>,
     kubeconfig: std::path::PathBuf,
     state: std::path::PathBuf,
@@ -42,7 +42,7 @@ async fn run(
     .unwrap()
 }
 
-fn s(v: &[&str]) -> Vec<String> {
+pub(super) fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
 
