@@ -60,8 +60,10 @@ async fn conn(kubeconfig: &Path) -> Connection {
 /// one), the reading's age, and the text of a connection error to a node that is not there.
 fn normalize(mut v: Value) -> Value {
     v["cluster"]["resourceVersion"] = json!("*");
-    for j in v["repairJobs"].as_array_mut().into_iter().flatten() {
-        j["created"] = json!("*");
+    for key in ["repairJobs", "rollbackJobs"] {
+        for j in v[key].as_array_mut().into_iter().flatten() {
+            j["created"] = json!("*");
+        }
     }
     for n in v["raft"]["nodes"].as_array_mut().into_iter().flatten() {
         n["age_ms"] = json!("*");
