@@ -41,6 +41,9 @@ mod kube;
 mod replay;
 #[path = "real_apiserver/rig.rs"]
 mod rig;
+#[expect(dead_code, reason = "the simulator's pty walks use the rest")]
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -84,6 +87,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_proxy::pod_proxy_reaches_a_node_on_its_pod_ip),
         case!(cases_follow::follow_across_attempts),
         case!(cases_twin::twin_retries_through_the_real_server),
+        case!(cases_twin::pty_retry_walk_with_the_twin_as_operator),
         // Restarts kwok: after the cases that need it steady.
         case!(cases_follow::follow_resumes_after_a_kubelet_restart),
         case!(cases_watch::watchers_recover_from_an_apiserver_restart),

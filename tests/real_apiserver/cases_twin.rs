@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use breakglass::sim::scenario::{ACTION_REPAIR, OPERATOR_NAMESPACE, Topology};
 use breakglass::sim::store::Resource;
-use breakglass::sim::twin::spawn_on;
+use breakglass::sim::twin::{TwinHandle, spawn_on};
 use breakglass::sim::twin_api_kube::KubeTwinApi;
 use breakglass::sources::connect::Target;
 use breakglass::sources::{SourceEvent, logfollow, watch};
@@ -24,6 +24,7 @@ use super::cases_console::{run, s};
 use super::kube::wait_for;
 use super::replay;
 use super::rig::Rig;
+use super::tmux::{Tmux, acknowledge};
 
 /// Wait for a console event `f` picks, for at most `secs`.
 async fn until<T>(
@@ -53,14 +54,15 @@ fn served_texts(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
-    let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
-    let cluster = incident.scenario.cluster.clone();
-    let nonce = incident.seeded.nonce.clone();
-    let topo = Topology::of(&incident.scenario);
-    let retry_job = topo.rollback_job(ACTION_REPAIR, 1);
-    let log_file = rig.log_file(&ns);
+/// The twin as the operator of the real server for `incident`: its watches on the cluster
+/// and the operator Deployment, the executor log to the namespace's kubelet log file.
+async fn operator_twin(
+    rig: &Rig,
+    admin: &kube::Client,
+    ns: &str,
+    incident: &replay::Incident,
+) -> TwinHandle {
+    let _ = std::fs::remove_file(rig.log_file(ns));
     // The operator Deployment's pods (run by kwok) make it available, which the twin, as
     // the operator, needs to reconcile at all: their ServiceAccount first.
     let deployment = replay::api_resource(Resource::Deployments);
@@ -70,11 +72,8 @@ pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
         let sa = &d.data["spec"]["template"]["spec"]["serviceAccountName"];
         let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount",
             "metadata": {"name": sa, "namespace": OPERATOR_NAMESPACE}});
-        super::kube::apply(&admin, &obj, None).await.unwrap();
+        super::kube::apply(admin, &obj, None).await.unwrap();
     }
-    let _ = std::fs::remove_file(&log_file);
-
-    // The twin, as the operator: its watch on the cluster and the operator Deployment.
     let target = Target {
         kubeconfig: Some(rig.kubeconfig("admin")),
         ..Target::default()
@@ -82,14 +81,25 @@ pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
     let api = KubeTwinApi::connect(
         target,
         &[
-            (Resource::OpenBaoClusters, ns.clone()),
+            (Resource::OpenBaoClusters, ns.to_string()),
             (Resource::Deployments, OPERATOR_NAMESPACE.to_string()),
         ],
-        log_file.clone(),
+        rig.log_file(ns),
     )
     .unwrap();
     let scenario = incident.scenario.clone().with_speed(4.0).unwrap();
-    let twin = spawn_on(Arc::new(api), scenario);
+    spawn_on(Arc::new(api), scenario)
+}
+
+pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
+    let admin = rig.client("admin").await.unwrap();
+    let incident = replay::incident(&admin, "transient", &ns).await;
+    let cluster = incident.scenario.cluster.clone();
+    let nonce = incident.seeded.nonce.clone();
+    let topo = Topology::of(&incident.scenario);
+    let retry_job = topo.rollback_job(ACTION_REPAIR, 1);
+    let log_file = rig.log_file(&ns);
+    let twin = operator_twin(&rig, &admin, &ns, &incident).await;
 
     // The console, as the responder: cluster, pods and Jobs.
     let responder = rig.client("responder").await.unwrap();
@@ -202,4 +212,32 @@ pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
         w.abort();
     }
     twin.stop().await;
+}
+
+/// The pty Retry walk against the real server: the console (the built binary, in tmux, as
+/// the responder) shows break glass, the responder takes Retry and acknowledges, and the
+/// attempt the twin starts as the operator (`rollback-retry-1`) appears on screen.
+pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String) {
+    let admin = rig.client("admin").await.unwrap();
+    let incident = replay::incident(&admin, "transient", &ns).await;
+    let cluster = incident.scenario.cluster.clone();
+    let twin = operator_twin(&rig, &admin, &ns, &incident).await;
+    let kubeconfig = rig.kubeconfig_in("responder", &ns).unwrap();
+    let walk = tokio::task::spawn_blocking(move || {
+        let kc = kubeconfig.display().to_string();
+        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
+        t.wait_for("BREAK GLASS");
+        // (The seeded attempt's log is not served: its pod is on a node no kubelet runs.)
+        acknowledge(&t);
+        t.wait_for("rollback-retry-1");
+        t.wait_for("[READ-ONLY]");
+        t.keys(&["q"]);
+        assert_eq!(t.wait_dead(), "0");
+        t.assert_restored();
+    });
+    let result = walk.await;
+    twin.stop().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
 }
