@@ -161,7 +161,8 @@ impl Twin {
                     self.reconcile(&mut busy, &mut scripts, &done_tx);
                 }
                 Some(_) = scripts.join_next(), if !scripts.is_empty() => {}
-                _ = ttl.tick() => {
+                // The TTL controller's part: a real server runs its own.
+                _ = ttl.tick(), if self.store.plays_workloads() => {
                     super::twin_kube::sweep(&self.store, &self.topo.namespace, Timestamp::now());
                 }
                 _ = tick.tick() => {
@@ -224,8 +225,9 @@ impl Twin {
 
     /// The restore controller runs in the operator too: while it is up, every
     /// OpenBaoRestore not finished yet gets one script (`twin_restore`).
+    /// Not played on a real API server yet: its restore Jobs' pods are the twin's own.
     fn restores(&self, scripts: &mut JoinSet<()>) {
-        if !self.operator_available() {
+        if !self.store.plays_workloads() || !self.operator_available() {
             return;
         }
         let controller = RestoreController {
@@ -245,9 +247,12 @@ impl Twin {
         operator_available(d.as_ref())
     }
 
-    /// Plays the Deployment controller for the operator: after a scale, the pods come (or
-    /// go) and the status follows `spec.replicas`.
+    /// Plays the Deployment controller for the operator (a real server runs its own): after
+    /// a scale, the pods come (or go) and the status follows `spec.replicas`.
     fn deployment_controller(&self, deployment: &Value, scripts: &mut JoinSet<()>) {
+        if !self.store.plays_workloads() {
+            return;
+        }
         if deployment.pointer("/metadata/name").and_then(Value::as_str) != Some(OPERATOR_DEPLOYMENT)
         {
             return;

@@ -204,10 +204,15 @@ impl KubeTwinApi {
 impl TwinApi for KubeTwinApi {
     fn get(&self, r: Resource, ns: &str, name: &str) -> Option<Value> {
         let (api, n) = (self.api(r, ns), name.to_string());
-        self.call(async move { api.get_opt(&n).await.map_err(api_error) })
-            .ok()
-            .flatten()
-            .map(to_value)
+        // An error reads as absent: the twin reconciles level-triggered and tries again on
+        // the next change.
+        match self.call(async move { api.get_opt(&n).await.map_err(api_error) }) {
+            Ok(o) => o.map(to_value),
+            Err(e) => {
+                tracing::debug!(error = %e.message, "operator twin: get");
+                None
+            }
+        }
     }
 
     fn list(&self, r: Resource, ns: Option<&str>) -> (Vec<Value>, String) {
@@ -217,7 +222,10 @@ impl TwinApi for KubeTwinApi {
                 l.items.into_iter().map(to_value).collect(),
                 l.metadata.resource_version.unwrap_or_default(),
             ),
-            Err(_) => (Vec::new(), String::new()),
+            Err(e) => {
+                tracing::debug!(error = %e.message, "operator twin: list");
+                (Vec::new(), String::new())
+            }
         }
     }
 
