@@ -1,6 +1,6 @@
 //! breakglass: a terminal console for a failed OpenBao Blue/Green rollback (break glass).
 //!
-//! Data flow (see `../shared/design/architecture.md`):
+//! Data flow (see the house style in README "How it is built"):
 //! `sources` (kube-rs watchers, log follower, Raft poller, action executor) send
 //! [`sources::SourceEvent`]s; the app loop turns them and terminal input into
 //! [`app::Msg`]s for the pure [`app::update`], runs the returned [`app::Effect`]s and draws

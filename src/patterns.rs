@@ -55,7 +55,7 @@ impl Severity {
 pub enum RuleSource {
     /// The runbook's log table (`failed-rollback.md`).
     Runbook,
-    /// Strings the operator's executor code really prints (operator-facts §3.6).
+    /// Strings the operator's executor code really prints (dc-tec/openbao-operator@002fbdd `cmd/bao-upgrade/main.go` and the executor in `internal/upgrade`).
     OperatorCode,
 }
 
@@ -97,7 +97,7 @@ pub struct Rule {
     pub meaning: String,
     pub path: Resolution,
     pub source: RuleSource,
-    /// False for runbook strings that the real operator never prints (operator-facts §0.5).
+    /// False for runbook strings that the real operator never prints (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go`).
     pub in_operator_code: bool,
     /// The operator lines whose source prints this string (`0.1`, `0.2-0.5.0`, `0.6`);
     /// empty: none does; None: the rule does not say (user rules may leave it out).

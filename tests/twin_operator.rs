@@ -1,5 +1,5 @@
 //! When the twin does not act, and the runbook's "stay Green / revert" variant
-//! (operator-facts §1.2 `spec.paused`, §5.5 scaling the controller, §9 Path B variants).
+//! (dc-tec/openbao-operator@002fbdd `api/v1alpha1/openbaocluster_types.go` `spec.paused`, `cmd/controller/run.go` scaling the controller, `internal/upgrade/bluegreen/manager.go` Path B variants).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

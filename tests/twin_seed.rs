@@ -1,5 +1,5 @@
 //! Seeding: the store holds what the real operator would have left behind, under the names
-//! the console relies on (operator-facts §3.3–3.5, §4.1, §5.2, §5.5), and the cluster is
+//! the console relies on (dc-tec/openbao-operator@002fbdd `internal/upgrade/job.go`, `internal/infra/manager.go`, `internal/backup/naming.go`, `cmd/controller/run.go`, `dist/install.yaml`), and the cluster is
 //! valid against the real CRD.
 #![allow(
     clippy::unwrap_used,

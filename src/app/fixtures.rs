@@ -1,5 +1,5 @@
 //! Test fixtures: the break-glass incident of the runbook, with the operator's real strings
-//! (operator-facts §2.3, §3.3, §3.6), fed through `update` like the runtime would.
+//! (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/break_glass.go`, `internal/upgrade/job.go` `upgradeExecutorJobName`, `cmd/bao-upgrade/main.go` and the executor in `internal/upgrade`), fed through `update` like the runtime would.
 
 use jiff::Timestamp;
 
@@ -214,7 +214,7 @@ pub fn incident_state(color: bool) -> State {
     s
 }
 
-/// One of OpenBao's recorded answers, copied from `../shared/openbao/samples/` into
+/// One of OpenBao 2.7's recorded answers, vendored into
 /// `tests/fixtures/openbao/` so a clean clone tests without the shared directory.
 pub fn openbao_sample(name: &str) -> String {
     let path = format!(

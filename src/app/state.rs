@@ -354,7 +354,7 @@ impl State {
     }
 
     /// Green pods the operator treats as failing: an acknowledgement then aborts instead
-    /// of retrying (operator-facts §3.1).
+    /// of retrying (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go`).
     pub fn failing_green(&self) -> Vec<String> {
         self.incident
             .pods_on(Side::Green)

@@ -2,7 +2,7 @@
 //!
 //! Parsed from the raw JSON the API server sends (sources hold `DynamicObject`s), so one
 //! malformed object becomes a visible [`ParseError`] instead of a failed watch.
-//! Field meanings: `../shared/domain/operator-facts.md` §1.3 and §2.
+//! Field meanings: dc-tec/openbao-operator@002fbdd `api/v1alpha1/openbaocluster_types.go` and `internal/upgrade/bluegreen/break_glass.go`.
 
 use jiff::Timestamp;
 use serde::Deserialize;

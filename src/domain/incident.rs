@@ -1,7 +1,7 @@
 //! The incident snapshot: everything the panes show, assembled from watched objects.
 //!
 //! Pods are grouped Blue/Green by the `openbao.org/revision` label against
-//! `status.blueGreen.blueRevision`/`greenRevision` (operator-facts §4.1). Repair Jobs are
+//! `status.blueGreen.blueRevision`/`greenRevision` (dc-tec/openbao-operator@002fbdd `internal/infra/manager.go`). Repair Jobs are
 //! recognised by their annotations (§3.5), never by name patterns from the runbook.
 
 use jiff::Timestamp;
@@ -104,7 +104,7 @@ impl PodView {
         }
     }
 
-    /// Crash-looping Green makes the operator abort instead of retry (operator-facts §3.1).
+    /// Crash-looping Green makes the operator abort instead of retry (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go`).
     pub fn is_failing(&self) -> bool {
         matches!(
             self.waiting_reason.as_deref(),

@@ -1,4 +1,4 @@
-//! The operator's naming algorithms (operator-facts §3.3), so the console finds the real
+//! The operator's naming algorithms (dc-tec/openbao-operator@002fbdd `internal/upgrade/job.go` `upgradeExecutorJobName`), so the console finds the real
 //! objects and the simulator's twin creates them exactly as the operator would.
 
 use sha2::{Digest, Sha256};
@@ -81,7 +81,7 @@ pub fn revision(version: &str, image: &str, replicas: i32) -> String {
 mod tests {
     use super::*;
 
-    // Vectors from operator-facts §3.3, computed there with the operator's algorithm.
+    // Vectors from dc-tec/openbao-operator@002fbdd `internal/upgrade/job.go` `upgradeExecutorJobName`, computed with the operator's algorithm.
     const BLUE: &str = "e8983038c519c718";
     const GREEN: &str = "269c4f7ba494030d";
 

@@ -24,7 +24,7 @@ pub struct Peer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     /// `remove-peer` of every server on this side: they leave the configuration, so the
-    /// quorum shrinks with them (RollbackCleanup's peer removal, operator-facts §3.7).
+    /// quorum shrinks with them (RollbackCleanup's peer removal, dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go` `handlePhaseRollbackCleanup`).
     RemoveSide(Side),
     /// The pods of this side go away but stay in the configuration (a StatefulSet deleted
     /// without Raft repair, PVCs wiped): they still count towards the quorum, unhealthy.
@@ -171,7 +171,7 @@ pub fn impact(incident: &Incident, change: Change) -> String {
     }
 }
 
-/// RollbackCleanup after a successful repair (operator-facts §3.7, inferred from code): the
+/// RollbackCleanup after a successful repair (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go` `handlePhaseRollbackCleanup`, inferred from code): the
 /// repair leaves Blue as the voters and Green as non-voters, then remove-blue-peers runs.
 pub fn cleanup_impact(incident: &Incident) -> String {
     match peers(incident) {
@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn removing_blue_after_repair_leaves_no_voters() {
         // After a successful repair Blue are the voters; RollbackCleanup's literal
-        // behaviour (operator-facts §3.7) removes them.
+        // behaviour (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go` `handlePhaseRollbackCleanup`) removes them.
         let peers = vec![
             peer("b0", Side::Blue, true, true),
             peer("b1", Side::Blue, true, true),

@@ -1,6 +1,6 @@
 //! Raft readings per node and the comparisons the Raft pane and the decision panel use.
 //!
-//! Blue and Green are one Raft cluster (operator-facts §4.5): "divergence" is replication
+//! Blue and Green are one Raft cluster (dc-tec/openbao-operator@002fbdd `runBlueGreenWaitGreenSynced` and `internal/raft/autopilot.go`): "divergence" is replication
 //! lag, measured against the highest committed index any node reports.
 
 use jiff::Timestamp;
@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::incident::Side;
 use super::raft_members::Membership;
 
-/// The executor's sync threshold (entries), operator-facts §4.5: a forward-path number (the
+/// The executor's sync threshold (entries), dc-tec/openbao-operator@002fbdd `runBlueGreenWaitGreenSynced` and `internal/raft/autopilot.go`: a forward-path number (the
 /// Syncing phase waits for Green to be this close before promotion). The rollback makes no
 /// index check; every display labels it so.
 pub const SYNC_THRESHOLD: u64 = 100;

@@ -1,6 +1,6 @@
 //! Raft membership as the token-gated endpoints tell it: voters from
 //! `sys/storage/raft/configuration`, per-server health and failure tolerance from
-//! `sys/storage/raft/autopilot/state` (operator-facts §4.3).
+//! `sys/storage/raft/autopilot/state` (dc-tec/openbao-operator@002fbdd `internal/constants/api.go`).
 //!
 //! Without a token these are not known, which is a state of its own ("needs token"),
 //! never an error; a refused token (403) is shown as such. Node id = pod name (§4.2).
@@ -133,7 +133,7 @@ pub fn green_voters(readings: &[RaftReading], members: &Membership) -> Option<Ve
     )
 }
 
-/// The operator is rolling back (`RollingBack` or `RollbackCleanup`, operator-facts §3.1).
+/// The operator is rolling back (`RollingBack` or `RollbackCleanup`, dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go`).
 pub fn rolling_back(cluster: Option<&ClusterView>) -> bool {
     cluster
         .and_then(|c| c.blue_green.as_ref())

@@ -1,4 +1,4 @@
-//! Following an OpenBaoRestore the console created (operator-facts §5.3): its
+//! Following an OpenBaoRestore the console created (dc-tec/openbao-operator@002fbdd `internal/restore/manager.go`): its
 //! `status.phase`/`status.message`, the restore Job `restore-<name>` (container `restore`)
 //! and its log, and what of it goes into the journal. Pure; `sources::restore_follow`
 //! reads, `app::wizard_flow` applies, `ui::wizard` shows.

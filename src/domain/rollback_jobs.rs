@@ -18,7 +18,7 @@ use super::incident::{
 };
 use super::naming;
 
-/// 0.1's RollbackCleanup action (it removed the Blue peers; operator-facts §3.7), also the
+/// 0.1's RollbackCleanup action (it removed the Blue peers; dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go` `handlePhaseRollbackCleanup`), also the
 /// forward Cleanup's action on every line (told apart by its run ID).
 pub const ACTION_REMOVE_BLUE_PEERS: &str = "bluegreen-remove-blue-peers";
 

@@ -34,7 +34,7 @@ fn the_builtin_file_loads_without_problems() {
     assert_eq!(ids.len(), set.rules().len(), "ids are unique");
 }
 
-/// Every rule against a line the real executor prints (operator-facts §3.6), built with the
+/// Every rule against a line the real executor prints (dc-tec/openbao-operator@002fbdd `cmd/bao-upgrade/main.go` and the executor in `internal/upgrade`), built with the
 /// simulator's zap encoder: the rule that gives the line its meaning, and the badge.
 #[test]
 fn real_executor_lines_get_their_meaning() {

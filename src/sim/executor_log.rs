@@ -1,5 +1,5 @@
 //! Log lines of the operator's upgrade executor (`cmd/bao-upgrade`), in its real format
-//! (operator-facts §3.6), for the simulated Job pods' `upgrade-executor` container.
+//! (dc-tec/openbao-operator@002fbdd `cmd/bao-upgrade/main.go` and the executor in `internal/upgrade`), for the simulated Job pods' `upgrade-executor` container.
 //!
 //! controller-runtime's zap in development mode writes
 //! `<ISO8601 ms>\t<LEVEL>\t<message>\t{"key": "value", ...}` with the executor's common fields
@@ -174,7 +174,7 @@ pub fn finished_log(
     lines
 }
 
-/// The backup executor's success line for the pre-upgrade snapshot (operator-facts §5.2).
+/// The backup executor's success line for the pre-upgrade snapshot (dc-tec/openbao-operator@002fbdd `internal/backup/naming.go`).
 pub fn snapshot_completed_line(key: &str, size: u64) -> String {
     format!("Backup completed successfully: {key} (size: {size} bytes)")
 }

@@ -2,7 +2,7 @@
 //! (`/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy/{path}`): OpenBao's HTTP API.
 //!
 //! CONTRACT: the server calls a [`PodProxy`]; the twin provides one with simulated
-//! `sys/leader` / `sys/health` answers in the real JSON shapes (`../shared/openbao/samples/`).
+//! `sys/leader` / `sys/health` answers in the real JSON shapes (OpenBao 2.7's recorded answers).
 //! The Raft issue plugs real `bao` nodes in behind the same trait.
 //!
 //! The request's `X-Vault-Token` header (if any) is passed on, so token-gated endpoints

@@ -1,9 +1,9 @@
 //! Simulated OpenBao nodes behind the API server's pod proxy (port 8200): a Raft model per
 //! pod (committed/applied index, leader, sealed, reachable), advanced by the twin's ticker,
 //! answering the unauthenticated `GET /v1/sys/leader` and `/v1/sys/health` in the real JSON
-//! shapes and status codes (`../shared/openbao/samples/`).
+//! shapes and status codes (OpenBao 2.7's recorded answers).
 //!
-//! Blue and Green are one Raft cluster (operator-facts §4.5): one leader, followers that
+//! Blue and Green are one Raft cluster (dc-tec/openbao-operator@002fbdd `runBlueGreenWaitGreenSynced` and `internal/raft/autopilot.go`): one leader, followers that
 //! trail it, or (stalled Blue in `persistent`) stop replicating. The twin changes the model
 //! as the incident unfolds (Blue catches up and takes leadership after a successful repair,
 //! Green nodes disappear when their pods are deleted); the console's Raft poller reads it.

@@ -100,7 +100,7 @@ pub async fn acknowledge_recorded(
 }
 
 /// The merge patch that reverts `spec.version` (and `spec.image` when it is set) to Blue's,
-/// so the Idle handler does not start the upgrade again (operator-facts §3.1).
+/// so the Idle handler does not start the upgrade again (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go`).
 pub fn revert_patch(fresh: &ClusterView) -> Option<Value> {
     let version = fresh.current_version.as_deref()?;
     let mut spec = json!({ "version": version });

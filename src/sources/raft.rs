@@ -46,7 +46,7 @@ pub const QUIET_ROUNDS: u32 = 5;
 /// The simulator's pod annotation naming what answers behind the pod proxy.
 const ENDPOINTS_ANNOTATION: &str = "sim.breakglass.dev/openbao-endpoints";
 
-/// The fields of `sys/leader` the console uses (`../shared/openbao/samples/sys-leader.*`).
+/// The fields of `sys/leader` the console uses (OpenBao 2.7's recorded `sys/leader` answers).
 #[derive(Debug, Deserialize)]
 struct LeaderResponse {
     #[serde(default)]

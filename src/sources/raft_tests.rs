@@ -11,7 +11,7 @@ fn ok(body: &str) -> Answer {
 
 #[test]
 fn parses_the_real_sys_leader_shape() {
-    // ../shared/openbao/samples/sys-leader.active.200.json
+    // OpenBao 2.7's recorded `sys/leader` answers
     let body = r#"{"ha_enabled":true,"is_self":true,"active_time":"2026-01-01T00:00:00Z","leader_address":"http://127.0.0.1:18200","leader_cluster_address":"https://127.0.0.1:18201","performance_standby":false,"performance_standby_last_remote_wal":0,"raft_committed_index":2040,"raft_applied_index":2040}"#;
     let r = reading(
         "prod-cluster-e8983038c519c718-0",
@@ -60,7 +60,7 @@ fn a_failed_read_is_unreachable_with_the_reason() {
 
 #[test]
 fn a_sealed_node_is_sealed_not_just_unreachable() {
-    // ../shared/openbao/samples/sys-leader.sealed.503.json
+    // OpenBao 2.7's recorded `sys/leader` answers
     let sealed = Answer {
         status: 503,
         body: "{\n  \"errors\": [\n    \"Vault is sealed\"\n  ]\n}\n".into(),

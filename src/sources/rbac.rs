@@ -59,7 +59,7 @@ impl Need {
 /// to a responder holding only that Role (found by tests/real_apiserver.rs).
 pub const OPERATOR_NAMESPACE: &str = "openbao-operator-system";
 
-/// What each path sends (operator-facts §6.1).
+/// What each path sends (dc-tec/openbao-operator@002fbdd the Roles in `dist/install.yaml`).
 pub fn needs(namespace: &str) -> Vec<Need> {
     let ns = || Some(namespace.to_string());
     let n = |path, verb, group, resource, subresource, namespace| Need {

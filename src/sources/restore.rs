@@ -19,7 +19,7 @@ use crate::domain::restore::{restore_ack_patch, restore_ack_refuse_reason};
 use crate::domain::restore_status::RestoreStatus;
 use crate::journal::Recorder;
 
-/// The labels the operator's controller Deployment carries (operator-facts §5.5).
+/// The labels the operator's controller Deployment carries (dc-tec/openbao-operator@002fbdd `cmd/controller/run.go`, `dist/install.yaml`).
 pub const OPERATOR_SELECTOR: &str =
     "app.kubernetes.io/name=openbao-operator,app.kubernetes.io/component=controller";
 

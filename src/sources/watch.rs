@@ -32,7 +32,7 @@ pub fn pod_selector(cluster: &str) -> String {
     format!("{LABEL_CLUSTER}={cluster},{LABEL_REVISION}")
 }
 
-/// Label selector of a cluster's upgrade executor Jobs (operator-facts §3.4).
+/// Label selector of a cluster's upgrade executor Jobs (dc-tec/openbao-operator@002fbdd `internal/upgrade/job.go` `buildUpgradeExecutorJob`).
 pub fn job_selector(cluster: &str) -> String {
     format!("{LABEL_CLUSTER}={cluster},{LABEL_COMPONENT}=upgrade")
 }

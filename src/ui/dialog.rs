@@ -147,15 +147,18 @@ fn confirm_lines(
         Ok(_) => None,
     };
     if let Some(reason) = changed {
-        out.push(Line::from(vec![
-            Span::styled("[CHANGED]", t.error()),
-            Span::raw(format!(
-                " {}: Acknowledge will send nothing.",
-                clean(&reason)
-            )),
-        ]));
+        out.push(changed_line(t, &reason, "Acknowledge will send nothing"));
     }
     out
+}
+
+/// The live check's warning in a confirmation: what changed since the dialog opened, and
+/// that confirming now sends nothing.
+pub(crate) fn changed_line(t: Theme, reason: &str, consequence: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled("[CHANGED]", t.error()),
+        Span::raw(format!(" {}: {consequence}.", clean(reason))),
+    ])
 }
 
 /// What the operator of the detected line does after the acknowledgement: the step it

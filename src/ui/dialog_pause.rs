@@ -6,6 +6,7 @@
 use ratatui::text::{Line, Span};
 
 use super::clean;
+use super::dialog::changed_line;
 use super::theme::Theme;
 use crate::app::State;
 use crate::app::pause_repair::PauseTarget;
@@ -72,13 +73,11 @@ pub(crate) fn lines(state: &State, target: &PauseTarget, t: Theme) -> Vec<Line<'
         Ok(_) => None,
     };
     if let Some(reason) = changed {
-        out.push(Line::from(vec![
-            Span::styled("[CHANGED]", t.error()),
-            Span::raw(format!(
-                " {}: the confirmation will send nothing.",
-                clean(&reason)
-            )),
-        ]));
+        out.push(changed_line(
+            t,
+            &reason,
+            "the confirmation will send nothing",
+        ));
     }
     out
 }
@@ -125,10 +124,7 @@ pub(crate) fn restore_ack_lines(
         "Tab: Cancel → Resume → Abandon. Never acknowledge break glass while the restore is held.",
     ));
     if let Err(reason) = state.restore_ack_target() {
-        out.push(Line::from(vec![
-            Span::styled("[CHANGED]", t.error()),
-            Span::raw(format!(" {}: nothing will be sent.", clean(&reason))),
-        ]));
+        out.push(changed_line(t, &reason, "nothing will be sent"));
     }
     out
 }

@@ -57,8 +57,9 @@ async fn conn(kubeconfig: &Path) -> Connection {
 
 /// What may differ between two servers holding the same objects: server-made identities and
 /// times (uids, resourceVersions, creationTimestamp — the real server cannot be given a past
-/// one), the reading's age, and the text of a connection error to a node that is not there.
-fn normalize(mut v: Value) -> Value {
+/// one, so the Jobs' `created` too), the reading's age, and the text of a connection error to
+/// a node that is not there.
+pub(super) fn normalize(mut v: Value) -> Value {
     v["cluster"]["resourceVersion"] = json!("*");
     for key in ["repairJobs", "rollbackJobs"] {
         for j in v[key].as_array_mut().into_iter().flatten() {
@@ -112,6 +113,15 @@ pub async fn status_json_equals_the_simulator(rig: Arc<Rig>, ns: String) {
     assert_eq!(
         r["cluster"]["breakGlass"]["nonce"],
         json!(incident.seeded.nonce)
+    );
+    // The operator line, named from the real CRD's schema (the simulator serves the same).
+    assert_eq!(r["operator"]["generation"], "0.1", "{:#}", r["operator"]);
+    assert!(
+        r["operator"]["evidence"][0].as_str().is_some_and(
+            |e| e.starts_with("CRD openbaoclusters.openbao.org: breakGlass.reason lacks")
+        ),
+        "{:#}",
+        r["operator"]
     );
     let (r, sm) = (normalize(r), normalize(sm));
     if r != sm {

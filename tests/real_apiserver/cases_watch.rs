@@ -121,7 +121,7 @@ pub async fn watchers_see_changes_and_unreadable_objects(rig: Arc<Rig>, ns: Stri
     })
     .await;
     // The shipped CRD back for the cases after this one.
-    super::kube::install_crds(&admin).await.unwrap();
+    super::kube::install_crds(&admin, "0.1").await.unwrap();
     assert!(
         problem.contains(&cluster) && problem.contains("two"),
         "{problem}"

@@ -143,13 +143,13 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The CRD generation to install. Both generations define `openbaoclusters.openbao.org` and
-/// `openbaorestores.openbao.org` at `v1alpha1`, so one server holds one of them: the 0.1
-/// CRDs (`assets/crds/*.yaml`) unless `BREAKGLASS_REAL_APISERVER_CRDS=0.6` asks for
-/// `assets/crds/0.6/*.yaml`.
-fn crd_dir() -> std::path::PathBuf {
-    match std::env::var("BREAKGLASS_REAL_APISERVER_CRDS").as_deref() {
-        Ok("0.6") => repo().join("assets/crds/0.6"),
+/// The CRDs of one operator generation: `assets/crds/` (0.1) or `assets/crds/0.6/`. Both
+/// define `openbaoclusters.openbao.org` and `openbaorestores.openbao.org` at `v1alpha1`, so
+/// one server holds one generation: the main server the 0.1 CRDs, the second (`rig06.rs`)
+/// the 0.6 ones.
+pub fn crd_dir(generation: &str) -> std::path::PathBuf {
+    match generation {
+        "0.6" => repo().join("assets/crds/0.6"),
         _ => repo().join("assets/crds"),
     }
 }
@@ -178,7 +178,7 @@ pub async fn wait_servable(
 
 /// Install the repository's CRDs of one generation ([`crd_dir`]) and wait until each is
 /// Established and servable. Returns the files installed.
-pub async fn install_crds(admin: &Client) -> Result<Vec<String>, RigError> {
+pub async fn install_crds(admin: &Client, generation: &str) -> Result<Vec<String>, RigError> {
     let mut installed = Vec::new();
     let crd_ar = ApiResource::from_gvk(&GroupVersionKind::gvk(
         "apiextensions.k8s.io",
@@ -186,7 +186,7 @@ pub async fn install_crds(admin: &Client) -> Result<Vec<String>, RigError> {
         "CustomResourceDefinition",
     ));
     let api: Api<DynamicObject> = Api::all_with(admin.clone(), &crd_ar);
-    let dirs = [crd_dir()];
+    let dirs = [crd_dir(generation)];
     if yaml_files(&dirs[0]).is_empty() {
         return Err(RigError(format!("no CRDs in {}", dirs[0].display())));
     }

@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::scenario::Scenario;
 use breakglass::sim::store::{Resource, Store};
 use breakglass::sim::twin::model_for;
@@ -48,11 +49,12 @@ pub fn api_resource(r: Resource) -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk(r.group(), r.version(), r.kind()))
 }
 
-/// The scenario `name` with its namespace set to `ns`, seeded into a fresh store.
-pub fn seeded(name: &str, ns: &str) -> (Scenario, Seeded, Arc<Store>) {
-    let mut scenario = Scenario::named(name).unwrap();
+/// The scenario `name` as operator line `line` plays it, with its namespace set to `ns`,
+/// seeded into a fresh store.
+pub fn seeded_on(name: &str, ns: &str, line: OperatorLine) -> (Scenario, Seeded, Arc<Store>) {
+    let mut scenario = Scenario::named(name).unwrap().with_operator(line).unwrap();
     scenario.namespace = ns.to_string();
-    let store = Store::new();
+    let store = Store::for_operator(line);
     let seeded = seed(&store, &scenario, &model_for(&scenario)).unwrap();
     (scenario, seeded, store)
 }
@@ -66,7 +68,12 @@ fn rewrite_uids(v: &Value, uids: &BTreeMap<String, String>) -> Value {
 }
 
 /// The object as a create request for the real server; returns it and its status.
-fn prepare(r: Resource, obj: &Value, uids: &BTreeMap<String, String>, n: usize) -> (Value, Value) {
+pub fn prepare(
+    r: Resource,
+    obj: &Value,
+    uids: &BTreeMap<String, String>,
+    n: usize,
+) -> (Value, Value) {
     let mut obj = rewrite_uids(obj, uids);
     let status = obj
         .as_object_mut()
@@ -123,9 +130,15 @@ fn prepare(r: Resource, obj: &Value, uids: &BTreeMap<String, String>, n: usize) 
     (obj, status)
 }
 
-/// Seed scenario `name` into `ns` on the real server (as `admin`).
+/// Seed scenario `name` into `ns` on the real server (as `admin`), 0.1 line.
 pub async fn incident(admin: &Client, name: &str, ns: &str) -> Incident {
-    let (scenario, seeded, store) = seeded(name, ns);
+    incident_on(admin, name, ns, OperatorLine::V01).await
+}
+
+/// Seed scenario `name` as operator line `line` plays it into `ns` on the server `admin`
+/// talks to (the 0.6 server for [`OperatorLine::V06`]).
+pub async fn incident_on(admin: &Client, name: &str, ns: &str, line: OperatorLine) -> Incident {
+    let (scenario, seeded, store) = seeded_on(name, ns, line);
     // The ServiceAccounts the operator creates (admission refuses pods naming a missing one).
     let (pods, _) = store.list(Resource::Pods, Some(ns));
     let mut accounts: Vec<&str> = pods

@@ -6,7 +6,8 @@
 //! Addresses (all in 198.51.100.0/24, routed `local` on lo inside the namespace):
 //! `.1` kube-apiserver (advertise + bind), `.2` the kwok node (InternalIP, kubelet API),
 //! `.16/28` the service range (the `kubernetes` Service gets `.17`), `.128/25` pod IPs.
-//! etcd and the controllers' own health ports stay on 127.0.0.1.
+//! etcd and the controllers' own health ports stay on 127.0.0.1. `.4` is a second
+//! kube-apiserver holding the 0.6 CRDs (`rig06.rs`), started when a case first asks for it.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use tokio::process::{Child, Command};
 pub const RANGE: &str = "198.51.100.0/24";
 pub const APISERVER_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 pub const NODE_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+pub const APISERVER06_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 4);
 pub const SERVICE_RANGE: &str = "198.51.100.16/28";
 pub const POD_CIDR: &str = "198.51.100.128/25";
 pub const NODE_NAME: &str = "kwok-node";
@@ -46,7 +48,7 @@ impl std::fmt::Display for RigError {
     }
 }
 
-fn err(what: &str, e: impl std::fmt::Display) -> RigError {
+pub(super) fn err(what: &str, e: impl std::fmt::Display) -> RigError {
     RigError(format!("{what}: {e}"))
 }
 
@@ -65,10 +67,14 @@ pub struct Rig {
     pub server: String,
     pub ca_pem: String,
     pub version: String,
+    /// etcd's client URL (both API servers use it, under their own prefixes).
+    pub etcd_url: String,
+    /// The 0.6 server's URL once started (`rig06.rs`).
+    pub(super) v06: tokio::sync::OnceCell<String>,
     components: Mutex<Vec<Component>>,
 }
 
-fn free_port(ip: Ipv4Addr) -> Result<u16, RigError> {
+pub fn free_port(ip: Ipv4Addr) -> Result<u16, RigError> {
     let l = TcpListener::bind(SocketAddr::from((ip, 0))).map_err(|e| err("free port", e))?;
     Ok(l.local_addr().map_err(|e| err("free port", e))?.port())
 }
@@ -120,7 +126,7 @@ fn serving(pki: &Pki, cn: &str, sans: &[&str]) -> Result<(String, String), RigEr
     Ok((cert.pem(), key.serialize_pem()))
 }
 
-fn write(path: &Path, text: &str) -> Result<(), RigError> {
+pub fn write(path: &Path, text: &str) -> Result<(), RigError> {
     std::fs::write(path, text).map_err(|e| err(&path.display().to_string(), e))
 }
 
@@ -154,14 +160,26 @@ impl Rig {
 
     /// A kubeconfig for `user` whose context namespace is `namespace`.
     pub fn kubeconfig_in(&self, user: &str, namespace: &str) -> Result<PathBuf, RigError> {
+        let path = self.dir.join(format!("kubeconfig-{user}-{namespace}"));
+        self.write_kubeconfig(&path, &self.server, user, namespace)?;
+        Ok(path)
+    }
+
+    /// Write a kubeconfig for `user` of the server at `server` into `path`.
+    pub fn write_kubeconfig(
+        &self,
+        path: &Path,
+        server: &str,
+        user: &str,
+        namespace: &str,
+    ) -> Result<(), RigError> {
         let token = USERS
             .iter()
             .find(|u| u.0 == user)
             .map(|u| u.1)
             .ok_or_else(|| RigError(format!("no user {user}")))?;
-        let path = self.dir.join(format!("kubeconfig-{user}-{namespace}"));
         let yaml = kubeconfig_yaml(
-            &self.server,
+            server,
             &self.ca_pem,
             &[KubeconfigContext {
                 context: user.into(),
@@ -170,21 +188,13 @@ impl Rig {
                 namespace: namespace.into(),
             }],
         );
-        write(&path, &yaml)?;
-        Ok(path)
+        write(path, &yaml)
     }
 
     /// A client for `user`, made by the console's own `connect` (no kube-rs retries: a 503
     /// from the pod proxy is an answer, not something to retry for minutes).
     pub async fn client(&self, user: &str) -> Result<Client, RigError> {
-        let target = Target {
-            kubeconfig: Some(self.kubeconfig(user)),
-            ..Target::default()
-        };
-        Ok(connect(&target)
-            .await
-            .map_err(|e| err("connect", e))?
-            .client)
+        client_of(&self.kubeconfig(user)).await
     }
 
     fn components(&self) -> std::sync::MutexGuard<'_, Vec<Component>> {
@@ -193,7 +203,12 @@ impl Rig {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn spawn(&self, name: &'static str, bin: &str, args: &[String]) -> Result<(), RigError> {
+    pub(super) fn spawn(
+        &self,
+        name: &'static str,
+        bin: &str,
+        args: &[String],
+    ) -> Result<(), RigError> {
         let log = self.dir.join(format!("{name}.log"));
         let out = std::fs::OpenOptions::new()
             .create(true)
@@ -272,6 +287,7 @@ impl Rig {
             "kube-apiserver",
             &[
                 "198.51.100.1",
+                "198.51.100.4",
                 "198.51.100.17",
                 "127.0.0.1",
                 "kubernetes",
@@ -318,16 +334,18 @@ impl Rig {
             );
             write(&dir.join(format!("kubeconfig-{user}")), &yaml)?;
         }
+        let etcd_url = format!("http://127.0.0.1:{etcd_client}");
         let mut rig = Rig {
             dir: dir.clone(),
             tools,
             server,
             ca_pem: pki.ca_pem.clone(),
             version: String::new(),
+            etcd_url: etcd_url.clone(),
+            v06: tokio::sync::OnceCell::new(),
             components: Mutex::new(Vec::new()),
         };
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let etcd_url = format!("http://127.0.0.1:{etcd_client}");
         let peer_url = format!("http://127.0.0.1:{etcd_peer}");
         rig.spawn(
             "etcd",
@@ -354,40 +372,7 @@ impl Rig {
         rig.spawn(
             "kube-apiserver",
             "kube-apiserver",
-            &s(&[
-                "--etcd-servers",
-                &etcd_url,
-                "--bind-address",
-                &APISERVER_IP.to_string(),
-                "--advertise-address",
-                &APISERVER_IP.to_string(),
-                "--secure-port",
-                &api_port.to_string(),
-                "--tls-cert-file",
-                &p("apiserver.crt"),
-                "--tls-private-key-file",
-                &p("apiserver.key"),
-                "--client-ca-file",
-                &p("ca.crt"),
-                "--token-auth-file",
-                &p("tokens.csv"),
-                "--authorization-mode",
-                "Node,RBAC",
-                "--service-account-issuer",
-                "https://kubernetes.default.svc",
-                "--service-account-key-file",
-                &p("sa.pub"),
-                "--service-account-signing-key-file",
-                &p("sa.key"),
-                "--service-cluster-ip-range",
-                SERVICE_RANGE,
-                "--kubelet-client-certificate",
-                &p("apiserver.crt"),
-                "--kubelet-client-key",
-                &p("apiserver.key"),
-                "--kubelet-preferred-address-types",
-                "InternalIP",
-            ]),
+            &rig.apiserver_args(APISERVER_IP, api_port, "/registry"),
         )?;
         let admin = rig.client("admin").await?;
         rig.wait_ready(&admin).await?;
@@ -475,26 +460,75 @@ impl Rig {
         Ok(rig)
     }
 
-    async fn wait_ready(&mut self, admin: &Client) -> Result<(), RigError> {
+    /// The arguments of a kube-apiserver on `ip:port` storing under `etcd_prefix`.
+    pub(super) fn apiserver_args(&self, ip: Ipv4Addr, port: u16, etcd_prefix: &str) -> Vec<String> {
+        let p = |name: &str| self.dir.join(name).display().to_string();
+        [
+            "--etcd-servers",
+            &self.etcd_url,
+            "--etcd-prefix",
+            etcd_prefix,
+            "--bind-address",
+            &ip.to_string(),
+            "--advertise-address",
+            &ip.to_string(),
+            "--secure-port",
+            &port.to_string(),
+            "--tls-cert-file",
+            &p("apiserver.crt"),
+            "--tls-private-key-file",
+            &p("apiserver.key"),
+            "--client-ca-file",
+            &p("ca.crt"),
+            "--token-auth-file",
+            &p("tokens.csv"),
+            "--authorization-mode",
+            "Node,RBAC",
+            "--service-account-issuer",
+            "https://kubernetes.default.svc",
+            "--service-account-key-file",
+            &p("sa.pub"),
+            "--service-account-signing-key-file",
+            &p("sa.key"),
+            "--service-cluster-ip-range",
+            SERVICE_RANGE,
+            "--kubelet-client-certificate",
+            &p("apiserver.crt"),
+            "--kubelet-client-key",
+            &p("apiserver.key"),
+            "--kubelet-preferred-address-types",
+            "InternalIP",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+    }
+
+    /// Wait until the server `client` talks to answers `/readyz` with `ok`.
+    pub(super) async fn wait_readyz(&self, client: &Client, log: &str) -> Result<(), RigError> {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             self.check_alive()?;
             let req = http::Request::get("/readyz")
                 .body(Vec::new())
                 .map_err(|e| err("readyz", e))?;
-            if let Ok(body) = admin.request_text(req).await
+            if let Ok(body) = client.request_text(req).await
                 && body.trim() == "ok"
             {
-                break;
+                return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(RigError(format!(
-                    "kube-apiserver not ready after 90 s; log tail:\n{}",
-                    tail(&self.dir.join("kube-apiserver.log"), 25)
+                    "{log} not ready after 90 s; log tail:\n{}",
+                    tail(&self.dir.join(format!("{log}.log")), 25)
                 )));
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+    }
+
+    async fn wait_ready(&mut self, admin: &Client) -> Result<(), RigError> {
+        self.wait_readyz(admin, "kube-apiserver").await?;
         let req = http::Request::get("/version")
             .body(Vec::new())
             .map_err(|e| err("version", e))?;
@@ -532,6 +566,18 @@ impl Rig {
             let _ = c.child.kill().await;
         }
     }
+}
+
+/// A client from a kubeconfig, made by the console's own `connect`.
+pub async fn client_of(kubeconfig: &Path) -> Result<Client, RigError> {
+    let target = Target {
+        kubeconfig: Some(kubeconfig.to_path_buf()),
+        ..Target::default()
+    };
+    Ok(connect(&target)
+        .await
+        .map_err(|e| err("connect", e))?
+        .client)
 }
 
 /// The last `n` lines of a log file.

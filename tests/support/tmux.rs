@@ -196,15 +196,19 @@ fn rand_suffix() -> u32 {
         .unwrap_or(0)
 }
 
-/// Focus the Decision pane, allow writes, open Retry (the first path), move to
-/// Acknowledge, confirm.
-pub fn acknowledge(t: &Tmux) {
+/// Focus the Decision pane, allow writes, open Retry (the first path): the dialog's screen.
+pub fn open_retry(t: &Tmux) -> String {
     t.wait_for("[READ-ONLY]");
     t.keys(&["BTab"]);
     t.keys(&["W"]);
     t.wait_for("[WRITE ");
     t.keys(&["Enter"]);
-    let dialog = t.wait_for("breakGlassAck");
+    t.wait_for("breakGlassAck")
+}
+
+/// [`open_retry`], move to Acknowledge, confirm.
+pub fn acknowledge(t: &Tmux) {
+    let dialog = open_retry(t);
     assert!(
         dialog.contains("Cancel") && dialog.contains("Acknowledge"),
         "{dialog}"

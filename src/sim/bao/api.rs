@@ -42,7 +42,7 @@ impl RawResponse {
     }
 }
 
-/// `GET /v1/sys/leader` (`../shared/openbao/samples/sys-leader.*.json`).
+/// `GET /v1/sys/leader` (OpenBao 2.7's recorded `sys/leader` answers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaderStatus {
     #[serde(default)]

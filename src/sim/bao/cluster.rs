@@ -1,7 +1,7 @@
 //! Start, observe and tear down ONE Raft cluster of real `bao` nodes: Blue pods as voters,
 //! Green pods joined as non-voters (`retry_join_as_non_voter`), node ids = pod names.
 //!
-//! Start-up follows `../shared/openbao/start-cluster.sh`: all Blue nodes start at once (the
+//! Start-up follows OpenBao's Raft bootstrap (one node initialised, the others joining with `retry_join`): all Blue nodes start at once (the
 //! followers' retry_join loops until the first is initialised), and Green nodes start as
 //! soon as that first node is active, joining through it; followers unseal on a fixed 5 s
 //! tick, so this overlaps Blue's and Green's ticks. Every wait is a bounded poll; a node that
@@ -58,6 +58,9 @@ pub struct BaoOptions {
     pub green_upgrade_version: Option<String>,
     /// Bound on the whole start-up.
     pub start_timeout: Duration,
+    /// Per pod, an additional TLS listener (e.g. on its pod IP); the loopback listener the
+    /// cluster's own requests use stays.
+    pub tls_listeners: std::collections::BTreeMap<String, process::TlsListener>,
 }
 
 impl BaoOptions {
@@ -75,6 +78,7 @@ impl BaoOptions {
             binary: None,
             green_upgrade_version: None,
             start_timeout: Duration::from_secs(90),
+            tls_listeners: std::collections::BTreeMap::new(),
         }
     }
 
@@ -231,6 +235,7 @@ impl BaoCluster {
                         non_voter: green,
                         join,
                         upgrade_version: opts.green_upgrade_version.clone().filter(|_| green),
+                        tls_listener: opts.tls_listeners.get(pod.as_str()).cloned(),
                     },
                     process: Mutex::new(None),
                 }

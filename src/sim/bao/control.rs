@@ -1,6 +1,6 @@
 //! The Raft controls of [`BaoCluster`]: membership changes, step-down, KV load, and the
-//! leader transfer of `../shared/openbao/scenario-bluegreen.sh` (`move_leader`), which is
-//! what the operator's `DemotingBlue` / rollback Jobs do (operator-facts §4.5).
+//! leader transfer (`move_leader`: promote the target, step the leader down), which is
+//! what the operator's `DemotingBlue` / rollback Jobs do (dc-tec/openbao-operator@002fbdd `runBlueGreenWaitGreenSynced` and `internal/raft/autopilot.go`).
 //!
 //! Promote and demote are asynchronous (autopilot applies them on its next reconcile), so
 //! every membership change here is followed by a bounded wait on the Raft configuration.

@@ -9,8 +9,8 @@
 //! make those indices move (stop/start, pause/resume, promote/demote, step-down, writes,
 //! leader transfer).
 //!
-//! The procedure follows `../shared/openbao/` (`lib.sh`, `start-cluster.sh`,
-//! `scenario-bluegreen.sh`): seal "static" for auto-unseal, autopilot intervals lowered to
+//! The procedure follows OpenBao's integrated-storage bootstrap on loopback:
+//! seal "static" for auto-unseal, autopilot intervals lowered to
 //! 1 s and stabilisation to 2 s, and a timeout on every request because a paused node
 //! accepts TCP connections and never answers.
 //!
@@ -57,6 +57,7 @@ pub use api::{
 };
 pub use cluster::{BaoCluster, BaoOptions};
 pub use control::WriteReport;
+pub use process::TlsListener;
 pub use proxy::BaoProxy;
 
 /// What to tell someone who has no `bao` binary.

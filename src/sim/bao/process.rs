@@ -1,4 +1,4 @@
-//! One `bao server` node: its config file (as `../shared/openbao/lib.sh` writes it), its
+//! One `bao server` node: its config file (Raft storage and a TCP listener, as OpenBao's integrated-storage docs configure it), its
 //! OS process and the signals that stop, pause and resume it.
 //!
 //! A [`NodeProcess`] owns an unreaped `std::process::Child`, so its PID cannot be reused
@@ -8,7 +8,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -29,6 +29,29 @@ pub struct NodeSpec {
     pub join: Vec<String>,
     /// `autopilot_upgrade_version`, shown per node by `sys/ha-status`.
     pub upgrade_version: Option<String>,
+    /// A second, TLS listener besides the loopback one (which the cluster's own requests
+    /// keep using): e.g. on a pod IP, for a real API server's pod proxy.
+    pub tls_listener: Option<TlsListener>,
+}
+
+/// An additional `listener "tcp"` block serving TLS on `address`.
+#[derive(Debug, Clone)]
+pub struct TlsListener {
+    pub address: SocketAddr,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+impl TlsListener {
+    fn config(&self) -> String {
+        format!(
+            "listener \"tcp\" {{\n  address       = \"{}\"\n  \
+             tls_cert_file = \"{}\"\n  tls_key_file  = \"{}\"\n}}\n",
+            self.address,
+            hcl_escape(&self.cert_file.to_string_lossy()),
+            hcl_escape(&self.key_file.to_string_lossy()),
+        )
+    }
 }
 
 impl NodeSpec {
@@ -78,12 +101,18 @@ impl NodeSpec {
              listener \"tcp\" {{\n  address         = \"127.0.0.1:{api}\"\n  \
              cluster_address = \"127.0.0.1:{cluster}\"\n  tls_disable     = true\n  \
              telemetry {{ unauthenticated_metrics_access = true }}\n}}\n\
+             {tls}\
              seal \"static\" {{\n  current_key_id = \"breakglass-1\"\n  \
              current_key    = \"file://{key}\"\n}}\n\
              telemetry {{\n  prometheus_retention_time = \"60s\"\n  disable_hostname          = true\n}}\n",
             api = self.api_port,
             cluster = self.cluster_port,
             key = hcl_escape(&seal_key.to_string_lossy()),
+            tls = self
+                .tls_listener
+                .as_ref()
+                .map(TlsListener::config)
+                .unwrap_or_default(),
         )
     }
 
@@ -264,5 +293,41 @@ fn kill_binary() -> &'static str {
 impl Drop for NodeProcess {
     fn drop(&mut self) {
         self.kill_and_reap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tls_listener_is_a_second_listener_block() {
+        let mut spec = NodeSpec {
+            pod: "p-0".into(),
+            api_port: 1,
+            cluster_port: 2,
+            dir: PathBuf::from("/d"),
+            non_voter: false,
+            join: Vec::new(),
+            upgrade_version: None,
+            tls_listener: None,
+        };
+        let plain = spec.config(Path::new("/k"));
+        assert_eq!(plain.matches("listener \"tcp\"").count(), 1);
+        spec.tls_listener = Some(TlsListener {
+            address: "198.51.100.128:8200".parse().unwrap(),
+            cert_file: PathBuf::from("/t/tls.crt"),
+            key_file: PathBuf::from("/t/tls.key"),
+        });
+        let tls = spec.config(Path::new("/k"));
+        assert_eq!(tls.matches("listener \"tcp\"").count(), 2);
+        assert!(
+            tls.contains("address       = \"198.51.100.128:8200\""),
+            "{tls}"
+        );
+        assert!(tls.contains("tls_cert_file = \"/t/tls.crt\""), "{tls}");
+        assert!(tls.contains("tls_key_file  = \"/t/tls.key\""), "{tls}");
+        // The loopback listener the cluster's own requests use is unchanged.
+        assert!(tls.contains("address         = \"127.0.0.1:1\""), "{tls}");
     }
 }

@@ -1,6 +1,6 @@
 //! The simulated nodes' token-gated answers: `GET /v1/sys/storage/raft/configuration` and
 //! `/v1/sys/storage/raft/autopilot/state` in the real JSON shapes
-//! (`../shared/openbao/samples/raft-configuration.200.json`, `raft-autopilot-state.*.json`),
+//! (`tests/fixtures/openbao/raft-configuration.200.json`, `raft-autopilot-state.*.json`),
 //! only for the simulated root token; any other token (or none) gets OpenBao's 403.
 
 use serde_json::{Value, json};
@@ -101,7 +101,7 @@ impl RaftModel {
                     "last_contact": if leader || !alive { "0s" } else { "0.25s" },
                     "last_term": if alive { 3 } else { 0 },
                     "last_index": if alive { index } else { 0 },
-                    // Autopilot's max_trailing_logs default (operator-facts §4.5).
+                    // Autopilot's max_trailing_logs default (dc-tec/openbao-operator@002fbdd `runBlueGreenWaitGreenSynced` and `internal/raft/autopilot.go`).
                     "healthy": alive && top - n.index <= 1000.0,
                     "stable_since": "2026-11-23T09:00:00Z",
                     "status": status,

@@ -103,7 +103,7 @@ impl Topology {
         }
     }
 
-    /// `upgrade-<cluster>-preupgrade-snapshot-<10 hex>` (operator-facts §3.3).
+    /// `upgrade-<cluster>-preupgrade-snapshot-<10 hex>` (dc-tec/openbao-operator@002fbdd `internal/upgrade/job.go` `upgradeExecutorJobName`).
     pub fn snapshot_job(&self) -> String {
         let payload = format!(
             "{}|pre-upgrade-snapshot|{}|{}|{}|{}|{}",
