@@ -33,6 +33,8 @@ mod cases_follow;
 mod cases_proxy;
 #[path = "real_apiserver/cases_restore.rs"]
 mod cases_restore;
+#[path = "real_apiserver/cases_twin.rs"]
+mod cases_twin;
 #[path = "real_apiserver/cases_v06.rs"]
 mod cases_v06;
 #[path = "real_apiserver/cases_watch.rs"]
@@ -45,6 +47,9 @@ mod replay;
 mod rig;
 #[path = "real_apiserver/rig06.rs"]
 mod rig06;
+#[expect(dead_code, reason = "the simulator's pty walks use the rest")]
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -90,6 +95,8 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_v06::v06_generation_and_cleanup_incident_on_the_real_crds),
         case!(cases_v06::v06_restore_accepted_by_the_real_crd_and_acknowledged),
         case!(cases_follow::follow_across_attempts),
+        case!(cases_twin::twin_retries_through_the_real_server),
+        case!(cases_twin::pty_retry_walk_with_the_twin_as_operator),
         // Restarts kwok: after the cases that need it steady.
         case!(cases_follow::follow_resumes_after_a_kubelet_restart),
         case!(cases_watch::watchers_recover_from_an_apiserver_restart),

@@ -32,6 +32,8 @@ pub mod subres;
 pub mod table;
 pub mod tls;
 pub mod twin;
+pub mod twin_api;
+pub mod twin_api_kube;
 pub mod twin_cluster;
 pub mod twin_events;
 mod twin_exec;

@@ -28,7 +28,8 @@ use tokio::task::JoinHandle;
 use super::bao::{BaoCluster, BaoError, BaoOptions, BaoProxy, find_bao};
 use super::openbao::{PodProxy, ProxyFuture};
 use super::scenario::{Scenario, Topology, leader_of};
-use super::store::{Resource, Store};
+use super::store::Resource;
+use super::twin_api::TwinApi;
 use crate::domain::Side;
 
 /// Pod annotation naming what answers behind the pod proxy: `real` or `simulated`.
@@ -144,7 +145,7 @@ impl PodProxy for SwitchProxy {
 }
 
 /// Set [`ENDPOINTS_ANNOTATION`] on every OpenBao pod of the scenario that exists.
-pub fn annotate_pods(store: &Store, topo: &Topology, value: &str) {
+pub fn annotate_pods(store: &dyn TwinApi, topo: &Topology, value: &str) {
     for blue in [true, false] {
         for n in 0..topo.replicas {
             let pod = topo.pod(blue, n);

@@ -25,6 +25,7 @@ use super::real_nodes::RaftDriverSlot;
 use super::scenario::{ACTION_REPAIR, Scenario, Topology};
 use super::scenario::{OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE};
 use super::store::{ApiError, Resource, Store};
+use super::twin_api::TwinApi;
 use super::twin_cluster::{
     AckDecision, adminops_paused, apply_ack, cleanup_pending, decide_ack, operator_available,
     rolling_back_pending,
@@ -74,6 +75,11 @@ impl Drop for TwinHandle {
 /// Start the twin for an already seeded store (see `twin_seed::seed`). The Raft model is
 /// built from the scenario; pass the same one to `seed` via [`model_for`] so labels agree.
 pub fn spawn(store: Arc<Store>, scenario: Scenario) -> TwinHandle {
+    spawn_on(store, scenario)
+}
+
+/// Start the twin on any API server (`twin_api`): the simulator's store or a real one.
+pub fn spawn_on(store: Arc<dyn TwinApi>, scenario: Scenario) -> TwinHandle {
     let topo = Topology::of(&scenario);
     let openbao = SimOpenBao::new(model_for(&scenario));
     let (stop, stop_rx) = oneshot::channel();
@@ -104,7 +110,7 @@ pub fn model_for(scenario: &Scenario) -> RaftModel {
 
 #[derive(Clone)]
 pub(super) struct Twin {
-    pub(super) store: Arc<Store>,
+    pub(super) store: Arc<dyn TwinApi>,
     pub(super) scenario: Arc<Scenario>,
     pub(super) topo: Arc<Topology>,
     pub(super) openbao: SimOpenBao,
@@ -155,7 +161,8 @@ impl Twin {
                     self.reconcile(&mut busy, &mut scripts, &done_tx);
                 }
                 Some(_) = scripts.join_next(), if !scripts.is_empty() => {}
-                _ = ttl.tick() => {
+                // The TTL controller's part: a real server runs its own.
+                _ = ttl.tick(), if self.store.plays_workloads() => {
                     super::twin_kube::sweep(&self.store, &self.topo.namespace, Timestamp::now());
                 }
                 _ = tick.tick() => {
@@ -218,8 +225,9 @@ impl Twin {
 
     /// The restore controller runs in the operator too: while it is up, every
     /// OpenBaoRestore not finished yet gets one script (`twin_restore`).
+    /// Not played on a real API server yet: its restore Jobs' pods are the twin's own.
     fn restores(&self, scripts: &mut JoinSet<()>) {
-        if !self.operator_available() {
+        if !self.store.plays_workloads() || !self.operator_available() {
             return;
         }
         let controller = RestoreController {
@@ -239,9 +247,12 @@ impl Twin {
         operator_available(d.as_ref())
     }
 
-    /// Plays the Deployment controller for the operator: after a scale, the pods come (or
-    /// go) and the status follows `spec.replicas`.
+    /// Plays the Deployment controller for the operator (a real server runs its own): after
+    /// a scale, the pods come (or go) and the status follows `spec.replicas`.
     fn deployment_controller(&self, deployment: &Value, scripts: &mut JoinSet<()>) {
+        if !self.store.plays_workloads() {
+            return;
+        }
         if deployment.pointer("/metadata/name").and_then(Value::as_str) != Some(OPERATOR_DEPLOYMENT)
         {
             return;
@@ -275,7 +286,7 @@ impl Twin {
         )
     }
 
-    pub(super) fn modify_cluster(&self, f: impl FnOnce(&mut Value)) -> Result<Value, ApiError> {
+    pub(super) fn modify_cluster(&self, f: impl FnMut(&mut Value)) -> Result<Value, ApiError> {
         self.store.modify(
             Resource::OpenBaoClusters,
             &self.topo.namespace,

@@ -14,7 +14,8 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::scenario::{OPERATOR_DEPLOYMENT, Topology};
-use super::store::{ApiError, Resource, Store};
+use super::store::{ApiError, Resource};
+use super::twin_api::TwinApi;
 
 /// `reportingController` of the operator's recorder.
 pub const REPORTING_CONTROLLER: &str = "openbao-operator";
@@ -75,7 +76,7 @@ pub fn event(cluster: &Value, type_: &str, reason: &str, message: &str, at: Time
 
 /// Record an Event about the topology's cluster now, if this line records Events (0.6).
 /// The operator ignores recorder failures; so does the twin (a warning in its log).
-pub fn emit(store: &Store, topo: &Topology, type_: &str, reason: &str, message: &str) {
+pub fn emit(store: &dyn TwinApi, topo: &Topology, type_: &str, reason: &str, message: &str) {
     if !topo.operator.is_06() {
         return;
     }
@@ -89,7 +90,7 @@ pub fn emit(store: &Store, topo: &Topology, type_: &str, reason: &str, message: 
 }
 
 /// Store an Event created at its `eventTime` `at` (also for the seeded history).
-pub fn record(store: &Store, ev: Value, at: Timestamp) -> Result<Value, ApiError> {
+pub fn record(store: &dyn TwinApi, ev: Value, at: Timestamp) -> Result<Value, ApiError> {
     store.create_at(Resource::Events, ev, at)
 }
 

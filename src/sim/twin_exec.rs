@@ -101,10 +101,11 @@ impl Twin {
             })
             .unwrap_or_default();
         let run_id = self.topo.rollback_run_id(attempt);
-        let (job, job_uid) = create_job(
-            &self.store,
-            executor_job(&self.topo, action, &run_id, &cluster_uid),
-        )?;
+        let job = executor_job(&self.topo, action, &run_id, &cluster_uid);
+        if !self.store.plays_workloads() {
+            return self.run_on_real_workloads(action, job, script).await;
+        }
+        let (job, job_uid) = create_job(&self.store, job)?;
         let name = str_at(&job, "/metadata/name");
         let created = Timestamp::now();
         self.store.modify(Resource::Jobs, &ns, &name, |j| {
@@ -181,6 +182,45 @@ impl Twin {
         self.store.modify(Resource::Jobs, &ns, &name, |j| {
             j["status"] = job_status(phase, created, ended)
         })?;
+        Ok(name)
+    }
+}
+
+impl Twin {
+    /// [`Twin::run_executor`] on a real API server: the executor's lines go to the log the
+    /// kubelet serves (written first: the kubelet may end the container at once), the Job
+    /// is created, and the real Job controller and kubelet run it; the twin waits for the
+    /// Job to finish.
+    async fn run_on_real_workloads(
+        &self,
+        action: &str,
+        job: Value,
+        script: &ExecScript,
+    ) -> Result<String, ApiError> {
+        let ns = self.topo.namespace.clone();
+        let name = str_at(&job, "/metadata/name");
+        let common = ExecutorFields::new(&self.topo, action);
+        for step in &script.steps {
+            for line in step_lines(Timestamp::now(), &self.topo, &common, step) {
+                self.store.append_log(&ns, "", EXECUTOR_CONTAINER, &line);
+            }
+        }
+        if let Some(err) = &script.error {
+            let line = error_line(&self.topo.fill(err));
+            self.store.append_log(&ns, "", EXECUTOR_CONTAINER, &line);
+        }
+        self.store.create(Resource::Jobs, job)?;
+        let deadline = tokio::time::Instant::now() + super::twin::bound(&self.scenario);
+        while tokio::time::Instant::now() < deadline {
+            let finished = self.store.get(Resource::Jobs, &ns, &name).is_some_and(|j| {
+                j["status"]["succeeded"].as_i64().unwrap_or(0) > 0
+                    || j["status"]["failed"].as_i64().unwrap_or(0) > 0
+            });
+            if finished {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
         Ok(name)
     }
 }

@@ -10,7 +10,8 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::store::{Resource, Store};
+use super::store::Resource;
+use super::twin_api::TwinApi;
 
 /// When a finished Job becomes eligible for deletion, if it has a TTL and has finished.
 pub fn expires_at(job: &Value) -> Option<Timestamp> {
@@ -27,7 +28,7 @@ pub fn expires_at(job: &Value) -> Option<Timestamp> {
 
 /// Delete every expired Job in `namespace` and its pods (the garbage collector's
 /// background cascade). Returns the deleted Jobs' names.
-pub fn sweep(store: &Store, namespace: &str, now: Timestamp) -> Vec<String> {
+pub fn sweep(store: &dyn TwinApi, namespace: &str, now: Timestamp) -> Vec<String> {
     let (jobs, _) = store.list(Resource::Jobs, Some(namespace));
     let mut gone = Vec::new();
     for job in jobs {
@@ -84,6 +85,7 @@ pub fn deployment_follows_spec(d: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::store::Store;
     use serde_json::json;
 
     fn job(name: &str, finished: &str) -> Value {

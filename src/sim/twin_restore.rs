@@ -21,7 +21,8 @@ use tokio::task::JoinSet;
 
 use super::operator_line::OperatorLine;
 use super::scenario::{OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE, Scenario, Topology};
-use super::store::{ApiError, Resource, Store};
+use super::store::{ApiError, Resource};
+use super::twin_api::TwinApi;
 use super::twin_cluster::{operator_available, set_condition};
 use super::twin_objects::{JobPhase, PodRun, job_pod_status, job_status, ts};
 use super::twin_seed::{create_job, create_job_pod};
@@ -256,7 +257,7 @@ pub type Restoring = Arc<Mutex<HashSet<String>>>;
 /// Plays the controller for one OpenBaoRestore, from whatever phase it is in.
 #[derive(Clone)]
 pub struct RestoreController {
-    pub store: Arc<Store>,
+    pub store: Arc<dyn TwinApi>,
     pub scenario: Arc<Scenario>,
     pub topo: Arc<Topology>,
 }
@@ -469,7 +470,7 @@ impl RestoreController {
                 let key = obj["spec"]["source"]["key"].clone();
                 self.store
                     .modify(Resource::OpenBaoRestores, &ns, name, |o| {
-                        o["status"]["snapshotKey"] = key;
+                        o["status"]["snapshotKey"] = key.clone();
                         set_phase(
                             o,
                             "Completed",

@@ -13,7 +13,8 @@ use super::executor_log::{finished_log, snapshot_completed_line, snapshot_key};
 use super::openbao_sim::RaftModel;
 use super::operator_line::OperatorLine;
 use super::scenario::{ACTION_DEMOTE, ACTION_REPAIR, FailedStep, Scenario, Topology};
-use super::store::{ApiError, Resource, Store, random_suffix};
+use super::store::{ApiError, Resource, random_suffix};
+use super::twin_api::TwinApi;
 use super::twin_cluster::{
     ClusterSeed, ROLLBACK_REASON, break_glass_event, cluster_object, new_nonce,
 };
@@ -62,12 +63,16 @@ fn after(t: Timestamp, secs: f64) -> Timestamp {
 
 /// Create a Job, then add what the API server derives from its uid (selector, pod labels).
 /// Returns the stored Job and its uid.
-pub fn create_job(store: &Store, job: Value) -> Result<(Value, String), ApiError> {
+pub fn create_job(store: &dyn TwinApi, job: Value) -> Result<(Value, String), ApiError> {
     create_job_at(store, job, Timestamp::now())
 }
 
 /// [`create_job`] as if created at `at` (a seeded Job of the incident's past).
-fn create_job_at(store: &Store, job: Value, at: Timestamp) -> Result<(Value, String), ApiError> {
+fn create_job_at(
+    store: &dyn TwinApi,
+    job: Value,
+    at: Timestamp,
+) -> Result<(Value, String), ApiError> {
     let created = store.create_at(Resource::Jobs, job, at)?;
     let uid = uid_of(&created);
     let ns = created
@@ -83,7 +88,7 @@ fn create_job_at(store: &Store, job: Value, at: Timestamp) -> Result<(Value, Str
 
 /// Create the Job's pod (`<job>-<5 chars>`) with the given container state.
 pub fn create_job_pod(
-    store: &Store,
+    store: &dyn TwinApi,
     job: &Value,
     job_uid: &str,
     container: &str,
@@ -111,7 +116,7 @@ struct FinishedJob<'a> {
     log: Vec<String>,
 }
 
-fn create_finished(store: &Store, f: FinishedJob<'_>) -> Result<(String, String), ApiError> {
+fn create_finished(store: &dyn TwinApi, f: FinishedJob<'_>) -> Result<(String, String), ApiError> {
     let (job, uid) = create_job_at(store, f.job, f.start)?;
     let name = name_of(&job);
     let ns = job
@@ -145,7 +150,11 @@ fn create_finished(store: &Store, f: FinishedJob<'_>) -> Result<(String, String)
 }
 
 /// Put the incident into `store`. The Raft model gives who leads (pod labels, activeLeader).
-pub fn seed(store: &Store, scenario: &Scenario, model: &RaftModel) -> Result<Seeded, ApiError> {
+pub fn seed(
+    store: &dyn TwinApi,
+    scenario: &Scenario,
+    model: &RaftModel,
+) -> Result<Seeded, ApiError> {
     let topo = Topology::of(scenario);
     let now = Timestamp::now();
     let nonce = new_nonce();
@@ -353,7 +362,7 @@ fn rollback_runs(scenario: &Scenario, topo: &Topology) -> Result<Vec<SeededRun>,
 /// snapshot, the late-phase failure and the rollback, and break glass. `at`: upgrade start,
 /// snapshot end, rollback start, break glass.
 fn seed_events(
-    store: &Store,
+    store: &dyn TwinApi,
     topo: &Topology,
     cluster: &Value,
     failed_job: &str,
