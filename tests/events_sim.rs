@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use breakglass::sim::run::start;
 use breakglass::sources::SourceEvent;
-use breakglass::sources::connect::{Target, connect};
+
 use k8s_openapi::api::core::v1::Event;
 use kube::api::{Api, PostParams};
 use tokio::sync::mpsc;
@@ -37,12 +37,7 @@ async fn the_watcher_sends_the_clusters_events_and_only_those() {
     let sim = start("transient", 4.0, &dir.path().join("kubeconfig"))
         .await
         .unwrap();
-    let c = connect(&Target {
-        kubeconfig: Some(sim.kubeconfig.clone()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let c = sim.connect().await.unwrap();
     let api: Api<Event> = Api::namespaced(c.client.clone(), &c.namespace);
     let repair_pod = format!(
         "upgrade-{}-bluegreen-repair-consensus-5054f3dfa7-abcde",

@@ -14,7 +14,7 @@ use breakglass::journal::{Event, Recorder};
 use breakglass::sim::run::start;
 use breakglass::sources::ActionOutcome;
 use breakglass::sources::actions::{self, PauseStep};
-use breakglass::sources::connect::{Target, connect};
+
 use breakglass::sources::watch::cluster_resource;
 use kube::api::{Api, DynamicObject};
 
@@ -39,12 +39,7 @@ async fn preview_journal_and_request_are_the_same_bytes_for_both_patches() {
     let sim = start("transient", 4.0, &dir.path().join("kubeconfig"))
         .await
         .unwrap();
-    let c = connect(&Target {
-        kubeconfig: Some(sim.kubeconfig.clone()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let c = sim.connect().await.unwrap();
     let api: Api<DynamicObject> =
         Api::namespaced_with(c.client.clone(), &c.namespace, &cluster_resource());
     let nonce = sim.seeded.nonce.clone();
@@ -131,12 +126,7 @@ async fn the_restore_acknowledgement_is_the_previewed_annotation_patch() {
     )
     .await
     .unwrap();
-    let c = connect(&Target {
-        kubeconfig: Some(sim.kubeconfig.clone()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let c = sim.connect().await.unwrap();
     // The restore controller runs in the operator: scaled to 0, nothing touches the restore.
     let (f, _) = facts(&c.client, &c.namespace, &sim.cluster).await.unwrap();
     let op = f.operator.expect("operator found by its labels");
@@ -217,12 +207,7 @@ async fn a_restore_acknowledgement_is_refused_unless_the_fresh_restore_is_unknow
     let sim = start("transient", 4.0, &dir.path().join("kubeconfig"))
         .await
         .unwrap();
-    let c = connect(&Target {
-        kubeconfig: Some(sim.kubeconfig.clone()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let c = sim.connect().await.unwrap();
     let api: Api<DynamicObject> =
         Api::namespaced_with(c.client.clone(), &c.namespace, &restore_resource());
     let obj: DynamicObject = serde_json::from_value(serde_json::json!({

@@ -23,7 +23,7 @@ use breakglass::domain::restore_status::RestoreStatus;
 use breakglass::journal::{self, Event, Recorder};
 use breakglass::sim::run::{SimHandle, start};
 use breakglass::sim::store::Resource;
-use breakglass::sources::connect::{Connection, Target, connect};
+use breakglass::sources::connect::Connection;
 use breakglass::sources::logfollow::FollowOptions;
 use breakglass::sources::{
     ActionOutcome, RestoreEvent, SourceEvent, restore, restore_follow, watch,
@@ -44,12 +44,7 @@ async fn sim(dir: &Path) -> SimHandle {
 }
 
 async fn conn(sim: &SimHandle) -> Connection {
-    connect(&Target {
-        kubeconfig: Some(sim.kubeconfig.clone()),
-        ..Default::default()
-    })
-    .await
-    .unwrap()
+    sim.connect().await.unwrap()
 }
 
 fn mutating(sim: &SimHandle) -> Vec<String> {

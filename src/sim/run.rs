@@ -89,6 +89,17 @@ impl SimHandle {
         self.server.url()
     }
 
+    /// Connect as the console does, through the kubeconfig the simulator wrote.
+    pub async fn connect(
+        &self,
+    ) -> Result<crate::sources::connect::Connection, crate::sources::connect::ConnectError> {
+        crate::sources::connect::connect(&crate::sources::connect::Target {
+            kubeconfig: Some(self.kubeconfig.clone()),
+            ..Default::default()
+        })
+        .await
+    }
+
     /// Test controls of the API server (fault injection, denials, request log).
     pub fn controls(&self) -> Controls {
         self.server.controls()
