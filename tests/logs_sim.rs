@@ -280,7 +280,9 @@ async fn the_current_operations_cleanup_job_is_followed_and_a_previous_ones_is_n
         .get(Resource::OpenBaoClusters, &ns, &name)
         .and_then(|c| Some(c.pointer("/metadata/uid")?.as_str()?.to_string()))
         .unwrap();
-    let t0: jiff::Timestamp = "2026-11-23T20:50:00Z".parse().unwrap();
+    // Finished a minute ago: inside the Jobs' 1 h TTL, which the twin's TTL controller
+    // enforces once a second (a fixed past date made the Jobs vanish under load).
+    let t0 = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60);
     let cleanup = |run: &str, lines: &[&str]| {
         let (job, job_uid) = create_job(
             &sim.store,
