@@ -7,10 +7,11 @@
 //! Completed or Failed with the real messages. It lives in the operator: nothing happens
 //! while the controller Deployment is scaled down.
 //!
-//! The executor probes `<cluster>-<i>.<cluster>.<ns>.svc` (no `STATEFULSET_NAME`), so for a
-//! Blue/Green cluster, whose pods are `<cluster>-<rev>-<i>`, it finds no leader and exits 3
-//! (the caveat of §5.3, inferred there, played here). A pod named `<cluster>-<i>` labelled
-//! `openbao-active=true` is a leader it finds.
+//! On the 0.1 line the executor probes `<cluster>-<i>.<cluster>.<ns>.svc` (no
+//! `STATEFULSET_NAME`), so for a Blue/Green cluster, whose pods are `<cluster>-<rev>-<i>`, it
+//! finds no leader and exits 3 (inferred from the code, played here). From the 0.5 line on the
+//! target is the active Blue StatefulSet (`restoreTargetStatefulSetName`, PR #405), whose
+//! leader it finds. A probed pod labelled `openbao-active=true` is a leader it finds.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -175,11 +176,26 @@ pub fn restore_job(restore: &Value, cluster: &Value, line: OperatorLine) -> Valu
     })
 }
 
-/// The leader the executor finds: it probes `<cluster>-<i>` for i < replicas, ignoring
-/// Blue/Green revisions.
-pub fn find_leader(cluster: &str, replicas: i32, pods: &[Value]) -> Option<String> {
+/// The StatefulSet whose pods the restore executor probes. On 0.1 `<cluster>` (no
+/// `STATEFULSET_NAME`: Blue/Green revisions ignored); from the 0.5 line on
+/// (`restoreTargetStatefulSetName`, PR #405) the active Blue StatefulSet
+/// `<cluster>-<status.blueGreen.blueRevision>`, or `<cluster>` when Blue is unrevisioned.
+pub fn target_statefulset(cluster: &Value, line: OperatorLine) -> String {
+    let name = cluster["metadata"]["name"].as_str().unwrap_or_default();
+    let blue = cluster
+        .pointer("/status/blueGreen/blueRevision")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty());
+    match (line, blue) {
+        (OperatorLine::V06, Some(rev)) => format!("{name}-{rev}"),
+        _ => name.to_string(),
+    }
+}
+
+/// The leader the executor finds: it probes `<statefulset>-<i>` for i < replicas.
+pub fn find_leader(statefulset: &str, replicas: i32, pods: &[Value]) -> Option<String> {
     (0..replicas)
-        .map(|i| format!("{cluster}-{i}"))
+        .map(|i| format!("{statefulset}-{i}"))
         .find(|name| {
             pods.iter().any(|p| {
                 p["metadata"]["name"] == name.as_str()
@@ -189,7 +205,12 @@ pub fn find_leader(cluster: &str, replicas: i32, pods: &[Value]) -> Option<Strin
 }
 
 /// The restore executor's output (stdout lines, then stderr on failure) and exit code.
-pub fn executor_log(restore: &Value, cluster: &Value, leader: Option<&str>) -> (Vec<String>, i32) {
+pub fn executor_log(
+    restore: &Value,
+    cluster: &Value,
+    statefulset: &str,
+    leader: Option<&str>,
+) -> (Vec<String>, i32) {
     let ns = restore["metadata"]["namespace"]
         .as_str()
         .unwrap_or_default();
@@ -208,10 +229,10 @@ pub fn executor_log(restore: &Value, cluster: &Value, leader: Option<&str>) -> (
     let Some(leader) = leader else {
         for attempt in 1..=LEADER_ATTEMPTS {
             for i in 0..replicas {
-                let host = format!("{target}-{i}.{target}.{ns}.svc");
+                let host = format!("{statefulset}-{i}.{target}.{ns}.svc");
                 lines.push(format!(
                     "findLeader: attempt {attempt}/{LEADER_ATTEMPTS}: {}: dial tcp: lookup {host}: no such host",
-                    url(&format!("{target}-{i}"))
+                    url(&format!("{statefulset}-{i}"))
                 ));
             }
         }
@@ -508,11 +529,11 @@ impl RestoreController {
             self.phase(name, "Running", "Restore job in progress")?;
         }
         let (pods, _) = self.store.list(Resource::Pods, Some(&ns));
-        let target = restore["spec"]["cluster"].as_str().unwrap_or_default();
         let replicas =
             i32::try_from(cluster["spec"]["replicas"].as_i64().unwrap_or(1)).unwrap_or(1);
-        let leader = find_leader(target, replicas, &pods);
-        let (lines, exit) = executor_log(restore, cluster, leader.as_deref());
+        let statefulset = target_statefulset(cluster, self.topo.operator);
+        let leader = find_leader(&statefulset, replicas, &pods);
+        let (lines, exit) = executor_log(restore, cluster, &statefulset, leader.as_deref());
         let pause = timing.job_run_ms / (lines.len() as u64 + 1);
         for line in &lines {
             self.sleep(pause).await;

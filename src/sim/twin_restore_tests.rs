@@ -92,7 +92,7 @@ fn the_job_and_the_executor_log_are_the_real_ones() {
     let bg =
         json!({"metadata": {"name": "prod-cluster-abc-0", "labels": {"openbao-active": "true"}}});
     assert_eq!(find_leader("prod-cluster", 3, &[bg]), None);
-    let (lines, exit) = executor_log(&r, &c, None);
+    let (lines, exit) = executor_log(&r, &c, "prod-cluster", None);
     assert_eq!(exit, EXIT_LEADER_DISCOVERY);
     assert_eq!(lines[0], "Starting restore operation...");
     assert_eq!(
@@ -103,7 +103,20 @@ fn the_job_and_the_executor_log_are_the_real_ones() {
         json!({"metadata": {"name": "prod-cluster-1", "labels": {"openbao-active": "true"}}});
     let leader = find_leader("prod-cluster", 3, &[plain]);
     assert_eq!(leader.as_deref(), Some("prod-cluster-1"));
-    let (lines, exit) = executor_log(&r, &c, leader.as_deref());
+    // From the 0.5 line on the executor probes the active Blue StatefulSet.
+    let mut bg_cluster = c.clone();
+    bg_cluster["status"]["blueGreen"]["blueRevision"] = json!("abc");
+    let v06 = target_statefulset(&bg_cluster, crate::sim::operator_line::OperatorLine::V06);
+    assert_eq!(v06, "prod-cluster-abc");
+    let v01 = target_statefulset(&bg_cluster, crate::sim::operator_line::OperatorLine::V01);
+    assert_eq!(v01, "prod-cluster");
+    let bg =
+        json!({"metadata": {"name": "prod-cluster-abc-0", "labels": {"openbao-active": "true"}}});
+    assert_eq!(
+        find_leader(&v06, 3, &[bg]).as_deref(),
+        Some("prod-cluster-abc-0")
+    );
+    let (lines, exit) = executor_log(&r, &c, "prod-cluster", leader.as_deref());
     assert_eq!(exit, 0);
     assert_eq!(
         lines.last().unwrap(),
