@@ -1,5 +1,5 @@
 //! The OpenBaoCluster as the operator writes it during this incident, and the operator's
-//! status transitions as pure functions on its JSON (operator-facts §1.3, §1.4, §2, §3.1, §9).
+//! status transitions as pure functions on its JSON (dc-tec/openbao-operator@002fbdd `api/v1alpha1/openbaocluster_types.go`, `internal/upgrade/bluegreen/break_glass.go`, `internal/upgrade/bluegreen/manager.go`).
 //!
 //! `seed` builds the initial object with [`cluster_object`]; `twin` decides with
 //! [`decide_ack`] / [`green_failing`] and applies [`apply_ack`], [`enter_break_glass`],

@@ -1,7 +1,7 @@
 //! The twin's upgrade executor Jobs: create the Job the operator would (name and
 //! `openbao.org/upgrade-run-id` from the rollback run ID, operation-scoped on 0.6), run its
 //! pod, stream the executor's log lines paced over the scenario's run time, and finish it
-//! with the script's exit status (operator-facts §3.3–3.6; the 0.6 line's §3.3, §3.5).
+//! with the script's exit status (dc-tec/openbao-operator@002fbdd `internal/upgrade/job.go`, `cmd/bao-upgrade/main.go`; on the 0.6 line `internal/service/upgrade/bluegreen/job_helpers.go` and the executor in `internal/service/upgrade`).
 
 use jiff::Timestamp;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! The Kubernetes controllers the twin plays besides the operator: the TTL-after-finished
 //! controller (executor Jobs carry `ttlSecondsAfterFinished: 3600`, so a failed Job and its
-//! pod's logs disappear an hour after it finished, operator-facts §3.4, §3.5; the twin
+//! pod's logs disappear an hour after it finished, dc-tec/openbao-operator@002fbdd `internal/upgrade/job.go`; the twin
 //! sweeps once a second) and the Deployment controller's status for the operator itself
 //! (scaling it to 0 is the runbook's Path C).
 //!

@@ -1,6 +1,6 @@
 //! Builders for the Kubernetes objects the real operator (and Kubernetes itself) would have
 //! left behind in this incident: StatefulSets, OpenBao pods, PVCs, the operator Deployment,
-//! executor Jobs and their pods (operator-facts §3.4, §4.1, §5.5; apiserver-fidelity §11–12).
+//! executor Jobs and their pods (dc-tec/openbao-operator@002fbdd `internal/upgrade/job.go`, `internal/infra/manager.go`, `dist/install.yaml`; the API server's own Job and pod shapes).
 //!
 //! Pure functions from a [`Topology`] to JSON. `seed` creates them in the store; `twin`
 //! creates and updates Jobs/pods with them as the incident unfolds. The OpenBaoCluster itself

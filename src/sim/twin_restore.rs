@@ -1,4 +1,4 @@
-//! The operator twin's restore controller (`internal/restore/manager.go`, operator-facts §5.3):
+//! The operator twin's restore controller (dc-tec/openbao-operator@002fbdd `internal/restore/manager.go`):
 //! for each OpenBaoRestore it moves Pending → Validating (`Validating restore preconditions`),
 //! refuses what the real controller refuses (missing cluster, `overrideOperationLock` without
 //! `force`, `cannot restore while cluster is upgrading` without `force`, missing auth), waits

@@ -1,7 +1,7 @@
 //! The twin's rollback handlers, per operator line: `handlePhaseRollingBack` (the repair
 //! Job) and `handlePhaseRollbackCleanup`.
 //!
-//! - 0.1 (operator-facts §3.1, §3.7, §9): a revert of `spec.version` or a crash-looping
+//! - 0.1 (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go`): a revert of `spec.version` or a crash-looping
 //!   Green turns the reconcile into an abort (Green deleted, no Raft repair); RollbackCleanup
 //!   runs `bluegreen-remove-blue-peers`, which removes the **Blue** peers it logs (the
 //!   defect, played literally in the Raft model and on real nodes), ignores its result, and
