@@ -1,5 +1,5 @@
 //! The simulator's API server seen through kube-rs (real TLS, bearer tokens, a kubeconfig
-//! the server wrote): the fidelity points of `shared/k8s/apiserver-fidelity.md`.
+//! the server wrote): the API-server behaviours the console relies on (errors as Status, watches, patches, RBAC).
 
 #![allow(
     clippy::unwrap_used,
