@@ -285,12 +285,13 @@ async fn the_raft_pane_reads_real_nodes_through_the_pod_proxy() {
     // The remove-green-peers Job really removed them: only Blue is left in the configuration.
     let t = Instant::now();
     loop {
-        let servers: Vec<String> = cluster
+        // A set: the configuration lists servers in the order they joined.
+        let servers: std::collections::BTreeSet<String> = cluster
             .raft_configuration()
             .await
             .map(|c| c.servers.iter().map(|s| s.node_id.clone()).collect())
             .unwrap_or_default();
-        let blue: Vec<String> = cluster
+        let blue: std::collections::BTreeSet<String> = cluster
             .pods_of(Side::Blue)
             .iter()
             .map(|p| p.to_string())
