@@ -74,6 +74,31 @@ pub struct Rig {
     components: Mutex<Vec<Component>>,
 }
 
+/// The flags every control-plane component run by the rig shares: the admin kubeconfig for
+/// its API access, authentication and authorization, a free loopback serving port, no
+/// leader election. The caller appends its own.
+pub fn component_args(kubeconfig: &str, own: &[&str]) -> Result<Vec<String>, RigError> {
+    let port = free_port(Ipv4Addr::LOCALHOST)?.to_string();
+    let mut args: Vec<String> = [
+        "--kubeconfig",
+        kubeconfig,
+        "--authentication-kubeconfig",
+        kubeconfig,
+        "--authorization-kubeconfig",
+        kubeconfig,
+        "--bind-address",
+        "127.0.0.1",
+        "--secure-port",
+        &port,
+        "--leader-elect=false",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(own.iter().map(|s| s.to_string()));
+    Ok(args)
+}
+
 pub fn free_port(ip: Ipv4Addr) -> Result<u16, RigError> {
     let l = TcpListener::bind(SocketAddr::from((ip, 0))).map_err(|e| err("free port", e))?;
     Ok(l.local_addr().map_err(|e| err("free port", e))?.port())
@@ -382,52 +407,30 @@ impl Rig {
         }
         super::kube::wait_servable(&admin, "kwok.x-k8s.io", "v1alpha1", "Logs", "logs").await?;
         let kc = p("kubeconfig-admin");
-        let ctl_port = free_port(Ipv4Addr::LOCALHOST)?.to_string();
         rig.spawn(
             "kube-controller-manager",
             "kube-controller-manager",
-            &s(&[
-                "--kubeconfig",
+            &component_args(
                 &kc,
-                "--authentication-kubeconfig",
-                &kc,
-                "--authorization-kubeconfig",
-                &kc,
-                "--bind-address",
-                "127.0.0.1",
-                "--secure-port",
-                &ctl_port,
-                "--controllers",
-                "*",
-                "--use-service-account-credentials",
-                "--service-account-private-key-file",
-                &p("sa.key"),
-                "--root-ca-file",
-                &p("ca.crt"),
-                "--cluster-signing-cert-file",
-                &p("ca.crt"),
-                "--cluster-signing-key-file",
-                &p("ca.key"),
-                "--leader-elect=false",
-            ]),
+                &[
+                    "--controllers",
+                    "*",
+                    "--use-service-account-credentials",
+                    "--service-account-private-key-file",
+                    &p("sa.key"),
+                    "--root-ca-file",
+                    &p("ca.crt"),
+                    "--cluster-signing-cert-file",
+                    &p("ca.crt"),
+                    "--cluster-signing-key-file",
+                    &p("ca.key"),
+                ],
+            )?,
         )?;
-        let sched_port = free_port(Ipv4Addr::LOCALHOST)?.to_string();
         rig.spawn(
             "kube-scheduler",
             "kube-scheduler",
-            &s(&[
-                "--kubeconfig",
-                &kc,
-                "--authentication-kubeconfig",
-                &kc,
-                "--authorization-kubeconfig",
-                &kc,
-                "--bind-address",
-                "127.0.0.1",
-                "--secure-port",
-                &sched_port,
-                "--leader-elect=false",
-            ]),
+            &component_args(&kc, &[])?,
         )?;
         rig.spawn(
             "kwok",

@@ -9,12 +9,11 @@
 //! `default` ServiceAccount (admission refuses pods without it). No kubelet, scheduler or
 //! Job controller: the 0.6 cases read and write objects only.
 
-use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use kube::Client;
 
-use super::rig::{APISERVER06_IP, Rig, RigError, USERS, client_of, free_port};
+use super::rig::{APISERVER06_IP, Rig, RigError, USERS, client_of, component_args, free_port};
 
 impl Rig {
     /// The 0.6 server's URL; started (with its CRDs installed) on first use.
@@ -58,25 +57,7 @@ impl Rig {
         let admin = client_of(&self.kubeconfig06("admin")).await?;
         self.wait_readyz(&admin, "kube-apiserver-06").await?;
         let kc = self.kubeconfig06("admin").display().to_string();
-        let ctl_port = free_port(Ipv4Addr::LOCALHOST)?.to_string();
-        let args: Vec<String> = [
-            "--kubeconfig",
-            &kc,
-            "--authentication-kubeconfig",
-            &kc,
-            "--authorization-kubeconfig",
-            &kc,
-            "--bind-address",
-            "127.0.0.1",
-            "--secure-port",
-            &ctl_port,
-            "--controllers",
-            "serviceaccount",
-            "--leader-elect=false",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let args = component_args(&kc, &["--controllers", "serviceaccount"])?;
         self.spawn(
             "kube-controller-manager-06",
             "kube-controller-manager",
