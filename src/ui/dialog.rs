@@ -117,13 +117,13 @@ fn confirm_lines(
             t.warn(),
         ));
     }
-    out.push(Line::from(vec![
-        Span::styled("Target  ", t.label()),
-        Span::raw(format!(
+    out.push(target_line(
+        t,
+        format!(
             "OpenBaoCluster {}/{}",
             state.opts.namespace, state.opts.cluster
-        )),
-    ]));
+        ),
+    ));
     let body = target.patch_body();
     if body.chars().count() <= usize::from(inner_width) {
         out.push(Line::styled("JSON merge patch, sent exactly:", t.label()));
@@ -150,6 +150,11 @@ fn confirm_lines(
         out.push(changed_line(t, &reason, "Acknowledge will send nothing"));
     }
     out
+}
+
+/// A confirmation's first line: the object the request is sent to.
+pub(crate) fn target_line(t: Theme, target: String) -> Line<'static> {
+    Line::from(vec![Span::styled("Target  ", t.label()), Span::raw(target)])
 }
 
 /// The live check's warning in a confirmation: what changed since the dialog opened, and
@@ -188,13 +193,13 @@ fn revert_lines(
     t: Theme,
 ) -> Vec<Line<'static>> {
     let mut out = vec![
-        Line::from(vec![
-            Span::styled("Target  ", t.label()),
-            Span::raw(format!(
+        target_line(
+            t,
+            format!(
                 "OpenBaoCluster {}/{}: spec.version {} → {}",
                 state.opts.namespace, state.opts.cluster, target.from_version, target.to_version
-            )),
-        ]),
+            ),
+        ),
         Line::styled(
             "JSON merge patch, sent exactly (after a dry run):",
             t.label(),

@@ -3,10 +3,10 @@
 //! operator does while paused) and the Resume/Abandon of a restore in phase `Unknown`; each
 //! with a live check that what was captured still holds.
 
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 
 use super::clean;
-use super::dialog::changed_line;
+use super::dialog::{changed_line, target_line};
 use super::theme::Theme;
 use crate::app::State;
 use crate::app::pause_repair::PauseTarget;
@@ -27,13 +27,13 @@ pub(crate) fn button(target: &PauseTarget) -> &'static str {
 }
 
 pub(crate) fn lines(state: &State, target: &PauseTarget, t: Theme) -> Vec<Line<'static>> {
-    let mut out = vec![Line::from(vec![
-        Span::styled("Target  ", t.label()),
-        Span::raw(format!(
+    let mut out = vec![target_line(
+        t,
+        format!(
             "OpenBaoCluster {}/{}",
             state.opts.namespace, state.opts.cluster
-        )),
-    ])];
+        ),
+    )];
     for (i, (step, body)) in target.both().into_iter().enumerate() {
         let now = step == target.step;
         out.push(Line::styled(
@@ -91,15 +91,15 @@ pub(crate) fn restore_ack_lines(
 ) -> Vec<Line<'static>> {
     use crate::domain::restore::Disposition;
     let mut out = vec![
-        Line::from(vec![
-            Span::styled("Target  ", t.label()),
-            Span::raw(format!(
+        target_line(
+            t,
+            format!(
                 "OpenBaoRestore {}/{} (uid {})",
                 target.namespace,
                 clean(&target.name),
                 clean(&target.uid)
-            )),
-        ]),
+            ),
+        ),
         Line::raw(
             "Phase Unknown: the controller cannot prove whether the restore ran; it is never retried by itself.",
         ),
