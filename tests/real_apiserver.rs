@@ -97,6 +97,7 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_follow::follow_across_attempts),
         case!(cases_twin::twin_retries_through_the_real_server),
         case!(cases_twin::pty_retry_walk_with_the_twin_as_operator),
+        case!(cases_twin::twin_retry_fails_with_the_scenario_exit_code),
         // Restarts kwok: after the cases that need it steady.
         case!(cases_follow::follow_resumes_after_a_kubelet_restart),
         case!(cases_watch::watchers_recover_from_an_apiserver_restart),

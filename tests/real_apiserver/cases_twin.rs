@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use breakglass::domain::JobState;
 use breakglass::sim::scenario::{ACTION_REPAIR, OPERATOR_NAMESPACE, Topology};
 use breakglass::sim::store::Resource;
 use breakglass::sim::twin::{TwinHandle, spawn_on};
@@ -240,4 +241,147 @@ pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String)
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }
+}
+
+/// A retry that fails again, on the real server: the twin (as the operator) creates
+/// `rollback-retry-1` with the scenario's exit code on its pod template, the real Job
+/// controller makes the pod, kwok's `pod-exit-code` Stage ends its container with that code,
+/// the Job controller marks the Job Failed (`backoffLimit: 0`, as the operator sets it), and
+/// the twin enters break glass again. The console reports it as the sim-backed test
+/// (`tests/twin_flow.rs`, `persistent_every_retry_fails_with_a_new_nonce`) expects.
+pub async fn twin_retry_fails_with_the_scenario_exit_code(rig: Arc<Rig>, ns: String) {
+    let admin = rig.client("admin").await.unwrap();
+    let incident = replay::incident(&admin, "persistent", &ns).await;
+    let cluster = incident.scenario.cluster.clone();
+    let first = incident.seeded.nonce.clone();
+    let topo = Topology::of(&incident.scenario);
+    let retry_job = topo.rollback_job(ACTION_REPAIR, 1);
+    let twin = operator_twin(&rig, &admin, &ns, &incident).await;
+    let responder = rig.client("responder").await.unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let watchers = watch::spawn_all(&responder, &ns, &cluster, tx);
+    until(&mut rx, "break glass on the console", 30, |e| match e {
+        SourceEvent::Cluster(Some(c)) => c.active_nonce().map(|_| ()),
+        _ => None,
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        s(&["ack", "-n", &ns, &cluster, "--nonce", &first, "--yes"]),
+        rig.kubeconfig_in("responder", &ns).unwrap(),
+        dir.path().into(),
+    )
+    .await;
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // On the console's watchers: the retry Job Failed, and a new break glass naming it.
+    let (mut failed, mut again) = (None, None);
+    while failed.is_none() || again.is_none() {
+        until(&mut rx, "the failed retry and a new break glass", 90, |e| {
+            match e {
+                SourceEvent::Jobs(j) => {
+                    if let Some(v) = j.iter().find(|j| j.name == retry_job) {
+                        failed = (v.state == JobState::Failed).then(|| v.clone());
+                    }
+                }
+                SourceEvent::Cluster(Some(c)) if c.active_nonce().is_some_and(|n| n != first) => {
+                    again = Some(c.clone());
+                }
+                _ => {}
+            }
+            Some(())
+        })
+        .await;
+    }
+    let (failed, c) = (failed.unwrap(), again.unwrap());
+    assert_eq!(failed.run_id.as_deref(), Some("rollback-retry-1"));
+    // What the sim-backed test asserts on the simulator.
+    assert_eq!(
+        c.failed_job_from_message().as_deref(),
+        Some(retry_job.as_str())
+    );
+    assert_eq!(c.condition("Degraded").unwrap().status, "True");
+    let bg = c.blue_green.as_ref().unwrap();
+    assert_eq!(
+        (bg.phase.as_deref(), bg.rollback_attempt),
+        (Some("RollingBack"), 1)
+    );
+    let b = c.break_glass.as_ref().unwrap();
+    assert_eq!(b.acknowledged_at, None);
+    assert!(
+        b.steps[0].ends_with(&format!("logs job/{retry_job}")),
+        "{:?}",
+        b.steps
+    );
+
+    // The real objects: the Job controller's verdict on the pod kwok ended with exit code 2.
+    let jobs: Api<Job> = Api::namespaced(admin.clone(), &ns);
+    let job = jobs.get(&retry_job).await.unwrap();
+    let status = job.status.unwrap();
+    assert_eq!(status.failed, Some(1));
+    let cond = status
+        .conditions
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.type_ == "Failed" && c.status == "True")
+        .expect("a Failed condition");
+    assert_eq!(cond.reason.as_deref(), Some("BackoffLimitExceeded"));
+    let pods: Api<Pod> = Api::namespaced(admin.clone(), &ns);
+    let sel = format!("batch.kubernetes.io/job-name={retry_job}");
+    let pod = pods
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .next()
+        .expect("the retry's pod");
+    let pst = pod.status.unwrap();
+    assert_eq!(pst.phase.as_deref(), Some("Failed"));
+    let term = pst.container_statuses.unwrap()[0]
+        .state
+        .clone()
+        .unwrap()
+        .terminated
+        .unwrap();
+    assert_eq!((term.exit_code, term.reason.as_deref()), (2, Some("Error")));
+
+    // The executor's last line, served by the kubelet, is the fatal error.
+    let served = served_texts(&rig.log_file(&ns));
+    assert!(
+        served.last().is_some_and(|l| l.starts_with(
+            "upgrade-executor error: failed to read Raft configuration for consensus repair: raft configuration request failed with status 403"
+        )),
+        "{served:?}"
+    );
+    // `status --output json` (the built binary): break glass again, the retry failed.
+    let o = run(
+        s(&["status", "-n", &ns, &cluster, "--output", "json"]),
+        rig.kubeconfig_in("responder", &ns).unwrap(),
+        dir.path().into(),
+    )
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["breakGlassActive"], true);
+    let row = v["repairJobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == json!(retry_job))
+        .cloned()
+        .unwrap_or_else(|| panic!("{:#}", v["repairJobs"]));
+    assert_eq!(
+        (&row["runId"], &row["state"]),
+        (&json!("rollback-retry-1"), &json!(JobState::Failed.label()))
+    );
+    for w in watchers {
+        w.abort();
+    }
+    twin.stop().await;
 }

@@ -155,20 +155,24 @@ pub fn write(path: &Path, text: &str) -> Result<(), RigError> {
     std::fs::write(path, text).map_err(|e| err(&path.display().to_string(), e))
 }
 
-/// The kwok configuration: kwok's default node/pod Stages (used when none are given) plus one
-/// ClusterLogs per test namespace serving every container's log from `logs/<namespace>.log`
-/// (CRI format) and `logs/<namespace>.previous.log`.
+/// The pod Stages kwok plays (`kwok-stages.yaml`: its default ones, plus a container that
+/// ends with the exit code its pod is annotated with).
+const POD_STAGES: &str = include_str!("kwok-stages.yaml");
+
+/// The kwok configuration: the pod Stages above, kwok's default node Stages (used when none
+/// are given), and one ClusterLogs per test namespace serving every container's log from
+/// `logs/<namespace>.log` (CRI format) and `logs/<namespace>.previous.log`.
 fn kwok_config(dir: &Path, namespaces: &[String]) -> String {
     let logs = dir.join("logs");
-    namespaces
-        .iter()
+    std::iter::once(POD_STAGES.to_string())
+        .chain(namespaces.iter()
         .map(|ns| {
             format!(
                 "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: logs-{ns}\nspec:\n  selector:\n    matchNamespaces: [{ns}]\n  logs:\n  - logsFile: {}\n    previousLogsFile: {}\n    follow: true\n",
                 logs.join(format!("{ns}.log")).display(),
                 logs.join(format!("{ns}.previous.log")).display(),
             )
-        })
+        }))
         .collect::<Vec<_>>()
         .join("---\n")
 }
