@@ -39,10 +39,10 @@ mod cases_twin;
 mod cases_v06;
 #[path = "real_apiserver/cases_watch.rs"]
 mod cases_watch;
+#[path = "real_apiserver/incident.rs"]
+mod incident;
 #[path = "real_apiserver/kube.rs"]
 mod kube;
-#[path = "real_apiserver/replay.rs"]
-mod replay;
 #[path = "real_apiserver/rig.rs"]
 mod rig;
 #[path = "real_apiserver/rig06.rs"]

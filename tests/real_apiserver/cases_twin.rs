@@ -9,11 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breakglass::domain::JobState;
-use breakglass::sim::scenario::{ACTION_REPAIR, OPERATOR_NAMESPACE, Topology};
-use breakglass::sim::store::Resource;
+use breakglass::sim::scenario::{ACTION_REPAIR, Topology};
 use breakglass::sim::twin::{TwinHandle, spawn_on};
-use breakglass::sim::twin_api_kube::KubeTwinApi;
-use breakglass::sources::connect::Target;
 use breakglass::sources::{SourceEvent, logfollow, watch};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
@@ -22,8 +19,8 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::cases_console::{run, s};
+use super::incident;
 use super::kube::wait_for;
-use super::replay;
 use super::rig::Rig;
 use super::tmux::{Tmux, acknowledge};
 
@@ -55,52 +52,24 @@ fn served_texts(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-/// The twin as the operator of the real server for `incident`: its watches on the cluster
-/// and the operator Deployment, the executor log to the namespace's kubelet log file.
-async fn operator_twin(
-    rig: &Rig,
-    admin: &kube::Client,
-    ns: &str,
-    incident: &replay::Incident,
-) -> TwinHandle {
+/// The twin as the operator of the real server for `incident`, on the API it seeded
+/// through (its watches on the cluster and the operator Deployment, the executor log to the
+/// namespace's kubelet log file).
+fn operator_twin(rig: &Rig, ns: &str, incident: &incident::Incident) -> TwinHandle {
     let _ = std::fs::remove_file(rig.log_file(ns));
-    // The operator Deployment's pods (run by kwok) make it available, which the twin, as
-    // the operator, needs to reconcile at all: their ServiceAccount first.
-    let deployment = replay::api_resource(Resource::Deployments);
-    let operator: Api<kube::api::DynamicObject> =
-        Api::namespaced_with(admin.clone(), OPERATOR_NAMESPACE, &deployment);
-    for d in operator.list(&ListParams::default()).await.unwrap() {
-        let sa = &d.data["spec"]["template"]["spec"]["serviceAccountName"];
-        let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": sa, "namespace": OPERATOR_NAMESPACE}});
-        super::kube::apply(admin, &obj, None).await.unwrap();
-    }
-    let target = Target {
-        kubeconfig: Some(rig.kubeconfig("admin")),
-        ..Target::default()
-    };
-    let api = KubeTwinApi::connect(
-        target,
-        &[
-            (Resource::OpenBaoClusters, ns.to_string()),
-            (Resource::Deployments, OPERATOR_NAMESPACE.to_string()),
-        ],
-        rig.log_file(ns),
-    )
-    .unwrap();
     let scenario = incident.scenario.clone().with_speed(4.0).unwrap();
-    spawn_on(Arc::new(api), scenario)
+    spawn_on(incident.api.clone(), scenario)
 }
 
 pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let nonce = incident.seeded.nonce.clone();
     let topo = Topology::of(&incident.scenario);
     let retry_job = topo.rollback_job(ACTION_REPAIR, 1);
     let log_file = rig.log_file(&ns);
-    let twin = operator_twin(&rig, &admin, &ns, &incident).await;
+    let twin = operator_twin(&rig, &ns, &incident);
 
     // The console, as the responder: cluster, pods and Jobs.
     let responder = rig.client("responder").await.unwrap();
@@ -219,10 +188,9 @@ pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
 /// the responder) shows break glass, the responder takes Retry and acknowledges, and the
 /// attempt the twin starts as the operator (`rollback-retry-1`) appears on screen.
 pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String) {
-    let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
-    let twin = operator_twin(&rig, &admin, &ns, &incident).await;
+    let twin = operator_twin(&rig, &ns, &incident);
     let kubeconfig = rig.kubeconfig_in("responder", &ns).unwrap();
     let walk = tokio::task::spawn_blocking(move || {
         let kc = kubeconfig.display().to_string();
@@ -251,12 +219,12 @@ pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String)
 /// (`tests/twin_flow.rs`, `persistent_every_retry_fails_with_a_new_nonce`) expects.
 pub async fn twin_retry_fails_with_the_scenario_exit_code(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "persistent", &ns).await;
+    let incident = incident::incident(&rig, "persistent", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let first = incident.seeded.nonce.clone();
     let topo = Topology::of(&incident.scenario);
     let retry_job = topo.rollback_job(ACTION_REPAIR, 1);
-    let twin = operator_twin(&rig, &admin, &ns, &incident).await;
+    let twin = operator_twin(&rig, &ns, &incident);
     let responder = rig.client("responder").await.unwrap();
     let (tx, mut rx) = mpsc::channel(256);
     let watchers = watch::spawn_all(&responder, &ns, &cluster, tx);

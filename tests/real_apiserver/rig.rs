@@ -418,7 +418,17 @@ impl Rig {
                 &kc,
                 &[
                     "--controllers",
-                    "*",
+                    // The StatefulSets' pods are the twin's simulated OpenBao nodes, which it
+                    // seeds and plays itself (README "Real kube-apiserver tests").
+                    "*,-statefulset",
+                    // kwok renews kwok-node's lease more slowly than the default 50 s grace: the
+                    // node flapped NotReady every ~55 s, which marks its pods NotReady for good
+                    // (kwok never makes them Ready again); twin-node has no kubelet at all. Both
+                    // stay as they are for longer than the suite runs.
+                    "--node-monitor-grace-period",
+                    "10m",
+                    "--node-startup-grace-period",
+                    "10m",
                     "--use-service-account-credentials",
                     "--service-account-private-key-file",
                     &p("sa.key"),
