@@ -25,7 +25,7 @@ use super::rig::Rig;
 use super::tmux::{Tmux, acknowledge};
 
 /// Wait for a console event `f` picks, for at most `secs`.
-async fn until<T>(
+pub(super) async fn until<T>(
     rx: &mut mpsc::Receiver<SourceEvent>,
     what: &str,
     secs: u64,
