@@ -190,6 +190,7 @@ pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
 pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String) {
     let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
+    let retry_job = Topology::of(&incident.scenario).rollback_job(ACTION_REPAIR, 1);
     let twin = operator_twin(&rig, &ns, &incident);
     let kubeconfig = rig.kubeconfig_in("responder", &ns).unwrap();
     let walk = tokio::task::spawn_blocking(move || {
@@ -199,6 +200,9 @@ pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String)
         // (The seeded attempt's log is not served: its pod is on a node no kubelet runs.)
         acknowledge(&t);
         t.wait_for("rollback-retry-1");
+        // The Job itself, made by the twin as the operator (the Retry dialog names the run
+        // ID before any Job exists; this line shows an existing Job only).
+        t.wait_for(&format!("operator's new Job {retry_job}"));
         t.wait_for("[READ-ONLY]");
         t.keys(&["q"]);
         assert_eq!(t.wait_dead(), "0");
