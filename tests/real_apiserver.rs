@@ -47,6 +47,8 @@ mod cases_watch;
 mod incident;
 #[path = "real_apiserver/kube.rs"]
 mod kube;
+#[path = "real_apiserver/kwok.rs"]
+mod kwok;
 #[path = "real_apiserver/rig.rs"]
 mod rig;
 #[path = "real_apiserver/rig06.rs"]

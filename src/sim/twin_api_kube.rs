@@ -2,7 +2,10 @@
 //! kube-apiserver): reads and writes go through the API (status through the status
 //! subresource), changes arrive through watches, and the executor's log lines go to the
 //! CRI log file the kubelet (kwok) serves for the namespace. The real Job controller makes
-//! the pods and the kubelet runs and ends them ([`TwinApi::plays_workloads`] is false).
+//! the pods and the kubelet runs and ends them ([`TwinApi::plays_workloads`] is false). The
+//! pods the twin creates itself (its simulated OpenBao nodes, the incident's past Job pods)
+//! go to a [`SimulatedNode`]; the ServiceAccounts the operator would create are created when
+//! a pod or workload names one.
 //!
 //! The twin's interface is synchronous (the simulator's store is); each call here runs on a
 //! runtime of its own (one thread), and the caller waits for it, so the twin may run on any

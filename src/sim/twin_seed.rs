@@ -3,8 +3,11 @@
 //! Green StatefulSets/pods/PVCs, the pre-upgrade snapshot Job, the last failed forward Job
 //! and the failed `rollback` repair Job, each with its pod and container log.
 //!
-//! Called once before the twin starts (`run::start`, tests). Job helpers here are shared
-//! with the twin, which creates later Jobs the same way.
+//! Called once before the twin starts (`run::start`, tests), on any of the twin's API servers
+//! (`twin_api`): the simulator's store, or a real kube-apiserver (`twin_api_kube`), where the
+//! operator's install is already there and the past Jobs are kept from the real Job
+//! controller. Job helpers here are shared with the twin, which creates later Jobs the same
+//! way.
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};

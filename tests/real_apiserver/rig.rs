@@ -155,28 +155,6 @@ pub fn write(path: &Path, text: &str) -> Result<(), RigError> {
     std::fs::write(path, text).map_err(|e| err(&path.display().to_string(), e))
 }
 
-/// The pod Stages kwok plays (`kwok-stages.yaml`: its default ones, plus a container that
-/// ends with the exit code its pod is annotated with).
-const POD_STAGES: &str = include_str!("kwok-stages.yaml");
-
-/// The kwok configuration: the pod Stages above, kwok's default node Stages (used when none
-/// are given), and one ClusterLogs per test namespace serving every container's log from
-/// `logs/<namespace>.log` (CRI format) and `logs/<namespace>.previous.log`.
-fn kwok_config(dir: &Path, namespaces: &[String]) -> String {
-    let logs = dir.join("logs");
-    std::iter::once(POD_STAGES.to_string())
-        .chain(namespaces.iter()
-        .map(|ns| {
-            format!(
-                "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: logs-{ns}\nspec:\n  selector:\n    matchNamespaces: [{ns}]\n  logs:\n  - logsFile: {}\n    previousLogsFile: {}\n    follow: true\n",
-                logs.join(format!("{ns}.log")).display(),
-                logs.join(format!("{ns}.previous.log")).display(),
-            )
-        }))
-        .collect::<Vec<_>>()
-        .join("---\n")
-}
-
 impl Rig {
     /// The file kwok serves as the log of every container in `namespace`.
     pub fn log_file(&self, namespace: &str) -> PathBuf {
@@ -343,7 +321,10 @@ impl Rig {
             })
             .collect();
         write(&dir.join("tokens.csv"), &tokens)?;
-        write(&dir.join("kwok.yaml"), &kwok_config(&dir, namespaces))?;
+        write(
+            &dir.join("kwok.yaml"),
+            &super::kwok::config(&dir, namespaces),
+        )?;
 
         let etcd_client = free_port(Ipv4Addr::LOCALHOST)?;
         let etcd_peer = free_port(Ipv4Addr::LOCALHOST)?;
