@@ -89,7 +89,8 @@ pub async fn incident_on(
             .with_simulated_node(SimulatedNode {
                 name: SIMULATED_NODE.to_string(),
                 host_ip: SIMULATED_HOST_IP.to_string(),
-                pod_ips: (200..250).map(|n| format!("198.51.100.{n}")).collect(),
+                // Outside kwok's pod CIDR (.128/25) and the service range (.16/28).
+                pod_ips: (32..128).map(|n| format!("198.51.100.{n}")).collect(),
             });
         let seeded = seed(&api, &scenario, &model_for(&scenario))
             .unwrap_or_else(|e| panic!("the twin's seed on the real server: {e:?}"));
