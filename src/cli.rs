@@ -397,7 +397,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             yes,
         }) => {
             let conn = connect(&target.target()).await?;
-            Ok(ExitCode::from(ack::run(&conn, &cluster, &nonce, yes).await))
+            Ok(ack::run(&conn, &cluster, &nonce, yes).await.into())
         }
         Some(Command::Report { journal, format }) => {
             let entries = crate::journal::read(&journal)?;
@@ -440,8 +440,7 @@ async fn status_command(
         ),
         Output::Text => print!("{}", status::to_text(&incident)),
     }
-    let code = u8::try_from(status::exit_code(&incident)).unwrap_or(1);
-    Ok(ExitCode::from(code))
+    Ok(status::exit_code(&incident).into())
 }
 
 #[cfg(test)]

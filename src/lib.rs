@@ -11,6 +11,7 @@ pub mod ack;
 pub mod app;
 pub mod cli;
 pub mod domain;
+pub mod exit;
 pub mod highlight;
 pub mod journal;
 pub mod logs;

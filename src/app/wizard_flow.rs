@@ -5,14 +5,14 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::Effect;
-use super::decide::session_guard;
 use super::state::State;
 use super::wizard::{Input, Output, Step, Wizard};
+use super::writes::session_guard;
+use crate::app::msg::{ActionOutcome, RestoreEvent, SourceEvent, SourceName};
 use crate::domain::paths::PathKind;
 use crate::domain::restore::Facts;
 use crate::domain::restore_status::{Noted, RestoreFollow};
 use crate::journal::Event;
-use crate::sources::{ActionOutcome, RestoreEvent, SourceEvent, SourceName};
 
 /// Enter on the Restore path: ask the runtime for the facts (reads only).
 pub(crate) fn open(state: &mut State) -> Vec<Effect> {
@@ -142,13 +142,13 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
         && sends
         && let Err(reason) = session_guard(state, PathKind::Restore).and_then(|()| {
             if creates {
-                super::decide::ack_blocks_restore(state)
+                super::writes::ack_blocks_restore(state)
             } else {
                 Ok(())
             }
         })
     {
-        state.decision.notice = Some(reason);
+        state.decision.notice = Some(reason.to_string());
         return Some(Vec::new());
     }
     let Some(wizard) = state.wizard.as_mut() else {

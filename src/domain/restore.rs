@@ -106,19 +106,19 @@ pub fn restore_ack_patch(uid: &str, disposition: Disposition, resource_version: 
     })
 }
 
-/// Why a Resume/Abandon must not be sent, judged on the freshly read restore.
+/// Why a Resume/Abandon must not be sent, judged on the freshly read restore `name`.
 pub fn restore_ack_refuse_reason(
     fresh: &super::restore_status::RestoreStatus,
+    name: &str,
     uid: &str,
-) -> Option<String> {
+) -> Option<super::write::Refusal> {
+    use super::write::Refusal;
     if fresh.uid.as_deref() != Some(uid) {
-        return Some("the OpenBaoRestore was replaced (its uid changed): nothing was sent".into());
+        return Some(Refusal::RestoreReplaced);
     }
-    (!fresh.unknown()).then(|| {
-        format!(
-            "the OpenBaoRestore is no longer in phase Unknown (now {}): nothing was sent",
-            fresh.phase.as_deref().unwrap_or("no phase")
-        )
+    (!fresh.unknown()).then(|| Refusal::RestoreNotUnknown {
+        name: name.to_string(),
+        phase: fresh.phase.as_deref().unwrap_or("no phase").to_string(),
     })
 }
 
@@ -146,14 +146,15 @@ pub enum Request {
         namespace: String,
         body: Value,
     },
-    /// The Resume/Abandon annotation on an OpenBaoRestore in phase `Unknown`: sent after a
-    /// fresh read (still Unknown, same uid), built by [`restore_ack_patch`] with the fresh
-    /// resourceVersion.
+    /// The Resume/Abandon annotation on an OpenBaoRestore in phase `Unknown`, built by
+    /// [`restore_ack_patch`] on the object the dialog showed (its resourceVersion); sent
+    /// after a fresh read (still Unknown, same uid), a changed object is the server's 409.
     AcknowledgeRestore {
         namespace: String,
         name: String,
         uid: String,
         disposition: Disposition,
+        resource_version: String,
     },
 }
 
