@@ -199,3 +199,7 @@ pub(crate) fn reopen_after_conflict(state: &mut State) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "writes_tests.rs"]
+mod tests;

@@ -5,9 +5,7 @@
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::Client;
-use kube::api::{
-    Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams,
-};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams};
 use serde_json::Value;
 
 use super::ActionOutcome;
@@ -151,24 +149,25 @@ pub async fn send(client: &Client, req: &Request, rec: &mut Recorder) -> ActionO
                 };
                 api.delete(name, &dp).await.map(|_| ())
             }
-            (Request::CreateRestore { namespace, .. }, Some(body)) => {
-                let ar = restore_resource();
-                let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
-                let obj: DynamicObject = match serde_json::from_value(body.clone()) {
-                    Ok(o) => o,
+            // The body's own bytes (a typed object would be re-serialized in another
+            // key order): POSTed as the preview shows it.
+            (Request::CreateRestore { .. }, Some(body)) => {
+                let url = if dry_run {
+                    format!("{path}?dryRun=All")
+                } else {
+                    path.clone()
+                };
+                match http::Request::post(url)
+                    .header(http::header::CONTENT_TYPE, "application/json")
+                    .body(body.to_string().into_bytes())
+                {
+                    Ok(request) => client.request::<DynamicObject>(request).await.map(|_| ()),
                     Err(e) => {
                         return ActionOutcome::Refused {
-                            reason: Refusal::InvalidBody(format!(
-                                "the restore body is not an object: {e}"
-                            )),
+                            reason: Refusal::InvalidBody(e.to_string()),
                         };
                     }
-                };
-                let pp = PostParams {
-                    dry_run,
-                    ..Default::default()
-                };
-                api.create(&pp, &obj).await.map(|_| ())
+                }
             }
             _ => {
                 return ActionOutcome::Refused {
