@@ -226,7 +226,10 @@ fn on_action_outcome(state: &State, ev: &SourceEvent) -> Vec<Effect> {
 
 /// The keymap contexts in effect, most specific first (also drives the footer hints).
 pub fn contexts(state: &State) -> Vec<Context> {
-    if state.help {
+    // The wizard takes every key while it is open (wizard_flow::on_key).
+    if state.wizard.is_some() {
+        vec![Context::Wizard, Context::Always]
+    } else if state.help {
         vec![Context::Help, Context::Always]
     } else if state.dialog.is_some() {
         vec![Context::Dialog, Context::Always]
@@ -325,6 +328,8 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         | Action::InputCommit
         | Action::InputCancel
         | Action::InputBackspace => {}
+        // Handled by `wizard_flow::on_key` before this table (the wizard is open).
+        Action::WizardConfirm | Action::WizardClose | Action::WizardBackspace => {}
         Action::RestoreAck => match restore_ack::allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_restore_ack(target)),
             Err(reason) => {

@@ -5,6 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::Effect;
+use super::keymap::{self, Action, Context};
 use super::state::State;
 use super::wizard::{Input, Output, Step, Wizard};
 use super::writes::session_guard;
@@ -102,24 +103,17 @@ pub(crate) fn on_restore(state: &mut State, ev: RestoreEvent) -> Vec<Effect> {
 /// Keys while the wizard is open. None: not for the wizard (Ctrl-C still quits).
 pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
     state.wizard.as_ref()?;
-    if key
-        .modifiers
-        .contains(crossterm::event::KeyModifiers::CONTROL)
-    {
-        return None;
-    }
-    let input = match key.code {
-        KeyCode::Esc => Input::Cancel,
-        KeyCode::Enter => Input::Confirm,
-        KeyCode::Backspace => Input::Backspace,
-        // Cluster names are lowercase DNS labels: uppercase W stays the write-mode key,
-        // except where a snapshot key (which may hold any visible character) is typed.
-        KeyCode::Char('W')
-            if state
-                .wizard
-                .as_ref()
-                .is_some_and(|w| w.step != Step::Snapshot) =>
-        {
+    let snapshot_step = state
+        .wizard
+        .as_ref()
+        .is_some_and(|w| w.step == Step::Snapshot);
+    let input = match keymap::lookup(&[Context::Wizard], key) {
+        Some(Action::WizardClose) => Input::Cancel,
+        Some(Action::WizardConfirm) => Input::Confirm,
+        Some(Action::WizardBackspace) => Input::Backspace,
+        // Cluster names are lowercase DNS labels: W is the write-mode key, except where a
+        // snapshot key (which may hold any visible character) is typed.
+        Some(Action::ToggleWrite) if !snapshot_step => {
             if state.write.is_on(state.now) {
                 state.write.leave();
             } else {
@@ -127,8 +121,17 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
             }
             return Some(Vec::new());
         }
-        KeyCode::Char(c) => Input::Type(c),
-        _ => return Some(Vec::new()),
+        // Ctrl-C and the like: the general table (Context::Always).
+        _ if key
+            .modifiers
+            .contains(crossterm::event::KeyModifiers::CONTROL) =>
+        {
+            return None;
+        }
+        _ => match key.code {
+            KeyCode::Char(c) => Input::Type(c),
+            _ => return Some(Vec::new()),
+        },
     };
     let sends = matches!(
         state.wizard.as_ref().map(Wizard::request),

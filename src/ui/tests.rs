@@ -326,7 +326,8 @@ fn after_an_accepted_ack_the_new_job_is_shown() {
 fn the_help_lists_every_binding_of_the_keymap() {
     let mut s = incident_state(true);
     s.help = true;
-    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    // Tall enough for the whole table (smaller terminals scroll it).
+    let text = text_of(draw(&s, 160, 60).backend().buffer());
     for b in crate::app::keymap::KEYMAP {
         assert!(
             text.contains(&b.keys_label()) && text.contains(b.description),
