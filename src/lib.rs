@@ -21,3 +21,6 @@ pub mod sources;
 pub mod status;
 pub mod tui;
 pub mod ui;
+
+#[cfg(test)]
+mod layers_tests;
