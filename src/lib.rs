@@ -19,6 +19,7 @@ pub mod patterns;
 pub mod sim;
 pub mod sources;
 pub mod status;
+pub mod trace_log;
 pub mod tui;
 pub mod ui;
 

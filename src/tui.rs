@@ -175,6 +175,7 @@ pub async fn run_console(
         k8s_user: conn.user.clone(),
         journal_dir: journal::state_dir(),
     });
+    state.log_file = crate::trace_log::status();
     // The log store's bound (`--log-lines`, default 100 000); what is dropped is counted and shown.
     if let Some(n) = log_lines {
         state.logs.store = crate::logs::LineStore::new(n);

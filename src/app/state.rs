@@ -230,6 +230,8 @@ pub struct State {
     pub restore: Option<crate::domain::restore_status::RestoreFollow>,
     /// The cluster's Kubernetes Events, newest first (bounded).
     pub events: crate::domain::events::EventLog,
+    /// Where warnings are logged (set by the runtime; the help overlay shows it).
+    pub log_file: String,
 }
 
 impl State {
@@ -266,6 +268,7 @@ impl State {
             wizard_key_source: None,
             restore: None,
             events: Default::default(),
+            log_file: "log: not kept".into(),
         };
         if state.opts.write {
             state.write.enter(state.opts.now);
