@@ -10,7 +10,7 @@ use super::state::State;
 use super::writes::{session_guard, start_write};
 use crate::domain::paths::PathKind;
 use crate::domain::restore::{Disposition, Request};
-use crate::domain::write::Refusal;
+use crate::domain::write::{Refusal, guard};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoreAckTarget {
@@ -46,12 +46,7 @@ impl State {
         }
         let follow = self.restore.as_ref().ok_or(Refusal::NoRestoreFollowed)?;
         let status = follow.current().ok_or(Refusal::RestoreStatusUnread)?;
-        if !status.unknown() {
-            return Err(Refusal::RestoreNotUnknown {
-                name: follow.name.clone(),
-                phase: status.phase.clone().unwrap_or_else(|| "no phase".into()),
-            });
-        }
+        guard::restore_ack_on(status, &follow.name, None)?;
         let uid = status.uid.clone().ok_or(Refusal::RestoreUidUnknown)?;
         let resource_version = status
             .resource_version

@@ -177,6 +177,10 @@ fn on_source(state: &mut State, ev: SourceEvent) {
                 if action.starts_with("restore acknowledge") {
                     if let Ok(target) = restore_ack::allowed(state) {
                         state.dialog = Some(Dialog::confirm_restore_ack(target));
+                        state.decision.reopened = Some(
+                            "re-opened: the API server refused the annotation with 409 Conflict (the OpenBaoRestore changed); nothing was applied"
+                                .into(),
+                        );
                     }
                 } else {
                     writes::on_conflict(state);

@@ -106,22 +106,6 @@ pub fn restore_ack_patch(uid: &str, disposition: Disposition, resource_version: 
     })
 }
 
-/// Why a Resume/Abandon must not be sent, judged on the freshly read restore `name`.
-pub fn restore_ack_refuse_reason(
-    fresh: &super::restore_status::RestoreStatus,
-    name: &str,
-    uid: &str,
-) -> Option<super::write::Refusal> {
-    use super::write::Refusal;
-    if fresh.uid.as_deref() != Some(uid) {
-        return Some(Refusal::RestoreReplaced);
-    }
-    (!fresh.unknown()).then(|| Refusal::RestoreNotUnknown {
-        name: name.to_string(),
-        phase: fresh.phase.as_deref().unwrap_or("no phase").to_string(),
-    })
-}
-
 /// `overrideOperationLock` requires `force` (VAP and controller).
 pub fn check_lock_override(spec: &Value) -> Result<(), String> {
     let set = |k: &str| spec.get(k).and_then(Value::as_bool).unwrap_or(false);

@@ -12,10 +12,9 @@ use super::ActionOutcome;
 use super::connect::explain;
 use super::watch::cluster_resource;
 use crate::domain::incident::{LABEL_CLUSTER, LABEL_JOB_NAME};
-use crate::domain::restore::restore_ack_refuse_reason;
 use crate::domain::restore::{Facts, Operator, Request, key_from_log};
 use crate::domain::restore_status::RestoreStatus;
-use crate::domain::write::Refusal;
+use crate::domain::write::{Refusal, guard};
 use crate::journal::Recorder;
 
 /// The labels the operator's controller Deployment carries (dc-tec/openbao-operator@002fbdd `cmd/controller/run.go`, `dist/install.yaml`).
@@ -212,7 +211,7 @@ async fn acknowledge_restore(client: &Client, req: &Request, rec: &mut Recorder)
         }
         Err(e) => return failed(rec, &e),
     };
-    if let Some(reason) = restore_ack_refuse_reason(&fresh, name, uid) {
+    if let Err(reason) = guard::restore_ack_on(&fresh, name, Some(uid)) {
         return ActionOutcome::Refused { reason };
     }
     for dry_run in [true, false] {

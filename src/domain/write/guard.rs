@@ -7,6 +7,7 @@ use crate::domain::ClusterView;
 use crate::domain::diagnosis::Denied;
 use crate::domain::generation::Line;
 use crate::domain::paths::PathKind;
+use crate::domain::restore_status::RestoreStatus;
 
 /// What the judgement rests on: the object as last read and what the reader knows about it.
 /// The console fills it from its state; `breakglass ack` from the snapshot it just read.
@@ -286,6 +287,28 @@ pub fn recheck(write: &ClusterWrite, fresh: &ClusterView) -> Result<(), Refusal>
             revert_on(fresh, false)
         }
     }
+}
+
+/// The restore acknowledgement's condition on the OpenBaoRestore `name` (the console's
+/// followed status, and the executor's fresh read): the same object as confirmed (its uid,
+/// when one was confirmed) and in phase `Unknown`.
+pub fn restore_ack_on(
+    status: &RestoreStatus,
+    name: &str,
+    confirmed_uid: Option<&str>,
+) -> Result<(), Refusal> {
+    if let Some(uid) = confirmed_uid
+        && status.uid.as_deref() != Some(uid)
+    {
+        return Err(Refusal::RestoreReplaced);
+    }
+    if !status.unknown() {
+        return Err(Refusal::RestoreNotUnknown {
+            name: name.to_string(),
+            phase: status.phase.as_deref().unwrap_or("no phase").to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Break glass active with exactly `nonce`.
