@@ -97,6 +97,15 @@ fn confirm(cluster: &str) -> bool {
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
+/// The line a refusal is reported with (a forbidden one says so itself).
+fn refused(reason: &Refusal) -> String {
+    if reason.is_forbidden() {
+        format!("{reason}; nothing was sent")
+    } else {
+        format!("refused: {reason}; nothing was sent")
+    }
+}
+
 pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> Exit {
     let incident = match snapshot::read(&conn.client, &conn.namespace, cluster).await {
         Ok(i) => i,
@@ -154,7 +163,7 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> Ex
     let patch = match judge(&incident, &conn.namespace, &who, &denied, nonce) {
         Ok(p) => p,
         Err(reason) => {
-            let msg = format!("refused: {reason}; nothing was sent");
+            let msg = refused(&reason);
             eprintln!("breakglass: {msg}");
             log.outcome(&msg);
             return if reason.is_forbidden() {
@@ -206,7 +215,7 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> Ex
             } else {
                 Exit::Refused
             },
-            format!("refused: {reason}; nothing was sent"),
+            refused(reason),
         ),
         ActionOutcome::Reverted { .. }
         | ActionOutcome::Paused { .. }

@@ -8,6 +8,8 @@
 //! - [`patch`]: the builders. A [`ClusterPatch`] is built once from the object the guard
 //!   judged; its `body` is what the dialog shows, what the effect carries, the exact bytes
 //!   the executor sends and what the journal's `request` entry records.
+//! - [`request`]: the same for the Restore wizard's requests and the restore
+//!   acknowledgement (`Request::method_path`, `Request::body`, `Request::preview`).
 //!
 //! The resourceVersion rule (README "What is sent, and when"): the body carries the
 //! resourceVersion of the object the user saw judged. It is never re-read and replaced: if
