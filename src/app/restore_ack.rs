@@ -85,6 +85,7 @@ pub(crate) fn press(state: &mut State, captured: RestoreAckTarget) -> Vec<Effect
         return Vec::new();
     };
     effects.push(Effect::WizardSend(captured.request()));
+    state.decision.sent = Some(super::state::Sent::RestoreAck(captured));
     effects
 }
 
@@ -161,5 +162,45 @@ mod tests {
         s.write.leave();
         update(&mut s, key(KeyCode::Char('u')));
         assert!(s.dialog.is_none());
+    }
+
+    #[test]
+    fn a_409_reopens_the_dialog_once_the_fresh_restore_is_seen() {
+        use crate::app::msg::{ActionOutcome, RestoreEvent, SourceEvent};
+        let mut s = following("Unknown");
+        update(&mut s, key(KeyCode::Char('u')));
+        // Tab: Resume, Tab: Abandon, Enter.
+        for k in [KeyCode::Tab, KeyCode::Tab, KeyCode::Enter] {
+            update(&mut s, key(k));
+        }
+        assert!(s.decision.in_flight.is_some());
+        update(
+            &mut s,
+            Msg::Source(SourceEvent::Action(ActionOutcome::Failed {
+                status: Some(409),
+                message: "conflict".into(),
+            })),
+        );
+        // Not on the status the refused body was built on.
+        assert!(s.dialog.is_none());
+        update(
+            &mut s,
+            Msg::Source(SourceEvent::Restore(RestoreEvent::Status(Some(
+                RestoreStatus::from_json(&json!({
+                    "metadata": {"uid": "u-1", "resourceVersion": "78"},
+                    "status": {"phase": "Unknown"}
+                })),
+            )))),
+        );
+        let Some(Dialog::ConfirmRestoreAck { target, focus }) = s.dialog.clone() else {
+            panic!("{:?} {:?}", s.dialog, s.decision.notice);
+        };
+        assert_eq!(focus, Button::Cancel);
+        assert_eq!(
+            (target.choice, target.resource_version.as_str()),
+            (Disposition::Resume, "78")
+        );
+        let why = s.decision.reopened.clone().unwrap();
+        assert!(why.contains("409") && why.contains("77"), "{why}");
     }
 }

@@ -151,10 +151,10 @@ pub struct DecisionPane {
     pub outcome: Option<ActionOutcome>,
     /// A local note: why Enter did nothing (Retry unavailable, state changed under the dialog).
     pub notice: Option<String>,
-    /// The cluster patch in flight or last sent (its body, exactly as sent).
-    pub sent: Option<ClusterPatch>,
-    /// A patch the API server refused with 409, until its dialog re-opens on a fresh object.
-    pub conflict: Option<ClusterPatch>,
+    /// The write in flight or last sent (its body, exactly as sent).
+    pub sent: Option<Sent>,
+    /// A write the API server refused with 409, until its dialog re-opens on a fresh object.
+    pub conflict: Option<Sent>,
     /// Why the open dialog was re-opened (the object changed under the previous one).
     pub reopened: Option<String>,
 }
@@ -362,6 +362,23 @@ impl State {
 /// when scoped by a `bg-v2-` operation ID).
 pub fn attempt_of(run_id: Option<&str>) -> Option<i32> {
     crate::domain::naming::rollback_attempt_of(run_id?)
+}
+
+/// A confirmed write whose dialog re-opens after a 409.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Cluster(ClusterPatch),
+    RestoreAck(super::restore_ack::RestoreAckTarget),
+}
+
+impl Sent {
+    /// The resourceVersion the body carried.
+    pub fn resource_version(&self) -> &str {
+        match self {
+            Sent::Cluster(p) => &p.resource_version,
+            Sent::RestoreAck(t) => &t.resource_version,
+        }
+    }
 }
 
 /// The acknowledgement a Retry dialog confirms: built once when it opens (the body it

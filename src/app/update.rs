@@ -173,18 +173,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
                 );
             state.decision.outcome = Some(outcome);
             if conflict {
-                let action = state.dialog_action.as_deref().unwrap_or("");
-                if action.starts_with("restore acknowledge") {
-                    if let Ok(target) = restore_ack::allowed(state) {
-                        state.dialog = Some(Dialog::confirm_restore_ack(target));
-                        state.decision.reopened = Some(
-                            "re-opened: the API server refused the annotation with 409 Conflict (the OpenBaoRestore changed); nothing was applied"
-                                .into(),
-                        );
-                    }
-                } else {
-                    writes::on_conflict(state);
-                }
+                writes::on_conflict(state);
             } else {
                 // The action is over: back to read-only.
                 state.decision.sent = None;

@@ -87,6 +87,8 @@ pub(crate) fn on_restore(state: &mut State, ev: RestoreEvent) -> Vec<Effect> {
         }
     };
     let action = format!("restore {}", follow.name);
+    // A restore acknowledgement refused with 409 re-opens on the fresh status.
+    super::writes::reopen_after_conflict(state);
     let events = noted
         .into_iter()
         .map(|n| match n {

@@ -7,7 +7,7 @@ use super::Effect;
 use super::decide::RevertTarget;
 use super::dialog::Dialog;
 use super::pause_repair::PauseTarget;
-use super::state::{Presence, RetryTarget, State};
+use super::state::{Presence, RetryTarget, Sent, State};
 use crate::app::msg::SourceName;
 use crate::domain::paths::PathKind;
 use crate::domain::write::{ClusterPatch, ClusterWrite, Refusal, Seen, Session, guard};
@@ -157,7 +157,7 @@ pub(crate) fn press(state: &mut State, captured: ClusterPatch, decision: &str) -
     let Some(mut effects) = start_write(state, now, (in_flight, &label, decision)) else {
         return Vec::new();
     };
-    state.decision.sent = Some(captured.clone());
+    state.decision.sent = Some(Sent::Cluster(captured.clone()));
     effects.push(Effect::Patch(captured));
     effects
 }
@@ -169,32 +169,46 @@ pub(crate) fn on_conflict(state: &mut State) {
     reopen_after_conflict(state);
 }
 
-/// Called after new cluster data: a pending conflict re-opens its dialog when the object
-/// seen is newer than the one the refused body was built on.
+/// Called after new data: a pending conflict re-opens its dialog when the object seen is
+/// newer than the one the refused body was built on (the cluster, or the followed restore).
 pub(crate) fn reopen_after_conflict(state: &mut State) {
     let Some(refused) = state.decision.conflict.clone() else {
         return;
     };
-    let seen_rv = state
-        .incident
-        .cluster
-        .as_ref()
-        .map(|c| c.resource_version.as_str());
-    if seen_rv == Some(refused.resource_version.as_str()) {
+    let seen_rv = match &refused {
+        Sent::Cluster(_) => state
+            .incident
+            .cluster
+            .as_ref()
+            .map(|c| c.resource_version.clone()),
+        Sent::RestoreAck(_) => state
+            .restore
+            .as_ref()
+            .and_then(|f| f.current()?.resource_version.clone()),
+    };
+    if seen_rv.as_deref() == Some(refused.resource_version()) {
         return; // not seen the change yet
     }
     state.decision.conflict = None;
-    match dialog_for(state, &refused.write) {
-        Ok((dialog, now)) => {
+    let now = match &refused {
+        Sent::Cluster(p) => dialog_for(state, &p.write).map(|(d, now)| (d, now.resource_version)),
+        // Opened as usual: Cancel focused, the choice made again.
+        Sent::RestoreAck(_) => super::restore_ack::allowed(state).map(|now| {
+            let rv = now.resource_version.clone();
+            (Dialog::confirm_restore_ack(now), rv)
+        }),
+    };
+    match now {
+        Ok((dialog, rv)) => {
             state.dialog = Some(dialog);
             state.decision.reopened = Some(format!(
-                "re-opened: the API server refused the previous body with 409 Conflict (it carried resourceVersion {}, the cluster is now at {}); nothing was applied. This is the fresh body",
-                refused.resource_version, now.resource_version
+                "re-opened: the API server refused the previous body with 409 Conflict (it carried resourceVersion {}, the object is now at {rv}); nothing was applied. This is the fresh body",
+                refused.resource_version()
             ));
         }
         Err(reason) => {
             state.decision.notice = Some(format!(
-                "409 Conflict: the cluster changed; nothing was applied, and now: {reason}"
+                "409 Conflict: the object changed; nothing was applied, and now: {reason}"
             ));
         }
     }
