@@ -297,11 +297,14 @@ pub async fn v06_restore_accepted_by_the_real_crd_and_acknowledged(rig: Arc<Rig>
         )
         .await
         .unwrap();
+    // The body carries the resourceVersion of the object the dialog showed.
+    let shown = restores.get("restore-1").await.unwrap();
     let ack = Request::AcknowledgeRestore {
         namespace: ns.clone(),
         name: "restore-1".into(),
         uid: uid.clone(),
         disposition: Disposition::Resume,
+        resource_version: shown.metadata.resource_version.clone().unwrap_or_default(),
     };
     let outcome = restore::send(&responder, &ack, &mut Recorder::default()).await;
     assert_eq!(outcome, ActionOutcome::WizardStepDone);
