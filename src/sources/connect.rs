@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+/// Per-request deadlines of every API call (see `connect`).
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+pub const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("cannot read kubeconfig {path}: {detail}")]
@@ -108,6 +113,15 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
     // 503): the sources back off and report staleness themselves, and a mutation must
     // never be resent behind the user's back.
     config.default_retry = false;
+    // Every read has a deadline (kube-rs has none by default): a hung API server must
+    // surface as an error, not as a request waiting forever. The read timeout counts from
+    // the request (not from when a pooled connection went idle); it is longer than a
+    // watch's server-side timeout (`watch::WATCH_TIMEOUT_SECS`), and the log follower
+    // re-opens a quiet stream before it (`logfollow`).
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.read_timeout = Some(READ_TIMEOUT);
+    config.write_timeout = Some(WRITE_TIMEOUT);
+    config.reset_reader_on_write = true;
     let namespace = target
         .namespace
         .clone()
