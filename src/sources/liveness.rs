@@ -4,10 +4,10 @@
 //!
 //! A cheap read (a `limit=1` list of the cluster object by name: it goes through
 //! authentication and storage like the watches do) is sent every [`PROBE_INTERVAL`] with a
-//! [`PROBE_TIMEOUT`]. Any HTTP answer counts as an answer (a 403 or a 503 is the server
-//! speaking; the watchers report those themselves). When a probe gets no answer, every
-//! watched source ([`WATCHED`]) is reported as a problem naming the API server and for how
-//! long it has not answered, so the panes say `[STALE]` and the write guards refuse
+//! [`PROBE_TIMEOUT`]. A 2xx or a 4xx (a 403 is RBAC, the watchers say so) confirms the
+//! server; no answer, or a 429/5xx (an overloaded server throttling or failing), does not.
+//! Then every watched source ([`WATCHED`]) is reported as a problem naming the API server
+//! and for how long it has not answered (or answered only errors), so the panes say `[STALE]` and the write guards refuse
 //! (`State::is_stale`); the message is re-sent with the new duration on every failed probe.
 //! When it answers again the watchers are told to start over ([`Restart`]): their fresh
 //! list is what clears the staleness, never the probe itself. A 401 stops the probing: the
@@ -36,19 +36,35 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
 /// The sources whose data comes from the API server's watches.
 pub const WATCHED: [SourceName; 3] = [SourceName::Cluster, SourceName::Pods, SourceName::Jobs];
 
-/// Bumped when the API server answers again after not answering: watchers drop their
-/// (possibly silent) streams and list afresh.
-pub type Restart = watch::Receiver<u64>;
+/// What the probe tells the watchers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Live {
+    /// Bumped when the API server answers again after not answering: watchers drop their
+    /// (possibly silent) streams and list afresh.
+    pub generation: u64,
+    /// The server is not answering (or only with errors) now: the probe has marked the
+    /// watched sources stale with a message naming the server, and the watchers keep their
+    /// own (less telling) errors to themselves meanwhile.
+    pub down: bool,
+}
+
+pub type Restart = watch::Receiver<Live>;
+
+/// Said in a problem's message when a source has stopped reading on purpose (a 401): the
+/// banner then does not claim it is retrying.
+pub const READS_STOPPED: &str = "reads stopped";
 
 /// What one probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
-    /// An HTTP answer arrived (any status but 401).
+    /// The server answered (2xx, or a 4xx but 401 and 429).
     Answered,
     /// 401: the credentials are no longer accepted.
     Unauthenticated(String),
     /// No answer: timed out, refused, reset.
     Silent(String),
+    /// An answer that does not confirm anything: 429 or 5xx.
+    Failing(String),
 }
 
 /// What the task must do after a probe.
@@ -103,10 +119,18 @@ impl Tracker {
                     self.server
                 ))
             }
+            Probe::Failing(detail) => {
+                self.down = true;
+                let secs = now.duration_since(self.last_answer).as_secs();
+                Verdict::NotAnswering(format!(
+                    "API server {} has answered only errors for {secs} s ({detail}); writes disabled",
+                    self.server
+                ))
+            }
             Probe::Unauthenticated(detail) => {
                 self.down = true;
                 Verdict::Unauthenticated(format!(
-                    "{detail}; reads stopped, nothing is retried: renew the credentials and restart breakglass"
+                    "{detail}; {READS_STOPPED}, nothing is retried: renew the credentials and restart breakglass"
                 ))
             }
         }
@@ -119,6 +143,9 @@ pub fn classify(result: Result<Result<(), kube::Error>, tokio::time::error::Elap
         Ok(Ok(())) => Probe::Answered,
         Ok(Err(kube::Error::Api(s))) if s.code == 401 => {
             Probe::Unauthenticated(explain(&kube::Error::Api(s)))
+        }
+        Ok(Err(kube::Error::Api(s))) if s.code == 429 || s.code >= 500 => {
+            Probe::Failing(explain(&kube::Error::Api(s)))
         }
         Ok(Err(kube::Error::Api(_))) => Probe::Answered,
         Ok(Err(e)) => Probe::Silent(explain(&e)),
@@ -135,7 +162,7 @@ pub fn spawn(
     server: String,
     tx: mpsc::Sender<SourceEvent>,
 ) -> (JoinHandle<()>, Restart) {
-    let (restart, restart_rx) = watch::channel(0u64);
+    let (restart, restart_rx) = watch::channel(Live::default());
     let api: Api<DynamicObject> =
         Api::namespaced_with(client, namespace, &super::watch::cluster_resource());
     let params = ListParams::default()
@@ -153,12 +180,16 @@ pub fn spawn(
             let (message, stop) = match tracker.observe(classify(result), Instant::now()) {
                 Verdict::Quiet => continue,
                 Verdict::AnsweringAgain => {
-                    restart.send_modify(|g| *g = g.wrapping_add(1));
+                    restart.send_modify(|l| {
+                        l.generation = l.generation.wrapping_add(1);
+                        l.down = false;
+                    });
                     continue;
                 }
                 Verdict::NotAnswering(m) => (m, false),
                 Verdict::Unauthenticated(m) => (m, true),
             };
+            restart.send_if_modified(|l| !std::mem::replace(&mut l.down, true));
             for source in WATCHED {
                 let message = message.clone();
                 if tx
@@ -213,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn any_status_but_401_is_an_answer() {
+    fn a_4xx_is_an_answer_and_429_or_5xx_is_not() {
         let status = |code| {
             kube::Error::Api(Box::new(kube::core::Status {
                 code,
@@ -221,8 +252,10 @@ mod tests {
                 ..Default::default()
             }))
         };
-        assert_eq!(classify(Ok(Err(status(503)))), Probe::Answered);
+        assert!(matches!(classify(Ok(Err(status(503)))), Probe::Failing(_)));
+        assert!(matches!(classify(Ok(Err(status(429)))), Probe::Failing(_)));
         assert_eq!(classify(Ok(Err(status(403)))), Probe::Answered);
+        assert_eq!(classify(Ok(Err(status(404)))), Probe::Answered);
         assert!(matches!(
             classify(Ok(Err(status(401)))),
             Probe::Unauthenticated(m) if m.contains("401")

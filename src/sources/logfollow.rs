@@ -48,7 +48,7 @@ use crate::domain::rollback_jobs::RollbackStep;
 const BATCH: usize = 500;
 const FLUSH: Duration = Duration::from_millis(40);
 /// A followed stream silent this long is re-checked (pod state) and re-opened.
-pub const QUIET: Duration = Duration::from_secs(5);
+pub const QUIET: Duration = Duration::from_secs(3);
 /// Deadline of the follower's pod list and of opening a log stream.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 /// The longest wait between two attempts after failures.

@@ -38,7 +38,10 @@ impl Retry {
         let unauthenticated = matches!(e, Failure::Api(kube::Error::Api(s)) if s.code == 401);
         let mut message = format!("logs of {job}: {}", e.explain());
         if unauthenticated {
-            message.push_str("; reads stopped, nothing is retried");
+            message.push_str(&format!(
+                "; {}, nothing is retried",
+                crate::sources::liveness::READS_STOPPED
+            ));
         }
         let problem = SourceEvent::Problem {
             source: SourceName::Logs,

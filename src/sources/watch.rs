@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::connect::explain;
-use super::liveness::Restart;
+use super::liveness::{READS_STOPPED, Restart};
 use super::{SourceEvent, SourceName};
 use crate::domain::cluster::{CLUSTER_KIND, GROUP, VERSION};
 use crate::domain::incident::{LABEL_CLUSTER, LABEL_COMPONENT, LABEL_REVISION};
@@ -153,15 +153,21 @@ pub(crate) async fn run<K, F>(
     run_restartable(api, config, source, tx, snapshot, None).await;
 }
 
-/// Resolves when the restart generation changes; never when there is none (or it is gone).
-async fn restarted(restart: &mut Option<Restart>) {
+/// Resolves when the restart generation is no longer `seen`; never when there is no
+/// probe (or it is gone).
+async fn restarted(restart: &mut Option<Restart>, seen: u64) {
     if let Some(rx) = restart
-        && rx.changed().await.is_ok()
+        && rx.wait_for(|l| l.generation != seen).await.is_ok()
     {
         return;
     }
     *restart = None;
     std::future::pending::<()>().await;
+}
+
+/// Whether the liveness probe has the API server down now (it speaks for the sources then).
+fn server_down(restart: &Option<Restart>) -> bool {
+    restart.as_ref().is_some_and(|rx| rx.borrow().down)
 }
 
 /// [`run`], starting over with a fresh list whenever `restart` changes. A 401 stops the
@@ -182,24 +188,29 @@ async fn run_restartable<K, F>(
         config = config.timeout(WATCH_TIMEOUT_SECS);
     }
     loop {
+        let seen = restart.as_ref().map_or(0, |rx| rx.borrow().generation);
         let mut watch = Watch::default();
         let stream = watcher::watcher(api.clone(), config.clone()).default_backoff();
         futures::pin_mut!(stream);
         loop {
             let event = tokio::select! {
                 event = stream.next() => event,
-                () = restarted(&mut restart) => break,
+                () = restarted(&mut restart, seen) => break,
             };
             let Some(event) = event else { return };
             let unauthenticated = matches!(&event, Err(e) if is_unauthenticated(e));
+            let quiet = event.is_err() && !unauthenticated && server_down(&restart);
             for out in watch.step(event, &snapshot, source) {
+                if quiet && matches!(out, SourceEvent::Problem { .. }) {
+                    continue;
+                }
                 if tx.send(out).await.is_err() {
                     return;
                 }
             }
             if unauthenticated {
                 // Park until restarted (never, without a liveness probe): no blind retries.
-                restarted(&mut restart).await;
+                restarted(&mut restart, seen).await;
                 break;
             }
         }
@@ -263,11 +274,14 @@ impl<K: Resource + Clone> Watch<K> {
                 self.objects.remove(&o.name_any());
                 true
             }
+            // kube-rs re-lists at once: the list confirms the data (or fails, and that is
+            // reported), so a 410 alone is no reason to show the pane stale.
+            Err(watcher::Error::WatchError(s)) if s.code == 410 => return Vec::new(),
             Err(e) => {
                 self.failing = true;
                 let mut message = watcher_error(&e);
                 if is_unauthenticated(&e) {
-                    message.push_str("; reads stopped, nothing is retried");
+                    message.push_str(&format!("; {READS_STOPPED}, nothing is retried"));
                 }
                 return vec![SourceEvent::Problem { source, message }];
             }
