@@ -118,6 +118,23 @@ async fn api_server_hung() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_handshakes_stalling_after_connections_dropped() {
+    let row = outage_row(
+        "TLS handshake stalls (connections cut, new handshakes hang 20 s)",
+        Duration::from_secs(20),
+        |c| {
+            c.set_handshake_stalled(true);
+            // Every request needs a new connection, and so a handshake.
+            c.cut_connections();
+        },
+        |c| c.set_handshake_stalled(false),
+        "has not answered for",
+    )
+    .await;
+    row.print();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_server_answering_503_then_500() {
     let row = outage_row(
         "500/503 bursts (every request 503 for 12 s, then 500 for 12 s)",

@@ -303,6 +303,14 @@ impl Controls {
         self.shared.chaos.refusing.send_replace(refusing);
     }
 
+    /// Cut every open connection once (clients must connect, and handshake, again).
+    pub fn cut_connections(&self) {
+        self.shared
+            .chaos
+            .cut
+            .send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// Answer every watch with `410 Gone` (the in-stream ERROR kube-rs re-lists on) for `d`.
     pub fn watch_gone_for(&self, d: Duration) {
         self.shared.chaos.set_watch_gone_for(d);

@@ -31,6 +31,8 @@ pub(crate) struct Chaos {
     pub handshake_stalled: watch::Sender<bool>,
     /// The listening socket is closed (connections refused) and open connections are cut.
     pub refusing: watch::Sender<bool>,
+    /// Bumped to cut every open connection once (a restarted server, a dropped NAT entry).
+    pub cut: watch::Sender<u64>,
     pub watch_gone_until: Mutex<Option<Instant>>,
     pub outage: Mutex<Option<Outage>>,
 }
@@ -45,6 +47,7 @@ impl Chaos {
             hung: watch::channel(false).0,
             handshake_stalled: watch::channel(false).0,
             refusing: watch::channel(false).0,
+            cut: watch::channel(0).0,
             watch_gone_until: Mutex::new(None),
             outage: Mutex::new(None),
         }

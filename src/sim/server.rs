@@ -395,6 +395,7 @@ pub async fn serve(store: Arc<Store>, opts: ServeOptions) -> Result<RunningServe
     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
     let (stop, mut stopped) = oneshot::channel::<()>();
     let mut refusing = shared.chaos.refusing.subscribe();
+    let mut cut = shared.chaos.cut.subscribe();
     let task = tokio::spawn(async move {
         let mut conns = JoinSet::new();
         let mut listener = Some(listener);
@@ -413,6 +414,12 @@ pub async fn serve(store: Arc<Store>, opts: ServeOptions) -> Result<RunningServe
                     } else if listener.is_none() {
                         listener = rebind(addr).await;
                     }
+                }
+                changed = cut.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    conns.abort_all();
                 }
                 accepted = accept(listener.as_ref()) => {
                     let Ok((tcp, _)) = accepted else { continue };

@@ -55,6 +55,7 @@ fn sigkill_of_the_demo_orphans_no_bao_node() {
         40,
         &["demo", "--speed", "4", "--openbao-nodes", "real"],
     );
+    t.wait_for("BREAK GLASS");
     let console = t.console_pid();
     // The demo's own nodes: its children running `bao server -config=<its temp dir>/…`.
     let start = Instant::now();
