@@ -127,10 +127,14 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(|e| ConnectError::Config {
-        path,
-        detail: e.to_string(),
-    })?;
+    // After a 401 nothing more is sent (`liveness_auth`).
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| ConnectError::Config {
+            path,
+            detail: e.to_string(),
+        })?
+        .with_layer(&super::liveness_auth::StopAfter401::default())
+        .build();
     Ok(Connection {
         client,
         namespace,
@@ -146,13 +150,16 @@ pub fn explain(err: &kube::Error) -> String {
         kube::Error::Api(s) if s.code == 403 => {
             format!("RBAC denied (403): {} — see README \"RBAC\"", s.message)
         }
+        // The client sends nothing more after a 401 (`liveness_auth`): say so.
         kube::Error::Api(s) if s.code == 401 => {
             format!(
-                "not authenticated (401): {} — check the kubeconfig's credentials",
-                s.message
+                "not authenticated (401): {} — {}, nothing is sent: renew the kubeconfig's credentials and restart breakglass",
+                s.message,
+                super::liveness::READS_STOPPED
             )
         }
         kube::Error::Api(s) => format!("{} {}: {}", s.code, s.reason, s.message),
+        kube::Error::Service(e) if e.is::<super::liveness_auth::StoppedAfter401>() => e.to_string(),
         kube::Error::HyperError(e) => format!("API server unreachable: {e}"),
         kube::Error::Service(e) => format!("API server unreachable: {e}"),
         other => other.to_string(),

@@ -127,10 +127,14 @@ impl Tracker {
                     self.server
                 ))
             }
+            Probe::Unauthenticated(detail) if detail.contains(READS_STOPPED) => {
+                self.down = true;
+                Verdict::Unauthenticated(detail)
+            }
             Probe::Unauthenticated(detail) => {
                 self.down = true;
                 Verdict::Unauthenticated(format!(
-                    "{detail}; {READS_STOPPED}, nothing is retried: renew the credentials and restart breakglass"
+                    "{detail}; {READS_STOPPED}, nothing is sent: renew the credentials and restart breakglass"
                 ))
             }
         }
@@ -141,8 +145,8 @@ impl Tracker {
 pub fn classify(result: Result<Result<(), kube::Error>, tokio::time::error::Elapsed>) -> Probe {
     match result {
         Ok(Ok(())) => Probe::Answered,
-        Ok(Err(kube::Error::Api(s))) if s.code == 401 => {
-            Probe::Unauthenticated(explain(&kube::Error::Api(s)))
+        Ok(Err(e)) if super::liveness_auth::is_unauthenticated(&e) => {
+            Probe::Unauthenticated(explain(&e))
         }
         Ok(Err(kube::Error::Api(s))) if s.code == 429 || s.code >= 500 => {
             Probe::Failing(explain(&kube::Error::Api(s)))

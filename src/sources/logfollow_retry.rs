@@ -35,9 +35,10 @@ impl Retry {
         e: &Failure,
     ) -> bool {
         self.failing = true;
-        let unauthenticated = matches!(e, Failure::Api(kube::Error::Api(s)) if s.code == 401);
+        let unauthenticated =
+            matches!(e, Failure::Api(e) if crate::sources::liveness_auth::is_unauthenticated(e));
         let mut message = format!("logs of {job}: {}", e.explain());
-        if unauthenticated {
+        if unauthenticated && !message.contains(crate::sources::liveness::READS_STOPPED) {
             message.push_str(&format!(
                 "; {}, nothing is retried",
                 crate::sources::liveness::READS_STOPPED

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod connect;
 pub mod events;
 pub mod liveness;
+pub mod liveness_auth;
 pub mod logfollow;
 pub mod openbao_access;
 pub mod openbao_http;

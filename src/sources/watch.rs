@@ -219,9 +219,9 @@ async fn run_restartable<K, F>(
 
 fn is_unauthenticated(e: &watcher::Error) -> bool {
     match e {
-        watcher::Error::InitialListFailed(kube::Error::Api(s))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code == 401,
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => super::liveness_auth::is_unauthenticated(e),
         watcher::Error::WatchError(s) => s.code == 401,
         _ => false,
     }
@@ -280,7 +280,7 @@ impl<K: Resource + Clone> Watch<K> {
             Err(e) => {
                 self.failing = true;
                 let mut message = watcher_error(&e);
-                if is_unauthenticated(&e) {
+                if is_unauthenticated(&e) && !message.contains(READS_STOPPED) {
                     message.push_str(&format!("; {READS_STOPPED}, nothing is retried"));
                 }
                 return vec![SourceEvent::Problem { source, message }];

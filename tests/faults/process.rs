@@ -201,3 +201,63 @@ async fn a_read_only_session_pressing_every_key_sends_no_mutation() {
     .print();
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_expiring_mid_session_stops_every_request_of_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
+        .await
+        .unwrap();
+    let controls = sim.controls();
+    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
+    let kc = kubeconfig.display().to_string();
+    let t = tokio::task::spawn_blocking(move || {
+        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
+        t.wait_for("Retry (acknowledge the nonce) [available]");
+        t
+    })
+    .await
+    .unwrap();
+    controls.expire_token("admin");
+    let at = Instant::now();
+    let (t, screen) = tokio::task::spawn_blocking(move || {
+        let s = t.wait_for("not authenticated (401)");
+        (t, s)
+    })
+    .await
+    .unwrap();
+    let detect = at.elapsed();
+    assert!(!screen.contains("retrying"), "{screen}");
+    // Every source meets the 401 within a few seconds; from then on nothing is sent.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    controls.clear_requests();
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let sent = controls.requests();
+    let banner = tokio::task::spawn_blocking(move || {
+        let s = t.screen();
+        t.keys(&["q"]);
+        assert_eq!(t.wait_dead(), "0", "the console quits normally");
+        s
+    })
+    .await
+    .unwrap();
+    assert!(sent.is_empty(), "sent after the 401: {sent:?}");
+    let line = banner
+        .lines()
+        .rev()
+        .find(|l| l.contains("401"))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    Row {
+        fault: "token expires mid-session (401), whole console (real binary)",
+        saw: format!("`{line}`"),
+        detect: super::faults_support::secs(detect),
+        recover: "restart with fresh credentials".into(),
+        lines: format!("n/a ({} requests in the 15 s after)", sent.len()),
+        mutations: controls.mutations().len(),
+    }
+    .print();
+    sim.shutdown().await;
+}
