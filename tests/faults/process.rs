@@ -261,3 +261,72 @@ async fn a_token_expiring_mid_session_stops_every_request_of_the_console() {
     .print();
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_api_server_on_the_real_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
+        .await
+        .unwrap();
+    let controls = sim.controls();
+    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
+    let kc = kubeconfig.display().to_string();
+    let available = "Retry (acknowledge the nonce) [available]";
+    let t = tokio::task::spawn_blocking(move || {
+        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
+        t.wait_for(available);
+        t
+    })
+    .await
+    .unwrap();
+    controls.set_hung(true);
+    let at = Instant::now();
+    let (t, screen) = tokio::task::spawn_blocking(move || {
+        let s = t.wait_for("has not answered for");
+        (t, s)
+    })
+    .await
+    .unwrap();
+    let detect = at.elapsed();
+    assert!(
+        screen.contains("Decision ·") && screen.contains("[STALE]"),
+        "{screen}"
+    );
+    assert!(!screen.contains(available), "{screen}");
+    tokio::time::sleep(Duration::from_secs(20).saturating_sub(at.elapsed())).await;
+    controls.set_hung(false);
+    let at = Instant::now();
+    let (t, fresh) = tokio::task::spawn_blocking(move || {
+        let s = t.wait_for(available);
+        (t, s)
+    })
+    .await
+    .unwrap();
+    let recover = at.elapsed();
+    assert!(!fresh.contains("[STALE] cluster"), "{fresh}");
+    let line = screen
+        .lines()
+        .rev()
+        .find(|l| l.contains("has not answered"))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    tokio::task::spawn_blocking(move || {
+        t.keys(&["q"]);
+        assert_eq!(t.wait_dead(), "0", "the console quits normally");
+    })
+    .await
+    .unwrap();
+    assert!(detect < Duration::from_secs(10) && recover < Duration::from_secs(10));
+    Row {
+        fault: "API hung 20 s, whole console (real binary)",
+        saw: format!("`{line}`; Retry not offered"),
+        detect: super::faults_support::secs(detect),
+        recover: super::faults_support::secs(recover),
+        lines: "n/a".into(),
+        mutations: controls.mutations().len(),
+    }
+    .print();
+    sim.shutdown().await;
+}
