@@ -14,6 +14,8 @@
 )]
 
 mod faults_support;
+#[path = "faults/logs.rs"]
+mod logs;
 #[path = "faults/process.rs"]
 mod process;
 #[path = "support/tmux.rs"]
