@@ -170,10 +170,12 @@ async fn api_server_429_with_retry_after() {
     controls.clear_requests();
     controls.outage_for(429, Duration::from_secs(20), Some(5));
     let detect = c.until("stale shown", Duration::from_secs(20), stale).await;
-    let banner = c.banner();
-    assert!(banner.contains("429"), "{banner}");
-    c.run_for(Duration::from_secs(20).saturating_sub(detect))
+    assert!(c.banner().contains("429"), "{}", c.banner());
+    c.run_for(Duration::from_secs(19).saturating_sub(detect))
         .await;
+    let banner = c.banner();
+    assert!(banner.contains("has answered only errors"), "{banner}");
+    c.run_for(Duration::from_secs(1)).await;
     let sent = rate(&controls, Duration::from_secs(20));
     let recover = c.until("fresh again", BOUND, fresh).await;
     Row {
