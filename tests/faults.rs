@@ -269,6 +269,20 @@ async fn watches_cut_every_second() {
         .await;
     }
     assert!(!stale_seen, "a cut watch is resumed, not an outage");
+    // The watches ask for bookmarks and end on the server's side after 10 s.
+    let watches: Vec<String> = controls
+        .requests()
+        .into_iter()
+        .filter(|r| r.query.contains("watch=true"))
+        .map(|r| r.query)
+        .collect();
+    assert!(!watches.is_empty());
+    for q in &watches {
+        assert!(
+            q.contains("allowWatchBookmarks=true") && q.contains("timeoutSeconds=10"),
+            "{q}"
+        );
+    }
     Row {
         fault: "watches cut every second (20 s)",
         saw: "no `[STALE]`; every change shown".into(),

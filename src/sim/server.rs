@@ -5,6 +5,8 @@
 //! Handlers live in `rest` (CRUD, patch, status/scale), `watch`, `logapi` (pod logs) and
 //! `authz` (SelfSubjectAccessReview, 403s). Everything reads and writes the shared
 //! [`Store`], so the operator twin's writes reach watchers like a controller's would.
+//! The fault controls (`faults`: hung, refusing, stalled handshakes, 410 storms, outages)
+//! are applied here, per connection and per request, before any handler runs.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
