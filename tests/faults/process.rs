@@ -330,3 +330,38 @@ async fn a_hung_api_server_on_the_real_console() {
     .print();
     sim.shutdown().await;
 }
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal_and_exit_0() {
+    for signal in ["TERM", "HUP"] {
+        let t = Tmux::start(
+            120,
+            40,
+            &["demo", "--speed", "4", "--openbao-nodes", "simulated"],
+        );
+        t.wait_for("BREAK GLASS");
+        let console = t.console_pid();
+        let at = Instant::now();
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &console])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        assert_eq!(t.wait_dead(), "0", "SIG{signal}");
+        let took = at.elapsed();
+        t.assert_restored();
+        Row {
+            fault: if signal == "TERM" {
+                "SIGTERM (real binary)"
+            } else {
+                "SIGHUP: the SSH session died (real binary)"
+            },
+            saw: "exit status 0; alternate screen left, cursor shown".into(),
+            detect: "n/a".into(),
+            recover: format!("exited {}", super::faults_support::secs(took)),
+            lines: "n/a".into(),
+            mutations: 0,
+        }
+        .print();
+    }
+}
