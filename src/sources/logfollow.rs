@@ -419,7 +419,8 @@ async fn pump(
         let mut gap = None;
         let mut silent = false;
         let (ended, quiet) = match next {
-            Ok(Ok(n)) if n > 0 || (!buf.is_empty() && quiet.is_none()) => {
+            // A whole line, or the unterminated last line of a stream that does not follow.
+            Ok(Ok(_)) if buf.last() == Some(&b'\n') || (quiet.is_none() && !buf.is_empty()) => {
                 if buf.last() == Some(&b'\n') {
                     buf.pop();
                 }
@@ -432,7 +433,8 @@ async fn pump(
                 buf.clear();
                 (false, false)
             }
-            // A read error mid-stream is a dropped stream: the caller resumes.
+            // The end, or a read error mid-stream (a dropped stream): the caller resumes. A
+            // followed stream's unterminated last line was cut: it comes again, whole.
             Ok(Ok(_)) | Ok(Err(_)) => (true, false),
             Err(_elapsed) => {
                 silent = batch.is_empty();
