@@ -33,26 +33,8 @@ async fn a_100k_line_log_cut_100_times_loses_and_repeats_nothing() {
     })
     .await
     .unwrap();
-    // A Job of its own (not the cluster's: the twin leaves it alone) with a running pod.
     let (job, pod) = ("fault-log", "fault-log-x7k2p");
-    sim.store
-        .create(
-            Resource::Pods,
-            json!({
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": pod, "namespace": ns, "labels": {"job-name": job}},
-                "spec": {"containers": [{"name": CONTAINER, "image": "x"}]},
-                "status": {"phase": "Running", "containerStatuses": [{
-                    "name": CONTAINER, "ready": true, "restartCount": 0, "image": "x",
-                    "imageID": "", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}
-                }]}
-            }),
-        )
-        .unwrap();
-    let view = JobView::from_job(
-        &serde_json::from_value(json!({"metadata": {"name": job, "namespace": ns}})).unwrap(),
-    );
-    let (_jobs_tx, jobs_rx) = tokio::sync::watch::channel(vec![view]);
+    let jobs_rx = own_job(&sim, job, pod);
     let (tx, mut rx) = mpsc::channel(4096);
     let follower = logfollow::spawn_one(
         conn.client.clone(),
@@ -136,6 +118,131 @@ async fn a_100k_line_log_cut_100_times_loses_and_repeats_nothing() {
         detect: "n/a".into(),
         recover: format!("whole log followed in {}", secs(took)),
         lines: format!("0 lost / 0 duplicated of {LINES}"),
+        mutations: controls.mutations().len(),
+    }
+    .print();
+    sim.shutdown().await;
+}
+
+/// A Job of its own (not the cluster's: the twin leaves it alone) with a running pod, and
+/// the Job list the follower waits on.
+fn own_job(
+    sim: &breakglass::sim::run::SimHandle,
+    job: &str,
+    pod: &str,
+) -> tokio::sync::watch::Receiver<Vec<JobView>> {
+    let ns = &sim.namespace;
+    sim.store
+        .create(
+            Resource::Pods,
+            json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": pod, "namespace": ns, "labels": {"job-name": job}},
+                "spec": {"containers": [{"name": CONTAINER, "image": "x"}]},
+                "status": {"phase": "Running", "containerStatuses": [{
+                    "name": CONTAINER, "ready": true, "restartCount": 0, "image": "x",
+                    "imageID": "", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}
+                }]}
+            }),
+        )
+        .unwrap();
+    let view = JobView::from_job(
+        &serde_json::from_value(json!({"metadata": {"name": job, "namespace": ns}})).unwrap(),
+    );
+    let (jobs_tx, jobs_rx) = tokio::sync::watch::channel(vec![view]);
+    // The follower stops when the list's sender goes; keep it for the test's life.
+    std::mem::forget(jobs_tx);
+    jobs_rx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = breakglass::sim::run::start("transient", 1.0, &kubeconfig)
+        .await
+        .unwrap();
+    let controls = sim.controls();
+    let ns = sim.namespace.clone();
+    let conn = connect(&Target {
+        kubeconfig: Some(kubeconfig),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (job, pod) = ("fault-disk", "fault-disk-q8w3e");
+    let jobs_rx = own_job(&sim, job, pod);
+    // The evidence file is on a full disk: every write fails with ENOSPC.
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    std::os::unix::fs::symlink("/dev/full", evidence.join(format!("{job}.log"))).unwrap();
+    let (tx, mut rx) = mpsc::channel(4096);
+    let follower = logfollow::spawn_one(
+        conn.client.clone(),
+        ns.clone(),
+        (job.to_string(), CONTAINER),
+        jobs_rx,
+        tx,
+        logfollow::FollowOptions {
+            evidence_dir: Some(evidence.clone()),
+        },
+    );
+    let mut state = breakglass::app::State::new(breakglass::app::Options {
+        namespace: ns.clone(),
+        cluster: sim.cluster.clone(),
+        context_label: "faults".into(),
+        color: false,
+        now: jiff::Timestamp::now(),
+        write: false,
+        os_user: "tester".into(),
+        k8s_user: "admin".into(),
+        journal_dir: None,
+    });
+    let mut got = 0;
+    let mut said = None;
+    let start = Instant::now();
+    for round in 0..3 {
+        for i in 0..20 {
+            controls.append_log(&ns, pod, CONTAINER, &format!("round {round} line {i}"));
+        }
+        while got < (round + 1) * 20 {
+            let ev = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+                .await
+                .expect("the follower went quiet")
+                .expect("the follower stopped");
+            match &ev {
+                SourceEvent::LogLines { lines, .. } => got += lines.len(),
+                SourceEvent::Problem { message, .. } if said.is_none() => {
+                    said = Some((message.clone(), start.elapsed()));
+                }
+                _ => {}
+            }
+            let _ = breakglass::app::update(&mut state, breakglass::app::Msg::Source(ev));
+        }
+    }
+    follower.abort();
+    let (message, when) = said.expect("the full disk was not reported");
+    assert!(
+        message.contains("NOT saved") && message.contains("No space left"),
+        "{message}"
+    );
+    let still_shown = state
+        .source(breakglass::sources::SourceName::Logs)
+        .problem
+        .is_some();
+    Row {
+        fault: "disk full under the log evidence file (a symlink to /dev/full)",
+        saw: format!(
+            "`{message}`; {}",
+            if still_shown {
+                "kept on screen"
+            } else {
+                "cleared by the next lines (the pane's \"saving to\" marker is not corrected)"
+            }
+        ),
+        detect: secs(when),
+        recover: "n/a".into(),
+        lines: format!("0 lost on screen ({got} of 60 shown); evidence not saved"),
         mutations: controls.mutations().len(),
     }
     .print();
