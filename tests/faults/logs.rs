@@ -34,7 +34,7 @@ async fn a_100k_line_log_cut_100_times_loses_and_repeats_nothing() {
     .await
     .unwrap();
     let (job, pod) = ("fault-log", "fault-log-x7k2p");
-    let jobs_rx = own_job(&sim, job, pod);
+    let (_jobs, jobs_rx) = own_job(&sim, job, pod);
     let (tx, mut rx) = mpsc::channel(4096);
     let follower = logfollow::spawn_one(
         conn.client.clone(),
@@ -125,12 +125,15 @@ async fn a_100k_line_log_cut_100_times_loses_and_repeats_nothing() {
 }
 
 /// A Job of its own (not the cluster's: the twin leaves it alone) with a running pod, and
-/// the Job list the follower waits on.
+/// the Job list the follower waits on (its sender and receiver).
 fn own_job(
     sim: &breakglass::sim::run::SimHandle,
     job: &str,
     pod: &str,
-) -> tokio::sync::watch::Receiver<Vec<JobView>> {
+) -> (
+    tokio::sync::watch::Sender<Vec<JobView>>,
+    tokio::sync::watch::Receiver<Vec<JobView>>,
+) {
     let ns = &sim.namespace;
     sim.store
         .create(
@@ -149,10 +152,8 @@ fn own_job(
     let view = JobView::from_job(
         &serde_json::from_value(json!({"metadata": {"name": job, "namespace": ns}})).unwrap(),
     );
-    let (jobs_tx, jobs_rx) = tokio::sync::watch::channel(vec![view]);
-    // The follower stops when the list's sender goes; keep it for the test's life.
-    std::mem::forget(jobs_tx);
-    jobs_rx
+    // The follower stops when the list's sender goes: the caller keeps it.
+    tokio::sync::watch::channel(vec![view])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,7 +172,7 @@ async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
     .await
     .unwrap();
     let (job, pod) = ("fault-disk", "fault-disk-q8w3e");
-    let jobs_rx = own_job(&sim, job, pod);
+    let (_jobs, jobs_rx) = own_job(&sim, job, pod);
     // The evidence file is on a full disk: every write fails with ENOSPC.
     let evidence = dir.path().join("evidence");
     std::fs::create_dir(&evidence).unwrap();
