@@ -50,9 +50,7 @@ pub struct Live {
 
 pub type Restart = watch::Receiver<Live>;
 
-/// Said in a problem's message when a source has stopped reading on purpose (a 401): the
-/// banner then does not claim it is retrying.
-pub const READS_STOPPED: &str = "reads stopped";
+pub use crate::app::msg::READS_STOPPED;
 
 /// What one probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]

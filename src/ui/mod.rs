@@ -180,7 +180,7 @@ pub(crate) fn banner(state: &State) -> Option<String> {
         .age_secs(source)
         .map_or("no data yet".into(), |a| format!("data {a} s old"));
     // A source that stopped on purpose (a 401) is not retrying: the banner must not say so.
-    let retrying = if message.contains(crate::sources::liveness::READS_STOPPED) {
+    let retrying = if message.contains(crate::app::msg::READS_STOPPED) {
         ""
     } else {
         " — retrying"
