@@ -8,12 +8,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use jiff::Timestamp;
 
+use crate::app::picker::Picker;
+use crate::domain::discovery::{self, Choice, Scope};
 use crate::journal::report;
 use crate::sources::connect::{Connection, Target, connect};
+use crate::sources::discover;
 use crate::sources::openbao_access;
 use crate::sources::openbao_http::NodeAccess;
 use crate::sources::snapshot::{self, SnapshotError};
-use crate::{ack, highlight, patterns, sim, status, tui};
+use crate::{ack, highlight, patterns, pick, sim, status, status_list, tui};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,9 +34,12 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Name of the OpenBaoCluster
-    #[arg(required = true)]
+    /// Name of the OpenBaoCluster. Without it: the only one in break glass is opened,
+    /// several are offered in a picker (see -A)
     pub cluster: Option<String>,
+    /// Without CLUSTER: look in every namespace, not just the context's (or -n's)
+    #[arg(short = 'A', long, conflicts_with = "cluster")]
+    pub all_namespaces: bool,
     /// Extra log pattern rules (TOML); also read: $XDG_CONFIG_HOME/breakglass/patterns.toml
     #[arg(long, global = true, value_name = "FILE")]
     pub patterns: Option<PathBuf>,
@@ -222,14 +228,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OpenBaoNodes::Auto)]
         openbao_nodes: OpenBaoNodes,
     },
-    /// Print one snapshot of the incident and exit.
+    /// Print one snapshot of the incident and exit; without CLUSTER, list the
+    /// OpenBaoClusters of the namespace (-A: of every namespace).
     ///
-    /// Exit status: 0 when no break glass is active, 3 when break glass is active, 1 on error.
+    /// Exit status: 0 when no break glass is active, 3 when break glass is active (for a
+    /// list: in any of them), 1 on error.
     Status {
         #[command(flatten)]
         target: TargetArgs,
-        /// Name of the OpenBaoCluster
-        cluster: String,
+        /// Name of the OpenBaoCluster (omit to list them)
+        cluster: Option<String>,
+        /// List the OpenBaoClusters of every namespace
+        #[arg(short = 'A', long, conflicts_with = "cluster")]
+        all_namespaces: bool,
         /// Output format (the JSON is documented in the README)
         #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
         output: Output,
@@ -291,9 +302,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         None => {
-            let cluster = cli.cluster.ok_or_else(|| eyre!("CLUSTER is required"))?;
-            let conn = connect(&cli.target.target()).await?;
-            let label = conn.context.clone();
+            let mut conn = connect(&cli.target.target()).await?;
+            let mut label = conn.context.clone();
+            let cluster = match cli.cluster {
+                Some(c) => c,
+                None => {
+                    let Some(found) = find_incident(&conn, cli.all_namespaces).await? else {
+                        return Ok(ExitCode::SUCCESS);
+                    };
+                    conn.namespace = found.namespace;
+                    label = format!("{label} · {}", found.why);
+                    found.name
+                }
+            };
             let access = cli.openbao.access(&conn, &cluster).await?;
             tui::run_console(conn, access, cluster, label, cli.write, cli.logs.capacity()).await?;
             Ok(ExitCode::SUCCESS)
@@ -375,11 +396,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Status {
             target,
-            cluster,
+            cluster: Some(cluster),
             output,
+            ..
         }) => status_command(&target, &cli.openbao, &cluster, output).await,
+        Some(Command::Status {
+            target,
+            cluster: None,
+            all_namespaces,
+            output,
+        }) => status_list_command(&target, all_namespaces, output).await,
         Some(Command::Highlight { format }) => {
-            let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = tui::color_enabled();
             highlight::run(
                 rules,
                 format,
@@ -410,6 +438,77 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ),
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn scope(conn: &Connection, all_namespaces: bool) -> Scope {
+    if all_namespaces {
+        Scope::All
+    } else {
+        Scope::Namespace(conn.namespace.clone())
+    }
+}
+
+async fn status_list_command(
+    target: &TargetArgs,
+    all_namespaces: bool,
+    output: Output,
+) -> Result<ExitCode> {
+    let conn = connect(&target.target()).await?;
+    let scope = scope(&conn, all_namespaces);
+    let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
+    let now = Timestamp::now();
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&status_list::to_json(&rows, &scope, now))?
+        ),
+        Output::Text => print!("{}", status_list::to_text(&rows, &scope, now)),
+    }
+    Ok(ExitCode::from(
+        u8::try_from(status_list::exit_code(&rows)).unwrap_or(1),
+    ))
+}
+
+/// The cluster the console opens when none was named (None: the user quit the picker).
+struct Found {
+    namespace: String,
+    name: String,
+    why: String,
+}
+
+async fn find_incident(conn: &Connection, all_namespaces: bool) -> Result<Option<Found>> {
+    let scope = scope(conn, all_namespaces);
+    let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
+    match discovery::choose(rows, &scope) {
+        Choice::Open {
+            namespace,
+            name,
+            why,
+        } => Ok(Some(Found {
+            namespace,
+            name,
+            why,
+        })),
+        Choice::NoneFound { searched } => Err(eyre!(
+            "no OpenBaoClusters found in {searched} (context {}){}",
+            conn.context,
+            if all_namespaces {
+                ""
+            } else {
+                "; try -A for every namespace, or -n NAMESPACE"
+            }
+        )),
+        Choice::Pick(rows) => {
+            let picker = Picker::new(rows, scope.describe());
+            Ok(pick::run(picker, tui::color_enabled())
+                .await?
+                .map(|(namespace, name)| Found {
+                    namespace,
+                    name,
+                    why: format!("picked from {}", scope.describe()),
+                }))
         }
     }
 }

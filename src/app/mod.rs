@@ -24,6 +24,7 @@ pub mod dialog;
 pub mod keymap;
 pub mod lognav;
 pub mod pause_repair;
+pub mod picker;
 pub mod restore_ack;
 pub mod state;
 mod update;

@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod controls;
 pub mod diagnosis;
+pub mod discovery;
 pub mod event_evidence;
 pub mod events;
 pub mod generation;

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod connect;
+pub mod discover;
 pub mod events;
 pub mod logfollow;
 pub mod openbao_access;
