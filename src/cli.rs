@@ -16,7 +16,7 @@ use crate::sources::discover;
 use crate::sources::openbao_access;
 use crate::sources::openbao_http::NodeAccess;
 use crate::sources::snapshot::{self, SnapshotError};
-use crate::{ack, highlight, patterns, pick, sim, status, status_list, tui};
+use crate::{ack, highlight, patterns, pick, shell, sim, status, status_list, tui};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -275,6 +275,11 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); README says
+    /// where to put it.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff): `breakglass man > ~/.local/share/man/man1/breakglass.1`
+    Man,
     /// Write a postmortem timeline from an incident journal (the console shows its path).
     Report {
         /// The journal file (JSON lines)
@@ -289,6 +294,14 @@ pub enum ReportFormat {
     #[default]
     Markdown,
     Json,
+}
+
+/// Parse the process's arguments; started as `kubectl-breakglass`, help and errors say
+/// `kubectl breakglass`.
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = shell::command(std::env::args_os().next().as_ref()).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -426,6 +439,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }) => {
             let conn = connect(&target.target()).await?;
             Ok(ExitCode::from(ack::run(&conn, &cluster, &nonce, yes).await))
+        }
+        Some(Command::Completions { shell }) => {
+            shell::completions(shell, &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            shell::man(&mut std::io::stdout()).wrap_err("cannot write the man page")?;
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Report { journal, format }) => {
             let entries = crate::journal::read(&journal)?;

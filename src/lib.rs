@@ -16,6 +16,7 @@ pub mod journal;
 pub mod logs;
 pub mod patterns;
 pub mod pick;
+pub mod shell;
 pub mod sim;
 pub mod sources;
 pub mod status;

@@ -394,3 +394,53 @@ fn without_a_cluster_the_console_opens_the_incident_or_offers_a_picker() {
     t.assert_restored();
     rt.block_on(sim.shutdown());
 }
+
+/// As a kubectl plugin: a link named `kubectl-breakglass` on PATH makes `kubectl breakglass`
+/// work with the same flags and exit status; help names the plugin form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_breakglass_runs_the_plugin_with_the_same_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_breakglass"),
+        bin.join("kubectl-breakglass"),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let kc = dir.path().join("kubeconfig");
+    let sim = start("persistent", 1.0, &kc).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        let kubectl = |args: &[&str]| {
+            Command::new("kubectl")
+                .env("PATH", &path)
+                .args(args)
+                .output()
+                .expect("kubectl must be installed (bash .ci/test installs it)")
+        };
+        let help = kubectl(&["breakglass", "--help"]);
+        let status = kubectl(&[
+            "breakglass",
+            "status",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "-A",
+        ]);
+        (help, status)
+    })
+    .await
+    .unwrap();
+    let (help, status) = out;
+    let help_text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help_text.contains("Usage: kubectl breakglass"),
+        "{help_text}"
+    );
+    assert_eq!(status.status.code(), Some(3), "{status:?}");
+    assert!(String::from_utf8_lossy(&status.stdout).contains(&sim.cluster));
+    sim.shutdown().await;
+}
