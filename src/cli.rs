@@ -9,6 +9,7 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use jiff::Timestamp;
 
 use crate::app::picker::Picker;
+use crate::config::{self, ColorChoice, Config};
 use crate::domain::discovery::{self, Choice, Scope};
 use crate::journal::report;
 use crate::sources::connect::{Connection, Target, connect};
@@ -47,6 +48,10 @@ pub struct Cli {
     /// drops back after an action or after 5 minutes.
     #[arg(long)]
     pub write: bool,
+    /// Colour: auto (on, unless NO_COLOR is set), always, never; default from the config
+    /// file's `color`, else auto
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
     #[command(flatten)]
     pub openbao: OpenBaoArgs,
     #[command(flatten)]
@@ -100,6 +105,13 @@ pub struct LogArgs {
 }
 
 impl LogArgs {
+    /// These flags, with `fallback`'s where unset (the demo's own flag, then the config's).
+    fn or(self, fallback: LogArgs) -> LogArgs {
+        LogArgs {
+            log_lines: self.log_lines.or(fallback.log_lines),
+        }
+    }
+
     fn capacity(self) -> Option<usize> {
         self.log_lines
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
@@ -304,10 +316,40 @@ pub fn parse() -> Cli {
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
-pub async fn run(cli: Cli) -> Result<ExitCode> {
+pub async fn run(mut cli: Cli) -> Result<ExitCode> {
+    // The config file fills what the command line left unset; its problems are said and
+    // the rest of it applies.
+    let config = match config::default_path() {
+        Some(path) => {
+            let (config, problems) = config::load(&path);
+            for p in problems {
+                eprintln!("breakglass: config: {p} (the rest of the file is in use)");
+            }
+            config
+        }
+        None => Config::default(),
+    };
+    let color = cli
+        .color
+        .or(config.color)
+        .unwrap_or_default()
+        .enabled(std::env::var_os("NO_COLOR").as_deref());
+    cli.logs.log_lines = cli.logs.log_lines.or(config.log_lines);
+    let openbao = &mut cli.openbao;
+    openbao.openbao_token_file = openbao
+        .openbao_token_file
+        .take()
+        .or(config.openbao_token_file);
+    openbao.openbao_ca = openbao.openbao_ca.take().or(config.openbao_ca);
     // Rules load once for every command; a broken user rule is reported, never fatal.
-    let rules = patterns::install(patterns::RuleSet::load(
-        cli.patterns.as_deref(),
+    let extra: Vec<&std::path::Path> = cli
+        .patterns
+        .iter()
+        .chain(&config.patterns)
+        .map(PathBuf::as_path)
+        .collect();
+    let rules = patterns::install(patterns::RuleSet::load_all(
+        &extra,
         patterns::user_config_file(),
     ));
     for p in rules.problems() {
@@ -320,7 +362,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let cluster = match cli.cluster {
                 Some(c) => c,
                 None => {
-                    let Some(found) = find_incident(&conn, cli.all_namespaces).await? else {
+                    let Some(found) = find_incident(&conn, cli.all_namespaces, color).await? else {
                         return Ok(ExitCode::SUCCESS);
                     };
                     conn.namespace = found.namespace;
@@ -329,7 +371,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             };
             let access = cli.openbao.access(&conn, &cluster).await?;
-            tui::run_console(conn, access, cluster, label, cli.write, cli.logs.capacity()).await?;
+            tui::run_console(
+                conn,
+                access,
+                cluster,
+                label,
+                cli.write,
+                cli.logs.capacity(),
+                color,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo {
@@ -368,7 +419,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 handle.cluster.clone(),
                 format!("demo:{scenario}"),
                 write,
-                logs.capacity(),
+                logs.or(cli.logs).capacity(),
+                color,
             )
             .await;
             handle.shutdown().await;
@@ -420,7 +472,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             output,
         }) => status_list_command(&target, all_namespaces, output).await,
         Some(Command::Highlight { format }) => {
-            let color = tui::color_enabled();
             highlight::run(
                 rules,
                 format,
@@ -499,7 +550,11 @@ struct Found {
     why: String,
 }
 
-async fn find_incident(conn: &Connection, all_namespaces: bool) -> Result<Option<Found>> {
+async fn find_incident(
+    conn: &Connection,
+    all_namespaces: bool,
+    color: bool,
+) -> Result<Option<Found>> {
     let scope = scope(conn, all_namespaces);
     let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
     match discovery::choose(rows, &scope) {
@@ -523,7 +578,7 @@ async fn find_incident(conn: &Connection, all_namespaces: bool) -> Result<Option
         )),
         Choice::Pick(rows) => {
             let picker = Picker::new(rows, scope.describe());
-            Ok(pick::run(picker, tui::color_enabled())
+            Ok(pick::run(picker, color)
                 .await?
                 .map(|(namespace, name)| Found {
                     namespace,

@@ -58,11 +58,6 @@ fn draw_synced<W: std::io::Write>(
     drawn.and(ended).wrap_err("cannot draw")
 }
 
-/// False when `NO_COLOR` is set (to anything but the empty string).
-pub fn color_enabled() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
 /// Waits for SIGINT, SIGTERM or SIGHUP (used by `sim`).
 pub async fn wait_for_stop_signal() -> Result<()> {
     let mut term = signal(SignalKind::terminate())?;
@@ -136,13 +131,13 @@ pub async fn run_console(
     context_label: String,
     write: bool,
     log_lines: Option<usize>,
+    color: bool,
 ) -> Result<()> {
     if !std::io::stdout().is_terminal() {
         bail!(
             "the console needs a terminal; for scripts use `breakglass status {cluster} --output json`"
         );
     }
-    let color = color_enabled();
     let mut state = State::new(Options {
         namespace: conn.namespace.clone(),
         cluster: cluster.clone(),
