@@ -11,6 +11,7 @@ pub mod event_evidence;
 pub mod events;
 pub mod generation;
 pub mod incident;
+pub mod kubectl_cmd;
 pub mod naming;
 pub mod path_truth;
 pub mod paths;
