@@ -75,6 +75,50 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// The kubectl request for an API request the console sends (`method`, API `path`, body),
+/// so the command is derived from the very request, never written twice. Merge patches
+/// only (the console sends no other kind). None: a path kubectl has no verb for here.
+pub fn from_api(method: &str, path: &str, body: Option<&Value>) -> Option<(Target, Request)> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // /api/v1/namespaces/NS/PLURAL[/NAME[/SUB]] or /apis/GROUP/V/namespaces/NS/PLURAL[/NAME[/SUB]]
+    let (group, rest) = match segments.as_slice() {
+        ["api", _v, rest @ ..] => ("", rest),
+        ["apis", group, _v, rest @ ..] => (*group, rest),
+        _ => return None,
+    };
+    let ["namespaces", namespace, plural, tail @ ..] = rest else {
+        return None;
+    };
+    let resource = if group.is_empty() {
+        (*plural).to_string()
+    } else {
+        format!("{plural}.{group}")
+    };
+    let target = Target {
+        context: None,
+        namespace: (*namespace).to_string(),
+    };
+    let request = match (method, tail, body) {
+        ("PATCH", [name, sub @ ..], Some(body)) if sub.len() <= 1 => Request::Patch {
+            resource,
+            name: (*name).to_string(),
+            subresource: sub.first().map(|s| (*s).to_string()),
+            patch_type: PatchType::Merge,
+            body: body.clone(),
+        },
+        ("POST", [], Some(body)) => Request::Create { body: body.clone() },
+        ("DELETE", [name], body) => Request::Delete {
+            resource,
+            name: (*name).to_string(),
+            uid_precondition: body
+                .and_then(|b| b.pointer("/preconditions/uid"))
+                .is_some(),
+        },
+        _ => return None,
+    };
+    Some((target, request))
+}
+
 pub fn render(target: &Target, request: &Request, dry_run: bool) -> Command {
     let mut words: Vec<String> = vec!["kubectl".into()];
     if let Some(c) = &target.context {
@@ -208,6 +252,43 @@ mod tests {
         );
         assert!(delete.caveat.unwrap().contains("UID precondition"));
         assert_eq!(shell_quote("a b"), "'a b'");
+    }
+
+    #[test]
+    fn the_command_is_derived_from_the_api_request() {
+        let body = json!({"spec": {"replicas": 0}});
+        let (t, r) = from_api(
+            "PATCH",
+            "/apis/apps/v1/namespaces/ops/deployments/openbao-operator/scale",
+            Some(&body),
+        )
+        .unwrap();
+        assert_eq!(t.namespace, "ops");
+        assert_eq!(
+            render(&t, &r, false).line,
+            r#"kubectl --namespace=ops patch deployments.apps openbao-operator --subresource=scale --type=merge --patch='{"spec":{"replicas":0}}'"#
+        );
+        let (t, r) = from_api(
+            "DELETE",
+            "/api/v1/namespaces/security/persistentvolumeclaims/data-prod-0",
+            None,
+        )
+        .unwrap();
+        let c = render(&t, &r, false);
+        assert_eq!(
+            c.line,
+            "kubectl --namespace=security delete persistentvolumeclaims data-prod-0"
+        );
+        assert_eq!(c.caveat, None);
+        let (_, r) = from_api(
+            "POST",
+            "/apis/openbao.org/v1alpha1/namespaces/security/openbaorestores",
+            Some(&json!({"kind": "OpenBaoRestore"})),
+        )
+        .unwrap();
+        assert!(matches!(r, Request::Create { .. }));
+        assert_eq!(from_api("GET", "/api/v1/namespaces/a/pods/p", None), None);
+        assert_eq!(from_api("PATCH", "/version", Some(&body)), None);
         assert_eq!(shell_quote(""), "''");
     }
 }
