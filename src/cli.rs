@@ -8,12 +8,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use jiff::Timestamp;
 
+use crate::app::picker::Picker;
+use crate::config::{self, ColorChoice, Config};
+use crate::domain::discovery::{self, Choice, Scope};
 use crate::journal::report;
 use crate::sources::connect::{Connection, Target, connect};
+use crate::sources::discover;
 use crate::sources::openbao_access;
 use crate::sources::openbao_http::NodeAccess;
 use crate::sources::snapshot::{self, SnapshotError};
-use crate::{ack, highlight, patterns, sim, status, tui};
+use crate::{ack, highlight, patterns, pick, shell, sim, status, status_list, tui};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,9 +35,12 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Name of the OpenBaoCluster
-    #[arg(required = true)]
+    /// Name of the OpenBaoCluster. Without it: the only one in break glass is opened,
+    /// several are offered in a picker (see -A)
     pub cluster: Option<String>,
+    /// Without CLUSTER: look in every namespace, not just the context's (or -n's)
+    #[arg(short = 'A', long, conflicts_with = "cluster")]
+    pub all_namespaces: bool,
     /// Extra log pattern rules (TOML); also read: $XDG_CONFIG_HOME/breakglass/patterns.toml
     #[arg(long, global = true, value_name = "FILE")]
     pub patterns: Option<PathBuf>,
@@ -41,6 +48,10 @@ pub struct Cli {
     /// drops back after an action or after 5 minutes.
     #[arg(long)]
     pub write: bool,
+    /// Colour: auto (on, unless NO_COLOR is set), always, never; default from the config
+    /// file's `color`, else auto
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
     #[command(flatten)]
     pub openbao: OpenBaoArgs,
     #[command(flatten)]
@@ -94,6 +105,13 @@ pub struct LogArgs {
 }
 
 impl LogArgs {
+    /// These flags, with `fallback`'s where unset (the demo's own flag, then the config's).
+    fn or(self, fallback: LogArgs) -> LogArgs {
+        LogArgs {
+            log_lines: self.log_lines.or(fallback.log_lines),
+        }
+    }
+
     fn capacity(self) -> Option<usize> {
         self.log_lines
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
@@ -222,14 +240,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OpenBaoNodes::Auto)]
         openbao_nodes: OpenBaoNodes,
     },
-    /// Print one snapshot of the incident and exit.
+    /// Print one snapshot of the incident and exit; without CLUSTER, list the
+    /// OpenBaoClusters of the namespace (-A: of every namespace).
     ///
-    /// Exit status: 0 when no break glass is active, 3 when break glass is active, 1 on error.
+    /// Exit status: 0 when no break glass is active, 3 when break glass is active (for a
+    /// list: in any of them), 1 on error.
     Status {
         #[command(flatten)]
         target: TargetArgs,
-        /// Name of the OpenBaoCluster
-        cluster: String,
+        /// Name of the OpenBaoCluster (omit to list them)
+        cluster: Option<String>,
+        /// List the OpenBaoClusters of every namespace
+        #[arg(short = 'A', long, conflicts_with = "cluster")]
+        all_namespaces: bool,
         /// Output format (the JSON is documented in the README)
         #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
         output: Output,
@@ -264,6 +287,11 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); README says
+    /// where to put it.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff): `breakglass man > ~/.local/share/man/man1/breakglass.1`
+    Man,
     /// Write a postmortem timeline from an incident journal (the console shows its path).
     Report {
         /// The journal file (JSON lines)
@@ -280,10 +308,48 @@ pub enum ReportFormat {
     Json,
 }
 
-pub async fn run(cli: Cli) -> Result<ExitCode> {
+/// Parse the process's arguments; started as `kubectl-breakglass`, help and errors say
+/// `kubectl breakglass`.
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = shell::command(std::env::args_os().next().as_ref()).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+pub async fn run(mut cli: Cli) -> Result<ExitCode> {
+    // The config file fills what the command line left unset; its problems are said and
+    // the rest of it applies.
+    let config = match config::default_path() {
+        Some(path) => {
+            let (config, problems) = config::load(&path);
+            for p in problems {
+                eprintln!("breakglass: config: {p} (the rest of the file is in use)");
+            }
+            config
+        }
+        None => Config::default(),
+    };
+    let color = cli
+        .color
+        .or(config.color)
+        .unwrap_or_default()
+        .enabled(std::env::var_os("NO_COLOR").as_deref());
+    cli.logs.log_lines = cli.logs.log_lines.or(config.log_lines);
+    let openbao = &mut cli.openbao;
+    openbao.openbao_token_file = openbao
+        .openbao_token_file
+        .take()
+        .or(config.openbao_token_file);
+    openbao.openbao_ca = openbao.openbao_ca.take().or(config.openbao_ca);
     // Rules load once for every command; a broken user rule is reported, never fatal.
-    let rules = patterns::install(patterns::RuleSet::load(
-        cli.patterns.as_deref(),
+    let extra: Vec<&std::path::Path> = cli
+        .patterns
+        .iter()
+        .chain(&config.patterns)
+        .map(PathBuf::as_path)
+        .collect();
+    let rules = patterns::install(patterns::RuleSet::load_all(
+        &extra,
         patterns::user_config_file(),
     ));
     for p in rules.problems() {
@@ -291,13 +357,32 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         None => {
-            let cluster = cli.cluster.ok_or_else(|| eyre!("CLUSTER is required"))?;
             // Warnings go to the log file (the help overlay says where, or why not).
             let _ = crate::trace_log::install();
-            let conn = connect(&cli.target.target()).await?;
-            let label = conn.context.clone();
+            let mut conn = connect(&cli.target.target()).await?;
+            let mut label = conn.context.clone();
+            let cluster = match cli.cluster {
+                Some(c) => c,
+                None => {
+                    let Some(found) = find_incident(&conn, cli.all_namespaces, color).await? else {
+                        return Ok(ExitCode::SUCCESS);
+                    };
+                    conn.namespace = found.namespace;
+                    label = format!("{label} · {}", found.why);
+                    found.name
+                }
+            };
             let access = cli.openbao.access(&conn, &cluster).await?;
-            tui::run_console(conn, access, cluster, label, cli.write, cli.logs.capacity()).await?;
+            tui::run_console(
+                conn,
+                access,
+                cluster,
+                label,
+                cli.write,
+                cli.logs.capacity(),
+                color,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo {
@@ -337,7 +422,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 handle.cluster.clone(),
                 format!("demo:{scenario}"),
                 write,
-                logs.capacity(),
+                logs.or(cli.logs).capacity(),
+                color,
             )
             .await;
             handle.shutdown().await;
@@ -379,11 +465,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Status {
             target,
-            cluster,
+            cluster: Some(cluster),
             output,
+            ..
         }) => status_command(&target, &cli.openbao, &cluster, output).await,
+        Some(Command::Status {
+            target,
+            cluster: None,
+            all_namespaces,
+            output,
+        }) => status_list_command(&target, all_namespaces, output).await,
         Some(Command::Highlight { format }) => {
-            let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             highlight::run(
                 rules,
                 format,
@@ -403,6 +495,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let conn = connect(&target.target()).await?;
             Ok(ack::run(&conn, &cluster, &nonce, yes).await.into())
         }
+        Some(Command::Completions { shell }) => {
+            shell::completions(shell, &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            shell::man(&mut std::io::stdout()).wrap_err("cannot write the man page")?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Report { journal, format }) => {
             let entries = crate::journal::read(&journal)?;
             let name = journal.display().to_string();
@@ -414,6 +514,79 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ),
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn scope(conn: &Connection, all_namespaces: bool) -> Scope {
+    if all_namespaces {
+        Scope::All
+    } else {
+        Scope::Namespace(conn.namespace.clone())
+    }
+}
+
+async fn status_list_command(
+    target: &TargetArgs,
+    all_namespaces: bool,
+    output: Output,
+) -> Result<ExitCode> {
+    let conn = connect(&target.target()).await?;
+    let scope = scope(&conn, all_namespaces);
+    let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
+    let now = Timestamp::now();
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&status_list::to_json(&rows, &scope, now))?
+        ),
+        Output::Text => print!("{}", status_list::to_text(&rows, &scope, now)),
+    }
+    Ok(status_list::exit_code(&rows).into())
+}
+
+/// The cluster the console opens when none was named (None: the user quit the picker).
+struct Found {
+    namespace: String,
+    name: String,
+    why: String,
+}
+
+async fn find_incident(
+    conn: &Connection,
+    all_namespaces: bool,
+    color: bool,
+) -> Result<Option<Found>> {
+    let scope = scope(conn, all_namespaces);
+    let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
+    match discovery::choose(rows, &scope) {
+        Choice::Open {
+            namespace,
+            name,
+            why,
+        } => Ok(Some(Found {
+            namespace,
+            name,
+            why,
+        })),
+        Choice::NoneFound { searched } => Err(eyre!(
+            "no OpenBaoClusters found in {searched} (context {}){}",
+            conn.context,
+            if all_namespaces {
+                ""
+            } else {
+                "; try -A for every namespace, or -n NAMESPACE"
+            }
+        )),
+        Choice::Pick(rows) => {
+            let picker = Picker::new(rows, scope.describe());
+            Ok(pick::run(picker, color)
+                .await?
+                .map(|(namespace, name)| Found {
+                    namespace,
+                    name,
+                    why: format!("picked from {}", scope.describe()),
+                }))
         }
     }
 }

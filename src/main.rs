@@ -2,13 +2,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use breakglass::cli::{Cli, run};
+use breakglass::cli::{parse, run};
 use breakglass::exit::Exit;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     if let Err(e) = color_eyre::install() {
         eprintln!("breakglass: {e}");
     }

@@ -21,6 +21,7 @@ use regex::{Regex, RegexBuilder};
 use regex_automata::{Input, MatchKind, PatternID, PatternSet, meta};
 
 mod load;
+pub(crate) use load::line_of;
 
 pub use load::{RuleProblem, user_config_file};
 
@@ -213,15 +214,19 @@ impl RuleSet {
     /// The built-in rules, then each existing user file in order (a missing `--patterns`
     /// file is a problem; a missing config file is not: it is optional).
     pub fn load(explicit: Option<&Path>, config: Option<PathBuf>) -> RuleSet {
+        RuleSet::load_all(explicit.as_slice(), config)
+    }
+
+    /// As [`RuleSet::load`], with several required files (`--patterns`, then the config
+    /// file's `patterns` list), applied after the optional one in this order.
+    pub fn load_all(explicit: &[&Path], config: Option<PathBuf>) -> RuleSet {
         let mut problems = Vec::new();
         let mut rules = load::rules_only(load::parse(BUILTIN_TOML, "builtin", &mut problems));
         let mut files: Vec<(PathBuf, bool)> = Vec::new();
         if let Some(c) = config {
             files.push((c, false));
         }
-        if let Some(e) = explicit {
-            files.push((e.to_path_buf(), true));
-        }
+        files.extend(explicit.iter().map(|e| (e.to_path_buf(), true)));
         for (file, required) in files {
             let label = file.display().to_string();
             match std::fs::read_to_string(&file) {

@@ -29,6 +29,7 @@ use crate::sources::openbao_http::NodeAccess;
 use crate::sources::{
     actions, logfollow, operator, raft, rbac, restore, restore_follow, watch as watchers,
 };
+use crate::terminal::TerminalGuard;
 use crate::ui;
 
 const RAFT_INTERVAL: Duration = raft::FAST_INTERVAL;
@@ -44,25 +45,6 @@ fn next_frame(dirty: bool, last: Option<Instant>, now: Instant) -> Option<Instan
     Some(last.map_or(now, |l| (l + FRAME_INTERVAL).max(now)))
 }
 
-/// Restores the terminal when dropped, whatever way the loop ends.
-struct TerminalGuard {
-    terminal: ratatui::DefaultTerminal,
-}
-
-impl TerminalGuard {
-    fn enter() -> Result<Self> {
-        // ratatui::try_init enters raw mode and the alternate screen and installs a panic
-        // hook that restores the terminal before the panic message is printed.
-        let terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
-        let restore_then = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore_then(info);
-            let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
-        }));
-        Ok(TerminalGuard { terminal })
-    }
-}
-
 /// One frame as one synchronized update, so a slow link never shows half of it.
 fn draw_synced<W: std::io::Write>(
     terminal: &mut ratatui::Terminal<ratatui::backend::CrosstermBackend<W>>,
@@ -74,14 +56,6 @@ fn draw_synced<W: std::io::Write>(
     // End the update even when drawing failed, so the terminal is not left frozen.
     let ended = crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate);
     drawn.and(ended).wrap_err("cannot draw")
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        ratatui::restore();
-        // restore() leaves raw mode and the alternate screen; the cursor is ours to show.
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
-    }
 }
 
 /// Waits for SIGINT, SIGTERM or SIGHUP (used by `sim`).
@@ -157,13 +131,13 @@ pub async fn run_console(
     context_label: String,
     write: bool,
     log_lines: Option<usize>,
+    color: bool,
 ) -> Result<()> {
     if !std::io::stdout().is_terminal() {
         bail!(
             "the console needs a terminal; for scripts use `breakglass status {cluster} --output json`"
         );
     }
-    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut state = State::new(Options {
         namespace: conn.namespace.clone(),
         cluster: cluster.clone(),

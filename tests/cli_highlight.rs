@@ -193,3 +193,66 @@ fn a_followed_stream_shows_each_line_before_the_input_ends() {
     assert_eq!(second, "      still following");
     assert!(status.success());
 }
+
+/// `$XDG_CONFIG_HOME/breakglass/config.toml`: its `color` and `patterns` apply, an unknown
+/// key is reported with file and line and the rest still applies; `--color` wins over the
+/// file, and an explicit colour wins over NO_COLOR.
+#[test]
+fn the_config_file_sets_defaults_and_names_a_bad_key_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("breakglass");
+    std::fs::create_dir(&conf).unwrap();
+    let rules = dir.path().join("team.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nid = \"team-rule\"\nregex = 'Upgrade executor starting'\nseverity = \"info\"\nmeaning = \"m\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("config.toml"),
+        format!(
+            "color = \"never\"\nlog_linez = 5\npatterns = [\"{}\"]\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_breakglass"));
+        cmd.arg("highlight")
+            .args(args)
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(LOG).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // A foreground colour parameter (red 31, cyan 36) in any SGR sequence.
+    let coloured = |s: &str| s.contains("31m") || s.contains("36m");
+    let (out, err) = run(&[], &[]);
+    assert!(
+        err.contains(&format!(
+            "{}:2: unknown key `log_linez`",
+            conf.join("config.toml").display()
+        )),
+        "{err}"
+    );
+    assert!(!coloured(&out), "config color = never: {out:?}");
+    let (json, _) = run(&["--format", "json"], &[]);
+    assert!(
+        json.contains("\"team-rule\""),
+        "config patterns apply: {json}"
+    );
+    let (out, _) = run(&["--color", "always"], &[("NO_COLOR", "1")]);
+    assert!(coloured(&out), "--color always wins: {out:?}");
+}

@@ -9,6 +9,10 @@
 
 use std::process::Command;
 
+#[path = "support/tmux.rs"]
+#[allow(dead_code, reason = "shared pty helpers; this file uses some of them")]
+mod tmux;
+
 use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::real_nodes::SimOptions;
 use breakglass::sim::run::{start, start_with};
@@ -235,5 +239,208 @@ async fn status_json_names_a_scoped_operation_and_its_rollback_jobs() {
     }
     // `repairJobs` is as it was: every repair Job of the cluster, whatever its operation.
     assert!(!v["repairJobs"].as_array().unwrap().is_empty());
+    sim.shutdown().await;
+}
+
+/// Another OpenBaoCluster in `namespace`, created through the API like any client would;
+/// with `break_glass_at`, its status says break glass is active since then.
+async fn add_cluster(
+    sim: &breakglass::sim::run::SimHandle,
+    namespace: &str,
+    name: &str,
+    break_glass_at: Option<&str>,
+) {
+    use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+    let conn = sim.connect().await.unwrap();
+    let resource = breakglass::sources::watch::cluster_resource();
+    // The seeded cluster's spec: valid for the CRD's schema as served.
+    let seeded: Api<DynamicObject> =
+        Api::namespaced_with(conn.client.clone(), &sim.namespace, &resource);
+    let spec = seeded.get(&sim.cluster).await.unwrap().data["spec"].clone();
+    let api: Api<DynamicObject> = Api::namespaced_with(conn.client, namespace, &resource);
+    let obj: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "openbao.org/v1alpha1", "kind": "OpenBaoCluster",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }))
+    .unwrap();
+    api.create(&PostParams::default(), &obj).await.unwrap();
+    let status = match break_glass_at {
+        Some(at) => serde_json::json!({"status": {"phase": "Upgrading",
+            "breakGlass": {"active": true, "reason": "RollbackConsensusRepairFailed",
+                "nonce": format!("nonce-{name}"), "enteredAt": at},
+            "blueGreen": {"phase": "RollingBack", "rollbackAttempt": 1}}}),
+        None => serde_json::json!({"status": {"phase": "Running"}}),
+    };
+    api.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
+        .await
+        .unwrap();
+}
+
+fn status_list(kc: &std::path::Path, args: &[&str]) -> std::process::Output {
+    breakglass()
+        .args(["status", "--kubeconfig"])
+        .arg(kc)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `status -A` lists every OpenBaoCluster (break glass first) and exits 3 when any is in
+/// break glass; without CLUSTER and -A it lists the namespace; a denied list says which
+/// permission is missing and exits 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_without_a_cluster_lists_the_clusters_of_the_scope() {
+    use breakglass::sim::store::Resource;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let sim = start("persistent", 1.0, &kc).await.unwrap();
+    add_cluster(&sim, "team-b", "calm", None).await;
+    add_cluster(&sim, "team-c", "second", Some("2020-01-01T00:00:00Z")).await;
+    let kc2 = kc.clone();
+    let out = tokio::task::spawn_blocking(move || status_list(&kc2, &["-A", "-o", "json"]))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["allNamespaces"], true);
+    assert_eq!(v["breakGlassActive"], 2);
+    let names: Vec<&str> = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    // The longest-waiting break glass first, the calm cluster last.
+    assert_eq!(names, ["second", sim.cluster.as_str(), "calm"], "{v:#}");
+    assert_eq!(v["clusters"][0]["rollbackAttempt"], 1);
+
+    let kc2 = kc.clone();
+    let out = tokio::task::spawn_blocking(move || status_list(&kc2, &["-n", "team-b"]))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("NAMESPACE"), "{text}");
+    assert!(text.contains("calm") && !text.contains("second"), "{text}");
+    assert!(
+        text.ends_with("0 of 1 in break glass (namespace \"team-b\").\n"),
+        "{text}"
+    );
+
+    sim.controls()
+        .deny("viewer", "list", Resource::OpenBaoClusters);
+    let kc2 = kc.clone();
+    let out =
+        tokio::task::spawn_blocking(move || status_list(&kc2, &["--context", "sim-viewer", "-A"]))
+            .await
+            .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("needs `list` on openbaoclusters.openbao.org at cluster scope"),
+        "{stderr}"
+    );
+    sim.shutdown().await;
+}
+
+/// The console without CLUSTER on a real pty: one break glass in the namespace is opened
+/// directly (the header says why); with -A and two in break glass, the picker lists them,
+/// the longest waiting first, and Enter opens the selected one.
+#[test]
+fn without_a_cluster_the_console_opens_the_incident_or_offers_a_picker() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let options = SimOptions {
+        real_nodes: breakglass::sim::real_nodes::RealNodes::Never,
+        ..Default::default()
+    };
+    let sim = rt
+        .block_on(start_with("persistent", 1.0, &kc, options))
+        .unwrap();
+    rt.block_on(add_cluster(&sim, &sim.namespace, "calm", None));
+    let kc_arg = kc.display().to_string();
+
+    let t = tmux::Tmux::start(160, 40, &["--kubeconfig", &kc_arg]);
+    let screen = t.wait_for("opened: the only one in break glass");
+    assert!(screen.contains(&sim.cluster), "{screen}");
+    t.wait_for("BREAK GLASS");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_dead(), "0");
+    t.assert_restored();
+
+    rt.block_on(add_cluster(
+        &sim,
+        "team-c",
+        "second",
+        Some("2020-01-01T00:00:00Z"),
+    ));
+    let t = tmux::Tmux::start(160, 40, &["--kubeconfig", &kc_arg, "-A"]);
+    let screen = t.wait_for("pick the incident");
+    assert!(
+        screen.contains("3 OpenBaoClusters in all namespaces, 2 in break glass"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("▶ team-c"),
+        "the oldest break glass is selected first:\n{screen}"
+    );
+    t.keys(&["Down", "Enter"]);
+    let screen = t.wait_for("picked from all namespaces");
+    assert!(screen.contains(&sim.cluster), "{screen}");
+    t.keys(&["q"]);
+    assert_eq!(t.wait_dead(), "0");
+    t.assert_restored();
+    rt.block_on(sim.shutdown());
+}
+
+/// As a kubectl plugin: a link named `kubectl-breakglass` on PATH makes `kubectl breakglass`
+/// work with the same flags and exit status; help names the plugin form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_breakglass_runs_the_plugin_with_the_same_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_breakglass"),
+        bin.join("kubectl-breakglass"),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let kc = dir.path().join("kubeconfig");
+    let sim = start("persistent", 1.0, &kc).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        let kubectl = |args: &[&str]| {
+            Command::new("kubectl")
+                .env("PATH", &path)
+                .args(args)
+                .output()
+                .expect("kubectl must be installed (bash .ci/test installs it)")
+        };
+        let help = kubectl(&["breakglass", "--help"]);
+        let status = kubectl(&[
+            "breakglass",
+            "status",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "-A",
+        ]);
+        (help, status)
+    })
+    .await
+    .unwrap();
+    let (help, status) = out;
+    let help_text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help_text.contains("Usage: kubectl breakglass"),
+        "{help_text}"
+    );
+    assert_eq!(status.status.code(), Some(3), "{status:?}");
+    assert!(String::from_utf8_lossy(&status.stdout).contains(&sim.cluster));
     sim.shutdown().await;
 }

@@ -25,6 +25,7 @@ pub mod keymap;
 pub mod lognav;
 pub mod msg;
 pub mod pause_repair;
+pub mod picker;
 pub mod restore_ack;
 pub mod state;
 mod update;

@@ -6,10 +6,12 @@
 pub mod cluster;
 pub mod controls;
 pub mod diagnosis;
+pub mod discovery;
 pub mod event_evidence;
 pub mod events;
 pub mod generation;
 pub mod incident;
+pub mod kubectl_cmd;
 pub mod naming;
 pub mod path_truth;
 pub mod paths;

@@ -100,12 +100,32 @@ fn ending(entries: &[Entry]) -> (Option<String>, Option<String>) {
     (last("outcome"), last("observed"))
 }
 
+/// The ticket's first line: where, how long, who, how it ended.
+fn one_line(entries: &[Entry]) -> String {
+    let minutes = match (entries.first(), entries.last()) {
+        (Some(a), Some(b)) => (b.at.as_second() - a.at.as_second()).max(0) / 60,
+        _ => 0,
+    };
+    let (outcome, _) = ending(entries);
+    md_cell(&format!(
+        "**{}**: {} min of journal, {}; {}.",
+        target(entries),
+        minutes,
+        match people(entries).as_slice() {
+            [] => "nobody recorded".to_string(),
+            p => format!("by {}", p.join(", ")),
+        },
+        outcome.as_deref().unwrap_or("no action was carried out")
+    ))
+}
+
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
 pub fn markdown(entries: &[Entry], journal: &str) -> String {
     let mut out = format!("# Incident timeline: {}\n\n", target(entries));
+    out.push_str(&format!("> {}\n\n", one_line(entries)));
     out.push_str(&format!("Journal: `{journal}`\n\n## Summary\n\n"));
     if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
         out.push_str(&format!("- Period: {} to {}\n", first.at, last.at));
@@ -201,7 +221,7 @@ mod tests {
             ),
         ];
         let md = markdown(&entries, "j.jsonl");
-        assert!(md.starts_with("# Incident timeline: security/prod-cluster"));
+        assert!(md.starts_with("# Incident timeline: security/prod-cluster\n\n> **security/prod-cluster**: 1 min of journal, by alice as admin; acknowledge: acknowledged n1.\n"), "{md}");
         assert!(md.contains("- People: alice as admin"));
         assert!(md.contains("(1 mutating"));
         assert!(md.contains("- Outcome: acknowledge: acknowledged n1"));

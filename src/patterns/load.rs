@@ -62,7 +62,8 @@ struct RawFile {
     rule: Vec<Spanned<Table>>,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+/// 1-based line number of a byte offset (for problems that name file and line).
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset)
         .map_or(0, |t| t.bytes().filter(|b| *b == b'\n').count())
         + 1

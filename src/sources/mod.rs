@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod connect;
+pub mod discover;
 pub mod events;
 pub mod liveness;
 pub mod liveness_auth;

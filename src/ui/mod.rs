@@ -23,6 +23,7 @@ mod health;
 mod help;
 pub mod layout;
 mod logs;
+pub mod picker;
 mod raft;
 mod raft_chart;
 #[cfg(test)]

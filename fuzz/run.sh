@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Run every fuzz target for SECONDS (default 120) each, one after another, and print what
+# each found. Needs the nightly toolchain (rustup) and cargo-fuzz (installed if missing).
+# Crashes land in fuzz/artifacts/<target>/; each one found becomes a regression test.
+set -euo pipefail
+cd "$(dirname "$0")"
+secs="${1:-120}"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+for t in log_line pattern_file object_views journal_report; do
+  echo "== $t (${secs}s)"
+  mkdir -p "corpus/$t"
+  cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 \
+    | grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)' || true
+done

@@ -1,0 +1,61 @@
+//! The terminal for full-screen use: raw mode and the alternate screen while a
+//! [`TerminalGuard`] lives, restored on every way out (drop on return or error, ratatui's
+//! panic hook). Used by the console and the cluster picker.
+
+use color_eyre::eyre::{Result, WrapErr};
+
+/// Restores the terminal when dropped, whatever way the loop ends.
+pub struct TerminalGuard {
+    pub terminal: ratatui::DefaultTerminal,
+}
+
+impl TerminalGuard {
+    pub fn enter() -> Result<Self> {
+        // ratatui::try_init enters raw mode and the alternate screen and installs a panic
+        // hook that restores the terminal before the panic message is printed.
+        let terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+        let restore_then = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_then(info);
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+        }));
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+        // restore() leaves raw mode and the alternate screen; the cursor is ours to show.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+    }
+}
+
+/// The OSC 52 sequence that puts `text` on the clipboard of the terminal the user sits at,
+/// through SSH and tmux (`set -g set-clipboard on`, tmux's default `external` passes it
+/// from programs that write it). Control characters in `text` are base64-encoded like the
+/// rest, so nothing in it can reach the terminal as an escape.
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    format!("\x1b]52;c;{encoded}\x07")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_is_the_clipboard_escape_with_the_text_base64_encoded() {
+        assert_eq!(osc52("nonce-1"), "\x1b]52;c;bm9uY2UtMQ==\x07");
+        let evil = osc52("a\x1b]52;c;x\x07b");
+        assert!(evil.starts_with("\x1b]52;c;") && evil.ends_with('\x07'));
+        let inner = &evil[7..evil.len() - 1];
+        assert!(
+            inner
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        );
+        assert_eq!(osc52(""), "\x1b]52;c;\x07");
+    }
+}
