@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use serde_json::json;
 
 use crate::logs::redact;
-use crate::logs::sanitize::sanitize_into;
-use crate::patterns::{Rule, RuleSet, Severity, Span};
+use crate::logs::sanitize::{expand_tabs_into, only_tabs_to_expand, sanitize_into};
+use crate::patterns::{LineWork, Rule, RuleSet, Severity, Span, lowercase_into};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -87,11 +87,12 @@ fn filter(
         for _ in 0..workers {
             let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
             scope.spawn(move || {
+                let mut scratch = Scratch::default();
                 loop {
                     let next = lock(&work_rx).recv();
                     let Ok(chunk) = next else { return };
                     let mut buf = Vec::with_capacity(chunk.bytes.len() + chunk.bytes.len() / 4);
-                    highlight_chunk(rules, format, color, &chunk, &mut buf);
+                    highlight_chunk(rules, format, color, &chunk, &mut scratch, &mut buf);
                     if done_tx.send((chunk.index, buf)).is_err() {
                         return;
                     }
@@ -198,40 +199,78 @@ fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::
     out.flush()
 }
 
+/// Buffers a worker reuses from chunk to chunk.
+#[derive(Default)]
+struct Scratch {
+    /// The chunk lowercased, for the rules' literal search.
+    lowered: Vec<u8>,
+    /// The rules whose literal is on the current line.
+    candidates: Vec<usize>,
+    text: String,
+    line: LineWork,
+}
+
 /// Highlight every line of one chunk into `out`.
 ///
 /// The chunk is checked as UTF-8 once (lossily converted only when it is not: an invalid
-/// sequence never swallows a newline, so lines stay lines) and searched for rule matches as
-/// one block ([`RuleSet::next_candidate`]): the ~80 % of lines no rule can match skip
-/// classification. Redaction and sanitising still see every line; a line redaction changed is
-/// classified on its own.
-fn highlight_chunk(rules: &RuleSet, format: Format, color: bool, chunk: &Chunk, out: &mut Vec<u8>) {
+/// sequence never swallows a newline, so lines stay lines) and searched for every rule's
+/// literals as one block ([`RuleSet::literals`]): a line holding none of them skips
+/// classification, and a line holding some runs only those rules' regexes. Redaction still
+/// sees every line. A line of printable ASCII and tabs (executor lines) is sanitised by
+/// expanding its tabs, or not at all when it has none; any other line, or one redaction
+/// changed, goes through [`sanitize_into`] and is classified on its own.
+fn highlight_chunk(
+    rules: &RuleSet,
+    format: Format,
+    color: bool,
+    chunk: &Chunk,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) {
     let body = chunk.bytes.strip_suffix(b"\n").unwrap_or(&chunk.bytes);
     // `from_utf8` checks ASCII a word at a time; the lossy path goes byte by byte.
     let block = match std::str::from_utf8(body) {
         Ok(valid) => Cow::Borrowed(valid),
         Err(_) => String::from_utf8_lossy(body),
     };
-    let mut text = String::new();
+    let Scratch {
+        lowered,
+        candidates,
+        text,
+        line: work,
+    } = scratch;
+    lowercase_into(block.as_bytes(), lowered);
+    let literals = rules.literals();
+    let mut next_hit = literals.and_then(|l| l.next_hit(lowered, 0));
     let mut start = 0usize;
-    let mut next = rules.next_candidate(&block, 0);
     for (i, line) in block.split('\n').enumerate() {
         let end = start + line.len();
-        let candidate = next.is_some_and(|at| at <= end);
-        if candidate {
-            next = rules.next_candidate(&block, end + 1);
+        let n = chunk.first_line + i as u64;
+        if let Some(literals) = literals {
+            let hit = next_hit.is_some_and(|at| at < end);
+            literals.rules_in(&lowered[start..end], hit, candidates);
+            if hit {
+                next_hit = literals.next_hit(lowered, end + 1);
+            }
         }
         start = end + 1;
         let redacted = redact(line);
+        if literals.is_some() && matches!(redacted, Cow::Borrowed(_)) && only_tabs_to_expand(line) {
+            let text: &str = if memchr::memchr(b'\t', line.as_bytes()).is_some() {
+                text.clear();
+                expand_tabs_into(line, text);
+                text
+            } else {
+                line
+            };
+            let matched = rules.classify_among(line, text, candidates, work);
+            write_line(rules, format, color, n, text, matched, &work.spans, out);
+            continue;
+        }
         text.clear();
-        sanitize_into(&redacted, &mut text);
-        let (matched, spans) = match &redacted {
-            Cow::Borrowed(_) if candidate => rules.classify_and_spans(line, &text, false),
-            Cow::Borrowed(_) => (None, Vec::new()),
-            Cow::Owned(changed) => rules.classify_and_spans(changed, &text, true),
-        };
-        let n = chunk.first_line + i as u64;
-        write_line(rules, format, color, n, &text, matched, &spans, out);
+        sanitize_into(&redacted, text);
+        let (matched, spans) = rules.classify_and_spans(&redacted, text, true);
+        write_line(rules, format, color, n, text, matched, &spans, out);
     }
 }
 
