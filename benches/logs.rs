@@ -15,7 +15,9 @@
 //!    (`taskset -c 0`) and with a user file of 100 extra rules (ripgrep gets the same 147
 //!    regexes), each the median of `BENCH_RUNS` (5) runs taken in turns, with the ratios;
 //! 3. times one Logs pane frame at 200x60 with 1k and with 1M lines stored;
-//! 4. measures resident memory per stored line against the raw bytes.
+//! 4. measures resident memory per stored line against the raw bytes;
+//! 5. measures the bytes per second `breakglass demo` writes to a tmux pane left alone
+//!    (`BENCH_ONLY=console` for this alone, `BENCH_IDLE_SECS` for its length, 60).
 //!
 //! It prints the figures and the ratios the README's Performance section quotes.
 
@@ -37,6 +39,8 @@ use breakglass::patterns;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+#[path = "support/console.rs"]
+mod console;
 #[path = "support/corpus.rs"]
 mod corpus_gen;
 #[path = "support/measure.rs"]
@@ -236,7 +240,32 @@ fn compare_highlight(dir: &Path, corpus_path: &Path, raw_bytes: usize, n: usize)
     println!("load average {} at the end", measure::load());
 }
 
+/// The console's idle terminal traffic at 160x48 and 80x24 (`BENCH_IDLE_SECS`, 60).
+fn console_figures(dir: &Path) {
+    let secs: u64 = std::env::var("BENCH_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    for (w, h, target) in [(160, 48, 300), (80, 24, 200)] {
+        let settle = Duration::from_secs(12);
+        match console::idle_bytes_per_second(dir, w, h, settle, secs) {
+            Some(rate) => println!(
+                "console idle {w}x{h}: {rate:.0} bytes/s written to the terminal over {secs} s (target <= {target}); load average {}",
+                measure::load()
+            ),
+            None => println!(
+                "console idle {w}x{h}: NOT MEASURED (tmux missing or the demo did not start)"
+            ),
+        }
+    }
+}
+
 fn main() {
+    let only = std::env::var("BENCH_ONLY").ok();
+    if only.as_deref() == Some("console") {
+        console_figures(tempfile::tempdir().unwrap().path());
+        return;
+    }
     let n: usize = std::env::var("BENCH_LINES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -262,7 +291,6 @@ fn main() {
         100.0 * matched as f64 / n as f64
     );
 
-    let only = std::env::var("BENCH_ONLY").ok();
     if only.as_deref() != Some("render") {
         compare_highlight(dir.path(), &corpus_path, raw_bytes, n);
     }
@@ -295,4 +323,7 @@ fn main() {
         grown / raw_bytes as f64
     );
     drop(big);
+
+    // 4. The console's idle terminal traffic.
+    console_figures(dir.path());
 }

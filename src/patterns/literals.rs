@@ -141,34 +141,37 @@ fn concat_cover(parts: &[Hir]) -> Option<Cover> {
     best
 }
 
-/// The rules' literals, in two automatons: one finds the next line holding any literal (a
-/// leftmost search, whose own prefilter skips most of a block), the other every literal on
-/// such a line (overlapping: one literal may overlap another).
+/// The rules' literals, found by one leftmost-longest search: Teddy (SIMD, what ripgrep's
+/// literal prefilter uses) when it can take them all, else an Aho-Corasick automaton. Every
+/// literal on a line is found by searching again one byte after the start of each hit: the
+/// longest literal starting at a position is reported, and the shorter ones starting there
+/// are its prefixes, whose rules it stands for too.
 #[derive(Debug)]
 pub struct Literals {
-    first: AhoCorasick,
-    all: AhoCorasick,
-    /// Per literal (automaton pattern): the rules it stands for, ascending.
+    teddy: Option<aho_corasick::packed::Searcher>,
+    ac: AhoCorasick,
+    /// Per literal (pattern id): the rules it and every literal that is its prefix stand for,
+    /// ascending.
     rules_of: Vec<Vec<usize>>,
     /// Rules without a literal: candidates on every line.
     always: Vec<usize>,
 }
 
 impl Literals {
-    /// None when an automaton cannot be built (then every line goes through the full scan).
+    /// None when the automaton cannot be built (then every line goes through the full scan).
     pub(super) fn new(patterns: &[&str]) -> Option<Literals> {
         let mut lits: Vec<Vec<u8>> = Vec::new();
-        let mut rules_of: Vec<Vec<usize>> = Vec::new();
+        let mut own: Vec<Vec<usize>> = Vec::new();
         let mut always = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
             match rule_cover(p) {
                 Some(c) => {
                     for lit in c {
                         match lits.iter().position(|l| *l == lit) {
-                            Some(at) => rules_of[at].push(i),
+                            Some(at) => own[at].push(i),
                             None => {
                                 lits.push(lit);
-                                rules_of.push(vec![i]);
+                                own.push(vec![i]);
                             }
                         }
                     }
@@ -176,26 +179,51 @@ impl Literals {
                 None => always.push(i),
             }
         }
-        let build = |kind| {
-            AhoCorasick::builder()
-                .match_kind(kind)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&lits)
-                .ok()
-        };
+        let rules_of = lits
+            .iter()
+            .map(|lit| {
+                let mut rules: Vec<usize> = lits
+                    .iter()
+                    .zip(&own)
+                    .filter(|(prefix, _)| lit.starts_with(prefix))
+                    .flat_map(|(_, r)| r.iter().copied())
+                    .collect();
+                rules.sort_unstable();
+                rules.dedup();
+                rules
+            })
+            .collect();
+        let teddy = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(&lits)
+            .build();
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&lits)
+            .ok()?;
         Some(Literals {
-            first: build(MatchKind::LeftmostFirst)?,
-            all: build(MatchKind::Standard)?,
+            teddy,
+            ac,
             rules_of,
             always,
         })
     }
 
+    /// The longest literal starting leftmost at or after byte `from` of `lowered`.
+    fn find(&self, lowered: &[u8], from: usize) -> Option<aho_corasick::Match> {
+        let from = from.min(lowered.len());
+        match &self.teddy {
+            Some(t) => t.find_in(lowered, aho_corasick::Span::from(from..lowered.len())),
+            None => self.ac.find(Input::new(lowered).range(from..)),
+        }
+    }
+
     /// Where the next literal at or after byte `from` of `lowered` (text lowercased with
     /// [`lowercase_into`]) starts; None when there is none.
     pub fn next_hit(&self, lowered: &[u8], from: usize) -> Option<usize> {
-        let input = Input::new(lowered).range(from.min(lowered.len())..);
-        self.first.find(input).map(|m| m.start())
+        self.find(lowered, from).map(|m| m.start())
     }
 
     /// The rules that may match a line: those without a literal, and with `search`, those
@@ -207,10 +235,12 @@ impl Literals {
         if !search {
             return;
         }
-        for m in self.all.find_overlapping_iter(lowered) {
+        let mut from = 0;
+        while let Some(m) = self.find(lowered, from) {
             if let Some(rules) = self.rules_of.get(m.pattern().as_usize()) {
                 out.extend_from_slice(rules);
             }
+            from = m.start() + 1;
         }
         if out.len() > 1 {
             out.sort_unstable();
@@ -278,6 +308,12 @@ mod tests {
         let mut out = Vec::new();
         pre.rules_in(b"x connection refused\terror\t", true, &mut out);
         assert_eq!(out, [0, 1, 2]);
+        // Overlapping literals, and one that is another's prefix: all are found.
+        let pre =
+            Literals::new(&["failed to read raft", "raft configuration", "failed to"]).unwrap();
+        pre.rules_in(b"failed to read raft configuration", true, &mut out);
+        assert_eq!(out, [0, 1, 2]);
+        let pre = Literals::new(&["(?i)connection refused", r"\tERROR\t", r"\d+"]).unwrap();
         pre.rules_in(b"x connection refused", false, &mut out);
         assert_eq!(out, [2], "a rule without a literal is always a candidate");
         let block = b"plain\na Connection REFUSED\nx\tERROR\ty error";

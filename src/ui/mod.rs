@@ -89,10 +89,14 @@ pub(crate) fn clean(s: &str) -> String {
     crate::logs::sanitize(s)
 }
 
-/// `3s`, `4m`, `2h`: short enough for a pane title.
+/// `3s`, `40s`, `4m`, `2h`: short enough for a pane title, and coarser the older it is
+/// (every second up to 20 s, every 10 s up to a minute, then minutes, then hours past two
+/// hours), so that an age on screen changes its text, and the terminal is written to, less
+/// often as it grows.
 pub(crate) fn fmt_age(secs: i64) -> String {
     match secs {
-        s if s < 120 => format!("{s}s"),
+        s if s < 20 => format!("{s}s"),
+        s if s < 60 => format!("{}s", s / 10 * 10),
         s if s < 7_200 => format!("{}m", s / 60),
         s => format!("{}h", s / 3_600),
     }
