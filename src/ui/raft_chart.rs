@@ -3,7 +3,7 @@
 //! Draws at most two points per column, whatever the history's length.
 //!
 //! The axes move in steps, not with every sample: the time window grows through nice widths
-//! (1 m, 2 m, 5 m, 10 m, …) with its left edge on a multiple of an eighth of it and labelled
+//! (2 m, 5 m, 10 m, 20 m, …) with its left edge on a multiple of an eighth of it and labelled
 //! with the clock times of its edges, the value axis snaps to round numbers, and the points
 //! kept are the first of each column's time slot. A new sample then adds a point at the right end of the line instead of
 //! redrawing the whole chart, which is what an idle console writes to its terminal.
@@ -19,7 +19,7 @@ use super::theme::Theme;
 use crate::domain::raft_history::{RaftHistory, RaftPoint};
 
 /// Nice window widths in seconds (then whole hours).
-const WINDOWS: [i64; 9] = [60, 120, 300, 600, 1_200, 1_800, 3_600, 7_200, 14_400];
+const WINDOWS: [i64; 8] = [120, 300, 600, 1_200, 1_800, 3_600, 7_200, 14_400];
 
 /// The window: its left edge (seconds since the epoch) and width, the first nice width
 /// (with its left edge snapped down to an eighth of it) that holds `first..=last`.
@@ -146,7 +146,7 @@ mod tests {
                 widths.push(w);
             }
         }
-        assert_eq!(widths, [60, 120, 300, 600, 1_200, 1_800, 3_600, 7_200]);
+        assert_eq!(widths, [120, 300, 600, 1_200, 1_800, 3_600, 7_200]);
     }
 
     #[test]
