@@ -163,8 +163,9 @@ pub struct RuleSet {
     context_free: bool,
     /// Per rule: its regex can match a tab ([`RuleSet::classify_and_spans`]).
     tab_rules: Vec<bool>,
-    /// Every rule's rarest literals ([`RuleSet::literals`]).
-    prefilter: Option<Literals>,
+    /// Every rule's rarest literals ([`RuleSet::literals`]), built on first use: only
+    /// `highlight` searches blocks of lines, the console need not pay for them.
+    prefilter: OnceLock<Option<Literals>>,
     problems: Vec<RuleProblem>,
 }
 
@@ -205,8 +206,7 @@ impl RuleSet {
             }
         };
         let tab_rules = rules.iter().map(|r| can_match_tab(&r.pattern)).collect();
-        let prefilter =
-            Literals::new(&rules.iter().map(|r| r.pattern.as_str()).collect::<Vec<_>>());
+        let prefilter = OnceLock::new();
         RuleSet {
             rules,
             set,
@@ -420,7 +420,17 @@ impl RuleSet {
     /// rules may match such a line. Exact for lines of printable ASCII and tabs
     /// ([`RuleSet::classify_among`]); None when they could not be compiled.
     pub fn literals(&self) -> Option<&Literals> {
-        self.prefilter.as_ref()
+        self.prefilter
+            .get_or_init(|| {
+                Literals::new(
+                    &self
+                        .rules
+                        .iter()
+                        .map(|r| r.pattern.as_str())
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .as_ref()
     }
 
     /// [`RuleSet::classify_and_spans`] of a line of printable ASCII and tabs (`raw`, redaction
@@ -450,7 +460,7 @@ impl RuleSet {
         let in_text = if raw.len() == text.len() {
             candidates
         } else {
-            let pre = self.prefilter.as_ref()?;
+            let pre = self.literals()?;
             literals::lowercase_into(text.as_bytes(), &mut work.lowered);
             pre.rules_in(&work.lowered, true, &mut work.text_rules);
             &work.text_rules
