@@ -3,16 +3,21 @@
 //! `cargo bench --bench logs` (set `BENCH_LINES` for a smaller corpus while developing,
 //! `BENCH_CORPUS=FILE` to keep the corpus for profiling, `BENCH_ONLY=highlight` to skip the
 //! render and memory measures, `BENCH_ONLY=render` to skip the highlight comparison, `BENCH_BASELINE=BINARY` to time an older `breakglass` build on
-//! the same corpus in the same run).
+//! the same corpus in the same run, `BENCH_RUNS` for the number of runs per figure).
 //! In one run it:
 //! 1. generates a realistic executor-format corpus (zap development lines with the
 //!    executor's fields, WARN/ERROR entries with stack frames, fatal `upgrade-executor
 //!    error:` lines, from the simulator's encoder);
-//! 2. times `breakglass highlight` (the release binary, ANSI out) against
+//! 2. runs `breakglass highlight` (the release binary, ANSI out) against
 //!    `rg --passthru --color=always -f patterns.txt` with the same rules' regexes, both
-//!    writing into a pipe this process drains (neither can skip work for /dev/null);
+//!    writing into a pipe this process drains (neither can skip work for /dev/null): wall
+//!    time and user+sys CPU time of the whole process, on two cores, on one core
+//!    (`taskset -c 0`) and with a user file of 100 extra rules (ripgrep gets the same 147
+//!    regexes), each the median of `BENCH_RUNS` (5) runs taken in turns, with the ratios;
 //! 3. times one Logs pane frame at 200x60 with 1k and with 1M lines stored;
-//! 4. measures resident memory per stored line against the raw bytes.
+//! 4. measures resident memory per stored line against the raw bytes;
+//! 5. measures the bytes per second `breakglass demo` writes to a tmux pane left alone
+//!    (`BENCH_ONLY=console` for this alone, `BENCH_IDLE_SECS` for its length, 60).
 //!
 //! It prints the figures and the ratios the README's Performance section quotes.
 
@@ -23,7 +28,8 @@
     reason = "benchmark: a failed step should stop it loudly"
 )]
 
-use std::io::{Read, Write};
+use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,33 +39,13 @@ use breakglass::patterns;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+#[path = "support/console.rs"]
+mod console;
 #[path = "support/corpus.rs"]
 mod corpus_gen;
+#[path = "support/measure.rs"]
+mod measure;
 use corpus_gen::corpus;
-
-/// Run `cmd` with `input` on stdin, draining its stdout; the wall time and bytes out.
-fn timed(mut cmd: Command, input: &std::path::Path) -> (Duration, usize) {
-    let file = std::fs::File::open(input).unwrap();
-    let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::from(file))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut total = 0;
-    loop {
-        let n = out.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        total += n;
-    }
-    child.wait().unwrap();
-    (start.elapsed(), total)
-}
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -113,40 +99,45 @@ fn frame_time(state: &State, n: u32) -> Duration {
     times[times.len() / 2]
 }
 
-/// 1. `breakglass highlight` vs ripgrep (and `BENCH_BASELINE`) on the corpus file.
-fn compare_highlight(
-    dir: &std::path::Path,
-    corpus_path: &std::path::Path,
-    raw_bytes: usize,
-    n: usize,
-) {
-    // 1. highlight vs ripgrep.
-    let patterns_path = dir.join("patterns.txt");
-    let regexes: Vec<&str> = patterns::active()
+/// One program in the comparison: its label and how to start it (`extra`: with the
+/// 100-rule user file).
+type Program<'a> = (&'a str, Box<dyn Fn(bool) -> Command + 'a>);
+
+/// `breakglass highlight` vs ripgrep (and `BENCH_BASELINE`) on the corpus file: two cores,
+/// one core (`taskset -c 0`), and two cores with 100 extra rules. Each figure is the median of
+/// `BENCH_RUNS` runs (5), the programs taking turns so that they share the machine's load.
+fn compare_highlight(dir: &Path, corpus_path: &Path, raw_bytes: usize, n: usize) {
+    let builtin: Vec<String> = patterns::active()
         .rules()
         .iter()
-        .map(|r| r.pattern.as_str())
+        .map(|r| r.pattern.clone())
         .collect();
-    std::fs::write(&patterns_path, regexes.join("\n") + "\n").unwrap();
-    let mut ours = Command::new(env!("CARGO_BIN_EXE_breakglass"));
-    ours.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
-    let (t_ours, out_ours) = timed(ours, corpus_path);
-    let mib = raw_bytes as f64 / (1 << 20) as f64;
-    println!(
-        "breakglass highlight: {:.3} s, {:.0} MiB/s, {:.2} M lines/s ({out_ours} bytes out)",
-        t_ours.as_secs_f64(),
-        mib / t_ours.as_secs_f64(),
-        n as f64 / t_ours.as_secs_f64() / 1e6
-    );
+    let (extra_toml, extra_regexes) = measure::extra_rules(100);
+    let extra_path = dir.join("extra-rules.toml");
+    std::fs::write(&extra_path, extra_toml).unwrap();
+    let patterns_path = dir.join("patterns.txt");
+    std::fs::write(&patterns_path, builtin.join("\n") + "\n").unwrap();
+    let patterns_extra = dir.join("patterns-extra.txt");
+    let all: Vec<String> = extra_regexes.into_iter().chain(builtin).collect();
+    std::fs::write(&patterns_extra, all.join("\n") + "\n").unwrap();
+
+    let breakglass = |bin: std::ffi::OsString| {
+        let extra_path = extra_path.clone();
+        move |extra: bool| {
+            let mut c = Command::new(&bin);
+            c.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
+            if extra {
+                c.arg("--patterns").arg(&extra_path);
+            }
+            c
+        }
+    };
+    let mut programs: Vec<Program> = vec![(
+        "breakglass highlight",
+        Box::new(breakglass(env!("CARGO_BIN_EXE_breakglass").into())),
+    )];
     if let Some(base) = std::env::var_os("BENCH_BASELINE") {
-        let mut cmd = Command::new(base);
-        cmd.arg("highlight").env("XDG_CONFIG_HOME", "/nonexistent");
-        let (t_base, out_base) = timed(cmd, corpus_path);
-        println!(
-            "baseline highlight: {:.3} s ({out_base} bytes out); RATIO baseline time / highlight time = {:.2}",
-            t_base.as_secs_f64(),
-            t_base.as_secs_f64() / t_ours.as_secs_f64()
-        );
+        programs.push(("baseline highlight", Box::new(breakglass(base))));
     }
     let rg_ok = Command::new("rg")
         .arg("--version")
@@ -154,28 +145,127 @@ fn compare_highlight(
         .status()
         .is_ok_and(|s| s.success());
     if rg_ok {
-        let mut rg = Command::new("rg");
-        rg.args(["--passthru", "--color=always", "--no-config", "-f"])
-            .arg(&patterns_path)
-            .arg("-");
-        let (t_rg, out_rg) = timed(rg, corpus_path);
-        println!(
-            "rg --passthru --color=always -f: {:.3} s, {:.0} MiB/s ({out_rg} bytes out)",
-            t_rg.as_secs_f64(),
-            mib / t_rg.as_secs_f64()
-        );
-        println!(
-            "RATIO highlight time / rg time = {:.2} (target <= 1.0)",
-            t_ours.as_secs_f64() / t_rg.as_secs_f64()
-        );
+        programs.push((
+            "rg --passthru --color=always -f",
+            Box::new(|extra: bool| {
+                let mut c = Command::new("rg");
+                c.args(["--passthru", "--color=always", "--no-config", "-f"])
+                    .arg(if extra {
+                        &patterns_extra
+                    } else {
+                        &patterns_path
+                    })
+                    .arg("-");
+                c
+            }),
+        ));
     } else {
         println!(
             "RIPGREP MISSING: `rg` is not on PATH (apt-get install -y ripgrep); the comparison was NOT run"
         );
     }
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let mib = raw_bytes as f64 / (1 << 20) as f64;
+    println!(
+        "highlight: median of {runs} runs each; load average {} at start",
+        measure::load()
+    );
+    let configs = [
+        ("two cores", false, false),
+        ("one core (taskset -c 0)", true, false),
+        ("two cores, +100 user rules", false, true),
+    ];
+    let mut medians: Vec<Vec<measure::Run>> = Vec::new();
+    for (name, one_core, extra) in configs {
+        let mut samples: Vec<Vec<measure::Run>> = vec![Vec::new(); programs.len()];
+        for _ in 0..runs {
+            for (p, (_, make)) in programs.iter().enumerate() {
+                let mut cmd = make(extra);
+                if one_core {
+                    let inner = cmd;
+                    cmd = Command::new("taskset");
+                    cmd.args(["-c", "0"])
+                        .arg(inner.get_program())
+                        .args(inner.get_args());
+                    for (k, v) in inner.get_envs() {
+                        match v {
+                            Some(v) => cmd.env(k, v),
+                            None => cmd.env_remove(k),
+                        };
+                    }
+                }
+                samples[p].push(measure::timed(&mut cmd, corpus_path));
+            }
+        }
+        println!("[{name}]");
+        let row: Vec<measure::Run> = samples.into_iter().map(measure::median).collect();
+        for ((label, _), r) in programs.iter().zip(&row) {
+            println!(
+                "  {label}: wall {:.3} s, cpu {:.2} s (user+sys), {:.0} MiB/s, {:.2} M lines/s, {} bytes out",
+                r.wall.as_secs_f64(),
+                r.cpu,
+                mib / r.wall.as_secs_f64(),
+                n as f64 / r.wall.as_secs_f64() / 1e6,
+                r.bytes
+            );
+        }
+        let (ours, last) = (row[0], row[row.len() - 1]);
+        if rg_ok {
+            println!(
+                "  RATIO vs rg [{name}]: cpu {:.2} (target <= 1.0), wall {:.2}",
+                ours.cpu / last.cpu,
+                ours.wall.as_secs_f64() / last.wall.as_secs_f64()
+            );
+        }
+        if programs.len() == 3 || (!rg_ok && programs.len() == 2) {
+            let base = row[1];
+            println!(
+                "  RATIO vs baseline [{name}]: cpu {:.2}, wall {:.2} (below 1: faster than the baseline)",
+                ours.cpu / base.cpu,
+                ours.wall.as_secs_f64() / base.wall.as_secs_f64()
+            );
+        }
+        medians.push(row);
+    }
+    // Growth with the number of rules: 147 rules against 47, each program against itself.
+    for (p, (label, _)) in programs.iter().enumerate() {
+        println!(
+            "RATIO +100 rules / builtin rules, cpu, {label}: {:.2}",
+            medians[2][p].cpu / medians[0][p].cpu
+        );
+    }
+    println!("load average {} at the end", measure::load());
+}
+
+/// The console's idle terminal traffic at 160x48 and 80x24 (`BENCH_IDLE_SECS`, 60).
+fn console_figures(dir: &Path) {
+    let secs: u64 = std::env::var("BENCH_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    for (w, h, target) in [(160, 48, 300), (80, 24, 200)] {
+        let settle = Duration::from_secs(12);
+        match console::idle_bytes_per_second(dir, w, h, settle, secs) {
+            Some(rate) => println!(
+                "console idle {w}x{h}: {rate:.0} bytes/s written to the terminal over {secs} s (target <= {target}); load average {}",
+                measure::load()
+            ),
+            None => println!(
+                "console idle {w}x{h}: NOT MEASURED (tmux missing or the demo did not start)"
+            ),
+        }
+    }
 }
 
 fn main() {
+    let only = std::env::var("BENCH_ONLY").ok();
+    if only.as_deref() == Some("console") {
+        console_figures(tempfile::tempdir().unwrap().path());
+        return;
+    }
     let n: usize = std::env::var("BENCH_LINES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -201,7 +291,6 @@ fn main() {
         100.0 * matched as f64 / n as f64
     );
 
-    let only = std::env::var("BENCH_ONLY").ok();
     if only.as_deref() != Some("render") {
         compare_highlight(dir.path(), &corpus_path, raw_bytes, n);
     }
@@ -234,4 +323,7 @@ fn main() {
         grown / raw_bytes as f64
     );
     drop(big);
+
+    // 4. The console's idle terminal traffic.
+    console_figures(dir.path());
 }

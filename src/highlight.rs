@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use serde_json::json;
 
 use crate::logs::redact;
-use crate::logs::sanitize::sanitize_into;
-use crate::patterns::{Rule, RuleSet, Severity, Span};
+use crate::logs::sanitize::{expand_tabs_into, only_tabs_to_expand, sanitize_into};
+use crate::patterns::{LineWork, Rule, RuleSet, Severity, Span, lowercase_into};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -61,11 +61,38 @@ const CHUNK: usize = 1 << 18;
 /// Bytes asked of the input per read.
 const BLOCK: usize = 1 << 16;
 
+/// A chunk of whole lines and, once a worker is done with it, its output. Written chunks go
+/// back to the reader, which refills them: the buffers are reused rather than allocated
+/// (fresh pages cost a page fault each, as much system time as the search's user time).
+#[derive(Default)]
 struct Chunk {
     index: u64,
     /// Number of the chunk's first line (1-based, for `json`'s `n`).
     first_line: u64,
     bytes: Vec<u8>,
+    out: Vec<u8>,
+}
+
+impl Chunk {
+    fn highlight(&mut self, rules: &RuleSet, format: Format, color: bool, scratch: &mut Scratch) {
+        self.out.clear();
+        let first_line = self.first_line;
+        highlight_chunk(
+            rules,
+            format,
+            color,
+            &self.bytes,
+            first_line,
+            scratch,
+            &mut self.out,
+        );
+    }
+
+    /// How many lines the chunk holds (the last one may lack its newline).
+    fn lines(&self) -> u64 {
+        let b = &self.bytes;
+        (memchr::memchr_iter(b'\n', b).count() + usize::from(b.last() != Some(&b'\n'))) as u64
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -80,19 +107,23 @@ fn filter(
     out: impl Write + Send,
 ) -> io::Result<()> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if workers == 1 {
+        return filter_inline(rules, format, color, input, out);
+    }
     std::thread::scope(|scope| {
         let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(workers * 2);
         let work_rx = Arc::new(Mutex::new(work_rx));
-        let (done_tx, done_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(workers * 2);
+        let (done_tx, done_rx) = mpsc::sync_channel::<Chunk>(workers * 2);
+        let (free_tx, free_rx) = mpsc::channel::<Chunk>();
         for _ in 0..workers {
             let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
             scope.spawn(move || {
+                let mut scratch = Scratch::default();
                 loop {
                     let next = lock(&work_rx).recv();
-                    let Ok(chunk) = next else { return };
-                    let mut buf = Vec::with_capacity(chunk.bytes.len() + chunk.bytes.len() / 4);
-                    highlight_chunk(rules, format, color, &chunk, &mut buf);
-                    if done_tx.send((chunk.index, buf)).is_err() {
+                    let Ok(mut chunk) = next else { return };
+                    chunk.highlight(rules, format, color, &mut scratch);
+                    if done_tx.send(chunk).is_err() {
                         return;
                     }
                 }
@@ -100,28 +131,25 @@ fn filter(
         }
         // Only the workers hold the queues now: when they stop, the others notice.
         drop((work_rx, done_tx));
-        let writer = scope.spawn(move || write_in_order(done_rx, out));
+        let writer = scope.spawn(move || write_in_order(done_rx, out, free_tx));
         let mut index = 0u64;
         let mut first_line = 1u64;
         let mut carry = Vec::new();
         let read = loop {
-            let bytes = next_chunk(&mut input, &mut carry)?;
-            if bytes.is_empty() {
+            let mut chunk = free_rx.try_recv().unwrap_or_default();
+            next_chunk(&mut input, &mut carry, &mut chunk.bytes)?;
+            if chunk.bytes.is_empty() {
                 break Ok(());
             }
-            let lines = memchr::memchr_iter(b'\n', &bytes).count()
-                + usize::from(bytes.last() != Some(&b'\n'));
-            let chunk = Chunk {
-                index,
-                first_line,
-                bytes,
-            };
+            chunk.index = index;
+            chunk.first_line = first_line;
+            let lines = chunk.lines();
             if work_tx.send(chunk).is_err() {
                 // The writer stopped (a closed pipe): its error is the one to report.
                 break Ok(());
             }
             index += 1;
-            first_line += lines as u64;
+            first_line += lines;
         };
         drop(work_tx);
         let written = writer
@@ -131,16 +159,45 @@ fn filter(
     })
 }
 
-/// The next chunk of whole lines (the last line of the input may lack its newline), read in
-/// big blocks rather than line by line; the partial line at its end is left in `carry` for the
+/// [`filter`] on one core: read, highlight and write each chunk in turn, without threads
+/// (handing chunks between threads that share one core only adds switches between them).
+fn filter_inline(
+    rules: &RuleSet,
+    format: Format,
+    color: bool,
+    mut input: impl BufRead,
+    mut out: impl Write,
+) -> io::Result<()> {
+    let mut chunk = Chunk {
+        first_line: 1,
+        ..Chunk::default()
+    };
+    let mut carry = Vec::new();
+    let mut scratch = Scratch::default();
+    loop {
+        next_chunk(&mut input, &mut carry, &mut chunk.bytes)?;
+        if chunk.bytes.is_empty() {
+            return out.flush();
+        }
+        chunk.highlight(rules, format, color, &mut scratch);
+        // One write per chunk, flushed: a followed stream shows each line as it comes.
+        out.write_all(&chunk.out)?;
+        out.flush()?;
+        chunk.first_line += chunk.lines();
+    }
+}
+
+/// The next chunk of whole lines into `bytes` (the last line of the input may lack its
+/// newline), read in big blocks rather than line by line; the partial line at its end is left in `carry` for the
 /// next chunk. Empty at the end of input.
 ///
 /// A chunk is handed off when it is full, or as soon as a read returns less than it asked for
 /// with a whole line in hand: the input has nothing more ready (`kubectl logs -f` waiting for
 /// the pod), and a followed stream must not wait for 256 KiB before its lines are shown. A
 /// file or a busy pipe fills every read, so the chunks stay big where throughput matters.
-fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(CHUNK + BLOCK);
+fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>, bytes: &mut Vec<u8>) -> io::Result<()> {
+    bytes.clear();
+    bytes.reserve(CHUNK + BLOCK);
     bytes.append(carry);
     // The end of the last whole line read so far (the carry holds none).
     let mut lines_end: Option<usize> = None;
@@ -155,7 +212,7 @@ fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>>
         };
         bytes.truncate(old + n);
         if n == 0 {
-            return Ok(bytes);
+            return Ok(());
         }
         if let Some(nl) = memchr::memrchr(b'\n', &bytes[old..]) {
             lines_end = Some(old + nl + 1);
@@ -165,7 +222,7 @@ fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>>
         {
             carry.extend_from_slice(&bytes[end..]);
             bytes.truncate(end);
-            return Ok(bytes);
+            return Ok(());
         }
     }
 }
@@ -173,12 +230,16 @@ fn next_chunk(input: &mut impl Read, carry: &mut Vec<u8>) -> io::Result<Vec<u8>>
 /// Write the workers' results in chunk order, flushing whenever nothing more is ready (so a
 /// followed stream shows each line as it comes; under load the results queue up and are
 /// written in big writes).
-fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::Result<()> {
+fn write_in_order(
+    done: mpsc::Receiver<Chunk>,
+    out: impl Write,
+    free: mpsc::Sender<Chunk>,
+) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    let mut pending: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut pending: BTreeMap<u64, Chunk> = BTreeMap::new();
     let mut next = 0u64;
     loop {
-        let (index, buf) = match done.try_recv() {
+        let chunk = match done.try_recv() {
             Ok(result) => result,
             Err(mpsc::TryRecvError::Empty) => {
                 out.flush()?;
@@ -189,49 +250,90 @@ fn write_in_order(done: mpsc::Receiver<(u64, Vec<u8>)>, out: impl Write) -> io::
             }
             Err(mpsc::TryRecvError::Disconnected) => break,
         };
-        pending.insert(index, buf);
-        while let Some(buf) = pending.remove(&next) {
-            out.write_all(&buf)?;
+        pending.insert(chunk.index, chunk);
+        while let Some(chunk) = pending.remove(&next) {
+            out.write_all(&chunk.out)?;
             next += 1;
+            // The reader may have stopped: then the buffer is simply dropped.
+            let _ = free.send(chunk);
         }
     }
     out.flush()
 }
 
+/// Buffers a worker reuses from chunk to chunk.
+#[derive(Default)]
+struct Scratch {
+    /// The chunk lowercased, for the rules' literal search.
+    lowered: Vec<u8>,
+    /// The rules whose literal is on the current line.
+    candidates: Vec<usize>,
+    text: String,
+    line: LineWork,
+}
+
 /// Highlight every line of one chunk into `out`.
 ///
 /// The chunk is checked as UTF-8 once (lossily converted only when it is not: an invalid
-/// sequence never swallows a newline, so lines stay lines) and searched for rule matches as
-/// one block ([`RuleSet::next_candidate`]): the ~80 % of lines no rule can match skip
-/// classification. Redaction and sanitising still see every line; a line redaction changed is
-/// classified on its own.
-fn highlight_chunk(rules: &RuleSet, format: Format, color: bool, chunk: &Chunk, out: &mut Vec<u8>) {
-    let body = chunk.bytes.strip_suffix(b"\n").unwrap_or(&chunk.bytes);
+/// sequence never swallows a newline, so lines stay lines) and searched for every rule's
+/// literals as one block ([`RuleSet::literals`]): a line holding none of them skips
+/// classification, and a line holding some runs only those rules' regexes. Redaction still
+/// sees every line. A line of printable ASCII and tabs (executor lines) is sanitised by
+/// expanding its tabs, or not at all when it has none; any other line, or one redaction
+/// changed, goes through [`sanitize_into`] and is classified on its own.
+fn highlight_chunk(
+    rules: &RuleSet,
+    format: Format,
+    color: bool,
+    bytes: &[u8],
+    first_line: u64,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     // `from_utf8` checks ASCII a word at a time; the lossy path goes byte by byte.
     let block = match std::str::from_utf8(body) {
         Ok(valid) => Cow::Borrowed(valid),
         Err(_) => String::from_utf8_lossy(body),
     };
-    let mut text = String::new();
+    let Scratch {
+        lowered,
+        candidates,
+        text,
+        line: work,
+    } = scratch;
+    lowercase_into(block.as_bytes(), lowered);
+    let literals = rules.literals();
+    let mut next_hit = literals.and_then(|l| l.next_hit(lowered, 0));
     let mut start = 0usize;
-    let mut next = rules.next_candidate(&block, 0);
     for (i, line) in block.split('\n').enumerate() {
         let end = start + line.len();
-        let candidate = next.is_some_and(|at| at <= end);
-        if candidate {
-            next = rules.next_candidate(&block, end + 1);
+        let n = first_line + i as u64;
+        if let Some(literals) = literals {
+            let hit = next_hit.is_some_and(|at| at < end);
+            literals.rules_in(&lowered[start..end], hit, candidates);
+            if hit {
+                next_hit = literals.next_hit(lowered, end + 1);
+            }
         }
         start = end + 1;
         let redacted = redact(line);
+        if literals.is_some() && matches!(redacted, Cow::Borrowed(_)) && only_tabs_to_expand(line) {
+            let text: &str = if memchr::memchr(b'\t', line.as_bytes()).is_some() {
+                text.clear();
+                expand_tabs_into(line, text);
+                text
+            } else {
+                line
+            };
+            let matched = rules.classify_among(line, text, candidates, work);
+            write_line(rules, format, color, n, text, matched, &work.spans, out);
+            continue;
+        }
         text.clear();
-        sanitize_into(&redacted, &mut text);
-        let (matched, spans) = match &redacted {
-            Cow::Borrowed(_) if candidate => rules.classify_and_spans(line, &text, false),
-            Cow::Borrowed(_) => (None, Vec::new()),
-            Cow::Owned(changed) => rules.classify_and_spans(changed, &text, true),
-        };
-        let n = chunk.first_line + i as u64;
-        write_line(rules, format, color, n, &text, matched, &spans, out);
+        sanitize_into(&redacted, text);
+        let (matched, spans) = rules.classify_and_spans(&redacted, text, true);
+        write_line(rules, format, color, n, text, matched, &spans, out);
     }
 }
 
@@ -361,6 +463,39 @@ mod tests {
                     .unwrap()
                     .starts_with(&format!("line {i} "))
             );
+        }
+    }
+
+    #[test]
+    fn one_core_writes_what_the_workers_write() {
+        let input: String = (0..30_000)
+            .map(|i| match i % 3 {
+                0 => format!("{i}\tERROR\tconnection refused {}\n", "x".repeat(i % 40)),
+                1 => format!("{i} \x1b[2J hostile\tWARN\tdial tcp\n"),
+                _ => format!("{i} plain line\n"),
+            })
+            .collect();
+        assert!(input.len() > 2 * CHUNK, "several chunks");
+        for format in [Format::Ansi, Format::Json] {
+            let mut threaded = Vec::new();
+            run(
+                &RuleSet::builtin(),
+                format,
+                true,
+                input.as_bytes(),
+                &mut threaded,
+            )
+            .unwrap();
+            let mut inline = Vec::new();
+            filter_inline(
+                &RuleSet::builtin(),
+                format,
+                true,
+                input.as_bytes(),
+                &mut inline,
+            )
+            .unwrap();
+            assert!(threaded == inline, "{format:?}");
         }
     }
 

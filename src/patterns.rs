@@ -20,9 +20,11 @@ use std::sync::{LazyLock, OnceLock};
 use regex::{Regex, RegexBuilder};
 use regex_automata::{Input, MatchKind, PatternID, PatternSet, meta};
 
+mod literals;
 mod load;
 pub(crate) use load::line_of;
 
+pub use literals::{Literals, lowercase_into};
 pub use load::{RuleProblem, user_config_file};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -141,6 +143,14 @@ pub struct Span {
     pub severity: Severity,
 }
 
+/// Buffers [`RuleSet::classify_among`] reuses from line to line; `spans` holds its result.
+#[derive(Debug, Default)]
+pub struct LineWork {
+    lowered: Vec<u8>,
+    text_rules: Vec<usize>,
+    pub spans: Vec<Span>,
+}
+
 /// The compiled rules plus what went wrong loading them.
 #[derive(Debug)]
 pub struct RuleSet {
@@ -154,6 +164,9 @@ pub struct RuleSet {
     context_free: bool,
     /// Per rule: its regex can match a tab ([`RuleSet::classify_and_spans`]).
     tab_rules: Vec<bool>,
+    /// Every rule's rarest literals ([`RuleSet::literals`]), built on first use: only
+    /// `highlight` searches blocks of lines, the console need not pay for them.
+    prefilter: OnceLock<Option<Literals>>,
     problems: Vec<RuleProblem>,
 }
 
@@ -194,12 +207,14 @@ impl RuleSet {
             }
         };
         let tab_rules = rules.iter().map(|r| can_match_tab(&r.pattern)).collect();
+        let prefilter = OnceLock::new();
         RuleSet {
             rules,
             set,
             any,
             context_free,
             tab_rules,
+            prefilter,
             problems,
         }
     }
@@ -405,32 +420,99 @@ impl RuleSet {
         }
     }
 
+    /// The rules' literals, searched in a block of lines at once (what makes ripgrep fast: its
+    /// literal prefilter runs over the buffer, not per line): which lines may match, and which
+    /// rules may match such a line. Exact for lines of printable ASCII and tabs
+    /// ([`RuleSet::classify_among`]); None when they could not be compiled.
+    pub fn literals(&self) -> Option<&Literals> {
+        self.prefilter
+            .get_or_init(|| {
+                Literals::new(
+                    &self
+                        .rules
+                        .iter()
+                        .map(|r| r.pattern.as_str())
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .as_ref()
+    }
+
+    /// [`RuleSet::classify_and_spans`] of a line of printable ASCII and tabs (`raw`, redaction
+    /// left it unchanged) whose sanitised `text` is `raw` with its tabs expanded (nothing cut),
+    /// looking only at `candidates`: the rules whose literal is on the line
+    /// ([`Literals::rules_in`]), ascending. Same result; the spans go to `work.spans`.
+    ///
+    /// The badge is the first candidate whose regex matches `raw` (a rule that cannot match a
+    /// tab and matches `raw` matches `text` too: what the full scan in
+    /// [`RuleSet::classify_and_spans`] relies on). Spans are looked for only on a badged
+    /// line, from the rules whose literal is in `text` (tab expansion can make one: spaces).
+    pub fn classify_among(
+        &self,
+        raw: &str,
+        text: &str,
+        candidates: &[usize],
+        work: &mut LineWork,
+    ) -> Option<(&Rule, Severity)> {
+        work.spans.clear();
+        if candidates.is_empty() || raw.starts_with([' ', '\t']) {
+            return None;
+        }
+        let rule = candidates
+            .iter()
+            .filter_map(|&i| self.rules.get(i))
+            .find(|r| r.regex.is_match(raw))?;
+        let in_text = if raw.len() == text.len() {
+            candidates
+        } else {
+            let pre = self.literals()?;
+            literals::lowercase_into(text.as_bytes(), &mut work.lowered);
+            pre.rules_in(&work.lowered, true, &mut work.text_rules);
+            &work.text_rules
+        };
+        for &i in in_text {
+            if let Some(r) = self.rules.get(i) {
+                push_spans(i, r, text, &mut work.spans);
+            }
+        }
+        work.spans.sort_by_key(|s| s.range.start);
+        Some((rule, capped(rule, raw)))
+    }
+
     /// Spans of `matching` (rule indices in rule order) in `text`.
     fn spans_of(&self, text: &str, matching: impl Iterator<Item = usize>) -> Vec<Span> {
         let mut spans: Vec<Span> = Vec::new();
         for i in matching {
-            let Some(rule) = self.rules.get(i) else {
-                continue;
-            };
-            for m in rule.regex.find_iter(text) {
-                if m.is_empty() {
-                    continue;
-                }
-                let overlaps = spans
-                    .iter()
-                    .any(|s| s.range.start < m.end() && m.start() < s.range.end);
-                if !overlaps {
-                    spans.push(Span {
-                        range: m.range(),
-                        rule: i,
-                        severity: rule.severity,
-                    });
-                }
+            if let Some(rule) = self.rules.get(i) {
+                push_spans(i, rule, text, &mut spans);
             }
         }
         spans.sort_by_key(|s| s.range.start);
         spans
     }
+}
+
+/// Add the non-empty matches of rule `i` in `text` that overlap no span already in `spans`;
+/// whether the rule matched at all (an empty match included).
+fn push_spans(i: usize, rule: &Rule, text: &str, spans: &mut Vec<Span>) -> bool {
+    let mut matched = false;
+    for m in rule.regex.find_iter(text) {
+        matched = true;
+        if m.is_empty() {
+            continue;
+        }
+        let overlaps = spans
+            .iter()
+            .any(|s| s.range.start < m.end() && m.start() < s.range.end);
+        if !overlaps {
+            spans.push(Span {
+                range: m.range(),
+                rule: i,
+                severity: rule.severity,
+            });
+        }
+    }
+    matched
 }
 
 /// `rule`'s severity capped by the line's own zap level (unless the rule is `uncapped`).

@@ -45,14 +45,26 @@ fn next_frame(dirty: bool, last: Option<Instant>, now: Instant) -> Option<Instan
     Some(last.map_or(now, |l| (l + FRAME_INTERVAL).max(now)))
 }
 
-/// One frame as one synchronized update, so a slow link never shows half of it.
+/// One frame as one synchronized update, so a slow link never shows half of it; nothing at
+/// all when the frame is the one on screen (`shown`, the last frame written): a tick whose
+/// texts did not change (an age still `3m`) costs the terminal no bytes.
 fn draw_synced<W: std::io::Write>(
     terminal: &mut ratatui::Terminal<ratatui::backend::CrosstermBackend<W>>,
     state: &State,
+    shown: &mut Option<ratatui::buffer::Buffer>,
 ) -> Result<()> {
     use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+    terminal.autoresize().wrap_err("cannot draw")?;
+    ui::render(state, &mut terminal.get_frame());
+    let frame = terminal.current_buffer_mut();
+    if shown.as_ref() == Some(&*frame) {
+        // Blank again for the next frame, as drawing would have left it.
+        frame.reset();
+        return Ok(());
+    }
+    *shown = Some(frame.clone());
     crossterm::queue!(terminal.backend_mut(), BeginSynchronizedUpdate).wrap_err("cannot draw")?;
-    let drawn = terminal.draw(|f| ui::render(state, f)).map(|_| ());
+    let drawn = terminal.apply_buffer().map(|_| ());
     // End the update even when drawing failed, so the terminal is not left frozen.
     let ended = crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate);
     drawn.and(ended).wrap_err("cannot draw")
@@ -177,11 +189,12 @@ pub async fn run_console(
     let mut hup = signal(SignalKind::hangup())?;
     let mut dirty = true;
     let mut last_frame: Option<Instant> = None;
+    let mut shown = None;
     loop {
         let now = Instant::now();
         let mut frame_at = next_frame(dirty, last_frame, now);
         if frame_at.is_some_and(|at| at <= now) {
-            draw_synced(&mut guard.terminal, &state)?;
+            draw_synced(&mut guard.terminal, &state, &mut shown)?;
             last_frame = Some(now);
             dirty = false;
             frame_at = None;
@@ -378,7 +391,10 @@ mod tests {
         let mut bytes = Vec::<u8>::new();
         let mut term = Terminal::with_options(CrosstermBackend::new(&mut bytes), options).unwrap();
         let state = crate::app::fixtures::incident_state(false);
-        draw_synced(&mut term, &state).unwrap();
+        let mut shown = None;
+        draw_synced(&mut term, &state, &mut shown).unwrap();
+        // The same frame again writes nothing.
+        draw_synced(&mut term, &state, &mut shown).unwrap();
         drop(term);
         let out = String::from_utf8_lossy(&bytes);
         // DEC private mode 2026: set before the first cell, reset after the last (what

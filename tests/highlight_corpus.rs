@@ -1,6 +1,8 @@
-//! `breakglass highlight` output for the bench corpus stays byte-identical when rules are
-//! added: ANSI (colour and `NO_COLOR`) and JSON, against files made by the build before.
-//! `UPDATE_GOLDEN=1` rewrites them (only when the change to the output is intended).
+//! `breakglass highlight` output for the bench corpus and for hostile input stays
+//! byte-identical when rules are added or the engine changes: ANSI (colour and `NO_COLOR`)
+//! and JSON, against files made by the build before. `UPDATE_GOLDEN=1` rewrites them (only
+//! when the change to the output is intended), with the binary `GOLDEN_BIN` names if set (an
+//! older build, to check that a faster engine writes what the old one wrote).
 
 #![allow(
     clippy::unwrap_used,
@@ -20,7 +22,8 @@ mod corpus_gen;
 const LINES: usize = 200;
 
 fn highlight(args: &[&str], env: &[(&str, &str)], input: Vec<u8>) -> Vec<u8> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_breakglass"));
+    let bin = std::env::var_os("GOLDEN_BIN").unwrap_or(env!("CARGO_BIN_EXE_breakglass").into());
+    let mut cmd = Command::new(bin);
     cmd.arg("highlight")
         .args(args)
         .env("XDG_CONFIG_HOME", "/nonexistent")
@@ -44,22 +47,53 @@ fn highlight(args: &[&str], env: &[(&str, &str)], input: Vec<u8>) -> Vec<u8> {
     out.stdout
 }
 
-#[test]
-fn highlight_output_for_the_bench_corpus_is_unchanged() {
-    let input: Vec<u8> = corpus_gen::corpus(LINES)
-        .iter()
-        .flat_map(|l| format!("{l}\n").into_bytes())
-        .collect();
+/// Lines that take every path through the engine: escape sequences, CRLF, invalid UTF-8,
+/// non-ASCII case folds (`ſ` matches `s` in a `(?i)` rule), secrets to redact, a tab whose
+/// expansion makes a rule's text match, continuation lines, a line too long to keep whole,
+/// and no newline at the end.
+fn hostile() -> Vec<u8> {
+    let long = format!(
+        "{}\tERROR\tdial tcp {}",
+        "x".repeat(5_000),
+        "y".repeat(20_000)
+    );
+    let lines: Vec<Vec<u8>> = vec![
+        b"2026-11-23T19:30:01.123Z\tERROR\tconnection refused \x1b]52;c;ZWNobyBwd25lZA==\x07 done"
+            .to_vec(),
+        b"2026-11-23T19:30:01.124Z\tWARN\tdial tcp 10.0.0.1:8200\r".to_vec(),
+        b"\x1b[2J\x1b[H upgrade-executor error: cleared \x9b2J csi".to_vec(),
+        b"\xff\xfe upgrade-executor error: \xc3 invalid utf-8".to_vec(),
+        "upgrade-executor error: raft log index mi\u{17f}match"
+            .as_bytes()
+            .to_vec(),
+        "RAFT LOG INDEX MISMATCH \u{202e}bidi".as_bytes().to_vec(),
+        b"login token=hvs.CAESIJlWh0sM3p1k3Pq2uYQkq0i8xqT5n7vQw upgrade-executor error: bad"
+            .to_vec(),
+        br#"{"auth": {"client_token": "s.Zx4Jq2Lm8Np0Rt6Vw3Yb5Cd7"}} permission denied"#.to_vec(),
+        b"abfailed to\tread Raft configuration: x\tERROR\ty".to_vec(),
+        b"\tupgrade-executor error: a stack frame".to_vec(),
+        b"    connection refused, indented".to_vec(),
+        b"".to_vec(),
+        b"Connection Refused\tContext Deadline Exceeded\tstatus 403".to_vec(),
+        long.into_bytes(),
+        b"Leader search completed\t{\"decision_path\": \"primary_success\"}".to_vec(),
+        b"no newline at the end: upgrade-executor error:".to_vec(),
+    ];
+    lines.join(&b"\n"[..])
+}
+
+fn compare(name: &str, input: &[u8]) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
     let cases: [Case; 3] = [
-        ("highlight_corpus.ansi", &[], &[]),
-        ("highlight_corpus.nocolor", &[], &[("NO_COLOR", "1")]),
-        ("highlight_corpus.json", &["--format", "json"], &[]),
+        ("ansi", &[], &[]),
+        ("nocolor", &[], &[("NO_COLOR", "1")]),
+        ("json", &["--format", "json"], &[]),
     ];
-    for (file, args, env) in cases {
-        let got = highlight(args, env, input.clone());
-        let path = dir.join(file);
+    for (ext, args, env) in cases {
+        let file = format!("{name}.{ext}");
+        let got = highlight(args, env, input.to_vec());
+        let path = dir.join(&file);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::write(&path, &got).unwrap();
             continue;
@@ -83,4 +117,18 @@ fn highlight_output_for_the_bench_corpus_is_unchanged() {
             );
         }
     }
+}
+
+#[test]
+fn highlight_output_for_the_bench_corpus_is_unchanged() {
+    let input: Vec<u8> = corpus_gen::corpus(LINES)
+        .iter()
+        .flat_map(|l| format!("{l}\n").into_bytes())
+        .collect();
+    compare("highlight_corpus", &input);
+}
+
+#[test]
+fn highlight_output_for_hostile_input_is_unchanged() {
+    compare("highlight_hostile", &hostile());
 }

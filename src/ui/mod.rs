@@ -90,12 +90,27 @@ pub(crate) fn clean(s: &str) -> String {
     crate::logs::sanitize(s)
 }
 
-/// `3s`, `4m`, `2h`: short enough for a pane title.
+/// `3s`, `40s`, `4m`, `2h`: short enough for a pane title, and coarser the older it is
+/// (every second up to 10 s, every 10 s up to a minute, then minutes, then hours past two
+/// hours), so that an age on screen changes its text, and the terminal is written to, less
+/// often as it grows.
 pub(crate) fn fmt_age(secs: i64) -> String {
     match secs {
-        s if s < 120 => format!("{s}s"),
+        s if s < 10 => format!("{s}s"),
+        s if s < 60 => format!("{}s", s / 10 * 10),
         s if s < 7_200 => format!("{}m", s / 60),
         s => format!("{}h", s / 3_600),
+    }
+}
+
+/// A pane's age in its title: `now` while its data is under two seconds old (a pane polled
+/// every second would flap between `0s` and `1s`, writing to the terminal for nothing), then
+/// [`fmt_age`].
+fn title_age(secs: i64) -> String {
+    if secs < 2 {
+        "now".into()
+    } else {
+        fmt_age(secs)
     }
 }
 
@@ -110,7 +125,7 @@ pub(crate) fn pane_block(
     let mut spans = vec![
         Span::styled(format!(" {}", pane.title()), t.label()),
         Span::raw(" · "),
-        Span::raw(state.pane_age(pane).map_or("no data".into(), fmt_age)),
+        Span::raw(state.pane_age(pane).map_or("no data".into(), title_age)),
     ];
     if state.pane_stale(pane) {
         spans.push(Span::raw(" "));

@@ -1,6 +1,12 @@
 //! The Raft pane's chart: the highest Blue and the highest Green committed index over the
 //! session, so a catch-up (lines meeting) or a stall (Blue flat, Green rising) is seen.
 //! Draws at most two points per column, whatever the history's length.
+//!
+//! The axes move in steps, not with every sample: the time window grows through nice widths
+//! (2 m, 5 m, 10 m, 20 m, …) with its left edge on a multiple of an eighth of it and labelled
+//! with the clock times of its edges, the value axis snaps to round numbers, and the points
+//! kept are the first of each column's time slot. A new sample then adds a point at the right end of the line instead of
+//! redrawing the whole chart, which is what an idle console writes to its terminal.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,25 +18,65 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
 use super::theme::Theme;
 use crate::domain::raft_history::{RaftHistory, RaftPoint};
 
+/// Nice window widths in seconds (then whole hours).
+const WINDOWS: [i64; 8] = [120, 300, 600, 1_200, 1_800, 3_600, 7_200, 14_400];
+
+/// The window: its left edge (seconds since the epoch) and width, the first nice width
+/// (with its left edge snapped down to an eighth of it) that holds `first..=last`.
+fn window(first: i64, last: i64) -> (i64, i64) {
+    let fits = |w: i64| {
+        let eighth = (w / 8).max(1);
+        let left = first.div_euclid(eighth) * eighth;
+        (left + w >= last).then_some((left, w))
+    };
+    WINDOWS
+        .iter()
+        .find_map(|&w| fits(w))
+        .or_else(|| {
+            let hours = (last - first) / 3_600 + 2;
+            fits(hours * 3_600)
+        })
+        .unwrap_or((first, (last - first).max(1)))
+}
+
+/// `lo..hi` widened to multiples of a round step (1, 2 or 5 times a power of ten, about a
+/// quarter of the range), so that it changes only when a value leaves it.
+fn snap(lo: f64, hi: f64) -> (f64, f64) {
+    let rough = ((hi - lo) / 4.0).max(1.0);
+    let pow = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * pow)
+        .find(|s| *s >= rough)
+        .unwrap_or(10.0 * pow);
+    let lo = (lo / step).floor() * step;
+    let hi = ((hi / step).ceil() * step).max(lo + step);
+    (lo.max(0.0), hi)
+}
+
 pub(crate) fn render(history: &RaftHistory, t: Theme, frame: &mut Frame, area: Rect) {
     let points = history.points();
     let (Some(first), Some(last)) = (points.front(), points.back()) else {
         return;
     };
-    let t0 = first.at;
-    let span_s = last.at.duration_since(t0).as_secs_f64().max(1.0);
-    let budget = usize::from(area.width).saturating_mul(2).max(2);
-    let stride = points.len().div_ceil(budget).max(1);
+    let (left, width) = window(first.at.as_second(), last.at.as_second());
+    let budget = i64::from(area.width).saturating_mul(2).max(2);
+    let slot = |p: &RaftPoint| (p.at.as_second() - left) * budget / width;
     let series = |pick: fn(&RaftPoint) -> Option<u64>| -> Vec<(f64, f64)> {
-        points
-            .iter()
-            .step_by(stride)
-            .chain(std::iter::once(last))
-            .filter_map(|p| {
-                let v = pick(p)?;
-                Some((p.at.duration_since(t0).as_secs_f64(), v as f64))
-            })
-            .collect()
+        let mut out: Vec<(f64, f64)> = Vec::new();
+        let mut previous = None;
+        for p in points {
+            let s = slot(p);
+            // The first point of each slot (it never changes once drawn), and the newest.
+            if previous != Some(s) || std::ptr::eq(p, last) {
+                previous = Some(s);
+                if let Some(v) = pick(p) {
+                    let x = p.at.as_millisecond() as f64 / 1000.0 - left as f64;
+                    out.push((x, v as f64));
+                }
+            }
+        }
+        out
     };
     let blue = series(|p| p.blue);
     let green = series(|p| p.green);
@@ -38,8 +84,7 @@ pub(crate) fn render(history: &RaftHistory, t: Theme, frame: &mut Frame, area: R
     let (Some(lo), Some(hi)) = (values().reduce(f64::min), values().reduce(f64::max)) else {
         return;
     };
-    let pad = ((hi - lo) * 0.05).max(1.0);
-    let (lo, hi) = ((lo - pad).max(0.0), hi + pad);
+    let (lo, hi) = snap(lo, hi);
     let (blue_style, green_style) = if t.color {
         (Style::new().fg(Color::Blue), Style::new().fg(Color::Green))
     } else {
@@ -63,12 +108,16 @@ pub(crate) fn render(history: &RaftHistory, t: Theme, frame: &mut Frame, area: R
             .style(green_style)
             .data(&green),
     ];
-    let secs = span_s.round() as i64;
+    let clock = |secs: i64| {
+        jiff::Timestamp::from_second(secs)
+            .map_or_else(|_| "?".into(), |t| t.strftime("%H:%M:%SZ").to_string())
+    };
     let chart = Chart::new(datasets)
-        .x_axis(Axis::default().bounds([0.0, span_s]).labels([
-            Span::raw(format!("-{}", super::fmt_age(secs))),
-            Span::raw("now"),
-        ]))
+        .x_axis(
+            Axis::default()
+                .bounds([0.0, width as f64])
+                .labels([Span::raw(clock(left)), Span::raw(clock(left + width))]),
+        )
         .y_axis(
             Axis::default()
                 .bounds([lo, hi])
@@ -79,4 +128,36 @@ pub(crate) fn render(history: &RaftHistory, t: Theme, frame: &mut Frame, area: R
             ratatui::layout::Constraint::Ratio(1, 2),
         ));
     frame.render_widget(chart, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_grows_in_steps_and_holds_every_point() {
+        let t0 = 1_764_000_003;
+        let mut widths = Vec::new();
+        for age in 0..4_000 {
+            let (left, w) = window(t0, t0 + age);
+            assert!(left <= t0 && t0 + age <= left + w, "{age}: {left} {w}");
+            assert_eq!(left % (w / 8).max(1), 0);
+            if widths.last() != Some(&w) {
+                widths.push(w);
+            }
+        }
+        assert_eq!(widths, [120, 300, 600, 1_200, 1_800, 3_600, 7_200]);
+    }
+
+    #[test]
+    fn the_value_axis_snaps_to_round_steps() {
+        assert_eq!(snap(72.0, 121.0), (60.0, 140.0));
+        assert_eq!(
+            snap(72.0, 125.0),
+            (60.0, 140.0),
+            "a value inside: the same axis"
+        );
+        assert_eq!(snap(5.0, 5.0), (5.0, 6.0));
+        assert_eq!(snap(1_000_010.0, 1_000_900.0), (1_000_000.0, 1_001_000.0));
+    }
 }

@@ -1,0 +1,327 @@
+//! The literal prefilter: per rule, the rarest literals one of which every match must hold,
+//! all searched at once over a whole block of lines (one Aho-Corasick automaton) so that a
+//! line is handed to a rule's regex only when that rule's literal is on it.
+//!
+//! Exact for the lines it is used on: printable ASCII and tabs (what `highlight` calls its
+//! fast path). A literal is made of the bytes a rule's syntax tree requires in a row,
+//! lowercased (the search runs over the text lowercased: a case-sensitive literal found
+//! case-insensitively is only an extra candidate). A `(?i)` letter is a class holding both
+//! ASCII cases (plus, for `k` and `s`, a non-ASCII fold that an ASCII line cannot hold). A
+//! rule with no such literal is a candidate on every line.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// Literals one of which every match holds (lowercased). Empty: no match is possible on an
+/// ASCII line.
+type Cover = Vec<Vec<u8>>;
+
+/// How many literals a rule's cover may have before it is not worth it (a rule that is one
+/// big alternation of words is then searched by its regex on every line).
+const MAX_COVER: usize = 16;
+
+/// A cover weaker than this (a literal of one or two bytes) would hand nearly every line to the
+/// rule's regex and slow the search with its hits: the rule is searched on every line instead.
+const MIN_SCORE: u32 = 6;
+
+/// The cover a rule is searched by: None for a candidate on every line.
+fn rule_cover(pattern: &str) -> Option<Cover> {
+    let c = cover(&regex_syntax::parse(pattern).ok()?)?;
+    (cover_score(&c) >= MIN_SCORE).then_some(c)
+}
+
+/// How selective a literal is, higher is better: length, with rare bytes counting more
+/// (lowercase letters common in English and in logs count least).
+fn score(lit: &[u8]) -> u32 {
+    lit.iter()
+        .map(|b| match b {
+            b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' | b'h' | b'l' | b'd' | b'c'
+            | b'u' => 2,
+            b'a'..=b'z' => 3,
+            _ => 4,
+        })
+        .sum()
+}
+
+/// A cover is as selective as its weakest literal; an impossible cover beats every other.
+fn cover_score(c: &Cover) -> u32 {
+    c.iter().map(|l| score(l)).min().unwrap_or(u32::MAX)
+}
+
+/// The one ASCII byte (lowercased) a class stands for on an ASCII line: a single byte or
+/// both cases of a letter. `Some(None)`: the class holds no ASCII byte at all.
+fn class_byte(c: &Class) -> Option<Option<u8>> {
+    let mut ascii: Vec<u8> = Vec::new();
+    let mut push = |lo: u32, hi: u32| {
+        for b in lo..=hi.min(0x7f) {
+            if ascii.len() > 2 {
+                return;
+            }
+            ascii.extend(u8::try_from(b).ok());
+        }
+    };
+    match c {
+        Class::Unicode(u) => u
+            .ranges()
+            .iter()
+            .for_each(|r| push(u32::from(r.start()), u32::from(r.end()))),
+        Class::Bytes(b) => b
+            .ranges()
+            .iter()
+            .for_each(|r| push(u32::from(r.start()), u32::from(r.end()))),
+    }
+    match ascii.as_slice() {
+        [] => Some(None),
+        [b] => Some(Some(b.to_ascii_lowercase())),
+        [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(b) => {
+            Some(Some(b.to_ascii_lowercase()))
+        }
+        _ => None,
+    }
+}
+
+/// The best cover of `h`, or None when `h` requires no literal.
+fn cover(h: &Hir) -> Option<Cover> {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => None,
+        HirKind::Literal(_) | HirKind::Class(_) => concat_cover(std::slice::from_ref(h)),
+        HirKind::Capture(c) => cover(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => cover(&r.sub),
+        HirKind::Repetition(_) => None,
+        HirKind::Concat(parts) => concat_cover(parts),
+        HirKind::Alternation(branches) => {
+            let mut all: Cover = Vec::new();
+            for b in branches {
+                for lit in cover(b)? {
+                    if !all.contains(&lit) {
+                        all.push(lit);
+                    }
+                }
+            }
+            (all.len() <= MAX_COVER).then_some(all)
+        }
+    }
+}
+
+/// The best cover among the runs of required bytes in `parts` and the parts' own covers.
+fn concat_cover(parts: &[Hir]) -> Option<Cover> {
+    fn consider(c: Cover, best: &mut Option<Cover>) {
+        if best
+            .as_ref()
+            .is_none_or(|b| cover_score(&c) > cover_score(b))
+        {
+            *best = Some(c);
+        }
+    }
+    fn flush(run: &mut Vec<u8>, best: &mut Option<Cover>) {
+        if !run.is_empty() {
+            consider(vec![std::mem::take(run)], best);
+        }
+    }
+    let mut best: Option<Cover> = None;
+    let mut run: Vec<u8> = Vec::new();
+    for part in parts {
+        match part.kind() {
+            HirKind::Literal(lit) => run.extend(lit.0.iter().map(u8::to_ascii_lowercase)),
+            HirKind::Class(c) => match class_byte(c) {
+                Some(Some(b)) => run.push(b),
+                // Nothing an ASCII line holds can match this part: nor the whole.
+                Some(None) => return Some(Vec::new()),
+                _ => flush(&mut run, &mut best),
+            },
+            _ => {
+                flush(&mut run, &mut best);
+                if let Some(c) = cover(part) {
+                    consider(c, &mut best);
+                }
+            }
+        }
+    }
+    flush(&mut run, &mut best);
+    best
+}
+
+/// The rules' literals, found by one leftmost-longest search: Teddy (SIMD, what ripgrep's
+/// literal prefilter uses) when it can take them all, else an Aho-Corasick automaton. Every
+/// literal on a line is found by searching again one byte after the start of each hit: the
+/// longest literal starting at a position is reported, and the shorter ones starting there
+/// are its prefixes, whose rules it stands for too.
+#[derive(Debug)]
+pub struct Literals {
+    teddy: Option<aho_corasick::packed::Searcher>,
+    ac: AhoCorasick,
+    /// Per literal (pattern id): the rules it and every literal that is its prefix stand for,
+    /// ascending.
+    rules_of: Vec<Vec<usize>>,
+    /// Rules without a literal: candidates on every line.
+    always: Vec<usize>,
+}
+
+impl Literals {
+    /// None when the automaton cannot be built (then every line goes through the full scan).
+    pub(super) fn new(patterns: &[&str]) -> Option<Literals> {
+        let mut lits: Vec<Vec<u8>> = Vec::new();
+        let mut own: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            match rule_cover(p) {
+                Some(c) => {
+                    for lit in c {
+                        match lits.iter().position(|l| *l == lit) {
+                            Some(at) => own[at].push(i),
+                            None => {
+                                lits.push(lit);
+                                own.push(vec![i]);
+                            }
+                        }
+                    }
+                }
+                None => always.push(i),
+            }
+        }
+        let rules_of = lits
+            .iter()
+            .map(|lit| {
+                let mut rules: Vec<usize> = lits
+                    .iter()
+                    .zip(&own)
+                    .filter(|(prefix, _)| lit.starts_with(prefix))
+                    .flat_map(|(_, r)| r.iter().copied())
+                    .collect();
+                rules.sort_unstable();
+                rules.dedup();
+                rules
+            })
+            .collect();
+        let teddy = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(&lits)
+            .build();
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&lits)
+            .ok()?;
+        Some(Literals {
+            teddy,
+            ac,
+            rules_of,
+            always,
+        })
+    }
+
+    /// The longest literal starting leftmost at or after byte `from` of `lowered`.
+    fn find(&self, lowered: &[u8], from: usize) -> Option<aho_corasick::Match> {
+        let from = from.min(lowered.len());
+        match &self.teddy {
+            Some(t) => t.find_in(lowered, aho_corasick::Span::from(from..lowered.len())),
+            None => self.ac.find(Input::new(lowered).range(from..)),
+        }
+    }
+
+    /// Where the next literal at or after byte `from` of `lowered` (text lowercased with
+    /// [`lowercase_into`]) starts; None when there is none.
+    pub fn next_hit(&self, lowered: &[u8], from: usize) -> Option<usize> {
+        self.find(lowered, from).map(|m| m.start())
+    }
+
+    /// The rules that may match a line: those without a literal, and with `search`, those
+    /// whose literal is in `lowered` (the line lowercased). Ascending and distinct, into `out`
+    /// (cleared first).
+    pub fn rules_in(&self, lowered: &[u8], search: bool, out: &mut Vec<usize>) {
+        out.clear();
+        out.extend_from_slice(&self.always);
+        if !search {
+            return;
+        }
+        let mut from = 0;
+        while let Some(m) = self.find(lowered, from) {
+            if let Some(rules) = self.rules_of.get(m.pattern().as_usize()) {
+                out.extend_from_slice(rules);
+            }
+            from = m.start() + 1;
+        }
+        if out.len() > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
+    }
+}
+
+/// `block` with ASCII letters lowercased, into `out` (cleared first; reused between blocks).
+pub fn lowercase_into(block: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(block);
+    out.make_ascii_lowercase();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cover_of(p: &str) -> Option<Vec<String>> {
+        let c = rule_cover(p)?;
+        Some(
+            c.into_iter()
+                .map(|l| String::from_utf8(l).unwrap())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn covers_are_the_rarest_required_runs() {
+        assert_eq!(
+            cover_of("(?i)raft log index mismatch").unwrap(),
+            ["raft log index mismatch"]
+        );
+        assert_eq!(cover_of(r"\tERROR\t").unwrap(), ["\terror\t"]);
+        assert_eq!(
+            cover_of("(?i)permission denied|status 403").unwrap(),
+            ["permission denied", "status 403"]
+        );
+        assert_eq!(
+            cover_of(r"Failed to find leader among \w+ pods").unwrap(),
+            ["failed to find leader among "]
+        );
+        assert_eq!(
+            cover_of(r"(?:blue|green) revision is required").unwrap(),
+            [" revision is required"]
+        );
+        assert_eq!(cover_of(r"x(?:abcd)+y").unwrap(), ["abcd"]);
+        assert_eq!(cover_of(r"(?i)kk\s+x").unwrap(), ["kk"]);
+    }
+
+    #[test]
+    fn rules_without_a_required_literal_have_no_cover() {
+        assert_eq!(cover_of(r"\d+ \w+"), None, "one space is no filter");
+        assert_eq!(cover_of(r"a?b*"), None);
+        assert_eq!(cover_of(r"foo|\d+"), None);
+        assert_eq!(cover_of(r"[ab]xyz"), Some(vec!["xyz".into()]));
+        // No ASCII line can match a required non-ASCII class: nothing to search.
+        assert_eq!(cover_of("é(?i)ü"), Some(vec![]));
+    }
+
+    #[test]
+    fn hits_name_the_rules_line_by_line() {
+        let pre = Literals::new(&["(?i)connection refused", r"\tERROR\t", r"\d+"]).unwrap();
+        let mut out = Vec::new();
+        pre.rules_in(b"x connection refused\terror\t", true, &mut out);
+        assert_eq!(out, [0, 1, 2]);
+        // Overlapping literals, and one that is another's prefix: all are found.
+        let pre =
+            Literals::new(&["failed to read raft", "raft configuration", "failed to"]).unwrap();
+        pre.rules_in(b"failed to read raft configuration", true, &mut out);
+        assert_eq!(out, [0, 1, 2]);
+        let pre = Literals::new(&["(?i)connection refused", r"\tERROR\t", r"\d+"]).unwrap();
+        pre.rules_in(b"x connection refused", false, &mut out);
+        assert_eq!(out, [2], "a rule without a literal is always a candidate");
+        let block = b"plain\na Connection REFUSED\nx\tERROR\ty error";
+        let mut lowered = Vec::new();
+        lowercase_into(block, &mut lowered);
+        assert_eq!(pre.next_hit(&lowered, 0), Some(8));
+        assert_eq!(pre.next_hit(&lowered, 27), Some(28));
+        assert_eq!(pre.next_hit(&lowered, 34), None);
+        assert_eq!(pre.next_hit(&lowered, 99), None);
+    }
+}
