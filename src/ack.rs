@@ -1,28 +1,60 @@
-//! `breakglass ack CLUSTER --nonce N [--yes]`: the Retry path without the console, with the
-//! console's guards: RBAC preflight, the nonce checked against a fresh read (a stale nonce
-//! is refused without writing anything), the exact body shown, a server-side dry run, the
-//! patch carrying the resourceVersion, and everything journaled.
+//! `breakglass ack CLUSTER --nonce N [--yes]`: the Retry path without the console, judged by
+//! the console's guard (`domain::write::guard::retry`, [`judge`]): RBAC preflight, the nonce
+//! checked against a fresh read (a stale nonce is refused without writing anything), the
+//! exact body shown, then sent as shown (a server-side dry run first; the body carries the
+//! resourceVersion it was built on, so a change since is a 409), everything journaled.
 //!
-//! Exit status: [`EXIT_ACKNOWLEDGED`] 0, [`EXIT_ERROR`] 1, [`EXIT_REFUSED`] 4 (nothing sent:
-//! stale nonce, break glass not active, not confirmed), [`EXIT_FORBIDDEN`] 5 (RBAC),
-//! [`EXIT_CONFLICT`] 6 (the cluster changed between re-read and patch; nothing applied).
+//! Exit status ([`Exit`]): 0 acknowledged, 1 error, 4 refused (nothing sent: stale nonce,
+//! break glass not active, not confirmed), 5 forbidden (RBAC), 6 conflict (the cluster
+//! changed after the body was built; nothing applied).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use jiff::Timestamp;
 
-use crate::domain::diagnosis::{self, Freshness, Inputs};
+use crate::domain::Incident;
+use crate::domain::diagnosis::{self, Denied, Freshness, Inputs};
 use crate::domain::paths::PathKind;
+use crate::domain::write::{ClusterPatch, ClusterWrite, Refusal, Seen, Session, guard};
+use crate::exit::Exit;
 use crate::journal::{self, Entry, Event, Recorder};
 use crate::sources::connect::Connection;
 use crate::sources::{ActionOutcome, actions, rbac, snapshot};
 
-pub const EXIT_ACKNOWLEDGED: u8 = 0;
-pub const EXIT_ERROR: u8 = 1;
-pub const EXIT_REFUSED: u8 = 4;
-pub const EXIT_FORBIDDEN: u8 = 5;
-pub const EXIT_CONFLICT: u8 = 6;
+/// The acknowledgement of `nonce` on the cluster just read, judged by Retry's guard (the
+/// console's): the patch to show and send, or why nothing is sent.
+pub fn judge(
+    incident: &Incident,
+    namespace: &str,
+    who: &str,
+    denied: &[Denied],
+    nonce: &str,
+) -> Result<ClusterPatch, Refusal> {
+    let seen = Seen {
+        namespace,
+        name: &incident.cluster_name,
+        cluster: incident.cluster.as_ref(),
+        missing: incident.cluster.is_none(),
+        stale: Vec::new(),
+        unparseable: false,
+        in_flight: false,
+        line: incident.generation().line,
+        restore_running: None,
+    };
+    // The CLI's confirmation (`--yes`, or y at the prompt) stands for write mode.
+    let session = Session {
+        write: true,
+        who,
+        denied,
+    };
+    let patch = guard::retry(&seen, &session)?;
+    let confirmed = ClusterWrite::Acknowledge {
+        nonce: nonce.to_string(),
+    };
+    guard::confirmed(&confirmed, None, &patch)?;
+    Ok(patch)
+}
 
 /// Appends to the incident's journal; a journal that cannot be written is said, not fatal.
 struct Log {
@@ -65,12 +97,21 @@ fn confirm(cluster: &str) -> bool {
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
-pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8 {
+/// The line a refusal is reported with (a forbidden one says so itself).
+fn refused(reason: &Refusal) -> String {
+    if reason.is_forbidden() {
+        format!("{reason}; nothing was sent")
+    } else {
+        format!("refused: {reason}; nothing was sent")
+    }
+}
+
+pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> Exit {
     let incident = match snapshot::read(&conn.client, &conn.namespace, cluster).await {
         Ok(i) => i,
         Err(e) => {
             eprintln!("breakglass: {e}");
-            return EXIT_ERROR;
+            return Exit::Error;
         }
     };
     let green = incident
@@ -102,7 +143,7 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
         Ok(d) => d,
         Err(e) => {
             eprintln!("breakglass: RBAC preflight failed: {e}");
-            return EXIT_ERROR;
+            return Exit::Error;
         }
     };
     let mut diagnosis = diagnosis::diagnose(&Inputs {
@@ -117,35 +158,24 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
     println!("{}", line.header());
     crate::domain::path_truth::apply_line(&mut diagnosis, &incident, line);
     let Some(retry) = diagnosis.verdict(PathKind::Retry) else {
-        return EXIT_ERROR;
+        return Exit::Error;
     };
-    if let Some(missing) = denied.iter().find(|d| d.path == PathKind::Retry) {
-        let msg = format!(
-            "forbidden: {who} may not {}; nothing was sent (see README \"RBAC\")",
-            missing.permission
-        );
-        eprintln!("breakglass: {msg}");
-        log.outcome(&msg);
-        return EXIT_FORBIDDEN;
-    }
-    let current = incident.cluster.as_ref().and_then(|c| c.active_nonce());
-    if current != Some(nonce) {
-        let msg = match current {
-            Some(c) => format!("refused: the nonce is stale (current {c}); nothing was sent"),
-            None => "refused: break glass is not active; nothing was sent".into(),
-        };
-        eprintln!("breakglass: {msg}");
-        log.outcome(&msg);
-        return EXIT_REFUSED;
-    }
-    let rv = incident
-        .cluster
-        .as_ref()
-        .map_or("", |c| c.resource_version.as_str());
+    let patch = match judge(&incident, &conn.namespace, &who, &denied, nonce) {
+        Ok(p) => p,
+        Err(reason) => {
+            let msg = refused(&reason);
+            eprintln!("breakglass: {msg}");
+            log.outcome(&msg);
+            return if reason.is_forbidden() {
+                Exit::Forbidden
+            } else {
+                Exit::Refused
+            };
+        }
+    };
     println!(
-        "JSON merge patch for openbaoclusters/{cluster} in {}:\n  {}",
-        conn.namespace,
-        actions::ack_patch(nonce, rv)
+        "JSON merge patch for openbaoclusters/{cluster} in {}, sent exactly:\n  {}",
+        conn.namespace, patch.body
     );
     println!("What the operator will do:");
     for w in &retry.warnings {
@@ -162,41 +192,46 @@ pub async fn run(conn: &Connection, cluster: &str, nonce: &str, yes: bool) -> u8
             .collect(),
     });
     if !yes && !confirm(cluster) {
-        let msg = "cancelled: not confirmed; nothing was sent";
+        let msg = format!("refused: {}; nothing was sent", Refusal::NotConfirmed);
         eprintln!("breakglass: {msg}");
-        log.outcome(msg);
-        return EXIT_REFUSED;
+        log.outcome(&msg);
+        return Exit::Refused;
     }
     let mut rec = Recorder::default();
-    let outcome =
-        actions::acknowledge_recorded(&conn.client, &conn.namespace, cluster, nonce, &mut rec)
-            .await;
+    let outcome = actions::send(&conn.client, &patch, &mut rec).await;
     log.write(&rec.entries);
     let (code, msg) = match &outcome {
         ActionOutcome::Acknowledged {
             resource_version, ..
         } => (
-            EXIT_ACKNOWLEDGED,
+            Exit::Ok,
             format!(
                 "acknowledged nonce {nonce} (resourceVersion {resource_version}); the operator retries within ~5 s"
             ),
         ),
-        ActionOutcome::Refused { reason } => (EXIT_REFUSED, format!("refused: {reason}")),
+        ActionOutcome::Refused { reason } => (
+            if reason.is_forbidden() {
+                Exit::Forbidden
+            } else {
+                Exit::Refused
+            },
+            refused(reason),
+        ),
         ActionOutcome::Reverted { .. }
         | ActionOutcome::Paused { .. }
-        | ActionOutcome::WizardStepDone => (EXIT_ERROR, "unexpected outcome".into()),
+        | ActionOutcome::WizardStepDone => (Exit::Error, "unexpected outcome".into()),
         ActionOutcome::Failed {
             status: Some(403),
             message,
-        } => (EXIT_FORBIDDEN, format!("forbidden as {who}: {message}")),
+        } => (Exit::Forbidden, format!("forbidden as {who}: {message}")),
         ActionOutcome::Failed {
             status: Some(409),
             message,
-        } => (EXIT_CONFLICT, message.clone()),
-        ActionOutcome::Failed { message, .. } => (EXIT_ERROR, message.clone()),
+        } => (Exit::Conflict, message.clone()),
+        ActionOutcome::Failed { message, .. } => (Exit::Error, message.clone()),
     };
     log.outcome(&msg);
-    if code == EXIT_ACKNOWLEDGED {
+    if code == Exit::Ok {
         println!("{msg}");
     } else {
         eprintln!("breakglass: {msg}");

@@ -292,6 +292,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => {
             let cluster = cli.cluster.ok_or_else(|| eyre!("CLUSTER is required"))?;
+            // Warnings go to the log file (the help overlay says where, or why not).
+            let _ = crate::trace_log::install();
             let conn = connect(&cli.target.target()).await?;
             let label = conn.context.clone();
             let access = cli.openbao.access(&conn, &cluster).await?;
@@ -306,6 +308,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             write,
             logs,
         }) => {
+            let _ = crate::trace_log::install();
             let dir = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
             let kubeconfig = dir.path().join("kubeconfig");
             // The demo owns its nodes: their root token goes to a 0600 file in its own
@@ -349,6 +352,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             speed,
             openbao_nodes,
         }) => {
+            crate::trace_log::install_stderr();
             let options = sim::real_nodes::SimOptions {
                 token_file: openbao_token_out.clone(),
                 ..openbao_nodes.options(operator)
@@ -397,7 +401,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             yes,
         }) => {
             let conn = connect(&target.target()).await?;
-            Ok(ExitCode::from(ack::run(&conn, &cluster, &nonce, yes).await))
+            Ok(ack::run(&conn, &cluster, &nonce, yes).await.into())
         }
         Some(Command::Report { journal, format }) => {
             let entries = crate::journal::read(&journal)?;
@@ -440,8 +444,7 @@ async fn status_command(
         ),
         Output::Text => print!("{}", status::to_text(&incident)),
     }
-    let code = u8::try_from(status::exit_code(&incident)).unwrap_or(1);
-    Ok(ExitCode::from(code))
+    Ok(status::exit_code(&incident).into())
 }
 
 #[cfg(test)]

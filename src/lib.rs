@@ -11,6 +11,7 @@ pub mod ack;
 pub mod app;
 pub mod cli;
 pub mod domain;
+pub mod exit;
 pub mod highlight;
 pub mod journal;
 pub mod logs;
@@ -18,5 +19,9 @@ pub mod patterns;
 pub mod sim;
 pub mod sources;
 pub mod status;
+pub mod trace_log;
 pub mod tui;
 pub mod ui;
+
+#[cfg(test)]
+mod layers_tests;

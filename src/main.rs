@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use breakglass::cli::{Cli, run};
-use breakglass::status::EXIT_ERROR;
+use breakglass::exit::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -19,14 +19,14 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("breakglass: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_ERROR as u8);
+            return Exit::Error.into();
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("breakglass: {e:?}");
-            ExitCode::from(EXIT_ERROR as u8)
+            Exit::Error.into()
         }
     }
 }

@@ -9,24 +9,21 @@ use crate::domain::raft::{self, SYNC_THRESHOLD, blue_behind_green, lag};
 use crate::domain::raft_history::{RaftHistory, RaftSignals, STALL_ROUNDS};
 use crate::domain::raft_members::{failure_tolerance, voters};
 use crate::domain::{Incident, Side};
+use crate::exit::Exit;
 
 /// What the 100-entry threshold is (and is not): shown wherever the number is.
 pub const SYNC_THRESHOLD_NOTE: &str = "forward path only: Syncing waits for Green to be this close before promotion; Blue and Green are one Raft cluster (lag, not divergence) and the rollback makes no index check";
 
-/// Exit codes of `status` (also in `--help`).
-pub const EXIT_NO_BREAK_GLASS: i32 = 0;
-pub const EXIT_ERROR: i32 = 1;
-pub const EXIT_BREAK_GLASS_ACTIVE: i32 = 3;
-
-pub fn exit_code(incident: &Incident) -> i32 {
+/// The exit status of `status` (also in `--help`): break glass active or not.
+pub fn exit_code(incident: &Incident) -> Exit {
     if incident
         .cluster
         .as_ref()
         .is_some_and(|c| c.break_glass_active())
     {
-        EXIT_BREAK_GLASS_ACTIVE
+        Exit::BreakGlassActive
     } else {
-        EXIT_NO_BREAK_GLASS
+        Exit::Ok
     }
 }
 
@@ -84,7 +81,7 @@ pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
     json!({
         "namespace": incident.namespace,
         "clusterName": incident.cluster_name,
-        "breakGlassActive": exit_code(incident) == EXIT_BREAK_GLASS_ACTIVE,
+        "breakGlassActive": exit_code(incident) == Exit::BreakGlassActive,
         "cluster": cluster,
         "pods": incident.pods.iter().map(|p| json!({
             "name": p.name, "side": incident.side_of(p).label(), "revision": p.revision,

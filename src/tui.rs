@@ -21,13 +21,13 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::app::msg::{ActionOutcome, SourceEvent, SourceName};
 use crate::app::{Effect, Msg, Options, State, update};
 use crate::journal::{self, Entry, Recorder};
 use crate::sources::connect::{Connection, explain};
 use crate::sources::openbao_http::NodeAccess;
 use crate::sources::{
-    ActionOutcome, SourceEvent, SourceName, actions, logfollow, operator, raft, rbac, restore,
-    restore_follow, watch as watchers,
+    actions, logfollow, operator, raft, rbac, restore, restore_follow, watch as watchers,
 };
 use crate::ui;
 
@@ -175,6 +175,7 @@ pub async fn run_console(
         k8s_user: conn.user.clone(),
         journal_dir: journal::state_dir(),
     });
+    state.log_file = crate::trace_log::status();
     // The log store's bound (`--log-lines`, default 100 000); what is dropped is counted and shown.
     if let Some(n) = log_lines {
         state.logs.store = crate::logs::LineStore::new(n);
@@ -247,22 +248,9 @@ pub async fn run_console(
         for effect in effects {
             match effect {
                 Effect::Quit => return Ok(()),
-                Effect::Acknowledge { nonce, .. } => spawn_write(
+                Effect::Patch(patch) => spawn_write(
                     &conn,
-                    &cluster,
-                    Write::Acknowledge(nonce),
-                    (&tx, &journal_tx, journal_path.clone()),
-                ),
-                Effect::Revert { from_version } => spawn_write(
-                    &conn,
-                    &cluster,
-                    Write::Revert(from_version),
-                    (&tx, &journal_tx, journal_path.clone()),
-                ),
-                Effect::PauseRepair { step, nonce } => spawn_write(
-                    &conn,
-                    &cluster,
-                    Write::PauseRepair(step, nonce),
+                    Write::Patch(patch),
                     (&tx, &journal_tx, journal_path.clone()),
                 ),
                 Effect::LoadRestoreFacts => {
@@ -285,7 +273,6 @@ pub async fn run_console(
                 }
                 Effect::WizardSend(request) => spawn_write(
                     &conn,
-                    &cluster,
                     Write::Wizard(request),
                     (&tx, &journal_tx, journal_path.clone()),
                 ),
@@ -315,11 +302,9 @@ pub async fn run_console(
 
 type JournalBatch = (PathBuf, Vec<Entry>);
 
-/// A confirmed write for the action executor.
+/// A confirmed write for the action executor: the request exactly as confirmed.
 enum Write {
-    Acknowledge(String),
-    Revert(String),
-    PauseRepair(actions::PauseStep, String),
+    Patch(crate::domain::write::ClusterPatch),
     Wizard(crate::domain::restore::Request),
 }
 
@@ -327,7 +312,6 @@ enum Write {
 /// its outcome back to the app as `SourceEvent::Action`.
 fn spawn_write(
     conn: &Connection,
-    cluster: &str,
     write: Write,
     (tx, journal_tx, path): (
         &mpsc::Sender<SourceEvent>,
@@ -335,24 +319,12 @@ fn spawn_write(
         Option<PathBuf>,
     ),
 ) {
-    let (client, ns, name) = (
-        conn.client.clone(),
-        conn.namespace.clone(),
-        cluster.to_string(),
-    );
+    let client = conn.client.clone();
     let (tx, journal_tx) = (tx.clone(), journal_tx.clone());
     tokio::spawn(async move {
         let mut rec = Recorder::default();
         let outcome = match write {
-            Write::Acknowledge(nonce) => {
-                actions::acknowledge_recorded(&client, &ns, &name, &nonce, &mut rec).await
-            }
-            Write::Revert(from) => {
-                actions::revert_recorded(&client, &ns, &name, &from, &mut rec).await
-            }
-            Write::PauseRepair(step, nonce) => {
-                actions::pause_step_recorded(&client, &ns, &name, &nonce, step, &mut rec).await
-            }
+            Write::Patch(patch) => actions::send(&client, &patch, &mut rec).await,
             Write::Wizard(request) => restore::send(&client, &request, &mut rec).await,
         };
         if let Some(path) = path {

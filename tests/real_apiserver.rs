@@ -27,10 +27,14 @@ mod cases_console;
 mod cases_controllers;
 #[path = "real_apiserver/cases_differential.rs"]
 mod cases_differential;
+#[path = "real_apiserver/cases_events.rs"]
+mod cases_events;
 #[path = "real_apiserver/cases_follow.rs"]
 mod cases_follow;
 #[path = "real_apiserver/cases_proxy.rs"]
 mod cases_proxy;
+#[path = "real_apiserver/cases_relist.rs"]
+mod cases_relist;
 #[path = "real_apiserver/cases_restore.rs"]
 mod cases_restore;
 #[path = "real_apiserver/cases_twin.rs"]
@@ -39,10 +43,12 @@ mod cases_twin;
 mod cases_v06;
 #[path = "real_apiserver/cases_watch.rs"]
 mod cases_watch;
+#[path = "real_apiserver/incident.rs"]
+mod incident;
 #[path = "real_apiserver/kube.rs"]
 mod kube;
-#[path = "real_apiserver/replay.rs"]
-mod replay;
+#[path = "real_apiserver/kwok.rs"]
+mod kwok;
 #[path = "real_apiserver/rig.rs"]
 mod rig;
 #[path = "real_apiserver/rig06.rs"]
@@ -94,12 +100,15 @@ fn cases() -> Vec<(&'static str, CaseFn)> {
         case!(cases_bao::raft_reader_reads_real_bao_nodes_through_the_pod_proxy),
         case!(cases_v06::v06_generation_and_cleanup_incident_on_the_real_crds),
         case!(cases_v06::v06_restore_accepted_by_the_real_crd_and_acknowledged),
+        case!(cases_events::v06_twin_events_on_the_console),
         case!(cases_follow::follow_across_attempts),
         case!(cases_twin::twin_retries_through_the_real_server),
         case!(cases_twin::pty_retry_walk_with_the_twin_as_operator),
+        case!(cases_twin::twin_retry_fails_with_the_scenario_exit_code),
         // Restarts kwok: after the cases that need it steady.
         case!(cases_follow::follow_resumes_after_a_kubelet_restart),
         case!(cases_watch::watchers_recover_from_an_apiserver_restart),
+        case!(cases_relist::watchers_relist_after_a_real_410),
         // Last: it sees every object the other cases made.
         case!(cases_api::no_address_outside_the_namespace_range),
     ]

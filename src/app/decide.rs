@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use super::Effect;
+use super::msg::SourceName;
 use super::state::State;
 use crate::domain::Incident;
 use crate::domain::diagnosis::{self, Diagnosis, Evidence, Freshness, Inputs, Level};
@@ -14,10 +15,10 @@ use crate::domain::events::EventView;
 use crate::domain::generation::Line;
 use crate::domain::path_truth;
 use crate::domain::paths::PathKind;
+use crate::domain::write::{ClusterPatch, Refusal, guard};
 use crate::journal::{self, Entry, Event, observe};
 use crate::logs::LineStore;
 use crate::patterns::{Resolution, Severity};
-use crate::sources::SourceName;
 
 /// The log engine's evidence as diagnosis input: one record per rule, attempt and severity
 /// (the newest line, and how many lines matched), kept grouped by the store as lines
@@ -175,14 +176,14 @@ pub fn journal_label(path: Option<&PathBuf>) -> String {
     )
 }
 
-/// The revert follow-up as confirmed: the body previewed and what it assumed.
+/// The revert follow-up as confirmed: the patch previewed (and sent) and what it assumed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevertTarget {
     /// `spec.version` when the dialog opened (the send is refused if it changed).
     pub from_version: String,
     pub to_version: String,
     /// The exact JSON merge patch (with the resourceVersion seen when it opened).
-    pub body: String,
+    pub patch: ClusterPatch,
     /// `status.blueGreen.phase` when the dialog opened.
     pub phase: Option<String>,
     /// The operator line the consequences are told for.
@@ -190,6 +191,20 @@ pub struct RevertTarget {
 }
 
 impl RevertTarget {
+    /// The revert `patch` (built by the guard) with what the dialog tells about it.
+    pub fn new(state: &State, patch: ClusterPatch) -> RevertTarget {
+        let c = state.incident.cluster.as_ref();
+        RevertTarget {
+            from_version: c.map(|c| c.spec_version.clone()).unwrap_or_default(),
+            to_version: c
+                .and_then(|c| c.current_version.clone())
+                .unwrap_or_default(),
+            patch,
+            phase: c.and_then(|c| c.blue_green.as_ref()?.phase.clone()),
+            line: state.line(),
+        }
+    }
+
     /// Whether the operator deletes Green without Raft repair on this revert (0.1 outside
     /// Idle: `ensureIdleAndCleanupGreen`; unknown line: it may).
     pub fn deletes_green(&self) -> bool {
@@ -221,160 +236,11 @@ impl RevertTarget {
 }
 
 impl State {
-    /// Whether the revert follow-up may be offered now, and the exact body, or why not.
-    pub fn revert_target(&self) -> Result<RevertTarget, String> {
-        if self.decision.in_flight.is_some() {
-            return Err("a request is in flight".into());
-        }
-        let Some(c) = self.incident.cluster.as_ref() else {
-            return Err("no cluster data yet".into());
-        };
-        let f = self.freshness();
-        if f.cluster_stale || f.pods_stale || f.unparseable {
-            return Err("cluster or pod data is stale".into());
-        }
-        if c.break_glass_active() {
-            return Err(match self.line() {
-                Line::V06 | Line::V02To050 => "break glass is active: the revert is a post-rollback step (it is not an escape hatch); Retry first".into(),
-                _ => "break glass is active: reverting then acknowledging deletes Green without Raft repair on 0.1 (see Fix forward); Retry first".into(),
-            });
-        }
-        let Some(blue) = c.current_version.clone() else {
-            return Err("status.currentVersion (Blue's version) is unknown".into());
-        };
-        if c.spec_version == blue {
-            return Err(format!("spec.version already is Blue's {blue}"));
-        }
-        let body = crate::sources::actions::revert_patch(c)
-            .ok_or("spec.image is set but status.blueGreen.blueImage is unknown")?;
-        Ok(RevertTarget {
-            from_version: c.spec_version.clone(),
-            to_version: blue,
-            body: body.to_string(),
-            phase: c.blue_green.as_ref().and_then(|g| g.phase.clone()),
-            line: self.line(),
-        })
+    /// Whether the revert follow-up may be offered now (its data), and the exact patch, or
+    /// why not (`domain::write::guard::revert_data`).
+    pub fn revert_target(&self) -> Result<RevertTarget, Refusal> {
+        guard::revert_data(&self.seen()).map(|p| RevertTarget::new(self, p))
     }
-}
-
-/// The session's guards on every write: write mode, fresh cluster data, and the RBAC
-/// preflight for `path`.
-pub(crate) fn session_guard(state: &State, path: PathKind) -> Result<(), String> {
-    state.write.guard(state.now)?;
-    if state.freshness().cluster_stale {
-        return Err("cluster data is stale: no writes until it is fresh again".into());
-    }
-    if let Some(r) = &state.rbac
-        && let Some(d) = r.denied.iter().find(|d| d.path == path)
-    {
-        return Err(format!("{} may not {}", r.identity, d.permission));
-    }
-    Ok(())
-}
-
-/// A forced restore and a break-glass acknowledgement never run together (upstream's
-/// recover-failed-rollback runbook): no acknowledgement while a restore created here is
-/// not finished, or while a restore holds the cluster (`openbao.org/restore-hold`).
-pub(crate) fn restore_blocks_ack(state: &State) -> Result<(), String> {
-    if let Some(f) = &state.restore
-        && let Some(status) = f.current()
-        && !status.finished()
-    {
-        return Err(format!(
-            "OpenBaoRestore {} is not finished ({}): never acknowledge while a forced restore runs",
-            f.name,
-            status.phase.as_deref().unwrap_or("no phase yet")
-        ));
-    }
-    match state
-        .incident
-        .cluster
-        .as_ref()
-        .and_then(|c| c.controls.restore_hold.as_deref())
-    {
-        Some(uid) => Err(format!(
-            "a restore (uid {uid}) holds the cluster (openbao.org/restore-hold): never acknowledge while it runs"
-        )),
-        None => Ok(()),
-    }
-}
-
-/// The other way round: no forced restore while an acknowledgement is in flight or the
-/// retry it started is still running (break glass acknowledged, phase still a rollback's).
-pub(crate) fn ack_blocks_restore(state: &State) -> Result<(), String> {
-    if state.decision.in_flight.is_some() {
-        return Err("a request is in flight".into());
-    }
-    let Some(c) = state.incident.cluster.as_ref() else {
-        return Ok(());
-    };
-    let acknowledged = c
-        .break_glass
-        .as_ref()
-        .is_some_and(|b| !b.active && b.acknowledged_at.is_some());
-    let phase = c.blue_green.as_ref().and_then(|g| g.phase.as_deref());
-    if acknowledged && matches!(phase, Some("RollingBack" | "RollbackCleanup")) {
-        return Err(format!(
-            "break glass was acknowledged and the rollback is running ({}): never start a forced restore alongside it",
-            phase.unwrap_or("?")
-        ));
-    }
-    Ok(())
-}
-
-/// The revert's data guards plus the session's (it is a patch like Retry's).
-pub(crate) fn revert_allowed(state: &State) -> Result<RevertTarget, String> {
-    let target = state.revert_target()?;
-    session_guard(state, PathKind::Retry)?;
-    Ok(target)
-}
-
-/// A confirmed dialog's send, re-checked: `now` is the guard's answer at Enter and
-/// `changed` says whether it contradicts what was confirmed. Refused: the notice says why
-/// and None. Else the write is in flight and the journal's decision entry comes back.
-pub(crate) fn start_write<T>(
-    state: &mut State,
-    now: Result<T, String>,
-    changed: impl Fn(&T) -> Option<String>,
-    (in_flight, action, decision): (String, &str, &str),
-) -> Option<Vec<Effect>> {
-    let refusal = match now {
-        Err(reason) => Some(reason),
-        Ok(now) => changed(&now),
-    };
-    if let Some(reason) = refusal {
-        state.decision.notice = Some(reason);
-        return None;
-    }
-    state.decision.notice = None;
-    state.decision.outcome = None;
-    state.decision.in_flight = Some(in_flight);
-    state.dialog_action = Some(action.to_string());
-    Some(state.journal(vec![state.decision_event(decision)]))
-}
-
-/// Enter on the revert dialog's confirm button: re-check, journal the decision, send.
-pub(crate) fn press_revert(state: &mut State, captured: RevertTarget) -> Vec<Effect> {
-    let now = revert_allowed(state);
-    let Some(mut effects) = start_write(
-        state,
-        now,
-        |now| {
-            (now.from_version != captured.from_version)
-                .then(|| "spec.version changed while the dialog was open".to_string())
-        },
-        (
-            format!("revert {}", captured.from_version),
-            "revert spec.version (console)",
-            "Revert to Blue's version",
-        ),
-    ) else {
-        return Vec::new();
-    };
-    effects.push(Effect::Revert {
-        from_version: captured.from_version,
-    });
-    effects
 }
 
 #[cfg(test)]
@@ -399,7 +265,7 @@ mod tests {
         };
         let effects = super::super::update(
             &mut s,
-            super::super::Msg::Source(crate::sources::SourceEvent::Events(vec![ev.clone()])),
+            super::super::Msg::Source(crate::app::msg::SourceEvent::Events(vec![ev.clone()])),
         );
         assert!(matches!(
             &effects[..],
@@ -408,7 +274,7 @@ mod tests {
         ));
         let again = super::super::update(
             &mut s,
-            super::super::Msg::Source(crate::sources::SourceEvent::Events(vec![ev])),
+            super::super::Msg::Source(crate::app::msg::SourceEvent::Events(vec![ev])),
         );
         assert!(again.is_empty(), "{again:?}");
         assert!(

@@ -1,8 +1,8 @@
 //! The confirmation dialog as a small pure state machine.
 //!
-//! The only way to an `Effect::Acknowledge` is: Retry selected and available → Enter opens
-//! `ConfirmRetry` (nonce and resourceVersion captured now, Cancel focused) → the user moves to
-//! Acknowledge → Enter. Everything else (Esc, `n`, `q`, Enter on Cancel) closes it with no
+//! The only way to an `Effect::Patch` is: the path selected and available → Enter opens its
+//! confirmation (the patch built now, shown exactly, Cancel focused) → the user moves to the
+//! confirm button → Enter. Everything else (Esc, `n`, `q`, Enter on Cancel) closes it with no
 //! effect. `Explain` is the read-only note for the paths guided in a later version.
 
 use crate::domain::paths::PathKind;

@@ -4,12 +4,12 @@
 use jiff::Timestamp;
 
 use super::{Msg, Options, State, update};
+use crate::app::msg::SourceEvent;
 use crate::domain::incident::ACTION_REPAIR_CONSENSUS;
 use crate::domain::{
     BlueGreenView, BreakGlassView, ClusterView, ConditionView, JobState, JobView, PodView,
     RaftReading, Side,
 };
-use crate::sources::SourceEvent;
 
 pub const NONCE: &str = "9f2c4e1a7b3d5f60812a4c6e8b0d2f47";
 pub const RV: &str = "184467";

@@ -6,11 +6,12 @@ use jiff::SignedDuration;
 
 use super::fixtures::{self, NONCE, feed, incident_state};
 use super::*;
+use crate::app::msg::Preflight;
+use crate::app::msg::{ActionOutcome, SourceEvent};
 use crate::domain::diagnosis::Denied;
 use crate::domain::paths::PathKind;
+use crate::domain::write::ClusterWrite;
 use crate::journal::Event;
-use crate::sources::rbac::Preflight;
-use crate::sources::{ActionOutcome, SourceEvent};
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -30,7 +31,9 @@ fn read_only() -> State {
 fn acks(effects: &[Effect]) -> usize {
     effects
         .iter()
-        .filter(|e| matches!(e, Effect::Acknowledge { .. }))
+        .filter(|e| {
+            matches!(e, Effect::Patch(p) if matches!(p.write, ClusterWrite::Acknowledge { .. }))
+        })
         .count()
 }
 
@@ -98,10 +101,24 @@ fn write_mode_drops_after_the_action_but_a_409_asks_again() {
         s.write.is_on(s.now),
         "a 409 applied nothing: still in write mode"
     );
+    // Not re-opened on the object the refused body was built on: only once the change is seen.
+    assert!(s.dialog.is_none());
+    let mut moved = fixtures::cluster();
+    moved.resource_version = "184499".into();
+    feed(&mut s, [SourceEvent::Cluster(Some(moved))]);
     match &s.dialog {
-        Some(Dialog::ConfirmRetry { focus, .. }) => assert_eq!(*focus, Button::Cancel),
-        other => panic!("409 must ask again, got {other:?}"),
+        Some(Dialog::ConfirmRetry { target, focus }) => {
+            assert_eq!(*focus, Button::Cancel);
+            assert!(
+                target
+                    .patch_body()
+                    .contains(r#""resourceVersion":"184499""#)
+            );
+        }
+        other => panic!("409 must ask again on the fresh object, got {other:?}"),
     }
+    let why = s.decision.reopened.clone().unwrap();
+    assert!(why.contains("409") && why.contains("184499"), "{why}");
     let effects = run(&mut s, [key(KeyCode::Right), key(KeyCode::Enter)]);
     assert_eq!(acks(&effects), 1);
     feed(
@@ -144,7 +161,7 @@ fn the_revert_follow_up_is_guarded_and_confirmed_on_its_own() {
         Some(Dialog::ConfirmRevert { target, focus }) => {
             assert_eq!(*focus, Button::Cancel);
             assert_eq!(
-                target.body,
+                target.patch.body,
                 format!(
                     r#"{{"metadata":{{"resourceVersion":"{}"}},"spec":{{"version":"2.4.3"}}}}"#,
                     fixtures::RV
@@ -154,11 +171,22 @@ fn the_revert_follow_up_is_guarded_and_confirmed_on_its_own() {
         other => panic!("expected the revert dialog, got {other:?}"),
     }
     let effects = run(&mut s, [key(KeyCode::Right), key(KeyCode::Enter)]);
+    let [Effect::Patch(sent)] = &effects[..] else {
+        panic!("{effects:?}");
+    };
     assert_eq!(
-        effects,
-        [Effect::Revert {
+        sent.write,
+        ClusterWrite::Revert {
             from_version: "2.4.4".into()
-        }]
+        }
+    );
+    // The body sent is the body the dialog showed.
+    assert_eq!(
+        sent.body,
+        format!(
+            r#"{{"metadata":{{"resourceVersion":"{}"}},"spec":{{"version":"2.4.3"}}}}"#,
+            fixtures::RV
+        )
     );
 }
 
@@ -216,7 +244,7 @@ fn the_journal_opens_with_the_cluster_and_records_decision_before_the_request() 
     );
     assert!(matches!(
         &effects[..],
-        [Effect::Journal { entries, .. }, Effect::Acknowledge { .. }]
+        [Effect::Journal { entries, .. }, Effect::Patch(_)]
             if matches!(&entries[0].event, Event::Decision { path, .. } if path == "Retry")
     ));
 }
@@ -288,13 +316,14 @@ fn a_stale_cluster_stops_wizard_steps_too() {
     feed(
         &mut s,
         [SourceEvent::Problem {
-            source: crate::sources::SourceName::Cluster,
+            source: crate::app::msg::SourceName::Cluster,
             message: "watch failed".into(),
         }],
     );
     assert!(
-        super::decide::session_guard(&s, PathKind::Restore)
+        super::writes::session_guard(&s, PathKind::Restore)
             .unwrap_err()
+            .to_string()
             .contains("stale")
     );
 }

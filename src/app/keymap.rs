@@ -18,6 +18,8 @@ pub enum Context {
     Decision,
     Dialog,
     Help,
+    /// The Restore wizard is open (other keys type into its input).
+    Wizard,
 }
 
 impl Context {
@@ -31,6 +33,7 @@ impl Context {
             Context::Decision => "decision",
             Context::Dialog => "dialog",
             Context::Help => "help",
+            Context::Wizard => "wizard",
         }
     }
 }
@@ -78,6 +81,12 @@ pub enum Action {
     Revert,
     /// A followed restore in phase `Unknown`: Resume or Abandon.
     RestoreAck,
+    /// Restore wizard: confirm the step (sends its request after a dry run).
+    WizardConfirm,
+    /// Restore wizard: close it; nothing more is sent.
+    WizardClose,
+    /// Restore wizard: delete the last typed character.
+    WizardBackspace,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,6 +431,33 @@ pub const KEYMAP: &[Binding] = &[
         "cancel, nothing is sent",
     ),
     bh(
+        C::Wizard,
+        &[code(KeyCode::Enter)],
+        A::WizardConfirm,
+        "confirm step",
+        "confirm the step (sent as shown, dry run first)",
+    ),
+    bh(
+        C::Wizard,
+        &[code(KeyCode::Esc)],
+        A::WizardClose,
+        "close",
+        "close the wizard, nothing more is sent",
+    ),
+    bh(
+        C::Wizard,
+        &[k('W')],
+        A::ToggleWrite,
+        "write mode",
+        "write mode on/off (typed at the snapshot step)",
+    ),
+    b(
+        C::Wizard,
+        &[code(KeyCode::Backspace)],
+        A::WizardBackspace,
+        "delete the last typed character (other keys type)",
+    ),
+    bh(
         C::Help,
         &[code(KeyCode::Esc), k('?'), k('q')],
         A::CloseHelp,
@@ -467,59 +503,5 @@ pub fn hints(contexts: &[Context]) -> Vec<(String, &'static str)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, mods)
-    }
-
-    #[test]
-    fn the_most_specific_context_wins() {
-        let q = ev(KeyCode::Char('q'), KeyModifiers::NONE);
-        assert_eq!(lookup(&[C::Dialog, C::Always], &q), Some(A::DialogCancel));
-        assert_eq!(lookup(&[C::Pane, C::Global, C::Always], &q), Some(A::Quit));
-        let ctrl_c = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(lookup(&[C::Dialog, C::Always], &ctrl_c), Some(A::Quit));
-        assert_eq!(
-            lookup(
-                &[C::Dialog, C::Always],
-                &ev(KeyCode::Char('c'), KeyModifiers::NONE)
-            ),
-            None
-        );
-    }
-
-    #[test]
-    fn shifted_chars_and_backtab_match_regardless_of_the_shift_flag() {
-        let ctx = [C::Logs, C::Pane, C::Global];
-        assert_eq!(
-            lookup(&ctx, &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
-            Some(A::Bottom)
-        );
-        assert_eq!(
-            lookup(&ctx, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
-            Some(A::FocusPrev)
-        );
-        assert_eq!(
-            lookup(&ctx, &ev(KeyCode::Char('?'), KeyModifiers::SHIFT)),
-            Some(A::ToggleHelp)
-        );
-    }
-
-    #[test]
-    fn no_key_is_bound_twice_in_one_context() {
-        for (i, a) in KEYMAP.iter().enumerate() {
-            for bnd in &KEYMAP[i + 1..] {
-                if a.context == bnd.context {
-                    assert!(
-                        !a.keys.iter().any(|key| bnd.keys.contains(key)),
-                        "{} bound twice in {:?}",
-                        a.keys_label(),
-                        a.context
-                    );
-                }
-            }
-        }
-    }
-}
+#[path = "keymap_tests.rs"]
+mod tests;

@@ -3,7 +3,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::super::fixtures::{self, JOB, feed};
 use super::super::{Focus, Msg, State, update};
 use super::*;
-use crate::sources::SourceEvent;
+use crate::app::msg::SourceEvent;
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))

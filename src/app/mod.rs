@@ -10,19 +10,20 @@
 //! - send `Msg::Tick(now)` about once a second (ages are computed against it, never against
 //!   the wall clock inside `update`), every `SourceEvent` as `Msg::Source`, every key
 //!   press as `Msg::Key`; redraw with `ui::render` after each message that changed state;
-//! - run the returned effects: `Effect::Quit` ends the loop; `Effect::Acknowledge` re-reads
-//!   the cluster, refuses if the nonce changed, patches with the resourceVersion, and
-//!   answers with `SourceEvent::Action(..)` (until then Retry shows "in flight").
+//! - run the returned effects: `Effect::Quit` ends the loop; `Effect::Patch` sends the
+//!   confirmed body exactly (`sources::actions::send`) and answers with
+//!   `SourceEvent::Action(..)` (until then the action shows "in flight").
 
 use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
-use crate::sources::SourceEvent;
+use msg::SourceEvent;
 
 pub mod decide;
 pub mod dialog;
 pub mod keymap;
 pub mod lognav;
+pub mod msg;
 pub mod pause_repair;
 pub mod restore_ack;
 pub mod state;
@@ -30,6 +31,7 @@ mod update;
 pub mod wizard;
 mod wizard_flow;
 pub mod write_mode;
+pub mod writes;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -63,26 +65,12 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Quit,
-    /// Send `{"metadata":{"resourceVersion":rv},"spec":{"breakGlassAck":nonce}}` as a JSON merge
-    /// patch, after re-reading the cluster and refusing if the nonce is no longer current.
-    /// Only produced from a confirmed dialog.
-    Acknowledge {
-        nonce: String,
-        resource_version: String,
-    },
-    /// Revert `spec.version` (and `spec.image`) to Blue's with a JSON merge patch, after
-    /// re-reading and refusing if `from_version` changed or break glass is active again.
-    /// Only produced from a confirmed revert dialog in write mode.
-    Revert {
-        from_version: String,
-    },
-    /// Pause and repair: send `step`'s merge patch (`spec.paused: true`, or `paused: false`
-    /// with the acknowledgement of `nonce`), after re-reading and refusing if the nonce or
-    /// the pause state no longer match. Only produced from a confirmed dialog in write mode.
-    PauseRepair {
-        step: crate::sources::actions::PauseStep,
-        nonce: String,
-    },
+    /// Send this confirmed JSON merge patch of the OpenBaoCluster (the acknowledgement, the
+    /// revert, a Pause and repair step) with its exact body: the executor re-reads the
+    /// cluster and refuses if the shared guard no longer holds, runs a dry run, then sends
+    /// the body, whose resourceVersion makes a changed object a 409. Only produced from a
+    /// confirmed dialog in write mode; answered by `SourceEvent::Action`.
+    Patch(crate::domain::write::ClusterPatch),
     /// Read what the Restore wizard needs (reads only), answered by `SourceEvent::RestoreFacts`.
     LoadRestoreFacts,
     /// Send one confirmed Restore wizard step (dry run first), answered by `SourceEvent::Action`.

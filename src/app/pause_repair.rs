@@ -5,42 +5,52 @@
 //! RBAC) plus the pause state it expects. Pure like the rest of `update`.
 
 use super::Effect;
-use super::decide::{session_guard, start_write};
 use super::state::State;
-use crate::domain::generation::Line;
-use crate::domain::paths::PathKind;
-use crate::sources::actions::PauseStep;
+use crate::domain::write::{ClusterPatch, PauseStep, Refusal, guard};
 
 /// What the Pause and repair dialog captured when it opened: the step, the nonce and the
-/// resourceVersion its preview shows.
+/// patch its preview shows (and the runtime sends).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PauseTarget {
     pub step: PauseStep,
     pub nonce: String,
     pub resource_version: String,
+    pub patch: ClusterPatch,
+}
+
+impl From<ClusterPatch> for PauseTarget {
+    fn from(patch: ClusterPatch) -> PauseTarget {
+        let step = match &patch.write {
+            crate::domain::write::ClusterWrite::PauseRepair { step, .. } => *step,
+            _ => PauseStep::Pause,
+        };
+        PauseTarget {
+            step,
+            nonce: patch.write.nonce().unwrap_or_default().to_string(),
+            resource_version: patch.resource_version.clone(),
+            patch,
+        }
+    }
 }
 
 impl PauseTarget {
-    /// The exact JSON merge patch this confirmation sends (the same builder as the send).
+    /// The exact JSON merge patch this confirmation sends.
     pub fn body(&self) -> String {
-        self.step
-            .patch(&self.nonce, &self.resource_version)
-            .to_string()
+        self.patch.body.clone()
     }
 
-    /// Both patches of the path, for the preview: the first with the resourceVersion seen
-    /// now, the second as it will look (its resourceVersion is the one read when it is sent).
+    /// Both patches of the path, for the preview: this step's exactly as sent, the other
+    /// as it will look (its resourceVersion is the one seen when its own dialog opens).
     pub fn both(&self) -> [(PauseStep, String); 2] {
-        let later = "<resourceVersion when sent>";
-        let rv = |s: PauseStep| {
-            if s == self.step {
-                self.resource_version.as_str()
+        let later = "<resourceVersion when its dialog opens>";
+        [PauseStep::Pause, PauseStep::ResumeAck].map(|s| {
+            let body = if s == self.step {
+                self.body()
             } else {
-                later
-            }
-        };
-        [PauseStep::Pause, PauseStep::ResumeAck]
-            .map(|s| (s, s.patch(&self.nonce, rv(s)).to_string()))
+                s.patch(&self.nonce, later).to_string()
+            };
+            (s, body)
+        })
     }
 
     /// What the operator does after this patch.
@@ -60,76 +70,20 @@ impl PauseTarget {
 }
 
 impl State {
-    /// Whether Pause and repair may be offered now, and which patch is next, or why not.
-    pub fn pause_target(&self) -> Result<PauseTarget, String> {
-        let line = self.line();
-        if line != Line::V06 {
-            return Err(format!(
-                "not offered for {}: upstream's Pause and repair runbook is for the 0.6 line",
-                line.header()
-            ));
-        }
-        let retry = self.retry_target()?;
-        let Some(c) = self.incident.cluster.as_ref() else {
-            return Err("no cluster data yet".into());
-        };
-        if c.controls.restore_hold.is_some() {
-            return Err("a restore holds the cluster (openbao.org/restore-hold)".into());
-        }
-        Ok(PauseTarget {
-            step: if c.paused {
-                PauseStep::ResumeAck
-            } else {
-                PauseStep::Pause
-            },
-            nonce: retry.nonce,
-            resource_version: retry.resource_version,
-        })
+    /// Whether Pause and repair may be offered now (its data), and which patch is next, or
+    /// why not (`domain::write::guard::pause_data`).
+    pub fn pause_target(&self) -> Result<PauseTarget, Refusal> {
+        guard::pause_data(&self.seen()).map(PauseTarget::from)
     }
-}
-
-/// The data guards plus the session's (write mode, fresh data, RBAC).
-pub(crate) fn allowed(state: &State) -> Result<PauseTarget, String> {
-    let target = state.pause_target()?;
-    super::decide::restore_blocks_ack(state)?;
-    session_guard(state, PathKind::PauseRepair)?;
-    Ok(target)
 }
 
 /// Enter on the dialog's confirm button: re-check, journal the decision, send.
 pub(crate) fn press(state: &mut State, captured: PauseTarget) -> Vec<Effect> {
-    let now = allowed(state);
-    let (label, decision) = match captured.step {
-        PauseStep::Pause => (
-            "pause and repair: pause (console)",
-            "Pause and repair: pause",
-        ),
-        PauseStep::ResumeAck => (
-            "pause and repair: resume + acknowledge (console)",
-            "Pause and repair: resume + acknowledge",
-        ),
+    let decision = match captured.step {
+        PauseStep::Pause => "Pause and repair: pause",
+        PauseStep::ResumeAck => "Pause and repair: resume + acknowledge",
     };
-    let Some(mut effects) = start_write(
-        state,
-        now,
-        |now| {
-            if now.nonce != captured.nonce {
-                Some("the nonce changed while the dialog was open".to_string())
-            } else if now.step != captured.step {
-                Some("the cluster's pause state changed while the dialog was open".to_string())
-            } else {
-                None
-            }
-        },
-        (captured.nonce.clone(), label, decision),
-    ) else {
-        return Vec::new();
-    };
-    effects.push(Effect::PauseRepair {
-        step: captured.step,
-        nonce: captured.nonce,
-    });
-    effects
+    super::writes::press(state, captured.patch, decision)
 }
 
 #[cfg(test)]

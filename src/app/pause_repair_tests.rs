@@ -6,11 +6,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::super::fixtures::{self, NONCE, RV, feed, incident_state};
 use super::super::*;
-use super::PauseTarget;
+use crate::app::msg::SourceEvent;
 use crate::domain::ClusterView;
+use crate::domain::write::patch as actions;
+use crate::domain::write::{ClusterWrite, PauseStep};
 use crate::journal::Event;
-use crate::sources::SourceEvent;
-use crate::sources::actions::{self, PauseStep};
 
 const OP: &str = "bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60";
 
@@ -88,11 +88,14 @@ fn confirming_journals_the_decision_then_sends_the_pause() {
     s.journal = Some("/tmp/never-written.jsonl".into());
     let effects = run(&mut s, [key(KeyCode::Enter)].into_iter().chain(confirm()));
     match &effects[..] {
-        [
-            Effect::Journal { entries, .. },
-            Effect::PauseRepair { step, nonce },
-        ] => {
-            assert_eq!((*step, nonce.as_str()), (PauseStep::Pause, NONCE));
+        [Effect::Journal { entries, .. }, Effect::Patch(sent)] => {
+            assert_eq!(
+                sent.write,
+                ClusterWrite::PauseRepair {
+                    step: PauseStep::Pause,
+                    nonce: NONCE.into()
+                }
+            );
             assert!(matches!(
                 &entries[0].event,
                 Event::Decision { path, .. } if path == "Pause and repair: pause"
@@ -118,7 +121,8 @@ fn once_paused_the_next_confirmation_is_resume_and_ack_in_one_patch() {
     let effects = run(&mut s, confirm());
     assert!(matches!(
         effects.last(),
-        Some(Effect::PauseRepair { step: PauseStep::ResumeAck, nonce }) if nonce == NONCE
+        Some(Effect::Patch(p)) if p.write == ClusterWrite::PauseRepair { step: PauseStep::ResumeAck, nonce: NONCE.into() }
+            && p.body == target.body()
     ));
 }
 
@@ -160,7 +164,7 @@ fn not_offered_off_the_06_line_nor_read_only_nor_when_things_moved() {
             .notice
             .as_deref()
             .unwrap()
-            .contains("pause state"),
+            .contains("already paused"),
         "{:?}",
         s.decision.notice
     );
@@ -168,11 +172,8 @@ fn not_offered_off_the_06_line_nor_read_only_nor_when_things_moved() {
 
 #[test]
 fn the_target_says_what_pausing_stops() {
-    let t = PauseTarget {
-        step: PauseStep::Pause,
-        nonce: NONCE.into(),
-        resource_version: RV.into(),
-    };
+    let t = at_pause(false).pause_target().unwrap();
+    assert_eq!(t.step, PauseStep::Pause);
     assert!(t.consequences().iter().any(|c| c.contains("no backups")));
 }
 
@@ -182,11 +183,16 @@ fn a_409_asks_the_same_pause_again_not_the_retry() {
     run(&mut s, [key(KeyCode::Enter)].into_iter().chain(confirm()));
     feed(
         &mut s,
-        [SourceEvent::Action(crate::sources::ActionOutcome::Failed {
-            status: Some(409),
-            message: "conflict".into(),
-        })],
+        [SourceEvent::Action(
+            crate::app::msg::ActionOutcome::Failed {
+                status: Some(409),
+                message: "conflict".into(),
+            },
+        )],
     );
+    let mut moved = cluster_06(false);
+    moved.resource_version = "184500".into();
+    feed(&mut s, [SourceEvent::Cluster(Some(moved))]);
     assert!(
         matches!(
             s.dialog,

@@ -6,10 +6,11 @@
 //! is in flight; the dialog says that Abandon sets `spec.paused=true` on the cluster.
 
 use super::Effect;
-use super::decide::{session_guard, start_write};
 use super::state::State;
+use super::writes::{session_guard, start_write};
 use crate::domain::paths::PathKind;
-use crate::domain::restore::{Disposition, Request, restore_ack_patch};
+use crate::domain::restore::{Disposition, Request};
+use crate::domain::write::{Refusal, guard};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoreAckTarget {
@@ -21,9 +22,9 @@ pub struct RestoreAckTarget {
 }
 
 impl RestoreAckTarget {
-    /// The exact merge patch (one builder for preview, journal and send).
+    /// The exact merge patch (the request's builder: preview, journal and send).
     pub fn body(&self) -> serde_json::Value {
-        restore_ack_patch(&self.uid, self.choice, &self.resource_version)
+        self.request().body().unwrap_or_default()
     }
 
     pub fn request(&self) -> Request {
@@ -32,36 +33,25 @@ impl RestoreAckTarget {
             name: self.name.clone(),
             uid: self.uid.clone(),
             disposition: self.choice,
+            resource_version: self.resource_version.clone(),
         }
     }
 }
 
 impl State {
     /// The followed restore waiting in phase `Unknown`, or why there is none to release.
-    pub fn restore_ack_target(&self) -> Result<RestoreAckTarget, String> {
+    pub fn restore_ack_target(&self) -> Result<RestoreAckTarget, Refusal> {
         if self.decision.in_flight.is_some() {
-            return Err(
-                "a request is in flight (never alongside a break-glass acknowledgement)".into(),
-            );
+            return Err(Refusal::InFlight);
         }
-        let follow = self
-            .restore
-            .as_ref()
-            .ok_or("no restore created by this console is followed")?;
-        let status = follow
-            .current()
-            .ok_or("the followed restore's status is not read yet")?;
-        if !status.unknown() {
-            return Err(format!(
-                "OpenBaoRestore {} is not in phase Unknown",
-                follow.name
-            ));
-        }
-        let uid = status.uid.clone().ok_or("the restore's uid is unknown")?;
+        let follow = self.restore.as_ref().ok_or(Refusal::NoRestoreFollowed)?;
+        let status = follow.current().ok_or(Refusal::RestoreStatusUnread)?;
+        guard::restore_ack_on(status, &follow.name, None)?;
+        let uid = status.uid.clone().ok_or(Refusal::RestoreUidUnknown)?;
         let resource_version = status
             .resource_version
             .clone()
-            .ok_or("the restore's resourceVersion is unknown")?;
+            .ok_or(Refusal::RestoreResourceVersionUnknown)?;
         Ok(RestoreAckTarget {
             namespace: self.opts.namespace.clone(),
             name: follow.name.clone(),
@@ -73,7 +63,7 @@ impl State {
 }
 
 /// The data guards plus the session's.
-pub(crate) fn allowed(state: &State) -> Result<RestoreAckTarget, String> {
+pub(crate) fn allowed(state: &State) -> Result<RestoreAckTarget, Refusal> {
     let target = state.restore_ack_target()?;
     session_guard(state, PathKind::Restore)?;
     Ok(target)
@@ -84,18 +74,18 @@ pub(crate) fn press(state: &mut State, captured: RestoreAckTarget) -> Vec<Effect
     let now = allowed(state);
     let label = format!("restore acknowledge {}", captured.choice.label());
     let decision = format!("Restore Unknown: {}", captured.choice.label());
-    let Some(mut effects) = start_write(
-        state,
-        now,
-        |now| {
-            (now.uid != captured.uid)
-                .then(|| "the followed restore changed while the dialog was open".to_string())
-        },
-        (label.clone(), &label, &decision),
-    ) else {
+    let now = now.and_then(|now| {
+        if now.uid != captured.uid {
+            Err(Refusal::RestoreReplaced)
+        } else {
+            Ok(())
+        }
+    });
+    let Some(mut effects) = start_write(state, now, (label.clone(), &label, &decision)) else {
         return Vec::new();
     };
     effects.push(Effect::WizardSend(captured.request()));
+    state.decision.sent = Some(super::state::Sent::RestoreAck(captured));
     effects
 }
 
@@ -167,10 +157,50 @@ mod tests {
         );
         let mut s = following("Unknown");
         s.decision.in_flight = Some("nonce".into());
-        assert!(s.restore_ack_target().unwrap_err().contains("in flight"));
+        assert_eq!(s.restore_ack_target().unwrap_err(), Refusal::InFlight);
         let mut s = following("Unknown");
         s.write.leave();
         update(&mut s, key(KeyCode::Char('u')));
         assert!(s.dialog.is_none());
+    }
+
+    #[test]
+    fn a_409_reopens_the_dialog_once_the_fresh_restore_is_seen() {
+        use crate::app::msg::{ActionOutcome, RestoreEvent, SourceEvent};
+        let mut s = following("Unknown");
+        update(&mut s, key(KeyCode::Char('u')));
+        // Tab: Resume, Tab: Abandon, Enter.
+        for k in [KeyCode::Tab, KeyCode::Tab, KeyCode::Enter] {
+            update(&mut s, key(k));
+        }
+        assert!(s.decision.in_flight.is_some());
+        update(
+            &mut s,
+            Msg::Source(SourceEvent::Action(ActionOutcome::Failed {
+                status: Some(409),
+                message: "conflict".into(),
+            })),
+        );
+        // Not on the status the refused body was built on.
+        assert!(s.dialog.is_none());
+        update(
+            &mut s,
+            Msg::Source(SourceEvent::Restore(RestoreEvent::Status(Some(
+                RestoreStatus::from_json(&json!({
+                    "metadata": {"uid": "u-1", "resourceVersion": "78"},
+                    "status": {"phase": "Unknown"}
+                })),
+            )))),
+        );
+        let Some(Dialog::ConfirmRestoreAck { target, focus }) = s.dialog.clone() else {
+            panic!("{:?} {:?}", s.dialog, s.decision.notice);
+        };
+        assert_eq!(focus, Button::Cancel);
+        assert_eq!(
+            (target.choice, target.resource_version.as_str()),
+            (Disposition::Resume, "78")
+        );
+        let why = s.decision.reopened.clone().unwrap();
+        assert!(why.contains("409") && why.contains("77"), "{why}");
     }
 }

@@ -10,12 +10,12 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 
 use super::dialog::Dialog;
+use super::msg::{ActionOutcome, Preflight, SourceName};
 use super::write_mode::WriteMode;
 use crate::domain::paths::{self, PathKind};
+use crate::domain::write::{ClusterPatch, Refusal, guard};
 use crate::domain::{Incident, Side};
 use crate::logs::LineStore;
-use crate::sources::rbac::Preflight;
-use crate::sources::{ActionOutcome, SourceName};
 
 /// What the runtime knows before the first event.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +151,12 @@ pub struct DecisionPane {
     pub outcome: Option<ActionOutcome>,
     /// A local note: why Enter did nothing (Retry unavailable, state changed under the dialog).
     pub notice: Option<String>,
+    /// The write in flight or last sent (its body, exactly as sent).
+    pub sent: Option<Sent>,
+    /// A write the API server refused with 409, until its dialog re-opens on a fresh object.
+    pub conflict: Option<Sent>,
+    /// Why the open dialog was re-opened (the object changed under the previous one).
+    pub reopened: Option<String>,
 }
 
 impl DecisionPane {
@@ -224,6 +230,8 @@ pub struct State {
     pub restore: Option<crate::domain::restore_status::RestoreFollow>,
     /// The cluster's Kubernetes Events, newest first (bounded).
     pub events: crate::domain::events::EventLog,
+    /// Where warnings are logged (set by the runtime; the help overlay shows it).
+    pub log_file: String,
 }
 
 impl State {
@@ -260,6 +268,7 @@ impl State {
             wizard_key_source: None,
             restore: None,
             events: Default::default(),
+            log_file: "log: not kept".into(),
         };
         if state.opts.write {
             state.write.enter(state.opts.now);
@@ -315,42 +324,11 @@ impl State {
             .unwrap_or(PathKind::Retry)
     }
 
-    /// Whether Retry may be offered now: the nonce and resourceVersion to acknowledge, or
-    /// why not. The Decision pane, the dialog and `update` all ask this one function.
-    pub fn retry_target(&self) -> Result<RetryTarget, String> {
-        if self.decision.in_flight.is_some() {
-            return Err("an acknowledgement is in flight".into());
-        }
-        let cluster = match (self.presence, self.incident.cluster.as_ref()) {
-            (Presence::Missing, _) => return Err("the cluster was not found".into()),
-            (_, None) => return Err("no cluster data yet".into()),
-            (_, Some(c)) => c,
-        };
-        // Pods count too: whether the operator retries or aborts depends on Green's health.
-        for source in [SourceName::Cluster, SourceName::Pods] {
-            if self.is_stale(source) {
-                let age = self
-                    .age_secs(source)
-                    .map_or("never read".into(), |a| format!("{a} s old"));
-                return Err(format!("{} data is stale ({age})", source.label()));
-            }
-        }
-        if self.unparseable.is_some() {
-            return Err("the latest cluster object does not parse".into());
-        }
-        if !cluster.break_glass_active() {
-            return Err("break glass is not active".into());
-        }
-        let Some(nonce) = cluster.active_nonce() else {
-            return Err("break glass has no nonce".into());
-        };
-        if cluster.resource_version.is_empty() {
-            return Err("the cluster has no resourceVersion".into());
-        }
-        Ok(RetryTarget {
-            nonce: nonce.to_string(),
-            resource_version: cluster.resource_version.clone(),
-        })
+    /// Whether Retry may be offered now (its data: the console's session is judged apart):
+    /// the acknowledgement built on the object seen, or why not. The Decision pane, the
+    /// dialog and `update` all ask this one function (`domain::write::guard::acknowledge`).
+    pub fn retry_target(&self) -> Result<RetryTarget, Refusal> {
+        guard::acknowledge(&self.seen()).map(RetryTarget::from)
     }
 
     /// Green pods the operator treats as failing: an acknowledgement then aborts instead
@@ -386,19 +364,45 @@ pub fn attempt_of(run_id: Option<&str>) -> Option<i32> {
     crate::domain::naming::rollback_attempt_of(run_id?)
 }
 
+/// A confirmed write whose dialog re-opens after a 409.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Cluster(ClusterPatch),
+    RestoreAck(super::restore_ack::RestoreAckTarget),
+}
+
+impl Sent {
+    /// The resourceVersion the body carried.
+    pub fn resource_version(&self) -> &str {
+        match self {
+            Sent::Cluster(p) => &p.resource_version,
+            Sent::RestoreAck(t) => &t.resource_version,
+        }
+    }
+}
+
+/// The acknowledgement a Retry dialog confirms: built once when it opens (the body it
+/// shows is the body sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryTarget {
     pub nonce: String,
     pub resource_version: String,
+    pub patch: ClusterPatch,
+}
+
+impl From<ClusterPatch> for RetryTarget {
+    fn from(patch: ClusterPatch) -> RetryTarget {
+        RetryTarget {
+            nonce: patch.write.nonce().unwrap_or_default().to_string(),
+            resource_version: patch.resource_version.clone(),
+            patch,
+        }
+    }
 }
 
 impl RetryTarget {
     /// The exact JSON merge patch body the runtime sends.
     pub fn patch_body(&self) -> String {
-        serde_json::json!({
-            "metadata": {"resourceVersion": self.resource_version},
-            "spec": {"breakGlassAck": self.nonce},
-        })
-        .to_string()
+        self.patch.body.clone()
     }
 }

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::fixtures::{self, JOB, NONCE, RV, feed, incident_state};
 use super::*;
-use crate::sources::{ActionOutcome, SourceName};
+use crate::app::msg::{ActionOutcome, SourceName};
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -25,10 +25,14 @@ fn at_decision(color: bool) -> State {
 }
 
 fn ack() -> Effect {
-    Effect::Acknowledge {
-        nonce: NONCE.into(),
-        resource_version: RV.into(),
-    }
+    let patch = incident_state(true).retry_target().unwrap().patch;
+    assert_eq!(
+        patch.write,
+        crate::domain::write::ClusterWrite::Acknowledge {
+            nonce: NONCE.into()
+        }
+    );
+    Effect::Patch(patch)
 }
 
 #[test]
@@ -74,7 +78,7 @@ fn no_really_cancels() {
 }
 
 #[test]
-fn acknowledge_gives_exactly_one_effect_with_the_captured_values() {
+fn acknowledge_gives_exactly_one_effect_with_the_body_shown() {
     for mv in [
         KeyCode::Tab,
         KeyCode::Right,
@@ -83,11 +87,6 @@ fn acknowledge_gives_exactly_one_effect_with_the_captured_values() {
     ] {
         let mut s = at_decision(true);
         run(&mut s, [key(KeyCode::Enter)]);
-        // A status update bumps the resourceVersion while the dialog is open: the captured
-        // value is sent (a 409 is the API server's honest answer), not the new one.
-        let mut c = fixtures::cluster();
-        c.resource_version = "184470".into();
-        feed(&mut s, [crate::sources::SourceEvent::Cluster(Some(c))]);
         let effects = run(&mut s, [key(mv), key(KeyCode::Enter)]);
         assert_eq!(effects, [ack()], "{mv:?}");
         assert!(s.dialog.is_none());
@@ -104,6 +103,32 @@ fn acknowledge_gives_exactly_one_effect_with_the_captured_values() {
 }
 
 #[test]
+fn a_changed_object_under_the_dialog_reopens_it_on_the_fresh_body_and_sends_nothing() {
+    let mut s = at_decision(true);
+    run(&mut s, [key(KeyCode::Enter)]);
+    // A status update bumps the resourceVersion while the dialog is open: the body shown
+    // is no longer the one the server would accept. Nothing is sent (never a re-read body
+    // the user did not see); the dialog re-opens on the fresh object and says why.
+    let mut c = fixtures::cluster();
+    c.resource_version = "184470".into();
+    feed(&mut s, [crate::app::msg::SourceEvent::Cluster(Some(c))]);
+    let effects = run(&mut s, [key(KeyCode::Tab), key(KeyCode::Enter)]);
+    assert_eq!(effects, []);
+    assert_eq!(s.decision.in_flight, None);
+    let Some(Dialog::ConfirmRetry { target, focus }) = s.dialog.clone() else {
+        panic!("expected the dialog again, got {:?}", s.dialog);
+    };
+    assert_eq!(focus, Button::Cancel);
+    assert_eq!(target.resource_version, "184470");
+    let why = s.decision.reopened.clone().unwrap();
+    assert!(why.contains("184467 → 184470"), "{why}");
+    // Confirmed again: exactly the new body shown.
+    let effects = run(&mut s, [key(KeyCode::Tab), key(KeyCode::Enter)]);
+    assert_eq!(effects, [Effect::Patch(target.patch)]);
+    assert_eq!(s.decision.reopened, None);
+}
+
+#[test]
 fn the_outcome_is_shown_and_releases_the_in_flight_guard() {
     let mut s = at_decision(true);
     run(
@@ -112,7 +137,7 @@ fn the_outcome_is_shown_and_releases_the_in_flight_guard() {
     );
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Action(
+        [crate::app::msg::SourceEvent::Action(
             ActionOutcome::Acknowledged {
                 nonce: NONCE.into(),
                 resource_version: "184480".into(),
@@ -125,10 +150,12 @@ fn the_outcome_is_shown_and_releases_the_in_flight_guard() {
     );
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Action(ActionOutcome::Failed {
-            status: Some(409),
-            message: "Conflict".into(),
-        })],
+        [crate::app::msg::SourceEvent::Action(
+            ActionOutcome::Failed {
+                status: Some(409),
+                message: "Conflict".into(),
+            },
+        )],
     );
     assert_eq!(
         s.decision.status_line().as_deref(),
@@ -145,7 +172,7 @@ fn a_new_nonce_under_the_dialog_sends_nothing() {
     if let Some(bg) = c.break_glass.as_mut() {
         bg.nonce = Some("00000000000000000000000000000000".into());
     }
-    feed(&mut s, [crate::sources::SourceEvent::Cluster(Some(c))]);
+    feed(&mut s, [crate::app::msg::SourceEvent::Cluster(Some(c))]);
     assert_eq!(run(&mut s, [key(KeyCode::Enter)]), []);
     assert!(
         s.decision
@@ -157,7 +184,8 @@ fn a_new_nonce_under_the_dialog_sends_nothing() {
 }
 
 fn retry_reason(s: &State) -> String {
-    s.retry_target().err().unwrap_or_default()
+    s.retry_target()
+        .map_or_else(|e| e.to_string(), |_| String::new())
 }
 
 #[test]
@@ -171,7 +199,7 @@ fn retry_is_disabled_when_inactive_stale_or_without_nonce() {
     }
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Cluster(Some(inactive))],
+        [crate::app::msg::SourceEvent::Cluster(Some(inactive))],
     );
     assert_eq!(retry_reason(&s), "break glass is not active");
 
@@ -181,15 +209,15 @@ fn retry_is_disabled_when_inactive_stale_or_without_nonce() {
     }
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Cluster(Some(no_nonce))],
+        [crate::app::msg::SourceEvent::Cluster(Some(no_nonce))],
     );
     assert_eq!(retry_reason(&s), "break glass has no nonce");
 
     feed(
         &mut s,
         [
-            crate::sources::SourceEvent::Cluster(Some(fixtures::cluster())),
-            crate::sources::SourceEvent::Problem {
+            crate::app::msg::SourceEvent::Cluster(Some(fixtures::cluster())),
+            crate::app::msg::SourceEvent::Problem {
                 source: SourceName::Cluster,
                 message: "API unreachable".into(),
             },
@@ -210,7 +238,7 @@ fn retry_is_disabled_when_inactive_stale_or_without_nonce() {
 
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Recovered {
+        [crate::app::msg::SourceEvent::Recovered {
             source: SourceName::Cluster,
         }],
     );
@@ -218,7 +246,7 @@ fn retry_is_disabled_when_inactive_stale_or_without_nonce() {
 
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Problem {
+        [crate::app::msg::SourceEvent::Problem {
             source: SourceName::Pods,
             message: "pods is forbidden".into(),
         }],
@@ -226,19 +254,19 @@ fn retry_is_disabled_when_inactive_stale_or_without_nonce() {
     assert_eq!(retry_reason(&s), "pods data is stale (45 s old)");
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Pods(fixtures::pods())],
+        [crate::app::msg::SourceEvent::Pods(fixtures::pods())],
     );
     assert!(s.retry_target().is_ok());
 
     feed(
         &mut s,
-        [crate::sources::SourceEvent::ClusterUnparseable(
+        [crate::app::msg::SourceEvent::ClusterUnparseable(
             "bad steps".into(),
         )],
     );
     assert_eq!(retry_reason(&s), "the latest cluster object does not parse");
 
-    feed(&mut s, [crate::sources::SourceEvent::Cluster(None)]);
+    feed(&mut s, [crate::app::msg::SourceEvent::Cluster(None)]);
     assert_eq!(s.presence, Presence::Missing);
     assert_eq!(retry_reason(&s), "the cluster was not found");
 }
@@ -249,7 +277,7 @@ fn stale_data_during_the_dialog_sends_nothing() {
     run(&mut s, [key(KeyCode::Enter), key(KeyCode::Tab)]);
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Problem {
+        [crate::app::msg::SourceEvent::Problem {
             source: SourceName::Cluster,
             message: "connection refused".into(),
         }],
@@ -324,7 +352,7 @@ fn logs_state(lines: usize) -> State {
     );
     feed(
         &mut s,
-        [crate::sources::SourceEvent::LogLines {
+        [crate::app::msg::SourceEvent::LogLines {
             job: JOB.into(),
             lines: (0..lines).map(|i| format!("line {i}")).collect(),
         }],
@@ -342,7 +370,7 @@ fn pausing_keeps_the_position_and_resuming_jumps_to_the_tail() {
     assert_eq!(s.logs.top, 100 - rows, "paused where the tail was drawn");
     feed(
         &mut s,
-        [crate::sources::SourceEvent::LogLines {
+        [crate::app::msg::SourceEvent::LogLines {
             job: JOB.into(),
             lines: vec!["new".into(); 50],
         }],
@@ -375,7 +403,7 @@ fn a_paused_view_clamps_when_its_lines_are_dropped() {
     s.focus = Focus::Logs;
     feed(
         &mut s,
-        [crate::sources::SourceEvent::LogLines {
+        [crate::app::msg::SourceEvent::LogLines {
             job: JOB.into(),
             lines: (0..25).map(|i| format!("l{i}")).collect(),
         }],
@@ -390,7 +418,7 @@ fn attempts_are_marked_in_the_log() {
     let mut s = State::new(fixtures::opts(true));
     feed(
         &mut s,
-        [crate::sources::SourceEvent::LogAttempt {
+        [crate::app::msg::SourceEvent::LogAttempt {
             job: "upgrade-prod-cluster-bluegreen-repair-consensus-0a1b2c3d4e".into(),
             run_id: Some("rollback-retry-1".into()),
         }],
@@ -415,14 +443,14 @@ fn cleanup_attempts_get_their_own_marker() {
     feed(
         &mut s,
         [
-            crate::sources::SourceEvent::Jobs(vec![crate::domain::JobView {
+            crate::app::msg::SourceEvent::Jobs(vec![crate::domain::JobView {
                 name: job.into(),
                 action: Some("bluegreen-remove-green-peers".into()),
                 run_id: Some("bg-v2-x/rollback-retry-1".into()),
                 state: crate::domain::JobState::Failed,
                 created: None,
             }]),
-            crate::sources::SourceEvent::LogAttempt {
+            crate::app::msg::SourceEvent::LogAttempt {
                 job: job.into(),
                 run_id: Some("bg-v2-x/rollback-retry-1".into()),
             },
@@ -440,7 +468,7 @@ fn hostile_log_lines_are_sanitised_through_update() {
     let mut s = State::new(fixtures::opts(true));
     feed(
         &mut s,
-        [crate::sources::SourceEvent::LogLines {
+        [crate::app::msg::SourceEvent::LogLines {
             job: JOB.into(),
             lines: vec![
                 "a\x1b]52;c;cHduZWQ=\x07b".into(),
@@ -464,7 +492,7 @@ fn ages_and_problems_follow_the_sources() {
     assert_eq!(s.pane_age(Focus::Health), Some(3));
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Problem {
+        [crate::app::msg::SourceEvent::Problem {
             source: SourceName::Pods,
             message: "API unreachable".into(),
         }],
@@ -474,7 +502,7 @@ fn ages_and_problems_follow_the_sources() {
     // New data clears the problem.
     feed(
         &mut s,
-        [crate::sources::SourceEvent::Pods(fixtures::pods())],
+        [crate::app::msg::SourceEvent::Pods(fixtures::pods())],
     );
     assert!(!s.pane_stale(Focus::Health));
     assert_eq!(s.age_secs(SourceName::Pods), Some(0));
@@ -488,7 +516,7 @@ fn jobs_keep_only_repair_jobs() {
     other[0].action = Some("bluegreen-remove-blue-peers".into());
     let mut all = fixtures::jobs();
     all.extend(other);
-    feed(&mut s, [crate::sources::SourceEvent::Jobs(all)]);
+    feed(&mut s, [crate::app::msg::SourceEvent::Jobs(all)]);
     assert_eq!(s.incident().jobs.len(), 1);
 }
 
@@ -524,7 +552,7 @@ fn e_and_shift_e_jump_between_error_lines() {
         .collect();
     feed(
         &mut s,
-        [crate::sources::SourceEvent::LogLines {
+        [crate::app::msg::SourceEvent::LogLines {
             job: JOB.into(),
             lines,
         }],

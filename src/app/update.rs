@@ -5,13 +5,13 @@ use crossterm::event::KeyEvent;
 use super::dialog::{Dialog, Press};
 use super::keymap::{self, Action, Context};
 use super::lognav;
-use super::state::{Focus, Presence, RetryTarget, State, attempt_of};
+use super::msg::{ActionOutcome, SourceEvent, SourceName};
+use super::state::{Focus, Presence, State, attempt_of};
 use super::{Effect, Msg};
-use super::{decide, pause_repair, restore_ack, wizard_flow};
+use super::{decide, pause_repair, restore_ack, wizard_flow, writes};
 use crate::domain::paths::{self, PathKind};
 use crate::domain::rollback_jobs::RollbackStep;
 use crate::journal::Event;
-use crate::sources::{ActionOutcome, SourceEvent, SourceName};
 use crate::ui::layout;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -70,6 +70,7 @@ fn on_source(state: &mut State, ev: SourceEvent) {
                 Presence::Missing
             };
             state.incident.cluster = view;
+            writes::reopen_after_conflict(state);
         }
         SourceEvent::ClusterUnparseable(message) => {
             // Not fresh data: the previous view is kept, and Retry is disabled.
@@ -159,8 +160,9 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             wizard_flow::on_outcome(state, &outcome);
             state.decision.in_flight = None;
             state.decision.notice = None;
-            // A 409 re-asks the Retry; a wizard step's 409 (e.g. the restore already
-            // exists) is shown as it is, never answered with the Retry dialog.
+            // A 409 changed nothing. A cluster patch's dialog re-opens on the fresh object
+            // (once it is seen), saying why; a restore acknowledgement's too. A wizard
+            // step's 409 (e.g. the restore already exists) is shown as it is.
             let conflict = state.wizard.is_none()
                 && matches!(
                     outcome,
@@ -171,24 +173,10 @@ fn on_source(state: &mut State, ev: SourceEvent) {
                 );
             state.decision.outcome = Some(outcome);
             if conflict {
-                // A 409 changed nothing: ask again on what is now current (Cancel focused),
-                // the same action as the one refused.
-                let action = state.dialog_action.as_deref().unwrap_or("");
-                if action.starts_with("pause and repair") {
-                    if let Ok(target) = pause_repair::allowed(state) {
-                        state.dialog = Some(Dialog::confirm_pause(target));
-                    }
-                } else if action.starts_with("restore acknowledge") {
-                    if let Ok(target) = restore_ack::allowed(state) {
-                        state.dialog = Some(Dialog::confirm_restore_ack(target));
-                    }
-                } else if let (Ok(target), Ok(())) =
-                    (state.retry_target(), state.write.guard(state.now))
-                {
-                    state.dialog = Some(Dialog::confirm_retry(target));
-                }
+                writes::on_conflict(state);
             } else {
                 // The action is over: back to read-only.
+                state.decision.sent = None;
                 state.write.leave();
             }
         }
@@ -231,7 +219,10 @@ fn on_action_outcome(state: &State, ev: &SourceEvent) -> Vec<Effect> {
 
 /// The keymap contexts in effect, most specific first (also drives the footer hints).
 pub fn contexts(state: &State) -> Vec<Context> {
-    if state.help {
+    // The wizard takes every key while it is open (wizard_flow::on_key).
+    if state.wizard.is_some() {
+        vec![Context::Wizard, Context::Always]
+    } else if state.help {
         vec![Context::Help, Context::Always]
     } else if state.dialog.is_some() {
         vec![Context::Dialog, Context::Always]
@@ -278,7 +269,10 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
                 d.move_focus();
             }
         }
-        Action::DialogCancel => state.dialog = None,
+        Action::DialogCancel => {
+            state.dialog = None;
+            state.decision.reopened = None;
+        }
         Action::DialogPress => return press_dialog(state),
         Action::Activate => return activate(state),
         Action::Up => scroll(state, -1),
@@ -327,6 +321,8 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         | Action::InputCommit
         | Action::InputCancel
         | Action::InputBackspace => {}
+        // Handled by `wizard_flow::on_key` before this table (the wizard is open).
+        Action::WizardConfirm | Action::WizardClose | Action::WizardBackspace => {}
         Action::RestoreAck => match restore_ack::allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_restore_ack(target)),
             Err(reason) => {
@@ -334,7 +330,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
                     Some(format!("Restore acknowledgement unavailable: {reason}"))
             }
         },
-        Action::Revert => match decide::revert_allowed(state) {
+        Action::Revert => match writes::revert_allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_revert(target)),
             Err(reason) => state.decision.notice = Some(format!("Revert unavailable: {reason}")),
         },
@@ -417,13 +413,13 @@ fn activate(state: &mut State) -> Vec<Effect> {
         return wizard_flow::open(state);
     }
     match state.selected_path() {
-        PathKind::PauseRepair => match pause_repair::allowed(state) {
+        PathKind::PauseRepair => match writes::pause_allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_pause(target)),
             Err(reason) => {
                 state.decision.notice = Some(format!("Pause and repair unavailable: {reason}"))
             }
         },
-        PathKind::Retry => match retry_allowed(state) {
+        PathKind::Retry => match writes::retry_allowed(state) {
             Ok(target) => state.dialog = Some(Dialog::confirm_retry(target)),
             Err(reason) => state.decision.notice = Some(format!("Retry unavailable: {reason}")),
         },
@@ -444,40 +440,23 @@ fn press_dialog(state: &mut State) -> Vec<Effect> {
         fix_forward_as_retry(state);
         return Vec::new();
     }
-    let captured = match dialog.press() {
-        Press::Close => return Vec::new(),
-        Press::Revert(target) => return decide::press_revert(state, target),
-        Press::Pause(target) => return pause_repair::press(state, target),
-        Press::RestoreAck(target) => return restore_ack::press(state, target),
-        Press::Acknowledge(captured) => captured,
-    };
-    // The captured values are what is sent. If what we now see contradicts them (break glass
-    // over, a new nonce, stale data) nothing is sent: the user confirmed something else.
-    let now = retry_allowed(state);
-    let Some(mut effects) = decide::start_write(
-        state,
-        now,
-        |now| {
-            (now.nonce != captured.nonce)
-                .then(|| "the nonce changed while the dialog was open".to_string())
-        },
-        (
-            captured.nonce.clone(),
-            "acknowledge (console)",
-            if state.selected_path() == PathKind::FixForward {
+    match dialog.press() {
+        Press::Close => {
+            state.decision.reopened = None;
+            Vec::new()
+        }
+        Press::Revert(target) => writes::press(state, target.patch, "Revert to Blue's version"),
+        Press::Pause(target) => pause_repair::press(state, target),
+        Press::RestoreAck(target) => restore_ack::press(state, target),
+        Press::Acknowledge(captured) => {
+            let decision = if state.selected_path() == PathKind::FixForward {
                 "Fix forward (= Retry with this operator)"
             } else {
                 "Retry"
-            },
-        ),
-    ) else {
-        return Vec::new();
-    };
-    effects.push(Effect::Acknowledge {
-        nonce: captured.nonce,
-        resource_version: captured.resource_version,
-    });
-    effects
+            };
+            writes::press(state, captured.patch, decision)
+        }
+    }
 }
 
 /// Fix forward after its explanation: with this operator it is the acknowledgement, and
@@ -495,16 +474,8 @@ fn fix_forward_as_retry(state: &mut State) {
         );
         return;
     }
-    match retry_allowed(state) {
+    match writes::retry_allowed(state) {
         Ok(target) => state.dialog = Some(Dialog::confirm_retry(target)),
         Err(reason) => state.decision.notice = Some(format!("Fix forward unavailable: {reason}")),
     }
-}
-
-/// Retry's data guards plus the session's: write mode and the RBAC preflight.
-fn retry_allowed(state: &State) -> Result<RetryTarget, String> {
-    let target = state.retry_target()?;
-    decide::restore_blocks_ack(state)?;
-    decide::session_guard(state, PathKind::Retry)?;
-    Ok(target)
 }

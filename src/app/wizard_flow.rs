@@ -5,14 +5,15 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::Effect;
-use super::decide::session_guard;
+use super::keymap::{self, Action, Context};
 use super::state::State;
 use super::wizard::{Input, Output, Step, Wizard};
+use super::writes::session_guard;
+use crate::app::msg::{ActionOutcome, RestoreEvent, SourceEvent, SourceName};
 use crate::domain::paths::PathKind;
 use crate::domain::restore::Facts;
 use crate::domain::restore_status::{Noted, RestoreFollow};
 use crate::journal::Event;
-use crate::sources::{ActionOutcome, RestoreEvent, SourceEvent, SourceName};
 
 /// Enter on the Restore path: ask the runtime for the facts (reads only).
 pub(crate) fn open(state: &mut State) -> Vec<Effect> {
@@ -86,6 +87,8 @@ pub(crate) fn on_restore(state: &mut State, ev: RestoreEvent) -> Vec<Effect> {
         }
     };
     let action = format!("restore {}", follow.name);
+    // A restore acknowledgement refused with 409 re-opens on the fresh status.
+    super::writes::reopen_after_conflict(state);
     let events = noted
         .into_iter()
         .map(|n| match n {
@@ -102,24 +105,17 @@ pub(crate) fn on_restore(state: &mut State, ev: RestoreEvent) -> Vec<Effect> {
 /// Keys while the wizard is open. None: not for the wizard (Ctrl-C still quits).
 pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
     state.wizard.as_ref()?;
-    if key
-        .modifiers
-        .contains(crossterm::event::KeyModifiers::CONTROL)
-    {
-        return None;
-    }
-    let input = match key.code {
-        KeyCode::Esc => Input::Cancel,
-        KeyCode::Enter => Input::Confirm,
-        KeyCode::Backspace => Input::Backspace,
-        // Cluster names are lowercase DNS labels: uppercase W stays the write-mode key,
-        // except where a snapshot key (which may hold any visible character) is typed.
-        KeyCode::Char('W')
-            if state
-                .wizard
-                .as_ref()
-                .is_some_and(|w| w.step != Step::Snapshot) =>
-        {
+    let snapshot_step = state
+        .wizard
+        .as_ref()
+        .is_some_and(|w| w.step == Step::Snapshot);
+    let input = match keymap::lookup(&[Context::Wizard], key) {
+        Some(Action::WizardClose) => Input::Cancel,
+        Some(Action::WizardConfirm) => Input::Confirm,
+        Some(Action::WizardBackspace) => Input::Backspace,
+        // Cluster names are lowercase DNS labels: W is the write-mode key, except where a
+        // snapshot key (which may hold any visible character) is typed.
+        Some(Action::ToggleWrite) if !snapshot_step => {
             if state.write.is_on(state.now) {
                 state.write.leave();
             } else {
@@ -127,8 +123,17 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
             }
             return Some(Vec::new());
         }
-        KeyCode::Char(c) => Input::Type(c),
-        _ => return Some(Vec::new()),
+        // Ctrl-C and the like: the general table (Context::Always).
+        _ if key
+            .modifiers
+            .contains(crossterm::event::KeyModifiers::CONTROL) =>
+        {
+            return None;
+        }
+        _ => match key.code {
+            KeyCode::Char(c) => Input::Type(c),
+            _ => return Some(Vec::new()),
+        },
     };
     let sends = matches!(
         state.wizard.as_ref().map(Wizard::request),
@@ -142,13 +147,13 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
         && sends
         && let Err(reason) = session_guard(state, PathKind::Restore).and_then(|()| {
             if creates {
-                super::decide::ack_blocks_restore(state)
+                super::writes::ack_blocks_restore(state)
             } else {
                 Ok(())
             }
         })
     {
-        state.decision.notice = Some(reason);
+        state.decision.notice = Some(reason.to_string());
         return Some(Vec::new());
     }
     let Some(wizard) = state.wizard.as_mut() else {

@@ -232,10 +232,10 @@ mod flow {
 
     use super::*;
     use crate::app::fixtures::{feed, incident_state};
+    use crate::app::msg::{ActionOutcome, RestoreEvent, SourceEvent};
     use crate::app::{Effect, Msg, State, update};
     use crate::domain::restore_status::RestoreStatus;
     use crate::journal::Event;
-    use crate::sources::{ActionOutcome, RestoreEvent, SourceEvent};
 
     fn at_create_restore() -> State {
         let mut s = incident_state(true);

@@ -22,6 +22,7 @@ pub mod restore_status;
 pub mod rollback_cleanup;
 pub mod rollback_jobs;
 pub mod token;
+pub mod write;
 
 pub use cluster::{BlueGreenView, BreakGlassView, ClusterView, ConditionView};
 pub use incident::{Incident, JobState, JobView, PodView, Side};

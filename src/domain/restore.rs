@@ -106,22 +106,6 @@ pub fn restore_ack_patch(uid: &str, disposition: Disposition, resource_version: 
     })
 }
 
-/// Why a Resume/Abandon must not be sent, judged on the freshly read restore.
-pub fn restore_ack_refuse_reason(
-    fresh: &super::restore_status::RestoreStatus,
-    uid: &str,
-) -> Option<String> {
-    if fresh.uid.as_deref() != Some(uid) {
-        return Some("the OpenBaoRestore was replaced (its uid changed): nothing was sent".into());
-    }
-    (!fresh.unknown()).then(|| {
-        format!(
-            "the OpenBaoRestore is no longer in phase Unknown (now {}): nothing was sent",
-            fresh.phase.as_deref().unwrap_or("no phase")
-        )
-    })
-}
-
 /// `overrideOperationLock` requires `force` (VAP and controller).
 pub fn check_lock_override(spec: &Value) -> Result<(), String> {
     let set = |k: &str| spec.get(k).and_then(Value::as_bool).unwrap_or(false);
@@ -146,14 +130,15 @@ pub enum Request {
         namespace: String,
         body: Value,
     },
-    /// The Resume/Abandon annotation on an OpenBaoRestore in phase `Unknown`: sent after a
-    /// fresh read (still Unknown, same uid), built by [`restore_ack_patch`] with the fresh
-    /// resourceVersion.
+    /// The Resume/Abandon annotation on an OpenBaoRestore in phase `Unknown`, built by
+    /// [`restore_ack_patch`] on the object the dialog showed (its resourceVersion); sent
+    /// after a fresh read (still Unknown, same uid), a changed object is the server's 409.
     AcknowledgeRestore {
         namespace: String,
         name: String,
         uid: String,
         disposition: Disposition,
+        resource_version: String,
     },
 }
 

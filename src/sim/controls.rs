@@ -98,6 +98,9 @@ pub struct RequestRecord {
     /// Empty when unauthenticated.
     pub user: String,
     pub status: u16,
+    /// The request body exactly as received (None: no body was read), so a test can compare
+    /// the bytes sent with what was shown and journaled.
+    pub body: Option<String>,
 }
 
 impl RequestRecord {

@@ -260,17 +260,24 @@ async fn handle(ctx: Ctx, req: Request<Incoming>) -> Resp {
         query: query_str.clone(),
         user: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
         status: 0,
+        body: None,
     };
-    let resp = match user {
-        None => error_resp(&ApiError::new(401, "Unauthorized", "Unauthorized")),
-        Some(user) => {
-            let r = route(&path);
-            match ctx.shared.take_fault(&method, &path) {
-                Some(code) => error_resp(&injected(code, &r)),
-                None => dispatch(&ctx, &user, r, req, Query::parse(Some(&query_str))).await,
-            }
-        }
-    };
+    let (resp, body) = RECEIVED_BODY
+        .scope(std::cell::RefCell::new(None), async {
+            let resp = match user {
+                None => error_resp(&ApiError::new(401, "Unauthorized", "Unauthorized")),
+                Some(user) => {
+                    let r = route(&path);
+                    match ctx.shared.take_fault(&method, &path) {
+                        Some(code) => error_resp(&injected(code, &r)),
+                        None => dispatch(&ctx, &user, r, req, Query::parse(Some(&query_str))).await,
+                    }
+                }
+            };
+            (resp, RECEIVED_BODY.with(|b| b.borrow_mut().take()))
+        })
+        .await;
+    record.body = body;
     record.status = resp.status().as_u16();
     ctx.shared.record(record);
     resp
@@ -348,12 +355,23 @@ async fn dispatch(ctx: &Ctx, user: &User, r: Route, req: Request<Incoming>, q: Q
     }
 }
 
+tokio::task_local! {
+    /// The body of the request being handled, for its request log record.
+    static RECEIVED_BODY: std::cell::RefCell<Option<String>>;
+}
+
 pub(crate) async fn read_body(req: Request<Incoming>) -> Result<Bytes, ApiError> {
-    req.into_body()
+    let body = req
+        .into_body()
         .collect()
         .await
         .map(|c| c.to_bytes())
-        .map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))
+        .map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+    // Outside a handled request (no scope) there is no record to keep it for.
+    let _ = RECEIVED_BODY.try_with(|b| {
+        *b.borrow_mut() = Some(String::from_utf8_lossy(&body).into_owned());
+    });
+    Ok(body)
 }
 
 /// Start the server on 127.0.0.1 (a free port).

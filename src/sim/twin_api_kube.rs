@@ -2,20 +2,28 @@
 //! kube-apiserver): reads and writes go through the API (status through the status
 //! subresource), changes arrive through watches, and the executor's log lines go to the
 //! CRI log file the kubelet (kwok) serves for the namespace. The real Job controller makes
-//! the pods and the kubelet runs and ends them ([`TwinApi::plays_workloads`] is false).
+//! the pods and the kubelet runs and ends them ([`TwinApi::plays_workloads`] is false). The
+//! pods the twin creates itself (its simulated OpenBao nodes, the incident's past Job pods)
+//! go to a [`SimulatedNode`]; the ServiceAccounts the operator would create are created when
+//! a pod or workload names one.
 //!
 //! The twin's interface is synchronous (the simulator's store is); each call here runs on a
 //! runtime of its own (one thread), and the caller waits for it, so the twin may run on any
 //! runtime.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::StreamExt;
 use jiff::Timestamp;
+use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind};
-use kube::api::{ListParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, Error as KubeError};
 
@@ -30,12 +38,27 @@ use super::twin_api::TwinApi;
 /// How often a write is tried again after a 409 Conflict.
 const CONFLICT_TRIES: usize = 5;
 
+/// Where the pods the twin itself plays live on a real server: its simulated OpenBao nodes
+/// and the incident's past Job pods. A Node no kubelet manages (a kubelet would rewrite their
+/// status), and the addresses the cluster gives them.
+#[derive(Debug, Clone)]
+pub struct SimulatedNode {
+    pub name: String,
+    pub host_ip: String,
+    /// Handed out in turn to the pods whose status has a pod IP.
+    pub pod_ips: Vec<String>,
+}
+
 /// A kube-rs client as the twin's API server.
 pub struct KubeTwinApi {
     client: Client,
     rt: Handle,
     changes: broadcast::Sender<Change>,
     log_file: PathBuf,
+    node: Option<SimulatedNode>,
+    next_ip: AtomicUsize,
+    /// Pods bound to the simulated node: no kubelet serves their logs.
+    unserved: Mutex<HashSet<(String, String)>>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -125,8 +148,83 @@ impl KubeTwinApi {
             rt,
             changes,
             log_file,
+            node: None,
+            next_ip: AtomicUsize::new(0),
+            unserved: Mutex::default(),
             _stop: stop,
         })
+    }
+
+    /// The pods the twin creates are bound to `node` (see [`SimulatedNode`]).
+    pub fn with_simulated_node(mut self, node: SimulatedNode) -> KubeTwinApi {
+        self.node = Some(node);
+        self
+    }
+
+    /// A pod the twin plays, as a real server takes it: bound to the simulated node with its
+    /// addresses, and without `status.qosClass` (the server computes it; immutable).
+    fn place_pod(&self, status: &mut Value, obj: &mut Value) {
+        if let Some(st) = status.as_object_mut() {
+            st.remove("qosClass");
+        }
+        let Some(node) = &self.node else { return };
+        obj["spec"]["nodeName"] = Value::from(node.name.clone());
+        let key = |k: &str| {
+            obj.pointer(&format!("/metadata/{k}"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let pod = (key("namespace"), key("name"));
+        if let Ok(mut unserved) = self.unserved.lock() {
+            unserved.insert(pod);
+        }
+        if status.get("hostIP").is_some() {
+            status["hostIP"] = Value::from(node.host_ip.clone());
+            status["hostIPs"] = serde_json::json!([{"ip": node.host_ip}]);
+        }
+        if status.get("podIP").is_some() && !node.pod_ips.is_empty() {
+            let n = self.next_ip.fetch_add(1, Ordering::Relaxed);
+            let ip = node.pod_ips[n % node.pod_ips.len()].clone();
+            status["podIP"] = Value::from(ip.clone());
+            status["podIPs"] = serde_json::json!([{ "ip": ip }]);
+        }
+    }
+
+    /// The ServiceAccount a pod (or a workload's pod template) runs as: the operator creates
+    /// its own, which the simulator does not model, and admission refuses a pod naming a
+    /// missing one. Created if absent.
+    fn ensure_service_account(&self, r: Resource, obj: &Value) -> Result<(), ApiError> {
+        let ptr = match r {
+            Resource::Pods => "/spec/serviceAccountName",
+            Resource::Jobs | Resource::Deployments | Resource::StatefulSets => {
+                "/spec/template/spec/serviceAccountName"
+            }
+            _ => return Ok(()),
+        };
+        let (Some(sa), Some(ns)) = (
+            obj.pointer(ptr).and_then(Value::as_str),
+            obj.pointer("/metadata/namespace").and_then(Value::as_str),
+        ) else {
+            return Ok(());
+        };
+        let api: Api<ServiceAccount> = Api::namespaced(self.client.clone(), ns);
+        let body = ServiceAccount {
+            metadata: ObjectMeta {
+                name: Some(sa.to_string()),
+                namespace: Some(ns.to_string()),
+                ..ObjectMeta::default()
+            },
+            ..ServiceAccount::default()
+        };
+        match self.call(async move {
+            api.create(&PostParams::default(), &body)
+                .await
+                .map_err(api_error)
+        }) {
+            Err(e) if e.code != 409 => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Run `fut` on this client's runtime and wait for it.
@@ -235,10 +333,15 @@ impl TwinApi for KubeTwinApi {
 
     fn create_at(&self, r: Resource, mut obj: Value, _at: Timestamp) -> Result<Value, ApiError> {
         // The server stamps its own creationTimestamp; status goes through its subresource.
-        let status = match obj.as_object_mut() {
+        let mut status = match obj.as_object_mut() {
             Some(m) if r.has_status() => m.remove("status"),
             _ => None,
         };
+        if r == Resource::Pods {
+            let st = status.get_or_insert_with(|| serde_json::json!({}));
+            self.place_pod(st, &mut obj);
+        }
+        self.ensure_service_account(r, &obj)?;
         let ns = obj
             .pointer("/metadata/namespace")
             .and_then(Value::as_str)
@@ -257,15 +360,15 @@ impl TwinApi for KubeTwinApi {
         let Some(status) = status else {
             return Ok(created);
         };
-        let mut body = created;
-        body["status"] = status;
-        let name = body["metadata"]["name"]
+        // A merge patch, not a replace: a controller may have touched the new object already
+        // (the PVC protection finalizer, the volume binder), which would make it a conflict.
+        let name = created["metadata"]["name"]
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let body = to_object(body)?;
+        let patch = Patch::Merge(serde_json::json!({ "status": status }));
         Ok(to_value(self.call(async move {
-            api.replace_status(&name, &PostParams::default(), &body)
+            api.patch_status(&name, &PatchParams::default(), &patch)
                 .await
                 .map_err(api_error)
         })?))
@@ -298,7 +401,11 @@ impl TwinApi for KubeTwinApi {
         Ok(gone.left().map(to_value).unwrap_or(Value::Null))
     }
 
-    fn append_log(&self, _ns: &str, _pod: &str, _container: &str, line: &str) {
+    fn append_log(&self, ns: &str, pod: &str, _container: &str, line: &str) {
+        let key = (ns.to_string(), pod.to_string());
+        if self.unserved.lock().is_ok_and(|u| u.contains(&key)) {
+            return;
+        }
         let now = Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S.%fZ");
         let written = std::fs::OpenOptions::new()
             .create(true)

@@ -10,6 +10,7 @@ use super::executor_log::{ExecutorFields, error_line, step_lines};
 use super::scenario::{ACTION_REPAIR, FailedStep, LogStep, Outcome};
 use super::store::{ApiError, Resource};
 use super::twin::Twin;
+use super::twin_api::EXIT_CODE_ANNOTATION;
 use super::twin_objects::{
     EXECUTOR_CONTAINER, JobPhase, PodRun, executor_job, job_pod_status, job_status, ts,
 };
@@ -30,6 +31,11 @@ impl ExecScript {
 
     pub fn succeeds(&self) -> bool {
         self.error.is_none()
+    }
+
+    /// The executor's exit status: 2 after its fatal error (`cmd/bao-upgrade/main.go`).
+    pub fn exit_code(&self) -> i32 {
+        if self.succeeds() { 0 } else { 2 }
     }
 }
 
@@ -163,7 +169,7 @@ impl Twin {
             );
         }
         let ended = Timestamp::now();
-        let exit = if script.succeeds() { 0 } else { 2 };
+        let exit = script.exit_code();
         self.store.modify(Resource::Pods, &ns, &pod_name, |p| {
             p["status"] = job_pod_status(
                 EXECUTOR_CONTAINER,
@@ -190,13 +196,18 @@ impl Twin {
     /// [`Twin::run_executor`] on a real API server: the executor's lines go to the log the
     /// kubelet serves (written first: the kubelet may end the container at once), the Job
     /// is created, and the real Job controller and kubelet run it; the twin waits for the
-    /// Job to finish.
+    /// Job to finish. A failing script's pod template carries its exit code
+    /// ([`EXIT_CODE_ANNOTATION`]), with which the kubelet ends the container.
     async fn run_on_real_workloads(
         &self,
         action: &str,
-        job: Value,
+        mut job: Value,
         script: &ExecScript,
     ) -> Result<String, ApiError> {
+        if !script.succeeds() {
+            job["spec"]["template"]["metadata"]["annotations"][EXIT_CODE_ANNOTATION] =
+                Value::from(script.exit_code().to_string());
+        }
         let ns = self.topo.namespace.clone();
         let name = str_at(&job, "/metadata/name");
         let common = ExecutorFields::new(&self.topo, action);

@@ -54,6 +54,16 @@ impl Twin {
         })
     }
 
+    /// Whether the rollback Job the twin just ran succeeded, as the operator observes it (on
+    /// a real server the Job controller's verdict on the pod the kubelet ended); None while
+    /// it has not finished (or is gone): a later reconcile acts on it.
+    fn finished(&self, action: &str, attempt: i32) -> Option<bool> {
+        match self.rollback_job_state(action, attempt)? {
+            JobState::Running => None,
+            done => Some(done == JobState::Succeeded),
+        }
+    }
+
     /// The operator reconciles this cluster now: its Deployment is up and the cluster is not
     /// paused. Checked again after every wait, so a script never finishes blind: what the
     /// Job did stays in the store and the next reconcile picks it up from there.
@@ -94,7 +104,10 @@ impl Twin {
                 }
                 let script = self.repair_script(attempt);
                 self.run_executor(ACTION_REPAIR, attempt, &script).await?;
-                script.succeeds()
+                match self.finished(ACTION_REPAIR, attempt) {
+                    Some(succeeded) => succeeded,
+                    None => return Ok(()),
+                }
             }
         };
         // The Job ran to its end whatever the operator did meanwhile; it acts only now.
@@ -215,7 +228,10 @@ impl Twin {
                     // What the executor did: 0.1 removes the Blue peers, 0.6 the Green ones.
                     self.remove_peers(!is_06, leader.as_deref());
                 }
-                script.succeeds()
+                match self.finished(action, attempt) {
+                    Some(succeeded) => succeeded,
+                    None => return Ok(()),
+                }
             }
         };
         if !self.can_act() {

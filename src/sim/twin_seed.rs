@@ -3,8 +3,11 @@
 //! Green StatefulSets/pods/PVCs, the pre-upgrade snapshot Job, the last failed forward Job
 //! and the failed `rollback` repair Job, each with its pod and container log.
 //!
-//! Called once before the twin starts (`run::start`, tests). Job helpers here are shared
-//! with the twin, which creates later Jobs the same way.
+//! Called once before the twin starts (`run::start`, tests), on any of the twin's API servers
+//! (`twin_api`): the simulator's store, or a real kube-apiserver (`twin_api_kube`), where the
+//! operator's install is already there and the past Jobs are kept from the real Job
+//! controller. Job helpers here are shared with the twin, which creates later Jobs the same
+//! way.
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -24,6 +27,9 @@ use super::twin_objects::{
     snapshot_job, statefulset,
 };
 use crate::domain::naming;
+
+/// `spec.managedBy` of the incident's past Jobs on a real API server (see `create_finished`).
+pub const PAST_JOBS_MANAGED_BY: &str = "sim.breakglass.dev/incident-past";
 
 /// What seeding produced, for the twin and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +122,15 @@ struct FinishedJob<'a> {
     log: Vec<String>,
 }
 
-fn create_finished(store: &dyn TwinApi, f: FinishedJob<'_>) -> Result<(String, String), ApiError> {
+fn create_finished(
+    store: &dyn TwinApi,
+    mut f: FinishedJob<'_>,
+) -> Result<(String, String), ApiError> {
+    if !store.plays_workloads() {
+        // A real Job controller would start the past over: it leaves a Job another
+        // controller manages alone (`spec.managedBy`), and the twin writes its status.
+        f.job["spec"]["managedBy"] = json!(PAST_JOBS_MANAGED_BY);
+    }
     let (job, uid) = create_job_at(store, f.job, f.start)?;
     let name = name_of(&job);
     let ns = job
@@ -180,13 +194,22 @@ pub fn seed(
     let upgrade_start = before(forward_start, 1800.0);
     let snapshot_end = after(upgrade_start, 38.0);
 
-    for crd in crds(scenario.operator) {
-        store.create(Resource::CustomResourceDefinitions, crd)?;
+    // On a real server the operator's install is there already (its CRDs, its Deployment,
+    // shared by every namespace's incident): kept as it is.
+    if store.plays_workloads() {
+        for crd in crds(scenario.operator) {
+            store.create(Resource::CustomResourceDefinitions, crd)?;
+        }
     }
-    store.create(
+    match store.create(
         Resource::Deployments,
         operator_deployment(scenario.operator),
-    )?;
+    ) {
+        Err(e) if e.code == 409 && !store.plays_workloads() => {}
+        other => {
+            other?;
+        }
+    }
 
     let forward_run_id = naming::operation_scoped_run_id(&topo.operation_id, "retry-4");
     let forward_job = topo.job(ACTION_DEMOTE, &forward_run_id);

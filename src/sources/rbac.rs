@@ -13,13 +13,7 @@ use kube::api::{Api, PostParams};
 use crate::domain::diagnosis::Denied;
 use crate::domain::paths::PathKind;
 
-/// The preflight's answer, sent once at start as `SourceEvent::Rbac`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Preflight {
-    /// Who the API server says the user is.
-    pub identity: String,
-    pub denied: Vec<Denied>,
-}
+pub use crate::app::msg::Preflight;
 
 /// One permission a path needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,18 +5,16 @@
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::Client;
-use kube::api::{
-    Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams,
-};
-use serde_json::{Value, json};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams};
+use serde_json::Value;
 
 use super::ActionOutcome;
 use super::connect::explain;
 use super::watch::cluster_resource;
 use crate::domain::incident::{LABEL_CLUSTER, LABEL_JOB_NAME};
 use crate::domain::restore::{Facts, Operator, Request, key_from_log};
-use crate::domain::restore::{restore_ack_patch, restore_ack_refuse_reason};
 use crate::domain::restore_status::RestoreStatus;
+use crate::domain::write::{Refusal, guard};
 use crate::journal::Recorder;
 
 /// The labels the operator's controller Deployment carries (dc-tec/openbao-operator@002fbdd `cmd/controller/run.go`, `dist/install.yaml`).
@@ -116,71 +114,64 @@ fn failed(rec: &mut Recorder, e: &kube::Error) -> ActionOutcome {
     }
 }
 
-/// Send one confirmed wizard request: dry run, then the real one.
+/// Send one confirmed wizard request: dry run, then the real one, each with the request's
+/// exact body (`Request::body`, the preview's builder).
 pub async fn send(client: &Client, req: &Request, rec: &mut Recorder) -> ActionOutcome {
+    if let Request::AcknowledgeRestore { .. } = req {
+        return acknowledge_restore(client, req, rec).await;
+    }
+    let (method, path) = req.method_path();
+    let body = req.body();
     for dry_run in [true, false] {
-        let result = match req {
-            Request::Scale {
-                namespace,
-                name,
-                replicas,
-            } => {
+        rec.request(method, &path, dry_run, body.as_ref());
+        let result = match (req, &body) {
+            (
+                Request::Scale {
+                    namespace, name, ..
+                },
+                Some(body),
+            ) => {
                 let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-                let body = json!({"spec": {"replicas": replicas}});
-                rec.request(
-                    "PATCH",
-                    &format!("/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"),
-                    dry_run,
-                    Some(&body),
-                );
                 let pp = PatchParams {
                     dry_run,
                     ..Default::default()
                 };
-                api.patch_scale(name, &pp, &Patch::Merge(&body))
+                api.patch_scale(name, &pp, &Patch::Merge(body))
                     .await
                     .map(|_| ())
             }
-            Request::DeletePvc { namespace, name } => {
+            (Request::DeletePvc { namespace, name }, _) => {
                 let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
-                rec.request(
-                    "DELETE",
-                    &format!("/api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}"),
-                    dry_run,
-                    None,
-                );
                 let dp = DeleteParams {
                     dry_run,
                     ..Default::default()
                 };
                 api.delete(name, &dp).await.map(|_| ())
             }
-            Request::CreateRestore { namespace, body } => {
-                let ar = restore_resource();
-                let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
-                rec.request(
-                    "POST",
-                    &format!("/apis/openbao.org/v1alpha1/namespaces/{namespace}/openbaorestores"),
-                    dry_run,
-                    Some(body),
-                );
-                let obj: DynamicObject = match serde_json::from_value(body.clone()) {
-                    Ok(o) => o,
+            // The body's own bytes (a typed object would be re-serialized in another
+            // key order): POSTed as the preview shows it.
+            (Request::CreateRestore { .. }, Some(body)) => {
+                let url = if dry_run {
+                    format!("{path}?dryRun=All")
+                } else {
+                    path.clone()
+                };
+                match http::Request::post(url)
+                    .header(http::header::CONTENT_TYPE, "application/json")
+                    .body(body.to_string().into_bytes())
+                {
+                    Ok(request) => client.request::<DynamicObject>(request).await.map(|_| ()),
                     Err(e) => {
                         return ActionOutcome::Refused {
-                            reason: format!("the restore body is not an object: {e}"),
+                            reason: Refusal::InvalidBody(e.to_string()),
                         };
                     }
-                };
-                let pp = PostParams {
-                    dry_run,
-                    ..Default::default()
-                };
-                api.create(&pp, &obj).await.map(|_| ())
+                }
             }
-            // Sent by `acknowledge_restore` (a fresh read first), never here.
-            Request::AcknowledgeRestore { .. } => {
-                return acknowledge_restore(client, req, rec).await;
+            _ => {
+                return ActionOutcome::Refused {
+                    reason: Refusal::InvalidBody("the request has no body".into()),
+                };
             }
         };
         match result {
@@ -192,23 +183,26 @@ pub async fn send(client: &Client, req: &Request, rec: &mut Recorder) -> ActionO
 }
 
 /// Resume/Abandon an OpenBaoRestore in phase `Unknown`: re-read it, refuse unless it is
-/// still Unknown with the confirmed uid, dry run, then the annotation patch built from the
-/// fresh object's resourceVersion (the preview's builder, `restore_ack_patch`).
+/// still Unknown with the confirmed uid, dry run, then the confirmed annotation patch
+/// exactly (its resourceVersion is the one the dialog showed: a changed object is a 409).
 async fn acknowledge_restore(client: &Client, req: &Request, rec: &mut Recorder) -> ActionOutcome {
-    let Request::AcknowledgeRestore {
-        namespace,
-        name,
-        uid,
-        disposition,
-    } = req
+    let (
+        Request::AcknowledgeRestore {
+            namespace,
+            name,
+            uid,
+            ..
+        },
+        Some(body),
+    ) = (req, req.body())
     else {
         return ActionOutcome::Refused {
-            reason: "not a restore acknowledgement".into(),
+            reason: Refusal::InvalidBody("not a restore acknowledgement".into()),
         };
     };
     let api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &restore_resource());
-    let path = format!("/apis/openbao.org/v1alpha1/namespaces/{namespace}/openbaorestores/{name}");
+    let (method, path) = req.method_path();
     rec.request("GET", &path, false, None);
     let fresh = match api.get(name).await {
         Ok(o) => {
@@ -217,16 +211,11 @@ async fn acknowledge_restore(client: &Client, req: &Request, rec: &mut Recorder)
         }
         Err(e) => return failed(rec, &e),
     };
-    if let Some(reason) = restore_ack_refuse_reason(&fresh, uid) {
+    if let Err(reason) = guard::restore_ack_on(&fresh, name, Some(uid)) {
         return ActionOutcome::Refused { reason };
     }
-    let body = restore_ack_patch(
-        uid,
-        *disposition,
-        fresh.resource_version.as_deref().unwrap_or(""),
-    );
     for dry_run in [true, false] {
-        rec.request("PATCH", &path, dry_run, Some(&body));
+        rec.request(method, &path, dry_run, Some(&body));
         let pp = PatchParams {
             dry_run,
             ..Default::default()

@@ -8,10 +8,10 @@ use ratatui::text::{Line, Span};
 use super::theme::Theme;
 use super::{PaneView, clean, draw_text, pane_block};
 use crate::app::decide::journal_label;
+use crate::app::msg::ActionOutcome;
 use crate::app::{Focus, State};
 use crate::domain::generation::Line as GenLine;
 use crate::domain::paths;
-use crate::sources::ActionOutcome;
 
 pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rect) {
     let block = pane_block(state, Focus::Decision, view, None);
@@ -28,7 +28,7 @@ pub(crate) fn render(state: &State, view: PaneView, frame: &mut Frame, area: Rec
 fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     let retry = state
         .retry_target()
-        .and_then(|t| crate::app::decide::restore_blocks_ack(state).map(|()| t));
+        .and_then(|t| crate::app::writes::restore_blocks_ack(state).map(|()| t));
     let diagnosis = state.diagnosis();
     let mut out = vec![mode_line(state, t)];
     out.push(match &retry {
@@ -42,7 +42,7 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         ]),
         Err(reason) => Line::from(vec![
             Span::styled("[DISABLED]", t.warn()),
-            Span::raw(format!(" Retry: {}", clean(reason))),
+            Span::raw(format!(" Retry: {}", clean(&reason.to_string()))),
         ]),
     });
     if let Some(status) = state.decision.status_line() {

@@ -113,9 +113,9 @@ fn raft_configuration(state: &State, t: Theme) -> Vec<Line<'static>> {
 mod tests {
     use super::*;
     use crate::app::fixtures::{self, feed, incident_state};
+    use crate::app::msg::SourceEvent;
     use crate::domain::raft_members::{Member, RaftMembers};
     use crate::domain::{Membership, Side};
-    use crate::sources::SourceEvent;
 
     fn text(lines: &[Line<'static>]) -> String {
         lines

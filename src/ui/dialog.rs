@@ -17,7 +17,7 @@ const DIALOG_WIDTH: u16 = 112;
 
 pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame, area: Rect) {
     let width = area.width.min(DIALOG_WIDTH);
-    let (title, body, buttons) = match dialog {
+    let (title, mut body, buttons) = match dialog {
         Dialog::ConfirmRetry { target, focus } => (
             " Acknowledge break glass: retry the rollback ",
             confirm_lines(state, target, width.saturating_sub(2), t),
@@ -66,6 +66,18 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
             vec![("[ Close ]", true)],
         ),
     };
+    // Re-opened on a fresh object (the previous one changed under it): say why, first.
+    if let Some(why) = &state.decision.reopened
+        && !matches!(dialog, Dialog::Explain { .. })
+    {
+        body.insert(
+            0,
+            Line::from(vec![
+                Span::styled("[RE-OPENED]", t.warn()),
+                Span::raw(format!(" {}.", clean(why))),
+            ]),
+        );
+    }
     let inner_w = usize::from(width.saturating_sub(2)).max(1);
     let text_rows: usize = body
         .iter()
@@ -140,14 +152,13 @@ fn confirm_lines(
         out.push(Line::styled(b.to_string(), t.info()));
     }
     out.extend(next_lines(state, t));
-    // Live check: the dialog sends what it captured, so say when that no longer matches.
-    let changed = match state.retry_target() {
-        Err(reason) => Some(reason),
-        Ok(now) if now.nonce != target.nonce => Some("the nonce changed".into()),
-        Ok(_) => None,
-    };
-    if let Some(reason) = changed {
-        out.push(changed_line(t, &reason, "Acknowledge will send nothing"));
+    // Live check: the dialog sends what it shows, so say when that no longer holds.
+    if let Err(reason) = crate::app::writes::still_valid(state, &target.patch) {
+        out.push(changed_line(
+            t,
+            &reason.to_string(),
+            "Acknowledge will send nothing",
+        ));
     }
     out
 }
@@ -204,7 +215,7 @@ fn revert_lines(
             "JSON merge patch, sent exactly (after a dry run):",
             t.label(),
         ),
-        Line::styled(clean(&target.body), t.info()),
+        Line::styled(clean(&target.patch.body), t.info()),
         Line::styled("What the operator does next:", t.label()),
     ];
     out.extend(
@@ -219,6 +230,13 @@ fn revert_lines(
             crate::domain::quorum::Change::StopSide(crate::domain::Side::Green),
         );
         out.push(Line::raw(format!("- {}", clean(&line))));
+    }
+    if let Err(reason) = crate::app::writes::still_valid(state, &target.patch) {
+        out.push(changed_line(
+            t,
+            &reason.to_string(),
+            "Revert will send nothing",
+        ));
     }
     out
 }

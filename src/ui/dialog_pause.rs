@@ -10,7 +10,7 @@ use super::dialog::{changed_line, target_line};
 use super::theme::Theme;
 use crate::app::State;
 use crate::app::pause_repair::PauseTarget;
-use crate::sources::actions::PauseStep;
+use crate::domain::write::PauseStep;
 
 pub(crate) fn title(target: &PauseTarget) -> &'static str {
     match target.step {
@@ -66,16 +66,10 @@ pub(crate) fn lines(state: &State, target: &PauseTarget, t: Theme) -> Vec<Line<'
             .iter()
             .map(|c| Line::raw(format!("- {c}"))),
     );
-    let changed = match state.pause_target() {
-        Err(reason) => Some(reason),
-        Ok(now) if now.nonce != target.nonce => Some("the nonce changed".into()),
-        Ok(now) if now.step != target.step => Some("the pause state changed".into()),
-        Ok(_) => None,
-    };
-    if let Some(reason) = changed {
+    if let Err(reason) = crate::app::writes::still_valid(state, &target.patch) {
         out.push(changed_line(
             t,
-            &reason,
+            &reason.to_string(),
             "the confirmation will send nothing",
         ));
     }
@@ -124,7 +118,7 @@ pub(crate) fn restore_ack_lines(
         "Tab: Cancel → Resume → Abandon. Never acknowledge break glass while the restore is held.",
     ));
     if let Err(reason) = state.restore_ack_target() {
-        out.push(changed_line(t, &reason, "nothing will be sent"));
+        out.push(changed_line(t, &reason.to_string(), "nothing will be sent"));
     }
     out
 }
@@ -137,11 +131,16 @@ mod tests {
     #[test]
     fn the_pause_dialog_shows_both_patches_and_marks_the_one_it_sends() {
         let s = incident_state(false);
-        let target = PauseTarget {
+        let mut c = s.incident.cluster.clone().unwrap();
+        c.resource_version = RV.into();
+        let write = crate::domain::write::ClusterWrite::PauseRepair {
             step: PauseStep::Pause,
             nonce: NONCE.into(),
-            resource_version: RV.into(),
         };
+        let patch =
+            crate::domain::write::ClusterPatch::build(write, "security", "prod-cluster", &c)
+                .unwrap();
+        let target = PauseTarget::from(patch);
         let text: Vec<String> = lines(&s, &target, Theme { color: false })
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.to_string()).collect())

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use super::theme::Theme;
 use super::{clean, fmt_age};
 use crate::app::State;
-use crate::sources::SourceName;
+use crate::app::msg::SourceName;
 
 /// Rows the section may take in the Health pane.
 const SHOWN: usize = 8;

@@ -101,9 +101,9 @@ mod rendered {
     use ratatui::backend::TestBackend;
 
     use crate::app::fixtures::{self, feed, incident_state};
+    use crate::app::msg::{SourceEvent, SourceName};
     use crate::app::{Msg, State, update};
     use crate::domain::generation::{CrdSignal, ImageSignal, Signals};
-    use crate::sources::{SourceEvent, SourceName};
 
     fn header_row(state: &State, w: u16) -> String {
         let mut term = match Terminal::new(TestBackend::new(w, 24)) {

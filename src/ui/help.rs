@@ -9,7 +9,7 @@ use super::dialog::centered;
 use super::theme::Theme;
 use crate::app::keymap::KEYMAP;
 
-pub(crate) fn render(t: Theme, scroll: u16, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(t: Theme, scroll: u16, log: &str, frame: &mut Frame, area: Rect) {
     let keys_w = KEYMAP
         .iter()
         .map(|b| b.keys_label().chars().count())
@@ -33,8 +33,10 @@ pub(crate) fn render(t: Theme, scroll: u16, frame: &mut Frame, area: Rect) {
     frame.render_widget(Clear, rect);
     let visible = usize::from(rect.height.saturating_sub(2));
     let scroll = scroll.min(u16::try_from(lines.len().saturating_sub(visible)).unwrap_or(0));
+    // Where warnings go (the log file), on the bottom border.
     let mut block = Block::bordered()
         .title(Span::styled(" Keys (Esc closes) ", t.label()))
+        .title_bottom(Line::from(format!(" {} ", super::clean(log))))
         .border_style(t.border(true));
     if lines.len() > visible + usize::from(scroll) {
         block = block.title_bottom(Line::from(" ↓ more: j ").right_aligned());

@@ -79,7 +79,7 @@ pub fn render(state: &State, frame: &mut Frame) {
         wizard::render(state, w, theme, frame, area);
     }
     if state.help {
-        help::render(theme, state.help_scroll, frame, area);
+        help::render(theme, state.help_scroll, &state.log_file, frame, area);
     }
 }
 

@@ -6,8 +6,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::app::fixtures::{self, feed, incident_state};
+use crate::app::msg::SourceEvent;
 use crate::app::{Focus, State};
-use crate::sources::SourceEvent;
 
 fn screen(state: &State, w: u16, h: u16) -> Vec<String> {
     let mut term = match Terminal::new(TestBackend::new(w, h)) {

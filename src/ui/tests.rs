@@ -8,8 +8,8 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
 use crate::app::fixtures::{self, JOB, feed, incident_state};
+use crate::app::msg::{SourceEvent, SourceName};
 use crate::app::{Focus, Msg, State, update};
-use crate::sources::{SourceEvent, SourceName};
 
 fn draw(state: &State, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut term = match Terminal::new(TestBackend::new(w, h)) {
@@ -281,7 +281,7 @@ fn after_an_accepted_ack_the_new_job_is_shown() {
     feed(
         &mut s,
         [SourceEvent::Action(
-            crate::sources::ActionOutcome::Acknowledged {
+            crate::app::msg::ActionOutcome::Acknowledged {
                 nonce: fixtures::NONCE.into(),
                 resource_version: "184490".into(),
             },
@@ -326,7 +326,8 @@ fn after_an_accepted_ack_the_new_job_is_shown() {
 fn the_help_lists_every_binding_of_the_keymap() {
     let mut s = incident_state(true);
     s.help = true;
-    let text = text_of(draw(&s, 160, 48).backend().buffer());
+    // Tall enough for the whole table (smaller terminals scroll it).
+    let text = text_of(draw(&s, 160, 60).backend().buffer());
     for b in crate::app::keymap::KEYMAP {
         assert!(
             text.contains(&b.keys_label()) && text.contains(b.description),

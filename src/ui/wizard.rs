@@ -11,11 +11,11 @@ use super::clean;
 use super::dialog::centered;
 use super::theme::Theme;
 use crate::app::State;
+use crate::app::msg::SourceName;
 use crate::app::wizard::{Step, Wizard, key_time};
 use crate::domain::restore::Request;
 use crate::domain::restore_status::EXECUTOR_ERROR_PREFIX;
 use crate::domain::restore_status::RestoreFollow;
-use crate::sources::SourceName;
 
 pub(crate) fn render(state: &State, w: &Wizard, t: Theme, frame: &mut Frame, area: Rect) {
     let rect = centered(area, 112, area.height.saturating_sub(2));
@@ -239,31 +239,10 @@ fn follow_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     out
 }
 
+/// The request as sent: method, path and the exact body (`Request::preview`, the builder
+/// the executor sends from).
 fn describe(r: &Request) -> String {
-    match r {
-        Request::Scale {
-            namespace,
-            name,
-            replicas,
-        } => format!(
-            "PATCH deployments/{name}/scale in {namespace}: {{\"spec\":{{\"replicas\":{replicas}}}}}"
-        ),
-        Request::DeletePvc { namespace, name } => {
-            format!("DELETE persistentvolumeclaims/{name} in {namespace}")
-        }
-        Request::CreateRestore { namespace, body } => {
-            format!("POST openbaorestores in {namespace}: {body}")
-        }
-        Request::AcknowledgeRestore {
-            namespace,
-            name,
-            uid,
-            disposition,
-        } => format!(
-            "PATCH openbaorestores/{name} in {namespace}: annotation openbao.org/restore-acknowledge={uid}/{}",
-            disposition.label()
-        ),
-    }
+    r.preview()
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ use ratatui::backend::TestBackend;
 use serde_json::json;
 
 use crate::app::fixtures::incident_state;
+use crate::app::msg::{RestoreEvent, SourceEvent};
 use crate::app::wizard::{Facts, Operator, Step, Wizard};
 use crate::app::{Msg, State, update};
 use crate::domain::restore_status::{RestoreFollow, RestoreStatus};
-use crate::sources::{RestoreEvent, SourceEvent};
 
 fn facts() -> Facts {
     Facts {

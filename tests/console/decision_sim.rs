@@ -7,10 +7,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use breakglass::app::{Focus, Msg, Options, State, update};
+use breakglass::app::{Dialog, Effect, Focus, Msg, Options, State, update};
 use breakglass::sim::run::{SimHandle, start};
 use breakglass::sources::connect::{Connection, Target, connect};
-use breakglass::sources::{ActionOutcome, actions, rbac, snapshot, watch};
+use breakglass::sources::{ActionOutcome, SourceEvent, actions, rbac, snapshot, watch};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
@@ -86,7 +86,7 @@ async fn a_read_only_console_session_sends_zero_mutating_requests() {
     assert!(
         !effects
             .iter()
-            .any(|e| matches!(e, breakglass::app::Effect::Acknowledge { .. })),
+            .any(|e| matches!(e, breakglass::app::Effect::Patch(_))),
         "read-only produced a mutation: {effects:?}"
     );
     assert_eq!(mutating(&sim), Vec::<String>::new());
@@ -211,15 +211,32 @@ async fn ack_exit_codes_guards_and_the_report_of_its_journal() {
     assert_eq!(code(&o), 4, "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(mutating(&sim), Vec::<String>::new());
     // The real thing.
+    sim.controls().clear_requests();
     let o = run(s(&[&cluster, "--nonce", &nonce, "--yes"]))
         .await
         .unwrap();
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
+    // The body shown is the body sent (the simulator's request log), dry run and patch.
+    let shown = out
+        .lines()
+        .skip_while(|l| !l.contains("sent exactly:"))
+        .nth(1)
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
     assert!(
-        out.contains("\"breakGlassAck\""),
+        shown.contains("\"breakGlassAck\""),
         "the exact body is shown: {out}"
     );
+    let sent: Vec<String> = sim
+        .controls()
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| r.body.unwrap_or_default())
+        .collect();
+    assert_eq!(sent, [shown.clone(), shown.clone()]);
     // What the ack reruns, per reason: the repair, with the next Job's run ID.
     assert!(
         out.lines().any(|l| l.starts_with("operator"))
@@ -255,6 +272,20 @@ async fn ack_exit_codes_guards_and_the_report_of_its_journal() {
     assert_eq!(journals.len(), 1, "one incident, one journal: {journals:?}");
     let text = std::fs::read_to_string(&journals[0]).unwrap();
     assert!(!text.contains("token"), "no secrets in the journal");
+    // The journal's request entries record the bytes sent.
+    let journaled: Vec<String> = breakglass::journal::read(&journals[0])
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.event {
+            breakglass::journal::Event::Request {
+                method,
+                body: Some(b),
+                ..
+            } if method == "PATCH" => Some(b.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(journaled, [shown.clone(), shown]);
     let report = Command::new(env!("CARGO_BIN_EXE_breakglass"))
         .arg("report")
         .arg(&journals[0])
@@ -270,7 +301,7 @@ async fn ack_exit_codes_guards_and_the_report_of_its_journal() {
     assert!(md.contains("viewer"), "{md}");
     assert!(md.contains("(dry run)"), "{md}");
     assert!(md.contains(&format!("acknowledged nonce {nonce}")), "{md}");
-    assert!(md.contains("refused: the nonce is stale"), "{md}");
+    assert!(md.contains("refused: the nonce changed"), "{md}");
     let json = Command::new(env!("CARGO_BIN_EXE_breakglass"))
         .args(["report", "--format", "json"])
         .arg(&journals[0])
@@ -281,12 +312,81 @@ async fn ack_exit_codes_guards_and_the_report_of_its_journal() {
     sim.shutdown().await;
 }
 
+/// The console's path from a dialog to the request, on the cluster as read now: `open`
+/// opens the dialog (None: not offered now), Tab + Enter confirm it, and the effect is sent
+/// as the runtime sends it. The body the dialog shows, the effect's, the journal's and the
+/// simulator's request log (dry run, then the patch) are the same bytes.
+async fn console_confirms(
+    sim: &SimHandle,
+    admin: &Connection,
+    open: KeyCode,
+) -> Option<ActionOutcome> {
+    let incident = snapshot::read(&admin.client, &admin.namespace, &sim.cluster)
+        .await
+        .unwrap();
+    let mut state = State::new(Options {
+        namespace: admin.namespace.clone(),
+        cluster: sim.cluster.clone(),
+        context_label: admin.context.clone(),
+        color: false,
+        now: Timestamp::now(),
+        write: true,
+        os_user: "tester".into(),
+        k8s_user: admin.user.clone(),
+        journal_dir: None,
+    });
+    update(
+        &mut state,
+        Msg::Source(SourceEvent::Cluster(incident.cluster)),
+    );
+    update(&mut state, Msg::Source(SourceEvent::Pods(incident.pods)));
+    state.focus = Focus::Decision;
+    update(&mut state, key(open));
+    let shown = match state.dialog.as_ref()? {
+        Dialog::ConfirmRetry { target, .. } => target.patch_body(),
+        Dialog::ConfirmRevert { target, .. } => target.patch.body.clone(),
+        other => panic!("unexpected dialog {other:?}"),
+    };
+    let mut effects = update(&mut state, key(KeyCode::Tab));
+    effects.extend(update(&mut state, key(KeyCode::Enter)));
+    let [Effect::Patch(patch)] = &effects[..] else {
+        panic!("one patch effect expected: {effects:?}");
+    };
+    assert_eq!(patch.body, shown, "the effect carries the body shown");
+    sim.controls().clear_requests();
+    let mut rec = breakglass::journal::Recorder::default();
+    let outcome = actions::send(&admin.client, patch, &mut rec).await;
+    let journaled: Vec<(bool, String)> = rec
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            breakglass::journal::Event::Request {
+                method,
+                dry_run,
+                body: Some(b),
+                ..
+            } if method == "PATCH" => Some((*dry_run, b.to_string())),
+            _ => None,
+        })
+        .collect();
+    let sent: Vec<(bool, String)> = sim
+        .controls()
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| (r.query.contains("dryRun=All"), r.body.unwrap_or_default()))
+        .collect();
+    let both = vec![(true, shown.clone()), (false, shown)];
+    assert_eq!(journaled, both, "journal");
+    assert_eq!(sent, both, "request log");
+    Some(outcome)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_the_retry_the_revert_follow_up_goes_back_to_blue_with_a_dry_run_first() {
     let dir = tempfile::tempdir().unwrap();
     let sim = sim(dir.path(), "transient").await;
     let admin = conn(&sim, None).await;
-    let nonce = sim.seeded.nonce.clone();
     let mut rec = breakglass::journal::Recorder::default();
     // Refused while break glass is active: nothing sent.
     let refused = actions::revert_recorded(
@@ -302,37 +402,23 @@ async fn after_the_retry_the_revert_follow_up_goes_back_to_blue_with_a_dry_run_f
         "{refused:?}"
     );
     assert_eq!(mutating(&sim), Vec::<String>::new());
-    let acked = actions::acknowledge(&admin.client, &admin.namespace, &sim.cluster, &nonce).await;
-    assert!(matches!(acked, ActionOutcome::Acknowledged { .. }));
-    let reverted = tokio::time::timeout(Duration::from_secs(20), async {
+    // Retry through the console: shown, carried, journaled and sent as the same bytes.
+    let acked = console_confirms(&sim, &admin, KeyCode::Enter).await;
+    assert!(
+        matches!(acked, Some(ActionOutcome::Acknowledged { .. })),
+        "{acked:?}"
+    );
+    // The revert through the console, once the operator has taken the acknowledgement.
+    tokio::time::timeout(Duration::from_secs(20), async {
         loop {
-            let mut rec = breakglass::journal::Recorder::default();
-            match actions::revert_recorded(
-                &admin.client,
-                &admin.namespace,
-                &sim.cluster,
-                "2.4.4",
-                &mut rec,
-            )
-            .await
-            {
-                ActionOutcome::Reverted { .. } => return rec,
+            match console_confirms(&sim, &admin, KeyCode::Char('v')).await {
+                Some(ActionOutcome::Reverted { .. }) => return,
                 _ => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
     })
     .await
     .expect("the revert was never accepted");
-    let kinds: Vec<String> = reverted
-        .entries
-        .iter()
-        .map(|e| serde_json::to_value(e).unwrap()["kind"].to_string())
-        .collect();
-    assert_eq!(
-        kinds.len(),
-        6,
-        "GET, dry run, PATCH with responses: {kinds:?}"
-    );
     let i = snapshot::read(&admin.client, &admin.namespace, &sim.cluster)
         .await
         .unwrap();

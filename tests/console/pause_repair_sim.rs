@@ -2,9 +2,10 @@
 //! the body journaled and the body sent (dry run first, then the patch), for both patches,
 //! and the cluster ends paused, then resumed with the acknowledgement, as the patches say.
 
-use breakglass::app::pause_repair::PauseTarget;
+use breakglass::domain::ClusterView;
+use breakglass::domain::write::{ClusterPatch, ClusterWrite};
 use breakglass::journal::{Event, Recorder};
-use breakglass::sim::run::start;
+use breakglass::sim::run::{SimHandle, start};
 use breakglass::sources::ActionOutcome;
 use breakglass::sources::actions::{self, PauseStep};
 
@@ -26,6 +27,16 @@ fn patch_bodies(rec: &Recorder) -> Vec<(bool, String)> {
         .collect()
 }
 
+/// The bodies of the simulator's request log for `method` (dry run, body), in order.
+fn sent_bodies(sim: &SimHandle, method: &str) -> Vec<(bool, String)> {
+    sim.controls()
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == method)
+        .map(|r| (r.query.contains("dryRun=All"), r.body.unwrap_or_default()))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_journal_and_request_are_the_same_bytes_for_both_patches() {
     let dir = tempfile::tempdir().unwrap();
@@ -38,33 +49,25 @@ async fn preview_journal_and_request_are_the_same_bytes_for_both_patches() {
     let nonce = sim.seeded.nonce.clone();
     for (step, paused) in [(PauseStep::Pause, true), (PauseStep::ResumeAck, false)] {
         let before = api.get(&sim.cluster).await.unwrap();
-        let preview = PauseTarget {
+        let view = ClusterView::from_json(&serde_json::to_value(&before).unwrap()).unwrap();
+        // The dialog's patch (the guard's builder), as the console's effect carries it.
+        let write = ClusterWrite::PauseRepair {
             step,
             nonce: nonce.clone(),
-            resource_version: before.metadata.resource_version.clone().unwrap(),
-        }
-        .body();
+        };
+        let patch = ClusterPatch::build(write, &c.namespace, &sim.cluster, &view).unwrap();
+        let preview = breakglass::app::pause_repair::PauseTarget::from(patch.clone()).body();
         sim.controls().clear_requests();
         let mut rec = Recorder::default();
-        let outcome = actions::pause_step_recorded(
-            &c.client,
-            &c.namespace,
-            &sim.cluster,
-            &nonce,
-            step,
-            &mut rec,
-        )
-        .await;
+        let outcome = actions::send(&c.client, &patch, &mut rec).await;
         match (step, &outcome) {
             (PauseStep::Pause, ActionOutcome::Paused { .. })
             | (PauseStep::ResumeAck, ActionOutcome::Acknowledged { .. }) => {}
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            patch_bodies(&rec),
-            vec![(true, preview.clone()), (false, preview.clone())],
-            "{step:?}"
-        );
+        let both = vec![(true, preview.clone()), (false, preview.clone())];
+        assert_eq!(patch_bodies(&rec), both, "journal {step:?}");
+        assert_eq!(sent_bodies(&sim, "PATCH"), both, "request log {step:?}");
         let patches: Vec<_> = sim
             .controls()
             .requests()
@@ -164,12 +167,12 @@ async fn the_restore_acknowledgement_is_the_previewed_annotation_patch() {
     };
     let preview = target.body().to_string();
     let mut rec = Recorder::default();
+    sim.controls().clear_requests();
     let outcome = send(&c.client, &target.request(), &mut rec).await;
     assert_eq!(outcome, ActionOutcome::WizardStepDone);
-    assert_eq!(
-        patch_bodies(&rec),
-        vec![(true, preview.clone()), (false, preview)]
-    );
+    let both = vec![(true, preview.clone()), (false, preview)];
+    assert_eq!(patch_bodies(&rec), both);
+    assert_eq!(sent_bodies(&sim, "PATCH"), both);
     let after = api.get("r-unknown").await.unwrap();
     assert_eq!(
         after.metadata.annotations.unwrap()["openbao.org/restore-acknowledge"],
@@ -180,7 +183,7 @@ async fn the_restore_acknowledgement_is_the_previewed_annotation_patch() {
     sim.controls().clear_requests();
     let refused = send(&c.client, &target.request(), &mut Recorder::default()).await;
     assert!(
-        matches!(&refused, ActionOutcome::Refused { reason } if reason.contains("no longer in phase Unknown")),
+        matches!(&refused, ActionOutcome::Refused { reason } if reason.to_string().contains("not in phase Unknown")),
         "{refused:?}"
     );
     assert_eq!(sim.controls().mutations(), Vec::<String>::new());
@@ -228,14 +231,14 @@ async fn a_restore_acknowledgement_is_refused_unless_the_fresh_restore_is_unknow
     sim.controls().clear_requests();
     let refused = send(&c.client, &target.request(), &mut Recorder::default()).await;
     assert!(
-        matches!(&refused, ActionOutcome::Refused { reason } if reason.contains("no longer in phase Unknown")),
+        matches!(&refused, ActionOutcome::Refused { reason } if reason.to_string().contains("not in phase Unknown")),
         "{refused:?}"
     );
     let mut wrong_uid = target.clone();
     wrong_uid.uid = "someone-else".into();
     let replaced = send(&c.client, &wrong_uid.request(), &mut Recorder::default()).await;
     assert!(
-        matches!(&replaced, ActionOutcome::Refused { reason } if reason.contains("replaced")),
+        matches!(&replaced, ActionOutcome::Refused { reason } if reason.to_string().contains("replaced")),
         "{replaced:?}"
     );
     assert_eq!(sim.controls().mutations(), Vec::<String>::new());

@@ -56,6 +56,11 @@ struct Console {
     rx: mpsc::Receiver<SourceEvent>,
     tasks: Vec<JoinHandle<()>>,
     evidence: PathBuf,
+    controls: breakglass::sim::server::Controls,
+    /// The request the wizard showed when its step was confirmed (`Request::preview`).
+    shown: Option<String>,
+    /// Wizard steps sent, each checked shown == effect == journal == request log.
+    checked: Vec<String>,
 }
 
 impl Console {
@@ -84,6 +89,9 @@ impl Console {
             rx,
             tasks,
             evidence,
+            controls: sim.controls(),
+            shown: None,
+            checked: Vec::new(),
         };
         c.pump_until(|s| s.incident.cluster.is_some() && s.journal.is_some())
             .await;
@@ -109,8 +117,13 @@ impl Console {
                         .unwrap();
                 }
                 Effect::WizardSend(req) => {
+                    let shown = self.shown.take();
+                    self.controls.clear_requests();
                     let mut rec = Recorder::default();
                     let outcome = restore::send(&self.conn.client, &req, &mut rec).await;
+                    if let Some(shown) = shown {
+                        self.check_sent(&req, &shown, &rec);
+                    }
                     if let Some(path) = &self.state.journal {
                         journal::append(path, &rec.entries).unwrap();
                     }
@@ -131,6 +144,51 @@ impl Console {
                 other => panic!("unexpected effect {other:?}"),
             }
         }
+    }
+
+    /// The step shown is the step sent: the effect's request, the journal's request
+    /// entries and the simulator's request log (dry run, then the request) all match it;
+    /// bodies byte for byte (a DELETE has no body of ours: the client's DeleteOptions).
+    fn check_sent(&mut self, req: &Request, shown: &str, rec: &Recorder) {
+        assert_eq!(req.preview(), shown, "the effect carries the request shown");
+        let (method, path) = req.method_path();
+        let ours = |body: Option<String>| if method == "DELETE" { None } else { body };
+        let expected = vec![
+            (true, ours(req.body().map(|b| b.to_string()))),
+            (false, ours(req.body().map(|b| b.to_string()))),
+        ];
+        let journaled: Vec<(bool, Option<String>)> = rec
+            .entries
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::Request {
+                    method: m,
+                    path: p,
+                    dry_run,
+                    body,
+                } if *m == method && *p == path => {
+                    Some((*dry_run, ours(body.as_ref().map(|b| b.to_string()))))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(journaled, expected, "journal: {shown}");
+        let sent: Vec<(bool, Option<String>)> = self
+            .controls
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.path == path)
+            .map(|r| {
+                // A DELETE says dry run in its DeleteOptions body, the others in the query.
+                let in_body = r
+                    .body
+                    .as_deref()
+                    .is_some_and(|b| b.contains(r#""dryRun":["All"]"#));
+                (r.query.contains("dryRun=All") || in_body, ours(r.body))
+            })
+            .collect();
+        assert_eq!(sent, expected, "request log: {shown}");
+        self.checked.push(shown.to_string());
     }
 
     async fn send(&mut self, msg: Msg) {
@@ -178,6 +236,10 @@ impl Console {
             self.keys(name).await;
         }
         let pending = self.state.wizard.as_ref().map(|w| w.pending_pvcs.len());
+        self.shown = match self.state.wizard.as_ref().map(|w| w.request()) {
+            Some(Ok(Some(r))) => Some(r.preview()),
+            _ => None,
+        };
         self.keys([KeyCode::Enter]).await;
         self.pump_until(|s| {
             s.wizard.as_ref().map(|w| (w.step, w.pending_pvcs.len())) != before.zip(pending)
@@ -224,6 +286,14 @@ async fn the_wizard_creates_the_restore_and_follows_it_to_the_end_and_no_sends_n
     while console.step() != Some(Step::Follow) {
         no_sends_nothing(&mut console, &sim).await;
         console.confirm().await;
+    }
+    // Every kind of step was sent as shown (scale down and up, PVC deletes, the restore).
+    for kind in ["PATCH ", "DELETE ", "POST "] {
+        assert!(
+            console.checked.iter().any(|c| c.starts_with(kind)),
+            "{kind}: {:#?}",
+            console.checked
+        );
     }
     let writes = mutating(&sim);
     let pvcs = sim

@@ -143,7 +143,7 @@ async fn a_stale_nonce_is_refused_and_the_right_one_starts_a_new_attempt() {
     )
     .await;
     assert!(
-        matches!(&stale, ActionOutcome::Refused { reason } if reason.contains("nonce changed")),
+        matches!(&stale, ActionOutcome::Refused { reason } if reason.to_string().contains("nonce changed")),
         "{stale:?}"
     );
     let unchanged = snapshot::read(&f.conn.client, &ns, &name).await.unwrap();

@@ -1,5 +1,5 @@
 //! The console's own code paths against the real server, on the incident the operator twin
-//! seeds (replayed through the API): `status --output json`, `ack`, and the RBAC preflight
+//! seeds through the API: `status --output json`, `ack`, and the RBAC preflight
 //! compared with what the real authorizer then does.
 
 use std::path::Path;
@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use breakglass::journal::{Event, Recorder};
+use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::server::{ServeOptions, serve};
 use breakglass::sim::store::Resource;
 use breakglass::sources::connect::{Connection, Target, connect};
@@ -14,7 +15,7 @@ use breakglass::sources::{ActionOutcome, actions, rbac};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use super::replay::{self, api_resource};
+use super::incident::{self, api_resource};
 use super::rig::Rig;
 
 fn breakglass(args: &[&str], kubeconfig: &Path, state: &Path) -> Output {
@@ -77,14 +78,17 @@ pub(super) fn normalize(mut v: Value) -> Value {
 /// simulator, holding the same objects, give the same answer.
 pub async fn status_json_equals_the_simulator(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "persistent", &ns).await;
+    let incident = incident::incident(&rig, "persistent", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let dir = tempfile::tempdir().unwrap();
     // The simulator serving the very store the twin seeded (no twin running: no bao nodes
     // behind either server's pod proxy).
-    let sim = serve(incident.store.clone(), ServeOptions::default())
-        .await
-        .unwrap();
+    let sim = serve(
+        incident::mirror(&admin, &ns, OperatorLine::V01).await,
+        ServeOptions::default(),
+    )
+    .await
+    .unwrap();
     let sim_kc = dir.path().join("sim-kubeconfig");
     sim.write_kubeconfig(&sim_kc, &ns).unwrap();
     let real_kc = rig.kubeconfig_in("admin", &ns).unwrap();
@@ -141,7 +145,7 @@ fn cluster_api(client: &kube::Client, ns: &str) -> Api<DynamicObject> {
 /// current nonce goes through a dry run the server really executes, then the patch lands.
 pub async fn ack_guards_dry_run_and_patch(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let nonce = incident.seeded.nonce.clone();
     let dir = tempfile::tempdir().unwrap();
@@ -280,7 +284,7 @@ pub async fn ack_guards_dry_run_and_patch(rig: Arc<Rig>, ns: String) {
 /// with the very requests each path sends (sent as dry runs, so nothing changes).
 pub async fn preflight_verdicts_equal_the_authorizer(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     // A PVC to delete and the operator Deployment to scale (dry runs).
     let pvc = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",

@@ -16,8 +16,8 @@ use kube::api::{Api, ListParams, PostParams};
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use super::incident;
 use super::kube::wait_for;
-use super::replay;
 use super::rig::{NODE_NAME, Rig};
 
 /// `n` lines in the CRI log format kwok reads, 100 ms apart ending now, and their times.
@@ -93,9 +93,9 @@ async fn resume_by_since_time(
 
 pub async fn job_lineage_log_follow_ttl_and_gc(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let topo = Topology::of(&incident.scenario);
-    let cluster_uid = incident.uid(&incident.seeded.cluster_uid);
+    let cluster_uid = incident.seeded.cluster_uid.clone();
     let (log, texts, times) = cri_lines("retry", 40);
     std::fs::write(rig.log_file(&ns), log).unwrap();
 

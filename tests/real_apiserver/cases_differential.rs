@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use kube::Client;
 use serde_json::{Value, json};
 
-use super::replay;
+use super::incident;
 use super::rig::Rig;
 
 /// One request: who sends it, method, path, content type, body.
@@ -406,7 +406,7 @@ fn requests(ns: &str, cluster: &str, pod: &str, op_ns: &str, op: &str, nonce: &s
 
 pub async fn differential_conformance(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let topo = breakglass::sim::scenario::Topology::of(&incident.scenario);
     let pod = topo.pod(true, 0);
@@ -417,9 +417,17 @@ pub async fn differential_conformance(rig: Arc<Rig>, ns: String) {
         op["metadata"]["namespace"].as_str().unwrap(),
         op["metadata"]["name"].as_str().unwrap(),
     );
-    let sim = serve(incident.store.clone(), ServeOptions::default())
-        .await
-        .unwrap();
+    let sim = serve(
+        incident::mirror(
+            &admin,
+            &ns,
+            breakglass::sim::operator_line::OperatorLine::V01,
+        )
+        .await,
+        ServeOptions::default(),
+    )
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sim_kc = dir.path().join("kubeconfig");
     sim.write_kubeconfig(&sim_kc, &ns).unwrap();

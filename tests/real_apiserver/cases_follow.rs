@@ -156,11 +156,11 @@ async fn log_for_job_pod(
 pub async fn follow_across_attempts(rig: Arc<Rig>, ns: String) {
     use breakglass::sim::scenario::{ACTION_REPAIR, Topology};
     let admin = rig.client("admin").await.unwrap();
-    let incident = super::replay::incident(&admin, "transient", &ns).await;
+    let incident = super::incident::incident(&rig, "transient", &ns).await;
     let topo = Topology::of(&incident.scenario);
-    let cluster_uid = incident.uid(&incident.seeded.cluster_uid);
+    let cluster_uid = incident.seeded.cluster_uid.clone();
     let jobs: Api<Job> = Api::namespaced(admin.clone(), &ns);
-    // The replayed incident's own repair Jobs are history: out of the follower's way.
+    // The seeded incident's own repair Jobs are history: out of the follower's way.
     let mut views = Vec::new();
     let mut expected = Vec::new();
     for (i, run_id) in ["rollback", "rollback-retry-1"].into_iter().enumerate() {

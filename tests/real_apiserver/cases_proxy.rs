@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use super::replay;
+use super::incident;
 use super::rig::Rig;
 
 const LEADER: &str = r#"{"ha_enabled":true,"is_self":true,"leader_address":"https://x:8200","raft_committed_index":42,"raft_applied_index":41}"#;
@@ -71,7 +71,7 @@ async fn responder(ip: &str) -> (tokio::task::JoinHandle<()>, Arc<Mutex<Vec<Stri
 
 pub async fn pod_proxy_reaches_a_node_on_its_pod_ip(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let topo = breakglass::sim::scenario::Topology::of(&incident.scenario);
     let (pod, other) = (topo.pod(true, 0), topo.pod(true, 1));

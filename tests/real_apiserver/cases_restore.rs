@@ -15,8 +15,8 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use serde_json::json;
 
+use super::incident::{self, api_resource};
 use super::kube::wait_for;
-use super::replay::{self, api_resource};
 use super::rig::Rig;
 
 async fn send(client: &kube::Client, req: Request) {
@@ -26,7 +26,7 @@ async fn send(client: &kube::Client, req: Request) {
 
 pub async fn restore_steps_on_real_objects(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let responder = rig.client("responder").await.unwrap();
     let (facts, key) = restore::facts(&responder, &ns, &cluster).await.unwrap();
@@ -123,7 +123,7 @@ pub async fn restore_steps_on_real_objects(rig: Arc<Rig>, ns: String) {
         pvcs.get_opt(&pvc).await.unwrap().is_some(),
         "the PVC went while {user} uses it"
     );
-    // Its pod goes (no kubelet on the replayed node: force), then the controller lets it go.
+    // Its pod goes (no kubelet on the twin's node: force), then the controller lets it go.
     pods.delete(
         &user,
         &DeleteParams {

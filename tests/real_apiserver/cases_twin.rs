@@ -8,11 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use breakglass::sim::scenario::{ACTION_REPAIR, OPERATOR_NAMESPACE, Topology};
-use breakglass::sim::store::Resource;
+use breakglass::domain::JobState;
+use breakglass::sim::scenario::{ACTION_REPAIR, Topology};
 use breakglass::sim::twin::{TwinHandle, spawn_on};
-use breakglass::sim::twin_api_kube::KubeTwinApi;
-use breakglass::sources::connect::Target;
 use breakglass::sources::{SourceEvent, logfollow, watch};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
@@ -21,13 +19,13 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::cases_console::{run, s};
+use super::incident;
 use super::kube::wait_for;
-use super::replay;
 use super::rig::Rig;
 use super::tmux::{Tmux, acknowledge};
 
 /// Wait for a console event `f` picks, for at most `secs`.
-async fn until<T>(
+pub(super) async fn until<T>(
     rx: &mut mpsc::Receiver<SourceEvent>,
     what: &str,
     secs: u64,
@@ -54,52 +52,24 @@ fn served_texts(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-/// The twin as the operator of the real server for `incident`: its watches on the cluster
-/// and the operator Deployment, the executor log to the namespace's kubelet log file.
-async fn operator_twin(
-    rig: &Rig,
-    admin: &kube::Client,
-    ns: &str,
-    incident: &replay::Incident,
-) -> TwinHandle {
+/// The twin as the operator of the real server for `incident`, on the API it seeded
+/// through (its watches on the cluster and the operator Deployment, the executor log to the
+/// namespace's kubelet log file).
+fn operator_twin(rig: &Rig, ns: &str, incident: &incident::Incident) -> TwinHandle {
     let _ = std::fs::remove_file(rig.log_file(ns));
-    // The operator Deployment's pods (run by kwok) make it available, which the twin, as
-    // the operator, needs to reconcile at all: their ServiceAccount first.
-    let deployment = replay::api_resource(Resource::Deployments);
-    let operator: Api<kube::api::DynamicObject> =
-        Api::namespaced_with(admin.clone(), OPERATOR_NAMESPACE, &deployment);
-    for d in operator.list(&ListParams::default()).await.unwrap() {
-        let sa = &d.data["spec"]["template"]["spec"]["serviceAccountName"];
-        let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": sa, "namespace": OPERATOR_NAMESPACE}});
-        super::kube::apply(admin, &obj, None).await.unwrap();
-    }
-    let target = Target {
-        kubeconfig: Some(rig.kubeconfig("admin")),
-        ..Target::default()
-    };
-    let api = KubeTwinApi::connect(
-        target,
-        &[
-            (Resource::OpenBaoClusters, ns.to_string()),
-            (Resource::Deployments, OPERATOR_NAMESPACE.to_string()),
-        ],
-        rig.log_file(ns),
-    )
-    .unwrap();
     let scenario = incident.scenario.clone().with_speed(4.0).unwrap();
-    spawn_on(Arc::new(api), scenario)
+    spawn_on(incident.api.clone(), scenario)
 }
 
 pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let nonce = incident.seeded.nonce.clone();
     let topo = Topology::of(&incident.scenario);
     let retry_job = topo.rollback_job(ACTION_REPAIR, 1);
     let log_file = rig.log_file(&ns);
-    let twin = operator_twin(&rig, &admin, &ns, &incident).await;
+    let twin = operator_twin(&rig, &ns, &incident);
 
     // The console, as the responder: cluster, pods and Jobs.
     let responder = rig.client("responder").await.unwrap();
@@ -218,10 +188,10 @@ pub async fn twin_retries_through_the_real_server(rig: Arc<Rig>, ns: String) {
 /// the responder) shows break glass, the responder takes Retry and acknowledges, and the
 /// attempt the twin starts as the operator (`rollback-retry-1`) appears on screen.
 pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String) {
-    let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
-    let twin = operator_twin(&rig, &admin, &ns, &incident).await;
+    let retry_job = Topology::of(&incident.scenario).rollback_job(ACTION_REPAIR, 1);
+    let twin = operator_twin(&rig, &ns, &incident);
     let kubeconfig = rig.kubeconfig_in("responder", &ns).unwrap();
     let walk = tokio::task::spawn_blocking(move || {
         let kc = kubeconfig.display().to_string();
@@ -230,6 +200,9 @@ pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String)
         // (The seeded attempt's log is not served: its pod is on a node no kubelet runs.)
         acknowledge(&t);
         t.wait_for("rollback-retry-1");
+        // The Job itself, made by the twin as the operator (the Retry dialog names the run
+        // ID before any Job exists; this line shows an existing Job only).
+        t.wait_for(&format!("operator's new Job {retry_job}"));
         t.wait_for("[READ-ONLY]");
         t.keys(&["q"]);
         assert_eq!(t.wait_dead(), "0");
@@ -240,4 +213,147 @@ pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String)
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }
+}
+
+/// A retry that fails again, on the real server: the twin (as the operator) creates
+/// `rollback-retry-1` with the scenario's exit code on its pod template, the real Job
+/// controller makes the pod, kwok's `pod-exit-code` Stage ends its container with that code,
+/// the Job controller marks the Job Failed (`backoffLimit: 0`, as the operator sets it), and
+/// the twin enters break glass again. The console reports it as the sim-backed test
+/// (`tests/twin_flow.rs`, `persistent_every_retry_fails_with_a_new_nonce`) expects.
+pub async fn twin_retry_fails_with_the_scenario_exit_code(rig: Arc<Rig>, ns: String) {
+    let admin = rig.client("admin").await.unwrap();
+    let incident = incident::incident(&rig, "persistent", &ns).await;
+    let cluster = incident.scenario.cluster.clone();
+    let first = incident.seeded.nonce.clone();
+    let topo = Topology::of(&incident.scenario);
+    let retry_job = topo.rollback_job(ACTION_REPAIR, 1);
+    let twin = operator_twin(&rig, &ns, &incident);
+    let responder = rig.client("responder").await.unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let watchers = watch::spawn_all(&responder, &ns, &cluster, tx);
+    until(&mut rx, "break glass on the console", 30, |e| match e {
+        SourceEvent::Cluster(Some(c)) => c.active_nonce().map(|_| ()),
+        _ => None,
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        s(&["ack", "-n", &ns, &cluster, "--nonce", &first, "--yes"]),
+        rig.kubeconfig_in("responder", &ns).unwrap(),
+        dir.path().into(),
+    )
+    .await;
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // On the console's watchers: the retry Job Failed, and a new break glass naming it.
+    let (mut failed, mut again) = (None, None);
+    while failed.is_none() || again.is_none() {
+        until(&mut rx, "the failed retry and a new break glass", 90, |e| {
+            match e {
+                SourceEvent::Jobs(j) => {
+                    if let Some(v) = j.iter().find(|j| j.name == retry_job) {
+                        failed = (v.state == JobState::Failed).then(|| v.clone());
+                    }
+                }
+                SourceEvent::Cluster(Some(c)) if c.active_nonce().is_some_and(|n| n != first) => {
+                    again = Some(c.clone());
+                }
+                _ => {}
+            }
+            Some(())
+        })
+        .await;
+    }
+    let (failed, c) = (failed.unwrap(), again.unwrap());
+    assert_eq!(failed.run_id.as_deref(), Some("rollback-retry-1"));
+    // What the sim-backed test asserts on the simulator.
+    assert_eq!(
+        c.failed_job_from_message().as_deref(),
+        Some(retry_job.as_str())
+    );
+    assert_eq!(c.condition("Degraded").unwrap().status, "True");
+    let bg = c.blue_green.as_ref().unwrap();
+    assert_eq!(
+        (bg.phase.as_deref(), bg.rollback_attempt),
+        (Some("RollingBack"), 1)
+    );
+    let b = c.break_glass.as_ref().unwrap();
+    assert_eq!(b.acknowledged_at, None);
+    assert!(
+        b.steps[0].ends_with(&format!("logs job/{retry_job}")),
+        "{:?}",
+        b.steps
+    );
+
+    // The real objects: the Job controller's verdict on the pod kwok ended with exit code 2.
+    let jobs: Api<Job> = Api::namespaced(admin.clone(), &ns);
+    let job = jobs.get(&retry_job).await.unwrap();
+    let status = job.status.unwrap();
+    assert_eq!(status.failed, Some(1));
+    let cond = status
+        .conditions
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.type_ == "Failed" && c.status == "True")
+        .expect("a Failed condition");
+    assert_eq!(cond.reason.as_deref(), Some("BackoffLimitExceeded"));
+    let pods: Api<Pod> = Api::namespaced(admin.clone(), &ns);
+    let sel = format!("batch.kubernetes.io/job-name={retry_job}");
+    let pod = pods
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .next()
+        .expect("the retry's pod");
+    let pst = pod.status.unwrap();
+    assert_eq!(pst.phase.as_deref(), Some("Failed"));
+    let term = pst.container_statuses.unwrap()[0]
+        .state
+        .clone()
+        .unwrap()
+        .terminated
+        .unwrap();
+    assert_eq!((term.exit_code, term.reason.as_deref()), (2, Some("Error")));
+
+    // The executor's last line, served by the kubelet, is the fatal error.
+    let served = served_texts(&rig.log_file(&ns));
+    assert!(
+        served.last().is_some_and(|l| l.starts_with(
+            "upgrade-executor error: failed to read Raft configuration for consensus repair: raft configuration request failed with status 403"
+        )),
+        "{served:?}"
+    );
+    // `status --output json` (the built binary): break glass again, the retry failed.
+    let o = run(
+        s(&["status", "-n", &ns, &cluster, "--output", "json"]),
+        rig.kubeconfig_in("responder", &ns).unwrap(),
+        dir.path().into(),
+    )
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["breakGlassActive"], true);
+    let row = v["repairJobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == json!(retry_job))
+        .cloned()
+        .unwrap_or_else(|| panic!("{:#}", v["repairJobs"]));
+    assert_eq!(
+        (&row["runId"], &row["state"]),
+        (&json!("rollback-retry-1"), &json!(JobState::Failed.label()))
+    );
+    for w in watchers {
+        w.abort();
+    }
+    twin.stop().await;
 }

@@ -1,7 +1,7 @@
 //! The operator's 0.6 CRDs on a real server (the second kube-apiserver, `rig06.rs`): the
 //! console's generation detection reads each server's real CRD; the twin's 0.6
 //! `cleanup-failed` incident (a `bg-v2-` operation in RollbackCleanup, break glass for
-//! `RollbackCleanupPeerRemovalFailed`), replayed, is accepted by the real 0.6 schema and read
+//! `RollbackCleanupPeerRemovalFailed`), seeded by the twin, is accepted by the real 0.6 schema and read
 //! by `status` (only this operation's rollback Jobs); the wizard's OpenBaoRestore (`domain::restore::restore_body`, sent by
 //! `sources::restore::send`) passes the real 0.6 restore CRD and its CEL rules, and the
 //! `openbao.org/restore-acknowledge` annotation is applied by the console's own request.
@@ -17,14 +17,16 @@ use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::scenario::Topology;
 use breakglass::sim::server::{ServeOptions, serve};
 use breakglass::sim::store::Resource;
+use breakglass::sim::twin_api::TwinApi;
+use breakglass::sim::twin_api_kube::KubeTwinApi;
 use breakglass::sim::twin_objects::executor_job;
 use breakglass::sources::{ActionOutcome, restore};
 use kube::Client;
-use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::cases_console::{normalize, run, s};
-use super::replay::{self, api_resource};
+use super::incident::{self, api_resource};
 use super::rig::Rig;
 
 const CLEANUP: &str = "bluegreen-remove-green-peers";
@@ -70,22 +72,22 @@ fn evidence(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// An executor Job of the twin's (`sim::twin_objects::executor_job`) created on the server.
+/// An executor Job of the twin's (`sim::twin_objects::executor_job`) created on the server
+/// through the twin's API.
 async fn create_executor_job(
-    admin: &Client,
-    ns: &str,
+    api: Arc<KubeTwinApi>,
     topo: &Topology,
     run_id: &str,
     cluster_uid: &str,
 ) -> String {
     let job = executor_job(topo, CLEANUP, run_id, cluster_uid);
-    let uids = [(cluster_uid.to_string(), cluster_uid.to_string())].into();
-    let (body, _) = replay::prepare(Resource::Jobs, &job, &uids, 900);
-    let body: DynamicObject = serde_json::from_value(body).unwrap();
-    let jobs: Api<DynamicObject> =
-        Api::namespaced_with(admin.clone(), ns, &api_resource(Resource::Jobs));
-    let created = jobs.create(&PostParams::default(), &body).await.unwrap();
-    created.metadata.name.unwrap()
+    let created = tokio::task::spawn_blocking(move || {
+        let api: &dyn TwinApi = &*api;
+        api.create(Resource::Jobs, job).unwrap()
+    })
+    .await
+    .unwrap();
+    created["metadata"]["name"].as_str().unwrap().to_string()
 }
 
 fn rollback_jobs(v: &Value) -> Vec<String> {
@@ -100,7 +102,7 @@ fn rollback_jobs(v: &Value) -> Vec<String> {
 pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>, ns: String) {
     // The main server holds the 0.1 CRDs: the console says 0.1, from the CRD.
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "persistent", &ns).await;
+    let incident = incident::incident(&rig, "persistent", &ns).await;
     bind_cluster_readers(&admin).await;
     let cluster = incident.scenario.cluster.clone();
     let v01 = status(rig.kubeconfig_in("viewer", &ns).unwrap(), &ns, &cluster).await;
@@ -118,11 +120,18 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
     );
 
     // The 0.6 server: the twin's 0.6 `cleanup-failed` incident (a bg-v2- operation in
-    // RollbackCleanup, break glass for RollbackCleanupPeerRemovalFailed), replayed.
+    // RollbackCleanup, break glass for RollbackCleanupPeerRemovalFailed), seeded by the twin.
     let admin06 = rig.client06("admin").await.unwrap();
     super::kube::namespace(&admin06, &ns).await.unwrap();
     bind_cluster_readers(&admin06).await;
-    let incident06 = replay::incident_on(&admin06, "cleanup-failed", &ns, OperatorLine::V06).await;
+    let incident06 = incident::incident_on(
+        rig.kubeconfig06("admin"),
+        rig.log_file(&ns),
+        "cleanup-failed",
+        &ns,
+        OperatorLine::V06,
+    )
+    .await;
     let cluster = incident06.scenario.cluster.clone();
     let operation = incident06.scenario.operation_id.clone();
     assert!(
@@ -156,9 +165,12 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
     let kc06 = rig.kubeconfig06_in("admin", &ns).await.unwrap();
     let v06 = status(kc06, &ns, &cluster).await;
     // The simulator serving the very store the twin seeded (its 0.6 CRDs) answers the same.
-    let sim = serve(incident06.store.clone(), ServeOptions::default())
-        .await
-        .unwrap();
+    let sim = serve(
+        incident::mirror(&admin06, &ns, OperatorLine::V06).await,
+        ServeOptions::default(),
+    )
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sim_kc = dir.path().join("sim-kubeconfig");
     sim.write_kubeconfig(&sim_kc, &ns).unwrap();
@@ -207,8 +219,7 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
     let topo = Topology::of(&incident06.scenario);
     let uid = stored.metadata.uid.clone().unwrap();
     let previous = create_executor_job(
-        &admin06,
-        &ns,
+        incident06.api.clone(),
         &topo,
         &format!("{SCOPED_OPERATION_PREFIX}previous/rollback"),
         &uid,
@@ -230,7 +241,14 @@ pub async fn v06_generation_and_cleanup_incident_on_the_real_crds(rig: Arc<Rig>,
 pub async fn v06_restore_accepted_by_the_real_crd_and_acknowledged(rig: Arc<Rig>, ns: String) {
     let admin06 = rig.client06("admin").await.unwrap();
     super::kube::namespace(&admin06, &ns).await.unwrap();
-    let incident = replay::incident_on(&admin06, "cleanup-failed", &ns, OperatorLine::V06).await;
+    let incident = incident::incident_on(
+        rig.kubeconfig06("admin"),
+        rig.log_file(&ns),
+        "cleanup-failed",
+        &ns,
+        OperatorLine::V06,
+    )
+    .await;
     let cluster = incident.scenario.cluster.clone();
     let responder = rig.client06("responder").await.unwrap();
     let (facts, key) = restore::facts(&responder, &ns, &cluster).await.unwrap();
@@ -279,11 +297,14 @@ pub async fn v06_restore_accepted_by_the_real_crd_and_acknowledged(rig: Arc<Rig>
         )
         .await
         .unwrap();
+    // The body carries the resourceVersion of the object the dialog showed.
+    let shown = restores.get("restore-1").await.unwrap();
     let ack = Request::AcknowledgeRestore {
         namespace: ns.clone(),
         name: "restore-1".into(),
         uid: uid.clone(),
         disposition: Disposition::Resume,
+        resource_version: shown.metadata.resource_version.clone().unwrap_or_default(),
     };
     let outcome = restore::send(&responder, &ack, &mut Recorder::default()).await;
     assert_eq!(outcome, ActionOutcome::WizardStepDone);

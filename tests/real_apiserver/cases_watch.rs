@@ -1,5 +1,5 @@
 //! The console's watchers (`sources::watch::spawn_all`: cluster, pods, Jobs) on the real
-//! server: the first snapshots match the replayed incident, changes arrive, and an object the
+//! server: the first snapshots match the seeded incident, changes arrive, and an object the
 //! server accepts but the console cannot read is a visible error, not a silent stale view.
 
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::replay::{self, api_resource};
+use super::incident::{self, api_resource};
 use super::rig::Rig;
 
 async fn until<T>(
@@ -33,7 +33,7 @@ async fn until<T>(
 
 pub async fn watchers_see_changes_and_unreadable_objects(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "persistent", &ns).await;
+    let incident = incident::incident(&rig, "persistent", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let viewer = rig.client("viewer").await.unwrap();
     let (tx, mut rx) = mpsc::channel(256);
@@ -56,7 +56,7 @@ pub async fn watchers_see_changes_and_unreadable_objects(rig: Arc<Rig>, ns: Stri
         "{jobs:?}"
     );
 
-    // A change arrives: the pod deleted (forced: no kubelet on the replayed node).
+    // A change arrives: the pod deleted (forced: no kubelet on the twin's node).
     let gone = pods[0].name.clone();
     Api::<k8s_openapi::api::core::v1::Pod>::namespaced(admin.clone(), &ns)
         .delete(
@@ -135,7 +135,7 @@ pub async fn watchers_see_changes_and_unreadable_objects(rig: Arc<Rig>, ns: Stri
 /// outage, recover on their own, and changes made afterwards arrive.
 pub async fn watchers_recover_from_an_apiserver_restart(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
-    let incident = replay::incident(&admin, "transient", &ns).await;
+    let incident = incident::incident(&rig, "transient", &ns).await;
     let cluster = incident.scenario.cluster.clone();
     let viewer = rig.client("viewer").await.unwrap();
     let (tx, mut rx) = mpsc::channel(256);

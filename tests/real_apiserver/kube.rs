@@ -36,15 +36,17 @@ pub async fn create_node(admin: &Client) -> Result<(), RigError> {
         .create(&PostParams::default(), &node)
         .await
         .map_err(|e| err("create node", e))?;
-    // Where the replayed (historical) pods are bound: no kubelet, so nothing rewrites them.
-    let replayed: Node = serde_json::from_value(json!({
+    // Where the pods the twin plays are bound: no kubelet, so nothing rewrites them. Cordoned:
+    // the scheduler would put other pods there (the operator's, once scaled up again), which
+    // then never run.
+    let simulated: Node = serde_json::from_value(json!({
         "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": super::replay::REPLAYED_NODE},
-        "spec": {}
+        "metadata": {"name": super::incident::SIMULATED_NODE},
+        "spec": {"unschedulable": true}
     }))
     .map_err(|e| err("node", e))?;
     Api::<Node>::all(admin.clone())
-        .create(&PostParams::default(), &replayed)
+        .create(&PostParams::default(), &simulated)
         .await
         .map_err(|e| err("create node", e))?;
     Ok(())

@@ -155,24 +155,6 @@ pub fn write(path: &Path, text: &str) -> Result<(), RigError> {
     std::fs::write(path, text).map_err(|e| err(&path.display().to_string(), e))
 }
 
-/// The kwok configuration: kwok's default node/pod Stages (used when none are given) plus one
-/// ClusterLogs per test namespace serving every container's log from `logs/<namespace>.log`
-/// (CRI format) and `logs/<namespace>.previous.log`.
-fn kwok_config(dir: &Path, namespaces: &[String]) -> String {
-    let logs = dir.join("logs");
-    namespaces
-        .iter()
-        .map(|ns| {
-            format!(
-                "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: logs-{ns}\nspec:\n  selector:\n    matchNamespaces: [{ns}]\n  logs:\n  - logsFile: {}\n    previousLogsFile: {}\n    follow: true\n",
-                logs.join(format!("{ns}.log")).display(),
-                logs.join(format!("{ns}.previous.log")).display(),
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("---\n")
-}
-
 impl Rig {
     /// The file kwok serves as the log of every container in `namespace`.
     pub fn log_file(&self, namespace: &str) -> PathBuf {
@@ -339,7 +321,10 @@ impl Rig {
             })
             .collect();
         write(&dir.join("tokens.csv"), &tokens)?;
-        write(&dir.join("kwok.yaml"), &kwok_config(&dir, namespaces))?;
+        write(
+            &dir.join("kwok.yaml"),
+            &super::kwok::config(&dir, namespaces),
+        )?;
 
         let etcd_client = free_port(Ipv4Addr::LOCALHOST)?;
         let etcd_peer = free_port(Ipv4Addr::LOCALHOST)?;
@@ -414,7 +399,17 @@ impl Rig {
                 &kc,
                 &[
                     "--controllers",
-                    "*",
+                    // The StatefulSets' pods are the twin's simulated OpenBao nodes, which it
+                    // seeds and plays itself (README "Real kube-apiserver tests").
+                    "*,-statefulset",
+                    // kwok renews kwok-node's lease more slowly than the default 50 s grace: the
+                    // node flapped NotReady every ~55 s, which marks its pods NotReady for good
+                    // (kwok never makes them Ready again); twin-node has no kubelet at all. Both
+                    // stay as they are for longer than the suite runs.
+                    "--node-monitor-grace-period",
+                    "10m",
+                    "--node-startup-grace-period",
+                    "10m",
                     "--use-service-account-credentials",
                     "--service-account-private-key-file",
                     &p("sa.key"),

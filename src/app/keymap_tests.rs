@@ -1,0 +1,155 @@
+//! The key table: lookup, and every footer hint resolving to its action where it is shown.
+
+use super::*;
+
+fn ev(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+    KeyEvent::new(code, mods)
+}
+
+#[test]
+fn the_most_specific_context_wins() {
+    let q = ev(KeyCode::Char('q'), KeyModifiers::NONE);
+    assert_eq!(lookup(&[C::Dialog, C::Always], &q), Some(A::DialogCancel));
+    assert_eq!(lookup(&[C::Pane, C::Global, C::Always], &q), Some(A::Quit));
+    let ctrl_c = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(lookup(&[C::Dialog, C::Always], &ctrl_c), Some(A::Quit));
+    assert_eq!(
+        lookup(
+            &[C::Dialog, C::Always],
+            &ev(KeyCode::Char('c'), KeyModifiers::NONE)
+        ),
+        None
+    );
+}
+
+#[test]
+fn shifted_chars_and_backtab_match_regardless_of_the_shift_flag() {
+    let ctx = [C::Logs, C::Pane, C::Global];
+    assert_eq!(
+        lookup(&ctx, &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+        Some(A::Bottom)
+    );
+    assert_eq!(
+        lookup(&ctx, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
+        Some(A::FocusPrev)
+    );
+    assert_eq!(
+        lookup(&ctx, &ev(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+        Some(A::ToggleHelp)
+    );
+}
+
+#[test]
+fn no_key_is_bound_twice_in_one_context() {
+    for (i, a) in KEYMAP.iter().enumerate() {
+        for bnd in &KEYMAP[i + 1..] {
+            if a.context == bnd.context {
+                assert!(
+                    !a.keys.iter().any(|key| bnd.keys.contains(key)),
+                    "{} bound twice in {:?}",
+                    a.keys_label(),
+                    a.context
+                );
+            }
+        }
+    }
+}
+
+/// Every state the footer is drawn for: help, a dialog, typing a query, each pane, the
+/// Restore wizard.
+fn footer_states() -> Vec<(&'static str, crate::app::State)> {
+    use crate::app::fixtures::incident_state;
+    use crate::app::{Dialog, Focus};
+    let mut out = Vec::new();
+    for focus in Focus::ALL {
+        let mut s = incident_state(false);
+        s.focus = focus;
+        out.push((focus.title(), s));
+    }
+    let mut s = incident_state(false);
+    s.help = true;
+    out.push(("help", s));
+    let mut s = incident_state(false);
+    s.dialog = Some(Dialog::Explain {
+        path: crate::domain::paths::PathKind::Restore,
+    });
+    out.push(("dialog", s));
+    let mut s = incident_state(false);
+    s.focus = Focus::Logs;
+    s.logs.nav.input = Some(crate::app::lognav::Input {
+        kind: crate::app::lognav::InputKind::Search,
+        text: String::new(),
+    });
+    out.push(("typing", s));
+    let mut s = incident_state(false);
+    s.wizard = Some(crate::app::wizard::Wizard::new(
+        crate::domain::restore::Facts {
+            namespace: "security".into(),
+            cluster: "prod-cluster".into(),
+            backup: None,
+            operator: None,
+            pvcs: Vec::new(),
+            line: crate::domain::generation::Line::V01,
+            restore_role: None,
+            blue_revision: None,
+        },
+        None,
+    ));
+    out.push(("wizard", s));
+    out
+}
+
+#[test]
+fn every_footer_hint_resolves_to_its_action_where_it_is_shown() {
+    for (what, state) in footer_states() {
+        let contexts = crate::app::contexts(&state);
+        let shown: Vec<&Binding> = contexts
+            .iter()
+            .flat_map(|ctx| KEYMAP.iter().filter(move |b| b.context == *ctx))
+            .filter(|b| b.hint.is_some())
+            .collect();
+        assert!(!shown.is_empty(), "{what}: no hints");
+        assert_eq!(
+            shown.len(),
+            hints(&contexts).len(),
+            "{what}: the footer is these bindings"
+        );
+        for b in shown {
+            let key = b.keys[0];
+            let mods = if key.ctrl {
+                KeyModifiers::CONTROL
+            } else {
+                KeyModifiers::NONE
+            };
+            assert_eq!(
+                lookup(&contexts, &ev(key.code, mods)),
+                Some(b.action),
+                "{what}: the hint {:?} ({}) does something else",
+                b.hint,
+                key.label()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_wizard_footer_offers_only_what_works_in_the_wizard() {
+    let (_, mut s) = footer_states().pop().unwrap();
+    let contexts = crate::app::contexts(&s);
+    let footer: Vec<&str> = hints(&contexts).into_iter().map(|(_, h)| h).collect();
+    assert_eq!(footer, ["confirm step", "close", "write mode"]);
+    // And they do it: W toggles write mode (not at the snapshot step, where it is typed),
+    // Esc closes the wizard.
+    s.wizard.as_mut().unwrap().step = crate::app::wizard::Step::ScaleDown;
+    let was = s.write.is_on(s.now);
+    crate::app::update(
+        &mut s,
+        crate::app::Msg::Key(ev(KeyCode::Char('W'), KeyModifiers::SHIFT)),
+    );
+    assert_eq!(s.write.is_on(s.now), !was);
+    crate::app::update(
+        &mut s,
+        crate::app::Msg::Key(ev(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    assert!(s.wizard.is_none());
+}
