@@ -10,6 +10,8 @@ use crate::support::tmux::{Tmux, acknowledge};
 
 #[test]
 fn demo_acknowledge_new_attempt_quit() {
+    // The demo starts real `bao` nodes when it finds the binary.
+    let _gate = crate::support::real_bao_gate_blocking();
     let t = Tmux::start(160, 48, &["demo", "--operator", "0.1", "--speed", "4"]);
     t.wait_for("BREAK GLASS");
     t.wait_for("upgrade-executor error");

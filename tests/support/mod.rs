@@ -5,7 +5,8 @@
 //! - [`sim`]: a seeded simulator API server and kube-rs clients for its users;
 //! - [`twin`]: a seeded store with the operator twin running, and bounded waits;
 //! - [`tmux`]: the real binary in a pseudo-terminal;
-//! - [`real_bao_gate`]: at most one real `bao` cluster at a time in a harness.
+//! - [`real_bao_gate`] (and [`real_bao_gate_blocking`]): at most one real `bao` cluster at a
+//!   time in a harness.
 
 #![allow(dead_code, reason = "each harness uses a different subset")]
 
@@ -24,12 +25,18 @@ const REAL_BAO_CLUSTERS: usize = 1;
 static REAL_BAO: Semaphore = Semaphore::const_new(REAL_BAO_CLUSTERS);
 
 /// Taken first by every test that starts real `bao` nodes (`BaoCluster::start`,
-/// `RealNodes::Always`) and held until the test ends (`let _gate = real_bao_gate().await;`),
-/// so the harness's other tests stay parallel while real clusters take turns. The permit is
-/// returned on drop, also when the test panics.
+/// `RealNodes::Always`, a `demo` that finds `bao`) and held until the test ends
+/// (`let _gate = real_bao_gate().await;`), so the harness's other tests stay parallel while
+/// real clusters take turns. The permit is returned on drop, also when the test panics.
 pub async fn real_bao_gate() -> SemaphorePermit<'static> {
     REAL_BAO
         .acquire()
         .await
         .expect("the real-bao gate is never closed")
+}
+
+/// [`real_bao_gate`] for a plain `#[test]` (no runtime), e.g. one that runs
+/// `breakglass demo` with real nodes in a pseudo-terminal.
+pub fn real_bao_gate_blocking() -> SemaphorePermit<'static> {
+    futures::executor::block_on(real_bao_gate())
 }
