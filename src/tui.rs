@@ -116,7 +116,7 @@ fn start_sources(
     tx: &mpsc::Sender<SourceEvent>,
     follow: logfollow::FollowOptions,
 ) -> Sources {
-    let mut handles = watchers::spawn_all(&conn.client, &conn.namespace, cluster, tx.clone());
+    let mut handles = watchers::spawn_live(conn, cluster, tx.clone());
     let (jobs, jobs_rx) = watch::channel(Vec::new());
     handles.push(logfollow::spawn_with(
         conn.client.clone(),

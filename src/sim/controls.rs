@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::faults::Chaos;
 use super::store::{Resource, Store};
 
 /// How many requests the log keeps (the oldest tenth goes when full).
@@ -130,6 +131,8 @@ pub(crate) struct Shared {
     /// Bumped to end every open `pods/log` stream (a dropped follow).
     pub close_logs: watch::Sender<u64>,
     pub log: Mutex<Vec<RequestRecord>>,
+    /// Hangs, refusals, 410 storms and outages (`faults`).
+    pub chaos: Chaos,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -149,6 +152,7 @@ impl Shared {
             close_watches,
             close_logs,
             log: Mutex::new(Vec::new()),
+            chaos: Chaos::new(),
         }
     }
 
@@ -283,6 +287,51 @@ impl Controls {
     pub fn rotate_log(&self, ns: &str, pod: &str, container: &str, keep: usize) {
         self.shared.store.rotate_log(ns, pod, container, keep);
         self.close_log_streams();
+    }
+
+    /// Hang the server (true) or let it answer again (false): connections are accepted,
+    /// requests never answered, open watch and log streams send nothing, until released.
+    pub fn set_hung(&self, hung: bool) {
+        self.shared.chaos.hung.send_replace(hung);
+    }
+
+    /// Stall (true) or release (false) the TLS handshake of every new connection.
+    pub fn set_handshake_stalled(&self, stalled: bool) {
+        self.shared.chaos.handshake_stalled.send_replace(stalled);
+    }
+
+    /// Refuse connections (true: the listening socket is closed and every open connection
+    /// cut) or accept them again on the same address (false).
+    pub fn set_refusing(&self, refusing: bool) {
+        self.shared.chaos.refusing.send_replace(refusing);
+    }
+
+    /// Cut every open connection once (clients must connect, and handshake, again).
+    pub fn cut_connections(&self) {
+        self.shared
+            .chaos
+            .cut
+            .send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Answer every watch with `410 Gone` (the in-stream ERROR kube-rs re-lists on) for `d`.
+    pub fn watch_gone_for(&self, d: Duration) {
+        self.shared.chaos.set_watch_gone_for(d);
+    }
+
+    /// Answer every authenticated request with `status` (500, 503, 429...) for `d`, with a
+    /// `Retry-After` header of `retry_after` seconds when given.
+    pub fn outage_for(&self, status: u16, d: Duration, retry_after: Option<u32>) {
+        self.shared.chaos.set_outage(status, d, retry_after);
+    }
+
+    /// Give `user` a new random token: the old one is answered 401 from now on (a kubeconfig
+    /// whose token expired mid-session).
+    pub fn expire_token(&self, user: &str) {
+        let mut users = lock(&self.shared.users);
+        if let Some(u) = users.iter_mut().find(|u| u.name == user) {
+            u.token = random_token("rotated");
+        }
     }
 
     /// Every request so far, oldest first.

@@ -122,11 +122,14 @@ fn render(lines: &[LogLine], o: &Opts) -> String {
     s
 }
 
-/// Sends `text` in uneven chunks; false when the client is gone or the byte limit is hit.
+/// Sends `text` in uneven chunks; false when the client is gone, the byte limit is hit or
+/// the stream was cut (`Controls::close_log_streams`: between two chunks, so usually in the
+/// middle of a line, as a dropped connection would).
 struct Sender {
     tx: mpsc::Sender<Bytes>,
     turn: usize,
     budget: Option<usize>,
+    closer: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Sender {
@@ -136,6 +139,9 @@ impl Sender {
             bytes.truncate(b.min(bytes.len()));
         }
         while !bytes.is_empty() {
+            if self.closer.has_changed().unwrap_or(true) {
+                return false;
+            }
             let n = CHUNKS[self.turn % CHUNKS.len()].min(bytes.len());
             self.turn += 1;
             if self.tx.send(bytes.split_to(n)).await.is_err() {
@@ -201,6 +207,7 @@ fn start(ctx: &Ctx, t: &Target, q: &Query) -> Result<Resp, ApiError> {
         tx,
         turn: 0,
         budget: o.limit_bytes,
+        closer: closer.clone(),
     };
     let follow = o.follow && !o.previous;
     tokio::spawn(async move {

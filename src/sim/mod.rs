@@ -11,6 +11,7 @@ pub mod controls;
 pub mod discovery;
 pub mod error;
 pub mod executor_log;
+mod faults;
 pub mod logapi;
 pub mod openapi;
 pub mod openbao;

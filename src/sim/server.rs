@@ -5,6 +5,8 @@
 //! Handlers live in `rest` (CRUD, patch, status/scale), `watch`, `logapi` (pod logs) and
 //! `authz` (SelfSubjectAccessReview, 403s). Everything reads and writes the shared
 //! [`Store`], so the operator twin's writes reach watchers like a controller's would.
+//! The fault controls (`faults`: hung, refusing, stalled handshakes, 410 storms, outages)
+//! are applied here, per connection and per request, before any handler runs.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -97,9 +99,14 @@ pub(crate) fn json_resp(status: u16, v: &Value) -> Resp {
 }
 
 pub(crate) fn error_resp(e: &ApiError) -> Resp {
+    error_resp_retry(e, (e.code == 429).then_some(1))
+}
+
+/// An error Status with a `Retry-After` of `retry_after` seconds when given.
+fn error_resp_retry(e: &ApiError, retry_after: Option<u32>) -> Resp {
     let mut r = json_resp(e.code, &e.to_status());
-    if e.code == 429
-        && let Ok(v) = hyper::header::HeaderValue::from_str("1")
+    if let Some(secs) = retry_after
+        && let Ok(v) = hyper::header::HeaderValue::from_str(&secs.to_string())
     {
         r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
     }
@@ -246,6 +253,14 @@ fn injected(status: u16, route: &Route) -> ApiError {
 }
 
 async fn handle(ctx: Ctx, req: Request<Incoming>) -> Resp {
+    // A hung server answers nothing: the request waits (the client times out first).
+    ctx.shared.chaos.until_answering().await;
+    let resp = answer(&ctx, req).await;
+    let (parts, body) = resp.into_parts();
+    Response::from_parts(parts, ctx.shared.chaos.stall_while_hung(body))
+}
+
+async fn answer(ctx: &Ctx, req: Request<Incoming>) -> Resp {
     let latency = ctx.shared.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -268,9 +283,18 @@ async fn handle(ctx: Ctx, req: Request<Incoming>) -> Resp {
                 None => error_resp(&ApiError::new(401, "Unauthorized", "Unauthorized")),
                 Some(user) => {
                     let r = route(&path);
-                    match ctx.shared.take_fault(&method, &path) {
-                        Some(code) => error_resp(&injected(code, &r)),
-                        None => dispatch(&ctx, &user, r, req, Query::parse(Some(&query_str))).await,
+                    let q = Query::parse(Some(&query_str));
+                    if let Some(o) = ctx.shared.chaos.outage() {
+                        error_resp_retry(&injected(o.status, &r), o.retry_after)
+                    } else if q.flag("watch") && ctx.shared.chaos.watch_gone() {
+                        let gone =
+                            ApiError::expired("too old resource version: injected 410 storm");
+                        full(200, "application/json", watch::expired_frame(&gone))
+                    } else {
+                        match ctx.shared.take_fault(&method, &path) {
+                            Some(code) => error_resp(&injected(code, &r)),
+                            None => dispatch(ctx, &user, r, req, q).await,
+                        }
                     }
                 }
             };
@@ -391,17 +415,39 @@ pub async fn serve(store: Arc<Store>, opts: ServeOptions) -> Result<RunningServe
     };
     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
     let (stop, mut stopped) = oneshot::channel::<()>();
+    let mut refusing = shared.chaos.refusing.subscribe();
+    let mut cut = shared.chaos.cut.subscribe();
     let task = tokio::spawn(async move {
         let mut conns = JoinSet::new();
+        let mut listener = Some(listener);
         loop {
             tokio::select! {
                 _ = &mut stopped => break,
                 Some(_) = conns.join_next(), if !conns.is_empty() => {}
-                accepted = listener.accept() => {
+                changed = refusing.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    if *refusing.borrow_and_update() {
+                        // Closed socket: new connections are refused, open ones cut.
+                        listener = None;
+                        conns.abort_all();
+                    } else if listener.is_none() {
+                        listener = rebind(addr).await;
+                    }
+                }
+                changed = cut.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    conns.abort_all();
+                }
+                accepted = accept(listener.as_ref()) => {
                     let Ok((tcp, _)) = accepted else { continue };
                     let acceptor = acceptor.clone();
                     let ctx = ctx.clone();
                     conns.spawn(async move {
+                        ctx.shared.chaos.until_handshakes().await;
                         let Ok(stream) = acceptor.accept(tcp).await else { return };
                         let svc = hyper::service::service_fn(move |req| {
                             let ctx = ctx.clone();
@@ -423,6 +469,27 @@ pub async fn serve(store: Arc<Store>, opts: ServeOptions) -> Result<RunningServe
         stop: Some(stop),
         task,
     })
+}
+
+/// Accept on the listener, or never while it is closed (refusing).
+async fn accept(
+    listener: Option<&TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Listen on the same address again after refusing (retried briefly: the port was ours).
+async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
+    for _ in 0..50 {
+        if let Ok(l) = TcpListener::bind(addr).await {
+            return Some(l);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
 }
 
 impl RunningServer {

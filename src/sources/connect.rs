@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+/// Per-request deadlines of every API call (see `connect`).
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+pub const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("cannot read kubeconfig {path}: {detail}")]
@@ -108,15 +113,28 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
     // 503): the sources back off and report staleness themselves, and a mutation must
     // never be resent behind the user's back.
     config.default_retry = false;
+    // Every read has a deadline (kube-rs has none by default): a hung API server must
+    // surface as an error, not as a request waiting forever. The read timeout counts from
+    // the request (not from when a pooled connection went idle); it is longer than a
+    // watch's server-side timeout (`watch::WATCH_TIMEOUT_SECS`), and the log follower
+    // re-opens a quiet stream before it (`logfollow`).
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.read_timeout = Some(READ_TIMEOUT);
+    config.write_timeout = Some(WRITE_TIMEOUT);
+    config.reset_reader_on_write = true;
     let namespace = target
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(|e| ConnectError::Config {
-        path,
-        detail: e.to_string(),
-    })?;
+    // After a 401 nothing more is sent (`liveness_auth`).
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| ConnectError::Config {
+            path,
+            detail: e.to_string(),
+        })?
+        .with_layer(&super::liveness_auth::StopAfter401::default())
+        .build();
     Ok(Connection {
         client,
         namespace,
@@ -132,13 +150,16 @@ pub fn explain(err: &kube::Error) -> String {
         kube::Error::Api(s) if s.code == 403 => {
             format!("RBAC denied (403): {} — see README \"RBAC\"", s.message)
         }
+        // The client sends nothing more after a 401 (`liveness_auth`): say so.
         kube::Error::Api(s) if s.code == 401 => {
             format!(
-                "not authenticated (401): {} — check the kubeconfig's credentials",
-                s.message
+                "not authenticated (401): {} — {}, nothing is sent: renew the kubeconfig's credentials and restart breakglass",
+                s.message,
+                super::liveness::READS_STOPPED
             )
         }
         kube::Error::Api(s) => format!("{} {}: {}", s.code, s.reason, s.message),
+        kube::Error::Service(e) if e.is::<super::liveness_auth::StoppedAfter401>() => e.to_string(),
         kube::Error::HyperError(e) => format!("API server unreachable: {e}"),
         kube::Error::Service(e) => format!("API server unreachable: {e}"),
         other => other.to_string(),

@@ -12,6 +12,15 @@
 //! in between, and a [`SourceEvent::LogGap`] says from when to when. A resumed stream that
 //! returns nothing at all cannot be told apart from a quiet container and is not flagged.
 //!
+//! **Silence.** A followed stream that sends nothing for [`QUIET`] is not trusted: a hung API
+//! server or a stalled stream looks exactly like a quiet container. The follower then
+//! re-reads the pod's state and re-opens the stream from where it got to (the overlap is
+//! de-duplicated as above), each request with a [`REQUEST_TIMEOUT`]. A container that still
+//! runs and a server that answers: nothing is shown. A server that does not answer: the
+//! Logs source is reported stale (`[STALE]`), never as a finished stream; the stream ends
+//! (`LogEnded`) only when the container has terminated and its log was read to the end.
+//! A 401 stops the follower (the credentials are not retried blindly).
+//!
 //! **Evidence on disk.** With [`FollowOptions::evidence_dir`], each attempt's log is appended
 //! to `<dir>/<job>.log` as it streams (redacted, with the API server's timestamps, lines as
 //! de-duplicated), because failed Jobs and their logs are deleted one hour after they finish.
@@ -30,7 +39,6 @@ use kube::api::{Api, ListParams, LogParams};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::connect::explain;
 use super::{SourceEvent, SourceName};
 use crate::domain::JobView;
 use crate::domain::incident::{EXECUTOR_CONTAINER, LABEL_JOB_NAME, LABEL_JOB_NAME_LEGACY};
@@ -39,6 +47,12 @@ use crate::domain::rollback_jobs::RollbackStep;
 /// Lines are sent in batches: at most this many, or whatever arrived within `FLUSH`.
 const BATCH: usize = 500;
 const FLUSH: Duration = Duration::from_millis(40);
+/// A followed stream silent this long is re-checked (pod state) and re-opened.
+pub const QUIET: Duration = Duration::from_secs(3);
+/// Deadline of the follower's pod list and of opening a log stream.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+/// The longest wait between two attempts after failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(4);
 
 /// Remembers where the stream got to, so a resumed stream skips what was already sent.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -269,49 +283,14 @@ pub fn next_attempt(jobs: &[JobView], done: &HashSet<String>) -> Option<JobView>
     rollback.first().map(|(j, _)| (*j).clone())
 }
 
-/// Backoff and Problem/Recovered reporting for one followed Job (250 ms doubling to 10 s).
-struct Retry {
-    delay: Duration,
-    failing: bool,
-}
-
-impl Default for Retry {
-    fn default() -> Self {
-        Retry {
-            delay: Duration::from_millis(250),
-            failing: false,
-        }
-    }
-}
-
-impl Retry {
-    /// Report the failure, wait, back off. False when the app has gone.
-    async fn failed(&mut self, tx: &mpsc::Sender<SourceEvent>, job: &str, e: &kube::Error) -> bool {
-        self.failing = true;
-        let message = format!("logs of {job}: {}", explain(e));
-        let problem = SourceEvent::Problem {
-            source: SourceName::Logs,
-            message,
-        };
-        if tx.send(problem).await.is_err() {
-            return false;
-        }
-        tokio::time::sleep(self.delay).await;
-        self.delay = (self.delay * 2).min(Duration::from_secs(10));
-        true
-    }
-
-    /// A request worked: report recovery once after failures. False when the app has gone.
-    async fn succeeded(&mut self, tx: &mpsc::Sender<SourceEvent>) -> bool {
-        if !self.failing {
-            return true;
-        }
-        *self = Retry::default();
-        let recovered = SourceEvent::Recovered {
-            source: SourceName::Logs,
-        };
-        tx.send(recovered).await.is_ok()
-    }
+/// How a pumped stream stopped.
+enum Pumped {
+    /// The stream ended (container terminated, or the stream was dropped).
+    Ended,
+    /// Nothing arrived for [`QUIET`]: re-check and re-open.
+    Quiet,
+    /// The app has gone.
+    Gone,
 }
 
 enum PodState {
@@ -354,8 +333,10 @@ async fn follow_job(
 ) -> bool {
     let mut resume = ResumePoint::default();
     let mut retry = Retry::default();
+    let mut after_quiet = false;
     loop {
-        let (pod, terminated) = match pod_state(pods, job, container).await {
+        let state = deadline(pod_state(pods, job, container), after_quiet).await;
+        let (pod, terminated) = match state {
             Ok(PodState::Running(p)) => (p, false),
             Ok(PodState::Terminated(p)) => (p, true),
             Ok(PodState::Waiting) => {
@@ -384,20 +365,22 @@ async fn follow_job(
             since_time: resume.since(),
             ..Default::default()
         };
-        match pods.log_stream(&pod, &params).await {
+        match deadline(pods.log_stream(&pod, &params), after_quiet).await {
             Ok(reader) => {
                 if !retry.succeeded(tx).await {
                     return false;
                 }
                 resume.restart();
-                if !pump(reader, job, &mut resume, tx, sink).await {
-                    return false;
+                let quiet = if terminated { None } else { Some(QUIET) };
+                match pump(reader, job, &mut resume, tx, sink, quiet).await {
+                    Pumped::Gone => return false,
+                    Pumped::Ended if terminated => return true,
+                    // The follow stream ended (the container terminated, or the stream
+                    // dropped) or went silent: the next round reads the pod state and
+                    // resumes from `resume`.
+                    Pumped::Ended => after_quiet = false,
+                    Pumped::Quiet => after_quiet = true,
                 }
-                if terminated {
-                    return true;
-                }
-                // The follow stream ended: the container terminated, or the stream dropped.
-                // The next round reads the pod state and resumes from `resume`.
             }
             Err(e) => {
                 if !retry.failed(tx, job, &e).await {
@@ -408,29 +391,36 @@ async fn follow_job(
     }
 }
 
-/// Read a log stream to its end, sending de-duplicated lines in batches (and appending them
-/// to the evidence file). Lines are split on bytes and decoded lossily.
+/// Read a log stream to its end (or, with `quiet`, until it is silent that long), sending
+/// de-duplicated lines in batches (and appending them to the evidence file). Lines are
+/// split on bytes and decoded lossily. A partial line is kept across the batch timer; at the
+/// end of a stream it is shown only when the stream was not following (`quiet` None: the
+/// container has terminated); a cut follow stream's partial line comes again, whole, when
+/// the stream is resumed.
 async fn pump(
     reader: impl futures::AsyncBufRead + Unpin,
     job: &str,
     resume: &mut ResumePoint,
     tx: &mpsc::Sender<SourceEvent>,
     sink: &mut EvidenceFile,
-) -> bool {
+    quiet: Option<Duration>,
+) -> Pumped {
     let mut reader = reader;
     let mut batch = Vec::new();
     let mut raw_batch = Vec::new();
     let mut buf = Vec::new();
     loop {
-        buf.clear();
-        let next = if batch.is_empty() {
-            Ok(reader.read_until(b'\n', &mut buf).await)
-        } else {
-            tokio::time::timeout(FLUSH, reader.read_until(b'\n', &mut buf)).await
+        let wait = if batch.is_empty() { quiet } else { Some(FLUSH) };
+        let read = reader.read_until(b'\n', &mut buf);
+        let next = match wait {
+            None => Ok(read.await),
+            Some(w) => tokio::time::timeout(w, read).await,
         };
         let mut gap = None;
+        let mut silent = false;
         let (ended, quiet) = match next {
-            Ok(Ok(n)) if n > 0 => {
+            // A whole line, or the unterminated last line of a stream that does not follow.
+            Ok(Ok(_)) if buf.last() == Some(&b'\n') || (quiet.is_none() && !buf.is_empty()) => {
                 if buf.last() == Some(&b'\n') {
                     buf.pop();
                 }
@@ -440,11 +430,16 @@ async fn pump(
                     batch.push(text);
                 }
                 gap = resume.take_gap();
+                buf.clear();
                 (false, false)
             }
-            // A read error mid-stream is a dropped stream: the caller resumes.
+            // The end, or a read error mid-stream (a dropped stream): the caller resumes. A
+            // followed stream's unterminated last line was cut: it comes again, whole.
             Ok(Ok(_)) | Ok(Err(_)) => (true, false),
-            Err(_elapsed) => (false, true),
+            Err(_elapsed) => {
+                silent = batch.is_empty();
+                (silent, true)
+            }
         };
         // A gap goes before the line that revealed it.
         let first_after_gap = if gap.is_some() { batch.pop() } else { None };
@@ -471,7 +466,7 @@ async fn pump(
                 lines: std::mem::take(&mut batch),
             };
             if tx.send(event).await.is_err() {
-                return false;
+                return Pumped::Gone;
             }
         }
         if let Some((last_seen, first_after)) = gap {
@@ -481,15 +476,22 @@ async fn pump(
                 first_after,
             };
             if tx.send(event).await.is_err() {
-                return false;
+                return Pumped::Gone;
             }
             batch.extend(first_after_gap);
         }
+        if silent {
+            return Pumped::Quiet;
+        }
         if ended {
-            return true;
+            return Pumped::Ended;
         }
     }
 }
+
+#[path = "logfollow_retry.rs"]
+mod retry;
+use retry::{Retry, deadline};
 
 #[cfg(test)]
 #[path = "logfollow_tests.rs"]

@@ -179,8 +179,14 @@ pub(crate) fn banner(state: &State) -> Option<String> {
     let age = state
         .age_secs(source)
         .map_or("no data yet".into(), |a| format!("data {a} s old"));
+    // A source that stopped on purpose (a 401) is not retrying: the banner must not say so.
+    let retrying = if message.contains(crate::sources::liveness::READS_STOPPED) {
+        ""
+    } else {
+        " — retrying"
+    };
     let mut s = format!(
-        "[STALE] {}: {} — retrying; {age}",
+        "[STALE] {}: {}{retrying}; {age}",
         source.label(),
         clean(message)
     );

