@@ -1,6 +1,7 @@
 //! The console binary in a real pseudo-terminal (tmux): start it, read the screen, send
 //! keys. Each `Tmux` runs its own tmux server on a private socket and kills it on drop.
-//! Shared by the simulator's pty walks (`e2e_console.rs`) and the real API server's.
+//! Shared by the harnesses through `tests/support/mod.rs` (the demo walks in `tests/e2e/`) and
+//! by `tests/real_apiserver.rs`, which includes this file alone.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
