@@ -2,13 +2,20 @@
 
 use std::process::Command;
 
-#[path = "support/tmux.rs"]
-#[allow(dead_code, reason = "shared pty helpers; this file uses some of them")]
-mod tmux;
-
 use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::real_nodes::SimOptions;
 use breakglass::sim::run::{start, start_with};
+
+use crate::support::tmux;
+
+/// The simulator with simulated OpenBao endpoints only (no real `bao` nodes to wait for).
+async fn simulated(scenario: &str, kc: &std::path::Path) -> breakglass::sim::run::SimHandle {
+    let options = SimOptions {
+        real_nodes: breakglass::sim::real_nodes::RealNodes::Never,
+        ..Default::default()
+    };
+    start_with(scenario, 1.0, kc, options).await.unwrap()
+}
 
 fn breakglass() -> Command {
     Command::new(env!("CARGO_BIN_EXE_breakglass"))
@@ -287,7 +294,7 @@ async fn status_without_a_cluster_lists_the_clusters_of_the_scope() {
     use breakglass::sim::store::Resource;
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
-    let sim = start("persistent", 1.0, &kc).await.unwrap();
+    let sim = simulated("persistent", &kc).await;
     add_cluster(&sim, "team-b", "calm", None).await;
     add_cluster(&sim, "team-c", "second", Some("2020-01-01T00:00:00Z")).await;
     let kc2 = kc.clone();
@@ -345,13 +352,7 @@ fn without_a_cluster_the_console_opens_the_incident_or_offers_a_picker() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
-    let options = SimOptions {
-        real_nodes: breakglass::sim::real_nodes::RealNodes::Never,
-        ..Default::default()
-    };
-    let sim = rt
-        .block_on(start_with("persistent", 1.0, &kc, options))
-        .unwrap();
+    let sim = rt.block_on(simulated("persistent", &kc));
     rt.block_on(add_cluster(&sim, &sim.namespace, "calm", None));
     let kc_arg = kc.display().to_string();
 
@@ -406,7 +407,7 @@ async fn kubectl_breakglass_runs_the_plugin_with_the_same_flags() {
         std::env::var("PATH").unwrap_or_default()
     );
     let kc = dir.path().join("kubeconfig");
-    let sim = start("persistent", 1.0, &kc).await.unwrap();
+    let sim = simulated("persistent", &kc).await;
     let out = tokio::task::spawn_blocking(move || {
         let kubectl = |args: &[&str]| {
             Command::new("kubectl")
