@@ -160,7 +160,44 @@ fn confirm_lines(
             "Acknowledge will send nothing",
         ));
     }
+    // Last: what matters for the decision comes first at 80x24 (the rest scrolls).
+    out.extend(patch_kubectl_lines(t, &target.patch));
     out
+}
+
+/// The same request as a kubectl command line (derived from the request itself, so it
+/// carries the exact body), for a colleague to check or repeat by hand; what kubectl cannot
+/// carry is said.
+pub(crate) fn kubectl_lines(
+    t: Theme,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> Vec<Line<'static>> {
+    use crate::domain::kubectl_cmd::{from_api, render};
+    let Some((target, request)) = from_api(method, path, body) else {
+        return Vec::new();
+    };
+    let cmd = render(&target, &request, false);
+    let mut out = vec![
+        Line::styled(
+            "The same request with kubectl (this kubeconfig context; add --dry-run=server to try it):",
+            t.label(),
+        ),
+        Line::styled(clean(&cmd.line), t.dim()),
+    ];
+    if let Some(c) = cmd.caveat {
+        out.push(Line::styled(c, t.warn()));
+    }
+    out
+}
+
+/// The kubectl lines of a confirmed cluster patch.
+fn patch_kubectl_lines(t: Theme, patch: &crate::domain::write::ClusterPatch) -> Vec<Line<'static>> {
+    match patch.json() {
+        Ok(body) => kubectl_lines(t, "PATCH", &patch.path(), Some(&body)),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// A confirmation's first line: the object the request is sent to.
@@ -238,6 +275,7 @@ fn revert_lines(
             "Revert will send nothing",
         ));
     }
+    out.extend(patch_kubectl_lines(t, &target.patch));
     out
 }
 

@@ -74,7 +74,14 @@ pub fn render(state: &State, frame: &mut Frame) {
     }
     footer(state, theme, frame, panes.footer);
     if let Some(d) = &state.dialog {
-        dialog::render(state, d, theme, frame, area);
+        // The header (where, which mode, break glass) and the footer (the dialog's keys)
+        // stay visible around a confirmation, however long it is (the rest scrolls).
+        let between = Rect {
+            y: area.y.saturating_add(1),
+            height: area.height.saturating_sub(2),
+            ..area
+        };
+        dialog::render(state, d, theme, frame, between);
     }
     if let Some(w) = &state.wizard {
         wizard::render(state, w, theme, frame, area);

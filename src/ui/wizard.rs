@@ -76,11 +76,20 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
             "Enter sends exactly (after a dry run):",
             t.label(),
         ));
-        out.push(match w.request() {
-            Ok(Some(r)) => Line::styled(clean(&describe(&r)), t.info()),
-            Ok(None) => Line::raw("nothing (this step only moves on)"),
-            Err(e) => Line::styled(format!("cannot: {}", clean(&e)), t.error()),
-        });
+        match w.request() {
+            Ok(Some(r)) => {
+                out.push(Line::styled(clean(&describe(&r)), t.info()));
+                let (method, path) = r.method_path();
+                out.extend(super::dialog::kubectl_lines(
+                    t,
+                    method,
+                    &path,
+                    r.body().as_ref(),
+                ));
+            }
+            Ok(None) => out.push(Line::raw("nothing (this step only moves on)")),
+            Err(e) => out.push(Line::styled(format!("cannot: {}", clean(&e)), t.error())),
+        }
     }
     if w.step == Step::Follow {
         out.extend(follow_lines(state, t));
