@@ -305,7 +305,7 @@ fn quorum_impact_is_named_for_fix_forward_and_an_abort() {
         retry
             .warnings
             .iter()
-            .any(|w| w.contains("§3.7") && w.contains("0 voters"))
+            .any(|w| w.contains("Blue peers (0.1 line)") && w.contains("0 voters"))
     );
 }
 

@@ -185,13 +185,13 @@ pub fn cleanup_impact(incident: &Incident) -> String {
                 .collect();
             let (now, then, _) = impact_line(&repaired, Change::RemoveSide(Side::Blue));
             format!(
-                "if RollbackCleanup removes the Blue peers (§3.7): after the repair {} → {}",
+                "if RollbackCleanup removes the Blue peers (0.1 line): after the repair {} → {}",
                 now.label(),
                 then.label()
             )
         }
         Err(why) => {
-            format!("RollbackCleanup's Blue-peer removal (§3.7): failure tolerance unknown ({why})")
+            format!("RollbackCleanup's Blue-peer removal (0.1 line): failure tolerance unknown ({why})")
         }
     }
 }
@@ -370,7 +370,7 @@ mod tests {
             line.ends_with("3 voters (2 healthy), tolerates 0 failures"),
             "{line}"
         );
-        // The §3.7 cleanup after a repair leaves no voters at all.
+        // The 0.1 RollbackCleanup after a repair leaves no voters at all.
         let line = cleanup_impact(&i);
         assert!(
             line.ends_with("→ 0 voters (0 healthy), NO QUORUM"),
