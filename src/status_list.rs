@@ -105,39 +105,21 @@ pub fn to_text(rows: &[ClusterRow], scope: &Scope, now: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::discovery::BreakGlassRow;
+    use crate::domain::discovery::{SAMPLE_NOW, sample_rows};
 
     #[test]
     fn the_table_lists_break_glass_first_with_reason_and_age() {
-        let now: Timestamp = "2026-12-04T03:12:00Z".parse().unwrap();
-        let rows = vec![
-            ClusterRow {
-                namespace: "a".into(),
-                name: "calm".into(),
-                phase: Some("Running".into()),
-                ..Default::default()
-            },
-            ClusterRow {
-                namespace: "security".into(),
-                name: "prod".into(),
-                phase: Some("Upgrading".into()),
-                blue_green_phase: Some("RollingBack".into()),
-                break_glass: Some(BreakGlassRow {
-                    reason: Some("RollbackConsensusRepairFailed".into()),
-                    entered_at: Some("2026-12-04T03:00:00Z".parse().unwrap()),
-                }),
-                rollback_attempt: 1,
-                problem: None,
-            },
-        ];
+        let now: Timestamp = SAMPLE_NOW.parse().unwrap();
+        let mut rows = sample_rows();
+        rows.reverse();
         let text = to_text(&rows, &Scope::All, now);
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].starts_with("NAMESPACE  NAME  PHASE"), "{text}");
+        assert!(lines[0].starts_with("NAMESPACE  NAME   PHASE"), "{text}");
         assert!(
             lines[1].contains("prod") && lines[1].contains("12m RollbackConsensusRepairFailed"),
             "{text}"
         );
-        assert!(lines[2].contains("calm"), "{text}");
+        assert!(lines[2].contains("vault"), "{text}");
         assert_eq!(lines[3], "1 of 2 in break glass (all namespaces).");
         assert_eq!(exit_code(&rows), Exit::BreakGlassActive);
         assert_eq!(exit_code(&rows[..1]), Exit::Ok);

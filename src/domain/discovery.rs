@@ -171,6 +171,35 @@ pub fn choose(mut rows: Vec<ClusterRow>, scope: &Scope) -> Choice {
     }
 }
 
+/// Test rows: `security/prod` in break glass since 03:00 (12 min before [`SAMPLE_NOW`]),
+/// then `team-b/vault` running.
+#[cfg(test)]
+pub(crate) fn sample_rows() -> Vec<ClusterRow> {
+    vec![
+        ClusterRow {
+            namespace: "security".into(),
+            name: "prod".into(),
+            phase: Some("Upgrading".into()),
+            blue_green_phase: Some("RollingBack".into()),
+            break_glass: Some(BreakGlassRow {
+                reason: Some("RollbackConsensusRepairFailed".into()),
+                entered_at: "2026-12-04T03:00:00Z".parse().ok(),
+            }),
+            rollback_attempt: 1,
+            problem: None,
+        },
+        ClusterRow {
+            namespace: "team-b".into(),
+            name: "vault".into(),
+            phase: Some("Running".into()),
+            ..Default::default()
+        },
+    ]
+}
+
+#[cfg(test)]
+pub(crate) const SAMPLE_NOW: &str = "2026-12-04T03:12:00Z";
+
 #[cfg(test)]
 mod tests {
     use super::*;

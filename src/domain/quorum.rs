@@ -191,7 +191,9 @@ pub fn cleanup_impact(incident: &Incident) -> String {
             )
         }
         Err(why) => {
-            format!("RollbackCleanup's Blue-peer removal (0.1 line): failure tolerance unknown ({why})")
+            format!(
+                "RollbackCleanup's Blue-peer removal (0.1 line): failure tolerance unknown ({why})"
+            )
         }
     }
 }

@@ -83,33 +83,14 @@ pub fn render(picker: &Picker, theme: Theme, now: Timestamp, frame: &mut Frame) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::discovery::{BreakGlassRow, ClusterRow};
+    use crate::domain::discovery::{SAMPLE_NOW, sample_rows};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
     #[test]
     fn the_picker_shows_every_row_the_selection_and_its_keys_at_80_columns() {
-        let now: Timestamp = "2026-12-04T03:12:00Z".parse().unwrap();
-        let rows = vec![
-            ClusterRow {
-                namespace: "security".into(),
-                name: "prod".into(),
-                phase: Some("Upgrading".into()),
-                blue_green_phase: Some("RollingBack".into()),
-                break_glass: Some(BreakGlassRow {
-                    reason: Some("RollbackConsensusRepairFailed".into()),
-                    entered_at: Some("2026-12-04T03:00:00Z".parse().unwrap()),
-                }),
-                rollback_attempt: 0,
-                problem: None,
-            },
-            ClusterRow {
-                namespace: "team-b".into(),
-                name: "vault".into(),
-                phase: Some("Running".into()),
-                ..Default::default()
-            },
-        ];
+        let now: Timestamp = SAMPLE_NOW.parse().unwrap();
+        let rows = sample_rows();
         let mut p = Picker::new(rows, "all namespaces".into());
         p.selected = 1;
         let mut term = Terminal::new(TestBackend::new(80, 10)).unwrap();
