@@ -8,16 +8,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use jiff::Timestamp;
 
-use crate::app::picker::Picker;
 use crate::config::{self, ColorChoice, Config};
-use crate::domain::discovery::{self, Choice, Scope};
 use crate::journal::report;
 use crate::sources::connect::{Connection, Target, connect};
-use crate::sources::discover;
 use crate::sources::openbao_access;
 use crate::sources::openbao_http::NodeAccess;
 use crate::sources::snapshot::{self, SnapshotError};
-use crate::{ack, highlight, patterns, pick, shell, sim, status, status_list, tui};
+use crate::{ack, highlight, patterns, pick, shell, sim, status, tui};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -364,7 +361,8 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
             let cluster = match cli.cluster {
                 Some(c) => c,
                 None => {
-                    let Some(found) = find_incident(&conn, cli.all_namespaces, color).await? else {
+                    let Some(found) = pick::find_incident(&conn, cli.all_namespaces, color).await?
+                    else {
                         return Ok(ExitCode::SUCCESS);
                     };
                     conn.namespace = found.namespace;
@@ -474,7 +472,11 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
             cluster: None,
             all_namespaces,
             output,
-        }) => status_list_command(&target, all_namespaces, output).await,
+        }) => {
+            let conn = connect(&target.target()).await?;
+            let json = matches!(output, Output::Json);
+            pick::status_list(&conn, all_namespaces, json).await
+        }
         Some(Command::Highlight { format }) => {
             highlight::run(
                 rules,
@@ -514,79 +516,6 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
                 ),
             }
             Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-fn scope(conn: &Connection, all_namespaces: bool) -> Scope {
-    if all_namespaces {
-        Scope::All
-    } else {
-        Scope::Namespace(conn.namespace.clone())
-    }
-}
-
-async fn status_list_command(
-    target: &TargetArgs,
-    all_namespaces: bool,
-    output: Output,
-) -> Result<ExitCode> {
-    let conn = connect(&target.target()).await?;
-    let scope = scope(&conn, all_namespaces);
-    let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
-    let now = Timestamp::now();
-    match output {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&status_list::to_json(&rows, &scope, now))?
-        ),
-        Output::Text => print!("{}", status_list::to_text(&rows, &scope, now)),
-    }
-    Ok(status_list::exit_code(&rows).into())
-}
-
-/// The cluster the console opens when none was named (None: the user quit the picker).
-struct Found {
-    namespace: String,
-    name: String,
-    why: String,
-}
-
-async fn find_incident(
-    conn: &Connection,
-    all_namespaces: bool,
-    color: bool,
-) -> Result<Option<Found>> {
-    let scope = scope(conn, all_namespaces);
-    let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
-    match discovery::choose(rows, &scope) {
-        Choice::Open {
-            namespace,
-            name,
-            why,
-        } => Ok(Some(Found {
-            namespace,
-            name,
-            why,
-        })),
-        Choice::NoneFound { searched } => Err(eyre!(
-            "no OpenBaoClusters found in {searched} (context {}){}",
-            conn.context,
-            if all_namespaces {
-                ""
-            } else {
-                "; try -A for every namespace, or -n NAMESPACE"
-            }
-        )),
-        Choice::Pick(rows) => {
-            let picker = Picker::new(rows, scope.describe());
-            Ok(pick::run(picker, color)
-                .await?
-                .map(|(namespace, name)| Found {
-                    namespace,
-                    name,
-                    why: format!("picked from {}", scope.describe()),
-                }))
         }
     }
 }

@@ -1,13 +1,21 @@
-//! Running the cluster picker full screen until the user opens a cluster or quits.
+//! Finding the incident when no CLUSTER was named: list the OpenBaoClusters of the scope,
+//! open the one `domain::discovery` chooses or run the picker full screen until the user
+//! opens one or quits; and `status` without CLUSTER, the same list printed.
 
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::signal::unix::{SignalKind, signal};
 
-use color_eyre::eyre::{Result, WrapErr};
+use std::process::ExitCode;
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use crate::app::picker::{Picker, PickerOutcome};
+use crate::domain::discovery::{self, Choice, Scope};
+use crate::sources::connect::Connection;
+use crate::sources::discover;
+use crate::status_list;
 use crate::terminal::TerminalGuard;
 use crate::ui;
 
@@ -37,6 +45,74 @@ pub async fn run(mut picker: Picker, color: bool) -> Result<Option<(String, Stri
             PickerOutcome::Continue => {}
             PickerOutcome::Quit => return Ok(None),
             PickerOutcome::Open { namespace, name } => return Ok(Some((namespace, name))),
+        }
+    }
+}
+
+fn scope(conn: &Connection, all_namespaces: bool) -> Scope {
+    if all_namespaces {
+        Scope::All
+    } else {
+        Scope::Namespace(conn.namespace.clone())
+    }
+}
+
+/// `status` without CLUSTER: the list, as a table or JSON (`json`), and its exit status.
+pub async fn status_list(conn: &Connection, all_namespaces: bool, json: bool) -> Result<ExitCode> {
+    let scope = scope(conn, all_namespaces);
+    let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
+    let now = Timestamp::now();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&status_list::to_json(&rows, &scope, now))?
+        );
+    } else {
+        print!("{}", status_list::to_text(&rows, &scope, now));
+    }
+    Ok(status_list::exit_code(&rows).into())
+}
+
+/// The cluster the console opens when none was named (None: the user quit the picker).
+pub struct Found {
+    pub namespace: String,
+    pub name: String,
+    pub why: String,
+}
+
+pub async fn find_incident(
+    conn: &Connection,
+    all_namespaces: bool,
+    color: bool,
+) -> Result<Option<Found>> {
+    let scope = scope(conn, all_namespaces);
+    let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
+    match discovery::choose(rows, &scope) {
+        Choice::Open {
+            namespace,
+            name,
+            why,
+        } => Ok(Some(Found {
+            namespace,
+            name,
+            why,
+        })),
+        Choice::NoneFound { searched } => Err(eyre!(
+            "no OpenBaoClusters found in {searched} (context {}){}",
+            conn.context,
+            if all_namespaces {
+                ""
+            } else {
+                "; try -A for every namespace, or -n NAMESPACE"
+            }
+        )),
+        Choice::Pick(rows) => {
+            let picker = Picker::new(rows, scope.describe());
+            Ok(run(picker, color).await?.map(|(namespace, name)| Found {
+                namespace,
+                name,
+                why: format!("picked from {}", scope.describe()),
+            }))
         }
     }
 }
