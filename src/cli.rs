@@ -358,6 +358,7 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
             let _ = crate::trace_log::install();
             let mut conn = connect(&cli.target.target()).await?;
             let mut label = conn.context.clone();
+            let mut guard = None;
             let cluster = match cli.cluster {
                 Some(c) => c,
                 None => {
@@ -367,19 +368,21 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
                     };
                     conn.namespace = found.namespace;
                     label = format!("{label} · {}", found.why);
+                    guard = found.guard;
                     found.name
                 }
             };
             let access = cli.openbao.access(&conn, &cluster).await?;
-            tui::run_console(
+            tui::run_console(tui::Console {
                 conn,
                 access,
                 cluster,
-                label,
-                cli.write,
-                cli.logs.capacity(),
+                context_label: label,
+                write: cli.write,
+                log_lines: cli.logs.capacity(),
                 color,
-            )
+                guard,
+            })
             .await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -414,15 +417,16 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
                 ..cli.openbao.clone()
             };
             let access = openbao.access(&conn, &handle.cluster).await?;
-            let result = tui::run_console(
+            let result = tui::run_console(tui::Console {
                 conn,
                 access,
-                handle.cluster.clone(),
-                format!("demo:{scenario}"),
+                cluster: handle.cluster.clone(),
+                context_label: format!("demo:{scenario}"),
                 write,
-                logs.or(cli.logs).capacity(),
+                log_lines: logs.or(cli.logs).capacity(),
                 color,
-            )
+                guard: None,
+            })
             .await;
             handle.shutdown().await;
             result?;

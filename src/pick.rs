@@ -2,7 +2,7 @@
 //! open the one `domain::discovery` chooses or run the picker full screen until the user
 //! opens one or quits; and `status` without CLUSTER, the same list printed.
 
-use crossterm::event::{Event, EventStream};
+use crossterm::event::Event;
 use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::signal::unix::{SignalKind, signal};
@@ -19,10 +19,13 @@ use crate::status_list;
 use crate::terminal::TerminalGuard;
 use crate::ui;
 
-/// The `(namespace, name)` picked, or None when the user quit.
-pub async fn run(mut picker: Picker, color: bool) -> Result<Option<(String, String)>> {
+/// The `(namespace, name)` picked with the terminal still full screen (the console goes on
+/// with the same guard), or None when the user quit.
+pub async fn run(
+    mut picker: Picker,
+    color: bool,
+) -> Result<Option<(String, String, TerminalGuard)>> {
     let mut guard = TerminalGuard::enter()?;
-    let mut input = EventStream::new();
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let theme = ui::theme::Theme { color };
@@ -32,7 +35,7 @@ pub async fn run(mut picker: Picker, color: bool) -> Result<Option<(String, Stri
             .draw(|f| ui::picker::render(&picker, theme, Timestamp::now(), f))
             .wrap_err("cannot draw")?;
         let key = tokio::select! {
-            ev = input.next() => match ev {
+            ev = guard.input.next() => match ev {
                 Some(Ok(Event::Key(k))) => k,
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e).wrap_err("terminal input failed"),
@@ -44,7 +47,9 @@ pub async fn run(mut picker: Picker, color: bool) -> Result<Option<(String, Stri
         match picker.update(key) {
             PickerOutcome::Continue => {}
             PickerOutcome::Quit => return Ok(None),
-            PickerOutcome::Open { namespace, name } => return Ok(Some((namespace, name))),
+            PickerOutcome::Open { namespace, name } => {
+                return Ok(Some((namespace, name, guard)));
+            }
         }
     }
 }
@@ -78,6 +83,8 @@ pub struct Found {
     pub namespace: String,
     pub name: String,
     pub why: String,
+    /// The picker's terminal, still full screen, for the console to go on with.
+    pub guard: Option<TerminalGuard>,
 }
 
 pub async fn find_incident(
@@ -96,6 +103,7 @@ pub async fn find_incident(
             namespace,
             name,
             why,
+            guard: None,
         })),
         Choice::NoneFound { searched } => Err(eyre!(
             "no OpenBaoClusters found in {searched} (context {}){}",
@@ -108,11 +116,14 @@ pub async fn find_incident(
         )),
         Choice::Pick(rows) => {
             let picker = Picker::new(rows, scope.describe());
-            Ok(run(picker, color).await?.map(|(namespace, name)| Found {
-                namespace,
-                name,
-                why: format!("picked from {}", scope.describe()),
-            }))
+            Ok(run(picker, color)
+                .await?
+                .map(|(namespace, name, guard)| Found {
+                    namespace,
+                    name,
+                    why: format!("picked from {}", scope.describe()),
+                    guard: Some(guard),
+                }))
         }
     }
 }

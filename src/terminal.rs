@@ -4,9 +4,13 @@
 
 use color_eyre::eyre::{Result, WrapErr};
 
-/// Restores the terminal when dropped, whatever way the loop ends.
+/// Restores the terminal when dropped, whatever way the loop ends. It also owns the one
+/// keyboard stream of the process: the picker hands its guard to the console, so no key
+/// typed after the switch can fall between two input readers (crossterm's reader is global,
+/// and a dropped `EventStream` wakes it once more) and the screen does not flicker.
 pub struct TerminalGuard {
     pub terminal: ratatui::DefaultTerminal,
+    pub input: crossterm::event::EventStream,
 }
 
 impl TerminalGuard {
@@ -19,7 +23,10 @@ impl TerminalGuard {
             restore_then(info);
             let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
         }));
-        Ok(TerminalGuard { terminal })
+        Ok(TerminalGuard {
+            terminal,
+            input: crossterm::event::EventStream::new(),
+        })
     }
 }
 

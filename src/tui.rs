@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use color_eyre::eyre::{Result, WrapErr, bail};
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::event::{Event, KeyEventKind};
 use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::signal::unix::{SignalKind, signal};
@@ -136,15 +136,30 @@ fn start_sources(
 
 /// Run the console until the user quits or a stop signal arrives. `access`: how the Raft
 /// poller reaches OpenBao (route, optional token).
-pub async fn run_console(
-    conn: Connection,
-    access: NodeAccess,
-    cluster: String,
-    context_label: String,
-    write: bool,
-    log_lines: Option<usize>,
-    color: bool,
-) -> Result<()> {
+/// What the console is opened on; `guard` is a terminal already full screen (the picker's),
+/// or None to enter one.
+pub struct Console {
+    pub conn: Connection,
+    pub access: NodeAccess,
+    pub cluster: String,
+    pub context_label: String,
+    pub write: bool,
+    pub log_lines: Option<usize>,
+    pub color: bool,
+    pub guard: Option<TerminalGuard>,
+}
+
+pub async fn run_console(console: Console) -> Result<()> {
+    let Console {
+        conn,
+        access,
+        cluster,
+        context_label,
+        write,
+        log_lines,
+        color,
+        guard,
+    } = console;
     if !std::io::stdout().is_terminal() {
         bail!(
             "the console needs a terminal; for scripts use `breakglass status {cluster} --output json`"
@@ -179,11 +194,13 @@ pub async fn run_console(
     let mut sources = start_sources(&conn, access, &cluster, &tx, follow.clone());
     let journal_tx = spawn_journal_writer(tx.clone());
     let mut journal_path: Option<PathBuf> = None;
-    let mut guard = TerminalGuard::enter()?;
+    let mut guard = match guard {
+        Some(g) => g,
+        None => TerminalGuard::enter()?,
+    };
     if let Ok((width, height)) = crossterm::terminal::size() {
         update(&mut state, Msg::Resize { width, height });
     }
-    let mut input = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
@@ -204,7 +221,7 @@ pub async fn run_console(
         let frame_wait = tokio::time::sleep_until(frame_at.unwrap_or(now));
         let msg = tokio::select! {
             () = frame_wait, if pending => continue,
-            ev = input.next() => match ev {
+            ev = guard.input.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
                 Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
                 Some(Ok(_)) => continue,
