@@ -2,7 +2,8 @@
 //!
 //! Pods are grouped Blue/Green by the `openbao.org/revision` label against
 //! `status.blueGreen.blueRevision`/`greenRevision` (dc-tec/openbao-operator@002fbdd `internal/infra/manager.go`). Repair Jobs are
-//! recognised by their annotations (§3.5), never by name patterns from the runbook.
+//! recognised by their annotations (as the operator's own `test/e2e/Upgrade_Strategies_test.go`
+//! `findUpgradeExecutorJob` does), never by name patterns from the runbook.
 
 use jiff::Timestamp;
 use k8s_openapi::api::batch::v1::Job;

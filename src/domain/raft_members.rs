@@ -3,7 +3,8 @@
 //! `sys/storage/raft/autopilot/state` (dc-tec/openbao-operator@002fbdd `internal/constants/api.go`).
 //!
 //! Without a token these are not known, which is a state of its own ("needs token"),
-//! never an error; a refused token (403) is shown as such. Node id = pod name (§4.2).
+//! never an error; a refused token (403) is shown as such. Node id = pod name (`HOSTNAME` in
+//! the operator's rendered config, `internal/config/`).
 
 use super::cluster::ClusterView;
 use super::incident::Side;

@@ -1,6 +1,6 @@
 //! Authorization in the simulator's API server: the verb of a request, the 403 Forbidden
 //! message the real API server words, and `SelfSubjectAccessReview` answers from the
-//! caller's denials (fidelity spec §14).
+//! caller's denials (message as apiserver's `pkg/endpoints/handlers/responsewriters/errors.go`).
 
 use hyper::Method;
 use serde_json::{Value, json};

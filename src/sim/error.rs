@@ -1,5 +1,5 @@
 //! [`ApiError`]: what the simulator's store and API server fail with, and the
-//! `kind: Status` body the server sends for it (fidelity spec §9).
+//! `kind: Status` body the server sends for it (as apimachinery's `pkg/api/errors/errors.go`).
 
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! `GET /api/v1/namespaces/{ns}/pods/{pod}/log`: container logs from the store's log
 //! book as `text/plain`, in chunks that do not line up with lines; `follow=true` streams
 //! until the container terminates. Parameter checks and error texts follow the real API
-//! server and kubelet (fidelity spec §10).
+//! server and kubelet (`pkg/registry/core/pod/rest/log.go`).
 
 use bytes::Bytes;
 use jiff::Timestamp;

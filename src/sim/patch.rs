@@ -1,7 +1,8 @@
 //! Patch application for the simulator's API server: JSON merge patch (RFC 7386), JSON
 //! patch (RFC 6902) and a simplified server-side apply (the applied configuration merged
 //! over the live object; no field ownership). Which patch types a resource accepts is
-//! decided by the server (strategic merge is 415 on custom resources, fidelity spec §1).
+//! decided by the server (strategic merge is 415 on custom resources, as in
+//! apiextensions-apiserver's `pkg/apiserver/customresource_handler.go`).
 
 use serde_json::Value;
 

@@ -1,7 +1,8 @@
 //! Structural-schema handling for the operator's custom resources, from the real CRDs
 //! embedded at build time (`assets/crds/`): defaulting, pruning of unknown fields, and
 //! validation (type, enum, required, length, bounds, pattern, item counts) as the API
-//! server applies them on create, update and patch (fidelity spec §8).
+//! server applies them on create, update and patch (apiextensions-apiserver's
+//! `pkg/apiserver/schema/`).
 //!
 //! CEL rules (`x-kubernetes-validations`) are not evaluated in general: the rules the
 //! embedded CRDs carry are hand-coded (see `known_rule`), with the API server's ratcheting

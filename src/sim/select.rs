@@ -1,7 +1,7 @@
 //! Query handling shared by list and watch: URL query decoding, label selectors (`=`,
 //! `==`, `!=`, exists, `!key`, `in`, `notin`), field selectors (`metadata.name`,
-//! `metadata.namespace`, pods' `status.phase`), and opaque continue tokens (fidelity
-//! spec §7).
+//! `metadata.namespace`, pods' `status.phase`), and opaque continue tokens (as
+//! apimachinery's `pkg/labels/selector.go` and apiserver's `pkg/storage/continue.go`).
 
 use serde_json::{Value, json};
 

@@ -435,7 +435,7 @@ pub fn adminops_paused(obj: &Value) -> bool {
 }
 
 /// `handleNoUpgradeNeeded`: `spec.version` equals `status.currentVersion` (e.g. reverted to
-/// Blue's version), so the operator deletes Green at once, without any Raft repair (§9).
+/// Blue's version), so the operator deletes Green at once, without any Raft repair (README "Resolution paths by operator line").
 pub fn no_upgrade_needed(obj: &Value) -> bool {
     let spec = obj["spec"]["version"].as_str().unwrap_or_default();
     !spec.is_empty() && obj["status"]["currentVersion"].as_str() == Some(spec)

@@ -20,7 +20,8 @@ pub fn ts(t: Timestamp) -> String {
     t.round(jiff::Unit::Second).unwrap_or(t).to_string()
 }
 
-/// The four labels on everything the operator manages for a cluster (§4.1).
+/// The four labels on everything the operator manages for a cluster (`internal/infra/manager.go`,
+/// `statefulset_builder.go`).
 pub fn infra_labels(topo: &Topology) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("app.kubernetes.io/name".into(), json!("openbao"));
@@ -220,7 +221,7 @@ pub fn pvc(topo: &Topology, blue: bool, ordinal: i32) -> Value {
     })
 }
 
-/// The Helm-installed controller Deployment (§5.5), running with one replica.
+/// The Helm-installed controller Deployment (the chart's `<fullname>-controller`), running with one replica.
 pub fn operator_deployment(line: OperatorLine) -> Value {
     let version = line.version();
     let selector = json!({"app.kubernetes.io/name": "openbao-operator", "app.kubernetes.io/component": "controller"});
@@ -255,7 +256,7 @@ pub fn operator_deployment(line: OperatorLine) -> Value {
     })
 }
 
-/// The controller container; 0.6 adds `--platform` and the env of its chart (0.6 line §5.5).
+/// The controller container; 0.6 adds `--platform` and the env of its chart (kubebao's `values.yaml`).
 fn manager_container(line: OperatorLine) -> Value {
     let mut c = json!({"name": "manager", "image": line.image("openbao-operator"),
         "command": ["/manager", "controller"],
@@ -276,7 +277,7 @@ fn manager_container(line: OperatorLine) -> Value {
     c
 }
 
-/// An upgrade executor Job as `buildUpgradeExecutorJob` makes it (§3.4), status empty.
+/// An upgrade executor Job as `buildUpgradeExecutorJob` makes it (`internal/upgrade/job.go`), status empty.
 pub fn executor_job(topo: &Topology, action: &str, run_id: &str, cluster_uid: &str) -> Value {
     let labels = with(infra_labels(topo), &[("openbao.org/component", "upgrade")]);
     let mut annotations = Map::new();
@@ -332,7 +333,7 @@ pub fn executor_job(topo: &Topology, action: &str, run_id: &str, cluster_uid: &s
     })
 }
 
-/// The pre-upgrade snapshot Job (§5.2): backup labels with component `upgrade-snapshot`.
+/// The pre-upgrade snapshot Job (`internal/upgrade/bluegreen/`): backup labels with component `upgrade-snapshot`.
 pub fn snapshot_job(topo: &Topology, cluster_uid: &str) -> Value {
     let labels = with(
         infra_labels(topo),

@@ -6,8 +6,8 @@
 //!   runs `bluegreen-remove-blue-peers`, which removes the **Blue** peers it logs (the
 //!   defect, played literally in the Raft model and on real nodes), ignores its result, and
 //!   deletes Green's StatefulSet (PVCs stay).
-//! - 0.6 (the 0.6 line's §3.1): no abort in these phases; RollbackCleanup runs
-//!   `bluegreen-remove-green-peers` (a failure is break glass
+//! - 0.6 (`checkAbortConditions` in the 0.6 line's `internal/upgrade/bluegreen/`): no
+//!   abort in these phases; RollbackCleanup runs `bluegreen-remove-green-peers` (a failure is break glass
 //!   `RollbackCleanupPeerRemovalFailed`), then retires Green's StatefulSet and its
 //!   `data-<cluster>-<green>-<n>` PVCs; Events for break glass.
 //!

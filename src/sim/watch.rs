@@ -1,5 +1,5 @@
 //! Watches (`?watch=true`): newline-delimited JSON events streamed from the store's
-//! history and live changes (fidelity spec §3-5). A resourceVersion older than the
+//! history and live changes (apiserver's `pkg/endpoints/handlers/watch.go`). A resourceVersion older than the
 //! history is answered HTTP 200 and one in-stream ERROR event (Status 410 Expired), the
 //! only form kube-rs re-lists on. Frames are deliberately split across chunks.
 

@@ -206,7 +206,7 @@ pub fn membership(
             }
         },
     };
-    // A 404 means "autopilot not available" (§4.3): the configuration still counts.
+    // A 404 means "autopilot not available" (the operator's `internal/constants/api.go` client treats it so): the configuration still counts.
     let autopilot = match autopilot {
         Ok(a) if rejected(&a) => return Membership::Rejected,
         Ok(a) if a.is_success() => serde_json::from_str::<Envelope<AutopilotData>>(&a.body)

@@ -32,7 +32,7 @@ async fn the_cluster_is_in_break_glass_with_the_real_names() {
         bg.rollback_reason.as_deref(),
         Some("demotion job failure threshold exceeded")
     );
-    // The base is cut to 52 characters, so "-stepdown" does not survive (§3.3).
+    // The base is cut to 52 characters, so "-stepdown" does not survive (`upgradeExecutorJobName`, `internal/upgrade/job.go`).
     let last = bg.last_job_failure.as_deref().unwrap();
     assert!(
         last.starts_with("upgrade-prod-cluster-bluegreen-demote-blue-nonvoters-"),
