@@ -1,4 +1,4 @@
-//! The bench corpus generator, shared by `benches/logs.rs` and `tests/highlight_corpus.rs`
+//! The bench corpus generator, shared by `benches/logs.rs` and `tests/console/highlight_corpus.rs`
 //! (which keeps `breakglass highlight` output byte-identical for it).
 
 use breakglass::sim::executor_log::{ExecutorFields, entry, error_line};

@@ -226,7 +226,7 @@ impl RaftModel {
 
     /// `sys/storage/raft/remove-peer`: the peer leaves the configuration. A node whose pod
     /// is gone disappears; a running one keeps answering. The leader asked to remove itself
-    /// stays, leading (measured with real `bao` 2.7.2: `tests/raft_real_cleanup.rs`). Returns
+    /// stays, leading (measured with real `bao` 2.7.2: `tests/console/raft_real_cleanup.rs`). Returns
     /// whether it left.
     pub fn remove_peer(&mut self, pod: &str) -> bool {
         if self.leader.as_deref() == Some(pod) {

@@ -1,7 +1,7 @@
 //! Real OpenBao nodes behind the real pod proxy: kwok gives three OpenBao pods their IPs,
 //! a real 3-node `bao` Raft cluster (the simulator's launcher, `sim::bao::BaoCluster`)
 //! listens on those pod IPs (`:8200`, TLS) besides its own loopback listener, and the
-//! console's Raft poller (`sources::raft::poll_once`, as `tests/raft_real.rs` uses it) reads
+//! console's Raft poller (`sources::raft::poll_once`, as `tests/console/raft_real.rs` uses it) reads
 //! committed/applied indices and the leader through the real API server's
 //! `pods/https:<pod>:8200/proxy/v1/sys/leader` with the viewer's kubeconfig.
 

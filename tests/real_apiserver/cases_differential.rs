@@ -38,7 +38,7 @@ const KNOWN: &[(&str, &str)] = &[
         "different histories, not different rules: the real server's watch cache starts when \
          the server starts, so resourceVersion 1 is older than its window (410 Expired, as an \
          ERROR event); the simulator's store was seeded fresh and rv 1 is still in its history \
-         (it answers 410 once an rv falls out of its last events, tests/sim_watch.rs)",
+         (it answers 410 once an rv falls out of its last events, tests/sim/sim_watch.rs)",
     ),
     (
         "unknown resource",

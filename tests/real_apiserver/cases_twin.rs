@@ -220,7 +220,7 @@ pub async fn pty_retry_walk_with_the_twin_as_operator(rig: Arc<Rig>, ns: String)
 /// controller makes the pod, kwok's `pod-exit-code` Stage ends its container with that code,
 /// the Job controller marks the Job Failed (`backoffLimit: 0`, as the operator sets it), and
 /// the twin enters break glass again. The console reports it as the sim-backed test
-/// (`tests/twin_flow.rs`, `persistent_every_retry_fails_with_a_new_nonce`) expects.
+/// (`tests/sim/twin_flow.rs`, `persistent_every_retry_fails_with_a_new_nonce`) expects.
 pub async fn twin_retry_fails_with_the_scenario_exit_code(rig: Arc<Rig>, ns: String) {
     let admin = rig.client("admin").await.unwrap();
     let incident = incident::incident(&rig, "persistent", &ns).await;
