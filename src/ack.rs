@@ -24,7 +24,7 @@ use crate::sources::{ActionOutcome, actions, rbac, snapshot};
 
 /// The acknowledgement of `nonce` on the cluster just read, judged by Retry's guard (the
 /// console's): the patch to show and send, or why nothing is sent.
-pub fn judge(
+pub(crate) fn judge(
     incident: &Incident,
     namespace: &str,
     who: &str,

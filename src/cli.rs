@@ -198,7 +198,7 @@ pub enum Command {
     /// Open the console on a built-in simulated incident (starts the simulator in-process)
     Demo {
         /// Scenario: transient (default), persistent, green-crashloop; cleanup-failed (0.6 only)
-        #[arg(long, default_value = "transient")]
+        #[arg(long, default_value = crate::sim::scenario::DEFAULT)]
         scenario: String,
         /// Which operator line the simulated operator plays
         #[arg(long, value_enum, default_value_t = OperatorArg::V06)]
@@ -218,7 +218,7 @@ pub enum Command {
     /// Serve the simulated cluster for other clients (kubectl, a second console) until interrupted
     Sim {
         /// Scenario: transient (default), persistent, green-crashloop; cleanup-failed (0.6 only)
-        #[arg(long, default_value = "transient")]
+        #[arg(long, default_value = crate::sim::scenario::DEFAULT)]
         scenario: String,
         /// Which operator line the simulated operator plays
         #[arg(long, value_enum, default_value_t = OperatorArg::V06)]

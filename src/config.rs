@@ -67,7 +67,7 @@ impl std::fmt::Display for ConfigProblem {
 const KEYS: &str = "color, log_lines, patterns, openbao_token_file, openbao_ca";
 
 /// The default location, when `XDG_CONFIG_HOME` or `HOME` says where.
-pub fn default_path() -> Option<PathBuf> {
+pub(crate) fn default_path() -> Option<PathBuf> {
     crate::patterns::user_config_file().map(|p| p.with_file_name("config.toml"))
 }
 

@@ -25,10 +25,10 @@ pub mod sanitize;
 pub mod search;
 
 pub use redact::redact;
-pub use sanitize::{MAX_LINE_CHARS, sanitize};
+pub(crate) use sanitize::sanitize;
 
 /// How many evidence records are kept (the oldest are dropped and counted).
-pub const EVIDENCE_CAPACITY: usize = 10_000;
+pub(crate) const EVIDENCE_CAPACITY: usize = 10_000;
 /// An evidence record keeps at most this many chars of its line.
 const EVIDENCE_LINE_CHARS: usize = 1_000;
 
@@ -113,7 +113,7 @@ fn zap_time(line: &str) -> Option<String> {
 }
 
 impl LineStore {
-    pub const DEFAULT_CAPACITY: usize = 100_000;
+    pub(crate) const DEFAULT_CAPACITY: usize = 100_000;
 
     pub fn new(capacity: usize) -> LineStore {
         LineStore {
@@ -158,7 +158,7 @@ impl LineStore {
         })
     }
 
-    pub fn push_marker(&mut self, text: &str) -> u64 {
+    pub(crate) fn push_marker(&mut self, text: &str) -> u64 {
         self.push(StoredLine {
             text: sanitize(text).into_boxed_str(),
             kind: LineKind::Marker,
@@ -166,7 +166,7 @@ impl LineStore {
     }
 
     /// A new repair attempt starts: its marker, and the attempt its evidence is filed under.
-    pub fn begin_attempt(&mut self, attempt: Option<i32>, marker: &str) -> u64 {
+    pub(crate) fn begin_attempt(&mut self, attempt: Option<i32>, marker: &str) -> u64 {
         self.attempt = attempt;
         self.push_marker(marker)
     }
@@ -199,7 +199,7 @@ impl LineStore {
     }
 
     /// The newest matched line's sequence number, rule and severity.
-    pub fn last_match(&self) -> Option<(u64, &'static Rule, Severity)> {
+    pub(crate) fn last_match(&self) -> Option<(u64, &'static Rule, Severity)> {
         self.last_match
     }
 
@@ -210,7 +210,7 @@ impl LineStore {
 
     /// Evidence grouped by rule, attempt and severity, in order of first match: the newest
     /// record of each and how many lines matched (including records dropped since).
-    pub fn evidence_groups(&self) -> impl Iterator<Item = (&Evidence, u64)> {
+    pub(crate) fn evidence_groups(&self) -> impl Iterator<Item = (&Evidence, u64)> {
         self.evidence_groups.iter().map(|(e, n)| (e, *n))
     }
 
@@ -240,12 +240,12 @@ impl LineStore {
     }
 
     /// Sequence number of the oldest stored line.
-    pub fn first_seq(&self) -> u64 {
+    pub(crate) fn first_seq(&self) -> u64 {
         self.first_seq
     }
 
     /// One past the newest line's sequence number.
-    pub fn end_seq(&self) -> u64 {
+    pub(crate) fn end_seq(&self) -> u64 {
         self.first_seq + self.lines.len() as u64
     }
 
@@ -270,7 +270,7 @@ impl LineStore {
     }
 
     /// Lines before `end` (exclusive), newest first, with their sequence numbers.
-    pub fn range_back(&self, end: u64) -> impl Iterator<Item = (u64, &StoredLine)> {
+    pub(crate) fn range_back(&self, end: u64) -> impl Iterator<Item = (u64, &StoredLine)> {
         let before = usize::try_from(end.saturating_sub(self.first_seq))
             .unwrap_or(usize::MAX)
             .min(self.lines.len());
@@ -283,7 +283,7 @@ impl LineStore {
 
     /// The nearest line after (`forward`) or before `from` satisfying `hit`.
     /// O(distance): used on a key press, never per frame.
-    pub fn find_by(
+    pub(crate) fn find_by(
         &self,
         from: u64,
         forward: bool,

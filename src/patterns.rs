@@ -24,8 +24,8 @@ mod literals;
 mod load;
 pub(crate) use load::line_of;
 
-pub use literals::{Literals, lowercase_into};
-pub use load::{RuleProblem, user_config_file};
+pub(crate) use literals::{Literals, lowercase_into};
+pub(crate) use load::{RuleProblem, user_config_file};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -120,12 +120,12 @@ impl Rule {
     }
 
     /// Shown next to the meaning: the runbook's strings do not exist in the real code.
-    pub fn runbook_only(&self) -> bool {
+    pub(crate) fn runbook_only(&self) -> bool {
         self.source == RuleSource::Runbook && !self.in_operator_code
     }
 
     /// Shown next to the meaning: which operator lines print the string.
-    pub fn generations_label(&self) -> Option<String> {
+    pub(crate) fn generations_label(&self) -> Option<String> {
         let g = self.generations.as_ref()?;
         Some(if g.is_empty() {
             "no operator line".into()
@@ -145,7 +145,7 @@ pub struct Span {
 
 /// Buffers [`RuleSet::classify_among`] reuses from line to line; `spans` holds its result.
 #[derive(Debug, Default)]
-pub struct LineWork {
+pub(crate) struct LineWork {
     lowered: Vec<u8>,
     text_rules: Vec<usize>,
     pub spans: Vec<Span>,
@@ -173,7 +173,7 @@ pub struct RuleSet {
 const DFA_CACHE: usize = 16 << 20;
 
 /// The embedded default rules.
-pub const BUILTIN_TOML: &str = include_str!("../assets/patterns.toml");
+pub(crate) const BUILTIN_TOML: &str = include_str!("../assets/patterns.toml");
 
 impl RuleSet {
     fn compile(rules: Vec<Rule>, mut problems: Vec<RuleProblem>) -> RuleSet {
@@ -234,7 +234,7 @@ impl RuleSet {
 
     /// As [`RuleSet::load`], with several required files (`--patterns`, then the config
     /// file's `patterns` list), applied after the optional one in this order.
-    pub fn load_all(explicit: &[&Path], config: Option<PathBuf>) -> RuleSet {
+    pub(crate) fn load_all(explicit: &[&Path], config: Option<PathBuf>) -> RuleSet {
         let mut problems = Vec::new();
         let mut rules = load::rules_only(load::parse(BUILTIN_TOML, "builtin", &mut problems));
         let mut files: Vec<(PathBuf, bool)> = Vec::new();
@@ -355,7 +355,7 @@ impl RuleSet {
     /// checked on `raw` with its own regex before it gives the badge, and a rule that can
     /// match a tab (`\tERROR\t`, `[^"]*`) is checked on `raw` whatever the scan said (a
     /// match without a tab would be in `text` too). Any other line is scanned twice.
-    pub fn classify_and_spans(
+    pub(crate) fn classify_and_spans(
         &self,
         raw: &str,
         text: &str,
@@ -424,7 +424,7 @@ impl RuleSet {
     /// literal prefilter runs over the buffer, not per line): which lines may match, and which
     /// rules may match such a line. Exact for lines of printable ASCII and tabs
     /// ([`RuleSet::classify_among`]); None when they could not be compiled.
-    pub fn literals(&self) -> Option<&Literals> {
+    pub(crate) fn literals(&self) -> Option<&Literals> {
         self.prefilter
             .get_or_init(|| {
                 Literals::new(
@@ -447,7 +447,7 @@ impl RuleSet {
     /// tab and matches `raw` matches `text` too: what the full scan in
     /// [`RuleSet::classify_and_spans`] relies on). Spans are looked for only on a badged
     /// line, from the rules whose literal is in `text` (tab expansion can make one: spaces).
-    pub fn classify_among(
+    pub(crate) fn classify_among(
         &self,
         raw: &str,
         text: &str,
@@ -550,7 +550,7 @@ fn can_match_tab(pattern: &str) -> bool {
 }
 
 /// The level of a zap development-mode line (`<time>\t<LEVEL>\t<msg>...`).
-pub fn zap_level(line: &str) -> Option<Severity> {
+pub(crate) fn zap_level(line: &str) -> Option<Severity> {
     match line.split('\t').nth(1)? {
         "ERROR" | "DPANIC" | "PANIC" | "FATAL" => Some(Severity::Error),
         "WARN" => Some(Severity::Warn),

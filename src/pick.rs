@@ -87,7 +87,7 @@ pub struct Found {
     pub guard: Option<TerminalGuard>,
 }
 
-pub async fn find_incident(
+pub(crate) async fn find_incident(
     conn: &Connection,
     all_namespaces: bool,
     color: bool,

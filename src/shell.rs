@@ -11,11 +11,11 @@ use clap::CommandFactory;
 use crate::cli::Cli;
 
 /// The name kubectl looks for on PATH (`kubectl breakglass` runs it).
-pub const PLUGIN_BINARY: &str = "kubectl-breakglass";
+pub(crate) const PLUGIN_BINARY: &str = "kubectl-breakglass";
 
 /// How help and completions name the program: `kubectl breakglass` when started through
 /// the plugin name, else `breakglass`.
-pub fn bin_name(argv0: Option<&OsString>) -> &'static str {
+pub(crate) fn bin_name(argv0: Option<&OsString>) -> &'static str {
     let plugin = argv0
         .and_then(|a| Path::new(a).file_name())
         .is_some_and(|n| n == PLUGIN_BINARY);
@@ -32,13 +32,13 @@ pub fn command(argv0: Option<&OsString>) -> clap::Command {
 }
 
 /// The completion script for `shell`, for the program name `breakglass`.
-pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) {
+pub(crate) fn completions(shell: clap_complete::Shell, out: &mut dyn Write) {
     let mut cmd = Cli::command();
     clap_complete::generate(shell, &mut cmd, "breakglass", out);
 }
 
 /// The man page (roff), section 1.
-pub fn man(out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn man(out: &mut dyn Write) -> std::io::Result<()> {
     clap_mangen::Man::new(Cli::command()).render(out)
 }
 

@@ -12,7 +12,7 @@ use crate::domain::{Incident, Side};
 use crate::exit::Exit;
 
 /// What the 100-entry threshold is (and is not): shown wherever the number is.
-pub const SYNC_THRESHOLD_NOTE: &str = "forward path only: Syncing waits for Green to be this close before promotion; Blue and Green are one Raft cluster (lag, not divergence) and the rollback makes no index check";
+pub(crate) const SYNC_THRESHOLD_NOTE: &str = "forward path only: Syncing waits for Green to be this close before promotion; Blue and Green are one Raft cluster (lag, not divergence) and the rollback makes no index check";
 
 /// The exit status of `status` (also in `--help`): break glass active or not.
 pub fn exit_code(incident: &Incident) -> Exit {
@@ -31,7 +31,7 @@ fn ts(t: Option<Timestamp>) -> Value {
     t.map_or(Value::Null, |t| json!(t.to_string()))
 }
 
-pub fn to_json(incident: &Incident, now: Timestamp) -> Value {
+pub(crate) fn to_json(incident: &Incident, now: Timestamp) -> Value {
     let cluster = incident.cluster.as_ref().map(|c| {
         json!({
             "name": c.name,
@@ -171,7 +171,7 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-pub fn to_text(incident: &Incident) -> String {
+pub(crate) fn to_text(incident: &Incident) -> String {
     let mut out = Vec::new();
     let Some(c) = &incident.cluster else {
         return format!(

@@ -18,7 +18,7 @@ pub fn exit_code(rows: &[ClusterRow]) -> Exit {
     }
 }
 
-pub fn to_json(rows: &[ClusterRow], scope: &Scope, now: Timestamp) -> Value {
+pub(crate) fn to_json(rows: &[ClusterRow], scope: &Scope, now: Timestamp) -> Value {
     let mut rows = rows.to_vec();
     sort_rows(&mut rows);
     json!({
@@ -33,7 +33,7 @@ pub fn to_json(rows: &[ClusterRow], scope: &Scope, now: Timestamp) -> Value {
 }
 
 /// The cells of one row, as the table and the picker show them.
-pub fn cells(r: &ClusterRow, now: Timestamp) -> [String; 6] {
+pub(crate) fn cells(r: &ClusterRow, now: Timestamp) -> [String; 6] {
     let dash = || "-".to_string();
     let break_glass = match (&r.problem, &r.break_glass) {
         (Some(p), _) => format!("does not parse: {p}"),
@@ -56,7 +56,7 @@ pub fn cells(r: &ClusterRow, now: Timestamp) -> [String; 6] {
     .map(|c| sanitize(&c))
 }
 
-pub const HEADERS: [&str; 6] = [
+pub(crate) const HEADERS: [&str; 6] = [
     "NAMESPACE",
     "NAME",
     "PHASE",
@@ -65,7 +65,7 @@ pub const HEADERS: [&str; 6] = [
     "ATTEMPT",
 ];
 
-pub fn to_text(rows: &[ClusterRow], scope: &Scope, now: Timestamp) -> String {
+pub(crate) fn to_text(rows: &[ClusterRow], scope: &Scope, now: Timestamp) -> String {
     if rows.is_empty() {
         return format!("No OpenBaoClusters found in {}.\n", scope.describe());
     }

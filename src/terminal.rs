@@ -14,7 +14,7 @@ pub struct TerminalGuard {
 }
 
 impl TerminalGuard {
-    pub fn enter() -> Result<Self> {
+    pub(crate) fn enter() -> Result<Self> {
         // ratatui::try_init enters raw mode and the alternate screen and installs a panic
         // hook that restores the terminal before the panic message is printed.
         let terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;

@@ -11,7 +11,7 @@ use tracing::Subscriber;
 use tracing::level_filters::LevelFilter;
 
 /// The file's name in the state directory (next to the incident journals).
-pub const FILE_NAME: &str = "breakglass.log";
+pub(crate) const FILE_NAME: &str = "breakglass.log";
 
 /// What `install` answered: the file, or why there is none.
 static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -52,7 +52,7 @@ pub fn install() -> Result<PathBuf, String> {
 }
 
 /// For `sim`, which has no console: the same events on stderr.
-pub fn install_stderr() {
+pub(crate) fn install_stderr() {
     let s = tracing_subscriber::fmt()
         .with_ansi(false)
         .with_max_level(LevelFilter::INFO)

@@ -71,7 +71,7 @@ fn draw_synced<W: std::io::Write>(
 }
 
 /// Waits for SIGINT, SIGTERM or SIGHUP (used by `sim`).
-pub async fn wait_for_stop_signal() -> Result<()> {
+pub(crate) async fn wait_for_stop_signal() -> Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     tokio::select! {

@@ -47,7 +47,7 @@ pub fn evidence(store: &LineStore) -> Vec<Evidence> {
 }
 
 impl State {
-    pub fn freshness(&self) -> Freshness {
+    pub(crate) fn freshness(&self) -> Freshness {
         Freshness {
             cluster_stale: self.is_stale(SourceName::Cluster),
             pods_stale: self.is_stale(SourceName::Pods),
@@ -169,7 +169,7 @@ pub(crate) fn on_events(state: &mut State, list: Vec<EventView>) -> Vec<Effect> 
 }
 
 /// The journal file of an incident, as the console shows it.
-pub fn journal_label(path: Option<&PathBuf>) -> String {
+pub(crate) fn journal_label(path: Option<&PathBuf>) -> String {
     path.map_or(
         "journal: not yet open (waiting for the cluster)".into(),
         |p| format!("journal: {}", p.display()),
@@ -207,14 +207,14 @@ impl RevertTarget {
 
     /// Whether the operator deletes Green without Raft repair on this revert (0.1 outside
     /// Idle: `ensureIdleAndCleanupGreen`; unknown line: it may).
-    pub fn deletes_green(&self) -> bool {
+    pub(crate) fn deletes_green(&self) -> bool {
         !matches!(self.phase.as_deref(), Some("Idle") | None)
             && matches!(self.line, Line::V01 | Line::Unknown)
     }
 
     /// What the operator does with it, by line and phase (0.1: internal/upgrade/bluegreen/
     /// manager.go `handleNoUpgradeNeeded`; 0.6: it runs only at Idle).
-    pub fn consequences(&self) -> Vec<String> {
+    pub(crate) fn consequences(&self) -> Vec<String> {
         let idle = "At Idle spec.version == status.currentVersion: no upgrade starts again.";
         match (self.phase.as_deref(), self.line) {
             (Some("Idle") | None, _) => vec![idle.into()],
@@ -238,7 +238,7 @@ impl RevertTarget {
 impl State {
     /// Whether the revert follow-up may be offered now (its data), and the exact patch, or
     /// why not (`domain::write::guard::revert_data`).
-    pub fn revert_target(&self) -> Result<RevertTarget, Refusal> {
+    pub(crate) fn revert_target(&self) -> Result<RevertTarget, Refusal> {
         guard::revert_data(&self.seen()).map(|p| RevertTarget::new(self, p))
     }
 }

@@ -57,28 +57,28 @@ pub enum Press {
 }
 
 impl Dialog {
-    pub fn confirm_retry(target: RetryTarget) -> Dialog {
+    pub(crate) fn confirm_retry(target: RetryTarget) -> Dialog {
         Dialog::ConfirmRetry {
             target,
             focus: Button::Cancel,
         }
     }
 
-    pub fn confirm_pause(target: PauseTarget) -> Dialog {
+    pub(crate) fn confirm_pause(target: PauseTarget) -> Dialog {
         Dialog::ConfirmPause {
             target,
             focus: Button::Cancel,
         }
     }
 
-    pub fn confirm_restore_ack(target: RestoreAckTarget) -> Dialog {
+    pub(crate) fn confirm_restore_ack(target: RestoreAckTarget) -> Dialog {
         Dialog::ConfirmRestoreAck {
             target,
             focus: Button::Cancel,
         }
     }
 
-    pub fn confirm_revert(target: RevertTarget) -> Dialog {
+    pub(crate) fn confirm_revert(target: RevertTarget) -> Dialog {
         Dialog::ConfirmRevert {
             target,
             focus: Button::Cancel,
@@ -86,7 +86,7 @@ impl Dialog {
     }
 
     /// Tab/←/→: with two buttons, next and previous are the same toggle.
-    pub fn move_focus(&mut self) {
+    pub(crate) fn move_focus(&mut self) {
         if let Dialog::ConfirmRestoreAck { target, focus } = self {
             (*focus, target.choice) = match (*focus, target.choice) {
                 (Button::Cancel, _) => (Button::Acknowledge, Disposition::Resume),

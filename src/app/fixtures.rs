@@ -11,8 +11,8 @@ use crate::domain::{
     RaftReading, Side,
 };
 
-pub const NONCE: &str = "9f2c4e1a7b3d5f60812a4c6e8b0d2f47";
-pub const RV: &str = "184467";
+pub(crate) const NONCE: &str = "9f2c4e1a7b3d5f60812a4c6e8b0d2f47";
+pub(crate) const RV: &str = "184467";
 pub const JOB: &str = "upgrade-prod-cluster-bluegreen-repair-consensus-5054f3dfa7";
 pub const BLUE: &str = "e8983038c519c718";
 pub const GREEN: &str = "269c4f7ba494030d";
@@ -119,7 +119,7 @@ pub fn pods() -> Vec<PodView> {
     v
 }
 
-pub fn crashlooping_green() -> Vec<PodView> {
+pub(crate) fn crashlooping_green() -> Vec<PodView> {
     let mut v = pods();
     if let Some(p) = v
         .iter_mut()
@@ -169,7 +169,7 @@ pub fn raft() -> Vec<RaftReading> {
     ]
 }
 
-pub fn log_lines() -> Vec<String> {
+pub(crate) fn log_lines() -> Vec<String> {
     [
         "2026-11-23T10:00:00.512Z\tINFO\tUpgrade executor starting\t{\"action\": \"bluegreen-repair-consensus\", \"cluster_namespace\": \"security\", \"cluster_name\": \"prod-cluster\"}",
         "2026-11-23T10:00:00.890Z\tINFO\tLeader found for consensus repair\t{\"leader_url\": \"https://prod-cluster-e8983038c519c718-0.prod-cluster.security.svc:8200\"}",
@@ -189,7 +189,7 @@ pub fn feed(state: &mut State, events: impl IntoIterator<Item = SourceEvent>) {
 }
 
 /// The break-glass incident with every source fresh.
-pub fn incident_state(color: bool) -> State {
+pub(crate) fn incident_state(color: bool) -> State {
     let mut s = State::new(opts(color));
     update(&mut s, Msg::Tick(ts("2026-11-23T10:06:57Z")));
     feed(
@@ -216,7 +216,7 @@ pub fn incident_state(color: bool) -> State {
 
 /// One of OpenBao 2.7's recorded answers, vendored into
 /// `tests/fixtures/openbao/` so a clean clone tests without the shared directory.
-pub fn openbao_sample(name: &str) -> String {
+pub(crate) fn openbao_sample(name: &str) -> String {
     let path = format!(
         "{}/tests/fixtures/openbao/{name}",
         env!("CARGO_MANIFEST_DIR")

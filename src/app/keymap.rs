@@ -156,7 +156,7 @@ pub struct Binding {
 }
 
 impl Binding {
-    pub fn keys_label(&self) -> String {
+    pub(crate) fn keys_label(&self) -> String {
         self.keys
             .iter()
             .map(Key::label)
@@ -480,7 +480,7 @@ pub const KEYMAP: &[Binding] = &[
 
 /// The action bound to `ev` in the first context of `contexts` that binds it.
 /// Key releases are ignored (Windows terminals report them).
-pub fn lookup(contexts: &[Context], ev: &KeyEvent) -> Option<Action> {
+pub(crate) fn lookup(contexts: &[Context], ev: &KeyEvent) -> Option<Action> {
     if ev.kind == KeyEventKind::Release {
         return None;
     }
@@ -494,7 +494,7 @@ pub fn lookup(contexts: &[Context], ev: &KeyEvent) -> Option<Action> {
 }
 
 /// Footer hints for the contexts in effect, most specific first: (first key, hint).
-pub fn hints(contexts: &[Context]) -> Vec<(String, &'static str)> {
+pub(crate) fn hints(contexts: &[Context]) -> Vec<(String, &'static str)> {
     contexts
         .iter()
         .flat_map(|ctx| KEYMAP.iter().filter(move |bnd| bnd.context == *ctx))

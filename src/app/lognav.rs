@@ -52,7 +52,7 @@ pub struct LogNav {
 
 impl LogNav {
     /// "k of m": the current hit's 1-based position (0 before the first jump) and the count.
-    pub fn hit_count(&self) -> Option<(usize, usize)> {
+    pub(crate) fn hit_count(&self) -> Option<(usize, usize)> {
         self.search.as_ref()?;
         let k = self
             .current
@@ -62,11 +62,11 @@ impl LogNav {
     }
 
     /// Lines the filter lets through (None: no filter).
-    pub fn shown_count(&self) -> Option<usize> {
+    pub(crate) fn shown_count(&self) -> Option<usize> {
         self.filter.as_ref().map(|_| self.shown.len())
     }
 
-    pub fn is_hit(&self, seq: u64) -> bool {
+    pub(crate) fn is_hit(&self, seq: u64) -> bool {
         self.search.is_some() && self.hits.binary_search(&seq).is_ok()
     }
 
@@ -82,9 +82,9 @@ impl LogNav {
 }
 
 /// A line as drawn: its sequence number and the stored line.
-pub type Drawn<'a> = (u64, &'a StoredLine);
+pub(crate) type Drawn<'a> = (u64, &'a StoredLine);
 
-pub fn text_of<'a>(item: &Drawn<'a>) -> &'a str {
+pub(crate) fn text_of<'a>(item: &Drawn<'a>) -> &'a str {
     &item.1.text
 }
 
@@ -119,12 +119,15 @@ pub fn push_line(logs: &mut LogPane, raw: &str) {
 
 impl LogPane {
     /// Up to `rows` lines from `start` as drawn: every line, or the filtered ones.
-    pub fn rows_from(&self, start: u64, rows: usize) -> Vec<(u64, &StoredLine)> {
+    pub(crate) fn rows_from(&self, start: u64, rows: usize) -> Vec<(u64, &StoredLine)> {
         self.rows_after(start).take(rows).collect()
     }
 
     /// Drawn lines from `start` on, oldest first (read lazily: only what is taken is touched).
-    pub fn rows_after(&self, start: u64) -> Box<dyn Iterator<Item = (u64, &StoredLine)> + '_> {
+    pub(crate) fn rows_after(
+        &self,
+        start: u64,
+    ) -> Box<dyn Iterator<Item = (u64, &StoredLine)> + '_> {
         if self.nav.filter.is_none() {
             return Box::new(self.store.range(start, usize::MAX));
         }
@@ -138,7 +141,10 @@ impl LogPane {
     }
 
     /// Drawn lines before `end`, newest first (for filling a wrapped tail from the bottom).
-    pub fn rows_before(&self, end: u64) -> Box<dyn Iterator<Item = (u64, &StoredLine)> + '_> {
+    pub(crate) fn rows_before(
+        &self,
+        end: u64,
+    ) -> Box<dyn Iterator<Item = (u64, &StoredLine)> + '_> {
         if self.nav.filter.is_none() {
             return Box::new(self.store.range_back(end));
         }
@@ -156,7 +162,7 @@ impl LogPane {
     /// oldest first; `height` says how tall a row is (1, or more when wrapping). Stack traces
     /// are folded unless `x` unfolded them. Reads back from `end`, twice as many lines each
     /// time, until the rows are filled: O(visible rows), plus the lines of a folded run.
-    pub fn rows_ending_at(
+    pub(crate) fn rows_ending_at(
         &self,
         end: u64,
         rows: usize,
@@ -231,7 +237,7 @@ impl LogPane {
 }
 
 /// A key typed while a query is being entered. True when it was consumed.
-pub fn on_typed(state: &mut State, key: &KeyEvent) -> bool {
+pub(crate) fn on_typed(state: &mut State, key: &KeyEvent) -> bool {
     let Some(input) = state.logs.nav.input.as_mut() else {
         return false;
     };
@@ -364,7 +370,7 @@ fn jump_severity(state: &mut State, forward: bool, severity: Severity) {
 }
 
 /// Bytes to skip when drawing `text`: the leading executor timestamp when hidden (`t`).
-pub fn hidden_prefix(nav: &LogNav, text: &str) -> usize {
+pub(crate) fn hidden_prefix(nav: &LogNav, text: &str) -> usize {
     if !nav.hide_timestamps {
         return 0;
     }

@@ -9,7 +9,7 @@ use crate::domain::{ClusterView, JobView, PodView, RaftSnapshot};
 
 /// Said in a problem's message when a source has stopped reading on purpose (a 401): the
 /// banner then does not claim it is retrying.
-pub const READS_STOPPED: &str = "reads stopped";
+pub(crate) const READS_STOPPED: &str = "reads stopped";
 
 /// Which source an event or problem comes from (each pane shows its data age).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -6,7 +6,7 @@
 
 use super::Effect;
 use super::state::State;
-use crate::domain::write::{ClusterPatch, PauseStep, Refusal, guard};
+use crate::domain::write::{ClusterPatch, PauseStep};
 
 /// What the Pause and repair dialog captured when it opened: the step, the nonce and the
 /// patch its preview shows (and the runtime sends).
@@ -54,7 +54,7 @@ impl PauseTarget {
     }
 
     /// What the operator does after this patch.
-    pub fn consequences(&self) -> &'static [&'static str] {
+    pub(crate) fn consequences(&self) -> &'static [&'static str] {
         match self.step {
             PauseStep::Pause => &[
                 "While spec.paused is true the operator does NOTHING for this cluster: no reconcile, no rollback, no backups.",
@@ -69,11 +69,14 @@ impl PauseTarget {
     }
 }
 
+impl State {}
+
 impl State {
     /// Whether Pause and repair may be offered now (its data), and which patch is next, or
     /// why not (`domain::write::guard::pause_data`).
-    pub fn pause_target(&self) -> Result<PauseTarget, Refusal> {
-        guard::pause_data(&self.seen()).map(PauseTarget::from)
+    #[cfg(test)]
+    pub(crate) fn pause_target(&self) -> Result<PauseTarget, crate::domain::write::Refusal> {
+        crate::domain::write::guard::pause_data(&self.seen()).map(PauseTarget::from)
     }
 }
 

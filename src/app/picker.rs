@@ -28,8 +28,8 @@ pub enum PickerOutcome {
 }
 
 /// The footer, one line; every hint is a key `update` handles.
-pub const FOOTER: &str = "↑/↓ move · Enter open · / filter · q quit";
-pub const FOOTER_FILTERING: &str = "type to filter · Enter keep · Esc clear";
+pub(crate) const FOOTER: &str = "↑/↓ move · Enter open · / filter · q quit";
+pub(crate) const FOOTER_FILTERING: &str = "type to filter · Enter keep · Esc clear";
 
 impl Picker {
     pub fn new(rows: Vec<ClusterRow>, scope: String) -> Self {

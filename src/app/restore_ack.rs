@@ -40,7 +40,7 @@ impl RestoreAckTarget {
 
 impl State {
     /// The followed restore waiting in phase `Unknown`, or why there is none to release.
-    pub fn restore_ack_target(&self) -> Result<RestoreAckTarget, Refusal> {
+    pub(crate) fn restore_ack_target(&self) -> Result<RestoreAckTarget, Refusal> {
         if self.decision.in_flight.is_some() {
             return Err(Refusal::InFlight);
         }

@@ -45,9 +45,9 @@ pub enum Focus {
 }
 
 impl Focus {
-    pub const ALL: [Focus; 4] = [Focus::Health, Focus::Raft, Focus::Logs, Focus::Decision];
+    pub(crate) const ALL: [Focus; 4] = [Focus::Health, Focus::Raft, Focus::Logs, Focus::Decision];
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Focus::Health => "Health",
             Focus::Raft => "Raft",
@@ -112,7 +112,7 @@ pub struct LogPane {
 
 impl LogPane {
     /// The top line of the tail view when `rows` lines are visible.
-    pub fn tail_top(&self, rows: u16) -> u64 {
+    pub(crate) fn tail_top(&self, rows: u16) -> u64 {
         if !self.nav.unfold_stacks {
             // Folded stack traces take one row: the tail starts where the drawn rows do.
             let end = self.store.end_seq();
@@ -130,7 +130,7 @@ impl LogPane {
 
     /// The first visible line: the tail when following, else `top` clamped to what is
     /// still stored (dropping the oldest lines moves a paused view only when it must).
-    pub fn first_visible(&self, rows: u16) -> u64 {
+    pub(crate) fn first_visible(&self, rows: u16) -> u64 {
         if self.follow {
             self.tail_top(rows)
         } else {
@@ -161,7 +161,7 @@ pub struct DecisionPane {
 
 impl DecisionPane {
     /// One line about the last action, for the Decision pane.
-    pub fn status_line(&self) -> Option<String> {
+    pub(crate) fn status_line(&self) -> Option<String> {
         if self.in_flight.is_some() {
             return Some("request sent; waiting for the API server…".into());
         }
@@ -285,7 +285,7 @@ impl State {
     }
 
     /// Whole seconds since `name` last delivered data (None: never).
-    pub fn age_secs(&self, name: SourceName) -> Option<i64> {
+    pub(crate) fn age_secs(&self, name: SourceName) -> Option<i64> {
         let last = self.sources.get(&name)?.last_update?;
         Some(self.now.duration_since(last).as_secs().max(0))
     }
@@ -296,7 +296,7 @@ impl State {
 
     /// The oldest age over the pane's sources that have delivered (None: none has yet).
     /// A source that never delivers because it fails shows up as `[STALE]` instead.
-    pub fn pane_age(&self, pane: Focus) -> Option<i64> {
+    pub(crate) fn pane_age(&self, pane: Focus) -> Option<i64> {
         pane.sources()
             .iter()
             .filter_map(|s| self.age_secs(*s))
@@ -317,7 +317,7 @@ impl State {
             .filter_map(|(n, s)| Some((*n, s.problem.as_deref()?)))
     }
 
-    pub fn selected_path(&self) -> PathKind {
+    pub(crate) fn selected_path(&self) -> PathKind {
         paths::ALL
             .get(self.decision.selected)
             .copied()
@@ -333,7 +333,7 @@ impl State {
 
     /// Green pods the operator treats as failing: an acknowledgement then aborts instead
     /// of retrying (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go`).
-    pub fn failing_green(&self) -> Vec<String> {
+    pub(crate) fn failing_green(&self) -> Vec<String> {
         self.incident
             .pods_on(Side::Green)
             .filter(|p| p.is_failing())
@@ -348,7 +348,7 @@ impl State {
     }
 
     /// The run ID the operator will give the Job after an acknowledgement.
-    pub fn next_attempt(&self) -> i32 {
+    pub(crate) fn next_attempt(&self) -> i32 {
         self.incident
             .cluster
             .as_ref()
@@ -360,7 +360,7 @@ impl State {
 
 /// The attempt number of a rollback run ID: `rollback` is 0, `rollback-retry-N` is N (also
 /// when scoped by a `bg-v2-` operation ID).
-pub fn attempt_of(run_id: Option<&str>) -> Option<i32> {
+pub(crate) fn attempt_of(run_id: Option<&str>) -> Option<i32> {
     crate::domain::naming::rollback_attempt_of(run_id?)
 }
 

@@ -31,7 +31,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [
+    pub(crate) const ALL: [Step; 6] = [
         Step::Snapshot,
         Step::ScaleDown,
         Step::DeletePvcs,
@@ -51,7 +51,7 @@ impl Step {
         matches!(self, Step::DeletePvcs | Step::CreateRestore)
     }
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Step::Snapshot => "1. Choose the snapshot",
             Step::ScaleDown => "2. Scale the operator down",
@@ -117,7 +117,7 @@ impl Wizard {
     /// The OpenBaoRestore's name (the follower watches it and its Job `restore-<name>`):
     /// `<cluster>-restore-<suffix>`, the cluster part shortened so that the Job's name stays
     /// a valid label value (at most 63 characters).
-    pub fn restore_name(&self) -> String {
+    pub(crate) fn restore_name(&self) -> String {
         let tail = format!("-restore-{}", self.name_suffix);
         let room = 63usize.saturating_sub("restore-".len() + tail.len());
         let cluster: String = self.facts.cluster.chars().take(room).collect();

@@ -5,7 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 /// How long write mode lasts once entered.
-pub const WINDOW_SECS: i64 = 300;
+pub(crate) const WINDOW_SECS: i64 = 300;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteMode {
@@ -18,7 +18,7 @@ impl WriteMode {
         self.until.is_some_and(|u| now < u)
     }
 
-    pub fn enter(&mut self, now: Timestamp) {
+    pub(crate) fn enter(&mut self, now: Timestamp) {
         self.until = now.checked_add(SignedDuration::from_secs(WINDOW_SECS)).ok();
     }
 
@@ -27,13 +27,13 @@ impl WriteMode {
     }
 
     /// Whole seconds left (None when read-only).
-    pub fn remaining_secs(&self, now: Timestamp) -> Option<i64> {
+    pub(crate) fn remaining_secs(&self, now: Timestamp) -> Option<i64> {
         let until = self.until.filter(|u| now < *u)?;
         Some(until.duration_since(now).as_secs())
     }
 
     /// Drop back to read-only when the window has passed; true when it just did.
-    pub fn expire(&mut self, now: Timestamp) -> bool {
+    pub(crate) fn expire(&mut self, now: Timestamp) -> bool {
         if self.until.is_some() && !self.is_on(now) {
             self.until = None;
             return true;

@@ -104,7 +104,7 @@ fn dialog_for(state: &State, write: &ClusterWrite) -> Result<(Dialog, ClusterPat
 }
 
 /// The dialog's live check: whether confirming now sends `captured` (Ok) or nothing.
-pub fn still_valid(state: &State, captured: &ClusterPatch) -> Result<(), Refusal> {
+pub(crate) fn still_valid(state: &State, captured: &ClusterPatch) -> Result<(), Refusal> {
     let seen = state.seen();
     let now = match &captured.write {
         ClusterWrite::Acknowledge { .. } => guard::acknowledge(&seen),

@@ -9,19 +9,18 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// API coordinates of the operator's custom resources.
-pub const GROUP: &str = "openbao.org";
-pub const VERSION: &str = "v1alpha1";
-pub const CLUSTER_PLURAL: &str = "openbaoclusters";
-pub const CLUSTER_KIND: &str = "OpenBaoCluster";
-pub const RESTORE_PLURAL: &str = "openbaorestores";
-pub const RESTORE_KIND: &str = "OpenBaoRestore";
+pub(crate) const GROUP: &str = "openbao.org";
+pub(crate) const VERSION: &str = "v1alpha1";
+pub(crate) const CLUSTER_PLURAL: &str = "openbaoclusters";
+pub(crate) const CLUSTER_KIND: &str = "OpenBaoCluster";
 
 /// Break glass after the rollback's consensus-repair Job failed (phase RollingBack); the only
 /// reason of the 0.1 line (internal/service/upgrade/bluegreen/break_glass.go).
-pub const REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED: &str = "RollbackConsensusRepairFailed";
+pub(crate) const REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED: &str = "RollbackConsensusRepairFailed";
 /// Break glass after the rollback cleanup's Green-peer-removal Job failed (phase
 /// RollbackCleanup); newer lines only (the CRD's `status.breakGlass.reason` enum has both).
-pub const REASON_ROLLBACK_CLEANUP_PEER_REMOVAL_FAILED: &str = "RollbackCleanupPeerRemovalFailed";
+pub(crate) const REASON_ROLLBACK_CLEANUP_PEER_REMOVAL_FAILED: &str =
+    "RollbackCleanupPeerRemovalFailed";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("OpenBaoCluster {name:?} does not parse: {detail}")]

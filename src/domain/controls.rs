@@ -8,11 +8,11 @@
 use serde_json::Value;
 
 /// `openbao.org/force-rollback` (internal/upgrade/bluegreen/constants.go on the 0.1 line).
-pub const ANNOTATION_FORCE_ROLLBACK: &str = "openbao.org/force-rollback";
+pub(crate) const ANNOTATION_FORCE_ROLLBACK: &str = "openbao.org/force-rollback";
 /// Set by the restore controller while a restore holds the cluster (newer lines).
-pub const ANNOTATION_RESTORE_HOLD: &str = "openbao.org/restore-hold";
+pub(crate) const ANNOTATION_RESTORE_HOLD: &str = "openbao.org/restore-hold";
 /// The restore role's default name (`spec.restore.jwtAuthRole`).
-pub const DEFAULT_RESTORE_ROLE: &str = "openbao-operator-restore";
+pub(crate) const DEFAULT_RESTORE_ROLE: &str = "openbao-operator-restore";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ManualControls {
@@ -52,7 +52,7 @@ impl ManualControls {
     }
 
     /// A rollback request the operator has not handled yet.
-    pub fn pending_rollback_request(&self) -> Option<&str> {
+    pub(crate) fn pending_rollback_request(&self) -> Option<&str> {
         let r = self.rollback_request.as_deref()?;
         (self.last_handled_rollback.as_deref() != Some(r)).then_some(r)
     }

@@ -58,7 +58,7 @@ const TRANSIENT_RULES: [&str; 1] = ["context-deadline"];
 
 /// Which data the decision depends on is stale or unusable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Freshness {
+pub(crate) struct Freshness {
     pub cluster_stale: bool,
     pub pods_stale: bool,
     pub raft_stale: bool,
@@ -73,7 +73,7 @@ pub struct Denied {
     pub permission: String,
 }
 
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     pub incident: &'a Incident,
     pub evidence: &'a [Evidence],
     pub freshness: Freshness,
@@ -188,7 +188,7 @@ fn cause(evidence: &[Evidence]) -> Cause {
 
 /// Green's version: the Green pods' `openbao-version` label (the StatefulSet's pods say
 /// what actually runs), else `spec.version` when the phase is a rollback (it is Green's).
-pub fn green_version(incident: &Incident) -> Option<(String, Source)> {
+pub(crate) fn green_version(incident: &Incident) -> Option<(String, Source)> {
     if let Some(p) = incident.pods_on(Side::Green).find(|p| p.version.is_some()) {
         let v = p.version.clone()?;
         return Some((v, Source::Pod(p.name.clone())));
@@ -199,14 +199,14 @@ pub fn green_version(incident: &Incident) -> Option<(String, Source)> {
 }
 
 /// The snapshot a restore would use, when the status knows one.
-pub fn known_snapshot(incident: &Incident) -> Option<(String, Source)> {
+pub(crate) fn known_snapshot(incident: &Incident) -> Option<(String, Source)> {
     let c = incident.cluster.as_ref()?;
     c.last_backup_name
         .clone()
         .map(|k| (k, Source::Field("status.backup.lastBackupName".into())))
 }
 
-pub fn diagnose(input: &Inputs) -> Diagnosis {
+pub(crate) fn diagnose(input: &Inputs) -> Diagnosis {
     let incident = input.incident;
     let findings = findings(input);
     let blockers = common_blockers(input);

@@ -49,7 +49,7 @@ pub struct BreakGlassRow {
 }
 
 impl ClusterRow {
-    pub fn from_view(view: &ClusterView) -> Self {
+    pub(crate) fn from_view(view: &ClusterView) -> Self {
         let bg = view.blue_green.as_ref();
         ClusterRow {
             namespace: view.namespace.clone(),
@@ -70,7 +70,7 @@ impl ClusterRow {
     }
 
     /// A row for an object that does not parse (shown, never dropped).
-    pub fn unparseable(namespace: &str, name: &str, detail: String) -> Self {
+    pub(crate) fn unparseable(namespace: &str, name: &str, detail: String) -> Self {
         ClusterRow {
             namespace: namespace.into(),
             name: name.into(),
@@ -79,17 +79,17 @@ impl ClusterRow {
         }
     }
 
-    pub fn in_break_glass(&self) -> bool {
+    pub(crate) fn in_break_glass(&self) -> bool {
         self.break_glass.is_some()
     }
 
     /// Seconds since break glass was entered, when known.
-    pub fn break_glass_age(&self, now: Timestamp) -> Option<i64> {
+    pub(crate) fn break_glass_age(&self, now: Timestamp) -> Option<i64> {
         let at = self.break_glass.as_ref()?.entered_at?;
         Some((now.as_second() - at.as_second()).max(0))
     }
 
-    pub fn to_json(&self, now: Timestamp) -> Value {
+    pub(crate) fn to_json(&self, now: Timestamp) -> Value {
         json!({
             "namespace": self.namespace,
             "name": self.name,
@@ -108,7 +108,7 @@ impl ClusterRow {
 
 /// Break-glass clusters first (oldest break glass first: the longest wait), then by
 /// namespace and name, so the list reads the same every time.
-pub fn sort_rows(rows: &mut [ClusterRow]) {
+pub(crate) fn sort_rows(rows: &mut [ClusterRow]) {
     rows.sort_by(|a, b| {
         let key = |r: &ClusterRow| {
             (

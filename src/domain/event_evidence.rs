@@ -9,7 +9,7 @@ use super::events::EventView;
 
 /// The operator's Events that tell the rollback's story (none exists for its completion:
 /// the phase going to Idle is the signal).
-pub const OPERATOR_REASONS: [&str; 8] = [
+pub(crate) const OPERATOR_REASONS: [&str; 8] = [
     "BreakGlassEntered",
     "BreakGlassAcknowledged",
     "RollbackStarted",

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Event;
 
 /// How many Events the console keeps (newest last seen first).
-pub const KEEP_EVENTS: usize = 50;
+pub(crate) const KEEP_EVENTS: usize = 50;
 
 /// One Event, as shown and journaled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub struct EventView {
 }
 
 impl EventView {
-    pub fn from_event(e: &Event) -> EventView {
+    pub(crate) fn from_event(e: &Event) -> EventView {
         let series = e.series.as_ref();
         EventView {
             uid: e.metadata.uid.clone().unwrap_or_default(),
@@ -61,7 +61,7 @@ impl EventView {
         }
     }
 
-    pub fn warning(&self) -> bool {
+    pub(crate) fn warning(&self) -> bool {
         self.type_ == "Warning"
     }
 
@@ -88,7 +88,7 @@ impl EventView {
 /// (`upgrade-<cluster>-…`, `restore-<cluster>-…`), its data PVCs (`data-<cluster>-…`) and
 /// OpenBaoRestores named after it. Names only: a neighbour cluster named `<cluster>-x`
 /// would match too.
-pub fn belongs(kind: &str, name: &str, cluster: &str) -> bool {
+pub(crate) fn belongs(kind: &str, name: &str, cluster: &str) -> bool {
     let own = |n: &str| n == cluster || n.starts_with(&format!("{cluster}-"));
     let executor = |n: &str| {
         n.starts_with(&format!("upgrade-{cluster}-"))
@@ -104,7 +104,7 @@ pub fn belongs(kind: &str, name: &str, cluster: &str) -> bool {
 }
 
 /// The cluster's Events from a full list: filtered, newest first, at most [`KEEP_EVENTS`].
-pub fn of_cluster(events: &[Event], cluster: &str) -> Vec<EventView> {
+pub(crate) fn of_cluster(events: &[Event], cluster: &str) -> Vec<EventView> {
     let mut views: Vec<EventView> = events
         .iter()
         .map(EventView::from_event)

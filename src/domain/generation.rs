@@ -248,12 +248,7 @@ impl Signals {
     }
 }
 
-impl Generation {
-    /// Run IDs of this operation are `<operationID>/…` (decided by the signal, not the label).
-    pub fn scoped_run_ids(operation_id: Option<&str>) -> bool {
-        operation_id.is_some_and(|id| id.starts_with(SCOPED_OPERATION_PREFIX))
-    }
-}
+impl Generation {}
 
 #[cfg(test)]
 mod tests {

@@ -16,18 +16,18 @@ use super::raft_members::Membership;
 
 pub const LABEL_CLUSTER: &str = "openbao.org/cluster";
 pub const LABEL_REVISION: &str = "openbao.org/revision";
-pub const LABEL_COMPONENT: &str = "openbao.org/component";
-pub const LABEL_ACTIVE: &str = "openbao-active";
-pub const LABEL_SEALED: &str = "openbao-sealed";
+pub(crate) const LABEL_COMPONENT: &str = "openbao.org/component";
+pub(crate) const LABEL_ACTIVE: &str = "openbao-active";
+pub(crate) const LABEL_SEALED: &str = "openbao-sealed";
 /// OpenBao's service-registration label with the node's version (Green's version lives here).
-pub const LABEL_VERSION: &str = "openbao-version";
-pub const LABEL_JOB_NAME: &str = "batch.kubernetes.io/job-name";
-pub const LABEL_JOB_NAME_LEGACY: &str = "job-name";
-pub const ANNOTATION_ACTION: &str = "openbao.org/upgrade-action";
-pub const ANNOTATION_RUN_ID: &str = "openbao.org/upgrade-run-id";
-pub const ACTION_REPAIR_CONSENSUS: &str = "bluegreen-repair-consensus";
+pub(crate) const LABEL_VERSION: &str = "openbao-version";
+pub(crate) const LABEL_JOB_NAME: &str = "batch.kubernetes.io/job-name";
+pub(crate) const LABEL_JOB_NAME_LEGACY: &str = "job-name";
+pub(crate) const ANNOTATION_ACTION: &str = "openbao.org/upgrade-action";
+pub(crate) const ANNOTATION_RUN_ID: &str = "openbao.org/upgrade-run-id";
+pub(crate) const ACTION_REPAIR_CONSENSUS: &str = "bluegreen-repair-consensus";
 /// RollbackCleanup's action from the 0.5.1 line on (it replaced 0.1's remove-blue-peers there).
-pub const ACTION_REMOVE_GREEN_PEERS: &str = "bluegreen-remove-green-peers";
+pub(crate) const ACTION_REMOVE_GREEN_PEERS: &str = "bluegreen-remove-green-peers";
 pub const EXECUTOR_CONTAINER: &str = "upgrade-executor";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,7 +47,7 @@ impl Side {
         }
     }
 
-    pub fn of_revision(revision: Option<&str>, cluster: Option<&ClusterView>) -> Side {
+    pub(crate) fn of_revision(revision: Option<&str>, cluster: Option<&ClusterView>) -> Side {
         let bg = cluster.and_then(|c| c.blue_green.as_ref());
         match (revision, bg) {
             (Some(r), Some(bg)) if bg.blue_revision.as_deref() == Some(r) => Side::Blue,
@@ -106,7 +106,7 @@ impl PodView {
     }
 
     /// Crash-looping Green makes the operator abort instead of retry (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go`).
-    pub fn is_failing(&self) -> bool {
+    pub(crate) fn is_failing(&self) -> bool {
         matches!(
             self.waiting_reason.as_deref(),
             Some("CrashLoopBackOff" | "ImagePullBackOff" | "ErrImagePull")
@@ -218,28 +218,16 @@ impl Incident {
             .as_deref()
     }
 
-    pub fn side_of(&self, pod: &PodView) -> Side {
+    pub(crate) fn side_of(&self, pod: &PodView) -> Side {
         Side::of_revision(pod.revision.as_deref(), self.cluster.as_ref())
     }
 
-    pub fn pods_on(&self, side: Side) -> impl Iterator<Item = &PodView> {
+    pub(crate) fn pods_on(&self, side: Side) -> impl Iterator<Item = &PodView> {
         self.pods.iter().filter(move |p| self.side_of(p) == side)
     }
 
-    /// The repair Job of the current attempt (`status.blueGreen.rollbackAttempt`), else the newest.
-    pub fn current_repair_job(&self) -> Option<&JobView> {
-        let attempt = self
-            .cluster
-            .as_ref()
-            .and_then(|c| c.blue_green.as_ref())
-            .map(|g| g.rollback_attempt);
-        attempt
-            .and_then(|a| self.jobs.iter().find(|j| j.attempt() == Some(a)))
-            .or_else(|| self.jobs.iter().max_by_key(|j| j.attempt()))
-    }
-
     /// Sort and keep only this cluster's repair Jobs.
-    pub fn set_jobs(&mut self, mut jobs: Vec<JobView>) {
+    pub(crate) fn set_jobs(&mut self, mut jobs: Vec<JobView>) {
         self.all_jobs = jobs.clone();
         jobs.retain(JobView::is_repair);
         jobs.sort_by_key(|j| (j.attempt(), j.created));
@@ -280,6 +268,5 @@ mod tests {
         ]);
         let names: Vec<_> = i.jobs.iter().map(|j| j.name.as_str()).collect();
         assert_eq!(names, ["job-rollback", "job-rollback-retry-1"]);
-        assert_eq!(i.current_repair_job().unwrap().name, "job-rollback-retry-1");
     }
 }

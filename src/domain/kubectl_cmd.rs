@@ -65,7 +65,7 @@ pub struct Command {
 }
 
 /// `'…'` with every `'` closed, escaped and reopened: safe in sh, bash and zsh.
-pub fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,".contains(&b))
@@ -78,7 +78,11 @@ pub fn shell_quote(s: &str) -> String {
 /// The kubectl request for an API request the console sends (`method`, API `path`, body),
 /// so the command is derived from the very request, never written twice. Merge patches
 /// only (the console sends no other kind). None: a path kubectl has no verb for here.
-pub fn from_api(method: &str, path: &str, body: Option<&Value>) -> Option<(Target, Request)> {
+pub(crate) fn from_api(
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Option<(Target, Request)> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // /api/v1/namespaces/NS/PLURAL[/NAME[/SUB]] or /apis/GROUP/V/namespaces/NS/PLURAL[/NAME[/SUB]]
     let (group, rest) = match segments.as_slice() {

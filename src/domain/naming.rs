@@ -35,7 +35,7 @@ pub const SCOPED_OPERATION_PREFIX: &str = "bg-v2-";
 
 /// `operationScopedRunID`: `<operationID>/<runID>` when the operation ID starts with
 /// `bg-v2-`, the run ID unchanged otherwise (job_helpers.go).
-pub fn operation_scoped_run_id(operation_id: &str, run_id: &str) -> String {
+pub(crate) fn operation_scoped_run_id(operation_id: &str, run_id: &str) -> String {
     if operation_id.starts_with(SCOPED_OPERATION_PREFIX) {
         format!("{operation_id}/{run_id}")
     } else {
@@ -57,7 +57,7 @@ pub fn rollback_run_id(operation_id: &str, attempt: i32) -> String {
 
 /// The attempt a rollback run ID stands for: 0 for `rollback`, N for `rollback-retry-N`,
 /// with or without an operation scope (`bg-v2-…/rollback-retry-N`).
-pub fn rollback_attempt_of(run_id: &str) -> Option<i32> {
+pub(crate) fn rollback_attempt_of(run_id: &str) -> Option<i32> {
     let tail = match run_id.rsplit_once('/') {
         Some((scope, tail)) if scope.starts_with(SCOPED_OPERATION_PREFIX) => tail,
         Some(_) => return None,

@@ -22,14 +22,14 @@ use super::paths::PathKind;
 use super::quorum::{self, Change};
 
 /// Phases past the point of no return on the newer lines (`isPastPointOfNoReturn`).
-pub const PAST_NO_RETURN: [&str; 2] = ["Cleanup", "RestoringReadReplicas"];
+pub(crate) const PAST_NO_RETURN: [&str; 2] = ["Cleanup", "RestoringReadReplicas"];
 
 fn phase(c: &ClusterView) -> Option<&str> {
     c.blue_green.as_ref()?.phase.as_deref()
 }
 
 /// Green pods the operator treats as failing (Waiting CrashLoopBackOff/ImagePull…).
-pub fn failing_green(incident: &Incident) -> Vec<String> {
+pub(crate) fn failing_green(incident: &Incident) -> Vec<String> {
     incident
         .pods_on(Side::Green)
         .filter(|p| p.is_failing())
@@ -39,7 +39,7 @@ pub fn failing_green(incident: &Incident) -> Vec<String> {
 
 /// Green's StatefulSet and data PVCs a successful 0.6 RollbackCleanup deletes
 /// (`retireRollbackGreenData`): `<cluster>-<green>` and `data-<cluster>-<green>-<n>`.
-pub fn green_retirement(c: &ClusterView) -> Option<(String, Vec<String>)> {
+pub(crate) fn green_retirement(c: &ClusterView) -> Option<(String, Vec<String>)> {
     let green = c.blue_green.as_ref()?.green_revision.as_deref()?;
     let sts = format!("{}-{green}", c.name);
     let pvcs = (0..c.replicas.max(1))
@@ -50,7 +50,7 @@ pub fn green_retirement(c: &ClusterView) -> Option<(String, Vec<String>)> {
 
 /// What an acknowledgement reruns, by reason and phase (0.6: break_glass.go
 /// `shouldResumeBlueGreenRollbackAfterBreakGlassAck`; 0.1 has only the repair).
-pub fn retry_reruns(c: &ClusterView, line: Line) -> Option<String> {
+pub(crate) fn retry_reruns(c: &ClusterView, line: Line) -> Option<String> {
     let bg = c.break_glass.as_ref().filter(|b| b.active)?;
     let reason = bg.reason.as_deref().unwrap_or("");
     let g = c.blue_green.as_ref();
@@ -190,7 +190,7 @@ fn downgrade_guard(c: &ClusterView) -> String {
 }
 
 /// Why `path` is not available on `line` (beyond the common blockers).
-pub fn unavailable(path: PathKind, incident: &Incident, line: Line) -> Vec<String> {
+pub(crate) fn unavailable(path: PathKind, incident: &Incident, line: Line) -> Vec<String> {
     let held = incident
         .cluster
         .as_ref()
@@ -212,7 +212,7 @@ pub fn unavailable(path: PathKind, incident: &Incident, line: Line) -> Vec<Strin
 
 /// Notes that are not about one path: leftovers of manual controls, the rollback request,
 /// the RollbackCleanup alert. (level, text): `true` is an alarm.
-pub fn notes(incident: &Incident, line: Line) -> Vec<(bool, String)> {
+pub(crate) fn notes(incident: &Incident, line: Line) -> Vec<(bool, String)> {
     let Some(c) = incident.cluster.as_ref() else {
         return Vec::new();
     };
@@ -274,7 +274,7 @@ fn rollback_request_note(c: &ClusterView) -> String {
 }
 
 /// Apply the line's truth to a line-neutral diagnosis.
-pub fn apply_line(d: &mut Diagnosis, incident: &Incident, line: Line) {
+pub(crate) fn apply_line(d: &mut Diagnosis, incident: &Incident, line: Line) {
     for v in &mut d.paths {
         v.warnings.extend(warnings(v.path, incident, line));
         v.why_not.extend(unavailable(v.path, incident, line));

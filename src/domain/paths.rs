@@ -18,7 +18,7 @@ pub enum PathKind {
 }
 
 /// Pause and repair comes last: the keys and tests that reach Restore keep working.
-pub const ALL: [PathKind; 4] = [
+pub(crate) const ALL: [PathKind; 4] = [
     PathKind::Retry,
     PathKind::FixForward,
     PathKind::Restore,
@@ -34,7 +34,7 @@ pub struct PathInfo {
 }
 
 impl PathKind {
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             PathKind::Retry => "Retry (acknowledge the nonce)",
             PathKind::FixForward => "Fix forward (stay on Green)",

@@ -48,7 +48,7 @@ impl Change {
 
 /// Voters, healthy voters and the failure tolerance of one configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tolerance {
+pub(crate) struct Tolerance {
     pub voters: usize,
     pub healthy_voters: usize,
     /// `healthy_voters − (voters / 2 + 1)`; negative: no quorum.
@@ -67,7 +67,7 @@ impl Tolerance {
         }
     }
 
-    pub fn has_quorum(&self) -> bool {
+    pub(crate) fn has_quorum(&self) -> bool {
         self.voters > 0 && self.tolerance >= 0
     }
 
@@ -117,7 +117,7 @@ pub fn after(peers: &[Peer], change: Change) -> Vec<Peer> {
 /// The tolerance now and after `change`, as one line for a confirmation:
 /// `failure tolerance now: 5 voters (5 healthy), tolerates 2 failures → after green pods
 /// gone but still in the Raft configuration: 5 voters (3 healthy), tolerates 0 failures`.
-pub fn impact_line(peers: &[Peer], change: Change) -> (Tolerance, Tolerance, String) {
+pub(crate) fn impact_line(peers: &[Peer], change: Change) -> (Tolerance, Tolerance, String) {
     let now = Tolerance::of(peers);
     let then = Tolerance::of(&after(peers, change));
     let line = format!(
@@ -161,7 +161,7 @@ pub fn peers(incident: &Incident) -> Result<Vec<Peer>, String> {
 }
 
 /// The impact line of `change` on the cluster's configuration now, or why it is unknown.
-pub fn impact(incident: &Incident, change: Change) -> String {
+pub(crate) fn impact(incident: &Incident, change: Change) -> String {
     match peers(incident) {
         Ok(p) => impact_line(&p, change).2,
         Err(why) => format!(
@@ -173,7 +173,7 @@ pub fn impact(incident: &Incident, change: Change) -> String {
 
 /// RollbackCleanup after a successful repair (dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go` `handlePhaseRollbackCleanup`, inferred from code): the
 /// repair leaves Blue as the voters and Green as non-voters, then remove-blue-peers runs.
-pub fn cleanup_impact(incident: &Incident) -> String {
+pub(crate) fn cleanup_impact(incident: &Incident) -> String {
     match peers(incident) {
         Ok(p) => {
             let repaired: Vec<Peer> = p

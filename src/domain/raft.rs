@@ -80,7 +80,7 @@ pub fn leaders(readings: &[RaftReading]) -> Vec<&str> {
 }
 
 /// Blue's highest committed index behind Green's highest (0 when Blue is ahead).
-pub fn blue_behind_green(readings: &[RaftReading]) -> Option<u64> {
+pub(crate) fn blue_behind_green(readings: &[RaftReading]) -> Option<u64> {
     let blue = max_committed(readings, Some(Side::Blue))?;
     let green = max_committed(readings, Some(Side::Green))?;
     Some(green.saturating_sub(blue))

@@ -15,9 +15,9 @@ use super::raft::{RaftReading, SYNC_THRESHOLD, blue_behind_green, leaders, max_c
 use super::raft_members::{Membership, failure_tolerance, green_voters, rolling_back};
 
 /// Chart points kept: at a 1–5 s poll, 30–150 minutes of session.
-pub const HISTORY_POINTS: usize = 1800;
+pub(crate) const HISTORY_POINTS: usize = 1800;
 /// Rounds the apply-stall check looks back over.
-pub const STALL_ROUNDS: usize = 4;
+pub(crate) const STALL_ROUNDS: usize = 4;
 
 /// One poll round reduced to what the chart draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,7 @@ impl RaftHistory {
 
     /// Pods whose committed index rose over the last [`STALL_ROUNDS`] rounds while their
     /// applied index did not move and stayed below it.
-    pub fn apply_stalls(&self) -> Vec<String> {
+    pub(crate) fn apply_stalls(&self) -> Vec<String> {
         let Some(last) = self.recent.back() else {
             return Vec::new();
         };
@@ -139,7 +139,7 @@ impl RaftHistory {
 
 /// The computed Raft signals with their thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RaftSignals {
+pub(crate) struct RaftSignals {
     /// Blue's highest committed index behind Green's (None: a side has no index).
     pub blue_behind_green: Option<u64>,
     pub sync_threshold: u64,
@@ -157,7 +157,7 @@ pub struct RaftSignals {
 }
 
 impl RaftSignals {
-    pub fn compute(
+    pub(crate) fn compute(
         readings: &[RaftReading],
         members: &Membership,
         history: &RaftHistory,
@@ -174,7 +174,7 @@ impl RaftSignals {
     }
 
     /// Blue is further behind than the executor's sync threshold.
-    pub fn blue_too_far_behind(&self) -> bool {
+    pub(crate) fn blue_too_far_behind(&self) -> bool {
         self.blue_behind_green
             .is_some_and(|l| l > self.sync_threshold)
     }
@@ -182,14 +182,14 @@ impl RaftSignals {
     /// Green voters still present during a rollback (None: the membership is not known).
     /// The repair makes Blue the voters; Green voters left mean "fix forward" would keep
     /// Green's quorum.
-    pub fn green_voters_in_rollback(&self, cluster: Option<&ClusterView>) -> Option<bool> {
+    pub(crate) fn green_voters_in_rollback(&self, cluster: Option<&ClusterView>) -> Option<bool> {
         let voters = self.green_voters.as_ref()?;
         Some(rolling_back(cluster) && !voters.is_empty())
     }
 
     /// The failure tolerance as shown: the number, "no autopilot" (404) when the
     /// configuration was read but autopilot was not, or why neither is known.
-    pub fn failure_tolerance_label(&self) -> String {
+    pub(crate) fn failure_tolerance_label(&self) -> String {
         match (&self.members_note, self.failure_tolerance) {
             (Some(note), _) => note.clone(),
             (None, Some(n)) => n.to_string(),
@@ -198,7 +198,7 @@ impl RaftSignals {
     }
 
     /// The Green voters as shown: pod names, "none", or why they are not known.
-    pub fn green_voters_label(&self) -> String {
+    pub(crate) fn green_voters_label(&self) -> String {
         match (&self.members_note, &self.green_voters) {
             (Some(note), _) => note.clone(),
             (None, Some(v)) if v.is_empty() => "none".to_string(),

@@ -68,7 +68,7 @@ impl Membership {
     }
 
     /// What the pane and `status` say instead of a value when it is not known.
-    pub fn unknown_label(&self) -> Option<String> {
+    pub(crate) fn unknown_label(&self) -> Option<String> {
         match self {
             Membership::NeedsToken => Some("needs token".into()),
             Membership::Rejected => Some("token rejected (403)".into()),
@@ -135,7 +135,7 @@ pub fn green_voters(readings: &[RaftReading], members: &Membership) -> Option<Ve
 }
 
 /// The operator is rolling back (`RollingBack` or `RollbackCleanup`, dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go`).
-pub fn rolling_back(cluster: Option<&ClusterView>) -> bool {
+pub(crate) fn rolling_back(cluster: Option<&ClusterView>) -> bool {
     cluster
         .and_then(|c| c.blue_green.as_ref())
         .and_then(|g| g.phase.as_deref())
@@ -143,7 +143,7 @@ pub fn rolling_back(cluster: Option<&ClusterView>) -> bool {
 }
 
 /// `last_contact` as Go prints a duration ("0s", "1.813989483s", "512.3ms", "2m3.5s").
-pub fn parse_go_duration_ms(s: &str) -> Option<u64> {
+pub(crate) fn parse_go_duration_ms(s: &str) -> Option<u64> {
     let mut rest = s.trim();
     if rest.is_empty() {
         return None;

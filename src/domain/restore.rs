@@ -49,7 +49,7 @@ impl Facts {
 
     /// The lines where the restore targets Blue's StatefulSet itself and needs no scale
     /// down or PVC deletion first (`restoreTargetStatefulSetName`, PR #405).
-    pub fn targets_blue(&self) -> bool {
+    pub(crate) fn targets_blue(&self) -> bool {
         matches!(self.line, Line::V06 | Line::V02To050)
     }
 
@@ -82,7 +82,7 @@ impl Disposition {
     }
 
     /// What the restore controller does with it.
-    pub fn consequence(self) -> &'static str {
+    pub(crate) fn consequence(self) -> &'static str {
         match self {
             Disposition::Resume => {
                 "Resume: the voter and read-replica pods are restarted, then the hold and lock are released; refused (use Abandon) when the cluster is paused, deleting, locked by another operation or the target changed."
@@ -95,7 +95,11 @@ impl Disposition {
 }
 
 /// The merge patch on the OpenBaoRestore that acknowledges its `Unknown` phase.
-pub fn restore_ack_patch(uid: &str, disposition: Disposition, resource_version: &str) -> Value {
+pub(crate) fn restore_ack_patch(
+    uid: &str,
+    disposition: Disposition,
+    resource_version: &str,
+) -> Value {
     json!({
         "metadata": {
             "resourceVersion": resource_version,
@@ -107,7 +111,7 @@ pub fn restore_ack_patch(uid: &str, disposition: Disposition, resource_version: 
 }
 
 /// `overrideOperationLock` requires `force` (VAP and controller).
-pub fn check_lock_override(spec: &Value) -> Result<(), String> {
+pub(crate) fn check_lock_override(spec: &Value) -> Result<(), String> {
     let set = |k: &str| spec.get(k).and_then(Value::as_bool).unwrap_or(false);
     if set("overrideOperationLock") && !set("force") {
         return Err("overrideOperationLock requires force: true".into());

@@ -8,18 +8,18 @@ use std::collections::VecDeque;
 use serde_json::Value;
 
 /// The restore controller's Job is `restore-<restore name>` (container [`RESTORE_CONTAINER`]).
-pub fn restore_job_name(restore: &str) -> String {
+pub(crate) fn restore_job_name(restore: &str) -> String {
     format!("restore-{restore}")
 }
 
 /// The restore executor's container in the restore Job's pod.
-pub const RESTORE_CONTAINER: &str = "restore";
+pub(crate) const RESTORE_CONTAINER: &str = "restore";
 
 /// The restore executor's fatal line on stderr (`cmd/bao-backup`, restore mode).
-pub const EXECUTOR_ERROR_PREFIX: &str = "bao-restore error: ";
+pub(crate) const EXECUTOR_ERROR_PREFIX: &str = "bao-restore error: ";
 
 /// How many of the restore Job's log lines the console keeps (the evidence file keeps all).
-pub const KEEP_LINES: usize = 500;
+pub(crate) const KEEP_LINES: usize = 500;
 
 /// The part of an OpenBaoRestore's status the console follows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -66,7 +66,7 @@ impl RestoreStatus {
 
 /// What the journal gets from a change (kept apart so `app` maps them to its events).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Noted {
+pub(crate) enum Noted {
     /// A phase or message change, the object's disappearance, an executor error line.
     Observed(String),
     /// The controller finished: Completed or Failed, with its message.
@@ -109,7 +109,7 @@ impl RestoreFollow {
     }
 
     /// A new read of the object (None: it does not exist). Returns what changed.
-    pub fn on_status(&mut self, new: Option<RestoreStatus>) -> Vec<Noted> {
+    pub(crate) fn on_status(&mut self, new: Option<RestoreStatus>) -> Vec<Noted> {
         let before = self.status.replace(new.clone());
         let name = &self.name;
         let mut out = Vec::new();
@@ -144,7 +144,7 @@ impl RestoreFollow {
     }
 
     /// Lines of the restore Job's log. Returns the executor's error line when it appears.
-    pub fn on_lines(&mut self, lines: Vec<String>) -> Vec<Noted> {
+    pub(crate) fn on_lines(&mut self, lines: Vec<String>) -> Vec<Noted> {
         let mut out = Vec::new();
         for line in lines {
             if self.executor_error.is_none() && line.contains(EXECUTOR_ERROR_PREFIX) {
@@ -165,7 +165,7 @@ impl RestoreFollow {
 }
 
 /// A snapshot key the user typed: non-empty, no whitespace, no control characters.
-pub fn check_typed_key(key: &str) -> Result<(), String> {
+pub(crate) fn check_typed_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
         return Err("the typed snapshot key is empty".into());
     }

@@ -13,14 +13,12 @@
 //!
 //! Both steps share the run ID; only the action tells a repair from a cleanup.
 
-use super::incident::{
-    ACTION_REMOVE_GREEN_PEERS, ACTION_REPAIR_CONSENSUS, Incident, JobState, JobView,
-};
+use super::incident::{ACTION_REMOVE_GREEN_PEERS, ACTION_REPAIR_CONSENSUS, Incident, JobView};
 use super::naming;
 
 /// 0.1's RollbackCleanup action (it removed the Blue peers; dc-tec/openbao-operator@002fbdd `internal/upgrade/bluegreen/manager.go` `handlePhaseRollbackCleanup`), also the
 /// forward Cleanup's action on every line (told apart by its run ID).
-pub const ACTION_REMOVE_BLUE_PEERS: &str = "bluegreen-remove-blue-peers";
+pub(crate) const ACTION_REMOVE_BLUE_PEERS: &str = "bluegreen-remove-blue-peers";
 
 /// Which rollback phase a Job belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,7 +38,7 @@ impl RollbackStep {
     }
 
     /// The step an action stands for when its run ID is a rollback one.
-    pub fn of_action(action: &str) -> Option<RollbackStep> {
+    pub(crate) fn of_action(action: &str) -> Option<RollbackStep> {
         match action {
             ACTION_REPAIR_CONSENSUS => Some(RollbackStep::Repair),
             ACTION_REMOVE_GREEN_PEERS | ACTION_REMOVE_BLUE_PEERS => Some(RollbackStep::Cleanup),
@@ -53,7 +51,7 @@ impl JobView {
     /// The rollback step of this Job: a rollback action with a rollback run ID (`rollback`,
     /// `rollback-retry-N`, scoped or not). A forward Cleanup's `bluegreen-remove-blue-peers`
     /// (run ID `retry-N` or `bg-v2-…/`) is not one.
-    pub fn rollback_step(&self) -> Option<RollbackStep> {
+    pub(crate) fn rollback_step(&self) -> Option<RollbackStep> {
         self.attempt()?;
         RollbackStep::of_action(self.action.as_deref()?)
     }
@@ -115,23 +113,13 @@ impl Incident {
     pub fn followed_jobs(&self) -> Vec<JobView> {
         self.rollback_jobs().into_iter().map(|r| r.job).collect()
     }
-
-    /// The rollback Job that matters now: the one break glass names, else the newest
-    /// failed, else the newest.
-    pub fn current_rollback_job(&self) -> Option<RollbackJob> {
-        let jobs = self.rollback_jobs();
-        jobs.iter()
-            .find(|r| r.named_failed)
-            .or_else(|| jobs.iter().rev().find(|r| r.job.state == JobState::Failed))
-            .or_else(|| jobs.last())
-            .cloned()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ClusterView;
+    use crate::domain::JobState;
 
     const OP: &str = "bg-v2-3f1c2a9e-8d4b-4c6e-9a1f-0b2c3d4e5f60";
     const PREVIOUS: &str = "bg-v2-0a0a0a0a-8d4b-4c6e-9a1f-0b2c3d4e5f60";
@@ -244,7 +232,6 @@ mod tests {
                 (RollbackStep::Cleanup, Some(1))
             ]
         );
-        assert_eq!(i.current_rollback_job().unwrap().job.name, "c1");
         // `repairJobs` keeps what it always listed: every repair Job of the cluster.
         assert_eq!(i.jobs.len(), 4);
     }
@@ -315,7 +302,7 @@ mod tests {
         ]);
         let jobs = i.rollback_jobs();
         assert_eq!(jobs.len(), 2, "{jobs:?}");
-        let current = i.current_rollback_job().unwrap();
+        let current = jobs.iter().find(|r| r.named_failed).unwrap();
         assert!(current.named_failed);
         assert_eq!(
             current.attempt,

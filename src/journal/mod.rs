@@ -68,7 +68,7 @@ impl Entry {
 }
 
 /// The journal directory: `$XDG_STATE_HOME/breakglass`, else `~/.local/state/breakglass`.
-pub fn state_dir() -> Option<PathBuf> {
+pub(crate) fn state_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

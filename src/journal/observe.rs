@@ -133,7 +133,7 @@ pub fn pods(before: &Incident, after: &Incident) -> Vec<String> {
 /// On the 0.1 line, the phase entering RollbackCleanup is the moment its remove-blue-peers
 /// may remove the Blue voters (internal/upgrade/bluegreen/manager.go): the journal keeps the
 /// Raft configuration as last read with the alert, so the cleanup never passes unseen.
-pub fn cleanup_alert(
+pub(crate) fn cleanup_alert(
     before: &Incident,
     after: &Incident,
     line: crate::domain::generation::Line,

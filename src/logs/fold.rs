@@ -7,7 +7,7 @@
 //! is cut every [`MAX_RUN`] lines, which bounds a hostile trace too).
 
 /// A folded row covers at most this many lines; a longer run becomes several folds.
-pub const MAX_RUN: usize = 1_000;
+pub(crate) const MAX_RUN: usize = 1_000;
 
 /// A drawn row: one line, or a run of stack-trace lines folded into one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ fn is_goroutine(text: &str) -> bool {
 /// Whether `text` belongs to a stack trace. `next` is the line after it: a function line
 /// (`main.main`, `main.run(...)`, `created by …`) counts only when its location follows, so
 /// ordinary lines are never folded.
-pub fn is_stack(text: &str, next: Option<&str>) -> bool {
+pub(crate) fn is_stack(text: &str, next: Option<&str>) -> bool {
     is_frame_file(text)
         || is_goroutine(text)
         || (is_function(text) && next.is_some_and(is_frame_file))
@@ -73,7 +73,7 @@ fn is_function(text: &str) -> bool {
 /// Fold `items` (lines in drawing order, `text` of each) into at most `rows` rows. Runs of two
 /// or more stack lines become one [`Row::Fold`]; a lone stack-like line is drawn as it is.
 /// Reads only as many items as the rows need (plus three of look-ahead).
-pub fn fold<'s, T>(
+pub(crate) fn fold<'s, T>(
     items: impl IntoIterator<Item = T>,
     text: impl Fn(&T) -> &'s str,
     rows: usize,

@@ -3,7 +3,7 @@
 //! in the panes, and by `breakglass highlight` before it adds its own colours.
 
 /// A line longer than this (in chars) is cut: one hostile line must not eat the memory bound.
-pub const MAX_LINE_CHARS: usize = 16_384;
+pub(crate) const MAX_LINE_CHARS: usize = 16_384;
 const TAB_STOP: usize = 4;
 
 /// Neutralise control characters and escape sequences; expand tabs.
@@ -11,14 +11,14 @@ const TAB_STOP: usize = 4;
 /// ESC sequences (CSI, OSC, DCS/SOS/PM/APC and two-byte escapes) are removed whole and
 /// replaced by a visible `␛`; other C0 controls become caret notation (`^M`, `^G`), DEL `^?`,
 /// C1 controls and bidi overrides `\u{FFFD}`. A trailing `\r` (CRLF logs) is dropped.
-pub fn sanitize(raw: &str) -> String {
+pub(crate) fn sanitize(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len().min(MAX_LINE_CHARS) + 16);
     sanitize_into(raw, &mut out);
     out
 }
 
 /// [`sanitize`] appending to `out` (a reused buffer: no allocation per line).
-pub fn sanitize_into(raw: &str, out: &mut String) {
+pub(crate) fn sanitize_into(raw: &str, out: &mut String) {
     let raw = raw.strip_suffix('\r').unwrap_or(raw);
     // Fast path over the printable ASCII and tabs that make up executor lines: copy runs,
     // expand tabs; the first other byte hands the rest to the char-by-char path.
@@ -111,7 +111,7 @@ pub fn sanitize_into(raw: &str, out: &mut String) {
 /// Whether [`sanitize`] only expands the tabs of `raw` (printable ASCII and tabs, short enough
 /// never to be cut): then [`expand_tabs_into`] is all of it, and `raw` itself when it holds no
 /// tab. Checks every byte without branching on each, which the compiler vectorises.
-pub fn only_tabs_to_expand(raw: &str) -> bool {
+pub(crate) fn only_tabs_to_expand(raw: &str) -> bool {
     let b = raw.as_bytes();
     b.len() <= MAX_LINE_CHARS / TAB_STOP
         && b.iter().fold(true, |ok, &c| {
@@ -120,7 +120,7 @@ pub fn only_tabs_to_expand(raw: &str) -> bool {
 }
 
 /// [`sanitize_into`] of a line [`only_tabs_to_expand`] accepts.
-pub fn expand_tabs_into(raw: &str, out: &mut String) {
+pub(crate) fn expand_tabs_into(raw: &str, out: &mut String) {
     let mut col = 0usize;
     let mut at = 0usize;
     for tab in memchr::memchr_iter(b'\t', raw.as_bytes()) {

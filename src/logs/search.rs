@@ -47,7 +47,7 @@ impl Query {
     }
 
     /// Byte ranges of the matches in `line` (for highlighting what is drawn).
-    pub fn ranges(&self, line: &str) -> Vec<Range<usize>> {
+    pub(crate) fn ranges(&self, line: &str) -> Vec<Range<usize>> {
         let n = self.needle.len();
         if !self.case_sensitive && !line.is_ascii() {
             // Lower-casing can change byte lengths: highlight nothing rather than a wrong span.

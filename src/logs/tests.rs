@@ -108,6 +108,6 @@ fn a_megabyte_line_is_cut_for_the_screen_and_still_classified() {
     let huge = format!("upgrade-executor error: {}", "x".repeat(1 << 20));
     st.push_line(&huge);
     let (_, l) = st.range(0, 1).next().unwrap();
-    assert!(l.text.chars().count() <= MAX_LINE_CHARS + 1);
+    assert!(l.text.chars().count() <= super::sanitize::MAX_LINE_CHARS + 1);
     assert_eq!(l.rule().map(|r| r.id.as_str()), Some("executor-error"));
 }

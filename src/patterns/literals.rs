@@ -147,7 +147,7 @@ fn concat_cover(parts: &[Hir]) -> Option<Cover> {
 /// longest literal starting at a position is reported, and the shorter ones starting there
 /// are its prefixes, whose rules it stands for too.
 #[derive(Debug)]
-pub struct Literals {
+pub(crate) struct Literals {
     teddy: Option<aho_corasick::packed::Searcher>,
     ac: AhoCorasick,
     /// Per literal (pattern id): the rules it and every literal that is its prefix stand for,
@@ -222,14 +222,14 @@ impl Literals {
 
     /// Where the next literal at or after byte `from` of `lowered` (text lowercased with
     /// [`lowercase_into`]) starts; None when there is none.
-    pub fn next_hit(&self, lowered: &[u8], from: usize) -> Option<usize> {
+    pub(crate) fn next_hit(&self, lowered: &[u8], from: usize) -> Option<usize> {
         self.find(lowered, from).map(|m| m.start())
     }
 
     /// The rules that may match a line: those without a literal, and with `search`, those
     /// whose literal is in `lowered` (the line lowercased). Ascending and distinct, into `out`
     /// (cleared first).
-    pub fn rules_in(&self, lowered: &[u8], search: bool, out: &mut Vec<usize>) {
+    pub(crate) fn rules_in(&self, lowered: &[u8], search: bool, out: &mut Vec<usize>) {
         out.clear();
         out.extend_from_slice(&self.always);
         if !search {
@@ -250,7 +250,7 @@ impl Literals {
 }
 
 /// `block` with ASCII letters lowercased, into `out` (cleared first; reused between blocks).
-pub fn lowercase_into(block: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn lowercase_into(block: &[u8], out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(block);
     out.make_ascii_lowercase();

@@ -48,7 +48,7 @@ impl fmt::Display for RuleProblem {
 }
 
 /// `$XDG_CONFIG_HOME/breakglass/patterns.toml`, else `~/.config/breakglass/patterns.toml`.
-pub fn user_config_file() -> Option<PathBuf> {
+pub(crate) fn user_config_file() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -146,7 +146,7 @@ const KEYS: [&str; 10] = [
 ];
 
 /// The operator lines a rule can name (`generations`), README "Operator generations".
-pub const GENERATIONS: [&str; 3] = ["0.1", "0.2-0.5.0", "0.6"];
+pub(crate) const GENERATIONS: [&str; 3] = ["0.1", "0.2-0.5.0", "0.6"];
 
 /// `generations = ["0.1", "0.6"]`: the operator lines whose source prints the string (an
 /// empty list: none does, e.g. the runbook's own strings). Absent: not said (user rules).

@@ -13,7 +13,7 @@ use super::faults::Chaos;
 use super::store::{Resource, Store};
 
 /// How many requests the log keeps (the oldest tenth goes when full).
-pub const REQUEST_LOG_LIMIT: usize = 100_000;
+pub(crate) const REQUEST_LOG_LIMIT: usize = 100_000;
 
 /// The mutating verbs a read-only user is denied.
 pub const MUTATING_VERBS: [&str; 5] = ["create", "update", "patch", "delete", "deletecollection"];
@@ -58,7 +58,7 @@ impl User {
     }
 
     /// A user denied every mutating verb on every resource.
-    pub fn read_only(name: &str, token: &str) -> User {
+    pub(crate) fn read_only(name: &str, token: &str) -> User {
         let mut u = User::new(name, token);
         for r in Resource::ALL {
             for v in MUTATING_VERBS {
@@ -73,14 +73,14 @@ impl User {
         User::read_only("viewer", &random_token("viewer"))
     }
 
-    pub fn is_denied(&self, verb: &str, r: Resource) -> bool {
+    pub(crate) fn is_denied(&self, verb: &str, r: Resource) -> bool {
         self.denied
             .iter()
             .any(|(v, res)| *res == r && (v == verb || v == "*"))
     }
 
     /// [`User::is_denied`], or `verb` on this subresource of `r` denied.
-    pub fn is_denied_sub(&self, verb: &str, r: Resource, sub: Option<&str>) -> bool {
+    pub(crate) fn is_denied_sub(&self, verb: &str, r: Resource, sub: Option<&str>) -> bool {
         self.is_denied(verb, r)
             || sub.is_some_and(|sub| {
                 self.denied_subresources

@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::store::{Resource, Store};
 
 /// The authorization group, served only for `selfsubjectaccessreviews`.
-pub const AUTHZ_GROUP: &str = "authorization.k8s.io";
+pub(crate) const AUTHZ_GROUP: &str = "authorization.k8s.io";
 
 const MAIN_VERBS: [&str; 7] = [
     "create", "delete", "get", "list", "patch", "update", "watch",
@@ -35,7 +35,7 @@ pub fn version() -> Value {
     })
 }
 
-pub fn core_versions(addr: &str) -> Value {
+pub(crate) fn core_versions(addr: &str) -> Value {
     json!({
         "kind": "APIVersions",
         "versions": ["v1"],
@@ -66,7 +66,7 @@ fn group_doc(name: &str, version: &str) -> Value {
     })
 }
 
-pub fn group_list() -> Value {
+pub(crate) fn group_list() -> Value {
     let groups: Vec<Value> = groups()
         .into_iter()
         .map(|(g, v)| {
@@ -155,7 +155,7 @@ fn resource_entries(r: Resource) -> Vec<Value> {
 }
 
 /// `/api/v1` or `/apis/{group}/{version}`, or None if not served.
-pub fn resource_list(group: &str, version: &str) -> Option<Value> {
+pub(crate) fn resource_list(group: &str, version: &str) -> Option<Value> {
     let gv = if group.is_empty() {
         version.to_string()
     } else {

@@ -27,7 +27,7 @@ impl ApiError {
     }
 
     /// `details` as the real API server fills them: name, group, kind (the plural).
-    pub fn with_target(mut self, r: Resource, name: &str) -> ApiError {
+    pub(crate) fn with_target(mut self, r: Resource, name: &str) -> ApiError {
         let mut d = serde_json::json!({ "group": r.group(), "kind": r.plural() });
         if !name.is_empty() {
             d["name"] = Value::String(name.to_string());
@@ -39,12 +39,12 @@ impl ApiError {
         self
     }
 
-    pub fn with_details(mut self, details: Value) -> ApiError {
+    pub(crate) fn with_details(mut self, details: Value) -> ApiError {
         self.details = Some(details);
         self
     }
 
-    pub fn not_found(r: Resource, name: &str) -> ApiError {
+    pub(crate) fn not_found(r: Resource, name: &str) -> ApiError {
         ApiError::new(
             404,
             "NotFound",
@@ -53,7 +53,7 @@ impl ApiError {
         .with_target(r, name)
     }
 
-    pub fn already_exists(r: Resource, name: &str) -> ApiError {
+    pub(crate) fn already_exists(r: Resource, name: &str) -> ApiError {
         ApiError::new(
             409,
             "AlreadyExists",
@@ -79,12 +79,12 @@ impl ApiError {
         ApiError::new(410, "Expired", message)
     }
 
-    pub fn bad_request(message: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(400, "BadRequest", message)
     }
 
     /// The `kind: Status` body the API server sends for this error.
-    pub fn to_status(&self) -> Value {
+    pub(crate) fn to_status(&self) -> Value {
         let mut s = serde_json::json!({
             "kind": "Status",
             "apiVersion": "v1",

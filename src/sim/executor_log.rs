@@ -41,7 +41,7 @@ impl ExecutorFields {
 }
 
 /// zap's ISO8601 time encoder in UTC: `2026-11-23T19:30:01.123Z`.
-pub fn zap_time(ts: Timestamp) -> String {
+pub(crate) fn zap_time(ts: Timestamp) -> String {
     format!("{:.3}", ts).replace("+00:00", "Z")
 }
 
@@ -85,13 +85,14 @@ fn action_function(action: &str) -> &'static str {
 }
 
 /// Goroutine frames zap attaches to WARN/ERROR entries in development mode: a function
-/// line, then a tab-indented `file:line` line, repeated.
-pub fn stack_frames(action: &str) -> Vec<String> {
+/// line, then a tab-indented `file:line` line, repeated (0.1's executor; for fixtures).
+#[cfg(test)]
+pub(crate) fn stack_frames(action: &str) -> Vec<String> {
     stack_frames_for(OperatorLine::V01, action)
 }
 
 /// [`stack_frames`] of `line`'s executor.
-pub fn stack_frames_for(line: OperatorLine, action: &str) -> Vec<String> {
+pub(crate) fn stack_frames_for(line: OperatorLine, action: &str) -> Vec<String> {
     let module = line.module();
     // 0.6 moved the executor under internal/service/upgrade.
     let pkg = if line.is_06() {
@@ -133,7 +134,7 @@ pub fn entry(
 }
 
 /// A scenario step rendered at time `ts`, placeholders filled.
-pub fn step_lines(
+pub(crate) fn step_lines(
     ts: Timestamp,
     topo: &Topology,
     common: &ExecutorFields,
@@ -154,7 +155,7 @@ pub fn error_line(err: &str) -> String {
 
 /// A whole log as a finished executor would have left it, for seeded Jobs: each step at
 /// `start + after_s`, then the fatal error if any.
-pub fn finished_log(
+pub(crate) fn finished_log(
     start: Timestamp,
     topo: &Topology,
     action: &str,
@@ -175,7 +176,7 @@ pub fn finished_log(
 }
 
 /// The backup executor's success line for the pre-upgrade snapshot (dc-tec/openbao-operator@002fbdd `internal/backup/naming.go`).
-pub fn snapshot_completed_line(key: &str, size: u64) -> String {
+pub(crate) fn snapshot_completed_line(key: &str, size: u64) -> String {
     format!("Backup completed successfully: {key} (size: {size} bytes)")
 }
 
@@ -190,7 +191,7 @@ pub fn snapshot_key(topo: &Topology, at: Timestamp, hex8: &str) -> String {
 
 /// What `runBlueGreenRemoveBluePeers` logs on 0.1, read literally (it removes the Blue
 /// peers, the twin's Raft model with it).
-pub fn remove_blue_peers_steps(topo: &Topology, leader: Option<String>) -> Vec<LogStep> {
+pub(crate) fn remove_blue_peers_steps(topo: &Topology, leader: Option<String>) -> Vec<LogStep> {
     let step = |msg: &str, fields: Vec<(String, String)>| LogStep {
         after_s: 0.0,
         level: "INFO".into(),
@@ -231,7 +232,7 @@ pub fn remove_blue_peers_steps(topo: &Topology, leader: Option<String>) -> Vec<L
 /// What the 0.6 RollbackCleanup Job logs (`RunBlueGreenRemovePeers(cfg, Green,
 /// preferred=Blue, fallback=Green, "Green")`, raftops/actions.go): the leader search, then
 /// one `Removing Raft peer` per Green peer still in the configuration.
-pub fn remove_green_peers_steps(
+pub(crate) fn remove_green_peers_steps(
     topo: &Topology,
     leader: Option<String>,
     peers: &[String],

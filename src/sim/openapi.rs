@@ -64,7 +64,7 @@ fn params() -> Value {
 }
 
 /// `/openapi/v3/{api/v1 | apis/{group}/{version}}`, or None if not served.
-pub fn group_version(line: OperatorLine, path: &str) -> Option<Value> {
+pub(crate) fn group_version(line: OperatorLine, path: &str) -> Option<Value> {
     let (g, v) = group_versions()
         .into_iter()
         .find(|(g, v)| gv_path(g, v) == path)?;

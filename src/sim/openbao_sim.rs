@@ -21,7 +21,7 @@ use crate::domain::token::OpenBaoToken;
 
 mod members;
 
-pub const API_PORT: u16 = 8200;
+pub(crate) const API_PORT: u16 = 8200;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -162,7 +162,7 @@ impl RaftModel {
     }
 
     /// Let the Blue nodes replicate fully again (after a successful consensus repair).
-    pub fn release_blue(&mut self) {
+    pub(crate) fn release_blue(&mut self) {
         for n in self.nodes.values_mut().filter(|n| n.blue && n.reachable) {
             n.max_lag = Some(0.0);
         }
@@ -170,7 +170,7 @@ impl RaftModel {
 
     /// The Blue node with the highest index, once every reachable Blue node is within
     /// `tolerance` entries of the leader.
-    pub fn blue_caught_up(&self, tolerance: f64) -> Option<String> {
+    pub(crate) fn blue_caught_up(&self, tolerance: f64) -> Option<String> {
         let top = self.leader_index();
         let blue: Vec<_> = self
             .nodes
@@ -271,7 +271,12 @@ impl RaftModel {
     }
 
     /// [`RaftModel::answer`] with the request's `X-Vault-Token`.
-    pub fn answer_with(&self, pod: &str, path: &str, token: Option<&str>) -> Option<ProxyResponse> {
+    pub(crate) fn answer_with(
+        &self,
+        pod: &str,
+        path: &str,
+        token: Option<&str>,
+    ) -> Option<ProxyResponse> {
         let node = self.nodes.get(pod).filter(|n| n.reachable)?;
         let (route, query) = path.split_once('?').unwrap_or((path, ""));
         let route = format!("/{}", route.trim_start_matches('/'));

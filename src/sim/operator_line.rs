@@ -29,7 +29,7 @@ pub enum OperatorLine {
 }
 
 impl OperatorLine {
-    pub const ALL: [OperatorLine; 2] = [OperatorLine::V01, OperatorLine::V06];
+    pub(crate) const ALL: [OperatorLine; 2] = [OperatorLine::V01, OperatorLine::V06];
 
     /// `0.1` or `0.6`, as `--operator` takes it.
     pub fn label(self) -> &'static str {
@@ -73,7 +73,7 @@ impl OperatorLine {
     }
 
     /// The embedded CRD (YAML) of a custom resource, None for built-ins.
-    pub fn crd_yaml(self, r: Resource) -> Option<&'static str> {
+    pub(crate) fn crd_yaml(self, r: Resource) -> Option<&'static str> {
         match (self, r) {
             (OperatorLine::V01, Resource::OpenBaoClusters) => Some(CLUSTER_CRD_01),
             (OperatorLine::V01, Resource::OpenBaoRestores) => Some(RESTORE_CRD_01),
@@ -84,7 +84,7 @@ impl OperatorLine {
     }
 
     /// Operation-scoped executor run IDs (`bg-v2-` operation IDs) and the second reason.
-    pub fn is_06(self) -> bool {
+    pub(crate) fn is_06(self) -> bool {
         self == OperatorLine::V06
     }
 }

@@ -18,7 +18,7 @@ pub enum PatchType {
 }
 
 impl PatchType {
-    pub fn from_content_type(ct: &str) -> Option<PatchType> {
+    pub(crate) fn from_content_type(ct: &str) -> Option<PatchType> {
         let base = ct.split(';').next().unwrap_or("").trim();
         match base {
             "application/merge-patch+json" => Some(PatchType::Merge),
@@ -33,7 +33,7 @@ impl PatchType {
 }
 
 /// RFC 7386: objects merge recursively, `null` removes, anything else replaces.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(p) = patch else {
         *target = patch.clone();
         return;
@@ -118,7 +118,7 @@ fn remove(doc: &mut Value, path: &str) -> Result<Value, ApiError> {
 }
 
 /// RFC 6902. A failed `test` or a missing path is 422, as the API server answers.
-pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), ApiError> {
+pub(crate) fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), ApiError> {
     let ops = ops
         .as_array()
         .ok_or_else(|| ApiError::bad_request("json patch must be an array of operations"))?;
@@ -165,7 +165,7 @@ pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), ApiError> {
 }
 
 /// Parse a patch body: YAML for apply, JSON otherwise. Garbage is 400 like the real server.
-pub fn parse_body(pt: PatchType, body: &[u8]) -> Result<Value, ApiError> {
+pub(crate) fn parse_body(pt: PatchType, body: &[u8]) -> Result<Value, ApiError> {
     let parsed = match pt {
         PatchType::Apply => serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string()),
         _ => serde_json::from_slice::<Value>(body).map_err(|e| e.to_string()),

@@ -34,7 +34,7 @@ use super::server::{Ctx, Resp, Target, error_resp, full};
 use super::store::Resource;
 
 /// The only subprotocol served (kube-rs 5 offers v5 and v4; v4 needs no close frames).
-pub const PROTOCOL: &str = "v4.channel.k8s.io";
+pub(crate) const PROTOCOL: &str = "v4.channel.k8s.io";
 
 /// Upgrade `req` and forward its one port; errors are the API server's `Status` answers.
 pub(crate) fn portforward(ctx: &Ctx, t: &Target, q: &Query, req: Request<Incoming>) -> Resp {

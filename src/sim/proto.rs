@@ -51,7 +51,7 @@ fn field<'a>(fs: &[(u64, &'a [u8])], n: u64) -> Option<&'a [u8]> {
 }
 
 /// Decode a protobuf SelfSubjectAccessReview into its JSON form (spec only).
-pub fn access_review(body: &[u8]) -> Option<Value> {
+pub(crate) fn access_review(body: &[u8]) -> Option<Value> {
     let unknown = fields(body.strip_prefix(MAGIC)?)?;
     let raw = field(&unknown, 2)?;
     let review = fields(raw)?;

@@ -33,7 +33,7 @@ use super::twin_api::TwinApi;
 use crate::domain::Side;
 
 /// Pod annotation naming what answers behind the pod proxy: `real` or `simulated`.
-pub const ENDPOINTS_ANNOTATION: &str = "sim.breakglass.dev/openbao-endpoints";
+pub(crate) const ENDPOINTS_ANNOTATION: &str = "sim.breakglass.dev/openbao-endpoints";
 
 /// Whether the simulator runs real `bao` nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,7 +61,7 @@ pub struct SimOptions {
 
 /// What the twin tells the OpenBao side about the incident. Calls return at once; the work
 /// runs in the background (a real leader transfer takes seconds).
-pub trait RaftDriver: Send + Sync {
+pub(crate) trait RaftDriver: Send + Sync {
     /// The consensus repair succeeded: Blue must lead again.
     fn repair_succeeded(&self);
     /// The pod was deleted: its node goes away (its peer stays in the configuration).
@@ -72,10 +72,10 @@ pub trait RaftDriver: Send + Sync {
 
 /// Where the twin finds the driver, once there is one. Empty: the simulated model only.
 #[derive(Clone, Default)]
-pub struct RaftDriverSlot(Arc<Mutex<Option<Arc<dyn RaftDriver>>>>);
+pub(crate) struct RaftDriverSlot(Arc<Mutex<Option<Arc<dyn RaftDriver>>>>);
 
 impl RaftDriverSlot {
-    pub fn attach(&self, driver: Arc<dyn RaftDriver>) {
+    pub(crate) fn attach(&self, driver: Arc<dyn RaftDriver>) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(driver);
     }
 
@@ -86,19 +86,19 @@ impl RaftDriverSlot {
             .clone()
     }
 
-    pub fn repair_succeeded(&self) {
+    pub(crate) fn repair_succeeded(&self) {
         if let Some(d) = self.get() {
             d.repair_succeeded();
         }
     }
 
-    pub fn pod_deleted(&self, pod: &str) {
+    pub(crate) fn pod_deleted(&self, pod: &str) {
         if let Some(d) = self.get() {
             d.pod_deleted(pod);
         }
     }
 
-    pub fn peers_removed(&self, pods: &[String]) {
+    pub(crate) fn peers_removed(&self, pods: &[String]) {
         if let Some(d) = self.get() {
             d.peers_removed(pods);
         }
@@ -107,14 +107,14 @@ impl RaftDriverSlot {
 
 /// The pod proxy the API server calls: simulated endpoints until [`SwitchProxy::switch`].
 #[derive(Clone)]
-pub struct SwitchProxy(Arc<RwLock<Arc<dyn PodProxy>>>);
+pub(crate) struct SwitchProxy(Arc<RwLock<Arc<dyn PodProxy>>>);
 
 impl SwitchProxy {
     pub fn new(initial: Arc<dyn PodProxy>) -> Self {
         SwitchProxy(Arc::new(RwLock::new(initial)))
     }
 
-    pub fn switch(&self, to: Arc<dyn PodProxy>) {
+    pub(crate) fn switch(&self, to: Arc<dyn PodProxy>) {
         *self.0.write().unwrap_or_else(PoisonError::into_inner) = to;
     }
 
@@ -145,7 +145,7 @@ impl PodProxy for SwitchProxy {
 }
 
 /// Set [`ENDPOINTS_ANNOTATION`] on every OpenBao pod of the scenario that exists.
-pub fn annotate_pods(store: &dyn TwinApi, topo: &Topology, value: &str) {
+pub(crate) fn annotate_pods(store: &dyn TwinApi, topo: &Topology, value: &str) {
     for blue in [true, false] {
         for n in 0..topo.replicas {
             let pod = topo.pod(blue, n);
@@ -171,7 +171,7 @@ fn annotate(pod: &mut Value, value: &str) {
 }
 
 /// Whether to try real nodes at all under `mode`.
-pub fn wanted(mode: RealNodes) -> Result<bool, BaoError> {
+pub(crate) fn wanted(mode: RealNodes) -> Result<bool, BaoError> {
     match mode {
         RealNodes::Never => Ok(false),
         RealNodes::Auto => Ok(find_bao().is_some()),
@@ -181,7 +181,7 @@ pub fn wanted(mode: RealNodes) -> Result<bool, BaoError> {
 
 /// Background tasks, aborted when dropped.
 #[derive(Default)]
-pub struct Tasks(Mutex<Vec<JoinHandle<()>>>);
+pub(crate) struct Tasks(Mutex<Vec<JoinHandle<()>>>);
 
 impl Tasks {
     pub fn push(&self, h: JoinHandle<()>) {
@@ -304,7 +304,7 @@ impl RealCluster {
     }
 
     /// Start (true) or stop (false) the background write load.
-    pub async fn set_load(&self, on: bool) {
+    pub(crate) async fn set_load(&self, on: bool) {
         self.load.stop().await;
         if on && self.writes_per_tick > 0 {
             let cluster = self.cluster.clone();

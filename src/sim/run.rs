@@ -43,7 +43,7 @@ pub enum StartError {
 }
 
 /// Write `token` to `path` with mode 0600, atomically (a reader never sees half a token).
-pub fn write_token_file(path: &Path, token: &OpenBaoToken) -> Result<(), StartError> {
+pub(crate) fn write_token_file(path: &Path, token: &OpenBaoToken) -> Result<(), StartError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let err = |source| StartError::TokenFile {
@@ -84,11 +84,6 @@ pub struct SimHandle {
 }
 
 impl SimHandle {
-    /// `https://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
     /// Connect as the console does, through the kubeconfig the simulator wrote.
     pub async fn connect(
         &self,

@@ -96,7 +96,8 @@ const FILES: [(&str, &str); 4] = [
     ),
 ];
 
-pub const DEFAULT: &str = "transient";
+/// The scenario `demo` and `sim` play when none is named.
+pub(crate) const DEFAULT: &str = "transient";
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScenarioError {
@@ -378,7 +379,7 @@ impl Scenario {
     }
 
     /// How long a seeded executor ran: `duration_s`, else just after its last entry.
-    pub fn run_seconds(&self, log: &str, duration_s: Option<f64>) -> f64 {
+    pub(crate) fn run_seconds(&self, log: &str, duration_s: Option<f64>) -> f64 {
         duration_s.unwrap_or_else(|| {
             self.logs
                 .get(log)
@@ -464,7 +465,7 @@ impl Scenario {
 }
 
 /// Which side leads, from `blue-<n>` / `green-<n>`.
-pub fn leader_of(spec: &str, replicas: i32) -> Result<(bool, i32), String> {
+pub(crate) fn leader_of(spec: &str, replicas: i32) -> Result<(bool, i32), String> {
     let bad = || format!("raft.leader must be blue-<n> or green-<n>, not {spec:?}");
     let (side, n) = spec.rsplit_once('-').ok_or_else(bad)?;
     let n: i32 = n.parse().map_err(|_| bad())?;

@@ -161,7 +161,7 @@ impl CrdSchema {
 
 impl CrdSchema {
     /// The CEL rules of the schema, for an update from `old` (None: a create).
-    pub fn validate_rules(&self, obj: &Value, old: Option<&Value>) -> Vec<Cause> {
+    pub(crate) fn validate_rules(&self, obj: &Value, old: Option<&Value>) -> Vec<Cause> {
         let mut causes = Vec::new();
         if let Some(props) = self.root.get("properties").and_then(Value::as_object) {
             for (k, s) in props {
@@ -439,7 +439,7 @@ fn validate_object(schema: &Value, map: &Map<String, Value>, path: &str, causes:
 }
 
 /// The 422 Invalid error for these causes, worded like the API server's.
-pub fn invalid_error(r: Resource, name: &str, causes: &[Cause]) -> ApiError {
+pub(crate) fn invalid_error(r: Resource, name: &str, causes: &[Cause]) -> ApiError {
     let parts: Vec<String> = causes
         .iter()
         .map(|c| format!("{}: {}", c.field, c.message))

@@ -59,7 +59,7 @@ impl Query {
     }
 
     /// `true`/`1` (as the API server's bool parsing accepts).
-    pub fn flag(&self, key: &str) -> bool {
+    pub(crate) fn flag(&self, key: &str) -> bool {
         matches!(self.get(key), Some("true" | "1" | "True" | "TRUE"))
     }
 
@@ -89,7 +89,7 @@ enum Req {
 
 /// A parsed label selector; empty matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LabelSelector(Vec<Req>);
+pub(crate) struct LabelSelector(Vec<Req>);
 
 /// Split on commas outside parentheses.
 fn split_top(s: &str) -> Vec<String> {
@@ -177,7 +177,7 @@ impl LabelSelector {
 
 /// A parsed field selector over the few fields the simulator supports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldSelector(Vec<(String, bool, String)>);
+pub(crate) struct FieldSelector(Vec<(String, bool, String)>);
 
 impl FieldSelector {
     /// The fields `r` supports: `metadata.name`/`metadata.namespace` everywhere, pods'
@@ -242,19 +242,19 @@ impl FieldSelector {
 
 /// A list continue token: the list's resourceVersion and the last key served.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContinueToken {
+pub(crate) struct ContinueToken {
     pub rv: String,
     pub after_ns: String,
     pub after_name: String,
 }
 
 impl ContinueToken {
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let j = json!({"v": "sim.continue/1", "rv": self.rv, "ns": self.after_ns, "name": self.after_name});
         hex::encode(j.to_string())
     }
 
-    pub fn decode(s: &str) -> Result<ContinueToken, ApiError> {
+    pub(crate) fn decode(s: &str) -> Result<ContinueToken, ApiError> {
         let bad = || {
             ApiError::bad_request(
                 "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
@@ -272,7 +272,7 @@ impl ContinueToken {
 }
 
 /// The 410 for a continue token older than the history.
-pub fn expired_continue() -> ApiError {
+pub(crate) fn expired_continue() -> ApiError {
     ApiError::expired(
         "The provided continue parameter is too old to display a consistent list result. \
          You can start a new list without the continue parameter, or use the continue value \

@@ -69,7 +69,7 @@ pub struct RunningServer {
 }
 
 pub type Body = BoxBody<Bytes, Infallible>;
-pub type Resp = Response<Body>;
+pub(crate) type Resp = Response<Body>;
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -494,7 +494,7 @@ async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
 
 impl RunningServer {
     /// `https://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("https://{}", self.addr)
     }
 

@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 
 use super::operator_line::OperatorLine;
 use super::podlog::LogBook;
-pub use super::podlog::{LogLine, LogRead};
+pub(crate) use super::podlog::LogRead;
 
 pub use resource::Resource;
 
@@ -35,10 +35,10 @@ pub struct Change {
     pub object: Value,
 }
 
-pub use super::error::ApiError;
+pub(crate) use super::error::ApiError;
 
 /// How many changes the watch history keeps before older resourceVersions expire.
-pub const HISTORY_LIMIT: usize = 1000;
+pub(crate) const HISTORY_LIMIT: usize = 1000;
 
 type Key = (Resource, String, String);
 
@@ -117,7 +117,7 @@ pub(crate) fn new_uid() -> String {
 }
 
 /// Five characters from the alphabet the API server uses for `generateName` suffixes.
-pub fn random_suffix() -> String {
+pub(crate) fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     (0..5)
         .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
@@ -262,7 +262,7 @@ impl Store {
     }
 
     /// Whether a list or continue token made at `rv` can still be served (not compacted).
-    pub fn rv_available(&self, rv: &str) -> bool {
+    pub(crate) fn rv_available(&self, rv: &str) -> bool {
         rv.parse::<u64>()
             .is_ok_and(|rv| rv >= self.lock().compacted)
     }
@@ -286,7 +286,12 @@ impl Store {
     }
 
     /// [`Store::create`] with `dry_run`: the would-be object, nothing stored, no event.
-    pub fn create_opts(&self, r: Resource, obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+    pub(crate) fn create_opts(
+        &self,
+        r: Resource,
+        obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         self.create_inner(r, obj, dry_run, None)
     }
 
@@ -486,7 +491,7 @@ impl Store {
     }
 
     /// [`Store::delete`] with a resourceVersion precondition and dry run.
-    pub fn delete_opts(
+    pub(crate) fn delete_opts(
         &self,
         r: Resource,
         ns: &str,
@@ -538,7 +543,7 @@ impl Store {
 
 mod feeds;
 mod resource;
-pub use feeds::{Transition, WatchFeed};
+pub(crate) use feeds::Transition;
 
 #[cfg(test)]
 mod tests;

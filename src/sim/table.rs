@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::store::Resource;
 
 /// Whether the client asked for a Table.
-pub fn wants_table(accept: &str) -> bool {
+pub(crate) fn wants_table(accept: &str) -> bool {
     accept
         .split(',')
         .next()

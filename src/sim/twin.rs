@@ -53,7 +53,7 @@ impl TwinHandle {
     }
 
     /// Where real OpenBao nodes attach, so the twin drives them too (`sim::real_nodes`).
-    pub fn raft_driver(&self) -> &RaftDriverSlot {
+    pub(crate) fn raft_driver(&self) -> &RaftDriverSlot {
         &self.driver
     }
 

@@ -17,7 +17,7 @@ use super::store::{ApiError, Change, Resource, Store};
 /// On a real API server, the exit code the kubelet ends a Job pod's containers with (set by
 /// the twin on a failing executor Job's pod template; the rig's kwok Stage
 /// `tests/real_apiserver/kwok-stages.yaml` reads it). Without it the container exits 0.
-pub const EXIT_CODE_ANNOTATION: &str = "sim.breakglass.dev/exit-code";
+pub(crate) const EXIT_CODE_ANNOTATION: &str = "sim.breakglass.dev/exit-code";
 
 /// What the operator twin needs from an API server.
 pub trait TwinApi: Send + Sync {

@@ -16,27 +16,27 @@ use crate::domain::cluster::{
     REASON_ROLLBACK_CLEANUP_PEER_REMOVAL_FAILED, REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED,
 };
 
-pub const DEGRADED_BREAK_GLASS_MESSAGE: &str =
+pub(crate) const DEGRADED_BREAK_GLASS_MESSAGE: &str =
     "Break glass required; see status.breakGlass for recovery steps";
-pub const ROLLBACK_REASON: &str = "demotion job failure threshold exceeded";
+pub(crate) const ROLLBACK_REASON: &str = "demotion job failure threshold exceeded";
 const LOCK_HOLDER: &str = "openbaocluster/upgrade";
 
 /// 16 random bytes, hex: the operator's nonce format (32 lowercase hex chars).
-pub fn new_nonce() -> String {
+pub(crate) fn new_nonce() -> String {
     let mut b = [0u8; 16];
     rand::fill(&mut b);
     hex::encode(b)
 }
 
 /// `status.breakGlass.reason` for the step whose Job failed.
-pub fn break_glass_reason(step: FailedStep) -> &'static str {
+pub(crate) fn break_glass_reason(step: FailedStep) -> &'static str {
     match step {
         FailedStep::Repair => REASON_ROLLBACK_CONSENSUS_REPAIR_FAILED,
         FailedStep::Cleanup => REASON_ROLLBACK_CLEANUP_PEER_REMOVAL_FAILED,
     }
 }
 
-pub fn break_glass_message(step: FailedStep, job: &str) -> String {
+pub(crate) fn break_glass_message(step: FailedStep, job: &str) -> String {
     match step {
         FailedStep::Repair => {
             format!("Rollback consensus repair Job {job} failed; manual intervention required")
@@ -49,7 +49,7 @@ pub fn break_glass_message(step: FailedStep, job: &str) -> String {
 
 /// The five steps of `break_glass.go`, verbatim (step 3 names `<cluster>-0`, which exists
 /// only for an unrevisioned Blue).
-pub fn break_glass_steps(
+pub(crate) fn break_glass_steps(
     step: FailedStep,
     ns: &str,
     cluster: &str,
@@ -98,7 +98,7 @@ pub fn break_glass_event(step: FailedStep, job: &str) -> String {
 
 /// Times and names of the incident so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClusterSeed {
+pub(crate) struct ClusterSeed {
     pub nonce: String,
     pub upgrade_start: Timestamp,
     pub rollback_start: Timestamp,
@@ -138,7 +138,7 @@ fn leader_condition(leader: Option<&str>, at: &str) -> Value {
 }
 
 /// A CRD-valid OpenBaoCluster in break glass (spec: Hardened, BlueGreen, 2.4.3 → 2.4.4).
-pub fn cluster_object(topo: &Topology, s: &ClusterSeed) -> Value {
+pub(crate) fn cluster_object(topo: &Topology, s: &ClusterSeed) -> Value {
     let at = ts(s.upgrade_start);
     let entered = ts(s.entered_at);
     let ns = &topo.namespace;
@@ -234,7 +234,7 @@ fn with_06_status(obj: &mut Value, topo: &Topology) {
 
 /// Set a condition like meta.SetStatusCondition: the transition time moves only when the
 /// status changes; observedGeneration follows the object's generation.
-pub fn set_condition(
+pub(crate) fn set_condition(
     obj: &mut Value,
     type_: &str,
     status: &str,
@@ -273,7 +273,7 @@ pub fn set_condition(
 
 /// What an adminops reconcile makes of the current object (`handleBreakGlassAck`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AckDecision {
+pub(crate) enum AckDecision {
     /// Break glass is not active: nothing to acknowledge.
     NotActive,
     /// Active, and `spec.breakGlassAck` is empty or does not match: hold, no requeue.
@@ -283,7 +283,7 @@ pub enum AckDecision {
     Acknowledge { next_attempt: Option<i32> },
 }
 
-pub fn decide_ack(obj: &Value) -> AckDecision {
+pub(crate) fn decide_ack(obj: &Value) -> AckDecision {
     let bg = &obj["status"]["breakGlass"];
     if bg["active"].as_bool() != Some(true) {
         return AckDecision::NotActive;
@@ -310,7 +310,7 @@ pub fn decide_ack(obj: &Value) -> AckDecision {
 /// The acknowledgement's status write: `active=false`, `acknowledgedAt`, and in the failed
 /// step's phase `rollbackAttempt+1`, `jobFailureCount=0`, `lastJobFailure=""`. The Degraded
 /// condition follows (the status controller's BreakGlassRequired check no longer holds).
-pub fn apply_ack(obj: &mut Value, now: Timestamp) {
+pub(crate) fn apply_ack(obj: &mut Value, now: Timestamp) {
     if let AckDecision::Acknowledge { next_attempt } = decide_ack(obj) {
         obj["status"]["breakGlass"]["active"] = json!(false);
         obj["status"]["breakGlass"]["acknowledgedAt"] = json!(ts(now));
@@ -327,7 +327,7 @@ pub fn apply_ack(obj: &mut Value, now: Timestamp) {
 
 /// Break glass for the failed `step`'s Job: skipped if already active; otherwise the whole
 /// `breakGlass` is replaced (so `acknowledgedAt` disappears) with a new nonce.
-pub fn enter_break_glass(
+pub(crate) fn enter_break_glass(
     obj: &mut Value,
     topo: &Topology,
     step: FailedStep,
@@ -354,7 +354,7 @@ pub fn enter_break_glass(
 }
 
 /// A Blue leader was confirmed after a successful repair: phase `RollbackCleanup`.
-pub fn begin_rollback_cleanup(obj: &mut Value, leader: &str, now: Timestamp) {
+pub(crate) fn begin_rollback_cleanup(obj: &mut Value, leader: &str, now: Timestamp) {
     let phase = "RollbackCleanup";
     obj["status"]["blueGreen"]["phase"] = json!(phase);
     obj["status"]["operationLock"]["message"] = json!(format!("blue/green upgrade phase {phase}"));
@@ -386,7 +386,7 @@ pub fn begin_rollback_cleanup(obj: &mut Value, leader: &str, now: Timestamp) {
 /// starts the upgrade again (a new pre-upgrade snapshot, a new Green): nothing remembers the
 /// rollback. The sim stops here so the console can show the state the human must act on
 /// (revert `spec.version`/`spec.image` to Blue's to stay on Blue).
-pub fn finish_idle(obj: &mut Value, leader: Option<&str>, now: Timestamp) {
+pub(crate) fn finish_idle(obj: &mut Value, leader: Option<&str>, now: Timestamp) {
     let bg = &mut obj["status"]["blueGreen"];
     bg["phase"] = json!("Idle");
     if bg.get("operationID").is_some() {
@@ -430,24 +430,24 @@ pub fn finish_idle(obj: &mut Value, leader: Option<&str>, now: Timestamp) {
 }
 
 /// `spec.paused` stops the adminops (and workload) controllers for this cluster.
-pub fn adminops_paused(obj: &Value) -> bool {
+pub(crate) fn adminops_paused(obj: &Value) -> bool {
     obj["spec"]["paused"].as_bool() == Some(true)
 }
 
 /// `handleNoUpgradeNeeded`: `spec.version` equals `status.currentVersion` (e.g. reverted to
 /// Blue's version), so the operator deletes Green at once, without any Raft repair (README "Resolution paths by operator line").
-pub fn no_upgrade_needed(obj: &Value) -> bool {
+pub(crate) fn no_upgrade_needed(obj: &Value) -> bool {
     let spec = obj["spec"]["version"].as_str().unwrap_or_default();
     !spec.is_empty() && obj["status"]["currentVersion"].as_str() == Some(spec)
 }
 
 /// Break glass is not active and the phase is RollingBack: the rollback attempt to run.
-pub fn rolling_back_pending(obj: &Value) -> Option<i32> {
+pub(crate) fn rolling_back_pending(obj: &Value) -> Option<i32> {
     phase_pending(obj, "RollingBack")
 }
 
 /// Break glass is not active and the phase is RollbackCleanup: the cleanup attempt to run.
-pub fn cleanup_pending(obj: &Value) -> Option<i32> {
+pub(crate) fn cleanup_pending(obj: &Value) -> Option<i32> {
     phase_pending(obj, "RollbackCleanup")
 }
 
@@ -463,7 +463,7 @@ fn phase_pending(obj: &Value, phase: &str) -> Option<i32> {
 }
 
 /// The controller Deployment has an available replica (scaled to 0, nothing reconciles).
-pub fn operator_available(deployment: Option<&Value>) -> bool {
+pub(crate) fn operator_available(deployment: Option<&Value>) -> bool {
     deployment.is_some_and(|d| {
         d["spec"]["replicas"].as_i64().unwrap_or(1) > 0
             && d["status"]["availableReplicas"].as_i64().unwrap_or(0) > 0
@@ -472,7 +472,7 @@ pub fn operator_available(deployment: Option<&Value>) -> bool {
 
 /// `checkAbortConditions`: a Green container Waiting in CrashLoopBackOff / ImagePullBackOff /
 /// ErrImagePull, or Terminated with a non-zero code.
-pub fn green_failing(pods: &[Value], green_rev: &str) -> bool {
+pub(crate) fn green_failing(pods: &[Value], green_rev: &str) -> bool {
     pods.iter()
         .filter(|p| {
             p.pointer("/metadata/labels/openbao.org~1revision")

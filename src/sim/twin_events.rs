@@ -18,7 +18,7 @@ use super::store::{ApiError, Resource};
 use super::twin_api::TwinApi;
 
 /// `reportingController` of the operator's recorder.
-pub const REPORTING_CONTROLLER: &str = "openbao-operator";
+pub(crate) const REPORTING_CONTROLLER: &str = "openbao-operator";
 
 pub const NORMAL: &str = "Normal";
 pub const WARNING: &str = "Warning";
@@ -76,7 +76,7 @@ pub fn event(cluster: &Value, type_: &str, reason: &str, message: &str, at: Time
 
 /// Record an Event about the topology's cluster now, if this line records Events (0.6).
 /// The operator ignores recorder failures; so does the twin (a warning in its log).
-pub fn emit(store: &dyn TwinApi, topo: &Topology, type_: &str, reason: &str, message: &str) {
+pub(crate) fn emit(store: &dyn TwinApi, topo: &Topology, type_: &str, reason: &str, message: &str) {
     if !topo.operator.is_06() {
         return;
     }

@@ -14,7 +14,7 @@ use super::store::Resource;
 use super::twin_api::TwinApi;
 
 /// When a finished Job becomes eligible for deletion, if it has a TTL and has finished.
-pub fn expires_at(job: &Value) -> Option<Timestamp> {
+pub(crate) fn expires_at(job: &Value) -> Option<Timestamp> {
     let ttl = job.pointer("/spec/ttlSecondsAfterFinished")?.as_i64()?;
     let finished = job
         .pointer("/status/conditions")
@@ -28,7 +28,7 @@ pub fn expires_at(job: &Value) -> Option<Timestamp> {
 
 /// Delete every expired Job in `namespace` and its pods (the garbage collector's
 /// background cascade). Returns the deleted Jobs' names.
-pub fn sweep(store: &dyn TwinApi, namespace: &str, now: Timestamp) -> Vec<String> {
+pub(crate) fn sweep(store: &dyn TwinApi, namespace: &str, now: Timestamp) -> Vec<String> {
     let (jobs, _) = store.list(Resource::Jobs, Some(namespace));
     let mut gone = Vec::new();
     for job in jobs {
@@ -58,7 +58,7 @@ pub fn sweep(store: &dyn TwinApi, namespace: &str, now: Timestamp) -> Vec<String
 }
 
 /// The Deployment's status after its pods caught up with `spec.replicas`.
-pub fn deployment_follows_spec(d: &mut Value) {
+pub(crate) fn deployment_follows_spec(d: &mut Value) {
     let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
     for k in [
         "replicas",

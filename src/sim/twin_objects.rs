@@ -12,9 +12,9 @@ use serde_json::{Map, Value, json};
 use super::operator_line::OperatorLine;
 use super::scenario::{OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE, Topology};
 
-pub const OPENBAO_CONTAINER: &str = "openbao";
+pub(crate) const OPENBAO_CONTAINER: &str = "openbao";
 pub const EXECUTOR_CONTAINER: &str = "upgrade-executor";
-pub const BACKUP_CONTAINER: &str = "backup";
+pub(crate) const BACKUP_CONTAINER: &str = "backup";
 
 pub fn ts(t: Timestamp) -> String {
     t.round(jiff::Unit::Second).unwrap_or(t).to_string()
@@ -22,7 +22,7 @@ pub fn ts(t: Timestamp) -> String {
 
 /// The four labels on everything the operator manages for a cluster (`internal/infra/manager.go`,
 /// `statefulset_builder.go`).
-pub fn infra_labels(topo: &Topology) -> Map<String, Value> {
+pub(crate) fn infra_labels(topo: &Topology) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("app.kubernetes.io/name".into(), json!("openbao"));
     m.insert("app.kubernetes.io/instance".into(), json!(topo.cluster));
@@ -41,7 +41,7 @@ fn with(mut m: Map<String, Value>, extra: &[(&str, &str)]) -> Value {
     Value::Object(m)
 }
 
-pub fn owner_ref(api_version: &str, kind: &str, name: &str, uid: &str) -> Value {
+pub(crate) fn owner_ref(api_version: &str, kind: &str, name: &str, uid: &str) -> Value {
     json!({"apiVersion": api_version, "kind": kind, "name": name, "uid": uid,
            "controller": true, "blockOwnerDeletion": true})
 }
@@ -86,7 +86,7 @@ pub fn statefulset(topo: &Topology, blue: bool, cluster_uid: &str, ready: i32) -
     })
 }
 
-pub fn statefulset_status(topo: &Topology, name: &str, ready: i32) -> Value {
+pub(crate) fn statefulset_status(topo: &Topology, name: &str, ready: i32) -> Value {
     json!({
         "replicas": topo.replicas, "readyReplicas": ready, "currentReplicas": topo.replicas,
         "updatedReplicas": topo.replicas, "availableReplicas": ready,
@@ -97,7 +97,7 @@ pub fn statefulset_status(topo: &Topology, name: &str, ready: i32) -> Value {
 
 /// What OpenBao's service registration and the kubelet say about one OpenBao pod.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NodeLabels {
+pub(crate) struct NodeLabels {
     pub active: bool,
     pub sealed: bool,
     /// Some(restarts): the container is in CrashLoopBackOff.
@@ -105,7 +105,7 @@ pub struct NodeLabels {
 }
 
 /// `<cluster>-<rev>-<n>` with the infra labels, the revision and OpenBao's own labels.
-pub fn openbao_pod(
+pub(crate) fn openbao_pod(
     topo: &Topology,
     blue: bool,
     ordinal: i32,
@@ -162,7 +162,7 @@ fn condition(type_: &str, status: bool, at: &str) -> Value {
     json!({"type": type_, "status": if status { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": at})
 }
 
-pub fn openbao_pod_status(
+pub(crate) fn openbao_pod_status(
     image: &str,
     node: NodeLabels,
     started: Timestamp,
@@ -358,7 +358,7 @@ pub fn snapshot_job(topo: &Topology, cluster_uid: &str) -> Value {
 }
 
 /// What the API server adds once it knows the Job's uid: selector and pod-template labels.
-pub fn add_job_selector(job: &mut Value, uid: &str) {
+pub(crate) fn add_job_selector(job: &mut Value, uid: &str) {
     let name = job
         .pointer("/metadata/name")
         .and_then(Value::as_str)
@@ -451,7 +451,7 @@ pub enum PodRun {
 }
 
 /// A single-container Job pod's status.
-pub fn job_pod_status(
+pub(crate) fn job_pod_status(
     container: &str,
     image: &str,
     run: PodRun,

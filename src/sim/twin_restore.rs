@@ -30,7 +30,7 @@ use super::twin_seed::{create_job, create_job_pod};
 use crate::domain::restore_status::{RESTORE_CONTAINER, restore_job_name};
 
 /// The restore executor's exit code when it finds no leader.
-pub const EXIT_LEADER_DISCOVERY: i32 = 3;
+pub(crate) const EXIT_LEADER_DISCOVERY: i32 = 3;
 /// The executor's retries of leader discovery.
 const LEADER_ATTEMPTS: i32 = 5;
 /// The controller requeues every 5 s while it waits for the lock.
@@ -128,7 +128,7 @@ pub fn set_phase(obj: &mut Value, phase: &str, message: &str, now: Timestamp) {
 /// The Job the controller creates: `restore-<name>`, labels managed-by / cluster /
 /// component=restore, container `restore` with `EXECUTOR_MODE=restore` and no
 /// `STATEFULSET_NAME`, SA `<cluster>-restore-serviceaccount`, TTL 1 h.
-pub fn restore_job(restore: &Value, cluster: &Value, line: OperatorLine) -> Value {
+pub(crate) fn restore_job(restore: &Value, cluster: &Value, line: OperatorLine) -> Value {
     let name = restore["metadata"]["name"].as_str().unwrap_or_default();
     let ns = restore["metadata"]["namespace"]
         .as_str()
@@ -180,7 +180,7 @@ pub fn restore_job(restore: &Value, cluster: &Value, line: OperatorLine) -> Valu
 /// `STATEFULSET_NAME`: Blue/Green revisions ignored); from the 0.5 line on
 /// (`restoreTargetStatefulSetName`, PR #405) the active Blue StatefulSet
 /// `<cluster>-<status.blueGreen.blueRevision>`, or `<cluster>` when Blue is unrevisioned.
-pub fn target_statefulset(cluster: &Value, line: OperatorLine) -> String {
+pub(crate) fn target_statefulset(cluster: &Value, line: OperatorLine) -> String {
     let name = cluster["metadata"]["name"].as_str().unwrap_or_default();
     let blue = cluster
         .pointer("/status/blueGreen/blueRevision")
@@ -193,7 +193,7 @@ pub fn target_statefulset(cluster: &Value, line: OperatorLine) -> String {
 }
 
 /// The leader the executor finds: it probes `<statefulset>-<i>` for i < replicas.
-pub fn find_leader(statefulset: &str, replicas: i32, pods: &[Value]) -> Option<String> {
+pub(crate) fn find_leader(statefulset: &str, replicas: i32, pods: &[Value]) -> Option<String> {
     (0..replicas)
         .map(|i| format!("{statefulset}-{i}"))
         .find(|name| {
@@ -273,11 +273,11 @@ fn unfinished(restores: &[Value]) -> Vec<String> {
 }
 
 /// The OpenBaoRestores a controller script is working on (one script each).
-pub type Restoring = Arc<Mutex<HashSet<String>>>;
+pub(crate) type Restoring = Arc<Mutex<HashSet<String>>>;
 
 /// Plays the controller for one OpenBaoRestore, from whatever phase it is in.
 #[derive(Clone)]
-pub struct RestoreController {
+pub(crate) struct RestoreController {
     pub store: Arc<dyn TwinApi>,
     pub scenario: Arc<Scenario>,
     pub topo: Arc<Topology>,
@@ -285,7 +285,7 @@ pub struct RestoreController {
 
 impl RestoreController {
     /// One script for every OpenBaoRestore not finished and not already worked on.
-    pub fn spawn_unfinished(&self, restoring: &Restoring, scripts: &mut JoinSet<()>) {
+    pub(crate) fn spawn_unfinished(&self, restoring: &Restoring, scripts: &mut JoinSet<()>) {
         let (list, _) = self
             .store
             .list(Resource::OpenBaoRestores, Some(&self.topo.namespace));

@@ -29,7 +29,7 @@ use super::twin_objects::{
 use crate::domain::naming;
 
 /// `spec.managedBy` of the incident's past Jobs on a real API server (see `create_finished`).
-pub const PAST_JOBS_MANAGED_BY: &str = "sim.breakglass.dev/incident-past";
+pub(crate) const PAST_JOBS_MANAGED_BY: &str = "sim.breakglass.dev/incident-past";
 
 /// What seeding produced, for the twin and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -475,6 +475,6 @@ pub fn crds(line: OperatorLine) -> Vec<Value> {
 }
 
 /// Set OpenBao's `openbao-active` label on a pod (service registration follows the leader).
-pub fn set_active_label(pod: &mut Value, active: bool) {
+pub(crate) fn set_active_label(pod: &mut Value, active: bool) {
     pod["metadata"]["labels"]["openbao-active"] = json!(if active { "true" } else { "false" });
 }

@@ -196,6 +196,6 @@ pub(crate) async fn watch(ctx: &Ctx, t: &Target, q: &Query, as_table: bool) -> R
 }
 
 /// The in-stream ERROR frame for an expired resourceVersion (exposed for tests).
-pub fn expired_frame(e: &ApiError) -> String {
+pub(crate) fn expired_frame(e: &ApiError) -> String {
     event("ERROR", &e.to_status())
 }

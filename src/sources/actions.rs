@@ -140,7 +140,7 @@ pub async fn send(client: &Client, patch: &ClusterPatch, rec: &mut Recorder) -> 
 
 /// For callers without a dialog (tests, scripts): read once, judge `write` with the
 /// shared guard, build its body on that read, and send exactly that body.
-pub async fn read_build_send(
+pub(crate) async fn read_build_send(
     client: &Client,
     namespace: &str,
     name: &str,

@@ -8,9 +8,9 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 /// Per-request deadlines of every API call (see `connect`).
-pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
-pub const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+pub(crate) const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+pub(crate) const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {

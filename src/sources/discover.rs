@@ -12,7 +12,7 @@ use crate::domain::cluster::{CLUSTER_PLURAL, GROUP};
 use crate::domain::discovery::{ClusterRow, Scope};
 
 #[derive(Debug, thiserror::Error)]
-pub enum DiscoverError {
+pub(crate) enum DiscoverError {
     #[error(
         "cannot list OpenBaoClusters in {scope} as {user:?}: RBAC denied (403); needs `list` on {CLUSTER_PLURAL}.{GROUP} {grant} (README \"RBAC\")"
     )]
@@ -31,7 +31,7 @@ pub enum DiscoverError {
 
 /// Every OpenBaoCluster in `scope`, one row each (an object that does not parse is a row
 /// with its problem, never dropped).
-pub async fn list_clusters(
+pub(crate) async fn list_clusters(
     client: &Client,
     scope: &Scope,
     user: &str,

@@ -28,13 +28,14 @@ use super::connect::explain;
 use super::{SourceEvent, SourceName};
 
 /// How often the API server is asked.
-pub const PROBE_INTERVAL: Duration = Duration::from_secs(2);
+pub(crate) const PROBE_INTERVAL: Duration = Duration::from_secs(2);
 /// How long a probe may take before the server counts as not answering. Longer than a slow
 /// server's answer (2 s of latency is slow, not hung), short enough to show a hang within
 /// 10 s: at most one interval plus one timeout after the last answer.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
 /// The sources whose data comes from the API server's watches.
-pub const WATCHED: [SourceName; 3] = [SourceName::Cluster, SourceName::Pods, SourceName::Jobs];
+pub(crate) const WATCHED: [SourceName; 3] =
+    [SourceName::Cluster, SourceName::Pods, SourceName::Jobs];
 
 /// What the probe tells the watchers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,7 +51,7 @@ pub struct Live {
 
 pub type Restart = watch::Receiver<Live>;
 
-pub use crate::app::msg::READS_STOPPED;
+pub(crate) use crate::app::msg::READS_STOPPED;
 
 /// What one probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +68,7 @@ pub enum Probe {
 
 /// What the task must do after a probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Nothing to say.
     Quiet,
     /// Report every watched source stale with this message.
@@ -80,7 +81,7 @@ pub enum Verdict {
 
 /// The liveness state machine (pure: the clock is passed in).
 #[derive(Debug, Clone)]
-pub struct Tracker {
+pub(crate) struct Tracker {
     server: String,
     last_answer: Instant,
     down: bool,
@@ -95,11 +96,12 @@ impl Tracker {
         }
     }
 
-    pub fn is_down(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_down(&self) -> bool {
         self.down
     }
 
-    pub fn observe(&mut self, probe: Probe, now: Instant) -> Verdict {
+    pub(crate) fn observe(&mut self, probe: Probe, now: Instant) -> Verdict {
         match probe {
             Probe::Answered => {
                 self.last_answer = now;

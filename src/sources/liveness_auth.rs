@@ -24,10 +24,10 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
     "not authenticated (401) earlier in this session; {}, nothing is sent: renew the credentials and restart breakglass",
     super::liveness::READS_STOPPED
 )]
-pub struct StoppedAfter401;
+pub(crate) struct StoppedAfter401;
 
 /// Whether `e` is a 401, or a request refused locally after one.
-pub fn is_unauthenticated(e: &kube::Error) -> bool {
+pub(crate) fn is_unauthenticated(e: &kube::Error) -> bool {
     match e {
         kube::Error::Api(s) => s.code == 401,
         kube::Error::Service(e) => e.downcast_ref::<StoppedAfter401>().is_some(),
@@ -37,7 +37,7 @@ pub fn is_unauthenticated(e: &kube::Error) -> bool {
 
 /// The layer `connect` adds to the client's stack.
 #[derive(Debug, Clone, Default)]
-pub struct StopAfter401 {
+pub(crate) struct StopAfter401 {
     stopped: Arc<AtomicBool>,
 }
 
@@ -53,7 +53,7 @@ impl<S> tower_layer::Layer<S> for StopAfter401 {
 }
 
 #[derive(Debug, Clone)]
-pub struct StopAfter401Service<S> {
+pub(crate) struct StopAfter401Service<S> {
     inner: S,
     stopped: Arc<AtomicBool>,
 }

@@ -48,15 +48,15 @@ use crate::domain::rollback_jobs::RollbackStep;
 const BATCH: usize = 500;
 const FLUSH: Duration = Duration::from_millis(40);
 /// A followed stream silent this long is re-checked (pod state) and re-opened.
-pub const QUIET: Duration = Duration::from_secs(3);
+pub(crate) const QUIET: Duration = Duration::from_secs(3);
 /// Deadline of the follower's pod list and of opening a log stream.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 /// The longest wait between two attempts after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(4);
 
 /// Remembers where the stream got to, so a resumed stream skips what was already sent.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ResumePoint {
+pub(crate) struct ResumePoint {
     last: Option<Timestamp>,
     /// Lines already sent that carry exactly `last` (several lines can share a timestamp).
     at_last: HashSet<String>,
@@ -78,7 +78,7 @@ impl ResumePoint {
     }
 
     /// The gap detected by the last `accept`, if any: (last line seen, first line after).
-    pub fn take_gap(&mut self) -> Option<(Timestamp, Timestamp)> {
+    pub(crate) fn take_gap(&mut self) -> Option<(Timestamp, Timestamp)> {
         self.gap.take()
     }
 
@@ -115,7 +115,11 @@ impl ResumePoint {
 
 /// The incident directory: `$XDG_STATE_HOME/breakglass/<ns>-<cluster>-<date>/` (default
 /// `~/.local/state/...`), created with mode 0700 (it holds logs of a secrets system).
-pub fn incident_dir(namespace: &str, cluster: &str, now: Timestamp) -> std::io::Result<PathBuf> {
+pub(crate) fn incident_dir(
+    namespace: &str,
+    cluster: &str,
+    now: Timestamp,
+) -> std::io::Result<PathBuf> {
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -272,7 +276,7 @@ pub fn spawn_one(
 /// The oldest rollback attempt not streamed yet: repair and cleanup Jobs (the console feeds
 /// the current operation's, `Incident::followed_jobs`), the repair before the cleanup of the
 /// same attempt. A rollback action on a forward run ID (Cleanup's `retry-N`) is not one.
-pub fn next_attempt(jobs: &[JobView], done: &HashSet<String>) -> Option<JobView> {
+pub(crate) fn next_attempt(jobs: &[JobView], done: &HashSet<String>) -> Option<JobView> {
     let mut rollback: Vec<(&JobView, RollbackStep)> = jobs
         .iter()
         .filter(|j| !done.contains(&j.name))

@@ -17,7 +17,7 @@ use super::openbao_portforward::PortForward;
 use crate::domain::token::OpenBaoToken;
 
 /// The environment variable read when no token file is given (as the `bao` CLI does).
-pub const TOKEN_ENV: &str = "BAO_TOKEN";
+pub(crate) const TOKEN_ENV: &str = "BAO_TOKEN";
 
 /// What the command line says about reaching OpenBao.
 #[derive(Debug, Clone, Default)]
@@ -42,7 +42,7 @@ pub fn read_token_file(path: &Path) -> Result<OpenBaoToken, String> {
 
 impl NodeAccess {
     /// Re-read the token file, if there is one; a failed read keeps the last token.
-    pub fn refresh_token(&mut self) {
+    pub(crate) fn refresh_token(&mut self) {
         if let Some(token) = self
             .token_file
             .as_deref()
@@ -54,7 +54,7 @@ impl NodeAccess {
 
     /// This access by port-forward instead: TLS against `--openbao-ca` or Secret
     /// `<cluster>-tls-ca` when there is one, plain HTTP otherwise.
-    pub async fn port_forward(
+    pub(crate) async fn port_forward(
         &self,
         client: &Client,
         namespace: &str,

@@ -28,13 +28,13 @@ use super::openbao_portforward::PortForward;
 use crate::domain::token::OpenBaoToken;
 
 /// OpenBao's API port.
-pub const API_PORT: u16 = 8200;
+pub(crate) const API_PORT: u16 = 8200;
 /// Per-node, per-request timeout.
-pub const NODE_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const NODE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The endpoints used answer a few KiB; anything larger is refused.
 const MAX_BODY: usize = 4 << 20;
 /// The header OpenBao reads the token from.
-pub const TOKEN_HEADER: &str = "X-Vault-Token";
+pub(crate) const TOKEN_HEADER: &str = "X-Vault-Token";
 
 /// An HTTP answer as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +56,12 @@ struct KubeStatus {
 }
 
 impl Answer {
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
     /// OpenBao's `{"errors":[...]}`, joined; None for any other body.
-    pub fn openbao_errors(&self) -> Option<String> {
+    pub(crate) fn openbao_errors(&self) -> Option<String> {
         serde_json::from_str::<Errors>(&self.body)
             .ok()
             .map(|e| e.errors.join("; "))
@@ -69,7 +69,7 @@ impl Answer {
 
     /// The API server's own error (`kind: Status`), e.g. RBAC or "error trying to reach
     /// service"; None when OpenBao answered.
-    pub fn kube_status(&self) -> Option<String> {
+    pub(crate) fn kube_status(&self) -> Option<String> {
         serde_json::from_str::<KubeStatus>(&self.body)
             .ok()
             .filter(|s| s.kind == "Status")
@@ -77,7 +77,7 @@ impl Answer {
     }
 
     /// OpenBao says the node is sealed (503 `Vault is sealed`).
-    pub fn is_sealed(&self) -> bool {
+    pub(crate) fn is_sealed(&self) -> bool {
         self.status == 503
             && self
                 .openbao_errors()
@@ -85,7 +85,7 @@ impl Answer {
     }
 
     /// The API server's own 403 (RBAC), not OpenBao's `permission denied`.
-    pub fn is_forbidden(&self) -> bool {
+    pub(crate) fn is_forbidden(&self) -> bool {
         self.status == 403 && self.kube_status().is_some()
     }
 
@@ -142,12 +142,13 @@ impl Direct {
         })
     }
 
-    pub fn is_https(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_https(&self) -> bool {
         self.template.starts_with("https://")
     }
 
     /// The URL of `path` on `pod`.
-    pub fn url(&self, namespace: &str, cluster: &str, pod: &str, path: &str) -> String {
+    pub(crate) fn url(&self, namespace: &str, cluster: &str, pod: &str, path: &str) -> String {
         let base = self
             .template
             .replace("{pod}", pod)
@@ -158,7 +159,7 @@ impl Direct {
 }
 
 /// A rustls client configuration trusting exactly the certificates in `pem`.
-pub fn client_tls(pem: &[u8]) -> Result<rustls::ClientConfig, String> {
+pub(crate) fn client_tls(pem: &[u8]) -> Result<rustls::ClientConfig, String> {
     let mut roots = rustls::RootCertStore::empty();
     let mut n = 0;
     for cert in CertificateDer::pem_slice_iter(pem) {
@@ -181,7 +182,7 @@ pub fn client_tls(pem: &[u8]) -> Result<rustls::ClientConfig, String> {
 
 /// The cluster CA from Secret `<cluster>-tls-ca` (key `ca.crt`), None when it is not there
 /// or not readable (the caller then needs `--openbao-ca`).
-pub async fn cluster_ca(client: &Client, namespace: &str, cluster: &str) -> Option<Vec<u8>> {
+pub(crate) async fn cluster_ca(client: &Client, namespace: &str, cluster: &str) -> Option<Vec<u8>> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let secret = secrets
         .get_opt(&format!("{cluster}-tls-ca"))
@@ -214,7 +215,7 @@ pub struct NodeAccess {
 }
 
 /// The pod proxy path of `path` on `pod` (`https:` scheme: OpenBao serves TLS).
-pub fn proxy_path(namespace: &str, pod: &str, path: &str) -> String {
+pub(crate) fn proxy_path(namespace: &str, pod: &str, path: &str) -> String {
     format!(
         "/api/v1/namespaces/{namespace}/pods/https:{pod}:{API_PORT}/proxy/{}",
         path.trim_start_matches('/')

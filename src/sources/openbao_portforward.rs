@@ -28,7 +28,7 @@ use super::openbao_http::{API_PORT, Answer, TOKEN_HEADER, client_tls, send_http1
 use crate::domain::token::OpenBaoToken;
 
 /// The name the node's certificate is verified for over a forwarded stream.
-pub const TLS_NAME: &str = "localhost";
+pub(crate) const TLS_NAME: &str = "localhost";
 /// How long a failed exchange waits for the pod side's reason.
 const ERROR_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -53,7 +53,7 @@ impl PortForward {
         Ok(PortForward { tls })
     }
 
-    pub fn is_tls(&self) -> bool {
+    pub(crate) fn is_tls(&self) -> bool {
         self.tls.is_some()
     }
 

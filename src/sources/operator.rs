@@ -23,12 +23,12 @@ use super::restore::OPERATOR_SELECTOR;
 use crate::domain::generation::{CrdSignal, ImageSignal, Signals};
 
 /// The CRD that carries the schema signals.
-pub const CLUSTER_CRD: &str = "openbaoclusters.openbao.org";
+pub(crate) const CLUSTER_CRD: &str = "openbaoclusters.openbao.org";
 /// The namespace the operator's chart installs into by default (tried when a cluster-wide
 /// list is refused).
 pub const OPERATOR_NAMESPACE: &str = "openbao-operator-system";
 /// How often the signals are read again.
-pub const INTERVAL: Duration = Duration::from_secs(120);
+pub(crate) const INTERVAL: Duration = Duration::from_secs(120);
 
 fn crd_resource() -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk(
@@ -39,7 +39,7 @@ fn crd_resource() -> ApiResource {
 }
 
 /// One GET of the OpenBaoCluster CRD; every failure is a signal, not an error.
-pub async fn read_crd(client: &Client) -> CrdSignal {
+pub(crate) async fn read_crd(client: &Client) -> CrdSignal {
     let api: Api<DynamicObject> = Api::all_with(client.clone(), &crd_resource());
     match api.get_opt(CLUSTER_CRD).await {
         Ok(Some(obj)) => match serde_json::to_value(&obj) {
@@ -80,7 +80,7 @@ fn found(list: Vec<Deployment>) -> ImageSignal {
 
 /// The operator Deployment by its labels: cluster-wide first; when that is refused, the
 /// cluster's namespace and the chart's default namespace.
-pub async fn read_image(client: &Client, namespace: &str) -> ImageSignal {
+pub(crate) async fn read_image(client: &Client, namespace: &str) -> ImageSignal {
     let params = ListParams::default().labels(OPERATOR_SELECTOR);
     let all: Api<Deployment> = Api::all(client.clone());
     let refused = match all.list(&params).await {

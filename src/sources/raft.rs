@@ -31,18 +31,17 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::connect::explain;
-pub use super::openbao_http::{API_PORT, NODE_TIMEOUT};
 use super::openbao_http::{Answer, NodeAccess, Route};
 use super::watch::{cluster_resource, pod_selector};
 use super::{SourceEvent, SourceName};
 use crate::domain::raft_members::{Member, PeerHealth, RaftMembers, parse_go_duration_ms, voters};
 use crate::domain::{ClusterView, Membership, PodView, RaftReading, RaftSnapshot, Side};
 /// Poll interval while the incident moves.
-pub const FAST_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const FAST_INTERVAL: Duration = Duration::from_secs(1);
 /// Poll interval when nothing changed for a while.
-pub const QUIET_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const QUIET_INTERVAL: Duration = Duration::from_secs(5);
 /// Unchanged rounds before slowing down.
-pub const QUIET_ROUNDS: u32 = 5;
+pub(crate) const QUIET_ROUNDS: u32 = 5;
 /// The simulator's pod annotation naming what answers behind the pod proxy.
 const ENDPOINTS_ANNOTATION: &str = "sim.breakglass.dev/openbao-endpoints";
 
@@ -67,11 +66,6 @@ const LEADER: &str = "v1/sys/leader";
 const CONFIGURATION: &str = "v1/sys/storage/raft/configuration";
 const AUTOPILOT: &str = "v1/sys/storage/raft/autopilot/state";
 
-/// Path of a pod's `sys/leader` behind the pod proxy (`https:` scheme: OpenBao serves TLS).
-pub fn leader_path(namespace: &str, pod: &str) -> String {
-    super::openbao_http::proxy_path(namespace, pod, LEADER)
-}
-
 /// Whether anything the pane shows moved between two rounds (indices, leader, reachability).
 pub fn moved(before: &[RaftReading], after: &[RaftReading]) -> bool {
     let same = |a: &RaftReading, b: &RaftReading| {
@@ -82,7 +76,7 @@ pub fn moved(before: &[RaftReading], after: &[RaftReading]) -> bool {
 }
 
 /// The next interval: fast while moving, quiet after `QUIET_ROUNDS` unchanged rounds.
-pub fn next_interval(unchanged_rounds: u32) -> Duration {
+pub(crate) fn next_interval(unchanged_rounds: u32) -> Duration {
     if unchanged_rounds >= QUIET_ROUNDS {
         QUIET_INTERVAL
     } else {
@@ -241,7 +235,7 @@ pub fn membership(
 }
 
 /// Nodes asked for the membership in one round at most (each try is bounded by
-/// [`NODE_TIMEOUT`], so a round never waits more than a few timeouts for it).
+/// `openbao_http::NODE_TIMEOUT`, so a round never waits more than a few timeouts for it).
 const MEMBERSHIP_TRIES: usize = 3;
 
 /// Who to ask for the membership: the leader first, then other reachable nodes (a standby

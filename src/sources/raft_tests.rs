@@ -41,7 +41,6 @@ fn polling_slows_down_only_after_quiet_rounds() {
     assert!(moved(&a, &b) && !moved(&a, &a) && moved(&[], &a));
     assert_eq!(next_interval(0), FAST_INTERVAL);
     assert_eq!(next_interval(QUIET_ROUNDS), QUIET_INTERVAL);
-    assert!(leader_path("ns", "p").contains("/pods/https:p:8200/proxy/"));
 }
 
 #[test]

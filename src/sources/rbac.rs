@@ -13,7 +13,7 @@ use kube::api::{Api, PostParams};
 use crate::domain::diagnosis::Denied;
 use crate::domain::paths::PathKind;
 
-pub use crate::app::msg::Preflight;
+pub(crate) use crate::app::msg::Preflight;
 
 /// One permission a path needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +148,7 @@ pub async fn preflight(client: &Client, namespace: &str) -> Result<Vec<Denied>, 
 }
 
 /// The Kubernetes identity: SelfSubjectReview's username, else `fallback` (kubeconfig user).
-pub async fn identity(client: &Client, fallback: &str) -> String {
+pub(crate) async fn identity(client: &Client, fallback: &str) -> String {
     let api: Api<SelfSubjectReview> = Api::all(client.clone());
     match api
         .create(&PostParams::default(), &SelfSubjectReview::default())

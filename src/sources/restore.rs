@@ -18,7 +18,7 @@ use crate::domain::write::{Refusal, guard};
 use crate::journal::Recorder;
 
 /// The labels the operator's controller Deployment carries (dc-tec/openbao-operator@002fbdd `cmd/controller/run.go`, `dist/install.yaml`).
-pub const OPERATOR_SELECTOR: &str =
+pub(crate) const OPERATOR_SELECTOR: &str =
     "app.kubernetes.io/name=openbao-operator,app.kubernetes.io/component=controller";
 
 /// What the wizard opens with, and where the snapshot key came from.

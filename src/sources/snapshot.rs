@@ -38,7 +38,7 @@ pub async fn read(
 }
 
 /// [`read`], reaching the OpenBao nodes as `access` says (route, token).
-pub async fn read_with(
+pub(crate) async fn read_with(
     client: &Client,
     access: &NodeAccess,
     namespace: &str,

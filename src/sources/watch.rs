@@ -39,7 +39,7 @@ pub fn job_selector(cluster: &str) -> String {
 }
 
 /// Parse a cluster object into the event the app wants.
-pub fn cluster_event(obj: Option<&DynamicObject>) -> SourceEvent {
+pub(crate) fn cluster_event(obj: Option<&DynamicObject>) -> SourceEvent {
     let Some(obj) = obj else {
         return SourceEvent::Cluster(None);
     };
@@ -52,7 +52,7 @@ pub fn cluster_event(obj: Option<&DynamicObject>) -> SourceEvent {
     }
 }
 
-pub fn watcher_error(err: &watcher::Error) -> String {
+pub(crate) fn watcher_error(err: &watcher::Error) -> String {
     match err {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
@@ -67,7 +67,7 @@ pub fn watcher_error(err: &watcher::Error) -> String {
 /// (a hung server: no events, no bookmarks, no end) is dropped by kube-rs's idle timeout
 /// (this plus 5 s) and listed afresh. Bookmarks (`allowWatchBookmarks`, kube-rs's default)
 /// keep a healthy quiet watch talking in between.
-pub const WATCH_TIMEOUT_SECS: u32 = 10;
+pub(crate) const WATCH_TIMEOUT_SECS: u32 = 10;
 
 /// Start the three watchers. They stop when `tx` is closed.
 pub fn spawn_all(

@@ -9,13 +9,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::app::Focus;
 
-pub const WIDE_MIN_WIDTH: u16 = 100;
-pub const WIDE_MIN_HEIGHT: u16 = 20;
+pub(crate) const WIDE_MIN_WIDTH: u16 = 100;
+pub(crate) const WIDE_MIN_HEIGHT: u16 = 20;
 /// Rows of a collapsed pane: its title line and one summary line.
-pub const COLLAPSED_ROWS: u16 = 2;
+pub(crate) const COLLAPSED_ROWS: u16 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Panes {
+pub(crate) struct Panes {
     pub header: Rect,
     pub footer: Rect,
     /// In `Focus::ALL` order.
@@ -31,12 +31,12 @@ impl Panes {
     }
 
     /// A collapsed pane draws only a top border (its title) above its summary line.
-    pub fn collapsed(&self, pane: Focus, focus: Focus) -> bool {
+    pub(crate) fn collapsed(&self, pane: Focus, focus: Focus) -> bool {
         self.compact && pane != focus
     }
 }
 
-pub fn compute(area: Rect, focus: Focus) -> Panes {
+pub(crate) fn compute(area: Rect, focus: Focus) -> Panes {
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
@@ -88,7 +88,7 @@ pub fn compute(area: Rect, focus: Focus) -> Panes {
 }
 
 /// Rows inside a pane's block.
-pub fn inner_rows(area: Rect, collapsed: bool) -> u16 {
+pub(crate) fn inner_rows(area: Rect, collapsed: bool) -> u16 {
     if collapsed {
         area.height.saturating_sub(1)
     } else {
@@ -98,7 +98,7 @@ pub fn inner_rows(area: Rect, collapsed: bool) -> u16 {
 
 /// The Logs pane keeps its last row for the meaning of the last matched line when it has
 /// room for at least three log rows.
-pub fn log_body_rows(inner_rows: u16) -> u16 {
+pub(crate) fn log_body_rows(inner_rows: u16) -> u16 {
     if inner_rows >= 4 {
         inner_rows - 1
     } else {
@@ -107,7 +107,7 @@ pub fn log_body_rows(inner_rows: u16) -> u16 {
 }
 
 /// Visible log rows for a terminal size and focus (used by `update` for paging).
-pub fn visible_log_rows(size: (u16, u16), focus: Focus) -> u16 {
+pub(crate) fn visible_log_rows(size: (u16, u16), focus: Focus) -> u16 {
     let p = compute(Rect::new(0, 0, size.0, size.1), focus);
     log_body_rows(inner_rows(
         p.get(Focus::Logs),

@@ -32,7 +32,7 @@ impl Theme {
         self.pick(Color::Cyan, Modifier::empty())
     }
 
-    pub fn dim(&self) -> Style {
+    pub(crate) fn dim(&self) -> Style {
         self.pick(Color::DarkGray, Modifier::empty())
     }
 
@@ -49,7 +49,7 @@ impl Theme {
     }
 
     /// The header/badge for an incident that needs a human now.
-    pub fn alarm(&self) -> Style {
+    pub(crate) fn alarm(&self) -> Style {
         if self.color {
             Style::new()
                 .fg(Color::White)
@@ -60,7 +60,7 @@ impl Theme {
         }
     }
 
-    pub fn border(&self, focused: bool) -> Style {
+    pub(crate) fn border(&self, focused: bool) -> Style {
         if focused {
             self.pick(Color::Cyan, Modifier::BOLD)
         } else {

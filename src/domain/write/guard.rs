@@ -109,7 +109,7 @@ pub fn acknowledge(seen: &Seen) -> Result<ClusterPatch, Refusal> {
 /// A forced restore and a break-glass acknowledgement never run together (upstream's
 /// recover-failed-rollback runbook): not while a restore created here is unfinished, nor
 /// while a restore holds the cluster (`openbao.org/restore-hold`).
-pub fn restore_blocks_ack(seen: &Seen) -> Result<(), Refusal> {
+pub(crate) fn restore_blocks_ack(seen: &Seen) -> Result<(), Refusal> {
     if let Some((name, phase)) = seen.restore_running {
         return Err(Refusal::RestoreRunning {
             name: name.to_string(),
@@ -129,7 +129,7 @@ pub fn restore_blocks_ack(seen: &Seen) -> Result<(), Refusal> {
 
 /// The other way round: no forced restore while a request is in flight or the retry an
 /// acknowledgement started is still running.
-pub fn ack_blocks_restore(seen: &Seen) -> Result<(), Refusal> {
+pub(crate) fn ack_blocks_restore(seen: &Seen) -> Result<(), Refusal> {
     if seen.in_flight {
         return Err(Refusal::InFlight);
     }
@@ -176,7 +176,7 @@ pub fn retry(seen: &Seen, s: &Session) -> Result<ClusterPatch, Refusal> {
 
 /// Pause and repair's data: the 0.6 line, Retry's data, no restore hold; the step follows
 /// the pause state.
-pub fn pause_data(seen: &Seen) -> Result<ClusterPatch, Refusal> {
+pub(crate) fn pause_data(seen: &Seen) -> Result<ClusterPatch, Refusal> {
     if seen.line != Line::V06 {
         return Err(Refusal::WrongLine {
             path: "Pause and repair",
@@ -207,7 +207,7 @@ pub fn pause(seen: &Seen, s: &Session) -> Result<ClusterPatch, Refusal> {
 
 /// The revert follow-up's data: after the retry (break glass over), Blue's version known
 /// and not already set.
-pub fn revert_data(seen: &Seen) -> Result<ClusterPatch, Refusal> {
+pub(crate) fn revert_data(seen: &Seen) -> Result<ClusterPatch, Refusal> {
     let cluster = readable(seen)?;
     let deletes_green = !matches!(seen.line, Line::V06 | Line::V02To050);
     revert_on(cluster, deletes_green)?;
@@ -270,7 +270,7 @@ pub fn confirmed(
 /// The executor's check on its fresh read, right before sending the confirmed body: the
 /// same conditions the console judged, on the object as it is now. (A changed object that
 /// still passes is left to the API server: the body's resourceVersion makes it a 409.)
-pub fn recheck(write: &ClusterWrite, fresh: &ClusterView) -> Result<(), Refusal> {
+pub(crate) fn recheck(write: &ClusterWrite, fresh: &ClusterView) -> Result<(), Refusal> {
     match write {
         ClusterWrite::Acknowledge { nonce } => nonce_on(fresh, nonce),
         ClusterWrite::PauseRepair { step, nonce } => {
@@ -292,7 +292,7 @@ pub fn recheck(write: &ClusterWrite, fresh: &ClusterView) -> Result<(), Refusal>
 /// The restore acknowledgement's condition on the OpenBaoRestore `name` (the console's
 /// followed status, and the executor's fresh read): the same object as confirmed (its uid,
 /// when one was confirmed) and in phase `Unknown`.
-pub fn restore_ack_on(
+pub(crate) fn restore_ack_on(
     status: &RestoreStatus,
     name: &str,
     confirmed_uid: Option<&str>,

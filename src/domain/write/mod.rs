@@ -23,9 +23,9 @@ pub mod patch;
 mod refusal;
 pub mod request;
 
-pub use guard::{Seen, Session};
+pub(crate) use guard::{Seen, Session};
 pub use patch::{ClusterPatch, ClusterWrite, PauseStep};
-pub use refusal::Refusal;
+pub(crate) use refusal::Refusal;
 
 #[cfg(test)]
 mod tests;

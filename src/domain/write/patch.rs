@@ -168,6 +168,6 @@ impl ClusterPatch {
 }
 
 /// The API path of an OpenBaoCluster.
-pub fn cluster_path(namespace: &str, name: &str) -> String {
+pub(crate) fn cluster_path(namespace: &str, name: &str) -> String {
     format!("/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{CLUSTER_PLURAL}/{name}")
 }

@@ -198,7 +198,7 @@ impl Refusal {
     }
 
     /// Whether the CLI reports it as forbidden (exit status 5) rather than refused.
-    pub fn is_forbidden(&self) -> bool {
+    pub(crate) fn is_forbidden(&self) -> bool {
         matches!(self, Refusal::Forbidden { .. })
     }
 }

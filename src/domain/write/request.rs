@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::domain::restore::{Request, restore_ack_patch};
 
 /// The API path of the OpenBaoRestores of `namespace`.
-pub fn restores_path(namespace: &str) -> String {
+pub(crate) fn restores_path(namespace: &str) -> String {
     format!("/apis/openbao.org/v1alpha1/namespaces/{namespace}/openbaorestores")
 }
 

@@ -24,7 +24,7 @@ use super::BaoError;
 use crate::domain::token::OpenBaoToken;
 
 /// Timeout for authenticated and control requests.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bodies larger than this are refused (the endpoints used here answer a few KiB).
 const MAX_BODY: usize = 4 << 20;
 
@@ -180,7 +180,7 @@ impl BaoApi {
     /// A client that opens a connection per request. Pooled connections are served by tasks
     /// on the runtime that opened them; the pod proxy may be called from another runtime
     /// (the simulator's server), and it makes only a few requests a second anyway.
-    pub fn unpooled() -> Self {
+    pub(crate) fn unpooled() -> Self {
         Self::build(false)
     }
 
@@ -325,7 +325,7 @@ impl BaoApi {
     }
 
     /// `GET sys/leader` (unauthenticated; each node answers from its own Raft state).
-    pub async fn sys_leader(
+    pub(crate) async fn sys_leader(
         &self,
         addr: &str,
         timeout: Duration,
@@ -334,7 +334,7 @@ impl BaoApi {
     }
 
     /// `GET sys/health` status code: 200 active, 429 standby, 503 sealed, 501 uninitialised.
-    pub async fn health_code(&self, addr: &str, timeout: Duration) -> Result<u16, BaoError> {
+    pub(crate) async fn health_code(&self, addr: &str, timeout: Duration) -> Result<u16, BaoError> {
         Ok(self.get(addr, "v1/sys/health", timeout).await?.status)
     }
 
@@ -411,7 +411,7 @@ impl BaoApi {
     }
 
     /// One KV v2 write: `POST secret/data/<key>` (one Raft index).
-    pub async fn kv_put(
+    pub(crate) async fn kv_put(
         &self,
         addr: &str,
         mount: &str,
@@ -455,7 +455,7 @@ impl BaoApi {
     }
 
     /// `POST sys/storage/raft/autopilot/configuration`.
-    pub async fn set_autopilot(&self, addr: &str, config: &Value) -> Result<(), BaoError> {
+    pub(crate) async fn set_autopilot(&self, addr: &str, config: &Value) -> Result<(), BaoError> {
         self.checked(
             Method::POST,
             addr,
@@ -468,7 +468,7 @@ impl BaoApi {
     }
 
     /// `POST sys/mounts/<path>` with KV version 2.
-    pub async fn mount_kv2(&self, addr: &str, path: &str) -> Result<(), BaoError> {
+    pub(crate) async fn mount_kv2(&self, addr: &str, path: &str) -> Result<(), BaoError> {
         let body = json!({ "type": "kv", "options": { "version": "2" } });
         self.checked(
             Method::POST,

@@ -431,11 +431,6 @@ impl BaoCluster {
         node.process().as_ref().map(NodeProcess::pid)
     }
 
-    pub fn is_paused(&self, pod: &str) -> bool {
-        self.node(pod)
-            .is_ok_and(|n| n.process().as_ref().is_some_and(NodeProcess::is_paused))
-    }
-
     /// The run's work dir (one sub-directory per pod with `config.hcl`, `data/`, `server.log`).
     pub fn work_dir(&self) -> &Path {
         self.dir.path()

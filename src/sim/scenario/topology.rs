@@ -24,11 +24,12 @@ pub struct Topology {
 }
 
 pub const ACTION_REPAIR: &str = "bluegreen-repair-consensus";
-pub const ACTION_REMOVE_BLUE_PEERS: &str = "bluegreen-remove-blue-peers";
-pub const ACTION_REMOVE_GREEN_PEERS: &str = crate::domain::incident::ACTION_REMOVE_GREEN_PEERS;
-pub const ACTION_DEMOTE: &str = "bluegreen-demote-blue-nonvoters-stepdown";
+pub(crate) const ACTION_REMOVE_BLUE_PEERS: &str = "bluegreen-remove-blue-peers";
+pub(crate) const ACTION_REMOVE_GREEN_PEERS: &str =
+    crate::domain::incident::ACTION_REMOVE_GREEN_PEERS;
+pub(crate) const ACTION_DEMOTE: &str = "bluegreen-demote-blue-nonvoters-stepdown";
 pub const OPERATOR_NAMESPACE: &str = "openbao-operator-system";
-pub const OPERATOR_DEPLOYMENT: &str = "openbao-operator-controller";
+pub(crate) const OPERATOR_DEPLOYMENT: &str = "openbao-operator-controller";
 
 impl Topology {
     pub fn of(s: &Scenario) -> Topology {
@@ -95,7 +96,7 @@ impl Topology {
 
     /// The RollbackCleanup Job's action: 0.1 runs the remove-blue-peers action (its defect),
     /// 0.6 the dedicated remove-green-peers one.
-    pub fn cleanup_action(&self) -> &'static str {
+    pub(crate) fn cleanup_action(&self) -> &'static str {
         if self.operator.is_06() {
             ACTION_REMOVE_GREEN_PEERS
         } else {
@@ -127,7 +128,7 @@ impl Topology {
     }
 
     /// Replace `{ns}`, `{cluster}`, `{blue}`, `{green}`, `{replicas}` in scenario text.
-    pub fn fill(&self, text: &str) -> String {
+    pub(crate) fn fill(&self, text: &str) -> String {
         text.replace("{ns}", &self.namespace)
             .replace("{cluster}", &self.cluster)
             .replace("{blue}", &self.blue_rev)

@@ -29,7 +29,7 @@ impl Store {
     /// The garbage collector's part of a cascading delete: delete (honouring finalizers)
     /// every object whose ownerReferences name `owner_uid`, and their dependents in turn.
     /// Returns how many objects were deleted or marked for deletion.
-    pub fn delete_dependents(&self, owner_uid: &str) -> usize {
+    pub(crate) fn delete_dependents(&self, owner_uid: &str) -> usize {
         let dependents: Vec<(Resource, String, String, String)> = {
             let g = self.lock();
             g.objects
@@ -117,7 +117,7 @@ impl Store {
 
     /// Test control: forget the whole watch history, so every older resourceVersion (and
     /// continue token) is expired (410), as after an etcd compaction.
-    pub fn compact(&self) {
+    pub(crate) fn compact(&self) {
         let mut g = self.lock();
         g.history.clear();
         g.compacted = g.rv;
@@ -144,7 +144,7 @@ impl Store {
     }
 
     /// Whether `previous=true` has something to show for this container.
-    pub fn has_previous_log(&self, ns: &str, pod: &str, container: &str) -> bool {
+    pub(crate) fn has_previous_log(&self, ns: &str, pod: &str, container: &str) -> bool {
         self.lock().logs.has_previous(ns, pod, container)
     }
 

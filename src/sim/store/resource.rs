@@ -17,7 +17,7 @@ pub enum Resource {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 9] = [
+    pub(crate) const ALL: [Resource; 9] = [
         Resource::OpenBaoClusters,
         Resource::OpenBaoRestores,
         Resource::Jobs,
@@ -90,19 +90,19 @@ impl Resource {
     }
 
     /// Whether the resource has a `/status` subresource.
-    pub fn has_status(self) -> bool {
+    pub(crate) fn has_status(self) -> bool {
         self != Resource::Events
     }
 
     /// Custom resources: strategic merge patch is 415, schema from the real CRDs.
-    pub fn is_custom(self) -> bool {
+    pub(crate) fn is_custom(self) -> bool {
         matches!(self, Resource::OpenBaoClusters | Resource::OpenBaoRestores)
     }
 }
 
 impl Resource {
     /// `plural.group` (just `plural` for core), as used in API error messages.
-    pub fn qualified(self) -> String {
+    pub(crate) fn qualified(self) -> String {
         if self.group().is_empty() {
             self.plural().to_string()
         } else {
@@ -111,7 +111,7 @@ impl Resource {
     }
 
     /// The resource served under `plural` in `group`, if any.
-    pub fn from_plural(group: &str, plural: &str) -> Option<Resource> {
+    pub(crate) fn from_plural(group: &str, plural: &str) -> Option<Resource> {
         Resource::ALL
             .into_iter()
             .find(|r| r.group() == group && r.plural() == plural)
