@@ -18,6 +18,7 @@ pub mod journal;
 pub mod logs;
 pub mod patterns;
 pub mod pick;
+pub mod runtime;
 pub mod shell;
 pub mod sim;
 pub mod sources;
