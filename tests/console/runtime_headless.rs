@@ -1,14 +1,15 @@
 //! The real runtime (`breakglass::runtime`) driven headless against the simulator: keys in,
 //! the simulator's request log, the journal and the `State` out; no terminal, no tmux.
 //! The path from a confirmed dialog to the PATCH, a read-only session that presses every
-//! key, and quitting (the sources stop, nothing more reaches the API server).
+//! key, quitting (the sources stop, nothing more reaches the API server), and a restore
+//! follower replacing the one before it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use breakglass::app::keymap::KEYMAP;
 use breakglass::app::msg::ActionOutcome;
-use breakglass::app::{Dialog, Msg, Options, State};
+use breakglass::app::{Dialog, Effect, Msg, Options, State};
 use breakglass::journal::{self, Event};
 use breakglass::runtime::{Runtime, Step};
 use breakglass::sim::run::{SimHandle, start};
@@ -256,5 +257,49 @@ async fn quitting_stops_every_source() {
         .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
         .collect();
     assert_eq!(late, Vec::<String>::new(), "requests after quitting");
+    sim.shutdown().await;
+}
+
+/// Whether the simulator received a request whose query mentions `needle`.
+fn asked_for(sim: &SimHandle, needle: &str) -> bool {
+    sim.controls()
+        .requests()
+        .iter()
+        .any(|r| r.query.contains(needle))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_follower_replaces_the_previous_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, mut rt, mut state) = session(dir.path(), false).await;
+    let follow = |name: &str| Effect::FollowRestore {
+        namespace: sim.namespace.clone(),
+        name: name.into(),
+    };
+    assert!(!rt.follows_a_restore());
+    assert_eq!(rt.run(follow("first-restore")), None);
+    until(&mut rt, &mut state, "the first follower watches", |_| {
+        asked_for(&sim, "first-restore")
+    })
+    .await;
+    assert_eq!(rt.run(follow("second-restore")), None);
+    until(&mut rt, &mut state, "the second follower watches", |_| {
+        asked_for(&sim, "second-restore")
+    })
+    .await;
+    assert!(rt.follows_a_restore());
+    // The server ends every watch; only a follower still running comes back for its own.
+    sim.controls().clear_requests();
+    sim.controls().close_watches();
+    run_for(&mut rt, &mut state, Duration::from_secs(2)).await;
+    assert!(
+        asked_for(&sim, "second-restore"),
+        "the current follower resumes"
+    );
+    assert!(
+        !asked_for(&sim, "first-restore"),
+        "the replaced follower still runs"
+    );
+    assert!(rt.shutdown().await);
     sim.shutdown().await;
 }
