@@ -55,18 +55,17 @@ pub(super) fn spawn_write(
 /// Read what the Restore wizard needs (reads only); the answer is `RestoreFacts`, or a
 /// failed action saying why.
 pub(super) fn spawn_restore_facts(
-    tasks: &mut JoinSet<()>,
     conn: &Connection,
     cluster: &str,
     tx: &mpsc::Sender<SourceEvent>,
-) {
+) -> JoinHandle<()> {
     let (client, ns, name, tx) = (
         conn.client.clone(),
         conn.namespace.clone(),
         cluster.to_string(),
         tx.clone(),
     );
-    tasks.spawn(async move {
+    tokio::spawn(async move {
         let ev = match restore::facts(&client, &ns, &name).await {
             Ok((facts, key)) => SourceEvent::RestoreFacts { facts, key },
             Err(e) => SourceEvent::Action(ActionOutcome::Failed {
@@ -75,7 +74,7 @@ pub(super) fn spawn_restore_facts(
             }),
         };
         let _ = tx.send(ev).await;
-    });
+    })
 }
 
 /// The journal writer: appends batches in order on a blocking thread, off the UI path;

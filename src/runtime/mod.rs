@@ -9,8 +9,9 @@
 //! runtime with keys and read the simulator's request log and the `State`.
 //!
 //! Ownership: the sources' tasks stop when the runtime is dropped (and a restore follower
-//! when the next one starts); effect tasks (writes, reads) run in a `JoinSet` that
-//! [`Runtime::shutdown`] lets finish, within a bound, before the journal is flushed.
+//! when the next one starts, the Restore wizard's facts read when the next read starts);
+//! confirmed writes run in a `JoinSet` that [`Runtime::shutdown`] lets finish, within a
+//! bound, before the journal is flushed.
 
 mod effects;
 mod sources;
@@ -29,7 +30,7 @@ use crate::sources::connect::Connection;
 use crate::sources::logfollow::FollowOptions;
 use crate::sources::openbao_http::NodeAccess;
 use effects::{JournalBatch, Replies, Write};
-use sources::Sources;
+use sources::{Slot, Sources};
 
 /// How long [`Runtime::shutdown`] waits for writes in flight and the journal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -57,8 +58,10 @@ pub struct Runtime {
     rx: mpsc::Receiver<SourceEvent>,
     clock: Interval,
     sources: Sources,
-    /// Writes and reads started by effects.
+    /// Writes started by effects (let finish on shutdown).
     tasks: JoinSet<()>,
+    /// The Restore wizard's facts being read (at most one read at a time).
+    restore_facts: Slot,
     journal_tx: mpsc::Sender<JournalBatch>,
     journal_writer: JoinHandle<()>,
     /// The incident journal, once `update` named it (write requests are journaled there).
@@ -89,6 +92,7 @@ impl Runtime {
             clock,
             sources,
             tasks: JoinSet::new(),
+            restore_facts: Slot::default(),
             journal_tx,
             journal_writer,
             journal_path: None,
@@ -137,9 +141,12 @@ impl Runtime {
         match effect {
             Effect::Patch(patch) => self.write(Write::Patch(patch)),
             Effect::WizardSend(request) => self.write(Write::Wizard(request)),
-            Effect::LoadRestoreFacts => {
-                effects::spawn_restore_facts(&mut self.tasks, &self.conn, &self.cluster, &self.tx);
-            }
+            // Reads only: a newer request replaces one still running.
+            Effect::LoadRestoreFacts => self.restore_facts.replace(effects::spawn_restore_facts(
+                &self.conn,
+                &self.cluster,
+                &self.tx,
+            )),
             Effect::FollowRestore { namespace, name } => self.sources.follow_restore(
                 &self.conn,
                 (namespace, name),
