@@ -1,6 +1,7 @@
 //! The layer rules, enforced by reading the source (README "How it is built"):
 //! - `domain` imports no `app`, `ui`, `sources`, `sim`, `tui`, and no tokio, ratatui or kube;
 //! - `ui` imports no `sources` (the message vocabulary is `app::msg`) and no `sim`;
+//! - `runtime` imports no `ui`, `tui`, `terminal`, ratatui or crossterm (it needs no terminal);
 //! - live code outside `src/sim` never reaches `sim`, except the demo and sim entry points
 //!   (`src/cli.rs`).
 //!
@@ -100,6 +101,22 @@ fn domain_imports_no_outer_layer_and_no_io() {
 #[test]
 fn ui_imports_no_sources() {
     let found = offenders("ui", &["crate::sources", "crate::sim"], &[]);
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn the_runtime_needs_no_terminal() {
+    let found = offenders(
+        "runtime",
+        &[
+            "crate::ui",
+            "crate::tui",
+            "crate::terminal",
+            "ratatui::",
+            "crossterm::",
+        ],
+        &[],
+    );
     assert_eq!(found, Vec::<String>::new());
 }
 

@@ -1,15 +1,16 @@
-//! The terminal runtime: raw mode, the event loop, effects, and restoring the terminal.
+//! The terminal loop: raw mode, keyboard input, drawing, and restoring the terminal.
 //!
-//! Terminal input, source events and a 1 s clock become `Msg`s for the pure `app::update`;
-//! effects are run here; the screen is redrawn only after something changed (bursts of
-//! source events are coalesced into one frame), at most every `FRAME_INTERVAL` (≈30 fps, so
-//! a log burst cannot saturate a slow SSH link), and each frame is one synchronized update
-//! (`BeginSynchronizedUpdate` … `EndSynchronizedUpdate`, DEC mode 2026): terminals that know
-//! it never show a half-drawn frame, the others ignore it. The terminal is restored on every
-//! way out: normal exit, error (guard drop), panic (ratatui's hook), SIGTERM and SIGHUP.
+//! Everything else is the [`Runtime`]'s (sources, the clock, `app::update`, the effects that
+//! reach the cluster or the disk); this loop feeds it key presses and resizes and carries
+//! out the effects it hands back (`Quit`). The screen is redrawn only after something
+//! changed (bursts of source events are coalesced into one frame), at most every
+//! `FRAME_INTERVAL` (≈30 fps, so a log burst cannot saturate a slow SSH link), and each
+//! frame is one synchronized update (`BeginSynchronizedUpdate` … `EndSynchronizedUpdate`,
+//! DEC mode 2026): terminals that know it never show a half-drawn frame, the others ignore
+//! it. The terminal is restored on every way out: normal exit, error (guard drop), panic
+//! (ratatui's hook), SIGTERM and SIGHUP.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -18,21 +19,16 @@ use crossterm::event::{Event, KeyEventKind};
 use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 
-use crate::app::msg::{ActionOutcome, SourceEvent, SourceName};
-use crate::app::{Effect, Msg, Options, State, update};
-use crate::journal::{self, Entry, Recorder};
-use crate::sources::connect::{Connection, explain};
+use crate::app::{Effect, Msg, Options, State};
+use crate::journal;
+use crate::runtime::Runtime;
+use crate::sources::connect::Connection;
+use crate::sources::logfollow;
 use crate::sources::openbao_http::NodeAccess;
-use crate::sources::{
-    actions, logfollow, operator, raft, rbac, restore, restore_follow, watch as watchers,
-};
 use crate::terminal::TerminalGuard;
 use crate::ui;
 
-const RAFT_INTERVAL: Duration = raft::FAST_INTERVAL;
 /// The shortest time between two frames (≈30 fps).
 const FRAME_INTERVAL: Duration = Duration::from_millis(33);
 
@@ -82,61 +78,8 @@ pub(crate) async fn wait_for_stop_signal() -> Result<()> {
     Ok(())
 }
 
-struct Sources {
-    handles: Vec<JoinHandle<()>>,
-    jobs: watch::Sender<Vec<crate::domain::JobView>>,
-}
-
-impl Drop for Sources {
-    fn drop(&mut self) {
-        for h in &self.handles {
-            h.abort();
-        }
-    }
-}
-
-fn start_sources(
-    conn: &Connection,
-    access: NodeAccess,
-    cluster: &str,
-    tx: &mpsc::Sender<SourceEvent>,
-    follow: logfollow::FollowOptions,
-) -> Sources {
-    let mut handles = watchers::spawn_live(conn, cluster, tx.clone());
-    let (jobs, jobs_rx) = watch::channel(Vec::new());
-    handles.push(logfollow::spawn_with(
-        conn.client.clone(),
-        conn.namespace.clone(),
-        jobs_rx,
-        tx.clone(),
-        follow,
-    ));
-    handles.push(raft::spawn(
-        conn.client.clone(),
-        access,
-        conn.namespace.clone(),
-        cluster.to_string(),
-        RAFT_INTERVAL,
-        tx.clone(),
-    ));
-    handles.push(spawn_preflight(conn, tx.clone()));
-    handles.push(operator::spawn(
-        conn.client.clone(),
-        conn.namespace.clone(),
-        tx.clone(),
-    ));
-    handles.push(crate::sources::events::spawn(
-        &conn.client,
-        &conn.namespace,
-        cluster,
-        tx.clone(),
-    ));
-    Sources { handles, jobs }
-}
-
-/// Run the console until the user quits or a stop signal arrives. `access`: how the Raft
-/// poller reaches OpenBao (route, optional token).
-/// What the console is opened on; `guard` is a terminal already full screen (the picker's),
+/// What the console is opened on (`access`: how the Raft poller reaches OpenBao: route,
+/// optional token); `guard` is a terminal already full screen (the picker's),
 /// or None to enter one.
 pub struct Console {
     pub conn: Connection,
@@ -149,6 +92,7 @@ pub struct Console {
     pub guard: Option<TerminalGuard>,
 }
 
+/// Run the console until the user quits or a stop signal arrives.
 pub async fn run_console(console: Console) -> Result<()> {
     let Console {
         conn,
@@ -190,18 +134,33 @@ pub async fn run_console(console: Console) -> Result<()> {
     let follow = logfollow::FollowOptions {
         evidence_dir: dir.ok(),
     };
-    let (tx, mut rx) = mpsc::channel::<SourceEvent>(1024);
-    let mut sources = start_sources(&conn, access, &cluster, &tx, follow.clone());
-    let journal_tx = spawn_journal_writer(tx.clone());
-    let mut journal_path: Option<PathBuf> = None;
-    let mut guard = match guard {
+    let mut runtime = Runtime::start(conn, access, &cluster, follow);
+    let guard = match guard {
         Some(g) => g,
         None => TerminalGuard::enter()?,
     };
-    if let Ok((width, height)) = crossterm::terminal::size() {
-        update(&mut state, Msg::Resize { width, height });
+    let result = console_loop(&mut runtime, &mut state, guard).await;
+    // The terminal is restored (the guard is gone); writes in flight finish and the
+    // journal is written before the process ends.
+    if !runtime.shutdown().await {
+        eprintln!(
+            "breakglass: a write or the journal did not finish within {} s; check the journal",
+            crate::runtime::SHUTDOWN_GRACE.as_secs()
+        );
     }
-    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    result
+}
+
+/// The terminal's part: keyboard input and signals in, frames out; everything else is the
+/// runtime's. Returns when the user quits, input ends or a stop signal arrives.
+async fn console_loop(
+    runtime: &mut Runtime,
+    state: &mut State,
+    mut guard: TerminalGuard,
+) -> Result<()> {
+    if let Ok((width, height)) = crossterm::terminal::size() {
+        runtime.step(state, Msg::Resize { width, height });
+    }
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut dirty = true;
@@ -211,7 +170,7 @@ pub async fn run_console(console: Console) -> Result<()> {
         let now = Instant::now();
         let mut frame_at = next_frame(dirty, last_frame, now);
         if frame_at.is_some_and(|at| at <= now) {
-            draw_synced(&mut guard.terminal, &state, &mut shown)?;
+            draw_synced(&mut guard.terminal, state, &mut shown)?;
             last_frame = Some(now);
             dirty = false;
             frame_at = None;
@@ -228,155 +187,28 @@ pub async fn run_console(console: Console) -> Result<()> {
                 Some(Err(e)) => return Err(e).wrap_err("terminal input failed"),
                 None => return Ok(()),
             },
-            Some(ev) = rx.recv() => Msg::Source(ev),
-            _ = clock.tick() => Msg::Tick(Timestamp::now()),
+            msg = runtime.next_msg() => msg,
             _ = term.recv() => return Ok(()),
             _ = hup.recv() => return Ok(()),
         };
-        let mut effects = update(&mut state, msg);
+        let mut step = runtime.step(state, msg);
         // Coalesce a burst of source events into one frame.
-        while let Ok(ev) = rx.try_recv() {
-            effects.extend(update(&mut state, Msg::Source(ev)));
+        while let Some(msg) = runtime.try_msg() {
+            step.terminal.extend(runtime.step(state, msg).terminal);
         }
-        // The follower streams the current operation's rollback Jobs, found by meaning
-        // (exact run IDs, the Job break glass names), not every executor Job.
-        let followed = state.incident.followed_jobs();
-        sources.jobs.send_if_modified(|jobs| {
-            let changed = *jobs != followed;
-            if changed {
-                *jobs = followed;
-            }
-            changed
-        });
         dirty = true;
-        for effect in effects {
+        for effect in step.terminal {
             match effect {
                 Effect::Quit => return Ok(()),
-                Effect::Patch(patch) => spawn_write(
-                    &conn,
-                    Write::Patch(patch),
-                    (&tx, &journal_tx, journal_path.clone()),
-                ),
-                Effect::LoadRestoreFacts => {
-                    let (client, ns, name, tx) = (
-                        conn.client.clone(),
-                        conn.namespace.clone(),
-                        cluster.clone(),
-                        tx.clone(),
-                    );
-                    tokio::spawn(async move {
-                        let ev = match restore::facts(&client, &ns, &name).await {
-                            Ok((facts, key)) => SourceEvent::RestoreFacts { facts, key },
-                            Err(e) => SourceEvent::Action(ActionOutcome::Failed {
-                                status: None,
-                                message: format!("cannot read the restore facts: {}", explain(&e)),
-                            }),
-                        };
-                        let _ = tx.send(ev).await;
-                    });
-                }
-                Effect::WizardSend(request) => spawn_write(
-                    &conn,
-                    Write::Wizard(request),
-                    (&tx, &journal_tx, journal_path.clone()),
-                ),
-                Effect::FollowRestore { namespace, name } => {
-                    sources.handles.push(restore_follow::spawn(
-                        conn.client.clone(),
-                        namespace,
-                        name,
-                        tx.clone(),
-                        follow.clone(),
-                    ));
-                }
-                Effect::Journal { path, entries } => {
-                    journal_path = Some(path.clone());
-                    // Never block the UI: a full queue drops entries, and says so.
-                    if journal_tx.try_send((path, entries)).is_err() {
-                        let _ = tx.try_send(SourceEvent::Problem {
-                            source: SourceName::Journal,
-                            message: "journal queue full: entries dropped".into(),
-                        });
-                    }
-                }
+                // The runtime runs these and never hands them back.
+                Effect::Patch(_)
+                | Effect::WizardSend(_)
+                | Effect::LoadRestoreFacts
+                | Effect::FollowRestore { .. }
+                | Effect::Journal { .. } => {}
             }
         }
     }
-}
-
-type JournalBatch = (PathBuf, Vec<Entry>);
-
-/// A confirmed write for the action executor: the request exactly as confirmed.
-enum Write {
-    Patch(crate::domain::write::ClusterPatch),
-    Wizard(crate::domain::restore::Request),
-}
-
-/// Run a confirmed write off the UI path: its requests and responses go to the journal,
-/// its outcome back to the app as `SourceEvent::Action`.
-fn spawn_write(
-    conn: &Connection,
-    write: Write,
-    (tx, journal_tx, path): (
-        &mpsc::Sender<SourceEvent>,
-        &mpsc::Sender<JournalBatch>,
-        Option<PathBuf>,
-    ),
-) {
-    let client = conn.client.clone();
-    let (tx, journal_tx) = (tx.clone(), journal_tx.clone());
-    tokio::spawn(async move {
-        let mut rec = Recorder::default();
-        let outcome = match write {
-            Write::Patch(patch) => actions::send(&client, &patch, &mut rec).await,
-            Write::Wizard(request) => restore::send(&client, &request, &mut rec).await,
-        };
-        if let Some(path) = path {
-            let _ = journal_tx.try_send((path, rec.entries));
-        }
-        let _ = tx.send(SourceEvent::Action(outcome)).await;
-    });
-}
-
-/// The journal writer: appends batches in order on a blocking thread, off the UI path;
-/// a write error becomes a `journal` problem the console shows.
-fn spawn_journal_writer(tx: mpsc::Sender<SourceEvent>) -> mpsc::Sender<JournalBatch> {
-    let (jtx, mut jrx) = mpsc::channel::<JournalBatch>(256);
-    tokio::spawn(async move {
-        while let Some((path, entries)) = jrx.recv().await {
-            let written =
-                tokio::task::spawn_blocking(move || journal::append(&path, &entries)).await;
-            if let Ok(Err(e)) = written {
-                let _ = tx
-                    .send(SourceEvent::Problem {
-                        source: SourceName::Journal,
-                        message: e.to_string(),
-                    })
-                    .await;
-            }
-        }
-    });
-    jtx
-}
-
-/// Start the RBAC preflight (and identity) once; its answer arrives as `SourceEvent::Rbac`.
-fn spawn_preflight(conn: &Connection, tx: mpsc::Sender<SourceEvent>) -> JoinHandle<()> {
-    let (client, ns, user) = (
-        conn.client.clone(),
-        conn.namespace.clone(),
-        conn.user.clone(),
-    );
-    tokio::spawn(async move {
-        let identity = rbac::identity(&client, &user).await;
-        let ev = match rbac::preflight(&client, &ns).await {
-            Ok(denied) => SourceEvent::Rbac(rbac::Preflight { identity, denied }),
-            Err(e) => SourceEvent::Problem {
-                source: SourceName::Rbac,
-                message: format!("RBAC preflight failed: {}", explain(&e)),
-            },
-        };
-        let _ = tx.send(ev).await;
-    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The app core: `State`, `Msg`, the pure `update`, and the `Effect`s it asks for.
 //!
-//! `update` never awaits and never does I/O; the loop in `tui` runs the effects.
+//! `update` never awaits and never does I/O; `runtime` runs the effects.
 //! `keymap` is the one key table (help is generated from it), `dialog` the confirmation
 //! state machine, `state` the data and the derived rules (ages, staleness, Retry allowed).
 //!

@@ -10,6 +10,7 @@ use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::logfollow::{self, FollowOptions};
 use super::restore::restore_resource;
@@ -63,7 +64,8 @@ pub fn spawn(
             inner_tx,
             opts,
         );
-        let _abort = AbortOnDrop(vec![status, job_watch, logs]);
+        // The follower's tasks end with it.
+        let _abort = [status, job_watch, logs].map(AbortOnDropHandle::new);
         while let Some(ev) = inner_rx.recv().await {
             let out = match ev {
                 SourceEvent::Jobs(list) => {
@@ -95,15 +97,4 @@ pub fn spawn(
             }
         }
     })
-}
-
-/// The follower's tasks end with it.
-struct AbortOnDrop(Vec<JoinHandle<()>>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        for h in &self.0 {
-            h.abort();
-        }
-    }
 }
