@@ -289,6 +289,13 @@ pub async fn run_console(console: Console) -> Result<()> {
                         follow.clone(),
                     ));
                 }
+                Effect::Copy(text) => {
+                    use std::io::Write;
+                    let out = guard.terminal.backend_mut();
+                    let _ = out
+                        .write_all(crate::terminal::osc52(&text).as_bytes())
+                        .and_then(|()| out.flush());
+                }
                 Effect::Journal { path, entries } => {
                     journal_path = Some(path.clone());
                     // Never block the UI: a full queue drops entries, and says so.

@@ -87,6 +87,9 @@ pub enum Action {
     WizardClose,
     /// Restore wizard: delete the last typed character.
     WizardBackspace,
+    /// Copy the selected thing to the clipboard (OSC 52): the dialog's or wizard step's
+    /// kubectl command, the nonce, the journal path, a log line (`app::copy`).
+    Copy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,6 +233,13 @@ pub const KEYMAP: &[Binding] = &[
         &[code(KeyCode::BackTab)],
         A::FocusPrev,
         "focus previous pane",
+    ),
+    // Help only: the Decision footer is full at 80 columns (the dialogs' footers offer it).
+    b(
+        C::Pane,
+        &[k('y')],
+        A::Copy,
+        "copy (OSC 52): nonce, journal path, log line",
     ),
     b(
         C::Pane,
@@ -425,6 +435,13 @@ pub const KEYMAP: &[Binding] = &[
     ),
     bh(
         C::Dialog,
+        &[k('y')],
+        A::Copy,
+        "copy",
+        "copy the kubectl command (OSC 52)",
+    ),
+    bh(
+        C::Dialog,
         &[code(KeyCode::Esc), k('n'), k('q')],
         A::DialogCancel,
         "cancel",
@@ -450,6 +467,19 @@ pub const KEYMAP: &[Binding] = &[
         A::ToggleWrite,
         "write mode",
         "write mode on/off (typed at the snapshot step)",
+    ),
+    bh(
+        C::Wizard,
+        &[
+            Key {
+                code: KeyCode::Char('y'),
+                ctrl: true,
+            },
+            k('y'),
+        ],
+        A::Copy,
+        "copy",
+        "copy the step's kubectl command (typing: Ctrl-Y)",
     ),
     b(
         C::Wizard,

@@ -137,7 +137,7 @@ fn the_wizard_footer_offers_only_what_works_in_the_wizard() {
     let (_, mut s) = footer_states().pop().unwrap();
     let contexts = crate::app::contexts(&s);
     let footer: Vec<&str> = hints(&contexts).into_iter().map(|(_, h)| h).collect();
-    assert_eq!(footer, ["confirm step", "close", "write mode"]);
+    assert_eq!(footer, ["confirm step", "close", "write mode", "copy"]);
     // And they do it: W toggles write mode (not at the snapshot step, where it is typed),
     // Esc closes the wizard.
     s.wizard.as_mut().unwrap().step = crate::app::wizard::Step::ScaleDown;

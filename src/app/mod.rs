@@ -19,6 +19,7 @@ use jiff::Timestamp;
 
 use msg::SourceEvent;
 
+pub mod copy;
 pub mod decide;
 pub mod dialog;
 pub mod keymap;
@@ -87,4 +88,7 @@ pub enum Effect {
         path: std::path::PathBuf,
         entries: Vec<crate::journal::Entry>,
     },
+    /// Put this text on the user's clipboard: the loop writes `terminal::osc52(text)` to the
+    /// terminal (it travels through SSH and tmux). Only ever from `y` (`app::copy`).
+    Copy(String),
 }

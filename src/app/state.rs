@@ -232,6 +232,8 @@ pub struct State {
     pub events: crate::domain::events::EventLog,
     /// Where warnings are logged (set by the runtime; the help overlay shows it).
     pub log_file: String,
+    /// What `y` last copied (or why nothing), shown in the footer for a few seconds.
+    pub footer_note: Option<super::copy::FooterNote>,
 }
 
 impl State {
@@ -269,6 +271,7 @@ impl State {
             restore: None,
             events: Default::default(),
             log_file: "log: not kept".into(),
+            footer_note: None,
         };
         if state.opts.write {
             state.write.enter(state.opts.now);

@@ -252,6 +252,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     }
     match action {
         Action::Quit => return vec![Effect::Quit],
+        Action::Copy => return super::copy::copy(state),
         Action::ToggleHelp => state.help = true,
         Action::CloseHelp => {
             state.help = false;

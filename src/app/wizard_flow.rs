@@ -109,7 +109,13 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
         .wizard
         .as_ref()
         .is_some_and(|w| w.step == Step::Snapshot);
+    let typing = snapshot_step || state.wizard.as_ref().is_some_and(|w| w.step.irreversible());
+    let ctrl = key
+        .modifiers
+        .contains(crossterm::event::KeyModifiers::CONTROL);
     let input = match keymap::lookup(&[Context::Wizard], key) {
+        // `y` is typed where a name or a key is typed; Ctrl-Y copies everywhere.
+        Some(Action::Copy) if ctrl || !typing => return Some(super::copy::copy(state)),
         Some(Action::WizardClose) => Input::Cancel,
         Some(Action::WizardConfirm) => Input::Confirm,
         Some(Action::WizardBackspace) => Input::Backspace,
@@ -124,12 +130,7 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
             return Some(Vec::new());
         }
         // Ctrl-C and the like: the general table (Context::Always).
-        _ if key
-            .modifiers
-            .contains(crossterm::event::KeyModifiers::CONTROL) =>
-        {
-            return None;
-        }
+        _ if ctrl => return None,
         _ => match key.code {
             KeyCode::Char(c) => Input::Type(c),
             _ => return Some(Vec::new()),

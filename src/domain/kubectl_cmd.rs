@@ -117,6 +117,13 @@ pub fn from_api(method: &str, path: &str, body: Option<&Value>) -> Option<(Targe
     Some((target, request))
 }
 
+/// The kubectl command line of an API request the console sends (None: kubectl has no
+/// verb for it here). The dialog shows it and `y` copies it: one derivation for both.
+pub fn for_api(method: &str, path: &str, body: Option<&Value>) -> Option<Command> {
+    let (target, request) = from_api(method, path, body)?;
+    Some(render(&target, &request, false))
+}
+
 pub fn render(target: &Target, request: &Request, dry_run: bool) -> Command {
     let mut words: Vec<String> = vec!["kubectl".into()];
     if let Some(c) = &target.context {

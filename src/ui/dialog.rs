@@ -78,6 +78,8 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
             ]),
         );
     }
+    // Last: what matters for the decision comes first at 80x24 (the rest scrolls).
+    body.extend(kubectl_lines(t, dialog.kubectl()));
     let inner_w = usize::from(width.saturating_sub(2)).max(1);
     let text_rows: usize = body
         .iter()
@@ -160,8 +162,6 @@ fn confirm_lines(
             "Acknowledge will send nothing",
         ));
     }
-    // Last: what matters for the decision comes first at 80x24 (the rest scrolls).
-    out.extend(patch_kubectl_lines(t, &target.patch));
     out
 }
 
@@ -170,15 +170,11 @@ fn confirm_lines(
 /// carry is said.
 pub(crate) fn kubectl_lines(
     t: Theme,
-    method: &str,
-    path: &str,
-    body: Option<&serde_json::Value>,
+    cmd: Option<crate::domain::kubectl_cmd::Command>,
 ) -> Vec<Line<'static>> {
-    use crate::domain::kubectl_cmd::{from_api, render};
-    let Some((target, request)) = from_api(method, path, body) else {
+    let Some(cmd) = cmd else {
         return Vec::new();
     };
-    let cmd = render(&target, &request, false);
     let mut out = vec![
         Line::styled(
             "The same request with kubectl (this kubeconfig context; add --dry-run=server to try it):",
@@ -190,14 +186,6 @@ pub(crate) fn kubectl_lines(
         out.push(Line::styled(c, t.warn()));
     }
     out
-}
-
-/// The kubectl lines of a confirmed cluster patch.
-fn patch_kubectl_lines(t: Theme, patch: &crate::domain::write::ClusterPatch) -> Vec<Line<'static>> {
-    match patch.json() {
-        Ok(body) => kubectl_lines(t, "PATCH", &patch.path(), Some(&body)),
-        Err(_) => Vec::new(),
-    }
 }
 
 /// A confirmation's first line: the object the request is sent to.
@@ -275,7 +263,6 @@ fn revert_lines(
             "Revert will send nothing",
         ));
     }
-    out.extend(patch_kubectl_lines(t, &target.patch));
     out
 }
 

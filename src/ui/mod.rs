@@ -231,6 +231,11 @@ fn footer(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
         ));
         spans.push(Span::raw("  "));
     }
+    // What `y` just copied (or why nothing) comes before the hints for a few seconds.
+    if let Some(note) = state.footer_note() {
+        spans.push(Span::styled(clean(note), t.ok()));
+        spans.push(Span::raw("  "));
+    }
     for (i, (key, hint)) in keymap::hints(&contexts(state)).into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw(" · "));

@@ -79,13 +79,7 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
         match w.request() {
             Ok(Some(r)) => {
                 out.push(Line::styled(clean(&describe(&r)), t.info()));
-                let (method, path) = r.method_path();
-                out.extend(super::dialog::kubectl_lines(
-                    t,
-                    method,
-                    &path,
-                    r.body().as_ref(),
-                ));
+                out.extend(super::dialog::kubectl_lines(t, r.kubectl()));
             }
             Ok(None) => out.push(Line::raw("nothing (this step only moves on)")),
             Err(e) => out.push(Line::styled(format!("cannot: {}", clean(&e)), t.error())),
