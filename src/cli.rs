@@ -357,6 +357,7 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
             // Warnings go to the log file (the help overlay says where, or why not).
             let _ = crate::trace_log::install();
             let mut conn = connect(&cli.target.target()).await?;
+            conn.all_namespaces = cli.all_namespaces;
             let mut label = conn.context.clone();
             let mut guard = None;
             let cluster = match cli.cluster {

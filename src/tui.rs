@@ -120,6 +120,11 @@ fn start_sources(
         tx.clone(),
     ));
     handles.push(spawn_preflight(conn, tx.clone()));
+    handles.push(crate::sources::scope_watch::spawn(
+        conn,
+        cluster,
+        tx.clone(),
+    ));
     handles.push(operator::spawn(
         conn.client.clone(),
         conn.namespace.clone(),

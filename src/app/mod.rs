@@ -28,6 +28,7 @@ pub mod msg;
 pub mod pause_repair;
 pub mod picker;
 pub mod restore_ack;
+pub mod scope;
 pub mod state;
 mod update;
 pub mod wizard;

@@ -234,6 +234,8 @@ pub struct State {
     pub log_file: String,
     /// What `y` last copied (or why nothing), shown in the footer for a few seconds.
     pub footer_note: Option<super::copy::FooterNote>,
+    /// Other clusters of the watched scope in break glass (the header announces them).
+    pub scope_watch: super::scope::ScopeWatch,
 }
 
 impl State {
@@ -272,6 +274,7 @@ impl State {
             events: Default::default(),
             log_file: "log: not kept".into(),
             footer_note: None,
+            scope_watch: Default::default(),
         };
         if state.opts.write {
             state.write.enter(state.opts.now);
@@ -312,11 +315,12 @@ impl State {
 
     /// Sources with a current problem, in a stable order.
     /// Events are optional evidence: their problem (404 on a server without them, 403
-    /// without the RBAC) is shown in Health's events section, not as the stale banner.
+    /// without the RBAC) is shown in Health's events section, not as the stale banner; the
+    /// watch of other clusters is optional too (its state is in the help).
     pub fn problems(&self) -> impl Iterator<Item = (SourceName, &str)> {
         self.sources
             .iter()
-            .filter(|(n, _)| **n != SourceName::Events)
+            .filter(|(n, _)| !matches!(**n, SourceName::Events | SourceName::Scope))
             .filter_map(|(n, s)| Some((*n, s.problem.as_deref()?)))
     }
 

@@ -182,6 +182,10 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         }
         SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
         SourceEvent::Operator(signals) => state.incident.operator = signals,
+        SourceEvent::Scope(ev) => {
+            fresh(state, SourceName::Scope);
+            state.scope_watch.on(ev);
+        }
         SourceEvent::RestoreFacts { facts, key } => wizard_flow::on_facts(state, facts, key),
         // Journaled, so handled in `update` (with its effects) before it gets here.
         SourceEvent::Restore(_) | SourceEvent::Events(_) => {}

@@ -11,6 +11,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use crate::app::msg::SourceName;
 use crate::app::{Focus, State, contexts, keymap};
 
 mod decision;
@@ -87,7 +88,16 @@ pub fn render(state: &State, frame: &mut Frame) {
         wizard::render(state, w, theme, frame, area);
     }
     if state.help {
-        help::render(theme, state.help_scroll, &state.log_file, frame, area);
+        let scope = state
+            .scope_watch
+            .help_lines(state.source(SourceName::Scope).problem.as_deref());
+        help::render(
+            theme,
+            state.help_scroll,
+            (&state.log_file, &scope),
+            frame,
+            area,
+        );
     }
 }
 
