@@ -29,4 +29,5 @@ mod raft_real;
 mod raft_real_cleanup;
 mod raft_token;
 mod restore_sim;
+mod scope_watch_sim;
 mod sources_sim;
