@@ -148,7 +148,7 @@ pub struct Console {
     pub access: NodeAccess,
     pub cluster: String,
     pub context_label: String,
-    pub write: bool,
+    pub write: crate::app::write_mode::WriteStart,
     pub log_lines: Option<usize>,
     pub color: bool,
     pub guard: Option<TerminalGuard>,

@@ -1,7 +1,7 @@
 //! The one keymap table: `update` dispatches through it and the help overlay is generated
 //! from it, so the help can never drift from what the keys do.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where a binding applies. Lookup order is the most specific context first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +98,7 @@ pub struct Key {
     pub ctrl: bool,
 }
 
-const fn k(c: char) -> Key {
+pub(crate) const fn k(c: char) -> Key {
     Key {
         code: KeyCode::Char(c),
         ctrl: false,
@@ -112,7 +112,7 @@ const fn code(code: KeyCode) -> Key {
 impl Key {
     /// Shift is ignored (it is already in the char, and terminals disagree on BackTab);
     /// Ctrl must match; Alt never matches.
-    fn matches(&self, ev: &KeyEvent) -> bool {
+    pub(crate) fn matches(&self, ev: &KeyEvent) -> bool {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
         let alt = ev.modifiers.contains(KeyModifiers::ALT);
         let code = match ev.code {
@@ -508,29 +508,7 @@ pub const KEYMAP: &[Binding] = &[
     ),
 ];
 
-/// The action bound to `ev` in the first context of `contexts` that binds it.
-/// Key releases are ignored (Windows terminals report them).
-pub fn lookup(contexts: &[Context], ev: &KeyEvent) -> Option<Action> {
-    if ev.kind == KeyEventKind::Release {
-        return None;
-    }
-    contexts.iter().find_map(|ctx| {
-        KEYMAP
-            .iter()
-            .filter(|bnd| bnd.context == *ctx)
-            .find(|bnd| bnd.keys.iter().any(|key| key.matches(ev)))
-            .map(|bnd| bnd.action)
-    })
-}
-
-/// Footer hints for the contexts in effect, most specific first: (first key, hint).
-pub fn hints(contexts: &[Context]) -> Vec<(String, &'static str)> {
-    contexts
-        .iter()
-        .flat_map(|ctx| KEYMAP.iter().filter(move |bnd| bnd.context == *ctx))
-        .filter_map(|bnd| Some((bnd.keys.first()?.label(), bnd.hint?)))
-        .collect()
-}
+pub use super::keys::{Keys, hints, lookup, write_key_problem};
 
 #[cfg(test)]
 #[path = "keymap_tests.rs"]

@@ -23,6 +23,7 @@ pub mod copy;
 pub mod decide;
 pub mod dialog;
 pub mod keymap;
+mod keys;
 pub mod lognav;
 pub mod msg;
 pub mod pause_repair;

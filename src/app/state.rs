@@ -27,8 +27,8 @@ pub struct Options {
     /// False when `NO_COLOR` is set: meaning is then carried by text and modifiers only.
     pub color: bool,
     pub now: Timestamp,
-    /// Start in write mode (`--write`).
-    pub write: bool,
+    /// Start in write mode (`--write`), and the key that toggles it (config `write_key`).
+    pub write: super::write_mode::WriteStart,
     /// Who runs the console, for the journal (the OS user and the kubeconfig user).
     pub os_user: String,
     pub k8s_user: String,
@@ -276,7 +276,8 @@ impl State {
             footer_note: None,
             scope_watch: Default::default(),
         };
-        if state.opts.write {
+        state.write.key = state.opts.write.key;
+        if state.opts.write.on {
             state.write.enter(state.opts.now);
         }
         state
@@ -284,6 +285,13 @@ impl State {
 
     pub fn incident(&self) -> &Incident {
         &self.incident
+    }
+
+    /// The keys in effect (the configured write-mode key included).
+    pub fn keys(&self) -> super::keymap::Keys {
+        super::keymap::Keys {
+            write: self.write.key,
+        }
     }
 
     pub fn source(&self, name: SourceName) -> SourceStatus {

@@ -247,7 +247,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     if let Some(effects) = wizard_flow::on_key(state, key) {
         return effects;
     }
-    let Some(action) = keymap::lookup(&contexts(state), key) else {
+    let Some(action) = state.keys().lookup(&contexts(state), key) else {
         lognav::on_typed(state, key);
         return Vec::new();
     };

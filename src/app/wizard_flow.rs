@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::Effect;
-use super::keymap::{self, Action, Context};
+use super::keymap::{Action, Context};
 use super::state::State;
 use super::wizard::{Input, Output, Step, Wizard};
 use super::writes::session_guard;
@@ -113,7 +113,7 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
     let ctrl = key
         .modifiers
         .contains(crossterm::event::KeyModifiers::CONTROL);
-    let input = match keymap::lookup(&[Context::Wizard], key) {
+    let input = match state.keys().lookup(&[Context::Wizard], key) {
         // `y` is typed where a name or a key is typed; Ctrl-Y copies everywhere.
         Some(Action::Copy) if ctrl || !typing => return Some(super::copy::copy(state)),
         Some(Action::WizardClose) => Input::Cancel,

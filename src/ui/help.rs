@@ -7,11 +7,12 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::dialog::centered;
 use super::theme::Theme;
-use crate::app::keymap::KEYMAP;
+use crate::app::keymap::{KEYMAP, Keys};
 
 /// `log`: where warnings go; `scope`: what the watch of other clusters covers, or why not.
 pub(crate) fn render(
     t: Theme,
+    keys: Keys,
     scroll: u16,
     (log, scope): (&str, &[String]),
     frame: &mut Frame,
@@ -19,7 +20,7 @@ pub(crate) fn render(
 ) {
     let keys_w = KEYMAP
         .iter()
-        .map(|b| b.keys_label().chars().count())
+        .map(|b| keys.label(b).chars().count())
         .max()
         .unwrap_or(8);
     // First the optional scope watch's state (it never raises a banner), then the keys.
@@ -28,7 +29,7 @@ pub(crate) fn render(
         .chain(KEYMAP.iter().map(|b| {
             Line::from(vec![
                 Span::styled(format!("{:<9}", b.context.label()), t.dim()),
-                Span::styled(format!("{:<keys_w$}  ", b.keys_label()), t.label()),
+                Span::styled(format!("{:<keys_w$}  ", keys.label(b)), t.label()),
                 Span::raw(b.description),
             ])
         }))

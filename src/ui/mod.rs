@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::msg::SourceName;
-use crate::app::{Focus, State, contexts, keymap};
+use crate::app::{Focus, State, contexts};
 
 mod decision;
 mod decision_notes;
@@ -91,13 +91,8 @@ pub fn render(state: &State, frame: &mut Frame) {
         let scope = state
             .scope_watch
             .help_lines(state.source(SourceName::Scope).problem.as_deref());
-        help::render(
-            theme,
-            state.help_scroll,
-            (&state.log_file, &scope),
-            frame,
-            area,
-        );
+        let notes = (state.log_file.as_str(), scope.as_slice());
+        help::render(theme, state.keys(), state.help_scroll, notes, frame, area);
     }
 }
 
@@ -246,7 +241,7 @@ fn footer(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(clean(note), t.ok()));
         spans.push(Span::raw("  "));
     }
-    for (i, (key, hint)) in keymap::hints(&contexts(state)).into_iter().enumerate() {
+    for (i, (key, hint)) in state.keys().hints(&contexts(state)).into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw(" · "));
         }

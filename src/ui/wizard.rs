@@ -100,10 +100,13 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
     if let Some(n) = &state.decision.notice {
         out.push(Line::styled(clean(n), t.warn()));
     }
+    let key = state.write.key;
     let keys = match w.step {
-        Step::Snapshot => "W is typed here · Enter confirms this step · Esc cancels",
-        Step::Follow => "Esc closes this view (the restore is still followed and journaled)",
-        _ => "W toggles write mode · Enter confirms this step · Esc cancels",
+        Step::Snapshot => format!("{key} is typed here · Enter confirms this step · Esc cancels"),
+        Step::Follow => {
+            "Esc closes this view (the restore is still followed and journaled)".to_string()
+        }
+        _ => format!("{key} toggles write mode · Enter confirms this step · Esc cancels"),
     };
     out.push(Line::styled(
         format!("[{}] {keys}", state.write.badge(state.now)),

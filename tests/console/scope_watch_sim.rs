@@ -79,7 +79,7 @@ async fn a_second_cluster_entering_break_glass_is_announced_in_the_header() {
         context_label: "sim".into(),
         color: false,
         now,
-        write: false,
+        write: breakglass::app::write_mode::WriteStart::new(false),
         os_user: "test".into(),
         k8s_user: conn.user.clone(),
         journal_dir: None,
