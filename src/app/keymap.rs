@@ -433,6 +433,18 @@ pub const KEYMAP: &[Binding] = &[
         "press",
         "press the focused button (Cancel first)",
     ),
+    b(
+        C::Dialog,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "scroll a long confirmation up",
+    ),
+    b(
+        C::Dialog,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "scroll a long confirmation down",
+    ),
     bh(
         C::Dialog,
         &[k('y')],
@@ -480,6 +492,18 @@ pub const KEYMAP: &[Binding] = &[
         A::Copy,
         "copy",
         "copy the step's kubectl command (typing: Ctrl-Y)",
+    ),
+    b(
+        C::Wizard,
+        &[code(KeyCode::Up)],
+        A::Up,
+        "scroll the wizard up",
+    ),
+    b(
+        C::Wizard,
+        &[code(KeyCode::Down)],
+        A::Down,
+        "scroll the wizard down",
     ),
     b(
         C::Wizard,

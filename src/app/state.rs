@@ -210,6 +210,8 @@ pub struct State {
     pub logs: LogPane,
     pub decision: DecisionPane,
     pub dialog: Option<Dialog>,
+    /// Rows the open dialog or wizard is scrolled by (taller than the terminal).
+    pub overlay_scroll: u16,
     pub help: bool,
     pub help_scroll: u16,
     /// Terminal size as last reported (80x24 until the first resize).
@@ -261,6 +263,7 @@ impl State {
             },
             decision: DecisionPane::default(),
             dialog: None,
+            overlay_scroll: 0,
             help: false,
             help_scroll: 0,
             size: (80, 24),

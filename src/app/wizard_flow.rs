@@ -119,6 +119,10 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
         Some(Action::WizardClose) => Input::Cancel,
         Some(Action::WizardConfirm) => Input::Confirm,
         Some(Action::WizardBackspace) => Input::Backspace,
+        Some(action @ (Action::Up | Action::Down)) => {
+            super::update::scroll_overlay(state, if action == Action::Up { -1 } else { 1 });
+            return Some(Vec::new());
+        }
         // Cluster names are lowercase DNS labels: W is the write-mode key, except where a
         // snapshot key (which may hold any visible character) is typed.
         Some(Action::ToggleWrite) if !snapshot_step => {
