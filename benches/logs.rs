@@ -63,7 +63,7 @@ fn state_with(lines: &[String]) -> State {
         context_label: "bench".into(),
         color: true,
         now: "2026-11-23T19:40:00Z".parse().unwrap(),
-        write: false,
+        write: breakglass::app::write_mode::WriteStart::new(false),
         os_user: "bench".into(),
         k8s_user: "bench".into(),
         journal_dir: None,

@@ -45,6 +45,7 @@ pub(crate) fn judge(
     // The CLI's confirmation (`--yes`, or y at the prompt) stands for write mode.
     let session = Session {
         write: true,
+        write_key: crate::app::write_mode::DEFAULT_KEY,
         who,
         denied,
     };

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use jiff::Timestamp;
 
+use crate::app::write_mode::{DEFAULT_KEY, WriteStart};
 use crate::config::{self, ColorChoice, Config};
 use crate::journal::report;
 use crate::sources::connect::{Connection, Target, connect};
@@ -332,6 +333,7 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
         .unwrap_or_default()
         .enabled(std::env::var_os("NO_COLOR").as_deref());
     cli.logs.log_lines = cli.logs.log_lines.or(config.log_lines);
+    let write_key = config.write_key.unwrap_or(DEFAULT_KEY);
     let openbao = &mut cli.openbao;
     openbao.openbao_token_file = openbao
         .openbao_token_file
@@ -357,6 +359,7 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
             // Warnings go to the log file (the help overlay says where, or why not).
             let _ = crate::trace_log::install();
             let mut conn = connect(&cli.target.target()).await?;
+            conn.all_namespaces = cli.all_namespaces;
             let mut label = conn.context.clone();
             let mut guard = None;
             let cluster = match cli.cluster {
@@ -378,7 +381,10 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
                 access,
                 cluster,
                 context_label: label,
-                write: cli.write,
+                write: WriteStart {
+                    on: cli.write,
+                    key: write_key,
+                },
                 log_lines: cli.logs.capacity(),
                 color,
                 guard,
@@ -422,7 +428,10 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
                 access,
                 cluster: handle.cluster.clone(),
                 context_label: format!("demo:{scenario}"),
-                write,
+                write: WriteStart {
+                    on: write,
+                    key: write_key,
+                },
                 log_lines: logs.or(cli.logs).capacity(),
                 color,
                 guard: None,

@@ -7,6 +7,7 @@
 //! patterns = ["~/team-rules.toml"]   # extra pattern files, after patterns.toml
 //! openbao_token_file = "~/.bao-token" # default --openbao-token-file
 //! openbao_ca = "/etc/ssl/openbao-ca.pem" # default --openbao-ca
+//! write_key = "W"                # the key that toggles write mode
 //! ```
 //!
 //! A key that is unknown or has the wrong type is a problem naming the file and the line;
@@ -48,6 +49,8 @@ pub struct Config {
     pub patterns: Vec<PathBuf>,
     pub openbao_token_file: Option<PathBuf>,
     pub openbao_ca: Option<PathBuf>,
+    /// The key that toggles write mode (`app::keymap::write_key_problem` says which may).
+    pub write_key: Option<char>,
 }
 
 /// One thing wrong in the file, with where.
@@ -64,7 +67,7 @@ impl std::fmt::Display for ConfigProblem {
     }
 }
 
-const KEYS: &str = "color, log_lines, patterns, openbao_token_file, openbao_ca";
+const KEYS: &str = "color, log_lines, patterns, openbao_token_file, openbao_ca, write_key";
 
 /// The default location, when `XDG_CONFIG_HOME` or `HOME` says where.
 pub(crate) fn default_path() -> Option<PathBuf> {
@@ -137,6 +140,16 @@ pub fn parse(text: &str, file: &str) -> (Config, Vec<ConfigProblem>) {
                 Some(p) => config.openbao_token_file = Some(expand_home(p)),
                 None => problem(at, wrong("a file path")),
             },
+            "write_key" => {
+                let mut chars = v.as_str().unwrap_or_default().chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => match crate::app::keymap::write_key_problem(c) {
+                        None => config.write_key = Some(c),
+                        Some(why) => problem(at, format!("`write_key` {why}")),
+                    },
+                    _ => problem(at, wrong("one character, e.g. \"W\"")),
+                }
+            }
             other => problem(at, format!("unknown key `{other}` (known: {KEYS})")),
         }
     }
@@ -188,6 +201,29 @@ mod tests {
         assert!(p[0].message.starts_with("not valid TOML"), "{p:?}");
         let (c, p) = load(Path::new("/nonexistent/breakglass/config.toml"));
         assert_eq!((c, p), (Config::default(), vec![]));
+    }
+
+    #[test]
+    fn the_write_key_is_one_free_character_and_a_bad_one_names_file_and_line() {
+        let (c, p) = parse("write_key = \"X\"\n", "f");
+        assert_eq!((c.write_key, p), (Some('X'), vec![]));
+        let text = "color = \"never\"\nwrite_key = \"w\"\n";
+        let (c, p) = parse(text, "/c/config.toml");
+        // The rest applies; the key stays the default.
+        assert_eq!((c.color, c.write_key), (Some(ColorChoice::Never), None));
+        assert_eq!(p.len(), 1, "{p:?}");
+        let said = p[0].to_string();
+        assert!(
+            said.starts_with("/c/config.toml:2: `write_key` 'w' is typed in the Restore wizard"),
+            "{said}"
+        );
+        for bad in ["\"WX\"", "\"\"", "7"] {
+            let (c, p) = parse(&format!("write_key = {bad}\n"), "f");
+            assert_eq!(c.write_key, None);
+            assert!(p[0].message.contains("one character"), "{bad}: {p:?}");
+        }
+        let (_, p) = parse("write_key = \"?\"\n", "f");
+        assert!(p[0].message.contains("show this help"), "{p:?}");
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub struct Console {
     pub access: NodeAccess,
     pub cluster: String,
     pub context_label: String,
-    pub write: bool,
+    pub write: crate::app::write_mode::WriteStart,
     pub log_lines: Option<usize>,
     pub color: bool,
     pub guard: Option<TerminalGuard>,
@@ -200,6 +200,13 @@ async fn console_loop(
         for effect in step.terminal {
             match effect {
                 Effect::Quit => return Ok(()),
+                Effect::Copy(text) => {
+                    use std::io::Write;
+                    let out = guard.terminal.backend_mut();
+                    let _ = out
+                        .write_all(crate::terminal::osc52(&text).as_bytes())
+                        .and_then(|()| out.flush());
+                }
                 // The runtime runs these and never hands them back.
                 Effect::Patch(_)
                 | Effect::WizardSend(_)

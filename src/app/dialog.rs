@@ -110,6 +110,18 @@ impl Dialog {
         }
     }
 
+    /// The request this confirmation sends, as a kubectl command line (None: the read-only
+    /// explanation). The dialog shows it and `y` copies it, from this one derivation.
+    pub fn kubectl(&self) -> Option<crate::domain::kubectl_cmd::Command> {
+        match self {
+            Dialog::ConfirmRetry { target, .. } => target.patch.kubectl(),
+            Dialog::ConfirmRevert { target, .. } => target.patch.kubectl(),
+            Dialog::ConfirmPause { target, .. } => target.patch.kubectl(),
+            Dialog::ConfirmRestoreAck { target, .. } => target.request().kubectl(),
+            Dialog::Explain { .. } => None,
+        }
+    }
+
     pub fn press(&self) -> Press {
         match self {
             Dialog::ConfirmRetry {

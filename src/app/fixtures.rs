@@ -32,7 +32,7 @@ pub fn opts(color: bool) -> Options {
         context_label: "demo:transient".into(),
         color,
         now: now(),
-        write: true,
+        write: super::write_mode::WriteStart::new(true),
         os_user: "alice".into(),
         k8s_user: "admin".into(),
         journal_dir: None,

@@ -1,7 +1,7 @@
 //! The one keymap table: `update` dispatches through it and the help overlay is generated
 //! from it, so the help can never drift from what the keys do.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where a binding applies. Lookup order is the most specific context first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +87,9 @@ pub enum Action {
     WizardClose,
     /// Restore wizard: delete the last typed character.
     WizardBackspace,
+    /// Copy the selected thing to the clipboard (OSC 52): the dialog's or wizard step's
+    /// kubectl command, the nonce, the journal path, a log line (`app::copy`).
+    Copy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +98,7 @@ pub struct Key {
     pub ctrl: bool,
 }
 
-const fn k(c: char) -> Key {
+pub(crate) const fn k(c: char) -> Key {
     Key {
         code: KeyCode::Char(c),
         ctrl: false,
@@ -109,7 +112,7 @@ const fn code(code: KeyCode) -> Key {
 impl Key {
     /// Shift is ignored (it is already in the char, and terminals disagree on BackTab);
     /// Ctrl must match; Alt never matches.
-    fn matches(&self, ev: &KeyEvent) -> bool {
+    pub(crate) fn matches(&self, ev: &KeyEvent) -> bool {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
         let alt = ev.modifiers.contains(KeyModifiers::ALT);
         let code = match ev.code {
@@ -156,6 +159,7 @@ pub struct Binding {
 }
 
 impl Binding {
+    #[cfg(test)]
     pub(crate) fn keys_label(&self) -> String {
         self.keys
             .iter()
@@ -230,6 +234,13 @@ pub const KEYMAP: &[Binding] = &[
         &[code(KeyCode::BackTab)],
         A::FocusPrev,
         "focus previous pane",
+    ),
+    // Help only: the Decision footer is full at 80 columns (the dialogs' footers offer it).
+    b(
+        C::Pane,
+        &[k('y')],
+        A::Copy,
+        "copy (OSC 52): nonce, journal path, log line",
     ),
     b(
         C::Pane,
@@ -423,6 +434,25 @@ pub const KEYMAP: &[Binding] = &[
         "press",
         "press the focused button (Cancel first)",
     ),
+    b(
+        C::Dialog,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "scroll a long confirmation up",
+    ),
+    b(
+        C::Dialog,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "scroll a long confirmation down",
+    ),
+    bh(
+        C::Dialog,
+        &[k('y')],
+        A::Copy,
+        "copy",
+        "copy the kubectl command (OSC 52)",
+    ),
     bh(
         C::Dialog,
         &[code(KeyCode::Esc), k('n'), k('q')],
@@ -451,6 +481,31 @@ pub const KEYMAP: &[Binding] = &[
         "write mode",
         "write mode on/off (typed at the snapshot step)",
     ),
+    bh(
+        C::Wizard,
+        &[
+            Key {
+                code: KeyCode::Char('y'),
+                ctrl: true,
+            },
+            k('y'),
+        ],
+        A::Copy,
+        "copy",
+        "copy the step's kubectl command (typing: Ctrl-Y)",
+    ),
+    b(
+        C::Wizard,
+        &[code(KeyCode::Up)],
+        A::Up,
+        "scroll the wizard up",
+    ),
+    b(
+        C::Wizard,
+        &[code(KeyCode::Down)],
+        A::Down,
+        "scroll the wizard down",
+    ),
     b(
         C::Wizard,
         &[code(KeyCode::Backspace)],
@@ -478,29 +533,7 @@ pub const KEYMAP: &[Binding] = &[
     ),
 ];
 
-/// The action bound to `ev` in the first context of `contexts` that binds it.
-/// Key releases are ignored (Windows terminals report them).
-pub(crate) fn lookup(contexts: &[Context], ev: &KeyEvent) -> Option<Action> {
-    if ev.kind == KeyEventKind::Release {
-        return None;
-    }
-    contexts.iter().find_map(|ctx| {
-        KEYMAP
-            .iter()
-            .filter(|bnd| bnd.context == *ctx)
-            .find(|bnd| bnd.keys.iter().any(|key| key.matches(ev)))
-            .map(|bnd| bnd.action)
-    })
-}
-
-/// Footer hints for the contexts in effect, most specific first: (first key, hint).
-pub(crate) fn hints(contexts: &[Context]) -> Vec<(String, &'static str)> {
-    contexts
-        .iter()
-        .flat_map(|ctx| KEYMAP.iter().filter(move |bnd| bnd.context == *ctx))
-        .filter_map(|bnd| Some((bnd.keys.first()?.label(), bnd.hint?)))
-        .collect()
-}
+pub use super::keys::{Keys, hints, lookup, write_key_problem};
 
 #[cfg(test)]
 #[path = "keymap_tests.rs"]

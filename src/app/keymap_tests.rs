@@ -137,7 +137,7 @@ fn the_wizard_footer_offers_only_what_works_in_the_wizard() {
     let (_, mut s) = footer_states().pop().unwrap();
     let contexts = crate::app::contexts(&s);
     let footer: Vec<&str> = hints(&contexts).into_iter().map(|(_, h)| h).collect();
-    assert_eq!(footer, ["confirm step", "close", "write mode"]);
+    assert_eq!(footer, ["confirm step", "close", "write mode", "copy"]);
     // And they do it: W toggles write mode (not at the snapshot step, where it is typed),
     // Esc closes the wizard.
     s.wizard.as_mut().unwrap().step = crate::app::wizard::Step::ScaleDown;
@@ -152,4 +152,64 @@ fn the_wizard_footer_offers_only_what_works_in_the_wizard() {
         crate::app::Msg::Key(ev(KeyCode::Esc, KeyModifiers::NONE)),
     );
     assert!(s.wizard.is_none());
+}
+
+#[test]
+fn the_configured_write_key_replaces_w_in_lookup_footer_help_and_texts() {
+    use crate::app::fixtures::incident_state;
+    use crate::app::write_mode::WriteStart;
+    use crate::app::{Focus, Msg, State, update};
+    let keys = Keys { write: 'X' };
+    let decision = [C::Decision, C::Pane, C::Global, C::Always];
+    let x = ev(KeyCode::Char('X'), KeyModifiers::SHIFT);
+    let w = ev(KeyCode::Char('W'), KeyModifiers::SHIFT);
+    assert_eq!(keys.lookup(&decision, &x), Some(A::ToggleWrite));
+    assert_eq!(keys.lookup(&decision, &w), None);
+    assert_eq!(keys.lookup(&[C::Wizard], &x), Some(A::ToggleWrite));
+    // W keeps its other meaning (previous warning in the Logs pane).
+    assert_eq!(keys.lookup(&[C::Logs], &w), Some(A::PrevWarn));
+    assert!(keys.hints(&decision).contains(&("X".into(), "write mode")));
+    let toggle = KEYMAP.iter().find(|b| b.action == A::ToggleWrite).unwrap();
+    assert_eq!(keys.label(toggle), "X");
+
+    // Through the console: State carries the key from Options to update and the texts.
+    let mut opts = crate::app::fixtures::opts(false);
+    opts.write = WriteStart {
+        on: false,
+        key: 'X',
+    };
+    let mut s = State::new(opts);
+    s.focus = Focus::Decision;
+    update(&mut s, Msg::Key(w));
+    assert!(!s.write.is_on(s.now), "W is not the write key any more");
+    update(&mut s, Msg::Key(x));
+    assert!(s.write.is_on(s.now));
+    update(&mut s, Msg::Key(x));
+    assert!(!s.write.is_on(s.now));
+    // A refusal names the key that works.
+    let mut s = incident_state(false);
+    s.write.leave();
+    s.write.key = 'X';
+    s.focus = Focus::Decision;
+    update(&mut s, Msg::Key(ev(KeyCode::Enter, KeyModifiers::NONE)));
+    let notice = s.decision.notice.clone().unwrap_or_default();
+    assert!(notice.contains("press X in the Decision pane"), "{notice}");
+}
+
+#[test]
+fn a_write_key_must_be_typeable_never_typed_in_the_wizard_and_free() {
+    assert_eq!(write_key_problem('W'), None);
+    assert_eq!(write_key_problem('X'), None);
+    assert_eq!(write_key_problem('!'), None);
+    for typed in ['x', '7', '-', '.'] {
+        let why = write_key_problem(typed).unwrap();
+        assert!(why.contains("cluster-name field"), "{typed}: {why}");
+    }
+    assert!(write_key_problem(' ').unwrap().contains("visible ASCII"));
+    assert!(write_key_problem('é').unwrap().contains("visible ASCII"));
+    // Already a key where write mode is toggled.
+    let why = write_key_problem('?').unwrap();
+    assert!(why.contains("show this help"), "{why}");
+    // Taken only in the Logs pane: free where write mode is toggled.
+    assert_eq!(write_key_problem('G'), None);
 }

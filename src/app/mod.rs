@@ -19,14 +19,17 @@ use jiff::Timestamp;
 
 use msg::SourceEvent;
 
+pub mod copy;
 pub mod decide;
 pub mod dialog;
 pub mod keymap;
+mod keys;
 pub mod lognav;
 pub mod msg;
 pub mod pause_repair;
 pub mod picker;
 pub mod restore_ack;
+pub mod scope;
 pub mod state;
 mod update;
 pub mod wizard;
@@ -87,4 +90,7 @@ pub enum Effect {
         path: std::path::PathBuf,
         entries: Vec<crate::journal::Entry>,
     },
+    /// Put this text on the user's clipboard: the loop writes `terminal::osc52(text)` to the
+    /// terminal (it travels through SSH and tmux). Only ever from `y` (`app::copy`).
+    Copy(String),
 }

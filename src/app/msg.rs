@@ -27,6 +27,8 @@ pub enum SourceName {
     Restore,
     /// Kubernetes Events of the cluster's objects.
     Events,
+    /// The other OpenBaoClusters of the watched scope (break glass elsewhere).
+    Scope,
 }
 
 impl SourceName {
@@ -41,6 +43,7 @@ impl SourceName {
             SourceName::Journal => "journal",
             SourceName::Restore => "restore",
             SourceName::Events => "events",
+            SourceName::Scope => "scope",
         }
     }
 }
@@ -105,6 +108,22 @@ pub enum SourceEvent {
     Restore(RestoreEvent),
     /// The operator generation's signals (CRD schema, controller image) as last read.
     Operator(crate::domain::generation::Signals),
+    /// The other clusters of the watched scope (`sources::scope_watch`).
+    Scope(ScopeEvent),
+}
+
+/// What the watch over the scope's other OpenBaoClusters reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeEvent {
+    /// The clusters of `scope` (described: `namespace "x"`, `all namespaces`) other than the
+    /// open one that are in break glass, the longest wait first; sent when that changes.
+    Others {
+        scope: String,
+        rows: Vec<crate::domain::discovery::ClusterRow>,
+    },
+    /// The watch stopped for good (RBAC denied, the CRD not served): why. Optional, so
+    /// said in the help only.
+    Off { scope: String, reason: String },
 }
 
 /// What the restore follower sees (`restore_follow`).

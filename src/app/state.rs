@@ -27,8 +27,8 @@ pub struct Options {
     /// False when `NO_COLOR` is set: meaning is then carried by text and modifiers only.
     pub color: bool,
     pub now: Timestamp,
-    /// Start in write mode (`--write`).
-    pub write: bool,
+    /// Start in write mode (`--write`), and the key that toggles it (config `write_key`).
+    pub write: super::write_mode::WriteStart,
     /// Who runs the console, for the journal (the OS user and the kubeconfig user).
     pub os_user: String,
     pub k8s_user: String,
@@ -210,6 +210,8 @@ pub struct State {
     pub logs: LogPane,
     pub decision: DecisionPane,
     pub dialog: Option<Dialog>,
+    /// Rows the open dialog or wizard is scrolled by (taller than the terminal).
+    pub overlay_scroll: u16,
     pub help: bool,
     pub help_scroll: u16,
     /// Terminal size as last reported (80x24 until the first resize).
@@ -232,6 +234,10 @@ pub struct State {
     pub events: crate::domain::events::EventLog,
     /// Where warnings are logged (set by the runtime; the help overlay shows it).
     pub log_file: String,
+    /// What `y` last copied (or why nothing), shown in the footer for a few seconds.
+    pub footer_note: Option<super::copy::FooterNote>,
+    /// Other clusters of the watched scope in break glass (the header announces them).
+    pub scope_watch: super::scope::ScopeWatch,
 }
 
 impl State {
@@ -257,6 +263,7 @@ impl State {
             },
             decision: DecisionPane::default(),
             dialog: None,
+            overlay_scroll: 0,
             help: false,
             help_scroll: 0,
             size: (80, 24),
@@ -269,8 +276,11 @@ impl State {
             restore: None,
             events: Default::default(),
             log_file: "log: not kept".into(),
+            footer_note: None,
+            scope_watch: Default::default(),
         };
-        if state.opts.write {
+        state.write.key = state.opts.write.key;
+        if state.opts.write.on {
             state.write.enter(state.opts.now);
         }
         state
@@ -278,6 +288,13 @@ impl State {
 
     pub fn incident(&self) -> &Incident {
         &self.incident
+    }
+
+    /// The keys in effect (the configured write-mode key included).
+    pub fn keys(&self) -> super::keymap::Keys {
+        super::keymap::Keys {
+            write: self.write.key,
+        }
     }
 
     pub fn source(&self, name: SourceName) -> SourceStatus {
@@ -309,11 +326,12 @@ impl State {
 
     /// Sources with a current problem, in a stable order.
     /// Events are optional evidence: their problem (404 on a server without them, 403
-    /// without the RBAC) is shown in Health's events section, not as the stale banner.
+    /// without the RBAC) is shown in Health's events section, not as the stale banner; the
+    /// watch of other clusters is optional too (its state is in the help).
     pub fn problems(&self) -> impl Iterator<Item = (SourceName, &str)> {
         self.sources
             .iter()
-            .filter(|(n, _)| **n != SourceName::Events)
+            .filter(|(n, _)| !matches!(**n, SourceName::Events | SourceName::Scope))
             .filter_map(|(n, s)| Some((*n, s.problem.as_deref()?)))
     }
 

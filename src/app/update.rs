@@ -15,6 +15,15 @@ use crate::journal::Event;
 use crate::ui::layout;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let effects = step(state, msg);
+    // A dialog or the wizard opens at its top.
+    if state.dialog.is_none() && state.wizard.is_none() {
+        state.overlay_scroll = 0;
+    }
+    effects
+}
+
+fn step(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) => {
             state.now = now;
@@ -182,6 +191,10 @@ fn on_source(state: &mut State, ev: SourceEvent) {
         }
         SourceEvent::Rbac(preflight) => state.rbac = Some(preflight),
         SourceEvent::Operator(signals) => state.incident.operator = signals,
+        SourceEvent::Scope(ev) => {
+            fresh(state, SourceName::Scope);
+            state.scope_watch.on(ev);
+        }
         SourceEvent::RestoreFacts { facts, key } => wizard_flow::on_facts(state, facts, key),
         // Journaled, so handled in `update` (with its effects) before it gets here.
         SourceEvent::Restore(_) | SourceEvent::Events(_) => {}
@@ -243,7 +256,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     if let Some(effects) = wizard_flow::on_key(state, key) {
         return effects;
     }
-    let Some(action) = keymap::lookup(&contexts(state), key) else {
+    let Some(action) = state.keys().lookup(&contexts(state), key) else {
         lognav::on_typed(state, key);
         return Vec::new();
     };
@@ -252,6 +265,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     }
     match action {
         Action::Quit => return vec![Effect::Quit],
+        Action::Copy => return super::copy::copy(state),
         Action::ToggleHelp => state.help = true,
         Action::CloseHelp => {
             state.help = false;
@@ -275,6 +289,10 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         }
         Action::DialogPress => return press_dialog(state),
         Action::Activate => return activate(state),
+        Action::Up | Action::Down if state.dialog.is_some() => {
+            let delta = if action == Action::Up { -1 } else { 1 };
+            scroll_overlay(state, delta);
+        }
         Action::Up => scroll(state, -1),
         Action::Down => scroll(state, 1),
         Action::PageUp | Action::PageDown => {
@@ -403,6 +421,11 @@ const TEXT_PAGE: i64 = 8;
 /// Text panes are short; the renderer clamps to the content, this only keeps a held key
 /// from running far past it.
 const MAX_TEXT_SCROLL: i64 = 200;
+
+/// Scroll the open dialog or wizard (its renderer clamps to the content).
+pub(crate) fn scroll_overlay(state: &mut State, delta: i64) {
+    state.overlay_scroll = add(state.overlay_scroll, delta);
+}
 
 fn add(v: u16, delta: i64) -> u16 {
     u16::try_from((i64::from(v) + delta).clamp(0, MAX_TEXT_SCROLL)).unwrap_or(0)

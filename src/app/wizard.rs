@@ -232,4 +232,4 @@ impl Wizard {
 
 #[cfg(test)]
 #[path = "wizard_tests.rs"]
-mod tests;
+pub(crate) mod tests;

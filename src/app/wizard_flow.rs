@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::Effect;
-use super::keymap::{self, Action, Context};
+use super::keymap::{Action, Context};
 use super::state::State;
 use super::wizard::{Input, Output, Step, Wizard};
 use super::writes::session_guard;
@@ -109,10 +109,20 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
         .wizard
         .as_ref()
         .is_some_and(|w| w.step == Step::Snapshot);
-    let input = match keymap::lookup(&[Context::Wizard], key) {
+    let typing = snapshot_step || state.wizard.as_ref().is_some_and(|w| w.step.irreversible());
+    let ctrl = key
+        .modifiers
+        .contains(crossterm::event::KeyModifiers::CONTROL);
+    let input = match state.keys().lookup(&[Context::Wizard], key) {
+        // `y` is typed where a name or a key is typed; Ctrl-Y copies everywhere.
+        Some(Action::Copy) if ctrl || !typing => return Some(super::copy::copy(state)),
         Some(Action::WizardClose) => Input::Cancel,
         Some(Action::WizardConfirm) => Input::Confirm,
         Some(Action::WizardBackspace) => Input::Backspace,
+        Some(action @ (Action::Up | Action::Down)) => {
+            super::update::scroll_overlay(state, if action == Action::Up { -1 } else { 1 });
+            return Some(Vec::new());
+        }
         // Cluster names are lowercase DNS labels: W is the write-mode key, except where a
         // snapshot key (which may hold any visible character) is typed.
         Some(Action::ToggleWrite) if !snapshot_step => {
@@ -124,12 +134,7 @@ pub(crate) fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
             return Some(Vec::new());
         }
         // Ctrl-C and the like: the general table (Context::Always).
-        _ if key
-            .modifiers
-            .contains(crossterm::event::KeyModifiers::CONTROL) =>
-        {
-            return None;
-        }
+        _ if ctrl => return None,
         _ => match key.code {
             KeyCode::Char(c) => Input::Type(c),
             _ => return Some(Vec::new()),

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 
-fn facts() -> Facts {
+pub(crate) fn facts() -> Facts {
     Facts {
         namespace: "security".into(),
         cluster: "prod-cluster".into(),
@@ -26,7 +26,7 @@ fn facts() -> Facts {
     }
 }
 
-const KEY: &str = "security/prod-cluster/pre-upgrade-2026-11-23T09-41-07Z-1a2b3c4d.snap";
+pub(crate) const KEY: &str = "security/prod-cluster/pre-upgrade-2026-11-23T09-41-07Z-1a2b3c4d.snap";
 
 fn typed(w: &mut Wizard, s: &str) {
     for c in s.chars() {

@@ -1,16 +1,48 @@
 //! Write mode: the console is read-only until the user asks for writes (`W` in the Decision
-//! pane, or `--write`). It is shown in the header, and drops back by itself after
-//! [`WINDOW_SECS`] (driven by `Msg::Tick`) or after an action was carried out.
+//! pane, or the config's `write_key`; or `--write`). It is shown in the header, and drops
+//! back by itself after [`WINDOW_SECS`] (driven by `Msg::Tick`) or after an action was
+//! carried out.
 
 use jiff::{SignedDuration, Timestamp};
 
 /// How long write mode lasts once entered.
 pub(crate) const WINDOW_SECS: i64 = 300;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The key that toggles write mode unless the config names another.
+pub const DEFAULT_KEY: char = 'W';
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteMode {
     /// Writes are allowed until this instant; None is read-only.
     pub until: Option<Timestamp>,
+    /// The key that toggles it (the keymap, footer, help and texts say this one).
+    pub key: char,
+}
+
+impl Default for WriteMode {
+    fn default() -> Self {
+        WriteMode {
+            until: None,
+            key: DEFAULT_KEY,
+        }
+    }
+}
+
+/// How a console session starts: `--write`, and the write-mode key (config `write_key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStart {
+    pub on: bool,
+    pub key: char,
+}
+
+impl WriteStart {
+    /// `--write` or not, with the default key.
+    pub fn new(on: bool) -> Self {
+        WriteStart {
+            on,
+            key: DEFAULT_KEY,
+        }
+    }
 }
 
 impl WriteMode {
@@ -46,7 +78,10 @@ impl WriteMode {
         if self.is_on(now) {
             Ok(())
         } else {
-            Err("read-only mode: press W in the Decision pane to allow writes for 5 minutes".into())
+            Err(format!(
+                "read-only mode: press {} in the Decision pane to allow writes for 5 minutes",
+                self.key
+            ))
         }
     }
 

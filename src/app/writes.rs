@@ -47,6 +47,7 @@ impl State {
     pub fn session(&self) -> Session<'_> {
         Session {
             write: self.write.is_on(self.now),
+            write_key: self.write.key,
             who: self
                 .rbac
                 .as_ref()

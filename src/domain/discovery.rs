@@ -171,6 +171,19 @@ pub fn choose(mut rows: Vec<ClusterRow>, scope: &Scope) -> Choice {
     }
 }
 
+/// The clusters of the watched scope other than the open one (`namespace/name`) that are in
+/// break glass, the longest wait first: what the header announces while the console is
+/// open on one incident.
+pub fn others_in_break_glass(
+    mut rows: Vec<ClusterRow>,
+    namespace: &str,
+    name: &str,
+) -> Vec<ClusterRow> {
+    rows.retain(|r| r.in_break_glass() && !(r.namespace == namespace && r.name == name));
+    sort_rows(&mut rows);
+    rows
+}
+
 /// Test rows: `security/prod` in break glass since 03:00 (12 min before [`SAMPLE_NOW`]),
 /// then `team-b/vault` running.
 #[cfg(test)]
@@ -214,6 +227,23 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_others_in_break_glass_leave_out_the_open_cluster_and_calm_ones() {
+        let rows = vec![
+            row("a", "calm", None),
+            row("security", "prod", Some("2026-12-04T03:00:00Z")),
+            row("team-c", "newer", Some("2026-12-04T03:10:00Z")),
+            // Same name as the open one in another namespace: another cluster.
+            row("team-c", "prod", Some("2026-12-04T03:05:00Z")),
+        ];
+        let others = others_in_break_glass(rows, "security", "prod");
+        let names: Vec<_> = others
+            .iter()
+            .map(|r| format!("{}/{}", r.namespace, r.name))
+            .collect();
+        assert_eq!(names, ["team-c/prod", "team-c/newer"]);
     }
 
     #[test]

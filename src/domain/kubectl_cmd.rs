@@ -121,6 +121,13 @@ pub(crate) fn from_api(
     Some((target, request))
 }
 
+/// The kubectl command line of an API request the console sends (None: kubectl has no
+/// verb for it here). The dialog shows it and `y` copies it: one derivation for both.
+pub fn for_api(method: &str, path: &str, body: Option<&Value>) -> Option<Command> {
+    let (target, request) = from_api(method, path, body)?;
+    Some(render(&target, &request, false))
+}
+
 pub fn render(target: &Target, request: &Request, dry_run: bool) -> Command {
     let mut words: Vec<String> = vec!["kubectl".into()];
     if let Some(c) = &target.context {
@@ -170,6 +177,105 @@ pub fn render(target: &Target, request: &Request, dry_run: bool) -> Command {
         line.push_str(&format!(" <<'EOF'\n{doc}\nEOF"));
     }
     Command { line, caveat }
+}
+
+/// The command line in rows of at most `width` columns that a shell reads back as the same
+/// command: rows end with ` \` (a line continuation), and a word longer than a row (the
+/// quoted JSON body) is cut inside its quotes as `…'\` + `'…` (adjacent quoted strings
+/// are one word), never right after an unquoted backslash. A here-document's lines (a
+/// created object's body) are kept as they are: a continuation would be part of the body.
+pub fn wrap(line: &str, width: usize) -> Vec<String> {
+    let (cmd, doc) = match line.split_once('\n') {
+        Some((cmd, doc)) => (cmd, Some(doc)),
+        None => (line, None),
+    };
+    // Room on a row for the text before ` \` or `'\`.
+    let room = width.max(8) - 2;
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in words(cmd) {
+        let len = |s: &str| s.chars().count();
+        if cur.is_empty() && len(&word) <= room {
+            cur = word;
+        } else if len(&cur) + 1 + len(&word) <= room {
+            cur.push(' ');
+            cur.push_str(&word);
+        } else if len(&word) <= room {
+            out.push(format!("{cur} \\"));
+            cur = word;
+        } else {
+            if !cur.is_empty() {
+                out.push(format!("{cur} \\"));
+            }
+            cur = cut_word(&word, room, &mut out);
+        }
+    }
+    out.push(cur);
+    if let Some(doc) = doc {
+        out.extend(doc.lines().map(str::to_string));
+    }
+    out
+}
+
+/// Where a POSIX shell reading a word is: inside single quotes, or right after an unquoted
+/// backslash (the next character is literal).
+#[derive(Default)]
+struct Lex {
+    quoted: bool,
+    escaped: bool,
+}
+
+impl Lex {
+    /// Whether the shell would end a word at `c` (an unquoted, unescaped space).
+    fn step(&mut self, c: char) -> bool {
+        if self.escaped {
+            self.escaped = false;
+            return false;
+        }
+        match c {
+            '\\' if !self.quoted => self.escaped = true,
+            '\'' => self.quoted = !self.quoted,
+            ' ' if !self.quoted => return true,
+            _ => {}
+        }
+        false
+    }
+}
+
+/// The words of a command line: split at spaces outside quotes.
+fn words(cmd: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut lex = Lex::default();
+    for c in cmd.chars() {
+        if lex.step(c) {
+            out.push(String::new());
+        } else if let Some(w) = out.last_mut() {
+            w.push(c);
+        }
+    }
+    out.retain(|w| !w.is_empty());
+    out
+}
+
+/// Rows of a word longer than `room` pushed to `out`; its last row returned (to go on).
+fn cut_word(word: &str, room: usize, out: &mut Vec<String>) -> String {
+    let mut piece = String::new();
+    let mut lex = Lex::default();
+    for c in word.chars() {
+        // Never between a backslash and the character it escapes.
+        if piece.chars().count() >= room && !lex.escaped {
+            if lex.quoted {
+                out.push(format!("{piece}'\\"));
+                piece = "'".into();
+            } else {
+                out.push(format!("{piece}\\"));
+                piece.clear();
+            }
+        }
+        piece.push(c);
+        lex.step(c);
+    }
+    piece
 }
 
 #[cfg(test)]
@@ -254,6 +360,63 @@ mod tests {
         );
         assert!(delete.caveat.unwrap().contains("UID precondition"));
         assert_eq!(shell_quote("a b"), "'a b'");
+    }
+
+    /// What `sh` makes of `script` run as `printf '%s\n' ARGS…` instead of kubectl: one
+    /// argument a line.
+    fn argv(lines: &[String]) -> String {
+        let script = lines.join("\n").replacen("kubectl", "printf '%s\\n'", 1);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn a_wrapped_command_fits_the_width_and_the_shell_reads_the_same_words() {
+        let body = json!({"metadata": {"resourceVersion": "35"},
+            "spec": {"breakGlassAck": "9f2c4e1a7b3d5f60812a4c6e8b0d2f47", "x": "it's \\ odd"}});
+        let req = Request::Patch {
+            resource: "openbaoclusters.openbao.org".into(),
+            name: "prod".into(),
+            subresource: None,
+            patch_type: PatchType::Merge,
+            body,
+        };
+        let line = render(&target(), &req, false).line;
+        let whole = argv(std::slice::from_ref(&line));
+        assert!(whole.contains(r#""x":"it's \\ odd""#), "{whole}");
+        for width in [20, 33, 40, 57, 78, 200] {
+            let rows = wrap(&line, width);
+            for r in &rows {
+                assert!(r.chars().count() <= width, "{width}: {r:?} in {rows:#?}");
+            }
+            assert_eq!(argv(&rows), whole, "width {width}: {rows:#?}");
+        }
+        assert_eq!(wrap(&line, 500), [line]);
+        // A here-document's body is left alone.
+        let create = render(
+            &target(),
+            &Request::Create {
+                body: json!({"kind": "OpenBaoRestore"}),
+            },
+            false,
+        )
+        .line;
+        let rows = wrap(&create, 30);
+        assert_eq!(
+            rows[rows.len() - 2..],
+            ["{\"kind\":\"OpenBaoRestore\"}", "EOF"]
+        );
+        assert!(
+            rows[..rows.len() - 2]
+                .iter()
+                .all(|r| r.chars().count() <= 30),
+            "{rows:#?}"
+        );
     }
 
     #[test]

@@ -69,6 +69,11 @@ impl Sources {
             tx.clone(),
         ));
         handles.push(spawn_preflight(conn, tx.clone()));
+        handles.push(crate::sources::scope_watch::spawn(
+            conn,
+            cluster,
+            tx.clone(),
+        ));
         handles.push(operator::spawn(
             conn.client.clone(),
             conn.namespace.clone(),

@@ -50,6 +50,21 @@ pub struct Connection {
     pub server: String,
     /// The kubeconfig user of the context (the identity when SelfSubjectReview is not served).
     pub user: String,
+    /// `-A`: the console was opened on every namespace, so other clusters entering break
+    /// glass are watched in every namespace, not only in `namespace` ([`Connection::scope`]).
+    pub all_namespaces: bool,
+}
+
+impl Connection {
+    /// Where other OpenBaoClusters are looked for and watched: the namespace, or all.
+    pub fn scope(&self) -> crate::domain::discovery::Scope {
+        use crate::domain::discovery::Scope;
+        if self.all_namespaces {
+            Scope::All
+        } else {
+            Scope::Namespace(self.namespace.clone())
+        }
+    }
 }
 
 fn describe(path: Option<&Path>) -> String {
@@ -141,6 +156,7 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
         context,
         server,
         user,
+        all_namespaces: false,
     })
 }
 

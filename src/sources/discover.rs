@@ -48,7 +48,8 @@ pub(crate) async fn list_clusters(
     Ok(list.items.iter().map(row).collect())
 }
 
-fn row(obj: &DynamicObject) -> ClusterRow {
+/// One object as a row (one that does not parse: a row with its problem).
+pub(crate) fn row(obj: &DynamicObject) -> ClusterRow {
     let namespace = obj.metadata.namespace.clone().unwrap_or_default();
     let name = obj.metadata.name.clone().unwrap_or_default();
     let parsed = serde_json::to_value(obj)

@@ -20,6 +20,7 @@ pub mod raft;
 pub mod rbac;
 pub mod restore;
 pub mod restore_follow;
+pub mod scope_watch;
 pub mod snapshot;
 pub mod watch;
 

@@ -217,7 +217,12 @@ async fn run_restartable<K, F>(
     }
 }
 
-fn is_unauthenticated(e: &watcher::Error) -> bool {
+/// `namespace/name` (cluster-scoped objects: `/name`).
+fn key<K: Resource>(o: &K) -> String {
+    format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any())
+}
+
+pub(crate) fn is_unauthenticated(e: &watcher::Error) -> bool {
     match e {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
@@ -227,8 +232,9 @@ fn is_unauthenticated(e: &watcher::Error) -> bool {
     }
 }
 
-/// One watcher's objects as last seen, folded from kube-rs watcher events.
-struct Watch<K> {
+/// One watcher's objects as last seen, folded from kube-rs watcher events (keyed by
+/// namespace and name: a watch over every namespace sees equal names).
+pub(crate) struct Watch<K> {
     objects: BTreeMap<String, K>,
     buffer: BTreeMap<String, K>,
     failing: bool,
@@ -247,7 +253,7 @@ impl<K> Default for Watch<K> {
 impl<K: Resource + Clone> Watch<K> {
     /// The events one watcher event yields for the app: a problem, or a recovery and a
     /// full snapshot when something changed.
-    fn step<F: Fn(Vec<K>) -> SourceEvent>(
+    pub(crate) fn step<F: Fn(Vec<K>) -> SourceEvent>(
         &mut self,
         event: Result<Event<K>, watcher::Error>,
         snapshot: &F,
@@ -259,7 +265,7 @@ impl<K: Resource + Clone> Watch<K> {
                 false
             }
             Ok(Event::InitApply(o)) => {
-                self.buffer.insert(o.name_any(), o);
+                self.buffer.insert(key(&o), o);
                 false
             }
             Ok(Event::InitDone) => {
@@ -267,11 +273,11 @@ impl<K: Resource + Clone> Watch<K> {
                 true
             }
             Ok(Event::Apply(o)) => {
-                self.objects.insert(o.name_any(), o);
+                self.objects.insert(key(&o), o);
                 true
             }
             Ok(Event::Delete(o)) => {
-                self.objects.remove(&o.name_any());
+                self.objects.remove(&key(&o));
                 true
             }
             // kube-rs re-lists at once: the list confirms the data (or fails, and that is

@@ -34,7 +34,10 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
     out.push(match &retry {
         Ok(_) if !state.write.is_on(state.now) => Line::from(vec![
             Span::styled("[READ-ONLY]", t.warn()),
-            Span::raw(" Retry could be sent: press W to allow writes, then Enter to review"),
+            Span::raw(format!(
+                " Retry could be sent: press {} to allow writes, then Enter to review",
+                state.write.key
+            )),
         ]),
         Ok(_) => Line::from(vec![
             Span::styled("[AVAILABLE]", t.ok()),
@@ -167,9 +170,15 @@ fn mode_line(state: &State, t: Theme) -> Line<'static> {
         Span::raw(format!(
             " {} · {}",
             if on {
-                "writes allowed until the action is done (W: leave)"
+                format!(
+                    "writes allowed until the action is done ({}: leave)",
+                    state.write.key
+                )
             } else {
-                "nothing can be sent (W: allow writes for 5 min)"
+                format!(
+                    "nothing can be sent ({}: allow writes for 5 min)",
+                    state.write.key
+                )
             },
             clean(&who)
         )),

@@ -78,6 +78,8 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
             ]),
         );
     }
+    // Last: what matters for the decision comes first at 80x24 (j/↓ scroll to the rest).
+    body.extend(kubectl_lines(t, dialog.kubectl(), width.saturating_sub(2)));
     let inner_w = usize::from(width.saturating_sub(2)).max(1);
     let text_rows: usize = body
         .iter()
@@ -92,18 +94,25 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
         return;
     }
     frame.render_widget(Clear, rect);
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(Span::styled(title, t.label()))
         .border_style(t.border(true));
     let inner = block.inner(rect);
-    frame.render_widget(block, rect);
     let [text, _, row] = Layout::vertical([
         Constraint::Min(0),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), text);
+    let scroll;
+    (block, scroll) = scrolled(block, text_rows, text.height, state.overlay_scroll, "j");
+    frame.render_widget(block, rect);
+    frame.render_widget(
+        Paragraph::new(body)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        text,
+    );
     let mut spans = Vec::new();
     for (label, focused) in buttons {
         spans.push(Span::raw("  "));
@@ -160,44 +169,34 @@ fn confirm_lines(
             "Acknowledge will send nothing",
         ));
     }
-    // Last: what matters for the decision comes first at 80x24 (the rest scrolls).
-    out.extend(patch_kubectl_lines(t, &target.patch));
     out
 }
 
 /// The same request as a kubectl command line (derived from the request itself, so it
 /// carries the exact body), for a colleague to check or repeat by hand; what kubectl cannot
-/// carry is said.
+/// carry is said. Wrapped to `width` with shell continuations (`kubectl_cmd::wrap`), so
+/// no row is cut and the rows pasted into a shell are the same command; `y` copies it whole.
 pub(crate) fn kubectl_lines(
     t: Theme,
-    method: &str,
-    path: &str,
-    body: Option<&serde_json::Value>,
+    cmd: Option<crate::domain::kubectl_cmd::Command>,
+    width: u16,
 ) -> Vec<Line<'static>> {
-    use crate::domain::kubectl_cmd::{from_api, render};
-    let Some((target, request)) = from_api(method, path, body) else {
+    let Some(cmd) = cmd else {
         return Vec::new();
     };
-    let cmd = render(&target, &request, false);
-    let mut out = vec![
-        Line::styled(
-            "The same request with kubectl (this kubeconfig context; add --dry-run=server to try it):",
-            t.label(),
-        ),
-        Line::styled(clean(&cmd.line), t.dim()),
-    ];
+    let mut out = vec![Line::styled(
+        "Same request by kubectl (this context; add --dry-run=server to try; y copies):",
+        t.label(),
+    )];
+    out.extend(
+        crate::domain::kubectl_cmd::wrap(&cmd.line, usize::from(width))
+            .into_iter()
+            .map(|row| Line::styled(clean(&row), t.dim())),
+    );
     if let Some(c) = cmd.caveat {
         out.push(Line::styled(c, t.warn()));
     }
     out
-}
-
-/// The kubectl lines of a confirmed cluster patch.
-fn patch_kubectl_lines(t: Theme, patch: &crate::domain::write::ClusterPatch) -> Vec<Line<'static>> {
-    match patch.json() {
-        Ok(body) => kubectl_lines(t, "PATCH", &patch.path(), Some(&body)),
-        Err(_) => Vec::new(),
-    }
 }
 
 /// A confirmation's first line: the object the request is sent to.
@@ -275,7 +274,6 @@ fn revert_lines(
             "Revert will send nothing",
         ));
     }
-    out.extend(patch_kubectl_lines(t, &target.patch));
     out
 }
 
@@ -312,6 +310,29 @@ fn explain_lines(
     out
 }
 
+/// An overlay taller than the terminal: the scroll to draw it with (clamped to its `rows`,
+/// estimated by width, with slack for the rows word wrap adds) and the bottom border saying
+/// there is more below (`↓ more: KEY`) or that it is scrolled.
+pub(crate) fn scrolled(
+    block: Block<'static>,
+    rows: usize,
+    visible: u16,
+    scroll: u16,
+    key: &str,
+) -> (Block<'static>, u16) {
+    let visible = usize::from(visible);
+    let max = rows + rows / 4;
+    let scroll = usize::from(scroll).min(max.saturating_sub(visible));
+    let block = if rows > visible + scroll {
+        block.title_bottom(Line::from(format!(" ↓ more: {key} ")).right_aligned())
+    } else if scroll > 0 {
+        block.title_bottom(Line::from(" ↑ scrolled ").right_aligned())
+    } else {
+        block
+    };
+    (block, u16::try_from(scroll).unwrap_or(u16::MAX))
+}
+
 /// A box of at most `w`x`h` in the middle of `area`, never larger than it.
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -323,3 +344,7 @@ pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
         height: h,
     }
 }
+
+#[cfg(test)]
+#[path = "dialog_tests.rs"]
+mod tests;

@@ -230,6 +230,17 @@ pub(crate) fn segments(state: &State, t: Theme) -> Vec<Segment> {
             right: true,
             ..Segment::new(badge, 90, Cut::End, style)
         },
+        // Break glass elsewhere in the scope: the first to give way (the help says more).
+        Segment {
+            forms: state
+                .scope_watch
+                .announcement(state.now)
+                .unwrap_or_default()
+                .iter()
+                .map(|f| clean(f))
+                .collect(),
+            ..Segment::new("", 5, Cut::End, t.warn())
+        },
     ]
 }
 

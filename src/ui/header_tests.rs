@@ -224,6 +224,65 @@ mod rendered {
     }
 
     #[test]
+    fn another_cluster_in_break_glass_is_announced_and_gives_way_first() {
+        use crate::app::msg::ScopeEvent;
+        use crate::domain::discovery::{BreakGlassRow, ClusterRow};
+        let mut s = read_only();
+        let row = |name: &str| ClusterRow {
+            namespace: "team-c".into(),
+            name: name.into(),
+            break_glass: Some(BreakGlassRow {
+                reason: Some("RollbackConsensusRepairFailed".into()),
+                entered_at: Some(fixtures::ts("2026-11-23T10:04:00Z")),
+            }),
+            ..Default::default()
+        };
+        feed(
+            &mut s,
+            [SourceEvent::Scope(ScopeEvent::Others {
+                scope: "all namespaces".into(),
+                rows: vec![row("second")],
+            })],
+        );
+        // At 80 columns the announcement is the first to give way; both badges stay whole.
+        check(
+            "another_cluster",
+            &s,
+            &["[READ-ONLY]", "[BREAK GLASS ACTIVE]"],
+        );
+        assert!(!header_row(&s, 80).contains("also"));
+        // Its short form comes before the others shorten.
+        let mid = header_row(&s, 130);
+        assert!(
+            mid.contains("also: team-c/second (3m)") && mid.contains("demo:transient"),
+            "{mid}"
+        );
+        // With room, it is whole: the other cluster and how long it has waited.
+        let wide = header_row(&s, 160);
+        assert!(
+            wide.contains("also in break glass: team-c/second (3m)"),
+            "{wide}"
+        );
+        feed(
+            &mut s,
+            [SourceEvent::Scope(ScopeEvent::Others {
+                scope: "all namespaces".into(),
+                rows: vec![row("second"), row("third")],
+            })],
+        );
+        assert!(header_row(&s, 160).contains("team-c/second (3m) +1 more"));
+        // Gone from break glass: gone from the header.
+        feed(
+            &mut s,
+            [SourceEvent::Scope(ScopeEvent::Others {
+                scope: "all namespaces".into(),
+                rows: vec![],
+            })],
+        );
+        assert!(!header_row(&s, 160).contains("also"));
+    }
+
+    #[test]
     fn connecting_not_found_and_stale() {
         let mut s = State::new(fixtures::opts(true));
         s.write.leave();

@@ -7,24 +7,32 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::dialog::centered;
 use super::theme::Theme;
-use crate::app::keymap::KEYMAP;
+use crate::app::keymap::{KEYMAP, Keys};
 
-pub(crate) fn render(t: Theme, scroll: u16, log: &str, frame: &mut Frame, area: Rect) {
+/// `log`: where warnings go; `scope`: what the watch of other clusters covers, or why not.
+pub(crate) fn render(
+    t: Theme,
+    keys: Keys,
+    scroll: u16,
+    (log, scope): (&str, &[String]),
+    frame: &mut Frame,
+    area: Rect,
+) {
     let keys_w = KEYMAP
         .iter()
-        .map(|b| b.keys_label().chars().count())
+        .map(|b| keys.label(b).chars().count())
         .max()
         .unwrap_or(8);
-    // No header row: at 80x24 every binding fits on one screen; smaller terminals scroll.
-    let lines: Vec<Line> = KEYMAP
-        .iter()
-        .map(|b| {
+    // First the optional scope watch's state (it never raises a banner), then the keys.
+    let scope = scope.iter().map(|l| Line::styled(super::clean(l), t.dim()));
+    let lines: Vec<Line> = scope
+        .chain(KEYMAP.iter().map(|b| {
             Line::from(vec![
                 Span::styled(format!("{:<9}", b.context.label()), t.dim()),
-                Span::styled(format!("{:<keys_w$}  ", b.keys_label()), t.label()),
+                Span::styled(format!("{:<keys_w$}  ", keys.label(b)), t.label()),
                 Span::raw(b.description),
             ])
-        })
+        }))
         .collect();
     let rect = centered(area, 76, u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
     if rect.width < 3 || rect.height < 3 {

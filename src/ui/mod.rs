@@ -11,7 +11,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::app::{Focus, State, contexts, keymap};
+use crate::app::msg::SourceName;
+use crate::app::{Focus, State, contexts};
 
 mod decision;
 mod decision_notes;
@@ -87,7 +88,11 @@ pub fn render(state: &State, frame: &mut Frame) {
         wizard::render(state, w, theme, frame, area);
     }
     if state.help {
-        help::render(theme, state.help_scroll, &state.log_file, frame, area);
+        let scope = state
+            .scope_watch
+            .help_lines(state.source(SourceName::Scope).problem.as_deref());
+        let notes = (state.log_file.as_str(), scope.as_slice());
+        help::render(theme, state.keys(), state.help_scroll, notes, frame, area);
     }
 }
 
@@ -231,7 +236,12 @@ fn footer(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
         ));
         spans.push(Span::raw("  "));
     }
-    for (i, (key, hint)) in keymap::hints(&contexts(state)).into_iter().enumerate() {
+    // What `y` just copied (or why nothing) comes before the hints for a few seconds.
+    if let Some(note) = state.footer_note() {
+        spans.push(Span::styled(clean(note), t.ok()));
+        spans.push(Span::raw("  "));
+    }
+    for (i, (key, hint)) in state.keys().hints(&contexts(state)).into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw(" · "));
         }

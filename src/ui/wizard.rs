@@ -29,15 +29,25 @@ pub(crate) fn render(state: &State, w: &Wizard, t: Theme, frame: &mut Frame, are
             t.label(),
         ))
         .border_style(t.border(true));
+    let width = rect.width.saturating_sub(2);
+    let body = lines(state, w, t, width);
+    let rows: usize = body
+        .iter()
+        .map(|l| l.width().div_ceil(usize::from(width.max(1))).max(1))
+        .sum();
+    let visible = rect.height.saturating_sub(2);
+    let (block, scroll) = super::dialog::scrolled(block, rows, visible, state.overlay_scroll, "↓");
     frame.render_widget(
-        Paragraph::new(lines(state, w, t))
+        Paragraph::new(body)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         rect,
     );
 }
 
-fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
+/// The wizard's rows; `width`: the inner width (the kubectl command wraps to it).
+fn lines(state: &State, w: &Wizard, t: Theme, width: u16) -> Vec<Line<'static>> {
     let mut out: Vec<Line<'static>> = Step::ALL
         .iter()
         .map(|s| {
@@ -79,13 +89,7 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
         match w.request() {
             Ok(Some(r)) => {
                 out.push(Line::styled(clean(&describe(&r)), t.info()));
-                let (method, path) = r.method_path();
-                out.extend(super::dialog::kubectl_lines(
-                    t,
-                    method,
-                    &path,
-                    r.body().as_ref(),
-                ));
+                out.extend(super::dialog::kubectl_lines(t, r.kubectl(), width));
             }
             Ok(None) => out.push(Line::raw("nothing (this step only moves on)")),
             Err(e) => out.push(Line::styled(format!("cannot: {}", clean(&e)), t.error())),
@@ -106,10 +110,13 @@ fn lines(state: &State, w: &Wizard, t: Theme) -> Vec<Line<'static>> {
     if let Some(n) = &state.decision.notice {
         out.push(Line::styled(clean(n), t.warn()));
     }
+    let key = state.write.key;
     let keys = match w.step {
-        Step::Snapshot => "W is typed here · Enter confirms this step · Esc cancels",
-        Step::Follow => "Esc closes this view (the restore is still followed and journaled)",
-        _ => "W toggles write mode · Enter confirms this step · Esc cancels",
+        Step::Snapshot => format!("{key} is typed here · Enter confirms this step · Esc cancels"),
+        Step::Follow => {
+            "Esc closes this view (the restore is still followed and journaled)".to_string()
+        }
+        _ => format!("{key} toggles write mode · Enter confirms this step · Esc cancels"),
     };
     out.push(Line::styled(
         format!("[{}] {keys}", state.write.badge(state.now)),

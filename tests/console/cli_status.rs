@@ -9,7 +9,10 @@ use breakglass::sim::run::{start, start_with};
 use crate::support::tmux;
 
 /// The simulator with simulated OpenBao endpoints only (no real `bao` nodes to wait for).
-async fn simulated(scenario: &str, kc: &std::path::Path) -> breakglass::sim::run::SimHandle {
+pub(crate) async fn simulated(
+    scenario: &str,
+    kc: &std::path::Path,
+) -> breakglass::sim::run::SimHandle {
     let options = SimOptions {
         real_nodes: breakglass::sim::real_nodes::RealNodes::Never,
         ..Default::default()
@@ -244,7 +247,7 @@ async fn status_json_names_a_scoped_operation_and_its_rollback_jobs() {
 
 /// Another OpenBaoCluster in `namespace`, created through the API like any client would;
 /// with `break_glass_at`, its status says break glass is active since then.
-async fn add_cluster(
+pub(crate) async fn add_cluster(
     sim: &breakglass::sim::run::SimHandle,
     namespace: &str,
     name: &str,

@@ -30,4 +30,5 @@ mod raft_real_cleanup;
 mod raft_token;
 mod restore_sim;
 mod runtime_headless;
+mod scope_watch_sim;
 mod sources_sim;

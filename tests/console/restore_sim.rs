@@ -74,7 +74,7 @@ impl Console {
             context_label: conn.context.clone(),
             color: false,
             now: Timestamp::now(),
-            write: false,
+            write: breakglass::app::write_mode::WriteStart::new(false),
             os_user: "tester".into(),
             k8s_user: conn.user.clone(),
             journal_dir: Some(dir.join("state")),

@@ -34,7 +34,7 @@ async fn session(dir: &Path, write: bool) -> (SimHandle, Runtime, State) {
         context_label: conn.context.clone(),
         color: false,
         now: Timestamp::now(),
-        write,
+        write: breakglass::app::write_mode::WriteStart::new(write),
         os_user: "tester".into(),
         k8s_user: conn.user.clone(),
         journal_dir: Some(dir.join("journal")),

@@ -126,3 +126,39 @@ fn demo_06_cleanup_failed_retry_walk() {
     t.wait_for("[READ-ONLY]");
     quit_restored(&t);
 }
+
+/// `y` reaches the clipboard through a real terminal: tmux with `set-clipboard on` takes the
+/// console's OSC 52 into its paste buffer, exactly as it forwards it over SSH. Health: the
+/// nonce; in the Retry dialog: its kubectl command with the exact body.
+#[test]
+fn y_puts_the_nonce_and_the_kubectl_command_on_the_clipboard() {
+    let t = simulated_demo("0.1", None);
+    t.run(&["set-option", "-g", "set-clipboard", "on"]);
+    t.wait_for("[BREAK GLASS ACTIVE]");
+    t.keys(&["y"]);
+    let screen = t.wait_for("copied nonce ");
+    let nonce = t.run(&["show-buffer"]);
+    assert!(
+        nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{nonce:?}"
+    );
+    assert!(
+        screen.contains(&format!("copied nonce {}…", &nonce[..16])),
+        "{screen}"
+    );
+    let dialog = crate::support::tmux::open_retry(&t);
+    assert!(dialog.contains(&nonce), "{dialog}");
+    t.keys(&["y"]);
+    t.wait_for("copied kubectl command");
+    let cmd = t.run(&["show-buffer"]);
+    assert!(
+        cmd.starts_with("kubectl --namespace=")
+            && cmd.contains("patch openbaoclusters.openbao.org ")
+            && cmd.contains(&format!(r#""breakGlassAck":"{nonce}""#)),
+        "{cmd}"
+    );
+    // y is not a yes: the dialog is still open and nothing was sent.
+    assert!(t.screen().contains("[ Acknowledge ]"));
+    t.keys(&["Escape"]);
+    quit_restored(&t);
+}

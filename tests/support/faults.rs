@@ -89,7 +89,7 @@ impl Console {
             context_label: "faults".into(),
             color: false,
             now: Timestamp::now(),
-            write: false,
+            write: breakglass::app::write_mode::WriteStart::new(false),
             os_user: "tester".into(),
             k8s_user: "admin".into(),
             journal_dir: None,

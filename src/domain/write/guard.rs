@@ -34,6 +34,8 @@ pub struct Seen<'a> {
 pub struct Session<'a> {
     /// Write mode is on. The CLI's own confirmation (`--yes` or y at the prompt) stands for it.
     pub write: bool,
+    /// The key that enters write mode (config `write_key`), for the refusal's text.
+    pub write_key: char,
     pub who: &'a str,
     /// The RBAC preflight's missing permissions.
     pub denied: &'a [Denied],
@@ -155,7 +157,9 @@ pub(crate) fn ack_blocks_restore(seen: &Seen) -> Result<(), Refusal> {
 /// preflight for `path`.
 pub fn session(seen: &Seen, session: &Session, path: PathKind) -> Result<(), Refusal> {
     if !session.write {
-        return Err(Refusal::ReadOnly);
+        return Err(Refusal::ReadOnly {
+            key: session.write_key,
+        });
     }
     if let Some((source, age)) = seen.stale.iter().find(|(s, _)| *s == "cluster") {
         return Err(Refusal::Stale { source, age: *age });

@@ -165,6 +165,12 @@ impl ClusterPatch {
     pub fn path(&self) -> String {
         cluster_path(&self.namespace, &self.name)
     }
+
+    /// This patch as a kubectl command line, with the exact body (None: it does not parse).
+    pub fn kubectl(&self) -> Option<crate::domain::kubectl_cmd::Command> {
+        let body = self.json().ok()?;
+        crate::domain::kubectl_cmd::for_api("PATCH", &self.path(), Some(&body))
+    }
 }
 
 /// The API path of an OpenBaoCluster.

@@ -6,8 +6,10 @@ use std::fmt;
 /// adds where it is shown ("Retry unavailable: …", "refused: …; nothing was sent").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// The console is read-only (write mode not entered, or expired).
-    ReadOnly,
+    /// The console is read-only (write mode not entered, or expired); `key` enters it.
+    ReadOnly {
+        key: char,
+    },
     /// Another request of this session is not answered yet.
     InFlight,
     /// The OpenBaoCluster does not exist.
@@ -96,8 +98,9 @@ pub enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::ReadOnly => f.write_str(
-                "read-only mode: press W in the Decision pane to allow writes for 5 minutes",
+            Refusal::ReadOnly { key } => write!(
+                f,
+                "read-only mode: press {key} in the Decision pane to allow writes for 5 minutes"
             ),
             Refusal::InFlight => f.write_str("a request is in flight"),
             Refusal::ClusterMissing => f.write_str("the cluster was not found"),

@@ -47,6 +47,12 @@ impl Request {
         }
     }
 
+    /// This request as a kubectl command line (what kubectl cannot carry is its caveat).
+    pub fn kubectl(&self) -> Option<crate::domain::kubectl_cmd::Command> {
+        let (method, path) = self.method_path();
+        crate::domain::kubectl_cmd::for_api(method, &path, self.body().as_ref())
+    }
+
     /// One line for the preview: `METHOD path body`, the body exactly as sent.
     pub fn preview(&self) -> String {
         let (method, path) = self.method_path();

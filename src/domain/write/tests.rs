@@ -184,10 +184,18 @@ fn a_confirmation_on_a_changed_object_is_refused_as_changed() {
     );
     let read_only = Session {
         write: false,
+        write_key: 'X',
         who: "alice",
         denied: &[],
     };
-    assert_eq!(guard::retry(&seen, &read_only), Err(Refusal::ReadOnly));
+    let refused = guard::retry(&seen, &read_only);
+    assert_eq!(refused, Err(Refusal::ReadOnly { key: 'X' }));
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .starts_with("read-only mode: press X in the Decision pane")
+    );
 }
 
 #[test]

@@ -194,7 +194,7 @@ async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
         context_label: "faults".into(),
         color: false,
         now: jiff::Timestamp::now(),
-        write: false,
+        write: breakglass::app::write_mode::WriteStart::new(false),
         os_user: "tester".into(),
         k8s_user: "admin".into(),
         journal_dir: None,
