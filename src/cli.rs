@@ -365,8 +365,7 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
             let cluster = match cli.cluster {
                 Some(c) => c,
                 None => {
-                    let Some(found) = pick::find_incident(&conn, cli.all_namespaces, color).await?
-                    else {
+                    let Some(found) = pick::find_incident(&conn, color).await? else {
                         return Ok(ExitCode::SUCCESS);
                     };
                     conn.namespace = found.namespace;
@@ -486,9 +485,10 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
             all_namespaces,
             output,
         }) => {
-            let conn = connect(&target.target()).await?;
+            let mut conn = connect(&target.target()).await?;
+            conn.all_namespaces = all_namespaces;
             let json = matches!(output, Output::Json);
-            pick::status_list(&conn, all_namespaces, json).await
+            pick::status_list(&conn, json).await
         }
         Some(Command::Highlight { format }) => {
             highlight::run(

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use crate::app::picker::{Picker, PickerOutcome};
-use crate::domain::discovery::{self, Choice, Scope};
+use crate::domain::discovery::{self, Choice};
 use crate::sources::connect::Connection;
 use crate::sources::discover;
 use crate::status_list;
@@ -54,17 +54,10 @@ pub async fn run(
     }
 }
 
-fn scope(conn: &Connection, all_namespaces: bool) -> Scope {
-    if all_namespaces {
-        Scope::All
-    } else {
-        Scope::Namespace(conn.namespace.clone())
-    }
-}
-
-/// `status` without CLUSTER: the list, as a table or JSON (`json`), and its exit status.
-pub async fn status_list(conn: &Connection, all_namespaces: bool, json: bool) -> Result<ExitCode> {
-    let scope = scope(conn, all_namespaces);
+/// `status` without CLUSTER: the list of the connection's scope (its namespace, or all with
+/// `-A`), as a table or JSON (`json`), and its exit status.
+pub async fn status_list(conn: &Connection, json: bool) -> Result<ExitCode> {
+    let scope = conn.scope();
     let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
     let now = Timestamp::now();
     if json {
@@ -87,12 +80,8 @@ pub struct Found {
     pub guard: Option<TerminalGuard>,
 }
 
-pub(crate) async fn find_incident(
-    conn: &Connection,
-    all_namespaces: bool,
-    color: bool,
-) -> Result<Option<Found>> {
-    let scope = scope(conn, all_namespaces);
+pub(crate) async fn find_incident(conn: &Connection, color: bool) -> Result<Option<Found>> {
+    let scope = conn.scope();
     let rows = discover::list_clusters(&conn.client, &scope, &conn.user).await?;
     match discovery::choose(rows, &scope) {
         Choice::Open {
@@ -108,7 +97,7 @@ pub(crate) async fn find_incident(
         Choice::NoneFound { searched } => Err(eyre!(
             "no OpenBaoClusters found in {searched} (context {}){}",
             conn.context,
-            if all_namespaces {
+            if conn.all_namespaces {
                 ""
             } else {
                 "; try -A for every namespace, or -n NAMESPACE"
