@@ -52,6 +52,7 @@ impl ScopeWatch {
         Some(vec![
             format!("also in break glass: {who}{more}"),
             format!("also: {who}{more}"),
+            format!("+{} in break glass", self.others.len()),
         ])
     }
 

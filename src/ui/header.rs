@@ -230,7 +230,9 @@ pub(crate) fn segments(state: &State, t: Theme) -> Vec<Segment> {
             right: true,
             ..Segment::new(badge, 90, Cut::End, style)
         },
-        // Break glass elsewhere in the scope: the first to give way (the help says more).
+        // Break glass elsewhere in the scope: kept over the operator line and the context
+        // (Health names the line; the context is on the user's prompt), down to `+1 in
+        // break glass` at 80 columns; the help says more.
         Segment {
             forms: state
                 .scope_watch
@@ -239,7 +241,7 @@ pub(crate) fn segments(state: &State, t: Theme) -> Vec<Segment> {
                 .iter()
                 .map(|f| clean(f))
                 .collect(),
-            ..Segment::new("", 5, Cut::End, t.warn())
+            ..Segment::new("", 35, Cut::End, t.warn())
         },
     ]
 }

@@ -224,7 +224,7 @@ mod rendered {
     }
 
     #[test]
-    fn another_cluster_in_break_glass_is_announced_and_gives_way_first() {
+    fn another_cluster_in_break_glass_is_announced_down_to_80_columns() {
         use crate::app::msg::ScopeEvent;
         use crate::domain::discovery::{BreakGlassRow, ClusterRow};
         let mut s = read_only();
@@ -244,19 +244,23 @@ mod rendered {
                 rows: vec![row("second")],
             })],
         );
-        // At 80 columns the announcement is the first to give way; both badges stay whole.
+        // At 80 columns the announcement keeps its shortest form (the context and the
+        // operator line give way first); both badges stay whole.
         check(
             "another_cluster",
             &s,
             &["[READ-ONLY]", "[BREAK GLASS ACTIVE]"],
         );
-        assert!(!header_row(&s, 80).contains("also"));
-        // Its short form comes before the others shorten.
-        let mid = header_row(&s, 130);
-        assert!(
-            mid.contains("also: team-c/second (3m)") && mid.contains("demo:transient"),
-            "{mid}"
-        );
+        let narrow = header_row(&s, 80);
+        assert!(narrow.contains("+1 in break glass"), "{narrow}");
+        // It never disappears between 80 and 160 columns, in one of its forms.
+        for cols in (80..=160).step_by(5) {
+            let row = header_row(&s, cols);
+            assert!(
+                row.contains("team-c/second (3m)") || row.contains("+1 in break glass"),
+                "{cols}: {row}"
+            );
+        }
         // With room, it is whole: the other cluster and how long it has waited.
         let wide = header_row(&s, 160);
         assert!(
