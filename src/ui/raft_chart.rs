@@ -173,7 +173,10 @@ mod tests {
             assert!(lo <= 69.0 && f64::from(hi) <= top, "{hi}: {lo}..{top}");
             if axes.last() != Some(&(lo, top)) {
                 if let Some(&(plo, ptop)) = axes.last() {
-                    assert!(top - lo >= 2.0 * (ptop - plo), "{plo}..{ptop} to {lo}..{top}");
+                    assert!(
+                        top - lo >= 2.0 * (ptop - plo),
+                        "{plo}..{ptop} to {lo}..{top}"
+                    );
                 }
                 axes.push((lo, top));
             }
