@@ -141,6 +141,24 @@ fn concat_cover(parts: &[Hir]) -> Option<Cover> {
     best
 }
 
+/// How many leading bytes of a literal Teddy looks at before it checks the whole literal.
+const FINGERPRINT: usize = 4;
+
+/// `lit` from its rarest window of [`FINGERPRINT`] bytes on (by [`score`], the later of equals):
+/// Teddy finds candidates by a literal's first bytes, and executor lines carry `blue`,
+/// `green`, `consensus` and `leader` in every line's fields, so literals starting with them
+/// (`blue raft peers removed`) were candidates several times a line, each checked and searched
+/// again from. A suffix of a required run of bytes is required too: the rules found stay exact.
+fn from_rarest_window(lit: Vec<u8>) -> Vec<u8> {
+    if lit.len() <= FINGERPRINT {
+        return lit;
+    }
+    let start = (0..=lit.len() - FINGERPRINT)
+        .max_by_key(|&i| (score(&lit[i..i + FINGERPRINT]), i))
+        .unwrap_or(0);
+    lit[start..].to_vec()
+}
+
 /// How many literals one packed searcher takes (`aho-corasick`'s packed builder refuses more).
 const TEDDY_LIMIT: usize = 128;
 
@@ -184,7 +202,7 @@ impl Literals {
         for (i, p) in patterns.iter().enumerate() {
             match rule_cover(p) {
                 Some(c) => {
-                    for lit in c {
+                    for lit in c.into_iter().map(from_rarest_window) {
                         match lits.iter().position(|l| *l == lit) {
                             Some(at) => own[at].push(i),
                             None => {
@@ -381,6 +399,14 @@ mod tests {
     }
 
     #[test]
+    fn literals_start_at_their_rarest_window() {
+        let from = |l: &str| String::from_utf8(from_rarest_window(l.as_bytes().to_vec())).unwrap();
+        assert_eq!(from("blue raft peers removed"), "ft peers removed");
+        assert_eq!(from("status 403"), " 403");
+        assert_eq!(from("abc"), "abc", "shorter than a window: whole");
+    }
+
+    #[test]
     fn rules_without_a_required_literal_have_no_cover() {
         assert_eq!(cover_of(r"\d+ \w+"), None, "one space is no filter");
         assert_eq!(cover_of(r"a?b*"), None);
@@ -404,7 +430,8 @@ mod tests {
             hits.push(at);
             from = at + 1;
         }
-        assert_eq!(hits, [8, 27, 50]);
+        // Each literal from its rarest window on (`299-raised`: digits count more).
+        assert_eq!(hits, [14, 33, 56]);
         let mut out = Vec::new();
         pre.rules_in(b"x alarm-299-raised y alarm-000-raised", true, &mut out);
         assert_eq!(out, [0, 299]);
@@ -432,8 +459,9 @@ mod tests {
         let mut lowered = Vec::new();
         lowercase_into(block, &mut lowered);
         let mut cursor = pre.cursor();
-        assert_eq!(pre.next_hit(&lowered, 0, &mut cursor), Some(8));
-        assert_eq!(pre.next_hit(&lowered, 27, &mut cursor), Some(28));
+        // The literals from their rarest windows on: ` refused`, `ror\t`.
+        assert_eq!(pre.next_hit(&lowered, 0, &mut cursor), Some(18));
+        assert_eq!(pre.next_hit(&lowered, 27, &mut cursor), Some(31));
         assert_eq!(pre.next_hit(&lowered, 34, &mut cursor), None);
         assert_eq!(pre.next_hit(&lowered, 99, &mut cursor), None);
     }
