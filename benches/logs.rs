@@ -17,7 +17,10 @@
 //! 3. times one Logs pane frame at 200x60 with 1k and with 1M lines stored;
 //! 4. measures resident memory per stored line against the raw bytes;
 //! 5. measures the bytes per second `breakglass demo` writes to a tmux pane left alone
-//!    (`BENCH_ONLY=console` for this alone, `BENCH_IDLE_SECS` for its length, 60).
+//!    (`BENCH_ONLY=console` for this alone, `BENCH_IDLE_SECS` for its length, 60);
+//! 6. measures the console on the simulator in a tmux pane: start → first frame with data,
+//!    API change → on the pane, CPU and terminal bytes left alone and while following a log
+//!    at 1,000 lines/s (`BENCH_FOLLOW_SECS`, 20).
 //!
 //! It prints the figures and the ratios the README's Performance section quotes.
 
@@ -45,6 +48,9 @@ mod console;
 mod corpus_gen;
 #[path = "support/measure.rs"]
 mod measure;
+#[path = "../tests/support/tmux.rs"]
+#[expect(dead_code, reason = "the tests' pty helper: the bench uses part of it")]
+mod tmux;
 use corpus_gen::corpus;
 
 fn rss_kib() -> u64 {
@@ -240,12 +246,19 @@ fn compare_highlight(dir: &Path, corpus_path: &Path, raw_bytes: usize, n: usize)
     println!("load average {} at the end", measure::load());
 }
 
-/// The console's idle terminal traffic at 160x48 and 80x24 (`BENCH_IDLE_SECS`, 60).
+/// The console's own figures: its idle terminal traffic in `demo` at 160x48 and 80x24
+/// (`BENCH_IDLE_SECS`, 60), then on the simulator at 160x48: start → first frame with data,
+/// API change → on the pane, CPU and bytes left alone (`BENCH_IDLE_SECS`) and while following
+/// a log at 1,000 lines/s (`BENCH_FOLLOW_SECS`, 20).
 fn console_figures(dir: &Path) {
     let secs: u64 = std::env::var("BENCH_IDLE_SECS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
+    let follow_secs: u64 = std::env::var("BENCH_FOLLOW_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     for (w, h, target) in [(160, 48, 300), (80, 24, 200)] {
         let settle = Duration::from_secs(12);
         match console::idle_bytes_per_second(dir, w, h, settle, secs) {
@@ -258,6 +271,30 @@ fn console_figures(dir: &Path) {
             ),
         }
     }
+    let f = console::sim_figures(dir, secs, follow_secs);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "console on the simulator, 160x48 (release binary, tmux; load average {}):",
+        measure::load()
+    );
+    println!(
+        "  start -> first frame with data: {:.0} ms (tmux's start included)",
+        ms(f.first_frame)
+    );
+    println!(
+        "  API change -> on the pane: median {:.0} ms, slowest {:.0} ms of {} (pane read every 5 ms)",
+        ms(f.change_median),
+        ms(f.change_max),
+        f.changes
+    );
+    println!(
+        "  idle {} s: {:.1} % of one core (user+sys), {:.0} bytes/s to the terminal",
+        f.idle_secs, f.idle_cpu, f.idle_bytes
+    );
+    println!(
+        "  following a log at {:.0} lines/s for {} s: {:.1} % of one core, {:.0} bytes/s to the terminal",
+        f.follow_rate, f.follow_secs, f.follow_cpu, f.follow_bytes
+    );
 }
 
 fn main() {

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::logs::redact;
 use crate::logs::sanitize::{expand_tabs_into, only_tabs_to_expand, sanitize_into};
-use crate::patterns::{LineWork, Rule, RuleSet, Severity, Span, lowercase_into};
+use crate::patterns::{LineWork, Literals, Rule, RuleSet, Severity, Span, lowercase_into};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -304,7 +304,8 @@ fn highlight_chunk(
     } = scratch;
     lowercase_into(block.as_bytes(), lowered);
     let literals = rules.literals();
-    let mut next_hit = literals.and_then(|l| l.next_hit(lowered, 0));
+    let mut cursor = literals.map(Literals::cursor).unwrap_or_default();
+    let mut next_hit = literals.and_then(|l| l.next_hit(lowered, 0, &mut cursor));
     let mut start = 0usize;
     for (i, line) in block.split('\n').enumerate() {
         let end = start + line.len();
@@ -313,7 +314,7 @@ fn highlight_chunk(
             let hit = next_hit.is_some_and(|at| at < end);
             literals.rules_in(&lowered[start..end], hit, candidates);
             if hit {
-                next_hit = literals.next_hit(lowered, end + 1);
+                next_hit = literals.next_hit(lowered, end + 1, &mut cursor);
             }
         }
         start = end + 1;

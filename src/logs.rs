@@ -194,10 +194,6 @@ impl LineStore {
         self.dropped
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// The newest matched line's sequence number, rule and severity.
     pub(crate) fn last_match(&self) -> Option<(u64, &'static Rule, Severity)> {
         self.last_match
@@ -230,13 +226,12 @@ impl LineStore {
     }
 
     /// The evidence of one rule, oldest first.
-    pub fn evidence_for<'a>(&'a self, rule_id: &'a str) -> impl Iterator<Item = &'a Evidence> {
+    #[cfg(test)]
+    pub(crate) fn evidence_for<'a>(
+        &'a self,
+        rule_id: &'a str,
+    ) -> impl Iterator<Item = &'a Evidence> {
         self.evidence.iter().filter(move |e| e.rule.id == rule_id)
-    }
-
-    /// Evidence records dropped to keep [`EVIDENCE_CAPACITY`].
-    pub fn evidence_dropped(&self) -> u64 {
-        self.evidence_dropped
     }
 
     /// Sequence number of the oldest stored line.

@@ -159,9 +159,6 @@ pub struct RuleSet {
     set: Option<meta::Regex>,
     /// All rules as one regex, for a fast "does anything match" (None: no rules).
     any: Option<Regex>,
-    /// `any` has no anchor, word boundary or other look-around: where it matches in a block of
-    /// lines does not depend on the text around a line ([`RuleSet::next_candidate`]).
-    context_free: bool,
     /// Per rule: its regex can match a tab ([`RuleSet::classify_and_spans`]).
     tab_rules: Vec<bool>,
     /// Every rule's rarest literals ([`RuleSet::literals`]), built on first use: only
@@ -194,8 +191,6 @@ impl RuleSet {
         let joined: Vec<String> = rules.iter().map(|r| format!("(?:{})", r.pattern)).collect();
         let joined = joined.join("|");
         let any = RegexBuilder::new(&joined).dfa_size_limit(DFA_CACHE).build();
-        let context_free =
-            regex_syntax::parse(&joined).is_ok_and(|hir| hir.properties().look_set().is_empty());
         let (set, any) = match (set, any) {
             (Ok(set), Ok(any)) => (Some(set), Some(any)),
             (set, any) => {
@@ -212,7 +207,6 @@ impl RuleSet {
             rules,
             set,
             any,
-            context_free,
             tab_rules,
             prefilter,
             problems,
@@ -288,33 +282,6 @@ impl RuleSet {
         Some(matched)
     }
 
-    /// Where the next line that may match is, for a block of lines at once: the end of the
-    /// earliest-ending match of any rule in `block` at or after byte `from`, or None.
-    ///
-    /// One search over many lines is what makes ripgrep fast (its literal prefilter runs over
-    /// the whole buffer, not once per line). Every line before the line holding the returned
-    /// offset matches no rule on its own: a match inside it would end earlier. The line
-    /// holding it may still not match alone (a `[^"]*` can run across lines), so it is
-    /// classified as usual; search again from the next line. With an anchor or word boundary
-    /// in some rule, a match depends on the text around a line: every line is a candidate.
-    pub fn next_candidate(&self, block: &str, from: usize) -> Option<usize> {
-        let any = self.any.as_ref()?;
-        if !block.is_char_boundary(from) {
-            return None;
-        }
-        if !self.context_free {
-            return Some(from);
-        }
-        any.shortest_match_at(block, from)
-    }
-
-    /// Indices of every rule matching `line`, in rule order.
-    pub fn matching(&self, line: &str) -> Vec<usize> {
-        self.matching_rules(line, true)
-            .map(|m| m.iter().map(|p| p.as_usize()).collect())
-            .unwrap_or_default()
-    }
-
     /// The first rule matching `line`.
     pub fn first_match(&self, line: &str) -> Option<&Rule> {
         let first = self.matching_rules(line, true)?.iter().next()?.as_usize();
@@ -326,12 +293,6 @@ impl RuleSet {
     /// to Green, which is not the failure (the same words after `upgrade-executor error:` are).
     pub fn classify(&self, line: &str) -> Option<(&Rule, Severity)> {
         self.classify_with(line, true)
-    }
-
-    /// [`RuleSet::classify`] for a line [`RuleSet::next_candidate`] flagged (same result,
-    /// without the prefilter).
-    pub fn classify_candidate(&self, line: &str) -> Option<(&Rule, Severity)> {
-        self.classify_with(line, false)
     }
 
     fn classify_with(&self, line: &str, prefilter: bool) -> Option<(&Rule, Severity)> {
@@ -346,8 +307,8 @@ impl RuleSet {
 
     /// [`RuleSet::classify`] of `raw` (a redacted line) and, when it matches, the
     /// [`RuleSet::spans`] of `text` (the same line sanitised), from one scan of the rule set
-    /// where that is exact; `prefilter` as in [`RuleSet::classify`] vs
-    /// [`RuleSet::classify_candidate`] (never changes the result).
+    /// where that is exact; `prefilter` false skips the literal prefilter (never changes
+    /// the result).
     ///
     /// The set scans `text`. When `text` is `raw`, that is the classification too. When
     /// sanitising only expanded tabs (`raw` printable ASCII and tabs), the two differ only
@@ -405,12 +366,6 @@ impl RuleSet {
     /// for the lines on screen, never the whole buffer.
     pub fn spans(&self, text: &str) -> Vec<Span> {
         self.spans_with(text, true)
-    }
-
-    /// [`RuleSet::spans`] of a line that was classified as matching (same result, without
-    /// the prefilter).
-    pub fn spans_of_matched(&self, text: &str) -> Vec<Span> {
-        self.spans_with(text, false)
     }
 
     fn spans_with(&self, text: &str, prefilter: bool) -> Vec<Span> {

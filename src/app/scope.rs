@@ -93,7 +93,8 @@ mod tests {
             w.announcement(now).unwrap(),
             [
                 "also in break glass: security/prod (12m)",
-                "also: security/prod (12m)"
+                "also: security/prod (12m)",
+                "+1 in break glass"
             ]
         );
         assert_eq!(
@@ -109,10 +110,9 @@ mod tests {
             scope: "all namespaces".into(),
             rows,
         });
-        assert_eq!(
-            w.announcement(now).unwrap()[0],
-            "also in break glass: security/prod (12m) +1 more"
-        );
+        let two = w.announcement(now).unwrap();
+        assert_eq!(two[0], "also in break glass: security/prod (12m) +1 more");
+        assert_eq!(two[2], "+2 in break glass");
         w.on(ScopeEvent::Off {
             scope: "all namespaces".into(),
             reason: "RBAC denied".into(),

@@ -4,9 +4,10 @@
 //!
 //! The axes move in steps, not with every sample: the time window grows through nice widths
 //! (2 m, 5 m, 10 m, 20 m, …) with its left edge on a multiple of an eighth of it and labelled
-//! with the clock times of its edges, the value axis snaps to round numbers, and the points
-//! kept are the first of each column's time slot. A new sample then adds a point at the right end of the line instead of
-//! redrawing the whole chart, which is what an idle console writes to its terminal.
+//! with the clock times of its edges, the value axis snaps to round numbers (its span at least
+//! doubling when a value leaves it), and the points kept are the first of each column's time
+//! slot. A new sample then adds a point at the right end of the line instead of redrawing the
+//! whole chart, which is what an idle console writes to its terminal.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -39,19 +40,22 @@ fn window(first: i64, last: i64) -> (i64, i64) {
         .unwrap_or((first, (last - first).max(1)))
 }
 
-/// `lo..hi` widened to multiples of a round step (1, 2 or 5 times a power of ten, about a
-/// quarter of the range), so that it changes only when a value leaves it.
+/// `lo..hi` widened to a round axis: a span of 1, 2 or 5 times a power of ten, the smallest
+/// that holds `hi` from `lo` rounded down to a multiple of the next smaller such number. It
+/// changes only when a value leaves it, and then its span at least doubles: a steadily
+/// growing index (the committed index of a live cluster) redraws the whole line ever more
+/// rarely instead of every few samples.
 fn snap(lo: f64, hi: f64) -> (f64, f64) {
-    let rough = ((hi - lo) / 4.0).max(1.0);
-    let pow = 10f64.powf(rough.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * pow)
-        .find(|s| *s >= rough)
-        .unwrap_or(10.0 * pow);
-    let lo = (lo / step).floor() * step;
-    let hi = ((hi / step).ceil() * step).max(lo + step);
-    (lo.max(0.0), hi)
+    let (mut below, mut span) = (1.0_f64, 1.0_f64);
+    for k in 0usize.. {
+        let base = (lo / below).floor() * below;
+        if base + span >= hi || !span.is_finite() {
+            return (base.max(0.0), base + span);
+        }
+        below = span;
+        span *= if k % 3 == 1 { 2.5 } else { 2.0 };
+    }
+    (lo, hi)
 }
 
 pub(crate) fn render(history: &RaftHistory, t: Theme, frame: &mut Frame, area: Rect) {
@@ -151,13 +155,32 @@ mod tests {
 
     #[test]
     fn the_value_axis_snaps_to_round_steps() {
-        assert_eq!(snap(72.0, 121.0), (60.0, 140.0));
+        assert_eq!(snap(72.0, 121.0), (50.0, 150.0));
         assert_eq!(
             snap(72.0, 125.0),
-            (60.0, 140.0),
+            (50.0, 150.0),
             "a value inside: the same axis"
         );
         assert_eq!(snap(5.0, 5.0), (5.0, 6.0));
         assert_eq!(snap(1_000_010.0, 1_000_900.0), (1_000_000.0, 1_001_000.0));
+    }
+
+    #[test]
+    fn a_growing_value_changes_the_axis_rarely() {
+        let mut axes: Vec<(f64, f64)> = Vec::new();
+        for hi in 69..=20_000 {
+            let (lo, top) = snap(69.0, f64::from(hi));
+            assert!(lo <= 69.0 && f64::from(hi) <= top, "{hi}: {lo}..{top}");
+            if axes.last() != Some(&(lo, top)) {
+                if let Some(&(plo, ptop)) = axes.last() {
+                    assert!(
+                        top - lo >= 2.0 * (ptop - plo),
+                        "{plo}..{ptop} to {lo}..{top}"
+                    );
+                }
+                axes.push((lo, top));
+            }
+        }
+        assert!(axes.len() <= 15, "{axes:?}");
     }
 }
