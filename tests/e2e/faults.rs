@@ -6,6 +6,7 @@
 //! simulator's request log), prints it as `FAULT-ROW | …` (`-- --nocapture`), and asserts
 //! the bounds the README promises.
 
+mod ack_race;
 mod logs;
 mod process;
 

@@ -64,16 +64,7 @@ impl Console {
     /// The simulator (`scenario` at `speed`) and the console on it, as the admin context
     /// (`sim`) or another one, fed until the first cluster data arrived.
     pub async fn start(scenario: &str, speed: f64, context: Option<&str>) -> Console {
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        let sim = start(scenario, speed, &kubeconfig).await.unwrap();
-        let conn = connect(&Target {
-            kubeconfig: Some(kubeconfig),
-            context: context.map(str::to_string),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        let (sim, conn, dir) = sim_and_connection(scenario, speed, context).await;
         let (tx, rx) = mpsc::channel(4096);
         let mut tasks = watch::spawn_live(&conn, &sim.cluster, tx.clone());
         let (jobs, jobs_rx) = tokio::sync::watch::channel(Vec::new());
@@ -83,17 +74,7 @@ impl Console {
             jobs_rx,
             tx,
         ));
-        let state = State::new(Options {
-            namespace: sim.namespace.clone(),
-            cluster: sim.cluster.clone(),
-            context_label: "faults".into(),
-            color: false,
-            now: Timestamp::now(),
-            write: false,
-            os_user: "tester".into(),
-            k8s_user: "admin".into(),
-            journal_dir: None,
-        });
+        let state = headless_state(&sim);
         let mut c = Console {
             sim,
             conn,
@@ -232,4 +213,77 @@ pub fn stale(s: &State) -> bool {
 /// Fresh: no pane of the cluster stale, Retry offered again (break glass is active).
 pub fn fresh(s: &State) -> bool {
     !s.pane_stale(Focus::Health) && !s.pane_stale(Focus::Decision) && s.retry_target().is_ok()
+}
+
+/// The simulator (`transient` at 4×) and `n` real consoles on it, each in its own pty
+/// (tmux) as the admin context, each waited on until Retry is offered. The directory
+/// holding the kubeconfig is returned too: keep it as long as the simulator.
+pub async fn sim_and_pty_consoles(
+    n: usize,
+) -> (
+    SimHandle,
+    Vec<crate::support::tmux::Tmux>,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = start("transient", 4.0, &kubeconfig).await.unwrap();
+    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
+    let kc = kubeconfig.display().to_string();
+    let consoles = tokio::task::spawn_blocking(move || {
+        let consoles: Vec<crate::support::tmux::Tmux> = (0..n)
+            .map(|_| {
+                crate::support::tmux::Tmux::start(
+                    160,
+                    48,
+                    &["--kubeconfig", &kc, "-n", &ns, &cluster],
+                )
+            })
+            .collect();
+        for t in &consoles {
+            t.wait_for(RETRY_AVAILABLE);
+        }
+        consoles
+    })
+    .await
+    .unwrap();
+    (sim, consoles, dir)
+}
+
+/// The Decision pane's Retry line when it is offered.
+pub const RETRY_AVAILABLE: &str = "Retry (acknowledge the nonce) [available]";
+
+/// The simulator (`scenario` at `speed`) and a connection to it as the console makes one
+/// (the admin context `sim` unless `context`), without the console: for rows that drive one source directly.
+pub async fn sim_and_connection(
+    scenario: &str,
+    speed: f64,
+    context: Option<&str>,
+) -> (SimHandle, Connection, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = start(scenario, speed, &kubeconfig).await.unwrap();
+    let conn = connect(&Target {
+        kubeconfig: Some(kubeconfig),
+        context: context.map(str::to_string),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    (sim, conn, dir)
+}
+
+/// The app's state for `sim`'s cluster as the headless console starts it (read-only).
+pub fn headless_state(sim: &SimHandle) -> State {
+    State::new(Options {
+        namespace: sim.namespace.clone(),
+        cluster: sim.cluster.clone(),
+        context_label: "faults".into(),
+        color: false,
+        now: Timestamp::now(),
+        write: false,
+        os_user: "tester".into(),
+        k8s_user: "admin".into(),
+        journal_dir: None,
+    })
 }

@@ -7,12 +7,11 @@ use std::time::{Duration, Instant};
 
 use breakglass::domain::JobView;
 use breakglass::sim::store::Resource;
-use breakglass::sources::connect::{Target, connect};
 use breakglass::sources::{SourceEvent, logfollow};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::support::faults::{Row, secs};
+use crate::support::faults::{Row, headless_state, secs, sim_and_connection};
 
 const LINES: usize = 100_000;
 const CUTS: usize = 100;
@@ -20,19 +19,9 @@ const CONTAINER: &str = "upgrade-executor";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_100k_line_log_cut_100_times_loses_and_repeats_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 1.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, conn, _dir) = sim_and_connection("transient", 1.0, None).await;
     let controls = sim.controls();
     let ns = sim.namespace.clone();
-    let conn = connect(&Target {
-        kubeconfig: Some(kubeconfig),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
     let (job, pod) = ("fault-log", "fault-log-x7k2p");
     let (_jobs, jobs_rx) = own_job(&sim, job, pod);
     let (tx, mut rx) = mpsc::channel(4096);
@@ -158,19 +147,9 @@ fn own_job(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 1.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, conn, dir) = sim_and_connection("transient", 1.0, None).await;
     let controls = sim.controls();
     let ns = sim.namespace.clone();
-    let conn = connect(&Target {
-        kubeconfig: Some(kubeconfig),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
     let (job, pod) = ("fault-disk", "fault-disk-q8w3e");
     let (_jobs, jobs_rx) = own_job(&sim, job, pod);
     // The evidence file is on a full disk: every write fails with ENOSPC.
@@ -188,17 +167,7 @@ async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
             evidence_dir: Some(evidence.clone()),
         },
     );
-    let mut state = breakglass::app::State::new(breakglass::app::Options {
-        namespace: ns.clone(),
-        cluster: sim.cluster.clone(),
-        context_label: "faults".into(),
-        color: false,
-        now: jiff::Timestamp::now(),
-        write: false,
-        os_user: "tester".into(),
-        k8s_user: "admin".into(),
-        journal_dir: None,
-    });
+    let mut state = headless_state(&sim);
     let mut got = 0;
     let mut said = None;
     let start = Instant::now();

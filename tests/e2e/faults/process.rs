@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use breakglass::app::keymap::{Action, KEYMAP, Key};
 use crossterm::event::KeyCode;
 
-use crate::support::faults::Row;
+use crate::support::faults::{RETRY_AVAILABLE, Row, sim_and_pty_consoles};
 use crate::support::tmux::Tmux;
 
 /// `(pid, cmdline)` of every process whose parent is `ppid`.
@@ -134,11 +134,8 @@ fn tmux_key(k: &Key, action: Action) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_session_pressing_every_key_sends_no_mutation() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, mut consoles, _dir) = sim_and_pty_consoles(1).await;
+    let t = consoles.remove(0);
     let controls = sim.controls();
     let mut keys: Vec<String> = Vec::new();
     for b in KEYMAP {
@@ -150,11 +147,7 @@ async fn a_read_only_session_pressing_every_key_sends_no_mutation() {
             }
         }
     }
-    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
-    let kc = kubeconfig.display().to_string();
     let pressed = tokio::task::spawn_blocking(move || {
-        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
-        t.wait_for("Retry (acknowledge the nonce) [available]");
         let mut pressed = 0;
         // Every pane, every key; then every path of the Decision pane opened, and every
         // key pressed in what it opens (dialogs, the wizard). Escape closes what a key opened.
@@ -205,21 +198,9 @@ async fn a_read_only_session_pressing_every_key_sends_no_mutation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_expiring_mid_session_stops_every_request_of_the_console() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, mut consoles, _dir) = sim_and_pty_consoles(1).await;
+    let t = consoles.remove(0);
     let controls = sim.controls();
-    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
-    let kc = kubeconfig.display().to_string();
-    let t = tokio::task::spawn_blocking(move || {
-        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
-        t.wait_for("Retry (acknowledge the nonce) [available]");
-        t
-    })
-    .await
-    .unwrap();
     controls.expire_token("admin");
     let at = Instant::now();
     let (t, screen) = tokio::task::spawn_blocking(move || {
@@ -265,22 +246,10 @@ async fn a_token_expiring_mid_session_stops_every_request_of_the_console() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_api_server_on_the_real_console() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, mut consoles, _dir) = sim_and_pty_consoles(1).await;
+    let t = consoles.remove(0);
     let controls = sim.controls();
-    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
-    let kc = kubeconfig.display().to_string();
-    let available = "Retry (acknowledge the nonce) [available]";
-    let t = tokio::task::spawn_blocking(move || {
-        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
-        t.wait_for(available);
-        t
-    })
-    .await
-    .unwrap();
+    let available = RETRY_AVAILABLE;
     controls.set_hung(true);
     let at = Instant::now();
     let (t, screen) = tokio::task::spawn_blocking(move || {
