@@ -230,6 +230,9 @@ fn footer(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
             t.error(),
         ));
         spans.push(Span::raw("  "));
+    } else if let Some(Err(e)) = &state.logs.saved_to {
+        spans.push(Span::styled(format!("[NOT SAVED] {}", clean(e)), t.warn()));
+        spans.push(Span::raw("  "));
     }
     for (i, (key, hint)) in keymap::hints(&contexts(state)).into_iter().enumerate() {
         if i > 0 {

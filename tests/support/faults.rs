@@ -1,5 +1,5 @@
 //! The console headless for the fault campaign: its live sources (watchers with the API
-//! server's liveness probe, the log follower) feed `app::update` exactly as the terminal
+//! server's liveness probe, the Events watcher, the log follower) feed `app::update` exactly as the terminal
 //! runtime does (a 1 s clock is ticked faster here, 200 ms, for finer timings), and the
 //! screen is `ui::render` into a ratatui `TestBackend`. Nothing is faked between the
 //! simulator's HTTPS API and the `State` the user's screen is drawn from.
@@ -10,7 +10,7 @@ use breakglass::app::{Focus, Msg, Options, State, update};
 use breakglass::domain::JobView;
 use breakglass::sim::run::{SimHandle, start};
 use breakglass::sources::connect::{Connection, Target, connect};
-use breakglass::sources::{SourceEvent, logfollow, watch};
+use breakglass::sources::{SourceEvent, events, logfollow, watch};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
@@ -67,6 +67,12 @@ impl Console {
         let (sim, conn, dir) = sim_and_connection(scenario, speed, context).await;
         let (tx, rx) = mpsc::channel(4096);
         let mut tasks = watch::spawn_live(&conn, &sim.cluster, tx.clone());
+        tasks.push(events::spawn(
+            &conn.client,
+            &conn.namespace,
+            &sim.cluster,
+            tx.clone(),
+        ));
         let (jobs, jobs_rx) = tokio::sync::watch::channel(Vec::new());
         tasks.push(logfollow::spawn(
             conn.client.clone(),
@@ -178,18 +184,7 @@ impl Console {
 
     /// The screen at 160x48, as text.
     pub fn screen(&self) -> String {
-        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
-        term.draw(|f| breakglass::ui::render(&self.state, f))
-            .unwrap();
-        let buf = term.backend().buffer().clone();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            for x in 0..buf.area.width {
-                out.push_str(buf[(x, y)].symbol());
-            }
-            out.push('\n');
-        }
-        out
+        screen_of(&self.state)
     }
 
     /// The screen's footer line (the staleness banner when there is one).
@@ -202,6 +197,21 @@ impl Console {
             .trim()
             .to_string()
     }
+}
+
+/// `state` drawn by `ui::render` at 160x48, as text.
+pub fn screen_of(state: &State) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| breakglass::ui::render(state, f)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Stale as the user sees it and as the write guards see it: Health and Decision titled

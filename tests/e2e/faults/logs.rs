@@ -11,7 +11,7 @@ use breakglass::sources::{SourceEvent, logfollow};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::support::faults::{Row, headless_state, secs, sim_and_connection};
+use crate::support::faults::{Row, headless_state, screen_of, secs, sim_and_connection};
 
 const LINES: usize = 100_000;
 const CUTS: usize = 100;
@@ -182,7 +182,7 @@ async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
                 .expect("the follower stopped");
             match &ev {
                 SourceEvent::LogLines { lines, .. } => got += lines.len(),
-                SourceEvent::Problem { message, .. } if said.is_none() => {
+                SourceEvent::EvidenceNotSaved(message) if said.is_none() => {
                     said = Some((message.clone(), start.elapsed()));
                 }
                 _ => {}
@@ -196,19 +196,37 @@ async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
         message.contains("NOT saved") && message.contains("No space left"),
         "{message}"
     );
-    let still_shown = state
-        .source(breakglass::sources::SourceName::Logs)
-        .problem
-        .is_some();
+    // Still said after the 40 lines that came after it: the pane's title, the footer,
+    // and a marker where saving stopped.
+    let _ = breakglass::app::update(
+        &mut state,
+        breakglass::app::Msg::Resize {
+            width: 160,
+            height: 48,
+        },
+    );
+    let screen = screen_of(&state);
+    let title = screen.lines().find(|l| l.contains("Logs ·")).unwrap_or("");
+    assert!(title.contains("[NOT SAVED]"), "{screen}");
+    let footer = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    assert!(
+        footer.contains("[NOT SAVED] log evidence NOT saved"),
+        "{screen}"
+    );
+    assert!(
+        matches!(&state.logs.saved_to, Some(Err(e)) if e == &message),
+        "{:?}",
+        state.logs.saved_to
+    );
     Row {
         fault: "disk full under the log evidence file (a symlink to /dev/full)",
         saw: format!(
-            "`{message}`; {}",
-            if still_shown {
-                "kept on screen"
-            } else {
-                "cleared by the next lines (the pane's \"saving to\" marker is not corrected)"
-            }
+            "`{message}`: Logs title `[NOT SAVED]`, footer `[NOT SAVED] …` and a marker in the pane, kept while the next {} lines arrive",
+            got.saturating_sub(20)
         ),
         detect: secs(when),
         recover: "n/a".into(),
