@@ -18,6 +18,17 @@ pub struct Tmux {
 impl Tmux {
     /// Start `breakglass ARGS` as the only pane, at the given size, kept after it exits.
     pub fn start(width: u16, height: u16, args: &[&str]) -> Tmux {
+        Tmux::start_with_state(width, height, args, None)
+    }
+
+    /// [`Tmux::start`] with `XDG_STATE_HOME` set to `state_home` instead of the test's own
+    /// fresh directory (e.g. one that cannot be written).
+    pub fn start_with_state(
+        width: u16,
+        height: u16,
+        args: &[&str],
+        state_home: Option<&std::path::Path>,
+    ) -> Tmux {
         let socket = format!("bg-e2e-{}-{}", std::process::id(), rand_suffix());
         let dir = tempfile::tempdir().unwrap();
         let status_file = dir.path().join("status");
@@ -47,7 +58,12 @@ impl Tmux {
         t.run(&["set-option", "-g", "remain-on-exit", "on"]);
         // The incident journal goes to the test's own directory, never the user's; so do
         // the demo's temporary files (its kubeconfig and OpenBao token file).
-        let state_home = format!("XDG_STATE_HOME={}", t._dir.path().join("state").display());
+        let state_home = format!(
+            "XDG_STATE_HOME={}",
+            state_home
+                .map_or_else(|| t._dir.path().join("state"), std::path::Path::to_path_buf)
+                .display()
+        );
         std::fs::create_dir_all(t._dir.path().join("tmp")).unwrap();
         let tmp = format!("TMPDIR={}", t._dir.path().join("tmp").display());
         let mut respawn = vec![

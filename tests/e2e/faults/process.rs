@@ -335,3 +335,95 @@ fn sigterm_and_sighup_restore_the_terminal_and_exit_0() {
         .print();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_state_directory_is_said_and_the_console_keeps_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
+        .await
+        .unwrap();
+    let controls = sim.controls();
+    // XDG_STATE_HOME is a regular file: no directory can be made under it (ENOTDIR), also
+    // for root, whom permission bits would not stop.
+    let state_home = dir.path().join("state-is-a-file");
+    std::fs::write(&state_home, "").unwrap();
+    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
+    let kc = kubeconfig.display().to_string();
+    let started = Instant::now();
+    let (t, first) = tokio::task::spawn_blocking(move || {
+        let t = Tmux::start_with_state(
+            160,
+            48,
+            &["--kubeconfig", &kc, "-n", &ns, &cluster],
+            Some(&state_home),
+        );
+        let s = t.wait_for(RETRY_AVAILABLE);
+        (t, s)
+    })
+    .await
+    .unwrap();
+    let started_in = started.elapsed();
+    let title = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("Logs ·"))
+            .unwrap_or("")
+            .split('┐')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('┌')
+            .trim()
+            .to_string()
+    };
+    assert!(title(&first).contains("[NOT SAVED]"), "{first}");
+    assert!(first.contains("logs NOT saved: Not a directory"), "{first}");
+    // It still acts: the acknowledgement is sent and applied; its journal entry cannot be
+    // written, and that is said too.
+    let (t, after) = tokio::task::spawn_blocking(move || {
+        crate::support::tmux::acknowledge(&t);
+        t.wait_for("last action acknowledged");
+        let s = t.wait_for("cannot write the journal");
+        (t, s)
+    })
+    .await
+    .unwrap();
+    assert!(title(&after).contains("[NOT SAVED]"), "{after}");
+    let journal_line = after
+        .lines()
+        .rev()
+        .find(|l| l.contains("cannot write the journal"))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let footer_line = journal_line
+        .split(": /")
+        .next()
+        .unwrap_or("")
+        .replace("/tmp/", "…/");
+    tokio::task::spawn_blocking(move || {
+        t.keys(&["q"]);
+        assert_eq!(t.wait_dead(), "0", "the console quits normally");
+    })
+    .await
+    .unwrap();
+    let applied = controls
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && !r.query.contains("dryRun") && r.status < 300)
+        .count();
+    assert_eq!(applied, 1);
+    Row {
+        fault: "unwritable XDG state directory (a file in its place: ENOTDIR), real binary",
+        saw: format!(
+            "Logs title `{}` with `logs NOT saved: Not a directory (os error 20)` in the pane; after an acknowledgement the footer says `{}`; the acknowledgement applied, exit status 0 on `q`",
+            title(&first).split(" · attempt").next().unwrap_or(""),
+            footer_line.split(" /").next().unwrap_or("")
+        ),
+        detect: format!("at start (screen ready {})", crate::support::faults::secs(started_in)),
+        recover: "n/a (kept said until quit)".into(),
+        lines: "0 lost on screen; not saved".into(),
+        mutations: applied,
+    }
+    .print();
+    sim.shutdown().await;
+}
