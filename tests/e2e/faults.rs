@@ -8,6 +8,7 @@
 
 mod ack_race;
 mod logs;
+mod malformed;
 mod process;
 
 use std::time::{Duration, Instant};
