@@ -9,6 +9,7 @@
 mod ack_race;
 mod logs;
 mod malformed;
+mod panic;
 mod process;
 
 use std::time::{Duration, Instant};

@@ -29,6 +29,24 @@ impl Tmux {
         args: &[&str],
         state_home: Option<&std::path::Path>,
     ) -> Tmux {
+        Tmux::start_program(
+            (width, height),
+            env!("CARGO_BIN_EXE_breakglass"),
+            args,
+            state_home,
+            &[],
+        )
+    }
+
+    /// `PROGRAM ARGS` as the only pane (with `env`, `NAME=value` each, added), at the
+    /// given size, kept after it exits: e.g. this test binary re-run as a child.
+    pub fn start_program(
+        (width, height): (u16, u16),
+        program: &str,
+        args: &[&str],
+        state_home: Option<&std::path::Path>,
+        env: &[&str],
+    ) -> Tmux {
         let socket = format!("bg-e2e-{}-{}", std::process::id(), rand_suffix());
         let dir = tempfile::tempdir().unwrap();
         let status_file = dir.path().join("status");
@@ -41,7 +59,7 @@ impl Tmux {
             "\"$0\" \"$@\"; echo $? > {}; exec sleep 120",
             t.status_file.display()
         );
-        let mut cmd = vec!["sh", "-c", &script, env!("CARGO_BIN_EXE_breakglass")];
+        let mut cmd = vec!["sh", "-c", &script, program];
         cmd.extend(args);
         t.run(&[
             "-f",
@@ -78,6 +96,9 @@ impl Tmux {
             "-e",
             &tmp,
         ];
+        for e in env {
+            respawn.extend(["-e", e]);
+        }
         respawn.extend(cmd);
         t.run(&respawn);
         t
