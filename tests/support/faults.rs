@@ -226,10 +226,12 @@ pub fn fresh(s: &State) -> bool {
 }
 
 /// The simulator (`transient` at 4×) and `n` real consoles on it, each in its own pty
-/// (tmux) as the admin context, each waited on until Retry is offered. The directory
-/// holding the kubeconfig is returned too: keep it as long as the simulator.
+/// (tmux) as the admin context (`XDG_STATE_HOME` = `state_home` when given, else each its
+/// own), each waited on until Retry is offered. The directory holding the
+/// kubeconfig is returned too: keep it as long as the simulator.
 pub async fn sim_and_pty_consoles(
     n: usize,
+    state_home: Option<std::path::PathBuf>,
 ) -> (
     SimHandle,
     Vec<crate::support::tmux::Tmux>,
@@ -243,10 +245,11 @@ pub async fn sim_and_pty_consoles(
     let consoles = tokio::task::spawn_blocking(move || {
         let consoles: Vec<crate::support::tmux::Tmux> = (0..n)
             .map(|_| {
-                crate::support::tmux::Tmux::start(
+                crate::support::tmux::Tmux::start_with_state(
                     160,
                     48,
                     &["--kubeconfig", &kc, "-n", &ns, &cluster],
+                    state_home.as_deref(),
                 )
             })
             .collect();
@@ -296,4 +299,40 @@ pub fn headless_state(sim: &SimHandle) -> State {
         k8s_user: "admin".into(),
         journal_dir: None,
     })
+}
+
+/// [`Tmux::wait_for`](crate::support::tmux::Tmux::wait_for) off the runtime's threads: the
+/// console back, and the screen that showed `text`.
+pub async fn wait_for(
+    t: crate::support::tmux::Tmux,
+    text: &str,
+) -> (crate::support::tmux::Tmux, String) {
+    let text = text.to_string();
+    tokio::task::spawn_blocking(move || {
+        let s = t.wait_for(&text);
+        (t, s)
+    })
+    .await
+    .unwrap()
+}
+
+/// Quit the console with `q` (off the runtime's threads) and check it exits with 0.
+pub async fn quit_normally(t: crate::support::tmux::Tmux) {
+    tokio::task::spawn_blocking(move || {
+        t.keys(&["q"]);
+        assert_eq!(t.wait_dead(), "0", "the console quits normally");
+    })
+    .await
+    .unwrap();
+}
+
+/// The last line of `screen` that holds `needle`, trimmed (empty when none does).
+pub fn last_line_with(screen: &str, needle: &str) -> String {
+    screen
+        .lines()
+        .rev()
+        .find(|l| l.contains(needle))
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }

@@ -23,7 +23,7 @@ fn line_with(screen: &str, words: &[&str]) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_consoles_and_breakglass_ack_acknowledge_the_same_nonce_at_once() {
-    let (sim, consoles, dir) = sim_and_pty_consoles(2).await;
+    let (sim, consoles, dir) = sim_and_pty_consoles(2, None).await;
     let controls = sim.controls();
     let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
     let nonce = sim.seeded.nonce.clone();
