@@ -355,7 +355,7 @@ async fn an_unwritable_state_directory_is_said_and_the_console_keeps_working() {
             title(&first).split(" · attempt").next().unwrap_or(""),
             footer_line.split(" /").next().unwrap_or("")
         ),
-        detect: format!("at start (screen ready {})", crate::support::faults::secs(started_in)),
+        detect: format!("at start (first screen, simulator included, {})", crate::support::faults::secs(started_in)),
         recover: "n/a (kept said until quit)".into(),
         lines: "0 lost on screen; not saved".into(),
         mutations: applied,
