@@ -2,6 +2,8 @@
 //! [`TerminalGuard`] lives, restored on every way out (drop on return or error, ratatui's
 //! panic hook). Used by the console and the cluster picker.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use color_eyre::eyre::{Result, WrapErr};
 
 /// Restores the terminal when dropped, whatever way the loop ends. It also owns the one
@@ -14,12 +16,16 @@ pub struct TerminalGuard {
 }
 
 impl TerminalGuard {
-    pub(crate) fn enter() -> Result<Self> {
+    pub fn enter() -> Result<Self> {
         // ratatui::try_init enters raw mode and the alternate screen and installs a panic
         // hook that restores the terminal before the panic message is printed.
         let terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+        FULL_SCREEN.store(true, Ordering::SeqCst);
         let restore_then = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // Restored (and the message printed) by ratatui's hook; the guard's drop, as
+            // the panic unwinds past it, must not leave the alternate screen a second time.
+            FULL_SCREEN.store(false, Ordering::SeqCst);
             restore_then(info);
             let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
         }));
@@ -30,8 +36,17 @@ impl TerminalGuard {
     }
 }
 
+/// Whether the terminal is in full-screen mode (raw, alternate screen) and not yet restored.
+/// Leaving the alternate screen twice moves the cursor back to where it was when it was
+/// entered (tmux, xterm): after a panic, whatever is printed next (the shell's prompt)
+/// would overwrite the panic's message.
+static FULL_SCREEN: AtomicBool = AtomicBool::new(false);
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        if !FULL_SCREEN.swap(false, Ordering::SeqCst) {
+            return;
+        }
         ratatui::restore();
         // restore() leaves raw mode and the alternate screen; the cursor is ours to show.
         let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);

@@ -176,6 +176,29 @@ fn each_attempt_says_where_its_log_is_saved() {
 }
 
 #[test]
+fn evidence_not_saved_stays_said_while_lines_keep_coming() {
+    let mut s = state();
+    s.logs.saved_to = Some(Ok("/state/breakglass/x".into()));
+    let why = "log evidence NOT saved to /x/j.log: No space left on device (os error 28)";
+    feed(&mut s, [SourceEvent::EvidenceNotSaved(why.into())]);
+    lines(&mut s, (0..50).map(|i| format!("after {i}")).collect());
+    assert_eq!(s.logs.saved_to, Some(Err(why.into())));
+    assert!(s.source(crate::sources::SourceName::Logs).problem.is_none());
+    let texts: Vec<String> = s
+        .logs
+        .store
+        .range(0, 300)
+        .map(|(_, l)| l.text.to_string())
+        .collect();
+    let at = texts.iter().position(|t| t.contains("NOT saved")).unwrap();
+    assert_eq!(
+        texts[at + 1],
+        "after 0",
+        "the marker is where saving stopped"
+    );
+}
+
+#[test]
 fn a_gap_reported_by_the_follower_is_a_visible_marker() {
     let mut s = State::new(fixtures::opts(true));
     feed(

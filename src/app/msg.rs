@@ -82,6 +82,10 @@ pub enum SourceEvent {
         last_seen: jiff::Timestamp,
         first_after: jiff::Timestamp,
     },
+    /// The log evidence file could not be written (disk full, read-only...): said in the
+    /// Logs pane's title and the footer until the console quits, never cleared by the
+    /// lines that keep arriving (they are still shown, only not saved).
+    EvidenceNotSaved(String),
     /// The followed container terminated; the stream ended.
     LogEnded {
         job: String,

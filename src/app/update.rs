@@ -135,6 +135,12 @@ fn on_source(state: &mut State, ev: SourceEvent) {
             state.logs.run_id = run_id;
             state.logs.ended = false;
         }
+        SourceEvent::EvidenceNotSaved(message) => {
+            // Kept (title and footer) for the rest of the session: later lines do not
+            // clear it, and the pane marks where saving stopped.
+            state.logs.store.push_marker(&format!("   {message}"));
+            state.logs.saved_to = Some(Err(message));
+        }
         SourceEvent::LogLines { lines, .. } => {
             fresh(state, SourceName::Logs);
             for line in &lines {

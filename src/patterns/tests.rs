@@ -401,6 +401,29 @@ fn an_invalid_rule_names_file_line_and_rule_and_the_rest_load() {
 }
 
 #[test]
+fn one_file_alone_holds_its_own_rules_and_problems() {
+    let set = RuleSet::from_text(
+        "[[rule]]\nid = \"ours\"\nregex = 'vault-proxy refused'\nseverity = \"error\"\nmeaning = \"m\"\n\n\
+         [[rule]]\nid = \"no-leader\"\ndisabled = true\n\n\
+         [[rule]]\nid = \"bad\"\nregex = '('\nseverity = \"info\"\nmeaning = \"m\"\n",
+        "mine.toml",
+    );
+    let ids: Vec<&str> = set.rules().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["ours"]);
+    let problems: Vec<String> = set.problems().iter().map(ToString::to_string).collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("mine.toml:11: rule \"bad\""),
+        "{problems:?}"
+    );
+    assert!(
+        set.first_match("no leader anywhere").is_none(),
+        "no built-ins under it"
+    );
+    assert!(RuleSet::from_text("not toml [", "x").rules().is_empty());
+}
+
+#[test]
 fn a_broken_or_missing_file_is_a_problem_not_a_failure() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(&dir, "[[rule]\nid = ");

@@ -74,6 +74,52 @@ fn describe(path: Option<&Path>) -> String {
     }
 }
 
+/// The context the console uses and its kubeconfig user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    pub context: String,
+    /// The context's user entry's name (empty when the context names none).
+    pub user: String,
+}
+
+/// The console's own reading of a parsed kubeconfig: `wanted` (`--context`), else its
+/// current context, which must be one of its contexts (else the error lists them; `path`
+/// names the file). Pure: it builds no client and runs no credential plugin (kube-rs runs
+/// a context's `exec` only when the client is built from it, in [`connect`]), so it can
+/// be fuzzed (`fuzz/fuzz_targets/kubeconfig.rs`).
+pub fn choose_context(
+    kubeconfig: &Kubeconfig,
+    wanted: Option<&str>,
+    path: &str,
+) -> Result<Chosen, ConnectError> {
+    let context = wanted
+        .map(str::to_string)
+        .or_else(|| kubeconfig.current_context.clone())
+        .unwrap_or_default();
+    let Some(named) = kubeconfig.contexts.iter().find(|c| c.name == context) else {
+        let available: Vec<_> = kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        return Err(ConnectError::UnknownContext {
+            context,
+            path: path.to_string(),
+            available: if available.is_empty() {
+                "none".into()
+            } else {
+                available.join(", ")
+            },
+        });
+    };
+    let user = named
+        .context
+        .as_ref()
+        .and_then(|c| c.user.clone())
+        .unwrap_or_default();
+    Ok(Chosen { context, user })
+}
+
 /// Read the kubeconfig (`--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`) and build a
 /// client for the chosen context. Does not contact the API server.
 pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
@@ -87,33 +133,7 @@ pub async fn connect(target: &Target) -> Result<Connection, ConnectError> {
             detail: e.to_string(),
         })?,
     };
-    let context = target
-        .context
-        .clone()
-        .or_else(|| kubeconfig.current_context.clone())
-        .unwrap_or_default();
-    if !kubeconfig.contexts.iter().any(|c| c.name == context) {
-        let available: Vec<_> = kubeconfig
-            .contexts
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
-        return Err(ConnectError::UnknownContext {
-            context,
-            path,
-            available: if available.is_empty() {
-                "none".into()
-            } else {
-                available.join(", ")
-            },
-        });
-    }
-    let user = kubeconfig
-        .contexts
-        .iter()
-        .find(|c| c.name == context)
-        .and_then(|c| c.context.as_ref()?.user.clone())
-        .unwrap_or_default();
+    let Chosen { context, user } = choose_context(&kubeconfig, target.context.as_deref(), &path)?;
     let options = KubeConfigOptions {
         context: Some(context.clone()),
         ..Default::default()
@@ -194,6 +214,35 @@ mod tests {
         };
         let e = connect(&t).await.err().unwrap().to_string();
         assert!(e.contains("/nonexistent/kubeconfig"), "{e}");
+    }
+
+    const TWO: &str = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: real\n  context: {cluster: c, user: u}\n- name: bare\ncurrent-context: real\n";
+
+    #[test]
+    fn the_current_context_unless_one_is_asked_for() {
+        let kc = Kubeconfig::from_yaml(TWO).unwrap();
+        let chosen = choose_context(&kc, None, "kc").unwrap();
+        assert_eq!(
+            (chosen.context.as_str(), chosen.user.as_str()),
+            ("real", "u")
+        );
+        // A context without a body (or without a user) is chosen with no user.
+        let chosen = choose_context(&kc, Some("bare"), "kc").unwrap();
+        assert_eq!(
+            (chosen.context.as_str(), chosen.user.as_str()),
+            ("bare", "")
+        );
+        let e = choose_context(&kc, Some("prod"), "kc")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"prod\"") && e.contains("real, bare"), "{e}");
+    }
+
+    #[test]
+    fn no_current_context_and_no_contexts_is_said() {
+        let kc = Kubeconfig::from_yaml("apiVersion: v1\nkind: Config\n").unwrap();
+        let e = choose_context(&kc, None, "kc").unwrap_err().to_string();
+        assert!(e.contains("\"\"") && e.contains("contexts: none"), "{e}");
     }
 
     #[tokio::test]

@@ -6,12 +6,12 @@
 
 use k8s_openapi::api::core::v1::Event;
 use kube::Client;
-use kube::api::Api;
+use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::watch::run;
+use super::watch::{lenient, run};
 use super::{SourceEvent, SourceName};
 use crate::domain::events::of_cluster;
 
@@ -21,13 +21,19 @@ pub fn spawn(
     cluster: &str,
     tx: mpsc::Sender<SourceEvent>,
 ) -> JoinHandle<()> {
-    let api: Api<Event> = Api::namespaced(client.clone(), namespace);
+    // Read untyped, each Event converted on its own: a malformed one is named and left out.
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &ApiResource::erase::<Event>(&()));
     let cluster = cluster.to_string();
     tokio::spawn(run(
         api,
         watcher::Config::default(),
         SourceName::Events,
         tx,
-        move |objs: Vec<Event>| SourceEvent::Events(of_cluster(&objs, &cluster)),
+        move |objs: Vec<DynamicObject>| {
+            lenient(objs, "Event", SourceName::Events, |events: Vec<Event>| {
+                SourceEvent::Events(of_cluster(&events, &cluster))
+            })
+        },
     ))
 }

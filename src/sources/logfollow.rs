@@ -39,7 +39,7 @@ use kube::api::{Api, ListParams, LogParams};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::{SourceEvent, SourceName};
+use super::SourceEvent;
 use crate::domain::JobView;
 use crate::domain::incident::{EXECUTOR_CONTAINER, LABEL_JOB_NAME, LABEL_JOB_NAME_LEGACY};
 use crate::domain::rollback_jobs::RollbackStep;
@@ -451,12 +451,7 @@ async fn pump(
             if let Some(problem) =
                 sink.append(&raw_batch[..raw_batch.len() - usize::from(first_after_gap.is_some())])
             {
-                let _ = tx
-                    .send(SourceEvent::Problem {
-                        source: SourceName::Logs,
-                        message: problem,
-                    })
-                    .await;
+                let _ = tx.send(SourceEvent::EvidenceNotSaved(problem)).await;
             }
             let keep = if first_after_gap.is_some() {
                 raw_batch.pop()

@@ -41,7 +41,7 @@ pub fn spawn(
                     .first()
                     .and_then(|o| serde_json::to_value(o).ok())
                     .map(|v| RestoreStatus::from_json(&v));
-                SourceEvent::Restore(RestoreEvent::Status(status))
+                vec![SourceEvent::Restore(RestoreEvent::Status(status))]
             },
         ));
         // The Job watcher feeds the log follower (never the app's Jobs, which are the
@@ -54,7 +54,11 @@ pub fn spawn(
             watcher::Config::default().fields(&format!("metadata.name={job}")),
             SourceName::Restore,
             inner_tx.clone(),
-            |objs: Vec<Job>| SourceEvent::Jobs(objs.iter().map(JobView::from_job).collect()),
+            |objs: Vec<Job>| {
+                vec![SourceEvent::Jobs(
+                    objs.iter().map(JobView::from_job).collect(),
+                )]
+            },
         ));
         let logs = logfollow::spawn_one(
             client,

@@ -50,10 +50,10 @@ pub async fn run(
     let described = scope.describe();
     let snapshot = |objs: Vec<DynamicObject>| {
         let rows = objs.iter().map(row).collect();
-        SourceEvent::Scope(ScopeEvent::Others {
+        vec![SourceEvent::Scope(ScopeEvent::Others {
             scope: described.clone(),
             rows: others_in_break_glass(rows, &open.0, &open.1),
-        })
+        })]
     };
     let config = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
     let stream = watcher::watcher(api, config).default_backoff();

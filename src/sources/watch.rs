@@ -52,7 +52,55 @@ pub(crate) fn cluster_event(obj: Option<&DynamicObject>) -> SourceEvent {
     }
 }
 
-pub(crate) fn watcher_error(err: &watcher::Error) -> String {
+/// How much of a malformed object's serde error is shown (it can quote a huge value).
+const DETAIL_CHARS: usize = 160;
+
+/// `s` cut to `n` characters, with `…` when cut.
+fn cut(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// A snapshot of objects watched untyped, each converted to `K` on its own: one malformed
+/// object (a wrong type, a shape this build does not know) is left out and named, instead
+/// of failing the whole list with a serde error that names nothing and empties the pane
+/// (what a typed kube-rs watcher does). `view` makes the event of the readable objects;
+/// a problem naming the unreadable ones follows it (the source stays marked, its data
+/// incomplete) until they read again.
+pub(crate) fn lenient<K: DeserializeOwned>(
+    objs: Vec<DynamicObject>,
+    kind: &str,
+    source: SourceName,
+    view: impl Fn(Vec<K>) -> SourceEvent,
+) -> Vec<SourceEvent> {
+    let mut good = Vec::with_capacity(objs.len());
+    let mut bad = Vec::new();
+    for obj in objs {
+        let name = cut(&obj.name_any(), 80);
+        match serde_json::to_value(obj).and_then(serde_json::from_value::<K>) {
+            Ok(k) => good.push(k),
+            Err(e) => bad.push((name, cut(&e.to_string(), DETAIL_CHARS))),
+        }
+    }
+    let mut out = vec![view(good)];
+    if let Some((name, detail)) = bad.first() {
+        let more = match bad.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        out.push(SourceEvent::Problem {
+            source,
+            message: format!(
+                "{kind} {name}{more} cannot be read ({detail}): left out, what is shown is incomplete"
+            ),
+        });
+    }
+    out
+}
+
+pub fn watcher_error(err: &watcher::Error) -> String {
     match err {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
@@ -108,15 +156,18 @@ fn spawn_restartable(
 ) -> Vec<JoinHandle<()>> {
     let clusters: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &cluster_resource());
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let jobs: Api<Job> = Api::namespaced(client.clone(), namespace);
+    // Pods and Jobs are read as untyped objects, each converted on its own ([`lenient`]).
+    let pods: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &ApiResource::erase::<Pod>(&()));
+    let jobs: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &ApiResource::erase::<Job>(&()));
     vec![
         tokio::spawn(run_restartable(
             clusters,
             watcher::Config::default().fields(&format!("metadata.name={cluster}")),
             SourceName::Cluster,
             tx.clone(),
-            |objs: Vec<DynamicObject>| cluster_event(objs.first()),
+            |objs: Vec<DynamicObject>| vec![cluster_event(objs.first())],
             restart.clone(),
         )),
         tokio::spawn(run_restartable(
@@ -124,7 +175,11 @@ fn spawn_restartable(
             watcher::Config::default().labels(&pod_selector(cluster)),
             SourceName::Pods,
             tx.clone(),
-            |objs: Vec<Pod>| SourceEvent::Pods(objs.iter().map(PodView::from_pod).collect()),
+            |objs: Vec<DynamicObject>| {
+                lenient(objs, "pod", SourceName::Pods, |pods: Vec<Pod>| {
+                    SourceEvent::Pods(pods.iter().map(PodView::from_pod).collect())
+                })
+            },
             restart.clone(),
         )),
         tokio::spawn(run_restartable(
@@ -132,7 +187,11 @@ fn spawn_restartable(
             watcher::Config::default().labels(&job_selector(cluster)),
             SourceName::Jobs,
             tx,
-            |objs: Vec<Job>| SourceEvent::Jobs(objs.iter().map(JobView::from_job).collect()),
+            |objs: Vec<DynamicObject>| {
+                lenient(objs, "Job", SourceName::Jobs, |jobs: Vec<Job>| {
+                    SourceEvent::Jobs(jobs.iter().map(JobView::from_job).collect())
+                })
+            },
             restart,
         )),
     ]
@@ -148,7 +207,7 @@ pub(crate) async fn run<K, F>(
     snapshot: F,
 ) where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
-    F: Fn(Vec<K>) -> SourceEvent,
+    F: Fn(Vec<K>) -> Vec<SourceEvent>,
 {
     run_restartable(api, config, source, tx, snapshot, None).await;
 }
@@ -181,7 +240,7 @@ async fn run_restartable<K, F>(
     mut restart: Option<Restart>,
 ) where
     K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
-    F: Fn(Vec<K>) -> SourceEvent,
+    F: Fn(Vec<K>) -> Vec<SourceEvent>,
 {
     let mut config = config;
     if config.timeout.is_none() {
@@ -253,7 +312,7 @@ impl<K> Default for Watch<K> {
 impl<K: Resource + Clone> Watch<K> {
     /// The events one watcher event yields for the app: a problem, or a recovery and a
     /// full snapshot when something changed.
-    pub(crate) fn step<F: Fn(Vec<K>) -> SourceEvent>(
+    pub(crate) fn step<F: Fn(Vec<K>) -> Vec<SourceEvent>>(
         &mut self,
         event: Result<Event<K>, watcher::Error>,
         snapshot: &F,
@@ -299,7 +358,7 @@ impl<K: Resource + Clone> Watch<K> {
         if std::mem::take(&mut self.failing) {
             out.push(SourceEvent::Recovered { source });
         }
-        out.push(snapshot(self.objects.values().cloned().collect()));
+        out.extend(snapshot(self.objects.values().cloned().collect()));
         out
     }
 }
@@ -307,6 +366,53 @@ impl<K: Resource + Clone> Watch<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pod(name: &str, restarts: serde_json::Value) -> DynamicObject {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "openbao"}]},
+            "status": {"containerStatuses": [{"name": "openbao", "image": "x", "imageID": "",
+                "ready": true, "restartCount": restarts, "extraField": {"new": true}}]}
+        }))
+        .unwrap()
+    }
+
+    fn views(objs: Vec<DynamicObject>) -> Vec<SourceEvent> {
+        lenient(objs, "pod", SourceName::Pods, |pods: Vec<Pod>| {
+            SourceEvent::Pods(pods.iter().map(PodView::from_pod).collect())
+        })
+    }
+
+    #[test]
+    fn a_malformed_pod_is_named_and_left_out_the_others_shown() {
+        let huge = "x".repeat(1 << 20);
+        let out = views(vec![
+            pod("good-0", serde_json::json!(2)),
+            pod("bad-1", serde_json::json!(huge)),
+            pod("bad-2", serde_json::json!({"a": 1})),
+        ]);
+        let [
+            SourceEvent::Pods(shown),
+            SourceEvent::Problem { source, message },
+        ] = &out[..]
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].name, "good-0");
+        assert_eq!(*source, SourceName::Pods);
+        assert!(
+            message.starts_with("pod bad-1 (and 1 more) cannot be read (invalid type: string"),
+            "{message}"
+        );
+        assert!(message.len() < 400, "a huge value is not quoted whole");
+        // All readable again: the pods alone, which clears the problem in the app.
+        let out = views(vec![pod("good-0", serde_json::json!(2))]);
+        assert!(
+            matches!(&out[..], [SourceEvent::Pods(p)] if p.len() == 1),
+            "{out:?}"
+        );
+    }
 
     #[test]
     fn a_missing_cluster_is_none_and_a_bad_one_is_named() {

@@ -154,6 +154,11 @@ fn title_detail(state: &State, logs: &LogPane) -> String {
     if logs.ended {
         parts.push("[ENDED]".into());
     }
+    // Not saving evidence is said early, where a narrow title still shows it (the reason
+    // is the last part, and a marker in the pane).
+    if matches!(logs.saved_to, Some(Err(_))) {
+        parts.push("[NOT SAVED]".into());
+    }
     if let Some((k, m)) = logs.nav.hit_count()
         && let Some(q) = &logs.nav.search
     {

@@ -235,6 +235,9 @@ fn footer(state: &State, t: Theme, frame: &mut Frame, area: Rect) {
             t.error(),
         ));
         spans.push(Span::raw("  "));
+    } else if let Some(Err(e)) = &state.logs.saved_to {
+        spans.push(Span::styled(format!("[NOT SAVED] {}", clean(e)), t.warn()));
+        spans.push(Span::raw("  "));
     }
     // What `y` just copied (or why nothing) comes before the hints for a few seconds.
     if let Some(note) = state.footer_note() {

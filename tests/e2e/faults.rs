@@ -6,7 +6,10 @@
 //! simulator's request log), prints it as `FAULT-ROW | …` (`-- --nocapture`), and asserts
 //! the bounds the README promises.
 
+mod ack_race;
 mod logs;
+mod malformed;
+mod panic;
 mod process;
 
 use std::time::{Duration, Instant};
@@ -346,7 +349,35 @@ async fn a_second_cluster_with_the_same_pod_labels_is_never_mixed_in() {
         }
     }
     assert!(copied.len() > 3, "{copied:?}");
+    // The other cluster itself, and an Event about it (with the same reason and message).
+    let mut other = store.get(Resource::OpenBaoClusters, &ns, &cluster).unwrap();
+    other["metadata"] = serde_json::json!({"name": "other-cluster", "namespace": ns});
+    store.create(Resource::OpenBaoClusters, other).unwrap();
+    let other = store
+        .get(Resource::OpenBaoClusters, &ns, "other-cluster")
+        .unwrap();
+    let event = breakglass::sim::twin_events::event(
+        &other,
+        "Warning",
+        "BreakGlassRequired",
+        "other-cluster needs you",
+        jiff::Timestamp::now(),
+    );
+    store.create(Resource::Events, event).unwrap();
+    copied.push("other-cluster".into());
     c.run_for(Duration::from_secs(4)).await;
+    let shown = c.state.incident.cluster.as_ref().map(|v| v.name.clone());
+    assert_eq!(shown.as_deref(), Some(cluster.as_str()));
+    assert!(
+        c.state
+            .events
+            .items
+            .iter()
+            .all(|e| e.name != "other-cluster"),
+        "{:?}",
+        c.state.events.items
+    );
+    assert!(!c.screen().contains("other-cluster needs you"));
     let seen: Vec<String> = c
         .state
         .incident
@@ -358,7 +389,7 @@ async fn a_second_cluster_with_the_same_pod_labels_is_never_mixed_in() {
     let mixed: Vec<&String> = seen.iter().filter(|n| n.starts_with("other-")).collect();
     assert!(mixed.is_empty(), "{mixed:?}");
     Row {
-        fault: "a second cluster's pods and Jobs (same labels but the cluster's)",
+        fault: "a second cluster in the namespace: its OpenBaoCluster, an Event about it, and its pods and Jobs (same labels but the cluster's)",
         saw: format!("none of its {} objects in any pane", copied.len()),
         detect: "n/a".into(),
         recover: "n/a".into(),

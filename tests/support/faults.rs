@@ -1,5 +1,5 @@
 //! The console headless for the fault campaign: its live sources (watchers with the API
-//! server's liveness probe, the log follower) feed `app::update` exactly as the terminal
+//! server's liveness probe, the Events watcher, the log follower) feed `app::update` exactly as the terminal
 //! runtime does (a 1 s clock is ticked faster here, 200 ms, for finer timings), and the
 //! screen is `ui::render` into a ratatui `TestBackend`. Nothing is faked between the
 //! simulator's HTTPS API and the `State` the user's screen is drawn from.
@@ -10,7 +10,7 @@ use breakglass::app::{Focus, Msg, Options, State, update};
 use breakglass::domain::JobView;
 use breakglass::sim::run::{SimHandle, start};
 use breakglass::sources::connect::{Connection, Target, connect};
-use breakglass::sources::{SourceEvent, logfollow, watch};
+use breakglass::sources::{SourceEvent, events, logfollow, watch};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
@@ -64,18 +64,15 @@ impl Console {
     /// The simulator (`scenario` at `speed`) and the console on it, as the admin context
     /// (`sim`) or another one, fed until the first cluster data arrived.
     pub async fn start(scenario: &str, speed: f64, context: Option<&str>) -> Console {
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        let sim = start(scenario, speed, &kubeconfig).await.unwrap();
-        let conn = connect(&Target {
-            kubeconfig: Some(kubeconfig),
-            context: context.map(str::to_string),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        let (sim, conn, dir) = sim_and_connection(scenario, speed, context).await;
         let (tx, rx) = mpsc::channel(4096);
         let mut tasks = watch::spawn_live(&conn, &sim.cluster, tx.clone());
+        tasks.push(events::spawn(
+            &conn.client,
+            &conn.namespace,
+            &sim.cluster,
+            tx.clone(),
+        ));
         let (jobs, jobs_rx) = tokio::sync::watch::channel(Vec::new());
         tasks.push(logfollow::spawn(
             conn.client.clone(),
@@ -83,17 +80,7 @@ impl Console {
             jobs_rx,
             tx,
         ));
-        let state = State::new(Options {
-            namespace: sim.namespace.clone(),
-            cluster: sim.cluster.clone(),
-            context_label: "faults".into(),
-            color: false,
-            now: Timestamp::now(),
-            write: breakglass::app::write_mode::WriteStart::new(false),
-            os_user: "tester".into(),
-            k8s_user: "admin".into(),
-            journal_dir: None,
-        });
+        let state = headless_state(&sim);
         let mut c = Console {
             sim,
             conn,
@@ -197,18 +184,7 @@ impl Console {
 
     /// The screen at 160x48, as text.
     pub fn screen(&self) -> String {
-        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
-        term.draw(|f| breakglass::ui::render(&self.state, f))
-            .unwrap();
-        let buf = term.backend().buffer().clone();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            for x in 0..buf.area.width {
-                out.push_str(buf[(x, y)].symbol());
-            }
-            out.push('\n');
-        }
-        out
+        screen_of(&self.state)
     }
 
     /// The screen's footer line (the staleness banner when there is one).
@@ -223,6 +199,21 @@ impl Console {
     }
 }
 
+/// `state` drawn by `ui::render` at 160x48, as text.
+pub fn screen_of(state: &State) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| breakglass::ui::render(state, f)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Stale as the user sees it and as the write guards see it: Health and Decision titled
 /// `[STALE]`, Retry refused.
 pub fn stale(s: &State) -> bool {
@@ -232,4 +223,116 @@ pub fn stale(s: &State) -> bool {
 /// Fresh: no pane of the cluster stale, Retry offered again (break glass is active).
 pub fn fresh(s: &State) -> bool {
     !s.pane_stale(Focus::Health) && !s.pane_stale(Focus::Decision) && s.retry_target().is_ok()
+}
+
+/// The simulator (`transient` at 4×) and `n` real consoles on it, each in its own pty
+/// (tmux) as the admin context (`XDG_STATE_HOME` = `state_home` when given, else each its
+/// own), each waited on until Retry is offered. The directory holding the
+/// kubeconfig is returned too: keep it as long as the simulator.
+pub async fn sim_and_pty_consoles(
+    n: usize,
+    state_home: Option<std::path::PathBuf>,
+) -> (
+    SimHandle,
+    Vec<crate::support::tmux::Tmux>,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = start("transient", 4.0, &kubeconfig).await.unwrap();
+    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
+    let kc = kubeconfig.display().to_string();
+    let consoles = tokio::task::spawn_blocking(move || {
+        let consoles: Vec<crate::support::tmux::Tmux> = (0..n)
+            .map(|_| {
+                crate::support::tmux::Tmux::start_with_state(
+                    160,
+                    48,
+                    &["--kubeconfig", &kc, "-n", &ns, &cluster],
+                    state_home.as_deref(),
+                )
+            })
+            .collect();
+        for t in &consoles {
+            t.wait_for(RETRY_AVAILABLE);
+        }
+        consoles
+    })
+    .await
+    .unwrap();
+    (sim, consoles, dir)
+}
+
+/// The Decision pane's Retry line when it is offered.
+pub const RETRY_AVAILABLE: &str = "Retry (acknowledge the nonce) [available]";
+
+/// The simulator (`scenario` at `speed`) and a connection to it as the console makes one
+/// (the admin context `sim` unless `context`), without the console: for rows that drive one source directly.
+pub async fn sim_and_connection(
+    scenario: &str,
+    speed: f64,
+    context: Option<&str>,
+) -> (SimHandle, Connection, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let sim = start(scenario, speed, &kubeconfig).await.unwrap();
+    let conn = connect(&Target {
+        kubeconfig: Some(kubeconfig),
+        context: context.map(str::to_string),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    (sim, conn, dir)
+}
+
+/// The app's state for `sim`'s cluster as the headless console starts it (read-only).
+pub fn headless_state(sim: &SimHandle) -> State {
+    State::new(Options {
+        namespace: sim.namespace.clone(),
+        cluster: sim.cluster.clone(),
+        context_label: "faults".into(),
+        color: false,
+        now: Timestamp::now(),
+        write: breakglass::app::write_mode::WriteStart::new(false),
+        os_user: "tester".into(),
+        k8s_user: "admin".into(),
+        journal_dir: None,
+    })
+}
+
+/// [`Tmux::wait_for`](crate::support::tmux::Tmux::wait_for) off the runtime's threads: the
+/// console back, and the screen that showed `text`.
+pub async fn wait_for(
+    t: crate::support::tmux::Tmux,
+    text: &str,
+) -> (crate::support::tmux::Tmux, String) {
+    let text = text.to_string();
+    tokio::task::spawn_blocking(move || {
+        let s = t.wait_for(&text);
+        (t, s)
+    })
+    .await
+    .unwrap()
+}
+
+/// Quit the console with `q` (off the runtime's threads) and check it exits with 0.
+pub async fn quit_normally(t: crate::support::tmux::Tmux) {
+    tokio::task::spawn_blocking(move || {
+        t.keys(&["q"]);
+        assert_eq!(t.wait_dead(), "0", "the console quits normally");
+    })
+    .await
+    .unwrap();
+}
+
+/// The last line of `screen` that holds `needle`, trimmed (empty when none does).
+pub fn last_line_with(screen: &str, needle: &str) -> String {
+    screen
+        .lines()
+        .rev()
+        .find(|l| l.contains(needle))
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }

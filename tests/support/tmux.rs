@@ -18,6 +18,35 @@ pub struct Tmux {
 impl Tmux {
     /// Start `breakglass ARGS` as the only pane, at the given size, kept after it exits.
     pub fn start(width: u16, height: u16, args: &[&str]) -> Tmux {
+        Tmux::start_with_state(width, height, args, None)
+    }
+
+    /// [`Tmux::start`] with `XDG_STATE_HOME` set to `state_home` instead of the test's own
+    /// fresh directory (e.g. one that cannot be written).
+    pub fn start_with_state(
+        width: u16,
+        height: u16,
+        args: &[&str],
+        state_home: Option<&std::path::Path>,
+    ) -> Tmux {
+        Tmux::start_program(
+            (width, height),
+            env!("CARGO_BIN_EXE_breakglass"),
+            args,
+            state_home,
+            &[],
+        )
+    }
+
+    /// `PROGRAM ARGS` as the only pane (with `env`, `NAME=value` each, added), at the
+    /// given size, kept after it exits: e.g. this test binary re-run as a child.
+    pub fn start_program(
+        (width, height): (u16, u16),
+        program: &str,
+        args: &[&str],
+        state_home: Option<&std::path::Path>,
+        env: &[&str],
+    ) -> Tmux {
         let socket = format!("bg-e2e-{}-{}", std::process::id(), rand_suffix());
         let dir = tempfile::tempdir().unwrap();
         let status_file = dir.path().join("status");
@@ -30,7 +59,7 @@ impl Tmux {
             "\"$0\" \"$@\"; echo $? > {}; exec sleep 120",
             t.status_file.display()
         );
-        let mut cmd = vec!["sh", "-c", &script, env!("CARGO_BIN_EXE_breakglass")];
+        let mut cmd = vec!["sh", "-c", &script, program];
         cmd.extend(args);
         t.run(&[
             "-f",
@@ -47,7 +76,12 @@ impl Tmux {
         t.run(&["set-option", "-g", "remain-on-exit", "on"]);
         // The incident journal goes to the test's own directory, never the user's; so do
         // the demo's temporary files (its kubeconfig and OpenBao token file).
-        let state_home = format!("XDG_STATE_HOME={}", t._dir.path().join("state").display());
+        let state_home = format!(
+            "XDG_STATE_HOME={}",
+            state_home
+                .map_or_else(|| t._dir.path().join("state"), std::path::Path::to_path_buf)
+                .display()
+        );
         std::fs::create_dir_all(t._dir.path().join("tmp")).unwrap();
         let tmp = format!("TMPDIR={}", t._dir.path().join("tmp").display());
         let mut respawn = vec![
@@ -62,6 +96,9 @@ impl Tmux {
             "-e",
             &tmp,
         ];
+        for e in env {
+            respawn.extend(["-e", e]);
+        }
         respawn.extend(cmd);
         t.run(&respawn);
         t

@@ -7,12 +7,11 @@ use std::time::{Duration, Instant};
 
 use breakglass::domain::JobView;
 use breakglass::sim::store::Resource;
-use breakglass::sources::connect::{Target, connect};
 use breakglass::sources::{SourceEvent, logfollow};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::support::faults::{Row, secs};
+use crate::support::faults::{Row, headless_state, screen_of, secs, sim_and_connection};
 
 const LINES: usize = 100_000;
 const CUTS: usize = 100;
@@ -20,19 +19,9 @@ const CONTAINER: &str = "upgrade-executor";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_100k_line_log_cut_100_times_loses_and_repeats_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 1.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, conn, _dir) = sim_and_connection("transient", 1.0, None).await;
     let controls = sim.controls();
     let ns = sim.namespace.clone();
-    let conn = connect(&Target {
-        kubeconfig: Some(kubeconfig),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
     let (job, pod) = ("fault-log", "fault-log-x7k2p");
     let (_jobs, jobs_rx) = own_job(&sim, job, pod);
     let (tx, mut rx) = mpsc::channel(4096);
@@ -74,16 +63,25 @@ async fn a_100k_line_log_cut_100_times_loses_and_repeats_nothing() {
     let mut gaps = 0;
     let mut ended = false;
     let mut done_writing = false;
+    let mut heard = Instant::now();
     while !ended {
-        let ev = tokio::time::timeout(Duration::from_secs(60), rx.recv())
-            .await
-            .expect("the follower went quiet")
-            .expect("the follower stopped");
-        match ev {
-            SourceEvent::LogLines { lines, .. } => got.extend(lines),
-            SourceEvent::LogGap { .. } => gaps += 1,
-            SourceEvent::LogEnded { .. } => ended = true,
-            _ => {}
+        // Short waits: when the follower has delivered everything before the writer and the
+        // cutter are done, no event comes to notice that they are (the test once waited its
+        // whole minute for one, and failed, when the last cut fell after the last line).
+        match tokio::time::timeout(Duration::from_millis(250), rx.recv()).await {
+            Ok(ev) => {
+                heard = Instant::now();
+                match ev.expect("the follower stopped") {
+                    SourceEvent::LogLines { lines, .. } => got.extend(lines),
+                    SourceEvent::LogGap { .. } => gaps += 1,
+                    SourceEvent::LogEnded { .. } => ended = true,
+                    _ => {}
+                }
+            }
+            Err(_) => assert!(
+                heard.elapsed() < Duration::from_secs(60),
+                "the follower went quiet"
+            ),
         }
         if !done_writing && writer.is_finished() && cutter.is_finished() {
             done_writing = true;
@@ -158,19 +156,9 @@ fn own_job(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 1.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, conn, dir) = sim_and_connection("transient", 1.0, None).await;
     let controls = sim.controls();
     let ns = sim.namespace.clone();
-    let conn = connect(&Target {
-        kubeconfig: Some(kubeconfig),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
     let (job, pod) = ("fault-disk", "fault-disk-q8w3e");
     let (_jobs, jobs_rx) = own_job(&sim, job, pod);
     // The evidence file is on a full disk: every write fails with ENOSPC.
@@ -188,17 +176,7 @@ async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
             evidence_dir: Some(evidence.clone()),
         },
     );
-    let mut state = breakglass::app::State::new(breakglass::app::Options {
-        namespace: ns.clone(),
-        cluster: sim.cluster.clone(),
-        context_label: "faults".into(),
-        color: false,
-        now: jiff::Timestamp::now(),
-        write: breakglass::app::write_mode::WriteStart::new(false),
-        os_user: "tester".into(),
-        k8s_user: "admin".into(),
-        journal_dir: None,
-    });
+    let mut state = headless_state(&sim);
     let mut got = 0;
     let mut said = None;
     let start = Instant::now();
@@ -213,7 +191,7 @@ async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
                 .expect("the follower stopped");
             match &ev {
                 SourceEvent::LogLines { lines, .. } => got += lines.len(),
-                SourceEvent::Problem { message, .. } if said.is_none() => {
+                SourceEvent::EvidenceNotSaved(message) if said.is_none() => {
                     said = Some((message.clone(), start.elapsed()));
                 }
                 _ => {}
@@ -227,19 +205,37 @@ async fn a_full_disk_under_the_evidence_file_is_said_and_lines_keep_flowing() {
         message.contains("NOT saved") && message.contains("No space left"),
         "{message}"
     );
-    let still_shown = state
-        .source(breakglass::sources::SourceName::Logs)
-        .problem
-        .is_some();
+    // Still said after the 40 lines that came after it: the pane's title, the footer,
+    // and a marker where saving stopped.
+    let _ = breakglass::app::update(
+        &mut state,
+        breakglass::app::Msg::Resize {
+            width: 160,
+            height: 48,
+        },
+    );
+    let screen = screen_of(&state);
+    let title = screen.lines().find(|l| l.contains("Logs ·")).unwrap_or("");
+    assert!(title.contains("[NOT SAVED]"), "{screen}");
+    let footer = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    assert!(
+        footer.contains("[NOT SAVED] log evidence NOT saved"),
+        "{screen}"
+    );
+    assert!(
+        matches!(&state.logs.saved_to, Some(Err(e)) if e == &message),
+        "{:?}",
+        state.logs.saved_to
+    );
     Row {
         fault: "disk full under the log evidence file (a symlink to /dev/full)",
         saw: format!(
-            "`{message}`; {}",
-            if still_shown {
-                "kept on screen"
-            } else {
-                "cleared by the next lines (the pane's \"saving to\" marker is not corrected)"
-            }
+            "`{message}`: Logs title `[NOT SAVED]`, footer `[NOT SAVED] …` and a marker in the pane, kept while the next {} lines arrive",
+            got.saturating_sub(20)
         ),
         detect: secs(when),
         recover: "n/a".into(),

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use breakglass::app::keymap::{Action, KEYMAP, Key};
 use crossterm::event::KeyCode;
 
-use crate::support::faults::Row;
+use crate::support::faults::{
+    RETRY_AVAILABLE, Row, last_line_with, quit_normally, sim_and_pty_consoles, wait_for,
+};
 use crate::support::tmux::Tmux;
 
 /// `(pid, cmdline)` of every process whose parent is `ppid`.
@@ -134,11 +136,8 @@ fn tmux_key(k: &Key, action: Action) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_session_pressing_every_key_sends_no_mutation() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, mut consoles, _dir) = sim_and_pty_consoles(1, None).await;
+    let t = consoles.remove(0);
     let controls = sim.controls();
     let mut keys: Vec<String> = Vec::new();
     for b in KEYMAP {
@@ -150,11 +149,7 @@ async fn a_read_only_session_pressing_every_key_sends_no_mutation() {
             }
         }
     }
-    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
-    let kc = kubeconfig.display().to_string();
     let pressed = tokio::task::spawn_blocking(move || {
-        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
-        t.wait_for("Retry (acknowledge the nonce) [available]");
         let mut pressed = 0;
         // Every pane, every key; then every path of the Decision pane opened, and every
         // key pressed in what it opens (dialogs, the wizard). Escape closes what a key opened.
@@ -205,29 +200,12 @@ async fn a_read_only_session_pressing_every_key_sends_no_mutation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_expiring_mid_session_stops_every_request_of_the_console() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, mut consoles, _dir) = sim_and_pty_consoles(1, None).await;
+    let t = consoles.remove(0);
     let controls = sim.controls();
-    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
-    let kc = kubeconfig.display().to_string();
-    let t = tokio::task::spawn_blocking(move || {
-        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
-        t.wait_for("Retry (acknowledge the nonce) [available]");
-        t
-    })
-    .await
-    .unwrap();
     controls.expire_token("admin");
     let at = Instant::now();
-    let (t, screen) = tokio::task::spawn_blocking(move || {
-        let s = t.wait_for("not authenticated (401)");
-        (t, s)
-    })
-    .await
-    .unwrap();
+    let (t, screen) = wait_for(t, "not authenticated (401)").await;
     let detect = at.elapsed();
     assert!(!screen.contains("retrying"), "{screen}");
     // Every source meets the 401 within a few seconds; from then on nothing is sent.
@@ -235,22 +213,9 @@ async fn a_token_expiring_mid_session_stops_every_request_of_the_console() {
     controls.clear_requests();
     tokio::time::sleep(Duration::from_secs(15)).await;
     let sent = controls.requests();
-    let banner = tokio::task::spawn_blocking(move || {
-        let s = t.screen();
-        t.keys(&["q"]);
-        assert_eq!(t.wait_dead(), "0", "the console quits normally");
-        s
-    })
-    .await
-    .unwrap();
+    let line = last_line_with(&t.screen(), "401");
+    quit_normally(t).await;
     assert!(sent.is_empty(), "sent after the 401: {sent:?}");
-    let line = banner
-        .lines()
-        .rev()
-        .find(|l| l.contains("401"))
-        .unwrap_or("")
-        .trim()
-        .to_string();
     Row {
         fault: "token expires mid-session (401), whole console (real binary)",
         saw: format!("`{line}`"),
@@ -265,30 +230,13 @@ async fn a_token_expiring_mid_session_stops_every_request_of_the_console() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_api_server_on_the_real_console() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let sim = breakglass::sim::run::start("transient", 4.0, &kubeconfig)
-        .await
-        .unwrap();
+    let (sim, mut consoles, _dir) = sim_and_pty_consoles(1, None).await;
+    let t = consoles.remove(0);
     let controls = sim.controls();
-    let (ns, cluster) = (sim.namespace.clone(), sim.cluster.clone());
-    let kc = kubeconfig.display().to_string();
-    let available = "Retry (acknowledge the nonce) [available]";
-    let t = tokio::task::spawn_blocking(move || {
-        let t = Tmux::start(160, 48, &["--kubeconfig", &kc, "-n", &ns, &cluster]);
-        t.wait_for(available);
-        t
-    })
-    .await
-    .unwrap();
+    let available = RETRY_AVAILABLE;
     controls.set_hung(true);
     let at = Instant::now();
-    let (t, screen) = tokio::task::spawn_blocking(move || {
-        let s = t.wait_for("has not answered for");
-        (t, s)
-    })
-    .await
-    .unwrap();
+    let (t, screen) = wait_for(t, "has not answered for").await;
     let detect = at.elapsed();
     assert!(
         screen.contains("Decision ·") && screen.contains("[STALE]"),
@@ -298,27 +246,11 @@ async fn a_hung_api_server_on_the_real_console() {
     tokio::time::sleep(Duration::from_secs(20).saturating_sub(at.elapsed())).await;
     controls.set_hung(false);
     let at = Instant::now();
-    let (t, fresh) = tokio::task::spawn_blocking(move || {
-        let s = t.wait_for(available);
-        (t, s)
-    })
-    .await
-    .unwrap();
+    let (t, fresh) = wait_for(t, available).await;
     let recover = at.elapsed();
     assert!(!fresh.contains("[STALE] cluster"), "{fresh}");
-    let line = screen
-        .lines()
-        .rev()
-        .find(|l| l.contains("has not answered"))
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    tokio::task::spawn_blocking(move || {
-        t.keys(&["q"]);
-        assert_eq!(t.wait_dead(), "0", "the console quits normally");
-    })
-    .await
-    .unwrap();
+    let line = last_line_with(&screen, "has not answered");
+    quit_normally(t).await;
     assert!(detect < Duration::from_secs(10) && recover < Duration::from_secs(10));
     Row {
         fault: "API hung 20 s, whole console (real binary)",
@@ -365,4 +297,69 @@ fn sigterm_and_sighup_restore_the_terminal_and_exit_0() {
         }
         .print();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_state_directory_is_said_and_the_console_keeps_working() {
+    // XDG_STATE_HOME is a regular file: no directory can be made under it (ENOTDIR), also
+    // for root, whom permission bits would not stop.
+    let dir = tempfile::tempdir().unwrap();
+    let state_home = dir.path().join("state-is-a-file");
+    std::fs::write(&state_home, "").unwrap();
+    let started = Instant::now();
+    let (sim, mut consoles, _kubeconfig_dir) = sim_and_pty_consoles(1, Some(state_home)).await;
+    let (t, first) = wait_for(consoles.remove(0), RETRY_AVAILABLE).await;
+    let controls = sim.controls();
+    let started_in = started.elapsed();
+    let title = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("Logs ·"))
+            .unwrap_or("")
+            .split('┐')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('┌')
+            .trim()
+            .to_string()
+    };
+    assert!(title(&first).contains("[NOT SAVED]"), "{first}");
+    assert!(first.contains("logs NOT saved: Not a directory"), "{first}");
+    // It still acts: the acknowledgement is sent and applied; its journal entry cannot be
+    // written, and that is said too.
+    let t = tokio::task::spawn_blocking(move || {
+        crate::support::tmux::acknowledge(&t);
+        t.wait_for("last action acknowledged");
+        t
+    })
+    .await
+    .unwrap();
+    let (t, after) = wait_for(t, "cannot write the journal").await;
+    assert!(title(&after).contains("[NOT SAVED]"), "{after}");
+    let journal_line = last_line_with(&after, "cannot write the journal");
+    let footer_line = journal_line
+        .split(": /")
+        .next()
+        .unwrap_or("")
+        .replace("/tmp/", "…/");
+    quit_normally(t).await;
+    let applied = controls
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && !r.query.contains("dryRun") && r.status < 300)
+        .count();
+    assert_eq!(applied, 1);
+    Row {
+        fault: "unwritable XDG state directory (a file in its place: ENOTDIR), real binary",
+        saw: format!(
+            "Logs title `{}` with `logs NOT saved: Not a directory (os error 20)` in the pane; after an acknowledgement the footer says `{}`; the acknowledgement applied, exit status 0 on `q`",
+            title(&first).split(" · attempt").next().unwrap_or(""),
+            footer_line.split(" /").next().unwrap_or("")
+        ),
+        detect: format!("at start (first screen, simulator included, {})", crate::support::faults::secs(started_in)),
+        recover: "n/a (kept said until quit)".into(),
+        lines: "0 lost on screen; not saved".into(),
+        mutations: applied,
+    }
+    .print();
+    sim.shutdown().await;
 }
