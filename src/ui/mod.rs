@@ -207,6 +207,14 @@ pub(crate) fn banner(state: &State) -> Option<String> {
     let age = state
         .age_secs(source)
         .map_or("no data yet".into(), |a| format!("data {a} s old"));
+    // The journal is written, not read: its failure is evidence not kept, never stale data.
+    if source == crate::app::msg::SourceName::Journal {
+        let mut s = format!("[NOT SAVED] journal: {}", clean(message));
+        if more > 0 {
+            s.push_str(&format!(" (+{more} more)"));
+        }
+        return Some(s);
+    }
     // A source that stopped on purpose (a 401) is not retrying: the banner must not say so.
     let retrying = if message.contains(crate::app::msg::READS_STOPPED) {
         ""

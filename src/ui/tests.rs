@@ -124,6 +124,23 @@ fn snapshot_api_unreachable_banner() {
 }
 
 #[test]
+fn a_journal_that_cannot_be_written_is_not_saved_not_stale() {
+    let mut s = incident_state(false);
+    feed(
+        &mut s,
+        [SourceEvent::Problem {
+            source: SourceName::Journal,
+            message: "cannot write /state/journal.jsonl: No space left on device".into(),
+        }],
+    );
+    let b = crate::ui::banner(&s).unwrap();
+    assert_eq!(
+        b,
+        "[NOT SAVED] journal: cannot write /state/journal.jsonl: No space left on device"
+    );
+}
+
+#[test]
 fn the_err_badge_is_red_with_colour_and_text_either_way() {
     for color in [true, false] {
         let mut s = incident_state(color);

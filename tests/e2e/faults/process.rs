@@ -336,6 +336,10 @@ async fn an_unwritable_state_directory_is_said_and_the_console_keeps_working() {
     let (t, after) = wait_for(t, "cannot write the journal").await;
     assert!(title(&after).contains("[NOT SAVED]"), "{after}");
     let journal_line = last_line_with(&after, "cannot write the journal");
+    assert!(
+        journal_line.contains("[NOT SAVED] journal:"),
+        "evidence not kept, not stale data: {journal_line}"
+    );
     let footer_line = journal_line
         .split(": /")
         .next()
