@@ -66,7 +66,8 @@ fn draw_synced<W: std::io::Write>(
     drawn.and(ended).wrap_err("cannot draw")
 }
 
-/// Waits for SIGINT, SIGTERM or SIGHUP (used by `sim`).
+/// Waits for SIGINT, SIGTERM or SIGHUP (used by `sim`, and by the console while it lets
+/// writes in flight finish).
 pub(crate) async fn wait_for_stop_signal() -> Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
@@ -141,12 +142,17 @@ pub async fn run_console(console: Console) -> Result<()> {
     };
     let result = console_loop(&mut runtime, &mut state, guard).await;
     // The terminal is restored (the guard is gone); writes in flight finish and the
-    // journal is written before the process ends.
-    if !runtime.shutdown().await {
-        eprintln!(
-            "breakglass: a write or the journal did not finish within {} s; check the journal",
-            crate::runtime::SHUTDOWN_GRACE.as_secs()
-        );
+    // journal is written before the process ends, unless the user stops it again.
+    tokio::select! {
+        finished = runtime.shutdown() => if !finished {
+            eprintln!(
+                "breakglass: a write or the journal did not finish within {} s; check the journal",
+                crate::runtime::SHUTDOWN_GRACE.as_secs()
+            );
+        },
+        _ = wait_for_stop_signal() => eprintln!(
+            "breakglass: stopped again before a write or the journal finished; check the journal"
+        ),
     }
     result
 }
