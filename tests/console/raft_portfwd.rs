@@ -17,76 +17,26 @@ use std::time::Instant;
 use breakglass::domain::raft_members::voters;
 use breakglass::sim::bao::find_bao;
 use breakglass::sim::openbao::{PodProxy, ProxyFuture};
-use breakglass::sim::real_nodes::{RealNodes, SimOptions};
-use breakglass::sim::run::{SimHandle, start_with};
+use breakglass::sim::real_nodes::RealNodes;
 use breakglass::sim::server::{ServeOptions, User};
 use breakglass::sim::store::Resource;
-use breakglass::sources::connect::{Target, connect};
-use breakglass::sources::openbao_access::{AccessOptions, node_access};
-use breakglass::sources::openbao_http::{NodeAccess, Route};
+use breakglass::sources::openbao_http::Route;
 use breakglass::sources::openbao_portforward::PortForward;
 use breakglass::sources::raft::{BOTH_FORBIDDEN, VIA_PORT_FORWARD, poll, poll_switching};
-use kube::Client;
 use serde_json::Value;
 
-struct Setup {
-    sim: SimHandle,
-    client: Client,
-    token_file: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
+use crate::support::nodes::NodeSetup as Setup;
 
 /// The simulator, its `sim` context (user `admin`) denied `get pods/proxy`.
 async fn setup(real_nodes: RealNodes) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let token_file = dir.path().join("openbao-token");
-    let sim = start_with(
-        "transient",
-        1.0,
-        &kubeconfig,
-        SimOptions {
-            real_nodes,
-            token_file: Some(token_file.clone()),
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .expect("simulator");
-    sim.controls()
+    let s = crate::support::nodes::start(real_nodes).await;
+    s.sim
+        .controls()
         .deny_subresource("admin", "get", Resource::Pods, "proxy");
-    let client = connect(&Target {
-        kubeconfig: Some(kubeconfig),
-        ..Target::default()
-    })
-    .await
-    .expect("kubeconfig")
-    .client;
-    Setup {
-        sim,
-        client,
-        token_file,
-        _dir: dir,
-    }
+    s
 }
 
 impl Setup {
-    async fn access(&self) -> NodeAccess {
-        let options = AccessOptions {
-            token_file: Some(self.token_file.clone()),
-            ..AccessOptions::default()
-        };
-        node_access(
-            &self.client,
-            &self.sim.namespace,
-            &self.sim.cluster,
-            &options,
-            None,
-        )
-        .await
-        .expect("access")
-    }
-
     /// (path, status) of the requests whose path contains `part`.
     fn requests(&self, part: &str) -> Vec<(String, u16)> {
         self.sim

@@ -22,71 +22,16 @@ use breakglass::domain::raft_members::{failure_tolerance, green_voters, voters};
 use breakglass::domain::token::OpenBaoToken;
 use breakglass::domain::{Membership, RaftSnapshot, Side};
 use breakglass::sim::bao::find_bao;
-use breakglass::sim::real_nodes::{RealNodes, SimOptions};
-use breakglass::sim::run::{SimHandle, start_with};
-use breakglass::sources::connect::{Target, connect};
-use breakglass::sources::openbao_access::{AccessOptions, node_access, read_token_file};
+use breakglass::sim::real_nodes::RealNodes;
+use breakglass::sources::openbao_access::read_token_file;
 use breakglass::sources::openbao_http::{Direct, NodeAccess, Route};
 use breakglass::sources::raft::poll;
 use kube::Client;
 use serde_json::Value;
 
-struct Setup {
-    sim: SimHandle,
-    client: Client,
-    kubeconfig: std::path::PathBuf,
-    token_file: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-async fn setup(real_nodes: RealNodes) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let token_file = dir.path().join("openbao-token");
-    let sim = start_with(
-        "transient",
-        1.0,
-        &kubeconfig,
-        SimOptions {
-            real_nodes,
-            token_file: Some(token_file.clone()),
-            ..SimOptions::default()
-        },
-    )
-    .await
-    .expect("simulator");
-    let conn = connect(&Target {
-        kubeconfig: Some(kubeconfig.clone()),
-        ..Target::default()
-    })
-    .await
-    .expect("kubeconfig");
-    Setup {
-        sim,
-        client: conn.client,
-        kubeconfig,
-        token_file,
-        _dir: dir,
-    }
-}
+use crate::support::nodes::{NodeSetup as Setup, start as setup};
 
 impl Setup {
-    async fn access(&self) -> NodeAccess {
-        let options = AccessOptions {
-            token_file: Some(self.token_file.clone()),
-            ..AccessOptions::default()
-        };
-        node_access(
-            &self.client,
-            &self.sim.namespace,
-            &self.sim.cluster,
-            &options,
-            None,
-        )
-        .await
-        .expect("access")
-    }
-
     async fn poll(&self, access: &NodeAccess) -> RaftSnapshot {
         poll(&self.client, access, &self.sim.namespace, &self.sim.cluster)
             .await

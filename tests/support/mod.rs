@@ -3,6 +3,7 @@
 //! `tests/real_apiserver.rs` includes only `tmux.rs`.
 //!
 //! - [`faults`]: the console headless (live sources into `update`, `TestBackend`);
+//! - [`nodes`]: the simulator with a token file for its OpenBao nodes, and the node access;
 //! - [`sim`]: a seeded simulator API server and kube-rs clients for its users;
 //! - [`twin`]: a seeded store with the operator twin running, and bounded waits;
 //! - [`tmux`]: the real binary in a pseudo-terminal;
@@ -12,6 +13,7 @@
 #![allow(dead_code, reason = "each harness uses a different subset")]
 
 pub mod faults;
+pub mod nodes;
 pub mod sim;
 pub mod tmux;
 pub mod twin;
