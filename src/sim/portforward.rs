@@ -116,7 +116,14 @@ where
                 "error forwarding port {port} to pod {pod}: failed to connect to localhost:{port}: {e}"
             );
             let _ = sink.send(frame(1, message.as_bytes())).await;
-            let _ = sink.send(Message::Close(None)).await;
+            // As the API server does, the connection stays open after an error on one of its
+            // streams until the client closes it: closing at once raced the error frame
+            // (kube-rs could see the close first and lose the reason).
+            while let Some(Ok(msg)) = stream.next().await {
+                if matches!(msg, Message::Close(_)) {
+                    break;
+                }
+            }
             return;
         }
     };
