@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::logs::redact;
 use crate::logs::sanitize::{expand_tabs_into, only_tabs_to_expand, sanitize_into};
-use crate::patterns::{LineWork, Literals, Rule, RuleSet, Severity, Span, lowercase_into};
+use crate::patterns::{LineWork, Rule, RuleSet, Severity, Span, fold_into};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -264,8 +264,8 @@ fn write_in_order(
 /// Buffers a worker reuses from chunk to chunk.
 #[derive(Default)]
 struct Scratch {
-    /// The chunk lowercased, for the rules' literal search.
-    lowered: Vec<u8>,
+    /// The chunk folded for the rules' literal search ([`fold_into`]).
+    folded: Vec<u8>,
     /// The rules whose literal is on the current line.
     candidates: Vec<usize>,
     text: String,
@@ -297,25 +297,20 @@ fn highlight_chunk(
         Err(_) => String::from_utf8_lossy(body),
     };
     let Scratch {
-        lowered,
+        folded,
         candidates,
         text,
         line: work,
     } = scratch;
-    lowercase_into(block.as_bytes(), lowered);
+    fold_into(block.as_bytes(), folded);
     let literals = rules.literals();
-    let mut cursor = literals.map(Literals::cursor).unwrap_or_default();
-    let mut next_hit = literals.and_then(|l| l.next_hit(lowered, 0, &mut cursor));
+    let mut hits = literals.map(|l| l.stream(folded)).unwrap_or_default();
     let mut start = 0usize;
     for (i, line) in block.split('\n').enumerate() {
         let end = start + line.len();
         let n = first_line + i as u64;
         if let Some(literals) = literals {
-            let hit = next_hit.is_some_and(|at| at < end);
-            literals.rules_in(&lowered[start..end], hit, candidates);
-            if hit {
-                next_hit = literals.next_hit(lowered, end + 1, &mut cursor);
-            }
+            literals.rules_until(folded, &mut hits, end, candidates);
         }
         start = end + 1;
         let redacted = redact(line);
@@ -497,6 +492,120 @@ mod tests {
             )
             .unwrap();
             assert!(threaded == inline, "{format:?}");
+        }
+    }
+
+    /// Every line through the full scan ([`RuleSet::classify_and_spans`]), the reference the
+    /// literal prefilter's fast path must give byte for byte.
+    fn full_scan(rules: &RuleSet, format: Format, input: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, line) in input.split('\n').enumerate() {
+            let redacted = redact(line);
+            let mut text = String::new();
+            sanitize_into(&redacted, &mut text);
+            let (matched, spans) = rules.classify_and_spans(&redacted, &text, true);
+            write_line(
+                rules,
+                format,
+                true,
+                i as u64 + 1,
+                &text,
+                matched,
+                &spans,
+                &mut out,
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn the_literal_prefilter_gives_what_the_full_scan_gives() {
+        // Rules whose literals hold spaces and tabs (a tab at column 7 expands to one space,
+        // at column 0 to eight: `x  y` and ` error ` are made by tabs), plus the built-ins.
+        let extra = [
+            r"(?i)x  y",
+            r"(?i) error status",
+            r"a\tb",
+            r"[ ]{2}z",
+            r"(?i)leader \w+",
+            r"(?i)quiet",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            format!(
+                "[[rule]]\nid = \"x{k}\"\nregex = '{r}'\nseverity = \"warn\"\nmeaning = \"m\"\n\n"
+            )
+        })
+        .collect::<String>();
+        let rules =
+            RuleSet::from_text(&format!("{extra}{}", crate::patterns::BUILTIN_TOML), "test");
+        assert!(rules.problems().is_empty(), "{:?}", rules.problems());
+        let words = [
+            "x",
+            "y",
+            "\t",
+            " ",
+            "  ",
+            "ERROR",
+            "error",
+            "status",
+            "a",
+            "b",
+            "z",
+            "Leader",
+            "not",
+            "found",
+            "connection refused",
+            "upgrade-executor error:",
+            "\tERROR\t",
+            "QUIET",
+            "1234567",
+            "raft",
+            "permission denied",
+            "é",
+            "\x1b[2J",
+            "hvs.",
+            "abcdefghijklmnopqrstuvwx",
+        ];
+        // A fixed pseudo-random walk over the words (the same lines every run).
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut input = String::new();
+        for _ in 0..20_000 {
+            let len = 1 + (seed >> 60) as usize;
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                input.push_str(words[(seed % words.len() as u64) as usize]);
+            }
+            input.push('\n');
+        }
+        input.pop();
+        for format in [Format::Ansi, Format::Json] {
+            let mut fast = Vec::new();
+            filter_inline(&rules, format, true, input.as_bytes(), &mut fast).unwrap();
+            let reference = full_scan(&rules, format, &input);
+            let badged = reference
+                .split(|&b| b == b'\n')
+                .filter(|l| l.starts_with(b"\x1b[1;4;33m"))
+                .count();
+            assert!(
+                format == Format::Json || badged > 1000,
+                "{badged} lines badged warn"
+            );
+            if fast != reference {
+                let (f, r) = (
+                    String::from_utf8_lossy(&fast),
+                    String::from_utf8_lossy(&reference),
+                );
+                let (a, b) = f
+                    .lines()
+                    .zip(r.lines())
+                    .find(|(a, b)| a != b)
+                    .unwrap_or_default();
+                panic!("{format:?} differs:\nfast:      {a:?}\nfull scan: {b:?}");
+            }
         }
     }
 

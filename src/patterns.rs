@@ -24,7 +24,7 @@ mod literals;
 mod load;
 pub(crate) use load::line_of;
 
-pub(crate) use literals::{Literals, lowercase_into};
+pub(crate) use literals::{Literals, fold_into};
 pub(crate) use load::{RuleProblem, user_config_file};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -143,11 +143,9 @@ pub struct Span {
     pub severity: Severity,
 }
 
-/// Buffers [`RuleSet::classify_among`] reuses from line to line; `spans` holds its result.
+/// What [`RuleSet::classify_among`] leaves: the line's spans (a buffer reused line to line).
 #[derive(Debug, Default)]
 pub(crate) struct LineWork {
-    lowered: Vec<u8>,
-    text_rules: Vec<usize>,
     pub spans: Vec<Span>,
 }
 
@@ -403,13 +401,13 @@ impl RuleSet {
 
     /// [`RuleSet::classify_and_spans`] of a line of printable ASCII and tabs (`raw`, redaction
     /// left it unchanged) whose sanitised `text` is `raw` with its tabs expanded (nothing cut),
-    /// looking only at `candidates`: the rules whose literal is on the line
-    /// ([`Literals::rules_in`]), ascending. Same result; the spans go to `work.spans`.
+    /// looking only at `candidates`: ascending, every rule that can match `raw` and every rule
+    /// that can match `text` among them ([`Literals::rules_until`]). Same result; the spans go
+    /// to `work.spans`.
     ///
-    /// The badge is the first candidate whose regex matches `raw` (a rule that cannot match a
-    /// tab and matches `raw` matches `text` too: what the full scan in
-    /// [`RuleSet::classify_and_spans`] relies on). Spans are looked for only on a badged
-    /// line, from the rules whose literal is in `text` (tab expansion can make one: spaces).
+    /// The badge is the first candidate whose regex matches `raw`; the spans are those of the
+    /// candidates in `text`, looked for only on a badged line. Without a tab (`text` is `raw`)
+    /// one search per candidate gives both.
     pub(crate) fn classify_among(
         &self,
         raw: &str,
@@ -421,23 +419,28 @@ impl RuleSet {
         if candidates.is_empty() || raw.starts_with([' ', '\t']) {
             return None;
         }
-        let rule = candidates
-            .iter()
-            .filter_map(|&i| self.rules.get(i))
-            .find(|r| r.regex.is_match(raw))?;
-        let in_text = if raw.len() == text.len() {
-            candidates
-        } else {
-            let pre = self.literals()?;
-            literals::lowercase_into(text.as_bytes(), &mut work.lowered);
-            pre.rules_in(&work.lowered, true, &mut work.text_rules);
-            &work.text_rules
-        };
-        for &i in in_text {
-            if let Some(r) = self.rules.get(i) {
-                push_spans(i, r, text, &mut work.spans);
+        let rule = if raw == text {
+            let mut first = None;
+            for &i in candidates {
+                if let Some(r) = self.rules.get(i)
+                    && push_spans(i, r, text, &mut work.spans)
+                {
+                    first = first.or(Some(r));
+                }
             }
-        }
+            first?
+        } else {
+            let rule = candidates
+                .iter()
+                .filter_map(|&i| self.rules.get(i))
+                .find(|r| r.regex.is_match(raw))?;
+            for &i in candidates {
+                if let Some(r) = self.rules.get(i) {
+                    push_spans(i, r, text, &mut work.spans);
+                }
+            }
+            rule
+        };
         work.spans.sort_by_key(|s| s.range.start);
         Some((rule, capped(rule, raw)))
     }

@@ -1,11 +1,13 @@
 //! The literal prefilter: per rule, the rarest literals one of which every match must hold,
-//! all searched at once over a whole block of lines (one Aho-Corasick automaton) so that a
-//! line is handed to a rule's regex only when that rule's literal is on it.
+//! all searched at once over a whole block of lines (Teddy, or one Aho-Corasick automaton),
+//! each hit naming its rules, so that a line is handed to a rule's regex only when that rule's
+//! literal is on it. The block is searched once: the hits are taken line by line.
 //!
 //! Exact for the lines it is used on: printable ASCII and tabs (what `highlight` calls its
 //! fast path). A literal is made of the bytes a rule's syntax tree requires in a row,
-//! lowercased (the search runs over the text lowercased: a case-sensitive literal found
-//! case-insensitively is only an extra candidate). A `(?i)` letter is a class holding both
+//! lowercased and its tabs made spaces (the search runs over the text folded the same way: a
+//! case-sensitive literal found case-insensitively is only an extra candidate, and one fold
+//! serves both the raw line and its tabs expanded). A `(?i)` letter is a class holding both
 //! ASCII cases (plus, for `k` and `s`, a non-ASCII fold that an ASCII line cannot hold). A
 //! rule with no such literal is a candidate on every line.
 
@@ -185,12 +187,12 @@ pub struct Literals {
     always: Vec<usize>,
 }
 
-/// Where each group's next literal in a block is (from where it was searched, and the hit),
-/// so that a block searched front to back is read once per group, not once per hit. Made by
-/// [`Literals::cursor`] for one block.
+/// The next hit of each group in one block (where it starts, and the literal's id), made by
+/// [`Literals::stream`]: the block is searched front to back once per group, each search
+/// going on one byte after the last hit's start.
 #[derive(Debug, Default)]
-pub struct Cursor {
-    hits: Vec<Option<(usize, Option<usize>)>>,
+pub struct Hits {
+    next: Vec<Option<(usize, usize)>>,
 }
 
 impl Literals {
@@ -200,9 +202,9 @@ impl Literals {
         let mut own: Vec<Vec<usize>> = Vec::new();
         let mut always = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
-            match rule_cover(p) {
+            match rule_cover(p).filter(|c| !c.iter().any(|l| spaces_may_grow(l))) {
                 Some(c) => {
-                    for lit in c.into_iter().map(from_rarest_window) {
+                    for lit in c.into_iter().map(|l| from_rarest_window(folded(l))) {
                         match lits.iter().position(|l| *l == lit) {
                             Some(at) => own[at].push(i),
                             None => {
@@ -270,66 +272,65 @@ impl Literals {
         }
     }
 
-    /// A cursor for one block (see [`Literals::next_hit`]).
-    pub fn cursor(&self) -> Cursor {
-        Cursor {
-            hits: vec![None; self.groups()],
+    /// The hits of every group in `folded` (a block of lines folded with [`fold_into`]), to
+    /// be taken line by line with [`Literals::rules_until`].
+    pub(crate) fn stream(&self, folded: &[u8]) -> Hits {
+        Hits {
+            next: (0..self.groups())
+                .map(|g| self.find(g, folded, 0))
+                .collect(),
         }
     }
 
-    /// Where the next literal at or after byte `from` of `lowered` (text lowercased with
-    /// [`lowercase_into`]) starts; None when there is none. `cursor` (made for this block,
-    /// asked with growing `from`) keeps each group's hit beyond `from` for the next call.
-    pub fn next_hit(&self, lowered: &[u8], from: usize, cursor: &mut Cursor) -> Option<usize> {
-        let mut next: Option<usize> = None;
-        for g in 0..self.groups() {
-            let known = cursor
-                .hits
-                .get(g)
-                .copied()
-                .flatten()
-                .filter(|&(searched, hit)| searched <= from && hit.is_none_or(|h| h >= from));
-            let hit = match known {
-                Some((_, hit)) => hit,
-                None => {
-                    let hit = self.find(g, lowered, from).map(|(at, _)| at);
-                    if let Some(slot) = cursor.hits.get_mut(g) {
-                        *slot = Some((from, hit));
-                    }
-                    hit
-                }
-            };
-            next = match (next, hit) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-        }
-        next
-    }
-
-    /// The rules that may match a line: those without a literal, and with `search`, those
-    /// whose literal is in `lowered` (the line lowercased). Ascending and distinct, into `out`
-    /// (cleared first).
-    pub(crate) fn rules_in(&self, lowered: &[u8], search: bool, out: &mut Vec<usize>) {
+    /// The rules that may match the line of `folded` ending at `end` (the hits before `end`
+    /// not taken yet are this line's): those without a literal and those whose literal is
+    /// on the line. Ascending and distinct, into `out` (cleared first).
+    ///
+    /// A superset of the rules that can match the line (its raw bytes) and of those that can
+    /// match its tabs expanded to spaces: folding maps each raw byte to one byte (a literal in
+    /// the line is in the fold), and a literal without two spaces in a row that is in the
+    /// expanded text meets each run of spaces a tab became in one byte at most, so it is in
+    /// the fold too; a rule with such a literal is a candidate on every line.
+    pub(crate) fn rules_until(
+        &self,
+        folded: &[u8],
+        hits: &mut Hits,
+        end: usize,
+        out: &mut Vec<usize>,
+    ) {
         out.clear();
         out.extend_from_slice(&self.always);
-        if !search {
-            return;
-        }
-        for g in 0..self.groups() {
-            let mut from = 0;
-            while let Some((at, lit)) = self.find(g, lowered, from) {
+        for (g, next) in hits.next.iter_mut().enumerate() {
+            while let Some((at, lit)) = *next
+                && at < end
+            {
                 if let Some(rules) = self.rules_of.get(lit) {
                     out.extend_from_slice(rules);
                 }
-                from = at + 1;
+                *next = self.find(g, folded, at + 1);
             }
         }
-        if out.len() > 1 {
+        if out.len() > self.always.len() {
             out.sort_unstable();
             out.dedup();
         }
     }
+}
+
+/// A literal as it is searched in folded text ([`fold_into`]): its tabs are spaces.
+fn folded(mut lit: Vec<u8>) -> Vec<u8> {
+    for b in &mut lit {
+        if *b == b'\t' {
+            *b = b' ';
+        }
+    }
+    lit
+}
+
+/// Whether a literal may be in a line's expanded text but not in its fold: one with two
+/// spaces in a row (a tab can become both) that can match text at all (without a tab).
+fn spaces_may_grow(lit: &[u8]) -> bool {
+    !lit.contains(&b'\t') && lit.windows(2).any(|w| w == b"  ")
 }
 
 /// Teddy searchers over `lits` in as few groups of at most [`TEDDY_LIMIT`] as there can be,
@@ -356,10 +357,16 @@ fn teddy_groups(lits: &[Vec<u8>]) -> Option<Vec<(aho_corasick::packed::Searcher,
 }
 
 /// `block` with ASCII letters lowercased, into `out` (cleared first; reused between blocks).
-pub(crate) fn lowercase_into(block: &[u8], out: &mut Vec<u8>) {
+/// `block` as the literals are searched in it: ASCII letters lowercased, tabs made spaces
+/// (each byte one byte: an offset in the fold is the same offset in `block`).
+pub(crate) fn fold_into(block: &[u8], out: &mut Vec<u8>) {
     out.clear();
-    out.extend_from_slice(block);
-    out.make_ascii_lowercase();
+    // A byte at a time without branches: the compiler makes it SIMD.
+    out.extend(block.iter().map(|&b| {
+        let upper = u8::from(b.is_ascii_uppercase());
+        let tab = u8::from(b == b'\t');
+        b + upper * 32 + tab * (b' ' - b'\t')
+    }));
 }
 
 #[cfg(test)]
@@ -422,47 +429,65 @@ mod tests {
         let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
         let pre = Literals::new(&refs).unwrap();
         assert!(pre.groups() >= 3, "300 literals: {} groups", pre.groups());
-        let block = b"quiet\nx alarm-299-raised y alarm-000-raised\nquiet\nalarm-150-raised\nquiet";
-        let mut cursor = pre.cursor();
-        let mut hits = Vec::new();
-        let mut from = 0;
-        while let Some(at) = pre.next_hit(block, from, &mut cursor) {
-            hits.push(at);
-            from = at + 1;
-        }
         // Each literal from its rarest window on (`299-raised`: digits count more).
-        assert_eq!(hits, [14, 33, 56]);
-        let mut out = Vec::new();
-        pre.rules_in(b"x alarm-299-raised y alarm-000-raised", true, &mut out);
-        assert_eq!(out, [0, 299]);
-        pre.rules_in(b"alarm-150-raised", true, &mut out);
-        assert_eq!(out, [150]);
-        pre.rules_in(b"quiet", true, &mut out);
-        assert!(out.is_empty());
+        assert_eq!(
+            lines_rules(
+                &pre,
+                b"quiet\nx alarm-299-raised y alarm-000-raised\nquiet\nalarm-150-raised\nquiet"
+            ),
+            [vec![], vec![0, 299], vec![], vec![150], vec![]]
+        );
+    }
+
+    /// Each line's candidates, the block searched once.
+    fn lines_rules(pre: &Literals, block: &[u8]) -> Vec<Vec<usize>> {
+        let mut folded = Vec::new();
+        fold_into(block, &mut folded);
+        let mut hits = pre.stream(&folded);
+        let mut end = 0;
+        block
+            .split(|&b| b == b'\n')
+            .map(|line| {
+                end += line.len();
+                let mut out = Vec::new();
+                pre.rules_until(&folded, &mut hits, end, &mut out);
+                end += 1;
+                out
+            })
+            .collect()
     }
 
     #[test]
     fn hits_name_the_rules_line_by_line() {
         let pre = Literals::new(&["(?i)connection refused", r"\tERROR\t", r"\d+"]).unwrap();
-        let mut out = Vec::new();
-        pre.rules_in(b"x connection refused\terror\t", true, &mut out);
-        assert_eq!(out, [0, 1, 2]);
+        assert_eq!(
+            lines_rules(
+                &pre,
+                b"x connection refused\terror\t\nplain\na Connection REFUSED\nx\tERROR\ty"
+            ),
+            [vec![0, 1, 2], vec![2], vec![0, 2], vec![1, 2]],
+            "a rule without a literal is always a candidate"
+        );
         // Overlapping literals, and one that is another's prefix: all are found.
         let pre =
             Literals::new(&["failed to read raft", "raft configuration", "failed to"]).unwrap();
-        pre.rules_in(b"failed to read raft configuration", true, &mut out);
-        assert_eq!(out, [0, 1, 2]);
-        let pre = Literals::new(&["(?i)connection refused", r"\tERROR\t", r"\d+"]).unwrap();
-        pre.rules_in(b"x connection refused", false, &mut out);
-        assert_eq!(out, [2], "a rule without a literal is always a candidate");
-        let block = b"plain\na Connection REFUSED\nx\tERROR\ty error";
-        let mut lowered = Vec::new();
-        lowercase_into(block, &mut lowered);
-        let mut cursor = pre.cursor();
-        // The literals from their rarest windows on: ` refused`, `ror\t`.
-        assert_eq!(pre.next_hit(&lowered, 0, &mut cursor), Some(18));
-        assert_eq!(pre.next_hit(&lowered, 27, &mut cursor), Some(31));
-        assert_eq!(pre.next_hit(&lowered, 34, &mut cursor), None);
-        assert_eq!(pre.next_hit(&lowered, 99, &mut cursor), None);
+        assert_eq!(
+            lines_rules(&pre, b"failed to read raft configuration"),
+            [vec![0, 1, 2]]
+        );
+    }
+
+    #[test]
+    fn candidates_hold_what_the_expanded_text_can_match() {
+        // `ERROR\t` expanded is `ERROR` and three spaces: ` error ` is in the fold, and a
+        // literal with two spaces in a row could be made by one tab: always a candidate.
+        let pre = Literals::new(&[r"(?i) error status", r"(?i)x  y", r"quiet"]).unwrap();
+        assert_eq!(
+            lines_rules(&pre, b"a\tERROR\tstatus\nx\ty\nquiet"),
+            [vec![0, 1], vec![1], vec![1, 2]]
+        );
+        let mut folded = Vec::new();
+        fold_into(b"AbZ\t\xc3\x89@[`{", &mut folded);
+        assert_eq!(folded, b"abz \xc3\x89@[`{");
     }
 }
