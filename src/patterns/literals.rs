@@ -146,19 +146,19 @@ fn concat_cover(parts: &[Hir]) -> Option<Cover> {
 /// How many leading bytes of a literal Teddy looks at before it checks the whole literal.
 const FINGERPRINT: usize = 4;
 
-/// `lit` from its rarest window of [`FINGERPRINT`] bytes on (by [`score`], the later of equals):
-/// Teddy finds candidates by a literal's first bytes, and executor lines carry `blue`,
+/// Where `lit`'s rarest window of [`FINGERPRINT`] bytes starts (by [`score`], the later of
+/// equals): Teddy finds candidates by a literal's first bytes, and executor lines carry `blue`,
 /// `green`, `consensus` and `leader` in every line's fields, so literals starting with them
 /// (`blue raft peers removed`) were candidates several times a line, each checked and searched
-/// again from. A suffix of a required run of bytes is required too: the rules found stay exact.
-fn from_rarest_window(lit: Vec<u8>) -> Vec<u8> {
+/// again from. The literal is searched from there on; the bytes before it are checked where
+/// it is found (`leader found` alone is on many lines that `no leader found` is not).
+fn rarest_window(lit: &[u8]) -> usize {
     if lit.len() <= FINGERPRINT {
-        return lit;
+        return 0;
     }
-    let start = (0..=lit.len() - FINGERPRINT)
+    (0..=lit.len() - FINGERPRINT)
         .max_by_key(|&i| (score(&lit[i..i + FINGERPRINT]), i))
-        .unwrap_or(0);
-    lit[start..].to_vec()
+        .unwrap_or(0)
 }
 
 /// How many literals one packed searcher takes (`aho-corasick`'s packed builder refuses more).
@@ -180,9 +180,9 @@ enum Search {
 #[derive(Debug)]
 pub struct Literals {
     search: Search,
-    /// Per literal (pattern id): the rules it and every literal that is its prefix stand for,
-    /// ascending.
-    rules_of: Vec<Vec<usize>>,
+    /// Per literal searched (pattern id): the rules it and every literal searched that is its
+    /// prefix stand for, each with the bytes its whole literal holds before the part searched.
+    rules_of: Vec<Vec<(Vec<u8>, usize)>>,
     /// Rules without a literal: candidates on every line.
     always: Vec<usize>,
 }
@@ -199,17 +199,19 @@ impl Literals {
     /// None when the automaton cannot be built (then every line goes through the full scan).
     pub(super) fn new(patterns: &[&str]) -> Option<Literals> {
         let mut lits: Vec<Vec<u8>> = Vec::new();
-        let mut own: Vec<Vec<usize>> = Vec::new();
+        let mut own: Vec<Vec<(Vec<u8>, usize)>> = Vec::new();
         let mut always = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
             match rule_cover(p).filter(|c| !c.iter().any(|l| spaces_may_grow(l))) {
                 Some(c) => {
-                    for lit in c.into_iter().map(|l| from_rarest_window(folded(l))) {
-                        match lits.iter().position(|l| *l == lit) {
-                            Some(at) => own[at].push(i),
+                    for mut lit in c.into_iter().map(folded) {
+                        let searched = lit.split_off(rarest_window(&lit));
+                        let entry = (lit, i);
+                        match lits.iter().position(|l| *l == searched) {
+                            Some(at) => own[at].push(entry),
                             None => {
-                                lits.push(lit);
-                                own.push(vec![i]);
+                                lits.push(searched);
+                                own.push(vec![entry]);
                             }
                         }
                     }
@@ -220,11 +222,11 @@ impl Literals {
         let rules_of = lits
             .iter()
             .map(|lit| {
-                let mut rules: Vec<usize> = lits
+                let mut rules: Vec<(Vec<u8>, usize)> = lits
                     .iter()
                     .zip(&own)
                     .filter(|(prefix, _)| lit.starts_with(prefix))
-                    .flat_map(|(_, r)| r.iter().copied())
+                    .flat_map(|(_, r)| r.iter().cloned())
                     .collect();
                 rules.sort_unstable();
                 rules.dedup();
@@ -304,8 +306,13 @@ impl Literals {
             while let Some((at, lit)) = *next
                 && at < end
             {
-                if let Some(rules) = self.rules_of.get(lit) {
-                    out.extend_from_slice(rules);
+                for (before, rule) in self.rules_of.get(lit).into_iter().flatten() {
+                    if before.is_empty()
+                        || at.checked_sub(before.len()).and_then(|b| folded.get(b..at))
+                            == Some(before)
+                    {
+                        out.push(*rule);
+                    }
                 }
                 *next = self.find(g, folded, at + 1);
             }
@@ -407,10 +414,21 @@ mod tests {
 
     #[test]
     fn literals_start_at_their_rarest_window() {
-        let from = |l: &str| String::from_utf8(from_rarest_window(l.as_bytes().to_vec())).unwrap();
+        fn from(l: &str) -> &str {
+            &l[rarest_window(l.as_bytes())..]
+        }
         assert_eq!(from("blue raft peers removed"), "ft peers removed");
         assert_eq!(from("status 403"), " 403");
         assert_eq!(from("abc"), "abc", "shorter than a window: whole");
+        // The bytes before the window are checked where it is found.
+        let pre = Literals::new(&["no leader found", "(?i)raft peers removed"]).unwrap();
+        assert_eq!(
+            lines_rules(
+                &pre,
+                b"leader found\nno leader found\nblue raft peers removed\nft peers removed"
+            ),
+            [vec![], vec![0], vec![1], vec![]]
+        );
     }
 
     #[test]
