@@ -491,6 +491,7 @@ pub async fn run(mut cli: Cli) -> Result<ExitCode> {
             pick::status_list(&conn, json).await
         }
         Some(Command::Highlight { format }) => {
+            highlight::roomy_pipe(std::io::stdout());
             highlight::run(
                 rules,
                 format,

@@ -56,6 +56,25 @@ pub fn run(
     }
 }
 
+/// Grow `out` to [`PIPE`] bytes when it is a pipe (Linux; nothing otherwise, and a refusal is
+/// no error). A chunk's output is about [`CHUNK`] bytes: written into the default 64 KiB pipe,
+/// it waits for the reader to drain it three times or more, and on one core (where reading,
+/// highlighting and writing take turns) those waits were a quarter of the wall time (bench
+/// corpus: 0.74 s against 0.55 s with a 1 MiB pipe, ripgrep 0.82 s).
+pub fn roomy_pipe(out: impl std::os::fd::AsFd) {
+    #[cfg(target_os = "linux")]
+    if rustix::fs::fstat(&out)
+        .is_ok_and(|s| rustix::fs::FileType::from_raw_mode(s.st_mode) == rustix::fs::FileType::Fifo)
+    {
+        let _ = rustix::pipe::fcntl_setpipe_size(&out, PIPE);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = out;
+}
+
+/// The pipe size [`roomy_pipe`] asks for (Linux's default limit for unprivileged users).
+const PIPE: usize = 1 << 20;
+
 /// Bytes per chunk handed to a worker (whole lines; a longer line makes a bigger chunk).
 const CHUNK: usize = 1 << 18;
 /// Bytes asked of the input per read.
@@ -607,6 +626,25 @@ mod tests {
                 panic!("{format:?} differs:\nfast:      {a:?}\nfull scan: {b:?}");
             }
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_output_pipe_is_grown_and_a_file_left_alone() {
+        let (_r, w) = rustix::pipe::pipe().unwrap();
+        let before = rustix::pipe::fcntl_getpipe_size(&w).unwrap();
+        let limit: usize = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        roomy_pipe(&w);
+        let after = rustix::pipe::fcntl_getpipe_size(&w).unwrap();
+        if PIPE <= limit {
+            assert_eq!(after, PIPE, "was {before}");
+        }
+        let file = tempfile::tempfile().unwrap();
+        roomy_pipe(&file);
     }
 
     #[test]
