@@ -28,6 +28,10 @@ impl TerminalGuard {
             FULL_SCREEN.store(false, Ordering::SeqCst);
             restore_then(info);
             let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+            // A panic on another thread (a source's task, a write) leaves the loop running
+            // in the restored terminal, drawing over the report: tell it to stop.
+            PANICKED.store(true, Ordering::SeqCst);
+            PANIC_NOTICE.notify_one();
         }));
         Ok(TerminalGuard {
             terminal,
@@ -41,6 +45,25 @@ impl TerminalGuard {
 /// entered (tmux, xterm): after a panic, whatever is printed next (the shell's prompt)
 /// would overwrite the panic's message.
 static FULL_SCREEN: AtomicBool = AtomicBool::new(false);
+
+/// Set by the panic hook [`TerminalGuard::enter`] installs: some thread panicked while the
+/// terminal was full screen, and it has been restored with the report printed.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+static PANIC_NOTICE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Whether a thread panicked while the terminal was full screen (see [`panicked`]).
+pub fn has_panicked() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}
+
+/// Returns once a thread has panicked while the terminal was full screen (at once when one
+/// already has): the console's loop must then stop drawing and end, since the terminal was
+/// restored under it and the report printed, and the task that panicked is gone.
+pub async fn panicked() {
+    while !has_panicked() {
+        PANIC_NOTICE.notified().await;
+    }
+}
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {

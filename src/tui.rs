@@ -173,6 +173,10 @@ async fn console_loop(
     let mut last_frame: Option<Instant> = None;
     let mut shown = None;
     loop {
+        // Never draw over a panic's report (the terminal was restored under this loop).
+        if crate::terminal::has_panicked() {
+            return Err(panic_error());
+        }
         let now = Instant::now();
         let mut frame_at = next_frame(dirty, last_frame, now);
         if frame_at.is_some_and(|at| at <= now) {
@@ -196,6 +200,7 @@ async fn console_loop(
             msg = runtime.next_msg() => msg,
             _ = term.recv() => return Ok(()),
             _ = hup.recv() => return Ok(()),
+            () = crate::terminal::panicked() => return Err(panic_error()),
         };
         let mut step = runtime.step(state, msg);
         // Coalesce a burst of source events into one frame.
@@ -222,6 +227,15 @@ async fn console_loop(
             }
         }
     }
+}
+
+/// What the console says when a thread other than its loop panicked (the report is above).
+fn panic_error() -> color_eyre::eyre::Report {
+    color_eyre::eyre::eyre!(
+        "the console stopped: one of its tasks panicked (the report is above). It does not go \
+         on without it; writes already sent finish below. Check the journal, then restart \
+         breakglass"
+    )
 }
 
 #[cfg(test)]

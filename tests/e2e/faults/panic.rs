@@ -7,6 +7,10 @@
 //! hook installed first, as `main` does, then `terminal::TerminalGuard::enter`, the
 //! console's and the picker's only way into full-screen mode), draws a frame and panics
 //! on the runtime's thread, as a bug in the console's loop would.
+//!
+//! A panic on another thread (a source's task, a write) is the second row: the child runs
+//! the real console (`tui::run_console`) on the simulator, and a task of its own, beside the
+//! console's, panics; the console must stop rather than draw on in the restored terminal.
 
 use std::time::Duration;
 
@@ -77,6 +81,100 @@ fn a_panic_restores_the_terminal_and_prints_its_message() {
         saw: "alternate screen left, cursor shown, color-eyre's `The application panicked (crashed)` report with the message left readable below (before this change the guard left the alternate screen a second time while unwinding, the cursor jumped back and what came next overwrote the report)".into(),
         detect: "n/a".into(),
         recover: "the process ends (101)".into(),
+        lines: "n/a".into(),
+        mutations: 0,
+    }
+    .print();
+}
+
+const TASK_CHILD: &str = "BREAKGLASS_TEST_TASK_PANIC_CHILD";
+const TASK_MESSAGE: &str = "a deliberate panic in a background task";
+
+/// Only does something as the child of [`a_panic_in_a_background_task_stops_the_console`]:
+/// the console on the simulator, and beside it a task that panics once the console is up.
+#[test]
+fn console_with_a_panicking_task_child() {
+    if std::env::var_os(TASK_CHILD).is_none() {
+        return;
+    }
+    color_eyre::install().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = runtime.block_on(async {
+        let (sim, conn, _dir) =
+            crate::support::faults::sim_and_connection("transient", 1.0, None).await;
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            panic!("{TASK_MESSAGE}");
+        });
+        let result = breakglass::tui::run_console(breakglass::tui::Console {
+            conn,
+            access: breakglass::sources::openbao_http::NodeAccess::default(),
+            cluster: sim.cluster.clone(),
+            context_label: "faults".into(),
+            write: breakglass::app::write_mode::WriteStart::new(false),
+            log_lines: None,
+            color: false,
+            guard: None,
+        })
+        .await;
+        sim.shutdown().await;
+        result
+    });
+    // As `main` ends on an error: the report, then a failure status.
+    eprintln!("Error: {result:?}");
+    std::process::exit(if result.is_err() { 3 } else { 0 });
+}
+
+#[test]
+fn a_panic_in_a_background_task_stops_the_console() {
+    let me = std::env::current_exe().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let xdg: Vec<String> = [
+        "XDG_STATE_HOME",
+        "XDG_DATA_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_CONFIG_HOME",
+    ]
+    .iter()
+    .map(|k| format!("{k}={}", home.path().display()))
+    .collect();
+    let mut env: Vec<&str> = xdg.iter().map(String::as_str).collect();
+    let child = format!("{TASK_CHILD}=1");
+    env.extend([child.as_str(), "RUST_BACKTRACE=0", "RUST_LIB_BACKTRACE=0"]);
+    let t = Tmux::start_program(
+        (120, 40),
+        &me.display().to_string(),
+        &[
+            "--exact",
+            "faults::panic::console_with_a_panicking_task_child",
+            "--nocapture",
+            "--test-threads=1",
+        ],
+        None,
+        &env,
+    );
+    t.wait_for("prod-cluster");
+    assert_eq!(t.format("#{alternate_on}"), "1", "the console is up");
+    let status = t.wait_dead();
+    t.assert_restored();
+    let screen = t.run(&["capture-pane", "-p", "-J", "-S", "-", "-t", "e2e"]);
+    assert!(screen.contains(TASK_MESSAGE), "{screen}");
+    assert!(screen.contains("one of its tasks panicked"), "{screen}");
+    // Nothing drawn after the report: the console's frames (its pane titles) are not below it.
+    let report = screen.find(TASK_MESSAGE).unwrap();
+    assert!(
+        !screen[report..].contains("Raft"),
+        "drawn over the report:\n{screen}"
+    );
+    assert_eq!(status, "3", "{screen}");
+    Row {
+        fault: "a panic on a background task (the real console on the simulator, a task beside its own panics; this test binary's child)",
+        saw: "the report printed in the restored terminal, then the console stops with `one of its tasks panicked (the report is above)…check the journal` (before: the loop went on drawing in the restored terminal, over the report)".into(),
+        detect: "at once (the panic hook wakes the loop)".into(),
+        recover: "the process ends with an error status; restart".into(),
         lines: "n/a".into(),
         mutations: 0,
     }
