@@ -26,12 +26,7 @@ fn panicking_child() {
     if std::env::var_os(CHILD).is_none() {
         return;
     }
-    color_eyre::install().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    child_runtime().block_on(async {
         let mut guard = breakglass::terminal::TerminalGuard::enter().unwrap();
         guard
             .terminal
@@ -44,23 +39,34 @@ fn panicking_child() {
     });
 }
 
-#[test]
-fn a_panic_restores_the_terminal_and_prints_its_message() {
+/// A child's set-up as `breakglass`'s `main` does it: color-eyre's hook, then a runtime.
+fn child_runtime() -> tokio::runtime::Runtime {
+    color_eyre::install().unwrap();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// This test binary re-run in a pty as the child test `name` (its module's), with `env`.
+fn child_in_pty(name: &str, env: &[&str]) -> Tmux {
     let me = std::env::current_exe().unwrap();
-    let env = format!("{CHILD}=1");
-    let t = Tmux::start_program(
+    let test = format!("faults::panic::{name}");
+    // Short report: the message must not scroll off behind a backtrace.
+    let mut env = env.to_vec();
+    env.extend(["RUST_BACKTRACE=0", "RUST_LIB_BACKTRACE=0"]);
+    Tmux::start_program(
         (120, 40),
         &me.display().to_string(),
-        &[
-            "--exact",
-            "faults::panic::panicking_child",
-            "--nocapture",
-            "--test-threads=1",
-        ],
+        &["--exact", &test, "--nocapture", "--test-threads=1"],
         None,
-        // Short report: the message must not scroll off behind a backtrace.
-        &[&env, "RUST_BACKTRACE=0", "RUST_LIB_BACKTRACE=0"],
-    );
+        &env,
+    )
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_prints_its_message() {
+    let t = child_in_pty("panicking_child", &[&format!("{CHILD}=1")]);
     t.wait_for("FULL SCREEN");
     assert_eq!(
         t.format("#{alternate_on}"),
@@ -97,12 +103,7 @@ fn console_with_a_panicking_task_child() {
     if std::env::var_os(TASK_CHILD).is_none() {
         return;
     }
-    color_eyre::install().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = runtime.block_on(async {
+    let result = child_runtime().block_on(async {
         let (sim, conn, _dir) =
             crate::support::faults::sim_and_connection("transient", 1.0, None).await;
         tokio::spawn(async {
@@ -130,9 +131,8 @@ fn console_with_a_panicking_task_child() {
 
 #[test]
 fn a_panic_in_a_background_task_stops_the_console() {
-    let me = std::env::current_exe().unwrap();
     let home = tempfile::tempdir().unwrap();
-    let xdg: Vec<String> = [
+    let mut env: Vec<String> = [
         "XDG_STATE_HOME",
         "XDG_DATA_HOME",
         "XDG_CACHE_HOME",
@@ -141,21 +141,9 @@ fn a_panic_in_a_background_task_stops_the_console() {
     .iter()
     .map(|k| format!("{k}={}", home.path().display()))
     .collect();
-    let mut env: Vec<&str> = xdg.iter().map(String::as_str).collect();
-    let child = format!("{TASK_CHILD}=1");
-    env.extend([child.as_str(), "RUST_BACKTRACE=0", "RUST_LIB_BACKTRACE=0"]);
-    let t = Tmux::start_program(
-        (120, 40),
-        &me.display().to_string(),
-        &[
-            "--exact",
-            "faults::panic::console_with_a_panicking_task_child",
-            "--nocapture",
-            "--test-threads=1",
-        ],
-        None,
-        &env,
-    );
+    env.push(format!("{TASK_CHILD}=1"));
+    let env: Vec<&str> = env.iter().map(String::as_str).collect();
+    let t = child_in_pty("console_with_a_panicking_task_child", &env);
     t.wait_for("prod-cluster");
     assert_eq!(t.format("#{alternate_on}"), "1", "the console is up");
     let status = t.wait_dead();
