@@ -1,5 +1,5 @@
-//! The test controls (injected errors, kube-rs's own retry of a 503, latency) and the scale
-//! subresource of Deployments.
+//! The test controls (injected errors, kube-rs's own retry of a 503, latency, a held request)
+//! and the scale subresource of Deployments.
 
 use std::time::Duration;
 
@@ -84,5 +84,39 @@ async fn injected_faults_latency_and_scale() {
             .unwrap()
             .replicas,
         Some(0)
+    );
+}
+
+#[tokio::test]
+async fn a_held_request_waits_while_the_others_are_answered() {
+    let sim = start().await;
+    let api = clusters(sim.admin().await);
+    let c = sim.server.controls();
+    let hold = Duration::from_millis(1500);
+    c.hold_requests("PATCH", "/apis/openbao.org/", hold, 1);
+    let patch = Patch::Merge(json!({"spec": {"replicas": 4}}));
+    let t = std::time::Instant::now();
+    let held = {
+        let (api, patch) = (api.clone(), patch.clone());
+        tokio::spawn(async move { api.patch(CLUSTER, &PatchParams::default(), &patch).await })
+    };
+    // Reads go on while the write is held, and see nothing of it yet.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let o = api.get(CLUSTER).await.unwrap();
+    assert!(t.elapsed() < hold, "a read waited for the held write");
+    assert_eq!(o.data["spec"]["replicas"], 3);
+    assert!(!held.is_finished());
+    let o = held.await.unwrap().unwrap();
+    assert!(t.elapsed() >= hold, "answered after {:?}", t.elapsed());
+    assert_eq!(o.data["spec"]["replicas"], 4);
+    // Only the next one was held.
+    let t = std::time::Instant::now();
+    api.patch(CLUSTER, &PatchParams::default(), &patch)
+        .await
+        .unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
     );
 }
