@@ -1,6 +1,6 @@
 //! Test controls for the simulator's API server ([`Controls`]): users and their denied
-//! verbs, injected HTTP errors and latency, watch closing, history expiry, and the request
-//! log tests assert on ("a read-only session sent zero mutating requests").
+//! verbs, injected HTTP errors, latency and held requests, watch closing, history expiry,
+//! and the request log tests assert on ("a read-only session sent zero mutating requests").
 //!
 //! Not for users of the console: only tests and scenarios hold a `Controls`.
 
@@ -113,11 +113,20 @@ impl RequestRecord {
     }
 }
 
+/// What an armed fault does to a request it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Injected {
+    /// Answered with this status (a Status body) instead of being served.
+    Status(u16),
+    /// Held this long before it is served (a write in flight for that long).
+    Hold(Duration),
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Fault {
     pub method: String,
     pub path_prefix: String,
-    pub status: u16,
+    pub what: Injected,
     pub remaining: usize,
 }
 
@@ -162,19 +171,41 @@ impl Shared {
 
     /// The injected status for this request, if one is armed (and counts it down).
     pub(crate) fn take_fault(&self, method: &str, path: &str) -> Option<u16> {
+        match self.take_matching(method, path, |w| matches!(w, Injected::Status(_)))? {
+            Injected::Status(code) => Some(code),
+            Injected::Hold(_) => None,
+        }
+    }
+
+    /// How long to hold this request before serving it, if a hold is armed (counted down).
+    pub(crate) fn take_hold(&self, method: &str, path: &str) -> Option<Duration> {
+        match self.take_matching(method, path, |w| matches!(w, Injected::Hold(_)))? {
+            Injected::Hold(d) => Some(d),
+            Injected::Status(_) => None,
+        }
+    }
+
+    /// The first armed fault of the `kind` wanted that matches the request, counted down.
+    fn take_matching(
+        &self,
+        method: &str,
+        path: &str,
+        kind: impl Fn(&Injected) -> bool,
+    ) -> Option<Injected> {
         let mut faults = lock(&self.faults);
         let idx = faults.iter().position(|f| {
             f.remaining > 0
+                && kind(&f.what)
                 && (f.method == "*" || f.method.eq_ignore_ascii_case(method))
                 && path.starts_with(&f.path_prefix)
         })?;
         let f = &mut faults[idx];
         f.remaining -= 1;
-        let status = f.status;
+        let what = f.what;
         if f.remaining == 0 {
             faults.remove(idx);
         }
-        Some(status)
+        Some(what)
     }
 
     pub(crate) fn latency(&self) -> Duration {
@@ -245,10 +276,22 @@ impl Controls {
     /// Answer the next `times` requests whose method matches (`*` for any) and whose path
     /// starts with `path_prefix` with `status` (409, 429, 500, 503, ...) as a Status body.
     pub fn inject_error(&self, method: &str, path_prefix: &str, status: u16, times: usize) {
+        self.arm(method, path_prefix, Injected::Status(status), times);
+    }
+
+    /// Hold the next `times` requests whose method matches (`*` for any) and whose path
+    /// starts with `path_prefix` for `hold` before serving them (e.g. one PATCH of
+    /// openbaoclusters kept in flight while the console quits); other requests are not
+    /// slowed (unlike [`Controls::set_latency`]).
+    pub fn hold_requests(&self, method: &str, path_prefix: &str, hold: Duration, times: usize) {
+        self.arm(method, path_prefix, Injected::Hold(hold), times);
+    }
+
+    fn arm(&self, method: &str, path_prefix: &str, what: Injected, times: usize) {
         lock(&self.shared.faults).push(Fault {
             method: method.to_string(),
             path_prefix: path_prefix.to_string(),
-            status,
+            what,
             remaining: times,
         });
     }
@@ -383,6 +426,20 @@ mod tests {
             Some(503)
         );
         assert_eq!(c.shared.take_fault("PATCH", "/apis/openbao.org/x"), None);
+        // A hold and an error armed for the same requests do not take each other's turn.
+        let hold = Duration::from_secs(3);
+        c.hold_requests("PATCH", "/apis/openbao.org", hold, 1);
+        c.inject_error("PATCH", "/apis/openbao.org", 500, 1);
+        assert_eq!(c.shared.take_hold("GET", "/apis/openbao.org/x"), None);
+        assert_eq!(
+            c.shared.take_fault("PATCH", "/apis/openbao.org/x"),
+            Some(500)
+        );
+        assert_eq!(
+            c.shared.take_hold("PATCH", "/apis/openbao.org/x"),
+            Some(hold)
+        );
+        assert_eq!(c.shared.take_hold("PATCH", "/apis/openbao.org/x"), None);
         c.deny("a", "patch", Resource::Pods);
         assert!(c.users()[0].is_denied("patch", Resource::Pods));
         c.allow("a", "patch", Resource::Pods);

@@ -267,6 +267,9 @@ async fn answer(ctx: &Ctx, req: Request<Incoming>) -> Resp {
     }
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
+    if let Some(hold) = ctx.shared.take_hold(&method, &path) {
+        tokio::time::sleep(hold).await;
+    }
     let query_str = req.uri().query().unwrap_or("").to_string();
     let user = bearer(&req).and_then(|t| ctx.shared.user_by_token(t));
     let mut record = RequestRecord {

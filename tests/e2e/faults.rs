@@ -11,6 +11,7 @@ mod logs;
 mod malformed;
 mod panic;
 mod process;
+mod quit_in_flight;
 
 use std::time::{Duration, Instant};
 

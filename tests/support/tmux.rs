@@ -195,6 +195,17 @@ impl Tmux {
             .to_string()
     }
 
+    /// Whether the program has exited (the wrapper shell wrote its status).
+    pub fn has_exited(&self) -> bool {
+        self.status_file.exists()
+    }
+
+    /// The whole pane with its scrollback, lines joined: what the user's terminal shows
+    /// after the program exited (its last words on stderr included).
+    pub fn scrollback(&self) -> String {
+        self.run(&["capture-pane", "-p", "-J", "-S", "-", "-t", "e2e"])
+    }
+
     /// PID of breakglass itself (the child of the pane's shell wrapper).
     pub fn console_pid(&self) -> String {
         let sh = self.format("#{pane_pid}");

@@ -75,8 +75,7 @@ fn a_panic_restores_the_terminal_and_prints_its_message() {
     );
     let status = t.wait_dead();
     t.assert_restored();
-    // The whole pane with its scrollback: what the user's terminal shows after the exit.
-    let screen = t.run(&["capture-pane", "-p", "-J", "-S", "-", "-t", "e2e"]);
+    let screen = t.scrollback();
     assert!(screen.contains(MESSAGE), "{screen}");
     assert!(screen.contains("The application panicked"), "{screen}");
     // libtest reports the panicking test as failed (101); the binary's `main` would exit
