@@ -5,7 +5,6 @@
 use crossterm::event::Event;
 use futures::StreamExt;
 use jiff::Timestamp;
-use tokio::signal::unix::{SignalKind, signal};
 
 use std::process::ExitCode;
 
@@ -16,7 +15,7 @@ use crate::domain::discovery::{self, Choice};
 use crate::sources::connect::Connection;
 use crate::sources::discover;
 use crate::status_list;
-use crate::terminal::TerminalGuard;
+use crate::terminal::{StopSignals, TerminalGuard};
 use crate::ui;
 
 /// The `(namespace, name)` picked with the terminal still full screen (the console goes on
@@ -26,8 +25,7 @@ pub async fn run(
     color: bool,
 ) -> Result<Option<(String, String, TerminalGuard)>> {
     let mut guard = TerminalGuard::enter()?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut hup = signal(SignalKind::hangup())?;
+    let mut stop = StopSignals::new()?;
     let theme = ui::theme::Theme { color };
     loop {
         guard
@@ -41,8 +39,7 @@ pub async fn run(
                 Some(Err(e)) => return Err(e).wrap_err("terminal input failed"),
                 None => return Ok(None),
             },
-            _ = term.recv() => return Ok(None),
-            _ = hup.recv() => return Ok(None),
+            () = stop.recv() => return Ok(None),
         };
         match picker.update(key) {
             PickerOutcome::Continue => {}

@@ -76,6 +76,37 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// The stop signals, SIGINT, SIGTERM and SIGHUP (the SSH session died), registered once: from
+/// then on none of them ends the process by its default action, which would leave the
+/// terminal full screen with the cursor hidden (raw mode makes Ctrl-C a key, but `kill -INT`
+/// and job control still send the signal).
+pub(crate) struct StopSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    pub(crate) fn new() -> Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind| signal(kind).wrap_err("cannot listen for stop signals");
+        Ok(StopSignals {
+            int: listen(SignalKind::interrupt())?,
+            term: listen(SignalKind::terminate())?,
+            hup: listen(SignalKind::hangup())?,
+        })
+    }
+
+    /// Returns when one of them arrives.
+    pub(crate) async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {},
+            _ = self.term.recv() => {},
+            _ = self.hup.recv() => {},
+        }
+    }
+}
+
 /// The OSC 52 sequence that puts `text` on the clipboard of the terminal the user sits at,
 /// through SSH and tmux (`set -g set-clipboard on`, tmux's default `external` passes it
 /// from programs that write it). Control characters in `text` are base64-encoded like the

@@ -18,7 +18,6 @@ use color_eyre::eyre::{Result, WrapErr, bail};
 use crossterm::event::{Event, KeyEventKind};
 use futures::StreamExt;
 use jiff::Timestamp;
-use tokio::signal::unix::{SignalKind, signal};
 
 use crate::app::{Effect, Msg, Options, State};
 use crate::journal;
@@ -26,7 +25,7 @@ use crate::runtime::Runtime;
 use crate::sources::connect::Connection;
 use crate::sources::logfollow;
 use crate::sources::openbao_http::NodeAccess;
-use crate::terminal::TerminalGuard;
+use crate::terminal::{StopSignals, TerminalGuard};
 use crate::ui;
 
 /// The shortest time between two frames (≈30 fps).
@@ -69,13 +68,7 @@ fn draw_synced<W: std::io::Write>(
 /// Waits for SIGINT, SIGTERM or SIGHUP (used by `sim`, and by the console while it lets
 /// writes in flight finish).
 pub(crate) async fn wait_for_stop_signal() -> Result<()> {
-    let mut term = signal(SignalKind::terminate())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = term.recv() => {},
-        _ = hup.recv() => {},
-    }
+    StopSignals::new()?.recv().await;
     Ok(())
 }
 
@@ -167,8 +160,7 @@ async fn console_loop(
     if let Ok((width, height)) = crossterm::terminal::size() {
         runtime.step(state, Msg::Resize { width, height });
     }
-    let mut term = signal(SignalKind::terminate())?;
-    let mut hup = signal(SignalKind::hangup())?;
+    let mut stop = StopSignals::new()?;
     let mut dirty = true;
     let mut last_frame: Option<Instant> = None;
     let mut shown = None;
@@ -198,8 +190,7 @@ async fn console_loop(
                 None => return Ok(()),
             },
             msg = runtime.next_msg() => msg,
-            _ = term.recv() => return Ok(()),
-            _ = hup.recv() => return Ok(()),
+            () = stop.recv() => return Ok(()),
             () = crate::terminal::panicked() => return Err(panic_error()),
         };
         let mut step = runtime.step(state, msg);

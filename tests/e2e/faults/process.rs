@@ -265,8 +265,8 @@ async fn a_hung_api_server_on_the_real_console() {
 }
 
 #[test]
-fn sigterm_and_sighup_restore_the_terminal_and_exit_0() {
-    for signal in ["TERM", "HUP"] {
+fn sigterm_sighup_and_sigint_restore_the_terminal_and_exit_0() {
+    for signal in ["TERM", "HUP", "INT"] {
         let t = Tmux::start(
             120,
             40,
@@ -284,10 +284,10 @@ fn sigterm_and_sighup_restore_the_terminal_and_exit_0() {
         let took = at.elapsed();
         t.assert_restored();
         Row {
-            fault: if signal == "TERM" {
-                "SIGTERM (real binary)"
-            } else {
-                "SIGHUP: the SSH session died (real binary)"
+            fault: match signal {
+                "TERM" => "SIGTERM (real binary)",
+                "HUP" => "SIGHUP: the SSH session died (real binary)",
+                _ => "SIGINT from outside (`kill -INT`; in raw mode Ctrl-C is a key) (real binary)",
             },
             saw: "exit status 0; alternate screen left, cursor shown".into(),
             detect: "n/a".into(),
