@@ -174,8 +174,9 @@ fn confirm_lines(
 
 /// The same request as a kubectl command line (derived from the request itself, so it
 /// carries the exact body), for a colleague to check or repeat by hand; what kubectl cannot
-/// carry is said. Wrapped to `width` with shell continuations (`kubectl_cmd::wrap`), so
-/// no row is cut and the rows pasted into a shell are the same command; `y` copies it whole.
+/// carry is said. Wrapped to `width` with shell continuations (`kubectl_cmd::wrap`), a
+/// here-document's body as YAML folded to `width` (`heredoc::fit`), so no row is cut and
+/// the rows pasted into a shell are the same command; `y` copies it whole.
 pub(crate) fn kubectl_lines(
     t: Theme,
     cmd: Option<crate::domain::kubectl_cmd::Command>,
@@ -189,9 +190,12 @@ pub(crate) fn kubectl_lines(
         t.label(),
     )];
     out.extend(
-        crate::domain::kubectl_cmd::wrap(&cmd.line, usize::from(width))
-            .into_iter()
-            .map(|row| Line::styled(clean(&row), t.dim())),
+        crate::domain::kubectl_cmd::wrap(
+            &super::heredoc::fit(&cmd.line, usize::from(width)),
+            usize::from(width),
+        )
+        .into_iter()
+        .map(|row| Line::styled(clean(&row), t.dim())),
     );
     if let Some(c) = cmd.caveat {
         out.push(Line::styled(c, t.warn()));

@@ -88,7 +88,7 @@ fn lines(state: &State, w: &Wizard, t: Theme, width: u16) -> Vec<Line<'static>> 
         ));
         match w.request() {
             Ok(Some(r)) => {
-                out.push(Line::styled(clean(&describe(&r)), t.info()));
+                out.extend(request_lines(&r, t, width));
                 out.extend(super::dialog::kubectl_lines(t, r.kubectl(), width));
             }
             Ok(None) => out.push(Line::raw("nothing (this step only moves on)")),
@@ -256,9 +256,23 @@ fn follow_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
 }
 
 /// The request as sent: method, path and the exact body (`Request::preview`, the builder
-/// the executor sends from).
-fn describe(r: &Request) -> String {
-    r.preview()
+/// the executor sends from), on one line when it fits. A created object's body is wider
+/// than any terminal as one line of JSON and the kubectl command below carries it, folded
+/// to the width as YAML: it is shown once, there.
+fn request_lines(r: &Request, t: Theme, width: u16) -> Vec<Line<'static>> {
+    let preview = r.preview();
+    let in_heredoc = r.kubectl().is_some_and(|c| c.line.contains("<<'EOF'\n"));
+    if preview.chars().count() <= usize::from(width) || !in_heredoc {
+        return vec![Line::styled(clean(&preview), t.info())];
+    }
+    let (method, path) = r.method_path();
+    vec![
+        Line::styled(clean(&format!("{method} {path}")), t.info()),
+        Line::styled(
+            "  body: the object in the here-document below (sent as one line of JSON)",
+            t.dim(),
+        ),
+    ]
 }
 
 #[cfg(test)]
