@@ -89,7 +89,12 @@ fn lines(state: &State, w: &Wizard, t: Theme, width: u16) -> Vec<Line<'static>> 
         match w.request() {
             Ok(Some(r)) => {
                 out.extend(request_lines(&r, t, width));
-                out.extend(super::dialog::kubectl_lines(t, r.kubectl(), width));
+                out.extend(super::dialog::kubectl_lines(
+                    t,
+                    r.kubectl(),
+                    width,
+                    "Ctrl-Y",
+                ));
             }
             Ok(None) => out.push(Line::raw("nothing (this step only moves on)")),
             Err(e) => out.push(Line::styled(format!("cannot: {}", clean(&e)), t.error())),
