@@ -162,7 +162,7 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
 /// The evidence records kept in memory are bounded (`logs::EVIDENCE_CAPACITY`): how many
 /// of the oldest were dropped, and whether the evidence files still hold them. The findings'
 /// line counts include them; only the records themselves are gone.
-pub(crate) fn dropped_evidence_note(
+fn dropped_evidence_note(
     dropped: u64,
     saved_to: Option<&Result<String, String>>,
 ) -> Option<String> {
@@ -172,7 +172,9 @@ pub(crate) fn dropped_evidence_note(
     let noun = if dropped == 1 { "record" } else { "records" };
     let whereabouts = match saved_to {
         Some(Ok(dir)) => format!("still in the evidence files: {dir}"),
-        Some(Err(e)) => format!("not saved to disk: {e}"),
+        // Saving may have failed from the start or only later (disk full): the oldest
+        // records may or may not be on disk, and the reason says which file failed.
+        Some(Err(e)) => format!("the evidence files may not hold them: {e}"),
         None => "not saved to disk".into(),
     };
     Some(format!(

@@ -27,7 +27,7 @@ fn the_note_says_how_many_and_where_they_still_are() {
     assert_eq!(
         dropped_evidence_note(12, Some(&failed)).as_deref(),
         Some(
-            "+12 older evidence records dropped from memory (not saved to disk: logs NOT saved: read-only file system)"
+            "+12 older evidence records dropped from memory (the evidence files may not hold them: logs NOT saved: read-only file system)"
         )
     );
 }
