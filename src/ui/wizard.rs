@@ -261,23 +261,56 @@ fn follow_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
 }
 
 /// The request as sent: method, path and the exact body (`Request::preview`, the builder
-/// the executor sends from), on one line when it fits. A created object's body is wider
-/// than any terminal as one line of JSON and the kubectl command below carries it, folded
-/// to the width as YAML: it is shown once, there.
+/// the executor sends from), on one line when it fits. Else the path breaks after a `/`
+/// (continued two columns in) and the body goes on its own line; a created object's body,
+/// wider than any terminal as one line of JSON, is shown once: in the kubectl command
+/// below, folded to the width as YAML.
 fn request_lines(r: &Request, t: Theme, width: u16) -> Vec<Line<'static>> {
-    let preview = r.preview();
-    let in_heredoc = r.kubectl().is_some_and(|c| c.line.contains("<<'EOF'\n"));
-    if preview.chars().count() <= usize::from(width) || !in_heredoc {
-        return vec![Line::styled(clean(&preview), t.info())];
+    let preview = clean(&r.preview());
+    let width = usize::from(width);
+    if preview.chars().count() <= width {
+        return vec![Line::styled(preview, t.info())];
     }
     let (method, path) = r.method_path();
-    vec![
-        Line::styled(clean(&format!("{method} {path}")), t.info()),
-        Line::styled(
+    let mut out: Vec<Line<'static>> = fold_path(&clean(&format!("{method} {path}")), width)
+        .into_iter()
+        .map(|row| Line::styled(row, t.info()))
+        .collect();
+    let in_heredoc = r.kubectl().is_some_and(|c| c.line.contains("<<'EOF'\n"));
+    match r.body() {
+        Some(_) if in_heredoc => out.push(Line::styled(
             "  body: the object in the here-document below (sent as one line of JSON)",
             t.dim(),
-        ),
-    ]
+        )),
+        Some(b) => out.push(Line::styled(clean(&format!("  body {b}")), t.info())),
+        None => {}
+    }
+    out
+}
+
+/// `text` in rows of at most `width` columns, broken after a `/` where one is near enough
+/// (else at the width); rows after the first are indented by two.
+fn fold_path(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut rows = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        let indent = if rows.is_empty() { 0 } else { 2 };
+        let room = width.saturating_sub(indent).max(8);
+        let end = if chars.len() - start <= room {
+            chars.len()
+        } else {
+            chars[start..start + room]
+                .iter()
+                .rposition(|c| *c == '/')
+                .filter(|&i| i > room / 2)
+                .map_or(start + room, |i| start + i + 1)
+        };
+        let row: String = chars[start..end].iter().collect();
+        rows.push(format!("{}{row}", " ".repeat(indent)));
+        start = end;
+    }
+    rows
 }
 
 #[cfg(test)]

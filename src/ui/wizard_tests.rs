@@ -254,3 +254,56 @@ fn at_80x24_the_create_restore_step_fits_and_copies_what_it_shows() {
     assert_eq!(copied, command[kubectl_at..].join("\n"));
     assert_eq!(read_back(&stdin_of(&[copied])), request.body().unwrap());
 }
+
+#[test]
+fn at_80_columns_every_step_request_and_command_fits() {
+    use crate::app::wizard::tests::{KEY, facts};
+    let theme = crate::ui::theme::Theme { color: false };
+    for step in [
+        Step::ScaleDown,
+        Step::DeletePvcs,
+        Step::ScaleUp,
+        Step::CreateRestore,
+    ] {
+        let mut s = incident_state(false);
+        let mut w = Wizard::new(facts(), Some(KEY.into()));
+        w.step = step;
+        let request = w.request().unwrap().unwrap();
+        s.wizard = Some(w);
+        let all: Vec<String> = super::lines(&s, s.wizard.as_ref().unwrap(), theme, 78)
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        let from = all
+            .iter()
+            .position(|l| l == "Enter sends exactly (after a dry run):")
+            .unwrap();
+        let to = all
+            .iter()
+            .position(|l| l.starts_with("Same request by kubectl"))
+            .unwrap();
+        let end = all[to..]
+            .iter()
+            .position(|l| l.starts_with("type the cluster name") || l.starts_with('['))
+            .map_or(all.len(), |i| to + i);
+        for row in all[from..end].iter().filter(|r| *r != &all[to]) {
+            assert!(row.chars().count() <= 78, "{step:?}: {row:?} in {all:#?}");
+        }
+        // The request's rows give back its method and path.
+        let (method, path) = request.method_path();
+        let shown: String = all[from + 1..to]
+            .iter()
+            .filter(|r| !r.starts_with("  body"))
+            .map(|r| r.trim_start())
+            .collect();
+        assert!(
+            shown.starts_with(&format!("{method} {path}")),
+            "{step:?}: {shown}"
+        );
+        // Its body too, but a created object's: that is in the here-document.
+        if let (Some(body), false) = (request.body(), step == Step::CreateRestore) {
+            let rows = all[from..to].join("\n");
+            assert!(rows.contains(&body.to_string()), "{step:?}: {rows}");
+        }
+    }
+}
