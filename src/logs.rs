@@ -92,6 +92,7 @@ pub struct LineStore {
     last_match: Option<(u64, &'static Rule, Severity)>,
     attempt: Option<i32>,
     evidence: VecDeque<Evidence>,
+    evidence_capacity: usize,
     evidence_dropped: u64,
     /// One entry per rule, attempt and severity: the newest record and how many lines
     /// matched (evicted ones included). Few entries, whatever the store's size.
@@ -116,6 +117,12 @@ impl LineStore {
     pub(crate) const DEFAULT_CAPACITY: usize = 100_000;
 
     pub fn new(capacity: usize) -> LineStore {
+        LineStore::with_evidence_capacity(capacity, EVIDENCE_CAPACITY)
+    }
+
+    /// A store keeping `capacity` lines and `evidence_capacity` evidence records (tests use
+    /// a small one to see records dropped).
+    pub(crate) fn with_evidence_capacity(capacity: usize, evidence_capacity: usize) -> LineStore {
         LineStore {
             lines: VecDeque::new(),
             capacity: capacity.max(1),
@@ -124,6 +131,7 @@ impl LineStore {
             last_match: None,
             attempt: None,
             evidence: VecDeque::new(),
+            evidence_capacity: evidence_capacity.max(1),
             evidence_dropped: 0,
             evidence_groups: Vec::new(),
         }
@@ -137,7 +145,7 @@ impl LineStore {
         let seq = self.end_seq();
         if let Some((rule, severity)) = matched {
             self.last_match = Some((seq, rule, severity));
-            if self.evidence.len() == EVIDENCE_CAPACITY {
+            if self.evidence.len() == self.evidence_capacity {
                 self.evidence.pop_front();
                 self.evidence_dropped += 1;
             }
@@ -192,6 +200,12 @@ impl LineStore {
     /// How many of the oldest lines were dropped to keep the bound.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// How many of the oldest evidence records were dropped to keep their bound (the lines
+    /// are still in the evidence files when those are written; the Decision pane says so).
+    pub fn evidence_dropped(&self) -> u64 {
+        self.evidence_dropped
     }
 
     /// The newest matched line's sequence number, rule and severity.

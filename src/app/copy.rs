@@ -3,18 +3,24 @@
 //!
 //! Pure like the rest of `update`: it decides *what* is copied and returns
 //! `Effect::Copy(text)`; the terminal loop writes the escape. What is copied depends on
-//! where the user is: the open dialog's or wizard step's kubectl command, else the focused
-//! pane's thing (Health: the break-glass nonce, Decision: the journal path, Logs: the line
-//! the view is on). The footer says what was copied, or that there was nothing to copy.
+//! where the user is: the open dialog's or wizard step's kubectl command (a created object's
+//! body as folded YAML, `ui::heredoc`), else the focused pane's thing (Health: the
+//! break-glass nonce, Decision: the journal path, Logs: the line the view is on). The footer
+//! says what was copied, or that there was nothing to copy.
 
 use jiff::Timestamp;
 
 use super::Effect;
 use super::state::{Focus, State};
-use crate::ui::layout;
+use crate::ui::{heredoc, layout};
 
 /// How long the footer shows what was copied.
 pub const NOTE_SECS: i64 = 4;
+
+/// A copied command's here-document (a created object) is YAML folded to this width, as an
+/// 80-column wizard shows it: it pastes into a ticket or a narrow shell unchanged. The
+/// command line itself is copied as one line.
+const HEREDOC_WIDTH: usize = 78;
 
 /// A short-lived footer note (what `y` copied), shown until `at` + [`NOTE_SECS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +44,7 @@ pub fn selection(state: &State) -> Result<(&'static str, String), String> {
         return match w.request() {
             Ok(Some(r)) => r
                 .kubectl()
-                .map(|c| ("kubectl command", c.line))
+                .map(|c| ("kubectl command", heredoc::fit(&c.line, HEREDOC_WIDTH)))
                 .ok_or_else(|| "this step has no kubectl equivalent".to_string()),
             _ => Err("this step sends nothing".into()),
         };
@@ -46,7 +52,7 @@ pub fn selection(state: &State) -> Result<(&'static str, String), String> {
     if let Some(d) = &state.dialog {
         return d
             .kubectl()
-            .map(|c| ("kubectl command", c.line))
+            .map(|c| ("kubectl command", heredoc::fit(&c.line, HEREDOC_WIDTH)))
             .ok_or_else(|| "this dialog sends nothing".to_string());
     }
     match state.focus {

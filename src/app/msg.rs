@@ -125,9 +125,12 @@ pub enum ScopeEvent {
         scope: String,
         rows: Vec<crate::domain::discovery::ClusterRow>,
     },
-    /// The watch stopped for good (RBAC denied, the CRD not served): why. Optional, so
-    /// said in the help only.
-    Off { scope: String, reason: String },
+    /// The watch stopped for good (401, RBAC denied, the CRD not served): why. Optional, so
+    /// never a banner: a low-priority header note and the help say it.
+    Off {
+        scope: String,
+        reason: super::scope::ScopeOff,
+    },
 }
 
 /// What the restore follower sees (`restore_follow`).

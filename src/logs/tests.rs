@@ -111,3 +111,22 @@ fn a_megabyte_line_is_cut_for_the_screen_and_still_classified() {
     assert!(l.text.chars().count() <= super::sanitize::MAX_LINE_CHARS + 1);
     assert_eq!(l.rule().map(|r| r.id.as_str()), Some("executor-error"));
 }
+
+#[test]
+fn evidence_is_bounded_separately_and_counts_what_it_dropped() {
+    let mut st = LineStore::with_evidence_capacity(100, 3);
+    for i in 0..5 {
+        st.push_line(&format!(
+            "upgrade-executor error: no leader found among {i} pods"
+        ));
+        st.push_line("nothing to see");
+    }
+    assert_eq!(st.evidence().count(), 3);
+    assert_eq!(st.evidence_dropped(), 2);
+    assert_eq!(st.dropped(), 0, "no line was dropped");
+    // The oldest records went first: the kept ones are lines 2, 3 and 4 (seq 4, 6, 8).
+    let seqs: Vec<u64> = st.evidence().map(|e| e.seq).collect();
+    assert_eq!(seqs, [4, 6, 8]);
+    // The groups still count every matched line.
+    assert_eq!(st.evidence_groups().map(|(_, n)| n).sum::<u64>(), 5);
+}

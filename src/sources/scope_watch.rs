@@ -5,8 +5,9 @@
 //! At 3 a.m. a second cluster breaking during the same maintenance window is easy to miss
 //! while the console is busy with the first. The watch is optional: a 403 (no `list`/`watch`
 //! on `openbaoclusters.openbao.org` in the scope), a 404 (the CRD not served) or a 401 turns
-//! it off with one `ScopeEvent::Off` (the help says why), never a banner; other errors are
-//! retried with kube-rs's backoff.
+//! it off with one `ScopeEvent::Off` carrying which ([`ScopeOff`]: the header notes it at low
+//! priority, the help says it whole), never a banner; other errors are retried with
+//! kube-rs's backoff.
 
 use futures::StreamExt;
 use kube::Client;
@@ -21,7 +22,7 @@ use super::discover::row;
 use super::watch::{WATCH_TIMEOUT_SECS, Watch, cluster_resource, is_unauthenticated};
 use super::{SourceEvent, SourceName};
 use crate::app::msg::ScopeEvent;
-use crate::domain::cluster::{CLUSTER_PLURAL, GROUP};
+use crate::app::scope::ScopeOff;
 use crate::domain::discovery::{Scope, others_in_break_glass};
 
 /// Watch the scope of `conn` (its namespace, or all with `-A`) for clusters other than
@@ -87,30 +88,66 @@ pub async fn run(
 }
 
 /// Why the watch turns itself off for this error (None: a passing error, retried).
-fn off_reason(e: &watcher::Error, scope: &Scope) -> Option<String> {
+fn off_reason(e: &watcher::Error, scope: &Scope) -> Option<ScopeOff> {
     if is_unauthenticated(e) {
-        return Some("401: the credentials were refused".into());
+        return Some(ScopeOff::Unauthenticated);
     }
+    let forbidden = ScopeOff::Forbidden {
+        cluster_wide: matches!(scope, Scope::All),
+    };
     let err = match e {
         watcher::Error::InitialListFailed(err)
         | watcher::Error::WatchStartFailed(err)
         | watcher::Error::WatchFailed(err) => err,
-        watcher::Error::WatchError(s) if s.code == 403 => return Some(forbidden(scope)),
+        watcher::Error::WatchError(s) if s.code == 403 => return Some(forbidden),
         _ => return None,
     };
     match err {
-        kube::Error::Api(s) if s.code == 403 => Some(forbidden(scope)),
-        kube::Error::Api(s) if s.code == 404 => {
-            Some(format!("404: {CLUSTER_PLURAL}.{GROUP} is not served"))
-        }
+        kube::Error::Api(s) if s.code == 403 => Some(forbidden),
+        kube::Error::Api(s) if s.code == 404 => Some(ScopeOff::NotServed),
         _ => None,
     }
 }
 
-fn forbidden(scope: &Scope) -> String {
-    let grant = match scope {
-        Scope::All => "cluster-wide",
-        Scope::Namespace(_) => "in the namespace",
-    };
-    format!("403: needs list, watch on {CLUSTER_PLURAL}.{GROUP} {grant}")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(kube::core::Status {
+            code,
+            message: format!("status {code}"),
+            ..Default::default()
+        }))
+    }
+
+    #[test]
+    fn each_status_turns_the_watch_off_for_its_own_reason() {
+        let all = Scope::All;
+        let ns = Scope::Namespace("security".into());
+        let list = |code| watcher::Error::InitialListFailed(api(code));
+        assert_eq!(
+            off_reason(&list(401), &all),
+            Some(ScopeOff::Unauthenticated)
+        );
+        assert_eq!(
+            off_reason(&list(403), &all),
+            Some(ScopeOff::Forbidden { cluster_wide: true })
+        );
+        assert_eq!(
+            off_reason(&list(403), &ns),
+            Some(ScopeOff::Forbidden {
+                cluster_wide: false
+            })
+        );
+        assert_eq!(off_reason(&list(404), &ns), Some(ScopeOff::NotServed));
+        let started = watcher::Error::WatchStartFailed(api(403));
+        assert_eq!(
+            off_reason(&started, &all),
+            Some(ScopeOff::Forbidden { cluster_wide: true })
+        );
+        // Passing trouble is retried, not turned off.
+        assert_eq!(off_reason(&list(500), &all), None);
+        assert_eq!(off_reason(&list(429), &all), None);
+    }
 }

@@ -137,6 +137,12 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
             clean(&f.source.label())
         ))
     }));
+    if let Some(note) = dropped_evidence_note(
+        state.logs.store.evidence_dropped(),
+        state.logs.saved_to.as_ref(),
+    ) {
+        out.push(Line::styled(format!("  {}", clean(&note)), t.warn()));
+    }
     out.push(Line::styled("Runbook says:", t.label()));
     out.extend(
         info.runbook_steps
@@ -150,6 +156,43 @@ fn lines(state: &State, t: Theme) -> Vec<Line<'static>> {
         clean(&journal_label(state.journal.as_ref())),
         t.dim(),
     ));
+    out
+}
+
+/// The evidence records kept in memory are bounded (`logs::EVIDENCE_CAPACITY`): how many
+/// of the oldest were dropped, and whether the evidence files still hold them. The findings'
+/// line counts include them; only the records themselves are gone.
+fn dropped_evidence_note(
+    dropped: u64,
+    saved_to: Option<&Result<String, String>>,
+) -> Option<String> {
+    if dropped == 0 {
+        return None;
+    }
+    let noun = if dropped == 1 { "record" } else { "records" };
+    let whereabouts = match saved_to {
+        Some(Ok(dir)) => format!("still in the evidence files: {dir}"),
+        // Saving may have failed from the start or only later (disk full): the oldest
+        // records may or may not be on disk, and the reason says which file failed.
+        Some(Err(e)) => format!("the evidence files may not hold them: {e}"),
+        None => "not saved to disk".into(),
+    };
+    Some(format!(
+        "+{} older evidence {noun} dropped from memory ({whereabouts})",
+        thousands(dropped)
+    ))
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
     out
 }
 
@@ -246,3 +289,7 @@ pub(crate) fn failing_green_warning(state: &State, t: Theme) -> Vec<Line<'static
         ),
     ])]
 }
+
+#[cfg(test)]
+#[path = "decision_tests.rs"]
+mod tests;

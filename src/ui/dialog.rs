@@ -79,7 +79,12 @@ pub(crate) fn render(state: &State, dialog: &Dialog, t: Theme, frame: &mut Frame
         );
     }
     // Last: what matters for the decision comes first at 80x24 (j/↓ scroll to the rest).
-    body.extend(kubectl_lines(t, dialog.kubectl(), width.saturating_sub(2)));
+    body.extend(kubectl_lines(
+        t,
+        dialog.kubectl(),
+        width.saturating_sub(2),
+        "y",
+    ));
     let inner_w = usize::from(width.saturating_sub(2)).max(1);
     let text_rows: usize = body
         .iter()
@@ -174,24 +179,33 @@ fn confirm_lines(
 
 /// The same request as a kubectl command line (derived from the request itself, so it
 /// carries the exact body), for a colleague to check or repeat by hand; what kubectl cannot
-/// carry is said. Wrapped to `width` with shell continuations (`kubectl_cmd::wrap`), so
-/// no row is cut and the rows pasted into a shell are the same command; `y` copies it whole.
+/// carry is said. Wrapped to `width` with shell continuations (`kubectl_cmd::wrap`), a
+/// here-document's body as YAML folded to `width` (`heredoc::fit`), so no row is cut and
+/// the rows pasted into a shell are the same command; `y` copies it whole.
+/// `copy` names the key that copies it where it is shown (`y`; the wizard: `Ctrl-Y`, as `y`
+/// is typed into its name and key fields).
 pub(crate) fn kubectl_lines(
     t: Theme,
     cmd: Option<crate::domain::kubectl_cmd::Command>,
     width: u16,
+    copy: &str,
 ) -> Vec<Line<'static>> {
     let Some(cmd) = cmd else {
         return Vec::new();
     };
     let mut out = vec![Line::styled(
-        "Same request by kubectl (this context; add --dry-run=server to try; y copies):",
+        format!(
+            "Same request by kubectl (this context; add --dry-run=server to try; {copy} copies):"
+        ),
         t.label(),
     )];
     out.extend(
-        crate::domain::kubectl_cmd::wrap(&cmd.line, usize::from(width))
-            .into_iter()
-            .map(|row| Line::styled(clean(&row), t.dim())),
+        crate::domain::kubectl_cmd::wrap(
+            &super::heredoc::fit(&cmd.line, usize::from(width)),
+            usize::from(width),
+        )
+        .into_iter()
+        .map(|row| Line::styled(clean(&row), t.dim())),
     );
     if let Some(c) = cmd.caveat {
         out.push(Line::styled(c, t.warn()));

@@ -1,5 +1,6 @@
 //! The header line: where am I (context, namespace/cluster, operator line), read-only or
-//! write mode, and the cluster badge (`[BREAK GLASS ACTIVE]`) on the right.
+//! write mode, break glass elsewhere in the scope (or why that is not watched), and the
+//! cluster badge (`[BREAK GLASS ACTIVE]`) on the right.
 //!
 //! `fit` is the pure layout: segments with priorities become one line for a width. Nothing
 //! overlaps; when the line is too long the lowest-priority segment gives way first (shorter
@@ -242,6 +243,18 @@ pub(crate) fn segments(state: &State, t: Theme) -> Vec<Segment> {
                 .map(|f| clean(f))
                 .collect(),
             ..Segment::new("", 35, Cut::End, t.warn())
+        },
+        // The same watch turned off (401, RBAC, CRD not served): said, so a quiet header is
+        // not read as "no other cluster in break glass". Low priority: the context gives way
+        // to it, nothing else does; at 80 columns it shrinks to `others✗` (the help and
+        // wider headers say why).
+        Segment {
+            forms: state
+                .scope_watch
+                .off
+                .map(|off| off.header_forms())
+                .unwrap_or_default(),
+            ..Segment::new("", 25, Cut::No, t.warn())
         },
     ]
 }

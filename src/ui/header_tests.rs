@@ -286,6 +286,125 @@ mod rendered {
         assert!(!header_row(&s, 160).contains("also"));
     }
 
+    fn screen(state: &State, w: u16, h: u16) -> Vec<String> {
+        let mut term = match Terminal::new(TestBackend::new(w, h)) {
+            Ok(t) => t,
+            Err(e) => match e {},
+        };
+        if let Err(e) = term.draw(|f| crate::ui::render(state, f)) {
+            match e {}
+        }
+        let buf = term.backend().buffer();
+        (0..h)
+            .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_scope_watch_turned_off_is_said_down_to_80_columns() {
+        use crate::app::Focus;
+        use crate::app::msg::ScopeEvent;
+        use crate::app::scope::ScopeOff;
+        let off = |s: &mut State, reason| {
+            feed(
+                s,
+                [SourceEvent::Scope(ScopeEvent::Off {
+                    scope: "all namespaces".into(),
+                    reason,
+                })],
+            )
+        };
+        let mut s = read_only();
+        s.focus = Focus::Health;
+        let before = screen(&s, 80, 24);
+        off(&mut s, ScopeOff::Forbidden { cluster_wide: true });
+        check("scope_off", &s, &["[READ-ONLY]", "[BREAK GLASS ACTIVE]"]);
+        let after = screen(&s, 80, 24);
+        assert!(after[0].contains("op unknown · others✗"), "{}", after[0]);
+        // Only the header changed (the context gave way): the nonce and everything below stay.
+        assert_eq!(before[1..], after[1..]);
+        assert!(
+            after.iter().any(|r| r.contains(fixtures::NONCE)),
+            "{after:#?}"
+        );
+        // Write mode's longer badge still leaves room for it.
+        let mut w = incident_state(true);
+        off(&mut w, ScopeOff::Forbidden { cluster_wide: true });
+        let row = header_row(&w, 80);
+        assert!(
+            row.contains("[WRITE 5:00]") && row.contains("others✗"),
+            "{row}"
+        );
+        assert!(row.ends_with("[BREAK GLASS ACTIVE]"), "{row}");
+        for (reason, whole) in [
+            (
+                ScopeOff::Forbidden { cluster_wide: true },
+                "other clusters: not watched (403 RBAC: list, watch openbaoclusters cluster-wide)",
+            ),
+            (
+                ScopeOff::Forbidden {
+                    cluster_wide: false,
+                },
+                "other clusters: not watched (403 RBAC: list, watch openbaoclusters in the namespace)",
+            ),
+            (
+                ScopeOff::Unauthenticated,
+                "other clusters: not watched (401: credentials refused)",
+            ),
+            (
+                ScopeOff::NotServed,
+                "other clusters: not watched (404: openbaoclusters not served)",
+            ),
+        ] {
+            off(&mut s, reason);
+            let wide = header_row(&s, 200);
+            assert!(wide.contains(whole), "{wide}");
+            // Never gone between 80 and 200 columns; the status shows once there is room.
+            for cols in (80..=200).step_by(5) {
+                let row = header_row(&s, cols);
+                assert!(
+                    row.contains("others✗") || row.contains("not watched"),
+                    "{cols}: {row}"
+                );
+                assert!(row.ends_with("[BREAK GLASS ACTIVE]"), "{cols}: {row}");
+                let code = reason.code().to_string();
+                assert!(cols < 120 || row.contains(&code), "{cols}: {row}");
+            }
+        }
+        // Low priority: at no width does it cut or drop the cluster, the mode, the operator
+        // line or the badge (they may take a shorter form of their own, as for the
+        // announcement; the program name and the context give way to it).
+        let theme = crate::ui::theme::Theme { color: true };
+        let plain = read_only();
+        let segs = crate::ui::header::segments(&s, theme);
+        let whole =
+            |i: usize, t: &Option<String>| t.as_ref().is_some_and(|t| segs[i].forms.contains(t));
+        for cols in 0..=220 {
+            let with = crate::ui::header::shown(&segs, cols);
+            let without =
+                crate::ui::header::shown(&crate::ui::header::segments(&plain, theme), cols);
+            for i in 2..6 {
+                assert!(
+                    !whole(i, &without[i]) || whole(i, &with[i]),
+                    "{cols}: {with:?} / {without:?}"
+                );
+            }
+        }
+        // Watching again (the console restarted the watch): the note is gone.
+        feed(
+            &mut s,
+            [SourceEvent::Scope(ScopeEvent::Others {
+                scope: "all namespaces".into(),
+                rows: vec![],
+            })],
+        );
+        let row = header_row(&s, 200);
+        assert!(
+            !row.contains("not watched") && !row.contains("others✗"),
+            "{row}"
+        );
+    }
+
     #[test]
     fn connecting_not_found_and_stale() {
         let mut s = State::new(fixtures::opts(true));

@@ -22,6 +22,7 @@ mod events;
 mod header;
 mod health;
 mod help;
+pub(crate) mod heredoc;
 pub mod layout;
 mod logs;
 pub mod picker;

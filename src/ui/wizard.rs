@@ -88,8 +88,13 @@ fn lines(state: &State, w: &Wizard, t: Theme, width: u16) -> Vec<Line<'static>> 
         ));
         match w.request() {
             Ok(Some(r)) => {
-                out.push(Line::styled(clean(&describe(&r)), t.info()));
-                out.extend(super::dialog::kubectl_lines(t, r.kubectl(), width));
+                out.extend(request_lines(&r, t, width));
+                out.extend(super::dialog::kubectl_lines(
+                    t,
+                    r.kubectl(),
+                    width,
+                    "Ctrl-Y",
+                ));
             }
             Ok(None) => out.push(Line::raw("nothing (this step only moves on)")),
             Err(e) => out.push(Line::styled(format!("cannot: {}", clean(&e)), t.error())),
@@ -256,9 +261,56 @@ fn follow_lines(state: &State, t: Theme) -> Vec<Line<'static>> {
 }
 
 /// The request as sent: method, path and the exact body (`Request::preview`, the builder
-/// the executor sends from).
-fn describe(r: &Request) -> String {
-    r.preview()
+/// the executor sends from), on one line when it fits. Else the path breaks after a `/`
+/// (continued two columns in) and the body goes on its own line; a created object's body,
+/// wider than any terminal as one line of JSON, is shown once: in the kubectl command
+/// below, folded to the width as YAML.
+fn request_lines(r: &Request, t: Theme, width: u16) -> Vec<Line<'static>> {
+    let preview = clean(&r.preview());
+    let width = usize::from(width);
+    if preview.chars().count() <= width {
+        return vec![Line::styled(preview, t.info())];
+    }
+    let (method, path) = r.method_path();
+    let mut out: Vec<Line<'static>> = fold_path(&clean(&format!("{method} {path}")), width)
+        .into_iter()
+        .map(|row| Line::styled(row, t.info()))
+        .collect();
+    let in_heredoc = r.kubectl().is_some_and(|c| c.line.contains("<<'EOF'\n"));
+    match r.body() {
+        Some(_) if in_heredoc => out.push(Line::styled(
+            "  body: the object in the here-document below (sent as one line of JSON)",
+            t.dim(),
+        )),
+        Some(b) => out.push(Line::styled(clean(&format!("  body {b}")), t.info())),
+        None => {}
+    }
+    out
+}
+
+/// `text` in rows of at most `width` columns, broken after a `/` where one is near enough
+/// (else at the width); rows after the first are indented by two.
+fn fold_path(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut rows = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        let indent = if rows.is_empty() { 0 } else { 2 };
+        let room = width.saturating_sub(indent).max(8);
+        let end = if chars.len() - start <= room {
+            chars.len()
+        } else {
+            chars[start..start + room]
+                .iter()
+                .rposition(|c| *c == '/')
+                .filter(|&i| i > room / 2)
+                .map_or(start + room, |i| start + i + 1)
+        };
+        let row: String = chars[start..end].iter().collect();
+        rows.push(format!("{}{row}", " ".repeat(indent)));
+        start = end;
+    }
+    rows
 }
 
 #[cfg(test)]

@@ -174,3 +174,136 @@ fn a_closed_wizard_leaves_the_followed_restore_in_the_decision_pane() {
     assert!(line.contains("bao-restore error"), "{line}");
     assert!(!t.contains('\u{1b}'), "hostile log text neutralised");
 }
+
+/// The wizard's rows between its side borders, trailing blanks trimmed.
+fn wizard_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|r| {
+            let inner = r.strip_prefix('│')?.strip_suffix('│')?;
+            Some(inner.trim_end().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn at_80x24_the_create_restore_step_fits_and_copies_what_it_shows() {
+    use crate::app::wizard::tests::{KEY, facts};
+    use crate::ui::heredoc::tests::{read_back, stdin_of};
+    let mut s = incident_state(false);
+    let mut w = Wizard::new(facts(), Some(KEY.into()));
+    w.step = Step::CreateRestore;
+    let request = w.request().unwrap().unwrap();
+    s.wizard = Some(w);
+    // Every row of the request and of its kubectl command fits the 78 columns inside an
+    // 80-column wizard: nothing is left for the terminal to break mid-word.
+    let theme = crate::ui::theme::Theme { color: false };
+    let wizard = s.wizard.as_ref().unwrap();
+    let all = super::lines(&s, wizard, theme, 78);
+    let from = all
+        .iter()
+        .position(|l| l.to_string() == "Enter sends exactly (after a dry run):")
+        .unwrap();
+    let to = all
+        .iter()
+        .position(|l| l.to_string() == "EOF")
+        .unwrap_or_else(|| panic!("{all:#?}"));
+    let command: Vec<String> = all[from..=to].iter().map(|l| l.to_string()).collect();
+    // The heading is prose (wrapped between words); the rows of code all fit.
+    assert!(
+        command.iter().any(|r| r.contains("Ctrl-Y copies")),
+        "{command:#?}"
+    );
+    for row in command
+        .iter()
+        .filter(|r| !r.starts_with("Same request by kubectl"))
+    {
+        assert!(row.chars().count() <= 78, "{row:?} in {command:#?}");
+    }
+    assert!(
+        !command.iter().any(|r| r.contains("{\"")),
+        "no JSON blob: {command:#?}"
+    );
+    // Scrolled through at 80x24, every row is on screen whole.
+    let mut pages = Vec::new();
+    for _ in 0..40 {
+        pages.extend(wizard_rows(&text(&s, 80, 24)));
+        update(
+            &mut s,
+            Msg::Key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Down,
+                crossterm::event::KeyModifiers::NONE,
+            )),
+        );
+    }
+    for row in command[1..]
+        .iter()
+        .filter(|r| !r.starts_with("Same request by kubectl"))
+    {
+        assert!(pages.contains(row), "{row:?} never shown whole");
+    }
+    // What Ctrl-Y copies is what is shown (the command fits one row here), and it runs: the
+    // object kubectl reads from it is the one the console sends.
+    let Ok((_, copied)) = crate::app::copy::selection(&s) else {
+        panic!("nothing to copy");
+    };
+    let kubectl_at = command
+        .iter()
+        .position(|r| r.starts_with("kubectl "))
+        .unwrap();
+    assert_eq!(copied, command[kubectl_at..].join("\n"));
+    assert_eq!(read_back(&stdin_of(&[copied])), request.body().unwrap());
+}
+
+#[test]
+fn at_80_columns_every_step_request_and_command_fits() {
+    use crate::app::wizard::tests::{KEY, facts};
+    let theme = crate::ui::theme::Theme { color: false };
+    for step in [
+        Step::ScaleDown,
+        Step::DeletePvcs,
+        Step::ScaleUp,
+        Step::CreateRestore,
+    ] {
+        let mut s = incident_state(false);
+        let mut w = Wizard::new(facts(), Some(KEY.into()));
+        w.step = step;
+        let request = w.request().unwrap().unwrap();
+        s.wizard = Some(w);
+        let all: Vec<String> = super::lines(&s, s.wizard.as_ref().unwrap(), theme, 78)
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        let from = all
+            .iter()
+            .position(|l| l == "Enter sends exactly (after a dry run):")
+            .unwrap();
+        let to = all
+            .iter()
+            .position(|l| l.starts_with("Same request by kubectl"))
+            .unwrap();
+        let end = all[to..]
+            .iter()
+            .position(|l| l.starts_with("type the cluster name") || l.starts_with('['))
+            .map_or(all.len(), |i| to + i);
+        for row in all[from..end].iter().filter(|r| *r != &all[to]) {
+            assert!(row.chars().count() <= 78, "{step:?}: {row:?} in {all:#?}");
+        }
+        // The request's rows give back its method and path.
+        let (method, path) = request.method_path();
+        let shown: String = all[from + 1..to]
+            .iter()
+            .filter(|r| !r.starts_with("  body"))
+            .map(|r| r.trim_start())
+            .collect();
+        assert!(
+            shown.starts_with(&format!("{method} {path}")),
+            "{step:?}: {shown}"
+        );
+        // Its body too, but a created object's: that is in the here-document.
+        if let (Some(body), false) = (request.body(), step == Step::CreateRestore) {
+            let rows = all[from..to].join("\n");
+            assert!(rows.contains(&body.to_string()), "{step:?}: {rows}");
+        }
+    }
+}

