@@ -157,16 +157,24 @@ fn signal_lines(
             },
             t.dim(),
         ),
-        Some(lag) => Line::from(vec![
-            badge(lag <= SYNC_THRESHOLD, "[LAG]", t),
-            Span::raw(if narrow {
-                format!(" Blue {lag} behind (Syncing max {SYNC_THRESHOLD})")
-            } else {
+        Some(lag) => {
+            let badge = badge(lag <= SYNC_THRESHOLD, "[LAG]", t);
+            // The longest wording that fits (a cut one lost the point of it at 80 columns).
+            let room = width.saturating_sub(badge.width());
+            let text = [
                 format!(
                     " Blue is {lag} entries behind Green (lag, not divergence; forward-path Syncing threshold {SYNC_THRESHOLD}, the rollback makes no index check)"
-                )
-            }),
-        ]),
+                ),
+                format!(
+                    " Blue is {lag} entries behind Green (lag, not divergence; Syncing max {SYNC_THRESHOLD})"
+                ),
+                format!(" Blue {lag} behind Green (lag; Syncing max {SYNC_THRESHOLD})"),
+            ]
+            .into_iter()
+            .find(|f| f.chars().count() <= room)
+            .unwrap_or_else(|| format!(" Blue {lag} behind (Syncing max {SYNC_THRESHOLD})"));
+            Line::from(vec![badge, Span::raw(text)])
+        }
     });
     let leaders = match s.leaders.as_slice() {
         [] => Line::from(vec![
