@@ -1,8 +1,6 @@
 //! The Decision pane's Evidence list says what the bounded evidence memory dropped.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 use super::{dropped_evidence_note, thousands};
 use crate::app::fixtures::{self, incident_state};
@@ -48,20 +46,8 @@ fn decision_pages_at_80x24(state: &mut State) -> Vec<String> {
     state.decision.scroll = 0;
     let mut pages = Vec::new();
     for _ in 0..8 {
-        let mut term = match Terminal::new(TestBackend::new(80, 24)) {
-            Ok(t) => t,
-            Err(e) => match e {},
-        };
-        if let Err(e) = term.draw(|f| crate::ui::render(state, f)) {
-            match e {}
-        }
-        let buf = term.backend().buffer();
-        let rows: Vec<String> = (0..buf.area.height)
-            .map(|y| {
-                (0..buf.area.width)
-                    .map(|x| buf[(x, y)].symbol())
-                    .collect::<String>()
-            })
+        let rows: Vec<String> = crate::ui::test_screen::rows(state, 80, 24)
+            .into_iter()
             .filter(|r| r.starts_with('│'))
             .map(|r| r.trim_matches('│').trim_end().to_string())
             .collect();

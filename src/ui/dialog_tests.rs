@@ -2,8 +2,6 @@
 //! 80x24 by scrolling the dialog.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 use crate::app::fixtures::{self, NONCE, RV, feed, incident_state};
 use crate::app::msg::SourceEvent;
@@ -11,17 +9,7 @@ use crate::app::{Dialog, Focus, Msg, State, update};
 use crate::domain::kubectl_cmd::wrap;
 
 fn screen(state: &State, w: u16, h: u16) -> Vec<String> {
-    let mut term = match Terminal::new(TestBackend::new(w, h)) {
-        Ok(t) => t,
-        Err(e) => match e {},
-    };
-    if let Err(e) = term.draw(|f| crate::ui::render(state, f)) {
-        match e {}
-    }
-    let buf = term.backend().buffer();
-    (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect())
-        .collect()
+    crate::ui::test_screen::rows(state, w, h)
 }
 
 /// The dialog's rows between its side borders, trailing blanks trimmed.

@@ -97,8 +97,6 @@ mod rendered {
     //! The header row of an 80x24 frame in every state: both badges always whole.
 
     use jiff::SignedDuration;
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
 
     use crate::app::fixtures::{self, feed, incident_state};
     use crate::app::msg::{SourceEvent, SourceName};
@@ -106,15 +104,7 @@ mod rendered {
     use crate::domain::generation::{CrdSignal, ImageSignal, Signals};
 
     fn header_row(state: &State, w: u16) -> String {
-        let mut term = match Terminal::new(TestBackend::new(w, 24)) {
-            Ok(t) => t,
-            Err(e) => match e {},
-        };
-        if let Err(e) = term.draw(|f| crate::ui::render(state, f)) {
-            match e {}
-        }
-        let buf = term.backend().buffer();
-        (0..w).map(|x| buf[(x, 0)].symbol()).collect()
+        crate::ui::test_screen::rows(state, w, 24).swap_remove(0)
     }
 
     /// Snapshot the 80-column header and check that `badges` are whole in it.
@@ -287,17 +277,7 @@ mod rendered {
     }
 
     fn screen(state: &State, w: u16, h: u16) -> Vec<String> {
-        let mut term = match Terminal::new(TestBackend::new(w, h)) {
-            Ok(t) => t,
-            Err(e) => match e {},
-        };
-        if let Err(e) = term.draw(|f| crate::ui::render(state, f)) {
-            match e {}
-        }
-        let buf = term.backend().buffer();
-        (0..h)
-            .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect())
-            .collect()
+        crate::ui::test_screen::rows(state, w, h)
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub mod theme;
 mod wizard;
 
 #[cfg(test)]
+pub(crate) mod test_screen;
+#[cfg(test)]
 mod tests;
 
 use theme::Theme;

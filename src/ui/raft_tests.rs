@@ -2,29 +2,12 @@
 //! node's row stays on one screen line, with its committed index), the source is named in
 //! the title, and the chart appears once there is a history.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
 use crate::app::fixtures::{self, feed, incident_state};
 use crate::app::msg::SourceEvent;
 use crate::app::{Focus, State};
 
 fn screen(state: &State, w: u16, h: u16) -> Vec<String> {
-    let mut term = match Terminal::new(TestBackend::new(w, h)) {
-        Ok(t) => t,
-        Err(e) => match e {},
-    };
-    if let Err(e) = term.draw(|f| super::render(state, f)) {
-        match e {}
-    }
-    let buf = term.backend().buffer().clone();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect()
+    crate::ui::test_screen::rows(state, w, h)
 }
 
 fn state_with_history(endpoints: &str) -> State {

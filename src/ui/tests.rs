@@ -12,14 +12,7 @@ use crate::app::msg::{SourceEvent, SourceName};
 use crate::app::{Focus, Msg, State, update};
 
 fn draw(state: &State, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut term = match Terminal::new(TestBackend::new(w, h)) {
-        Ok(t) => t,
-        Err(e) => match e {},
-    };
-    if let Err(e) = term.draw(|f| super::render(state, f)) {
-        match e {}
-    }
-    term
+    super::test_screen::draw(state, w, h)
 }
 
 fn snap(name: &str, state: &State) {
@@ -34,15 +27,7 @@ fn key(state: &mut State, code: KeyCode) {
 }
 
 fn text_of(buf: &Buffer) -> String {
-    let area = buf.area;
-    (0..area.height)
-        .map(|y| {
-            (0..area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    super::test_screen::buffer_rows(buf).join("\n")
 }
 
 fn dialog_state() -> State {

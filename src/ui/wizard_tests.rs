@@ -1,8 +1,6 @@
 //! The Restore wizard overlay: a typed snapshot key (age unknown), and the last step
 //! following the OpenBaoRestore (phase, message, the restore Job's log).
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::json;
 
 use crate::app::fixtures::incident_state;
@@ -40,22 +38,7 @@ fn with_wizard(step: Step, key: Option<&str>) -> State {
 }
 
 fn text(state: &State, w: u16, h: u16) -> String {
-    let mut term = match Terminal::new(TestBackend::new(w, h)) {
-        Ok(t) => t,
-        Err(e) => match e {},
-    };
-    if let Err(e) = term.draw(|f| crate::ui::render(state, f)) {
-        match e {}
-    }
-    let buf = term.backend().buffer().clone();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::ui::test_screen::text(state, w, h)
 }
 
 fn snap(name: &str, state: &State) {
