@@ -90,13 +90,7 @@ fn lines(state: &State, t: Theme, width: usize) -> Vec<Line<'static>> {
     }
     let signals = RaftSignals::compute(readings, &state.incident.raft_members, &state.raft_history);
     let in_rollback = signals.green_voters_in_rollback(state.incident.cluster.as_ref());
-    let mut out = signal_lines(&signals, readings, t, width);
-    if in_rollback == Some(true)
-        && let Some(label) = out.last_mut().and_then(|l| l.spans.first_mut())
-    {
-        // Green still votes while the operator rolls back: what "fix forward" would keep.
-        *label = Span::styled("[GREEN VOTERS] ", t.warn());
-    }
+    let mut out = signal_lines(&signals, readings, t, width, in_rollback == Some(true));
     let table = Table::fit(readings, width);
     out.push(Line::styled(table.header(), t.label()));
     for side in [Side::Blue, Side::Green, Side::Other] {
@@ -138,6 +132,7 @@ fn signal_lines(
     readings: &[RaftReading],
     t: Theme,
     width: usize,
+    in_rollback: bool,
 ) -> Vec<Line<'static>> {
     let narrow = width < 60;
     let short_pod = |pod: &str| {
@@ -227,14 +222,24 @@ fn signal_lines(
             t.warn()
         }
     };
+    // Green still votes while the operator rolls back: what "fix forward" would keep.
+    let label = |wide: bool| match (in_rollback, wide) {
+        (true, _) => Span::styled("[GREEN VOTERS] ", t.warn()),
+        (false, true) => Span::raw("Green voters: "),
+        (false, false) => Span::raw("Green voters "),
+    };
     let line = match &s.members_note {
         // Neither is known: said once, with why.
         Some(note) => vec![
-            Span::raw(if narrow {
-                "voters · tolerance: "
+            if in_rollback {
+                label(true)
             } else {
-                "Green voters · failure tolerance: "
-            }),
+                Span::raw(if narrow {
+                    "voters · tolerance: "
+                } else {
+                    "Green voters · failure tolerance: "
+                })
+            },
             Span::styled(note.clone(), unknown_style(note)),
         ],
         None => {
@@ -252,20 +257,22 @@ fn signal_lines(
                 Some(0) => Span::styled("0", t.error()),
                 _ => Span::raw(s.failure_tolerance_label()),
             };
-            vec![
-                Span::raw(if narrow {
-                    "Green voters "
-                } else {
-                    "Green voters: "
-                }),
-                voters,
-                Span::raw(if narrow {
-                    " · tolerance "
-                } else {
-                    " · failure tolerance: "
-                }),
-                tolerance,
-            ]
+            // The longest wording that fits the pane (a cut one lost the tolerance).
+            let forms = [
+                (true, " · failure tolerance: "),
+                (false, " · tolerance "),
+                (false, " · tol "),
+            ];
+            let fits = |(wide, sep): &(bool, &str)| {
+                label(*wide).width() + voters.width() + sep.chars().count() + tolerance.width()
+                    <= width
+            };
+            let (wide, sep) = forms
+                .iter()
+                .copied()
+                .find(|f| fits(f) && !(narrow && f.0))
+                .unwrap_or((false, " · tol "));
+            vec![label(wide), voters, Span::raw(sep), tolerance]
         }
     };
     out.push(Line::from(line));

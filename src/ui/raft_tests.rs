@@ -208,3 +208,25 @@ fn print_members_pane() {
         println!("{}", screen(&state, 160, 48).join("\n"));
     }
 }
+
+#[test]
+fn the_signal_lines_are_whole_at_every_common_size() {
+    let state = state_with_members(membership(Some(1)));
+    for (w, h) in [(80, 24), (100, 30), (120, 40), (160, 48), (220, 50)] {
+        let lines = screen(&state, w, h);
+        let all = lines.join("\n");
+        // The voters line ends with the tolerance, the lag line with the threshold: a cut
+        // line lost them (at 100x30 `· toleran`, at 80 columns `forward-path Synci`).
+        let voters = lines.iter().find(|l| l.contains("[GREEN VOTERS]"));
+        if let Some(l) = voters {
+            let l = l.trim_end_matches(['│', ' ']);
+            assert!(l.ends_with(" 1"), "{w}x{h}: {l:?}\n{all}");
+        }
+        let lag = lines.iter().find(|l| l.contains("behind"));
+        let l = lag.map(|l| l.trim_end_matches(['│', ' ']));
+        assert!(
+            l.is_some_and(|l| l.ends_with("100)") || l.ends_with("index check)")),
+            "{w}x{h}: {l:?}\n{all}"
+        );
+    }
+}
