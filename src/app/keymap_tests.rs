@@ -213,3 +213,39 @@ fn a_write_key_must_be_typeable_never_typed_in_the_wizard_and_free() {
     // Taken only in the Logs pane: free where write mode is toggled.
     assert_eq!(write_key_problem('G'), None);
 }
+
+#[test]
+fn the_write_key_outside_the_decision_pane_says_where_it_works() {
+    use crate::app::fixtures::incident_state;
+    use crate::app::{Focus, Msg, update};
+    let w = ev(KeyCode::Char('W'), KeyModifiers::SHIFT);
+    for focus in [Focus::Health, Focus::Raft] {
+        let mut s = incident_state(false);
+        s.write.leave();
+        s.focus = focus;
+        update(&mut s, Msg::Key(w));
+        assert!(!s.write.is_on(s.now), "{focus:?}: nothing is toggled there");
+        let note = s.footer_note().unwrap_or_default().to_string();
+        assert!(note.contains("in the Decision pane"), "{focus:?}: {note:?}");
+    }
+    // In the Logs pane W keeps its meaning (previous warning) and says nothing else.
+    let mut s = incident_state(false);
+    s.focus = Focus::Logs;
+    update(&mut s, Msg::Key(w));
+    assert!(s.footer_note().is_none());
+    // Typed into a log search, it is a letter.
+    update(&mut s, Msg::Key(ev(KeyCode::Char('/'), KeyModifiers::NONE)));
+    assert!(s.logs.nav.input.is_some(), "/ opens the search");
+    update(&mut s, Msg::Key(w));
+    assert!(s.footer_note().is_none());
+    assert_eq!(
+        s.logs.nav.input.as_ref().map(|i| i.text.as_str()),
+        Some("W")
+    );
+    // In the Decision pane it toggles.
+    let mut s = incident_state(false);
+    s.write.leave();
+    s.focus = Focus::Decision;
+    update(&mut s, Msg::Key(w));
+    assert!(s.write.is_on(s.now));
+}

@@ -1,6 +1,6 @@
 //! The pure `update`: one message in, state changed, effects out. No I/O, no clock reads.
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::dialog::{Dialog, Press};
 use super::keymap::{self, Action, Context};
@@ -263,7 +263,9 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         return effects;
     }
     let Some(action) = state.keys().lookup(&contexts(state), key) else {
-        lognav::on_typed(state, key);
+        if !lognav::on_typed(state, key) {
+            write_key_elsewhere(state, key);
+        }
         return Vec::new();
     };
     if lognav::handle(state, action) {
@@ -369,6 +371,25 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// The write key pressed in the Health or Raft pane (it toggles write mode in the Decision
+/// pane only; in the Logs pane it means "previous warning"): the footer says where it works
+/// instead of nothing happening while the Decision pane reads "W: allow writes".
+fn write_key_elsewhere(state: &mut State, key: &KeyEvent) {
+    let write_key = state.write.key;
+    let is_write_key = matches!(key.code, KeyCode::Char(c) if c == write_key)
+        && !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    if is_write_key && matches!(state.focus, Focus::Health | Focus::Raft) {
+        state.footer_note = Some(super::copy::FooterNote {
+            text: format!(
+                "{write_key} toggles write mode in the Decision pane: Tab to it, then {write_key}"
+            ),
+            at: state.now,
+        });
+    }
 }
 
 /// lnav's e/E: put the next (previous) error line at the top of a paused view.
