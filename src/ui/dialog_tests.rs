@@ -14,13 +14,7 @@ fn screen(state: &State, w: u16, h: u16) -> Vec<String> {
 
 /// The dialog's rows between its side borders, trailing blanks trimmed.
 fn dialog_rows(screen: &[String]) -> Vec<String> {
-    screen
-        .iter()
-        .filter_map(|r| {
-            let inner = r.strip_prefix('│')?.strip_suffix('│')?;
-            Some(inner.trim_end().to_string())
-        })
-        .collect()
+    crate::ui::test_screen::inside_borders(screen.iter().map(String::as_str))
 }
 
 #[test]

@@ -39,3 +39,14 @@ pub(crate) fn rows(state: &State, w: u16, h: u16) -> Vec<String> {
 pub(crate) fn text(state: &State, w: u16, h: u16) -> String {
     rows(state, w, h).join("\n")
 }
+
+/// The rows drawn inside a box's side borders (`│…│`), trailing blanks trimmed: a dialog's or
+/// the wizard's text.
+pub(crate) fn inside_borders<'a>(rows: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    rows.into_iter()
+        .filter_map(|r| {
+            let inner = r.strip_prefix('│')?.strip_suffix('│')?;
+            Some(inner.trim_end().to_string())
+        })
+        .collect()
+}

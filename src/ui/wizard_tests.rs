@@ -160,13 +160,7 @@ fn a_closed_wizard_leaves_the_followed_restore_in_the_decision_pane() {
 
 /// The wizard's rows between its side borders, trailing blanks trimmed.
 fn wizard_rows(screen: &str) -> Vec<String> {
-    screen
-        .lines()
-        .filter_map(|r| {
-            let inner = r.strip_prefix('│')?.strip_suffix('│')?;
-            Some(inner.trim_end().to_string())
-        })
-        .collect()
+    crate::ui::test_screen::inside_borders(screen.lines())
 }
 
 #[test]

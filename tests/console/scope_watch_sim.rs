@@ -104,25 +104,14 @@ async fn a_second_cluster_entering_break_glass_is_announced_in_the_header() {
     // Without list/watch on OpenBaoClusters the watch turns itself off, with the reason.
     sim.controls()
         .deny("viewer", "list", Resource::OpenBaoClusters);
-    let mut viewer = connect(&Target {
-        kubeconfig: Some(kc.clone()),
-        context: Some("sim-viewer".into()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    viewer.all_namespaces = true;
-    let (tx, mut rx) = mpsc::channel(64);
-    let denied = scope_watch::spawn(&viewer, &sim.cluster, tx);
-    match next_scope(&mut rx).await {
+    // Off for good: `viewer_watch` also waits for the task to end by itself.
+    match viewer_watch(&sim, &kc, true, || ()).await.1 {
         ScopeEvent::Off { scope, reason } => {
             assert_eq!(scope, "all namespaces");
             assert_eq!(reason, ScopeOff::Forbidden { cluster_wide: true });
         }
         other => panic!("expected the watch off, got {other:?}"),
     }
-    // Off for good: the task ends by itself.
-    tokio::time::timeout(WAIT, denied).await.unwrap().unwrap();
     sim.shutdown().await;
 }
 

@@ -4,15 +4,10 @@
 
 use std::path::Path;
 
+use crate::support::kubectl::{Out, isolate};
 use crate::support::sim::*;
 use breakglass::sim::store::Resource;
 use serde_json::Value;
-
-struct Out {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
 
 fn kubectl_path() -> std::path::PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -30,26 +25,15 @@ async fn kubectl(sim: &Sim, context: &str, args: &[&str]) -> Out {
 }
 
 async fn run(kubeconfig: &Path, home: &Path, context: &str, args: &[&str]) -> Out {
-    let out = tokio::process::Command::new(kubectl_path())
+    let mut cmd = tokio::process::Command::new(kubectl_path());
+    isolate(&mut cmd, home)
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .arg("--context")
         .arg(context)
         .arg("--request-timeout=20s")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("KUBECACHEDIR", home.join("kube-cache"))
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("kubectl runs");
-    Out {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .args(args);
+    crate::support::kubectl::run(&mut cmd).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

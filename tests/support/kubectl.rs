@@ -14,18 +14,30 @@ pub struct Out {
 
 /// Run `cmd` in a shell against `sim` (kubectl's cache under `home`).
 pub async fn shell(sim: &SimHandle, home: &Path, cmd: &str) -> Out {
-    let out = tokio::process::Command::new("sh")
+    let mut sh = tokio::process::Command::new("sh");
+    isolate(&mut sh, home)
+        .env("KUBECONFIG", &sim.kubeconfig)
         .arg("-c")
-        .arg(cmd)
-        .env_clear()
+        .arg(cmd);
+    run(&mut sh).await
+}
+
+/// `cmd` with nothing of this machine's environment but `PATH`: its home (and kubectl's
+/// discovery cache) under `home`. Environment set before this is cleared too.
+pub fn isolate<'c>(
+    cmd: &'c mut tokio::process::Command,
+    home: &Path,
+) -> &'c mut tokio::process::Command {
+    cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
-        .env("KUBECONFIG", &sim.kubeconfig)
         .env("KUBECACHEDIR", home.join("kube-cache"))
         .kill_on_drop(true)
-        .output()
-        .await
-        .expect("sh runs");
+}
+
+/// Run `cmd` to its end.
+pub async fn run(cmd: &mut tokio::process::Command) -> Out {
+    let out = cmd.output().await.expect("the command runs");
     Out {
         ok: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
